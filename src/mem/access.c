@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Accesses through the bus.  Every one checks the whole access against the
+ * view it entered with before touching a byte, so a failed access
+ * transfers nothing and an unbacked address is an error, not a fault.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "mem_private.h"
+
+void *sio_mem_view_ptr(const struct sio_mem_guard *g, uint64_t pa,
+		       uint64_t len, unsigned int perm)
+{
+	const struct sio_mem_seg *seg = sio_mem_view_find(g->view, pa);
+	const struct sio_mem_seg *end = g->view->seg + g->view->nr;
+	uint64_t last = pa + (len ? len - 1 : 0);
+
+	if (!seg || last < pa)
+		return NULL;
+	/* Adjacent segments differ in permission; walk them while needed. */
+	for (;;) {
+		if ((seg->perm & perm) != perm)
+			return NULL;
+		if (last <= seg->last)
+			return (void *)(uintptr_t)pa;
+		if (++seg == end || seg->start != seg[-1].last + 1)
+			return NULL;
+	}
+}
+
+unsigned int sio_mem_perm_at(struct sio_mem_bus *bus, uint64_t pa)
+{
+	struct sio_mem_guard g;
+	const struct sio_mem_seg *seg;
+	unsigned int perm;
+
+	sio_mem_enter(bus, &g);
+	seg = sio_mem_view_find(g.view, pa);
+	perm = seg ? seg->perm : 0;
+	sio_mem_exit(bus, &g);
+	return perm;
+}
+
+int sio_mem_read64(struct sio_mem_bus *bus, uint64_t pa, uint64_t *val)
+{
+	struct sio_mem_guard g;
+	uint64_t *p;
+
+	if (pa & 7)
+		return -EINVAL;
+	sio_mem_enter(bus, &g);
+	p = sio_mem_view_ptr(&g, pa, 8, SIO_MEM_READ);
+	if (p)
+		*val = le64toh(__atomic_load_n(p, __ATOMIC_RELAXED));
+	sio_mem_exit(bus, &g);
+	return p ? 0 : -EFAULT;
+}
+
+int sio_mem_write64(struct sio_mem_bus *bus, uint64_t pa, uint64_t val)
+{
+	struct sio_mem_guard g;
+	uint64_t *p;
+
+	if (pa & 7)
+		return -EINVAL;
+	sio_mem_enter(bus, &g);
+	p = sio_mem_view_ptr(&g, pa, 8, SIO_MEM_WRITE);
+	if (p)
+		__atomic_store_n(p, htole64(val), __ATOMIC_RELAXED);
+	sio_mem_exit(bus, &g);
+	return p ? 0 : -EFAULT;
+}
+
+int sio_mem_cmpxchg64(struct sio_mem_bus *bus, uint64_t pa,
+		      uint64_t *expected, uint64_t desired)
+{
+	struct sio_mem_guard g;
+	uint64_t *p, exp = htole64(*expected);
+	int rc = -EFAULT;
+
+	if (pa & 7)
+		return -EINVAL;
+	sio_mem_enter(bus, &g);
+	p = sio_mem_view_ptr(&g, pa, 8, SIO_MEM_RW);
+	if (p) {
+		if (__atomic_compare_exchange_n(p, &exp, htole64(desired), 0,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST)) {
+			rc = 0;
+		} else {
+			*expected = le64toh(exp);
+			rc = -EAGAIN;
+		}
+	}
+	sio_mem_exit(bus, &g);
+	return rc;
+}
+
+int sio_mem_read(struct sio_mem_bus *bus, uint64_t pa, void *buf, size_t len)
+{
+	struct sio_mem_guard g;
+	void *p;
+
+	if (!len)
+		return 0;
+	sio_mem_enter(bus, &g);
+	p = sio_mem_view_ptr(&g, pa, len, SIO_MEM_READ);
+	if (p)
+		memcpy(buf, p, len);
+	sio_mem_exit(bus, &g);
+	return p ? 0 : -EFAULT;
+}
+
+int sio_mem_write(struct sio_mem_bus *bus, uint64_t pa, const void *buf,
+		  size_t len)
+{
+	struct sio_mem_guard g;
+	void *p;
+
+	if (!len)
+		return 0;
+	sio_mem_enter(bus, &g);
+	p = sio_mem_view_ptr(&g, pa, len, SIO_MEM_WRITE);
+	if (p)
+		memcpy(p, buf, len);
+	sio_mem_exit(bus, &g);
+	return p ? 0 : -EFAULT;
+}

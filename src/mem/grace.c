@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Read-side sections and grace periods of the memory bus.
+ *
+ * The scheme is sleepable RCU with per-CPU counters.  A reader picks the
+ * slot of the CPU it runs on, increments the counter selected by the low
+ * bit of the epoch and then loads the current view.  A writer publishes a
+ * new view, flips the epoch and waits until every slot's counter for the
+ * old epoch is zero: any reader it does not wait for incremented after the
+ * writer's scan, and so (all of these being sequentially consistent) loads
+ * the new view.  Waiting first for the other epoch's readers bounds the
+ * wait even when readers keep arriving.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <time.h>
+
+#include "mem_private.h"
+
+static unsigned int current_slot(void)
+{
+	int cpu = sched_getcpu();
+
+	/* -1 (no rseq, no vDSO) only costs sharing slot 0. */
+	return cpu < 0 ? 0 : (unsigned int)cpu % SIO_MEM_SLOTS;
+}
+
+void sio_mem_enter(struct sio_mem_bus *bus, struct sio_mem_guard *g)
+{
+	unsigned int slot = current_slot();
+	unsigned int idx = atomic_load_explicit(&bus->epoch,
+						memory_order_relaxed) & 1;
+
+	atomic_fetch_add_explicit(&bus->slots[slot].cnt[idx], 1,
+				  memory_order_seq_cst);
+	g->slot = slot;
+	g->idx = idx;
+	g->view = atomic_load_explicit(&bus->view, memory_order_seq_cst);
+}
+
+void sio_mem_exit(struct sio_mem_bus *bus, struct sio_mem_guard *g)
+{
+	atomic_fetch_sub_explicit(&bus->slots[g->slot].cnt[g->idx], 1,
+				  memory_order_release);
+	g->view = NULL;
+}
+
+static int readers_active(struct sio_mem_bus *bus, unsigned int idx)
+{
+	for (unsigned int i = 0; i < SIO_MEM_SLOTS; i++)
+		if (atomic_load_explicit(&bus->slots[i].cnt[idx],
+					 memory_order_seq_cst))
+			return 1;
+	return 0;
+}
+
+static void wait_readers(struct sio_mem_bus *bus, unsigned int idx)
+{
+	unsigned int spins = 0;
+
+	while (readers_active(bus, idx)) {
+		if (++spins < 64) {
+			sched_yield();
+		} else {
+			struct timespec ts = {.tv_nsec = 50 * 1000};
+
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/* Caller holds bus->lock, so epoch flips are serialized. */
+void sio_mem_synchronize(struct sio_mem_bus *bus)
+{
+	unsigned int idx = atomic_load_explicit(&bus->epoch,
+						memory_order_seq_cst) & 1;
+
+	wait_readers(bus, idx ^ 1);
+	atomic_fetch_add_explicit(&bus->epoch, 1, memory_order_seq_cst);
+	wait_readers(bus, idx);
+}

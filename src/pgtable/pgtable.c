@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The page-table object: creation from a configuration, table memory,
+ * and teardown.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgtable_private.h"
+
+uint64_t *pt_table_alloc(struct sio_pgtable *pt)
+{
+	uint64_t *t = sio_mem_pool_alloc(pt->pool, 1ul << pt->fmt.gshift);
+
+	if (t)
+		pt->tables++;
+	return t;
+}
+
+void pt_table_free(struct sio_pgtable *pt, uint64_t *table)
+{
+	sio_mem_pool_free(pt->pool, table);
+	pt->tables--;
+}
+
+static int check_cfg(const struct sio_pgtable_cfg *cfg, unsigned int *gshift)
+{
+	switch (cfg->granule) {
+	case 4096:
+		*gshift = 12;
+		break;
+	case 16384:
+		*gshift = 14;
+		break;
+	case 65536:
+		*gshift = 16;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (cfg->flags & ~SIO_PGT_F_HD)
+		return -EINVAL;
+	if (cfg->stage == SIO_PGT_STAGE1 && cfg->region != SIO_PGT_TTB0 &&
+	    cfg->region != SIO_PGT_TTB1)
+		return -EINVAL;
+	if (cfg->stage == SIO_PGT_STAGE2 && cfg->region != SIO_PGT_TTB0)
+		return -EINVAL;
+	if (cfg->start_level < SIO_PGT_START_AUTO || cfg->start_level > 3)
+		return -EINVAL;
+	return 0;
+}
+
+static void init_leaf_levels(struct sio_pgtable *pt)
+{
+	pt->nr_leaf_levels = 0;
+	for (unsigned int level = pt->fmt.start_level; level <= 3; level++)
+		if (level == 3 ||
+		    lpae_block_allowed(pt->fmt.gshift, pt->fmt.oas, level))
+			pt->leaf_levels[pt->nr_leaf_levels++] = level;
+	pt->pgsize_bitmap = 0;
+	for (unsigned int i = 0; i < pt->nr_leaf_levels; i++)
+		pt->pgsize_bitmap |= lpae_level_size(&pt->fmt,
+						     pt->leaf_levels[i]);
+}
+
+/*
+ * The start table: one table, or for stage 2 up to 16 concatenated ones,
+ * aligned to its whole size as the TTB / S2TTB alignment rules require.
+ */
+static int alloc_root(struct sio_pgtable *pt)
+{
+	size_t entries = (size_t)1 << pt->fmt.start_bits;
+	size_t granule = (size_t)1 << pt->fmt.gshift;
+	size_t size = entries * 8 > granule ? entries * 8 : granule;
+
+	pt->root = sio_mem_pool_alloc(pt->pool, size);
+	if (!pt->root)
+		return -ENOMEM;
+	pt->root_size = size;
+	pt->tables = size / granule;
+	return 0;
+}
+
+int sio_pgtable_create(const struct sio_pgtable_cfg *cfg,
+		       struct sio_mem_bus *bus, struct sio_pgtable **out)
+{
+	struct sio_pgtable *pt;
+	unsigned int gshift;
+	int rc;
+
+	if (!cfg || !bus || !out)
+		return -EINVAL;
+	rc = check_cfg(cfg, &gshift);
+	if (rc)
+		return rc;
+	pt = calloc(1, sizeof(*pt));
+	if (!pt)
+		return -ENOMEM;
+	rc = lpae_fmt_init(&pt->fmt, cfg->stage, gshift, cfg->ias, cfg->oas,
+			   cfg->start_level);
+	if (rc)
+		goto err_free;
+	pt->region = cfg->region;
+	pt->flags = cfg->flags;
+	pt->bus = bus;
+	if (cfg->region == SIO_PGT_TTB1) {
+		pt->input_base = ~0ull << cfg->ias;
+		pt->input_last = ~0ull;
+	} else {
+		pt->input_base = 0;
+		pt->input_last = ~0ull >> (64 - cfg->ias);
+	}
+	init_leaf_levels(pt);
+
+	/* Table addresses are output addresses: keep them below 2^oas. */
+	if (cfg->pool) {
+		rc = -EINVAL;
+		if (sio_mem_pool_addr_bits(cfg->pool) > cfg->oas)
+			goto err_free;
+		pt->pool = cfg->pool;
+	} else {
+		rc = sio_mem_pool_create(bus, cfg->oas, &pt->pool);
+		if (rc)
+			goto err_free;
+		pt->own_pool = true;
+	}
+	rc = alloc_root(pt);
+	if (rc)
+		goto err_pool;
+	pthread_mutex_init(&pt->lock, NULL);
+	*out = pt;
+	return 0;
+
+err_pool:
+	if (pt->own_pool)
+		sio_mem_pool_destroy(pt->pool);
+err_free:
+	free(pt);
+	return rc;
+}
+
+static void free_tree(struct sio_pgtable *pt, uint64_t *table,
+		      unsigned int level)
+{
+	unsigned int n = lpae_level_entries(&pt->fmt, level);
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t pte = lpae_read(&table[i]);
+
+		if (lpae_is_table(pte, level)) {
+			uint64_t *child = pt_table_ptr(pt, pte);
+
+			free_tree(pt, child, level + 1);
+			pt_table_free(pt, child);
+		}
+	}
+}
+
+void sio_pgtable_destroy(struct sio_pgtable *pt)
+{
+	if (!pt)
+		return;
+	free_tree(pt, pt->root, pt->fmt.start_level);
+	if (pt->own_pool) {
+		sio_mem_pool_destroy(pt->pool);
+	} else {
+		sio_mem_pool_free(pt->pool, pt->root);
+	}
+	pthread_mutex_destroy(&pt->lock);
+	free(pt);
+}
+
+void sio_pgtable_get_info(const struct sio_pgtable *pt,
+			  struct sio_pgtable_info *info)
+{
+	const struct lpae_fmt *f = &pt->fmt;
+	unsigned int concat_bits = 0;
+
+	if (f->start_bits > f->stride)
+		concat_bits = f->start_bits - f->stride;
+	memset(info, 0, sizeof(*info));
+	info->root = (uint64_t)(uintptr_t)pt->root;
+	info->start_level = f->start_level;
+	info->concat = 1u << concat_bits;
+	info->start_bits = f->start_bits;
+	info->tsz = 64 - f->ias;
+	info->ps = (unsigned int)lpae_ps_encode(f->oas);
+	info->pgsize_bitmap = pt->pgsize_bitmap;
+	info->input_base = pt->input_base;
+	info->input_last = pt->input_last;
+	if (f->stage == SIO_PGT_STAGE1) {
+		info->tg = (unsigned int)(pt->region == SIO_PGT_TTB1
+						  ? lpae_tg1_encode(f->gshift)
+						  : lpae_tg0_encode(f->gshift));
+		info->mair = LPAE_MAIR_VALUE;
+	} else {
+		info->tg = (unsigned int)lpae_s2tg_encode(f->gshift);
+		info->sl0 = (unsigned int)lpae_sl0_encode(f->gshift,
+							  f->start_level);
+	}
+}
+
+void sio_pgtable_get_stats(const struct sio_pgtable *pt,
+			   struct sio_pgtable_stats *st)
+{
+	struct sio_pgtable *w = (struct sio_pgtable *)pt;
+	size_t granule = (size_t)1 << pt->fmt.gshift;
+
+	pthread_mutex_lock(&w->lock);
+	st->tables = pt->tables;
+	st->table_bytes = pt->tables * granule;
+	st->leaves = pt->leaves;
+	pthread_mutex_unlock(&w->lock);
+}
+
+struct sio_mem_pool *sio_pgtable_pool(const struct sio_pgtable *pt)
+{
+	return pt->pool;
+}
+
+void sio_pgtable_gather_finish(struct sio_pgtable *pt,
+			       struct sio_pgtable_gather *g)
+{
+	for (size_t i = 0; i < g->nr_freed; i++)
+		sio_mem_pool_free(pt->pool, g->freed[i]);
+	free(g->freed);
+	memset(g, 0, sizeof(*g));
+}

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* Subcommands of the softiommu command. */
+#ifndef SIO_TOOLS_H
+#define SIO_TOOLS_H
+
+int sio_cmd_demo(int argc, char **argv);
+
+#endif
