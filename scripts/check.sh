@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Build softiommu three times (plain, AddressSanitizer + UBSan, ThreadSanitizer),
+# run every cmocka suite in each, and end with the line "N passed, N failed",
+# counting test cases.  Exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+builds=(
+	"build|"
+	"build-asan|-Db_sanitize=address,undefined -Db_lundef=false"
+	"build-tsan|-Db_sanitize=thread -Db_lundef=false"
+)
+status=0
+logs=()
+for b in "${builds[@]}"; do
+	dir=${b%%|*}
+	opts=${b#*|}
+	echo "== $dir ${opts:-(no sanitizer)}"
+	if [ ! -f "$dir/build.ninja" ]; then
+		# shellcheck disable=SC2086
+		meson setup "$dir" -Dtests=enabled $opts >"$dir.setup.log" 2>&1 || {
+			cat "$dir.setup.log"; status=1; continue; }
+	fi
+	ninja -C "$dir" >/dev/null || { ninja -C "$dir"; status=1; continue; }
+	meson test -C "$dir" --no-rebuild --print-errorlogs \
+		--num-processes 2 || status=1
+	logs+=("$dir/meson-logs/testlog.json")
+done
+
+python3 scripts/tap-summary.py "${logs[@]}" || status=1
+exit $status
