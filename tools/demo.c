@@ -23,15 +23,13 @@ static const char *stage_name(unsigned int stage)
 	return stage == SIO_PGT_STAGE1 ? "stage 1" : "stage 2";
 }
 
-static void show_info(const struct sio_pgtable_cfg *cfg,
-		      struct sio_pgtable *pt)
+static void show_info(const struct sio_pgtable_cfg *cfg, struct sio_pgtable *pt)
 {
 	struct sio_pgtable_info in;
 
 	sio_pgtable_get_info(pt, &in);
 	printf("%s, %uK granule, %u-bit input, %u-bit output\n",
-	       stage_name(cfg->stage), cfg->granule / 1024, cfg->ias,
-	       cfg->oas);
+	       stage_name(cfg->stage), cfg->granule / 1024, cfg->ias, cfg->oas);
 	printf("  start level %u (%u bits, %u table%s), root at %#" PRIx64 "\n",
 	       in.start_level, in.start_bits, in.concat,
 	       in.concat > 1 ? "s concatenated" : "", in.root);
@@ -48,8 +46,8 @@ static int map(struct sio_pgtable *pt, uint64_t iova, uint64_t pa,
 {
 	int rc = sio_pgtable_map(pt, iova, pa, size, prot);
 
-	printf("  map   %#14" PRIx64 " -> %#14" PRIx64 " %8" PRIu64
-	       " KiB  %s%s\n",
+	printf("  map   %#14" PRIx64 " -> %#14" PRIx64 " %8" PRIu64 " KiB  "
+								    "%s%s\n",
 	       iova, pa, size / KiB, what, rc ? "  FAILED" : "");
 	if (rc)
 		fprintf(stderr, "softiommu demo: map failed: %s\n",
@@ -69,14 +67,15 @@ static void show_walk(struct sio_pgtable *pt, uint64_t iova)
 
 		sio_pgtable_format_desc(pt, s->level, s->desc, desc,
 					sizeof(desc));
-		printf("    L%u  table %#" PRIx64 " [%4u]  %#018" PRIx64
-		       "  %s\n",
+		printf("    L%u  table %#" PRIx64 " [%4u]  %#018" PRIx64 "  "
+									 "%s\n",
 		       s->level, s->table, s->index, s->desc, desc);
 	}
 	if (w.result)
-		printf("    => fault: %s\n",
-		       w.result == -ENOENT ? "translation (invalid descriptor)"
-					   : strerror(-w.result));
+		printf("    => fault: %s\n", w.result == -ENOENT
+						     ? "translation (invalid "
+						       "descriptor)"
+						     : strerror(-w.result));
 	else
 		printf("    => output address %#" PRIx64 "\n", w.pa);
 }
@@ -86,17 +85,18 @@ static void show_stats(struct sio_pgtable *pt)
 	struct sio_pgtable_stats st;
 
 	sio_pgtable_get_stats(pt, &st);
-	printf("  tables: %" PRIu64 " (%" PRIu64 " KiB), leaves: %" PRIu64
-	       "\n",
+	printf("  tables: %" PRIu64 " (%" PRIu64 " KiB), leaves: %" PRIu64 "\n",
 	       st.tables, st.table_bytes / KiB, st.leaves);
 }
 
 static int demo_stage1(struct sio_mem_bus *bus)
 {
-	struct sio_pgtable_cfg cfg = {
-		.stage = SIO_PGT_STAGE1, .granule = 4096, .ias = 48,
-		.oas = 48, .region = SIO_PGT_TTB0,
-		.start_level = SIO_PGT_START_AUTO};
+	struct sio_pgtable_cfg cfg = {.stage = SIO_PGT_STAGE1,
+				      .granule = 4096,
+				      .ias = 48,
+				      .oas = 48,
+				      .region = SIO_PGT_TTB0,
+				      .start_level = SIO_PGT_START_AUTO};
 	struct sio_pgtable *pt;
 	uint64_t unmapped;
 	int rc;
@@ -105,8 +105,9 @@ static int demo_stage1(struct sio_mem_bus *bus)
 	if (rc)
 		return rc;
 	show_info(&cfg, pt);
-	rc = map(pt, 1 * GiB, 8 * GiB, 1 * GiB, SIO_PROT_READ | SIO_PROT_WRITE |
-		 SIO_PROT_CACHE, "RW cached: one 1G block") ||
+	rc = map(pt, 1 * GiB, 8 * GiB, 1 * GiB,
+		 SIO_PROT_READ | SIO_PROT_WRITE | SIO_PROT_CACHE,
+		 "RW cached: one 1G block") ||
 	     map(pt, 2 * GiB, 16 * GiB + 2 * MiB, 4 * MiB,
 		 SIO_PROT_READ | SIO_PROT_NOEXEC, "RO, XN: two 2M blocks") ||
 	     map(pt, 3 * GiB + 4 * KiB, 0x40001000, 12 * KiB,
@@ -126,8 +127,8 @@ static int demo_stage1(struct sio_mem_bus *bus)
 		rc = sio_pgtable_unmap(pt, 1 * GiB + 0x12345000, 4 * KiB,
 				       &unmapped, NULL);
 		if (!rc) {
-			printf("    %" PRIu64
-			       " bytes unmapped; the block split into a "
+			printf("    %" PRIu64 " bytes unmapped; the block "
+					      "split into a "
 			       "level-2 table and a level-3 table\n",
 			       unmapped);
 			show_walk(pt, 1 * GiB + 0x12345678);
@@ -141,9 +142,11 @@ static int demo_stage1(struct sio_mem_bus *bus)
 
 static int demo_stage2(struct sio_mem_bus *bus)
 {
-	struct sio_pgtable_cfg cfg = {
-		.stage = SIO_PGT_STAGE2, .granule = 4096, .ias = 40,
-		.oas = 44, .start_level = SIO_PGT_START_AUTO};
+	struct sio_pgtable_cfg cfg = {.stage = SIO_PGT_STAGE2,
+				      .granule = 4096,
+				      .ias = 40,
+				      .oas = 44,
+				      .start_level = SIO_PGT_START_AUTO};
 	struct sio_pgtable *pt;
 	int rc;
 
@@ -154,8 +157,8 @@ static int demo_stage2(struct sio_mem_bus *bus)
 	rc = map(pt, 0, 0x80000000ull, 2 * MiB + 8 * KiB,
 		 SIO_PROT_READ | SIO_PROT_WRITE | SIO_PROT_CACHE,
 		 "RW cached: a 2M block and two pages") ||
-	     map(pt, 0x8000000000ull, 0x100000000ull, 4 * KiB,
-		 SIO_PROT_WRITE, "write-only page in the second root table");
+	     map(pt, 0x8000000000ull, 0x100000000ull, 4 * KiB, SIO_PROT_WRITE,
+		 "write-only page in the second root table");
 	if (!rc) {
 		show_walk(pt, 0x201000);
 		show_walk(pt, 0x8000000abcull);

@@ -91,10 +91,8 @@ SIO_API unsigned int sio_mem_perm_at(struct sio_mem_bus *bus, uint64_t pa);
  * or -EINVAL for a 64-bit access that is not 8-byte aligned.  A failed
  * access transfers nothing.
  */
-SIO_API int sio_mem_read64(struct sio_mem_bus *bus, uint64_t pa,
-			   uint64_t *val);
-SIO_API int sio_mem_write64(struct sio_mem_bus *bus, uint64_t pa,
-			    uint64_t val);
+SIO_API int sio_mem_read64(struct sio_mem_bus *bus, uint64_t pa, uint64_t *val);
+SIO_API int sio_mem_write64(struct sio_mem_bus *bus, uint64_t pa, uint64_t val);
 /*
  * Atomically replace *@expected with @desired at @pa.  Returns 0 when
  * swapped, -EAGAIN when memory held another value (now in *@expected),
@@ -104,8 +102,8 @@ SIO_API int sio_mem_cmpxchg64(struct sio_mem_bus *bus, uint64_t pa,
 			      uint64_t *expected, uint64_t desired);
 SIO_API int sio_mem_read(struct sio_mem_bus *bus, uint64_t pa, void *buf,
 			 size_t len);
-SIO_API int sio_mem_write(struct sio_mem_bus *bus, uint64_t pa,
-			  const void *buf, size_t len);
+SIO_API int sio_mem_write(struct sio_mem_bus *bus, uint64_t pa, const void *buf,
+			  size_t len);
 
 /*
  * Read-side sections, for a sequence of accesses (a whole walk, a whole
@@ -149,7 +147,7 @@ struct sio_mem_pool_stats {
 	uint64_t mapped;     /* bytes of chunk memory mapped */
 	uint64_t in_use;     /* bytes handed out and not freed */
 	uint64_t allocs;     /* allocations since creation */
-	uint64_t frees;      /* frees since creation */
+	uint64_t frees;	     /* frees since creation */
 	uint64_t chunk_maps; /* chunk mmap calls since creation */
 };
 

@@ -63,12 +63,12 @@ struct sio_pgtable;
  * One of READ or WRITE is required.  With neither CACHE nor MMIO the
  * memory is Normal Non-cacheable.
  */
-#define SIO_PROT_READ   (1u << 0)
-#define SIO_PROT_WRITE  (1u << 1)
-#define SIO_PROT_CACHE  (1u << 2) /* Normal Write-Back, Inner Shareable */
+#define SIO_PROT_READ	(1u << 0)
+#define SIO_PROT_WRITE	(1u << 1)
+#define SIO_PROT_CACHE	(1u << 2) /* Normal Write-Back, Inner Shareable */
 #define SIO_PROT_NOEXEC (1u << 3) /* S1: UXN and PXN; S2: XN[1:0] = 0b10 */
-#define SIO_PROT_MMIO   (1u << 4) /* Device-nGnRE */
-#define SIO_PROT_PRIV   (1u << 5) /* stage 1 only: no unprivileged access */
+#define SIO_PROT_MMIO	(1u << 4) /* Device-nGnRE */
+#define SIO_PROT_PRIV	(1u << 5) /* stage 1 only: no unprivileged access */
 #define SIO_PROT_GLOBAL (1u << 6) /* stage 1 only: nG = 0 */
 
 struct sio_pgtable_cfg {
@@ -97,18 +97,18 @@ struct sio_pgtable_cfg {
  * at the table.
  */
 struct sio_pgtable_info {
-	uint64_t root;             /* PA of the start-level table */
-	unsigned int start_level;  /* 0..3 */
-	unsigned int concat;       /* stage 2: concatenated start tables */
-	unsigned int start_bits;   /* input bits resolved at the start level */
-	unsigned int tsz;          /* T0SZ / T1SZ / S2T0SZ: 64 - ias */
-	unsigned int tg;           /* CD.TG0, CD.TG1 or STE.S2TG encoding */
-	unsigned int sl0;          /* stage 2: STE.S2SL0 */
-	unsigned int ps;           /* CD.IPS / STE.S2PS encoding of oas */
-	uint64_t mair;             /* stage 1: MAIR the AttrIndx refer to */
-	uint64_t pgsize_bitmap;    /* page and block sizes used */
-	uint64_t input_base;       /* lowest input address */
-	uint64_t input_last;       /* highest input address */
+	uint64_t root;		  /* PA of the start-level table */
+	unsigned int start_level; /* 0..3 */
+	unsigned int concat;	  /* stage 2: concatenated start tables */
+	unsigned int start_bits;  /* input bits resolved at the start level */
+	unsigned int tsz;	  /* T0SZ / T1SZ / S2T0SZ: 64 - ias */
+	unsigned int tg;	  /* CD.TG0, CD.TG1 or STE.S2TG encoding */
+	unsigned int sl0;	  /* stage 2: STE.S2SL0 */
+	unsigned int ps;	  /* CD.IPS / STE.S2PS encoding of oas */
+	uint64_t mair;		  /* stage 1: MAIR the AttrIndx refer to */
+	uint64_t pgsize_bitmap;	  /* page and block sizes used */
+	uint64_t input_base;	  /* lowest input address */
+	uint64_t input_last;	  /* highest input address */
 };
 
 /*
@@ -135,8 +135,8 @@ SIO_API void sio_pgtable_get_info(const struct sio_pgtable *pt,
  *   -EEXIST    part of the range is already mapped;
  *   -ENOMEM    no table memory.
  */
-SIO_API int sio_pgtable_map(struct sio_pgtable *pt, uint64_t iova,
-			    uint64_t pa, uint64_t size, unsigned int prot);
+SIO_API int sio_pgtable_map(struct sio_pgtable *pt, uint64_t iova, uint64_t pa,
+			    uint64_t size, unsigned int prot);
 
 /*
  * Map @pgcount entries of exactly @pgsize (a page or block size of the
@@ -159,7 +159,7 @@ SIO_API int sio_pgtable_map_pages(struct sio_pgtable *pt, uint64_t iova,
  * Start from SIO_PGTABLE_GATHER_INIT (all zero).
  */
 struct sio_pgtable_gather {
-	bool valid;        /* start and last describe a range */
+	bool valid; /* start and last describe a range */
 	uint64_t start;
 	uint64_t last;
 	uint64_t min_leaf; /* 0 if no leaf was removed */
@@ -170,7 +170,10 @@ struct sio_pgtable_gather {
 	size_t cap_freed;
 };
 
-#define SIO_PGTABLE_GATHER_INIT {0}
+#define SIO_PGTABLE_GATHER_INIT \
+	{                       \
+		0               \
+	}
 
 /*
  * Call once the TLB invalidation @g asks for is complete: releases the
@@ -195,18 +198,25 @@ SIO_API int sio_pgtable_unmap(struct sio_pgtable *pt, uint64_t iova,
 
 /* One leaf, as lookup reports it. */
 struct sio_pgtable_entry {
-	uint64_t pa;        /* output address of the looked-up iova */
+	uint64_t pa;	    /* output address of the looked-up iova */
 	uint64_t iova_base; /* first input address of the leaf */
-	uint64_t size;      /* page or block size */
-	uint64_t desc;      /* the descriptor */
+	uint64_t size;	    /* page or block size */
+	uint64_t desc;	    /* the descriptor */
 	unsigned int prot;  /* SIO_PROT_* it grants */
 	unsigned int level; /* level of the leaf */
-	bool dirty;         /* with SIO_PGT_F_HD: written since cleaned */
+	bool dirty;	    /* with SIO_PGT_F_HD: written since cleaned */
 };
 
 /* Translate @iova.  Returns 0, -ENOENT (not mapped) or -ERANGE. */
 SIO_API int sio_pgtable_lookup(const struct sio_pgtable *pt, uint64_t iova,
 			       struct sio_pgtable_entry *out);
+
+/*
+ * The output address alone (the kernel's iova_to_phys): the cheapest
+ * translation, for hot paths.  Returns 0, -ENOENT or -ERANGE.
+ */
+SIO_API int sio_pgtable_iova_to_phys(const struct sio_pgtable *pt,
+				     uint64_t iova, uint64_t *pa);
 
 /*
  * A walk through the bus, as a hardware walker sees the table: each level
@@ -216,7 +226,7 @@ struct sio_pgtable_walk_step {
 	unsigned int level;
 	unsigned int index;
 	uint64_t table; /* PA of the table read at this level */
-	uint64_t addr;  /* PA of the descriptor */
+	uint64_t addr;	/* PA of the descriptor */
 	uint64_t desc;
 };
 

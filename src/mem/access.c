@@ -10,8 +10,8 @@
 
 #include "mem_private.h"
 
-void *sio_mem_view_ptr(const struct sio_mem_guard *g, uint64_t pa,
-		       uint64_t len, unsigned int perm)
+void *sio_mem_view_ptr(const struct sio_mem_guard *g, uint64_t pa, uint64_t len,
+		       unsigned int perm)
 {
 	const struct sio_mem_seg *seg = sio_mem_view_find(g->view, pa);
 	const struct sio_mem_seg *end = g->view->seg + g->view->nr;
@@ -73,8 +73,8 @@ int sio_mem_write64(struct sio_mem_bus *bus, uint64_t pa, uint64_t val)
 	return p ? 0 : -EFAULT;
 }
 
-int sio_mem_cmpxchg64(struct sio_mem_bus *bus, uint64_t pa,
-		      uint64_t *expected, uint64_t desired)
+int sio_mem_cmpxchg64(struct sio_mem_bus *bus, uint64_t pa, uint64_t *expected,
+		      uint64_t desired)
 {
 	struct sio_mem_guard g;
 	uint64_t *p, exp = htole64(*expected);

@@ -84,9 +84,11 @@ int sio_mem_register(struct sio_mem_bus *bus, uint64_t pa, uint64_t size,
 		bus->regs = r;
 		bus->cap_regs = cap;
 	}
-	bus->regs[bus->nr_regs++] = (struct sio_mem_reg){
-		.start = pa, .last = pa + (size - 1), .perm = perm,
-		.owner = owner};
+	bus->regs[bus->nr_regs++] =
+		(struct sio_mem_reg){.start = pa,
+				     .last = pa + (size - 1),
+				     .perm = perm,
+				     .owner = owner};
 	rc = republish(bus);
 	if (rc)
 		bus->nr_regs--;

@@ -28,8 +28,8 @@ static unsigned int current_slot(void)
 void sio_mem_enter(struct sio_mem_bus *bus, struct sio_mem_guard *g)
 {
 	unsigned int slot = current_slot();
-	unsigned int idx = atomic_load_explicit(&bus->epoch,
-						memory_order_relaxed) & 1;
+	unsigned int idx =
+		atomic_load_explicit(&bus->epoch, memory_order_relaxed) & 1;
 
 	atomic_fetch_add_explicit(&bus->slots[slot].cnt[idx], 1,
 				  memory_order_seq_cst);
@@ -72,8 +72,8 @@ static void wait_readers(struct sio_mem_bus *bus, unsigned int idx)
 /* Caller holds bus->lock, so epoch flips are serialized. */
 void sio_mem_synchronize(struct sio_mem_bus *bus)
 {
-	unsigned int idx = atomic_load_explicit(&bus->epoch,
-						memory_order_seq_cst) & 1;
+	unsigned int idx =
+		atomic_load_explicit(&bus->epoch, memory_order_seq_cst) & 1;
 
 	wait_readers(bus, idx ^ 1);
 	atomic_fetch_add_explicit(&bus->epoch, 1, memory_order_seq_cst);

@@ -56,6 +56,48 @@ struct sio_mem_bus {
 	size_t cap_regs;
 };
 
+/*
+ * Pool chunks (pool.c).  The header sits in the page below each 2 MiB
+ * chunk, off the bus; it is here so that layers above can reach a block's
+ * owner word without a call on their hot paths.
+ */
+#define SIO_MEM_CHUNK_SHIFT 21
+#define SIO_MEM_CHUNK_SIZE  (1ul << SIO_MEM_CHUNK_SHIFT)
+#define SIO_MEM_HDR_SIZE    4096ul
+#define SIO_MEM_MAX_BLOCKS  (SIO_MEM_CHUNK_SIZE >> 12)
+
+struct sio_mem_chunk {
+	uint64_t magic;
+	struct sio_mem_pool *pool;
+	struct sio_mem_chunk *next, *prev;
+	uint8_t *base;
+	unsigned int shift;
+	unsigned int nblocks;
+	unsigned int nfree;
+	unsigned int hwm; /* blocks at or above this were never handed out */
+	int free_head;
+	int16_t next_free[SIO_MEM_MAX_BLOCKS];
+	uint32_t word[SIO_MEM_MAX_BLOCKS];
+};
+
+_Static_assert(sizeof(struct sio_mem_chunk) <= SIO_MEM_HDR_SIZE, "chunk header "
+								 "too big");
+
+static inline struct sio_mem_chunk *sio_mem_chunk_of(const void *block)
+{
+	uintptr_t base = (uintptr_t)block & ~(SIO_MEM_CHUNK_SIZE - 1);
+
+	return (struct sio_mem_chunk *)(base - SIO_MEM_HDR_SIZE);
+}
+
+static inline uint32_t *sio_mem_pool_word_fast(const void *block)
+{
+	struct sio_mem_chunk *c = sio_mem_chunk_of(block);
+
+	return &c->word[((uintptr_t)block & (SIO_MEM_CHUNK_SIZE - 1)) >>
+			c->shift];
+}
+
 /* grace.c */
 void sio_mem_synchronize(struct sio_mem_bus *bus);
 

@@ -23,51 +23,31 @@
 
 #include "mem_private.h"
 
-#define CHUNK_SHIFT   21
-#define CHUNK_SIZE    (1ul << CHUNK_SHIFT)
-#define HDR_SIZE      4096ul
 #define MIN_SHIFT     12
 #define MAX_SHIFT     20
 #define NR_CLASSES    (MAX_SHIFT - MIN_SHIFT + 1)
-#define MAX_BLOCKS    (CHUNK_SIZE >> MIN_SHIFT)
 #define CHUNK_MAGIC   0x736f6674696f6d63ull /* "softiomc" */
 #define USER_VA_LIMIT (1ull << 47)
 /* First address tried when memory must lie low (below 4 GiB, say). */
-#define LOW_HINT      (1ull << 28)
-
-struct chunk {
-	uint64_t magic;
-	struct sio_mem_pool *pool;
-	struct chunk *next, *prev;
-	uint8_t *base;
-	unsigned int shift;
-	unsigned int nblocks;
-	unsigned int nfree;
-	unsigned int hwm; /* blocks at or above this were never handed out */
-	int free_head;
-	int16_t next_free[MAX_BLOCKS];
-	uint32_t word[MAX_BLOCKS];
-};
-
-_Static_assert(sizeof(struct chunk) <= HDR_SIZE, "chunk header too big");
+#define LOW_HINT (1ull << 28)
 
 /* Per class: chunks with a free block, and chunks without. */
 struct chunk_list {
-	struct chunk *avail;
-	struct chunk *full;
+	struct sio_mem_chunk *avail;
+	struct sio_mem_chunk *full;
 };
 
 struct sio_mem_pool {
 	struct sio_mem_bus *bus;
 	unsigned int addr_bits;
 	uint64_t limit; /* one past the highest usable address; 0 = 2^64 */
-	uint64_t hint;  /* next address to try for low placement */
+	uint64_t hint;	/* next address to try for low placement */
 	pthread_mutex_t lock;
 	struct chunk_list cls[NR_CLASSES];
 	struct sio_mem_pool_stats st;
 };
 
-static void list_del(struct chunk **head, struct chunk *c)
+static void list_del(struct sio_mem_chunk **head, struct sio_mem_chunk *c)
 {
 	if (c->prev)
 		c->prev->next = c->next;
@@ -78,7 +58,7 @@ static void list_del(struct chunk **head, struct chunk *c)
 	c->next = c->prev = NULL;
 }
 
-static void list_add(struct chunk **head, struct chunk *c)
+static void list_add(struct sio_mem_chunk **head, struct sio_mem_chunk *c)
 {
 	c->prev = NULL;
 	c->next = *head;
@@ -114,19 +94,21 @@ static int below_limit(const struct sio_mem_pool *pool, uint64_t end)
 /* Map header + chunk anywhere, trimming the slack used for alignment. */
 static uint8_t *map_anywhere(void)
 {
-	size_t len = HDR_SIZE + 2 * CHUNK_SIZE;
+	size_t len = SIO_MEM_HDR_SIZE + 2 * SIO_MEM_CHUNK_SIZE;
 	uint8_t *m, *base;
 
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
-	base = (uint8_t *)(((uintptr_t)m + HDR_SIZE + CHUNK_SIZE - 1) &
-			   ~(CHUNK_SIZE - 1));
-	if (base - HDR_SIZE > m)
-		munmap(m, (size_t)(base - HDR_SIZE - m));
-	if (m + len > base + CHUNK_SIZE)
-		munmap(base + CHUNK_SIZE, (size_t)(m + len - base - CHUNK_SIZE));
+	base = (uint8_t *)(((uintptr_t)m + SIO_MEM_HDR_SIZE +
+			    SIO_MEM_CHUNK_SIZE - 1) &
+			   ~(SIO_MEM_CHUNK_SIZE - 1));
+	if (base - SIO_MEM_HDR_SIZE > m)
+		munmap(m, (size_t)(base - SIO_MEM_HDR_SIZE - m));
+	if (m + len > base + SIO_MEM_CHUNK_SIZE)
+		munmap(base + SIO_MEM_CHUNK_SIZE,
+		       (size_t)(m + len - base - SIO_MEM_CHUNK_SIZE));
 	return base;
 }
 
@@ -136,29 +118,34 @@ static uint8_t *map_anywhere(void)
  */
 static uint8_t *map_low(struct sio_mem_pool *pool)
 {
-	for (uint64_t base = pool->hint; base + CHUNK_SIZE <= pool->limit;
-	     base += CHUNK_SIZE) {
-		void *want = (void *)(uintptr_t)(base - HDR_SIZE);
-		void *m = mmap(want, HDR_SIZE + CHUNK_SIZE,
+	for (uint64_t base = pool->hint;
+	     base + SIO_MEM_CHUNK_SIZE <= pool->limit;
+	     base += SIO_MEM_CHUNK_SIZE) {
+		void *want = (void *)(uintptr_t)(base - SIO_MEM_HDR_SIZE);
+		void *m = mmap(want, SIO_MEM_HDR_SIZE + SIO_MEM_CHUNK_SIZE,
 			       PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
 				       MAP_FIXED_NOREPLACE,
 			       -1, 0);
 
 		if (m == want) {
-			pool->hint = base + CHUNK_SIZE;
+			pool->hint = base + SIO_MEM_CHUNK_SIZE;
 			return (uint8_t *)(uintptr_t)base;
 		}
 		if (m != MAP_FAILED)
-			munmap(m, HDR_SIZE + CHUNK_SIZE); /* old kernel hint */
+			munmap(m, SIO_MEM_HDR_SIZE + SIO_MEM_CHUNK_SIZE); /* old
+									     kernel
+									     hint
+									   */
 	}
 	return NULL;
 }
 
-static struct chunk *chunk_new(struct sio_mem_pool *pool, unsigned int shift)
+static struct sio_mem_chunk *chunk_new(struct sio_mem_pool *pool,
+				       unsigned int shift)
 {
 	uint8_t *base = NULL;
-	struct chunk *c;
+	struct sio_mem_chunk *c;
 
 	if (below_limit(pool, USER_VA_LIMIT))
 		base = map_anywhere();
@@ -166,39 +153,42 @@ static struct chunk *chunk_new(struct sio_mem_pool *pool, unsigned int shift)
 		base = map_low(pool);
 	if (!base)
 		return NULL;
-	if (!below_limit(pool, (uint64_t)(uintptr_t)base + CHUNK_SIZE) ||
-	    sio_mem_register(pool->bus, (uintptr_t)base, CHUNK_SIZE,
+	if (!below_limit(pool,
+			 (uint64_t)(uintptr_t)base + SIO_MEM_CHUNK_SIZE) ||
+	    sio_mem_register(pool->bus, (uintptr_t)base, SIO_MEM_CHUNK_SIZE,
 			     SIO_MEM_RW, pool)) {
-		munmap(base - HDR_SIZE, HDR_SIZE + CHUNK_SIZE);
+		munmap(base - SIO_MEM_HDR_SIZE,
+		       SIO_MEM_HDR_SIZE + SIO_MEM_CHUNK_SIZE);
 		return NULL;
 	}
-	c = (struct chunk *)(base - HDR_SIZE);
+	c = (struct sio_mem_chunk *)(base - SIO_MEM_HDR_SIZE);
 	c->magic = CHUNK_MAGIC;
 	c->pool = pool;
 	c->base = base;
 	c->shift = shift;
-	c->nblocks = (unsigned int)(CHUNK_SIZE >> shift);
+	c->nblocks = (unsigned int)(SIO_MEM_CHUNK_SIZE >> shift);
 	c->nfree = c->nblocks;
 	c->hwm = 0;
 	c->free_head = -1;
 	pool->st.chunks++;
-	pool->st.mapped += CHUNK_SIZE;
+	pool->st.mapped += SIO_MEM_CHUNK_SIZE;
 	pool->st.chunk_maps++;
 	return c;
 }
 
-static void chunk_release(struct sio_mem_pool *pool, struct chunk *c)
+static void chunk_release(struct sio_mem_pool *pool, struct sio_mem_chunk *c)
 {
 	uint8_t *base = c->base;
 
-	sio_mem_unregister(pool->bus, (uintptr_t)base, CHUNK_SIZE, pool);
+	sio_mem_unregister(pool->bus, (uintptr_t)base, SIO_MEM_CHUNK_SIZE,
+			   pool);
 	c->magic = 0;
-	munmap(base - HDR_SIZE, HDR_SIZE + CHUNK_SIZE);
+	munmap(base - SIO_MEM_HDR_SIZE, SIO_MEM_HDR_SIZE + SIO_MEM_CHUNK_SIZE);
 	pool->st.chunks--;
-	pool->st.mapped -= CHUNK_SIZE;
+	pool->st.mapped -= SIO_MEM_CHUNK_SIZE;
 }
 
-static unsigned int take_block(struct chunk *c)
+static unsigned int take_block(struct sio_mem_chunk *c)
 {
 	unsigned int i;
 
@@ -217,7 +207,7 @@ void *sio_mem_pool_alloc(struct sio_mem_pool *pool, size_t size)
 {
 	unsigned int shift = size ? (unsigned int)__builtin_ctzl(size) : 0;
 	struct chunk_list *cl;
-	struct chunk *c;
+	struct sio_mem_chunk *c;
 	void *p;
 
 	if (size != (1ul << shift) || shift < MIN_SHIFT || shift > MAX_SHIFT) {
@@ -247,13 +237,6 @@ void *sio_mem_pool_alloc(struct sio_mem_pool *pool, size_t size)
 	return p;
 }
 
-static struct chunk *chunk_of(void *block)
-{
-	uintptr_t base = (uintptr_t)block & ~(CHUNK_SIZE - 1);
-
-	return (struct chunk *)(base - HDR_SIZE);
-}
-
 static void zero_block(void *block, size_t size)
 {
 	uint64_t *q = block;
@@ -264,13 +247,13 @@ static void zero_block(void *block, size_t size)
 
 void sio_mem_pool_free(struct sio_mem_pool *pool, void *block)
 {
-	struct chunk *c;
+	struct sio_mem_chunk *c;
 	struct chunk_list *cl;
 	unsigned int i;
 
 	if (!block)
 		return;
-	c = chunk_of(block);
+	c = sio_mem_chunk_of(block);
 	if (c->magic != CHUNK_MAGIC || c->pool != pool)
 		abort(); /* not ours: a bug in the caller, not outside input */
 	zero_block(block, 1ul << c->shift);
@@ -292,10 +275,8 @@ void sio_mem_pool_free(struct sio_mem_pool *pool, void *block)
 
 uint32_t *sio_mem_pool_word(struct sio_mem_pool *pool, void *block)
 {
-	struct chunk *c = chunk_of(block);
-
 	(void)pool;
-	return &c->word[((uint8_t *)block - c->base) >> c->shift];
+	return sio_mem_pool_word_fast(block);
 }
 
 size_t sio_mem_pool_trim(struct sio_mem_pool *pool)
@@ -304,7 +285,7 @@ size_t sio_mem_pool_trim(struct sio_mem_pool *pool)
 
 	pthread_mutex_lock(&pool->lock);
 	for (unsigned int k = 0; k < NR_CLASSES; k++) {
-		struct chunk *c = pool->cls[k].avail, *next;
+		struct sio_mem_chunk *c = pool->cls[k].avail, *next;
 
 		for (; c; c = next) {
 			next = c->next;
@@ -324,12 +305,12 @@ void sio_mem_pool_destroy(struct sio_mem_pool *pool)
 	if (!pool)
 		return;
 	for (unsigned int k = 0; k < NR_CLASSES; k++) {
-		struct chunk **heads[] = {&pool->cls[k].avail,
-					  &pool->cls[k].full};
+		struct sio_mem_chunk **heads[] = {&pool->cls[k].avail,
+						  &pool->cls[k].full};
 
 		for (unsigned int h = 0; h < 2; h++)
 			while (*heads[h]) {
-				struct chunk *c = *heads[h];
+				struct sio_mem_chunk *c = *heads[h];
 
 				list_del(heads[h], c);
 				chunk_release(pool, c);

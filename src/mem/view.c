@@ -74,7 +74,8 @@ struct sio_mem_view *sio_mem_view_build(const struct sio_mem_reg *regs,
 			nread += e[i].dread;
 			nwrite += e[i].dwrite;
 		}
-		perm = (nread ? SIO_MEM_READ : 0) | (nwrite ? SIO_MEM_WRITE : 0);
+		perm = (nread ? SIO_MEM_READ : 0) |
+		       (nwrite ? SIO_MEM_WRITE : 0);
 		/*
 		 * A registration without either permission is refused, so
 		 * perm == 0 means nobody covers [pos, next edge).

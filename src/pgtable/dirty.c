@@ -52,9 +52,9 @@ static void dirty_level(struct sio_pgtable *pt, uint64_t *table,
 			unsigned int level, uint64_t first, uint64_t last,
 			const struct sio_dirty_bitmap *bm, unsigned int flags)
 {
-	uint64_t bs = lpae_level_size(&pt->fmt, level);
-	unsigned int i = lpae_index(&pt->fmt, level, first);
-	unsigned int end = lpae_index(&pt->fmt, level, last);
+	uint64_t bs = pt->lv[level].size;
+	unsigned int i = pt_index(pt, level, first);
+	unsigned int end = pt_index(pt, level, last);
 	uint64_t base = first & ~(bs - 1);
 
 	for (; i <= end; i++, base += bs) {

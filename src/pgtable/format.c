@@ -145,8 +145,7 @@ bool lpae_s2_start_valid(unsigned int gshift, unsigned int ias,
 }
 
 /* The fewest levels: the deepest valid start level (KVM's choice). */
-int lpae_s2_start_auto(unsigned int gshift, unsigned int ias,
-		       unsigned int oas)
+int lpae_s2_start_auto(unsigned int gshift, unsigned int ias, unsigned int oas)
 {
 	for (int level = 3; level >= 0; level--)
 		if (lpae_s2_start_valid(gshift, ias, oas, (unsigned int)level))

@@ -9,40 +9,149 @@
 
 #include "pgtable_private.h"
 
-static void fill_entry(const struct sio_pgtable *pt, uint64_t iova,
-		       uint64_t pte, unsigned int level,
-		       struct sio_pgtable_entry *out)
-{
-	uint64_t bs = lpae_level_size(&pt->fmt, level);
+/*
+ * The hot walk, shaped like the plainest one.  It is compiled once for
+ * every granule and start level, so shifts and index masks are constants
+ * (only the start level's mask, which depends on the input size, is
+ * loaded), the levels are unrolled and straight-line, and only our own
+ * table descriptors are followed: independent walks overlap in the CPU as
+ * well as naive ones do.  It takes no lock: descriptors are read with
+ * single loads, and tables stay mapped after they are freed.  Returns the
+ * leaf, or 0 if @iova is not mapped.
+ */
+#define WALK_SHIFT(g, level) ((g) + (3 - (level)) * ((g)-3))
 
-	out->pa = lpae_pte_to_oa(&pt->fmt, pte) | (iova & (bs - 1));
+static inline __attribute__((always_inline)) uint64_t
+walk_core(const struct sio_pgtable *pt, uint64_t iova, unsigned int *levelp,
+	  const unsigned int g, const unsigned int start)
+{
+	const uint64_t *t = pt->root;
+	uint64_t mask = pt->lv[start].mask;
+	uint64_t pte = 0;
+
+#pragma GCC unroll 4
+	for (unsigned int level = start; level < 3; level++) {
+		pte = lpae_read(&t[(iova >> WALK_SHIFT(g, level)) & mask]);
+		mask = (1ull << (g - 3)) - 1;
+		if (__builtin_expect((pte & LPAE_TYPE_MASK) != LPAE_TYPE_TABLE,
+				     0)) {
+			*levelp = level;
+			/* Our tables hold blocks only where allowed. */
+			return (pte & LPAE_TYPE_MASK) == LPAE_TYPE_BLOCK ? pte
+									 : 0;
+		}
+		t = (const uint64_t *)(uintptr_t)(pte & LPAE_GENMASK(47, g));
+	}
+	pte = lpae_read(&t[(iova >> g) & mask]);
+	*levelp = 3;
+	return (pte & LPAE_TYPE_MASK) == LPAE_TYPE_PAGE ? pte : 0;
+}
+
+static inline bool in_region(const struct sio_pgtable *pt, uint64_t iova)
+{
+	return __builtin_expect(
+		iova - pt->input_base <= pt->input_last - pt->input_base, 1);
+}
+
+/* Output address of a leaf; OA[51:48] sits in [15:12] with 64K. */
+static inline __attribute__((always_inline)) uint64_t
+leaf_pa(uint64_t pte, uint64_t iova, uint64_t size, const unsigned int g)
+{
+	uint64_t oa = pte & LPAE_GENMASK(47, g);
+
+	if (g == 16)
+		oa |= (pte & LPAE_OA_HI_MASK) << 36;
+	return oa | (iova & (size - 1));
+}
+
+static inline __attribute__((always_inline)) void
+fill_entry(const struct sio_pgtable *pt, uint64_t iova, uint64_t pte,
+	   unsigned int level, struct sio_pgtable_entry *out,
+	   const unsigned int g)
+{
+	uint64_t bs = 1ull << WALK_SHIFT(g, level);
+	unsigned int p = pt->leaf_prot[pt_attr_key(pte)];
+
+	out->pa = leaf_pa(pte, iova, bs, g);
 	out->iova_base = iova & ~(bs - 1);
 	out->size = bs;
 	out->desc = pte;
 	out->level = level;
-	out->prot = pt_attrs_to_prot(pt, pte);
-	out->dirty = (pt->flags & SIO_PGT_F_HD) && pt_leaf_dirty(pt, pte);
+	out->prot = p & ~PT_DIRTY;
+	out->dirty = p & PT_DIRTY;
+}
+
+#define DEFINE_WALKERS(g, start)                                           \
+	static int lookup_##g##_##start(const struct sio_pgtable *pt,      \
+					uint64_t iova,                     \
+					struct sio_pgtable_entry *out)     \
+	{                                                                  \
+		unsigned int level;                                        \
+		uint64_t pte;                                              \
+                                                                           \
+		if (!in_region(pt, iova))                                  \
+			return -ERANGE;                                    \
+		pte = walk_core(pt, iova, &level, g, start);               \
+		if (!pte)                                                  \
+			return -ENOENT;                                    \
+		fill_entry(pt, iova, pte, level, out, g);                  \
+		return 0;                                                  \
+	}                                                                  \
+	static int to_phys_##g##_##start(const struct sio_pgtable *pt,     \
+					 uint64_t iova, uint64_t *pa)      \
+	{                                                                  \
+		unsigned int level;                                        \
+		uint64_t pte;                                              \
+                                                                           \
+		if (!in_region(pt, iova))                                  \
+			return -ERANGE;                                    \
+		pte = walk_core(pt, iova, &level, g, start);               \
+		if (!pte)                                                  \
+			return -ENOENT;                                    \
+		*pa = leaf_pa(pte, iova, 1ull << WALK_SHIFT(g, level), g); \
+		return 0;                                                  \
+	}
+
+DEFINE_WALKERS(12, 0)
+DEFINE_WALKERS(12, 1)
+DEFINE_WALKERS(12, 2)
+DEFINE_WALKERS(12, 3)
+DEFINE_WALKERS(14, 0)
+DEFINE_WALKERS(14, 1)
+DEFINE_WALKERS(14, 2)
+DEFINE_WALKERS(14, 3)
+DEFINE_WALKERS(16, 1)
+DEFINE_WALKERS(16, 2)
+DEFINE_WALKERS(16, 3)
+
+#define WALKERS(g, start)                                   \
+	{                                                   \
+		lookup_##g##_##start, to_phys_##g##_##start \
+	}
+
+/* Indexed by (gshift - 12) / 2 and start level; 64K never starts at 0. */
+static const struct pt_walkers walkers[3][4] = {
+	{WALKERS(12, 0), WALKERS(12, 1), WALKERS(12, 2), WALKERS(12, 3)},
+	{WALKERS(14, 0), WALKERS(14, 1), WALKERS(14, 2), WALKERS(14, 3)},
+	{{NULL, NULL}, WALKERS(16, 1), WALKERS(16, 2), WALKERS(16, 3)},
+};
+
+const struct pt_walkers *pt_walkers_for(unsigned int gshift,
+					unsigned int start_level)
+{
+	return &walkers[(gshift - 12) / 2][start_level];
 }
 
 int sio_pgtable_lookup(const struct sio_pgtable *pt, uint64_t iova,
 		       struct sio_pgtable_entry *out)
 {
-	const uint64_t *table = pt->root;
+	return pt->walk.lookup(pt, iova, out);
+}
 
-	if (iova < pt->input_base || iova > pt->input_last)
-		return -ERANGE;
-	for (unsigned int level = pt->fmt.start_level;; level++) {
-		uint64_t pte = lpae_read(&table[lpae_index(&pt->fmt, level,
-							   iova)]);
-
-		if (lpae_is_leaf(pte, level)) {
-			fill_entry(pt, iova, pte, level, out);
-			return 0;
-		}
-		if (!lpae_is_table(pte, level))
-			return -ENOENT;
-		table = pt_table_ptr(pt, pte);
-	}
+int sio_pgtable_iova_to_phys(const struct sio_pgtable *pt, uint64_t iova,
+			     uint64_t *pa)
+{
+	return pt->walk.to_phys(pt, iova, pa);
 }
 
 int sio_pgtable_walk(const struct sio_pgtable *pt, uint64_t iova,
@@ -59,14 +168,14 @@ int sio_pgtable_walk(const struct sio_pgtable *pt, uint64_t iova,
 		struct sio_pgtable_walk_step *st = &w->step[w->nsteps++];
 
 		st->level = level;
-		st->index = lpae_index(&pt->fmt, level, iova);
+		st->index = pt_index(pt, level, iova);
 		st->table = table;
 		st->addr = table + 8ull * st->index;
 		st->desc = 0;
 		if (sio_mem_read64(pt->bus, st->addr, &st->desc))
 			return w->result = -EFAULT;
 		if (lpae_leaf_valid(&pt->fmt, st->desc, level)) {
-			w->size = lpae_level_size(&pt->fmt, level);
+			w->size = pt->lv[level].size;
 			w->pa = lpae_pte_to_oa(&pt->fmt, st->desc) |
 				(iova & (w->size - 1));
 			return w->result = 0;
@@ -96,13 +205,13 @@ static const char *const sh_names[] = {"NSH", "rsvd", "OSH", "ISH"};
 
 static int format_s1(uint64_t d, char *buf, size_t len)
 {
-	return snprintf(buf, len,
-			" AttrIndx=%u AP=%s%s SH=%s%s%s%s%s%s",
+	return snprintf(buf, len, " AttrIndx=%u AP=%s%s SH=%s%s%s%s%s%s",
 			(unsigned int)((d >> LPAE_S1_ATTRINDX_SHIFT) & 7),
 			(d & LPAE_S1_AP_RDONLY) ? "RO" : "RW",
 			(d & LPAE_S1_AP_UNPRIV) ? "+EL0" : "",
 			sh_names[(d >> LPAE_SH_SHIFT) & 3],
-			(d & LPAE_AF) ? " AF" : "", (d & LPAE_S1_NG) ? " nG" : "",
+			(d & LPAE_AF) ? " AF" : "",
+			(d & LPAE_S1_NG) ? " nG" : "",
 			(d & LPAE_DBM) ? " DBM" : "",
 			(d & LPAE_S1_PXN) ? " PXN" : "",
 			(d & LPAE_S1_UXN) ? " UXN" : "");

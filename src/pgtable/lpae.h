@@ -12,31 +12,30 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define LPAE_GENMASK(h, l) \
-	((~0ull >> (63 - (h))) & (~0ull << (l)))
+#define LPAE_GENMASK(h, l) ((~0ull >> (63 - (h))) & (~0ull << (l)))
 
 /* Descriptor type, bits [1:0]. */
-#define LPAE_TYPE_MASK  3ull
+#define LPAE_TYPE_MASK	3ull
 #define LPAE_TYPE_BLOCK 1ull /* levels 0-2 */
 #define LPAE_TYPE_TABLE 3ull /* levels 0-2 */
-#define LPAE_TYPE_PAGE  3ull /* level 3 */
+#define LPAE_TYPE_PAGE	3ull /* level 3 */
 
 /* Lower attributes of block and page descriptors. */
 #define LPAE_S1_ATTRINDX_SHIFT 2 /* [4:2] */
-#define LPAE_S1_NS            (1ull << 5)
-#define LPAE_S1_AP_UNPRIV     (1ull << 6) /* AP[1]: EL0 access */
-#define LPAE_S1_AP_RDONLY     (1ull << 7) /* AP[2]: read-only */
-#define LPAE_S2_MEMATTR_SHIFT 2 /* [5:2] */
-#define LPAE_S2_MEMATTR_MASK  (0xfull << LPAE_S2_MEMATTR_SHIFT)
-#define LPAE_S2AP_READ        (1ull << 6) /* S2AP[0] */
-#define LPAE_S2AP_WRITE       (1ull << 7) /* S2AP[1] */
-#define LPAE_SH_SHIFT         8 /* [9:8] */
-#define LPAE_SH_MASK          (3ull << LPAE_SH_SHIFT)
-#define LPAE_SH_NS            0ull
-#define LPAE_SH_OS            2ull
-#define LPAE_SH_IS            3ull
-#define LPAE_AF               (1ull << 10)
-#define LPAE_S1_NG            (1ull << 11)
+#define LPAE_S1_NS	       (1ull << 5)
+#define LPAE_S1_AP_UNPRIV      (1ull << 6) /* AP[1]: EL0 access */
+#define LPAE_S1_AP_RDONLY      (1ull << 7) /* AP[2]: read-only */
+#define LPAE_S2_MEMATTR_SHIFT  2	   /* [5:2] */
+#define LPAE_S2_MEMATTR_MASK   (0xfull << LPAE_S2_MEMATTR_SHIFT)
+#define LPAE_S2AP_READ	       (1ull << 6) /* S2AP[0] */
+#define LPAE_S2AP_WRITE	       (1ull << 7) /* S2AP[1] */
+#define LPAE_SH_SHIFT	       8	   /* [9:8] */
+#define LPAE_SH_MASK	       (3ull << LPAE_SH_SHIFT)
+#define LPAE_SH_NS	       0ull
+#define LPAE_SH_OS	       2ull
+#define LPAE_SH_IS	       3ull
+#define LPAE_AF		       (1ull << 10)
+#define LPAE_S1_NG	       (1ull << 11)
 
 /* Upper attributes. */
 #define LPAE_DBM    (1ull << 51)
@@ -47,24 +46,24 @@
 #define LPAE_S2_XN1 (1ull << 54) /* XN[1]: the XN of Armv8.0 */
 
 /* Table descriptor attributes (stage 1; stage 2 ignores them). */
-#define LPAE_TBL_PXN      (1ull << 59)
-#define LPAE_TBL_XN       (1ull << 60)
+#define LPAE_TBL_PXN	  (1ull << 59)
+#define LPAE_TBL_XN	  (1ull << 60)
 #define LPAE_TBL_AP_SHIFT 61 /* APTable [62:61] */
-#define LPAE_TBL_NS       (1ull << 63)
+#define LPAE_TBL_NS	  (1ull << 63)
 
 /* Stage 1 MAIR: the attribute indexes the kernel's io-pgtable uses. */
-#define LPAE_MAIR_ATTR_NC        0x44ull /* Normal, Inner/Outer NC */
-#define LPAE_MAIR_ATTR_WBRWA     0xffull /* Normal, Inner/Outer WB RW-alloc */
-#define LPAE_MAIR_ATTR_DEVICE    0x04ull /* Device-nGnRE */
-#define LPAE_MAIR_ATTR_INC_OWB   0xf4ull /* Inner NC, Outer WB */
-#define LPAE_MAIR_IDX_NC         0
-#define LPAE_MAIR_IDX_CACHE      1
-#define LPAE_MAIR_IDX_DEV        2
+#define LPAE_MAIR_ATTR_NC	 0x44ull /* Normal, Inner/Outer NC */
+#define LPAE_MAIR_ATTR_WBRWA	 0xffull /* Normal, Inner/Outer WB RW-alloc */
+#define LPAE_MAIR_ATTR_DEVICE	 0x04ull /* Device-nGnRE */
+#define LPAE_MAIR_ATTR_INC_OWB	 0xf4ull /* Inner NC, Outer WB */
+#define LPAE_MAIR_IDX_NC	 0
+#define LPAE_MAIR_IDX_CACHE	 1
+#define LPAE_MAIR_IDX_DEV	 2
 #define LPAE_MAIR_IDX_INC_OCACHE 3
-#define LPAE_MAIR_VALUE                                                     \
-	((LPAE_MAIR_ATTR_NC << (8 * LPAE_MAIR_IDX_NC)) |                    \
-	 (LPAE_MAIR_ATTR_WBRWA << (8 * LPAE_MAIR_IDX_CACHE)) |              \
-	 (LPAE_MAIR_ATTR_DEVICE << (8 * LPAE_MAIR_IDX_DEV)) |               \
+#define LPAE_MAIR_VALUE                                        \
+	((LPAE_MAIR_ATTR_NC << (8 * LPAE_MAIR_IDX_NC)) |       \
+	 (LPAE_MAIR_ATTR_WBRWA << (8 * LPAE_MAIR_IDX_CACHE)) | \
+	 (LPAE_MAIR_ATTR_DEVICE << (8 * LPAE_MAIR_IDX_DEV)) |  \
 	 (LPAE_MAIR_ATTR_INC_OWB << (8 * LPAE_MAIR_IDX_INC_OCACHE)))
 
 /* Stage 2 MemAttr[3:0] values. */
@@ -79,11 +78,11 @@
 
 /* The geometry of one table: what a TCR/VTCR (a CD or STE) describes. */
 struct lpae_fmt {
-	unsigned int stage;       /* 1 or 2 */
-	unsigned int gshift;      /* 12, 14 or 16 */
-	unsigned int stride;      /* gshift - 3: bits resolved per level */
-	unsigned int ias;         /* input address bits */
-	unsigned int oas;         /* output address bits */
+	unsigned int stage;	  /* 1 or 2 */
+	unsigned int gshift;	  /* 12, 14 or 16 */
+	unsigned int stride;	  /* gshift - 3: bits resolved per level */
+	unsigned int ias;	  /* input address bits */
+	unsigned int oas;	  /* output address bits */
 	unsigned int start_level; /* 0..3 */
 	unsigned int start_bits;  /* bits resolved at the start level */
 };
@@ -204,8 +203,7 @@ int lpae_sl0_decode(unsigned int gshift, unsigned int sl0);
 int lpae_s1_start_level(unsigned int gshift, unsigned int ias);
 bool lpae_s2_start_valid(unsigned int gshift, unsigned int ias,
 			 unsigned int oas, unsigned int level);
-int lpae_s2_start_auto(unsigned int gshift, unsigned int ias,
-		       unsigned int oas);
+int lpae_s2_start_auto(unsigned int gshift, unsigned int ias, unsigned int oas);
 bool lpae_ias_valid(unsigned int stage, unsigned int gshift, unsigned int ias);
 bool lpae_oas_valid(unsigned int gshift, unsigned int oas);
 int lpae_fmt_init(struct lpae_fmt *f, unsigned int stage, unsigned int gshift,

@@ -24,15 +24,15 @@ static void undo_new_tables(struct sio_pgtable *pt, uint64_t **pteps,
  * the way.  A failed walk removes what it created, so it leaves the tree
  * as it found it.
  */
-static int walk_alloc(struct sio_pgtable *pt, uint64_t iova,
-		      unsigned int level, uint64_t **out)
+static int walk_alloc(struct sio_pgtable *pt, uint64_t iova, unsigned int level,
+		      uint64_t **out)
 {
 	uint64_t *pteps[3], *parents[3];
 	uint64_t *table = pt->root;
 	unsigned int created = 0;
 
 	for (unsigned int lvl = pt->fmt.start_level; lvl < level; lvl++) {
-		uint64_t *ptep = table + lpae_index(&pt->fmt, lvl, iova);
+		uint64_t *ptep = table + pt_index(pt, lvl, iova);
 		uint64_t pte = lpae_read(ptep);
 
 		if (!pte) {
@@ -63,7 +63,7 @@ static uint64_t fill(struct sio_pgtable *pt, uint64_t *table,
 		     unsigned int level, unsigned int idx, uint64_t pa,
 		     uint64_t n, uint64_t attrs)
 {
-	uint64_t bs = lpae_level_size(&pt->fmt, level);
+	uint64_t bs = pt->lv[level].size;
 	uint64_t bits = attrs | pt_leaf_type(level);
 	uint64_t *ptep = table + idx;
 	uint64_t i;
@@ -85,7 +85,7 @@ static unsigned int best_level(const struct sio_pgtable *pt, uint64_t iova,
 	unsigned int i;
 
 	for (i = 0; i + 1 < pt->nr_leaf_levels; i++) {
-		uint64_t bs = lpae_level_size(&pt->fmt, pt->leaf_levels[i]);
+		uint64_t bs = pt->lv[pt->leaf_levels[i]].size;
 
 		if (size >= bs && !((iova | pa) & (bs - 1)))
 			break;
@@ -95,16 +95,15 @@ static unsigned int best_level(const struct sio_pgtable *pt, uint64_t iova,
 
 /* @level < 0: choose per step.  *done receives the bytes mapped. */
 static int map_locked(struct sio_pgtable *pt, uint64_t iova, uint64_t pa,
-		      uint64_t size, int level, uint64_t attrs,
-		      uint64_t *done)
+		      uint64_t size, int level, uint64_t attrs, uint64_t *done)
 {
 	*done = 0;
 	while (size) {
 		unsigned int lvl = level >= 0 ? (unsigned int)level
 					      : best_level(pt, iova, pa, size);
-		unsigned int shift = lpae_level_shift(&pt->fmt, lvl);
-		unsigned int idx = lpae_index(&pt->fmt, lvl, iova);
-		uint64_t room = lpae_level_entries(&pt->fmt, lvl) - idx;
+		unsigned int shift = pt->lv[lvl].shift;
+		unsigned int idx = pt_index(pt, lvl, iova);
+		uint64_t room = pt->lv[lvl].mask + 1 - idx;
 		uint64_t n = size >> shift, filled;
 		uint64_t *table;
 		int rc;
@@ -134,7 +133,8 @@ static int check_map(const struct sio_pgtable *pt, uint64_t iova, uint64_t pa,
 	if (!size || ((iova | pa) & (align - 1)) ||
 	    (size & ((1ull << pt->fmt.gshift) - 1)))
 		return -EINVAL;
-	if (pt_prot_to_attrs(pt, prot, attrs))
+	*attrs = pt_prot_attrs(pt, prot);
+	if (!*attrs)
 		return -EINVAL;
 	if (!pt_in_range(pt, iova, size) || pa_last < pa ||
 	    (pt->fmt.oas < 64 && (pa_last >> pt->fmt.oas)))
@@ -176,7 +176,7 @@ int sio_pgtable_map_pages(struct sio_pgtable *pt, uint64_t iova, uint64_t pa,
 	int level = -1, rc;
 
 	for (unsigned int i = 0; i < pt->nr_leaf_levels; i++)
-		if (lpae_level_size(&pt->fmt, pt->leaf_levels[i]) == pgsize)
+		if (pt->lv[pt->leaf_levels[i]].size == pgsize)
 			level = (int)pt->leaf_levels[i];
 	if (level < 0 || !pgcount)
 		return -EINVAL;

@@ -51,17 +51,26 @@ static int check_cfg(const struct sio_pgtable_cfg *cfg, unsigned int *gshift)
 	return 0;
 }
 
-static void init_leaf_levels(struct sio_pgtable *pt)
+static void init_geometry(struct sio_pgtable *pt)
 {
+	const struct lpae_fmt *f = &pt->fmt;
+
 	pt->nr_leaf_levels = 0;
-	for (unsigned int level = pt->fmt.start_level; level <= 3; level++)
-		if (level == 3 ||
-		    lpae_block_allowed(pt->fmt.gshift, pt->fmt.oas, level))
-			pt->leaf_levels[pt->nr_leaf_levels++] = level;
 	pt->pgsize_bitmap = 0;
-	for (unsigned int i = 0; i < pt->nr_leaf_levels; i++)
-		pt->pgsize_bitmap |= lpae_level_size(&pt->fmt,
-						     pt->leaf_levels[i]);
+	for (unsigned int level = f->start_level; level <= 3; level++) {
+		struct pt_level *l = &pt->lv[level];
+
+		l->shift = lpae_level_shift(f, level);
+		l->size = 1ull << l->shift;
+		l->mask = lpae_level_entries(f, level) - 1;
+		l->leaf = level == 3 ||
+			  lpae_block_allowed(f->gshift, f->oas, level);
+		if (l->leaf) {
+			pt->leaf_levels[pt->nr_leaf_levels++] = level;
+			pt->pgsize_bitmap |= l->size;
+		}
+	}
+	pt->table_mask = LPAE_GENMASK(47, f->gshift);
 }
 
 /*
@@ -111,7 +120,9 @@ int sio_pgtable_create(const struct sio_pgtable_cfg *cfg,
 		pt->input_base = 0;
 		pt->input_last = ~0ull >> (64 - cfg->ias);
 	}
-	init_leaf_levels(pt);
+	init_geometry(pt);
+	pt_init_prot(pt);
+	pt->walk = *pt_walkers_for(pt->fmt.gshift, pt->fmt.start_level);
 
 	/* Table addresses are output addresses: keep them below 2^oas. */
 	if (cfg->pool) {
@@ -143,9 +154,7 @@ err_free:
 static void free_tree(struct sio_pgtable *pt, uint64_t *table,
 		      unsigned int level)
 {
-	unsigned int n = lpae_level_entries(&pt->fmt, level);
-
-	for (unsigned int i = 0; i < n; i++) {
+	for (unsigned int i = 0; i <= pt->lv[level].mask; i++) {
 		uint64_t pte = lpae_read(&table[i]);
 
 		if (lpae_is_table(pte, level)) {

@@ -6,8 +6,6 @@
  * FEAT_XNX permits execution at EL1; 0b10 forbids it at every level with
  * or without FEAT_XNX.
  */
-#include <errno.h>
-
 #include "pgtable_private.h"
 
 static uint64_t s1_attrs(const struct sio_pgtable *pt, unsigned int prot)
@@ -56,23 +54,43 @@ static uint64_t s2_attrs(const struct sio_pgtable *pt, unsigned int prot)
 	return a;
 }
 
-int pt_prot_to_attrs(const struct sio_pgtable *pt, unsigned int prot,
-		     uint64_t *attrs)
+static bool prot_valid(const struct sio_pgtable *pt, unsigned int prot)
 {
-	if (prot & ~SIO_PROT_ALL)
-		return -EINVAL;
 	if (!(prot & (SIO_PROT_READ | SIO_PROT_WRITE)))
-		return -EINVAL;
+		return false;
 	if ((prot & SIO_PROT_CACHE) && (prot & SIO_PROT_MMIO))
-		return -EINVAL;
-	if (pt->fmt.stage == SIO_PGT_STAGE2 &&
-	    (prot & (SIO_PROT_PRIV | SIO_PROT_GLOBAL)))
-		return -EINVAL;
-	*attrs = (pt->fmt.stage == SIO_PGT_STAGE1 ? s1_attrs(pt, prot)
-						  : s2_attrs(pt, prot)) |
-		 ((prot & SIO_PROT_CACHE) ? LPAE_SH_IS : LPAE_SH_OS)
-			 << LPAE_SH_SHIFT;
-	return 0;
+		return false;
+	return pt->fmt.stage == SIO_PGT_STAGE1 ||
+	       !(prot & (SIO_PROT_PRIV | SIO_PROT_GLOBAL));
+}
+
+/*
+ * Every combination of SIO_PROT_* bits is encoded once, at creation, so a
+ * map call only indexes a table.  Valid attributes are never 0 (AF is
+ * always set), which leaves 0 to mark refused combinations.
+ */
+void pt_init_prot(struct sio_pgtable *pt)
+{
+	for (unsigned int prot = 0; prot <= SIO_PROT_ALL; prot++) {
+		uint64_t sh = (prot & SIO_PROT_CACHE) ? LPAE_SH_IS : LPAE_SH_OS;
+
+		if (!prot_valid(pt, prot)) {
+			pt->prot_attrs[prot] = 0;
+			continue;
+		}
+		pt->prot_attrs[prot] = (pt->fmt.stage == SIO_PGT_STAGE1
+						? s1_attrs(pt, prot)
+						: s2_attrs(pt, prot)) |
+				       sh << LPAE_SH_SHIFT;
+	}
+	for (unsigned int key = 0; key < (1u << 14); key++) {
+		uint64_t pte = pt_key_to_attrs(key);
+		bool dirty = (pt->flags & SIO_PGT_F_HD) &&
+			     pt_leaf_dirty(pt, pte);
+
+		pt->leaf_prot[key] = (uint8_t)(pt_attrs_to_prot(pt, pte) |
+					       (dirty ? PT_DIRTY : 0));
+	}
 }
 
 unsigned int pt_attrs_to_prot(const struct sio_pgtable *pt, uint64_t pte)

@@ -62,8 +62,8 @@ static int split_block(struct sio_pgtable *pt, uint64_t *ptep,
 		       unsigned int level)
 {
 	unsigned int nl = level + 1;
-	unsigned int n = lpae_level_entries(&pt->fmt, nl);
-	uint64_t cbs = lpae_level_size(&pt->fmt, nl);
+	unsigned int n = (unsigned int)pt->lv[nl].mask + 1;
+	uint64_t cbs = pt->lv[nl].size;
 	uint64_t *child = pt_table_alloc(pt);
 	uint64_t blk = lpae_read(ptep);
 
@@ -75,11 +75,11 @@ static int split_block(struct sio_pgtable *pt, uint64_t *ptep,
 		uint64_t want = htole64(blk);
 
 		for (unsigned int i = 0; i < n; i++)
-			lpae_write(&child[i], bits | lpae_oa_to_pte(oa + i * cbs));
-		if (__atomic_compare_exchange_n(ptep, &want,
-						htole64(pt_table_desc(child)),
-						0, __ATOMIC_RELEASE,
-						__ATOMIC_ACQUIRE))
+			lpae_write(&child[i],
+				   bits | lpae_oa_to_pte(oa + i * cbs));
+		if (__atomic_compare_exchange_n(
+			    ptep, &want, htole64(pt_table_desc(child)), 0,
+			    __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
 			break;
 		blk = le64toh(want);
 	}
@@ -92,10 +92,11 @@ static void unmap_level(struct sio_pgtable *pt, uint64_t *table,
 			unsigned int level, uint64_t first, uint64_t last,
 			struct unmap_state *s)
 {
-	uint64_t bs = lpae_level_size(&pt->fmt, level);
-	unsigned int i = lpae_index(&pt->fmt, level, first);
-	unsigned int end = lpae_index(&pt->fmt, level, last);
+	uint64_t bs = pt->lv[level].size;
+	unsigned int i = pt_index(pt, level, first);
+	unsigned int end = pt_index(pt, level, last);
 	uint64_t base = first & ~(bs - 1);
+	uint32_t *count = pt_count(pt, table);
 
 	for (; i <= end; i++, base += bs) {
 		uint64_t *ptep = &table[i];
@@ -109,7 +110,7 @@ static void unmap_level(struct sio_pgtable *pt, uint64_t *table,
 		if (lpae_is_leaf(pte, level)) {
 			if (from == base && to == base + (bs - 1)) {
 				lpae_write(ptep, 0);
-				(*pt_count(pt, table))--;
+				(*count)--;
 				pt->leaves--;
 				s->unmapped += bs;
 				gather_range(s->g, base, to, bs);
@@ -124,7 +125,7 @@ static void unmap_level(struct sio_pgtable *pt, uint64_t *table,
 		unmap_level(pt, child, level + 1, from, to, s);
 		if (!*pt_count(pt, child)) {
 			lpae_write(ptep, 0);
-			(*pt_count(pt, table))--;
+			(*count)--;
 			gather_range(s->g, base, base + (bs - 1), 0);
 			retire_table(pt, child, s->g);
 		}

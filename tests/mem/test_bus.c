@@ -74,12 +74,10 @@ static void test_read_write_roundtrip_is_little_endian(void **state)
 	uint8_t *buf = page_alloc(4096);
 	uint64_t v = 0;
 
-	assert_int_equal(sio_mem_register(bus, pa_of(buf), 4096, SIO_MEM_RW,
-					  A),
+	assert_int_equal(sio_mem_register(bus, pa_of(buf), 4096, SIO_MEM_RW, A),
 			 0);
-	assert_int_equal(sio_mem_write64(bus, pa_of(buf) + 8,
-					 0x0102030405060708ull),
-			 0);
+	assert_int_equal(
+		sio_mem_write64(bus, pa_of(buf) + 8, 0x0102030405060708ull), 0);
 	/* Little-endian in memory: least significant byte first. */
 	assert_int_equal(buf[8], 0x08);
 	assert_int_equal(buf[15], 0x01);
@@ -105,8 +103,7 @@ static void test_unbacked_and_misaligned(void **state)
 	uint64_t v = 0x55;
 	char out[16];
 
-	assert_int_equal(sio_mem_register(bus, pa_of(buf), 4096, SIO_MEM_RW,
-					  A),
+	assert_int_equal(sio_mem_register(bus, pa_of(buf), 4096, SIO_MEM_RW, A),
 			 0);
 	/* Unbacked: the page after the registration, and address 0. */
 	assert_int_equal(sio_mem_read64(bus, pa_of(buf) + 4096, &v), -EFAULT);
@@ -166,9 +163,8 @@ static void test_permissions_are_enforced(void **state)
 
 	buf[0] = 0x5a;
 	assert_int_equal(sio_mem_register(bus, base, 4096, SIO_MEM_READ, A), 0);
-	assert_int_equal(sio_mem_register(bus, base + 4096, 4096, SIO_MEM_WRITE,
-					  B),
-			 0);
+	assert_int_equal(
+		sio_mem_register(bus, base + 4096, 4096, SIO_MEM_WRITE, B), 0);
 	assert_int_equal(sio_mem_perm_at(bus, base), SIO_MEM_READ);
 	assert_int_equal(sio_mem_perm_at(bus, base + 4096), SIO_MEM_WRITE);
 
@@ -200,9 +196,8 @@ static void test_overlapping_registrations_union(void **state)
 
 	/* A: [0, 8K) read; B: [4K, 12K) write. */
 	assert_int_equal(sio_mem_register(bus, base, 8192, SIO_MEM_READ, A), 0);
-	assert_int_equal(sio_mem_register(bus, base + 4096, 8192,
-					  SIO_MEM_WRITE, B),
-			 0);
+	assert_int_equal(
+		sio_mem_register(bus, base + 4096, 8192, SIO_MEM_WRITE, B), 0);
 	sio_mem_bus_counts(bus, &regs, &segs);
 	assert_int_equal(regs, 2);
 	assert_int_equal(segs, 3);
@@ -262,9 +257,8 @@ static void test_adjacent_ranges_merge_and_split(void **state)
 	size_t segs;
 
 	assert_int_equal(sio_mem_register(bus, base, 4096, SIO_MEM_RW, A), 0);
-	assert_int_equal(sio_mem_register(bus, base + 4096, 4096, SIO_MEM_RW,
-					  B),
-			 0);
+	assert_int_equal(
+		sio_mem_register(bus, base + 4096, 4096, SIO_MEM_RW, B), 0);
 	sio_mem_bus_counts(bus, NULL, &segs);
 	assert_int_equal(segs, 1);
 	/* One access may span both registrations. */
@@ -300,8 +294,7 @@ static void test_cmpxchg(void **state)
 	uint64_t *buf = page_alloc(4096), exp;
 
 	buf[1] = 10;
-	assert_int_equal(sio_mem_register(bus, pa_of(buf), 4096, SIO_MEM_RW,
-					  A),
+	assert_int_equal(sio_mem_register(bus, pa_of(buf), 4096, SIO_MEM_RW, A),
 			 0);
 	exp = 9;
 	assert_int_equal(sio_mem_cmpxchg64(bus, pa_of(&buf[1]), &exp, 11),
@@ -354,21 +347,20 @@ static void test_sections_and_view_ptr(void **state)
 	uint8_t *buf = page_alloc(4096);
 	struct sio_mem_guard g, inner;
 
-	assert_int_equal(sio_mem_register(bus, pa_of(buf), 4096, SIO_MEM_READ,
-					  A),
-			 0);
+	assert_int_equal(
+		sio_mem_register(bus, pa_of(buf), 4096, SIO_MEM_READ, A), 0);
 	sio_mem_enter(bus, &g);
 	assert_ptr_equal(sio_mem_view_ptr(&g, pa_of(buf) + 16, 64,
 					  SIO_MEM_READ),
 			 buf + 16);
 	assert_null(sio_mem_view_ptr(&g, pa_of(buf) + 16, 64, SIO_MEM_WRITE));
 	assert_null(sio_mem_view_ptr(&g, pa_of(buf) + 4095, 2, SIO_MEM_READ));
-	assert_non_null(sio_mem_view_ptr(&g, pa_of(buf) + 4095, 0,
-					 SIO_MEM_READ));
+	assert_non_null(
+		sio_mem_view_ptr(&g, pa_of(buf) + 4095, 0, SIO_MEM_READ));
 	/* Sections nest. */
 	sio_mem_enter(bus, &inner);
-	assert_non_null(sio_mem_view_ptr(&inner, pa_of(buf), 4096,
-					 SIO_MEM_READ));
+	assert_non_null(
+		sio_mem_view_ptr(&inner, pa_of(buf), 4096, SIO_MEM_READ));
 	sio_mem_exit(bus, &inner);
 	sio_mem_exit(bus, &g);
 	sio_mem_unregister(bus, pa_of(buf), 4096, A);
@@ -399,7 +391,8 @@ static void *stress_reader(void *arg)
 
 	while (!atomic_load(&s->stop)) {
 		uint64_t base = atomic_load(&s->flaky_base);
-		uint64_t off = (sio_test_rand(&seed) % (STRESS_PAGES * 512)) * 8;
+		uint64_t off =
+			(sio_test_rand(&seed) % (STRESS_PAGES * 512)) * 8;
 		uint64_t v = 0;
 
 		if (sio_mem_read64(s->bus, s->stable + (off & 4095), &v) ||
@@ -432,8 +425,8 @@ static void test_concurrent_lookups_and_unmaps(void **state)
 	assert_int_equal(sio_mem_register(bus, s.stable, 4096, SIO_MEM_READ, C),
 			 0);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(pthread_create(&th[i], NULL, stress_reader, &s),
-				 0);
+		assert_int_equal(
+			pthread_create(&th[i], NULL, stress_reader, &s), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		size_t len = STRESS_PAGES * 4096;

@@ -26,9 +26,12 @@ struct fixture {
 static struct sio_pgtable *make(struct fixture *f, unsigned int stage,
 				unsigned int flags)
 {
-	struct sio_pgtable_cfg cfg = {
-		.stage = stage, .granule = 4096, .ias = 40, .oas = 44,
-		.start_level = SIO_PGT_START_AUTO, .flags = flags};
+	struct sio_pgtable_cfg cfg = {.stage = stage,
+				      .granule = 4096,
+				      .ias = 40,
+				      .oas = 44,
+				      .start_level = SIO_PGT_START_AUTO,
+				      .flags = flags};
 
 	sio_pgtable_destroy(f->pt);
 	f->pt = NULL;
@@ -101,9 +104,8 @@ static void test_stage1_encoding_and_cycle(void **state)
 	uint64_t bits[1] = {0}, addr;
 
 	make(f, SIO_PGT_STAGE1, SIO_PGT_F_HD);
-	assert_int_equal(sio_pgtable_map(f->pt, 0x10000, 0x80000000, 8 * KiB,
-					 RW),
-			 0);
+	assert_int_equal(
+		sio_pgtable_map(f->pt, 0x10000, 0x80000000, 8 * KiB, RW), 0);
 	assert_int_equal(sio_pgtable_map(f->pt, 0x20000, 0x90000000, 4 * KiB,
 					 SIO_PROT_READ),
 			 0);
@@ -159,8 +161,7 @@ static void test_stage2_encoding_and_cycle(void **state)
 					 RW | SIO_PROT_CACHE),
 			 0);
 	/* AF | SH=ISH | S2AP=RW | MemAttr=0xF | page, with DBM. */
-	assert_true(desc_at(f->pt, 0, &addr) ==
-		    (0x40000000ull | DBM | 0x7ff));
+	assert_true(desc_at(f->pt, 0, &addr) == (0x40000000ull | DBM | 0x7ff));
 	assert_int_equal(read_dirty(f->pt, 0, 4 * KiB, 4 * KiB, bits, 0), 0);
 	assert_true(bits[0] == 1);
 	/* Clean at stage 2 is S2AP[1] = 0 with DBM set: still writable. */
@@ -199,9 +200,8 @@ static void test_blocks_and_bitmap_granularity(void **state)
 					 4 * KiB, RW),
 			 0);
 	memset(bits, 0, sizeof(bits));
-	assert_int_equal(read_dirty(f->pt, 64 * MiB, 1 * MiB, 64 * KiB, bits,
-				    0),
-			 0);
+	assert_int_equal(
+		read_dirty(f->pt, 64 * MiB, 1 * MiB, 64 * KiB, bits, 0), 0);
 	assert_true(bits[0] == 0x5);
 }
 
@@ -217,9 +217,8 @@ static void test_split_keeps_dirty_state(void **state)
 	assert_int_equal(read_dirty(f->pt, 2 * MiB, 2 * MiB, 2 * MiB, bits, 0),
 			 0);
 	hw_write(f, 2 * MiB, SIO_PGT_STAGE1);
-	assert_int_equal(sio_pgtable_unmap(f->pt, 3 * MiB, 4 * KiB, &unmapped,
-					   NULL),
-			 0);
+	assert_int_equal(
+		sio_pgtable_unmap(f->pt, 3 * MiB, 4 * KiB, &unmapped, NULL), 0);
 	assert_false(desc_at(f->pt, 2 * MiB, &addr) & AP2);
 	bits[0] = 0;
 	assert_int_equal(read_dirty(f->pt, 2 * MiB, 2 * MiB, 2 * MiB, bits, 0),

@@ -22,9 +22,12 @@ static struct sio_pgtable *make(struct fixture *f, unsigned int stage,
 				unsigned int granule, unsigned int ias,
 				unsigned int oas, unsigned int region)
 {
-	struct sio_pgtable_cfg cfg = {
-		.stage = stage, .granule = granule, .ias = ias, .oas = oas,
-		.region = region, .start_level = SIO_PGT_START_AUTO};
+	struct sio_pgtable_cfg cfg = {.stage = stage,
+				      .granule = granule,
+				      .ias = ias,
+				      .oas = oas,
+				      .region = region,
+				      .start_level = SIO_PGT_START_AUTO};
 
 	if (f->pt)
 		sio_pgtable_destroy(f->pt);
@@ -132,15 +135,13 @@ static void test_map_pages_uses_the_size_given(void **state)
 	assert_int_equal(sio_pgtable_map_pages(pt, 0, 0, 4 * KiB, 1024, RW), 0);
 	expect_leaf(pt, 2 * MiB, 2 * MiB, 4 * KiB, 3);
 	stats(pt, 5, 1024); /* root, L1, L2, two L3 */
-	assert_int_equal(sio_pgtable_map_pages(pt, 1 * GiB, 1 * GiB, 2 * MiB,
-					       3, RW),
-			 0);
+	assert_int_equal(
+		sio_pgtable_map_pages(pt, 1 * GiB, 1 * GiB, 2 * MiB, 3, RW), 0);
 	expect_leaf(pt, 1 * GiB + 5 * MiB, 1 * GiB + 5 * MiB, 2 * MiB, 2);
 	/* Not a page or block size; misaligned to the size; zero count. */
 	assert_int_equal(sio_pgtable_map_pages(pt, 4 * GiB, 0, 8 * KiB, 1, RW),
 			 -EINVAL);
-	assert_int_equal(sio_pgtable_map_pages(pt, 4 * GiB, 0, 64 * KiB, 1,
-					       RW),
+	assert_int_equal(sio_pgtable_map_pages(pt, 4 * GiB, 0, 64 * KiB, 1, RW),
 			 -EINVAL);
 	assert_int_equal(sio_pgtable_map_pages(pt, 4 * GiB + 4 * KiB, 0,
 					       2 * MiB, 1, RW),
@@ -221,8 +222,8 @@ static void test_never_overwrites_a_live_mapping(void **state)
 	expect_hole(pt, 0);
 	expect_hole(pt, 2 * MiB - 4 * KiB);
 	/* A range whose tail hits the page, after filling many entries. */
-	assert_int_equal(sio_pgtable_map(pt, 4 * MiB, 64 * MiB, 4 * MiB +
-					 8 * KiB, RW),
+	assert_int_equal(sio_pgtable_map(pt, 4 * MiB, 64 * MiB,
+					 4 * MiB + 8 * KiB, RW),
 			 -EEXIST);
 	expect_hole(pt, 4 * MiB);
 	expect_hole(pt, 8 * MiB);
@@ -248,8 +249,8 @@ static void test_unmap_splits_blocks_and_frees_tables(void **state)
 	assert_true(unmapped == 4 * KiB);
 	stats(pt, 4, 511 + 511);
 	expect_hole(pt, 1 * GiB + 6 * MiB + 8 * KiB);
-	expect_leaf(pt, 1 * GiB + 6 * MiB + 4 * KiB, 1 * GiB + 6 * MiB + 4 * KiB,
-		    4 * KiB, 3);
+	expect_leaf(pt, 1 * GiB + 6 * MiB + 4 * KiB,
+		    1 * GiB + 6 * MiB + 4 * KiB, 4 * KiB, 3);
 	expect_leaf(pt, 1 * GiB + 6 * MiB + 12 * KiB,
 		    1 * GiB + 6 * MiB + 12 * KiB, 4 * KiB, 3);
 	expect_leaf(pt, 1 * GiB + 4 * MiB, 1 * GiB + 4 * MiB, 2 * MiB, 2);
@@ -284,8 +285,8 @@ static void test_unmap_reports_the_gather(void **state)
 	struct sio_mem_pool_stats st0, st1;
 	uint64_t unmapped;
 
-	assert_int_equal(sio_pgtable_map(pt, 4 * MiB, 4 * MiB, 2 * MiB + 4 * KiB,
-					 RW),
+	assert_int_equal(sio_pgtable_map(pt, 4 * MiB, 4 * MiB,
+					 2 * MiB + 4 * KiB, RW),
 			 0);
 	sio_mem_pool_get_stats(sio_pgtable_pool(pt), &st0);
 	/* Remove the trailing page: its table empties. */
@@ -380,24 +381,21 @@ static void test_prot_round_trips(void **state)
 	struct sio_pgtable *pt = f->pt;
 
 	for (unsigned int i = 0; i < 5; i++) {
-		assert_int_equal(sio_pgtable_map(pt, i * 4 * KiB, 0, 4 * KiB,
-						 s1[i]),
-				 0);
+		assert_int_equal(
+			sio_pgtable_map(pt, i * 4 * KiB, 0, 4 * KiB, s1[i]), 0);
 		assert_int_equal(sio_pgtable_lookup(pt, i * 4 * KiB, &e), 0);
 		assert_int_equal(e.prot, s1[i]);
 	}
 	/* Write-only has no stage-1 encoding: it maps read-write. */
-	assert_int_equal(sio_pgtable_map(pt, 1 * MiB, 0, 4 * KiB,
-					 SIO_PROT_WRITE),
-			 0);
+	assert_int_equal(
+		sio_pgtable_map(pt, 1 * MiB, 0, 4 * KiB, SIO_PROT_WRITE), 0);
 	assert_int_equal(sio_pgtable_lookup(pt, 1 * MiB, &e), 0);
 	assert_int_equal(e.prot, RW);
 
 	pt = make(f, SIO_PGT_STAGE2, 4096, 40, 40, SIO_PGT_TTB0);
 	for (unsigned int i = 0; i < 4; i++) {
-		assert_int_equal(sio_pgtable_map(pt, i * 4 * KiB, 0, 4 * KiB,
-						 s2[i]),
-				 0);
+		assert_int_equal(
+			sio_pgtable_map(pt, i * 4 * KiB, 0, 4 * KiB, s2[i]), 0);
 		assert_int_equal(sio_pgtable_lookup(pt, i * 4 * KiB, &e), 0);
 		assert_int_equal(e.prot, s2[i]);
 	}
@@ -418,23 +416,23 @@ static void test_create_rejects_bad_configs(void **state)
 		unsigned int stage, granule, ias, oas, region;
 		int start, flags;
 	} bad[] = {
-		{0, 4096, 48, 48, 0, -1, 0},       /* stage */
+		{0, 4096, 48, 48, 0, -1, 0}, /* stage */
 		{3, 4096, 48, 48, 0, -1, 0},
-		{1, 8192, 48, 48, 0, -1, 0},       /* granule */
-		{1, 4096, 49, 48, 0, -1, 0},       /* ias */
+		{1, 8192, 48, 48, 0, -1, 0}, /* granule */
+		{1, 4096, 49, 48, 0, -1, 0}, /* ias */
 		{1, 4096, 24, 48, 0, -1, 0},
-		{1, 4096, 52, 48, 0, -1, 0},       /* 52-bit VA needs 64K */
-		{1, 4096, 48, 46, 0, -1, 0},       /* not a PA size */
-		{1, 4096, 48, 52, 0, -1, 0},       /* 52-bit PA needs 64K */
-		{1, 4096, 48, 48, 2, -1, 0},       /* region */
-		{1, 4096, 48, 48, 0, 1, 0},        /* S1 start is implied */
-		{1, 4096, 48, 48, 0, -1, 2},       /* flags */
-		{2, 4096, 40, 40, 1, -1, 0},       /* no TTB1 at stage 2 */
-		{2, 4096, 44, 40, 0, -1, 0},       /* IPA wider than PA */
-		{2, 4096, 40, 40, 0, 3, 0},        /* 4K level 3: FEAT_TTST */
-		{2, 4096, 40, 40, 0, 2, 0},        /* 19 bits at level 2 */
-		{2, 4096, 40, 40, 0, 0, 0},        /* level 0 needs PA > 42 */
-		{2, 65536, 40, 40, 0, 1, 0},       /* 64K level 1 */
+		{1, 4096, 52, 48, 0, -1, 0}, /* 52-bit VA needs 64K */
+		{1, 4096, 48, 46, 0, -1, 0}, /* not a PA size */
+		{1, 4096, 48, 52, 0, -1, 0}, /* 52-bit PA needs 64K */
+		{1, 4096, 48, 48, 2, -1, 0}, /* region */
+		{1, 4096, 48, 48, 0, 1, 0},  /* S1 start is implied */
+		{1, 4096, 48, 48, 0, -1, 2}, /* flags */
+		{2, 4096, 40, 40, 1, -1, 0}, /* no TTB1 at stage 2 */
+		{2, 4096, 44, 40, 0, -1, 0}, /* IPA wider than PA */
+		{2, 4096, 40, 40, 0, 3, 0},  /* 4K level 3: FEAT_TTST */
+		{2, 4096, 40, 40, 0, 2, 0},  /* 19 bits at level 2 */
+		{2, 4096, 40, 40, 0, 0, 0},  /* level 0 needs PA > 42 */
+		{2, 65536, 40, 40, 0, 1, 0}, /* 64K level 1 */
 		{2, 4096, 40, 40, 0, -2, 0},
 	};
 
@@ -462,9 +460,8 @@ static void test_lookup_is_exact_at_every_level(void **state)
 
 	/* 64K granule, 52-bit: pages, 512M blocks and a 4T block. */
 	pt = make(f, SIO_PGT_STAGE2, 65536, 52, 52, SIO_PGT_TTB0);
-	assert_int_equal(sio_pgtable_map(pt, 4 * TiB, (1ull << 51), 4 * TiB,
-					 RW),
-			 0);
+	assert_int_equal(
+		sio_pgtable_map(pt, 4 * TiB, (1ull << 51), 4 * TiB, RW), 0);
 	expect_leaf(pt, 5 * TiB + 0x1234, (1ull << 51) + 1 * TiB + 0x1234,
 		    4 * TiB, 1);
 	assert_int_equal(sio_pgtable_map(pt, 512 * MiB, 3 * TiB + 512 * MiB,
