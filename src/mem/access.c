@@ -53,7 +53,7 @@ int sio_mem_read64(struct sio_mem_bus *bus, uint64_t pa, uint64_t *val)
 	sio_mem_enter(bus, &g);
 	p = sio_mem_view_ptr(&g, pa, 8, SIO_MEM_READ);
 	if (p)
-		*val = le64toh(__atomic_load_n(p, __ATOMIC_RELAXED));
+		*val = le64toh(__atomic_load_n(p, __ATOMIC_ACQUIRE));
 	sio_mem_exit(bus, &g);
 	return p ? 0 : -EFAULT;
 }
@@ -68,7 +68,7 @@ int sio_mem_write64(struct sio_mem_bus *bus, uint64_t pa, uint64_t val)
 	sio_mem_enter(bus, &g);
 	p = sio_mem_view_ptr(&g, pa, 8, SIO_MEM_WRITE);
 	if (p)
-		__atomic_store_n(p, htole64(val), __ATOMIC_RELAXED);
+		__atomic_store_n(p, htole64(val), __ATOMIC_RELEASE);
 	sio_mem_exit(bus, &g);
 	return p ? 0 : -EFAULT;
 }

@@ -9,10 +9,11 @@
  * never the free lists or the owner words, so nothing it writes can make
  * the allocator or a page-table's bookkeeping fault.
  *
- * Blocks are zeroed when freed (with atomic stores: lock-free walkers may
- * still read a table being freed, and must see zeros or old descriptors,
- * never a torn one), and chunks past their high-water mark are fresh
- * anonymous memory, so allocation never has to clear anything.
+ * Blocks are zeroed when freed (with atomic release stores: lock-free
+ * walkers may still read a table being freed, and must see zeros or old
+ * descriptors, never a torn one, and seqlock readers rely on the order), and
+ * chunks past their high-water mark are fresh anonymous memory, so allocation
+ * never has to clear anything.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -133,10 +134,11 @@ static uint8_t *map_low(struct sio_mem_pool *pool)
 			return (uint8_t *)(uintptr_t)base;
 		}
 		if (m != MAP_FAILED)
-			munmap(m, SIO_MEM_HDR_SIZE + SIO_MEM_CHUNK_SIZE); /* old
-									     kernel
-									     hint
-									   */
+			munmap(m,
+			       SIO_MEM_HDR_SIZE + SIO_MEM_CHUNK_SIZE); /* old
+									  kernel
+									  hint
+									*/
 	}
 	return NULL;
 }
@@ -242,7 +244,7 @@ static void zero_block(void *block, size_t size)
 	uint64_t *q = block;
 
 	for (size_t i = 0; i < size / 8; i++)
-		__atomic_store_n(&q[i], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&q[i], 0, __ATOMIC_RELEASE);
 }
 
 void sio_mem_pool_free(struct sio_mem_pool *pool, void *block)

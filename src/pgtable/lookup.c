@@ -5,9 +5,32 @@
  * description of a descriptor in words.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 
 #include "pgtable_private.h"
+
+void pt_read_wait(const struct sio_pgtable *pt)
+{
+	while (atomic_load_explicit(&pt->seq, memory_order_acquire) & 1)
+		sched_yield();
+}
+
+/* A walk raced a writer freeing tables: wait, then walk again. */
+static __attribute__((noinline, cold)) int
+lookup_retry(const struct sio_pgtable *pt, uint64_t iova,
+	     struct sio_pgtable_entry *out)
+{
+	pt_read_wait(pt);
+	return pt->walk.lookup(pt, iova, out);
+}
+
+static __attribute__((noinline, cold)) int
+to_phys_retry(const struct sio_pgtable *pt, uint64_t iova, uint64_t *pa)
+{
+	pt_read_wait(pt);
+	return pt->walk.to_phys(pt, iova, pa);
+}
 
 /*
  * The hot walk, shaped like the plainest one.  It is compiled once for
@@ -87,11 +110,14 @@ fill_entry(const struct sio_pgtable *pt, uint64_t iova, uint64_t pte,
 					struct sio_pgtable_entry *out)     \
 	{                                                                  \
 		unsigned int level;                                        \
-		uint64_t pte;                                              \
+		uint64_t pte, seq;                                         \
                                                                            \
 		if (!in_region(pt, iova))                                  \
 			return -ERANGE;                                    \
+		seq = pt_read_begin(pt);                                   \
 		pte = walk_core(pt, iova, &level, g, start);               \
+		if (pt_read_retry(pt, seq))                                \
+			return lookup_retry(pt, iova, out);                \
 		if (!pte)                                                  \
 			return -ENOENT;                                    \
 		fill_entry(pt, iova, pte, level, out, g);                  \
@@ -101,11 +127,14 @@ fill_entry(const struct sio_pgtable *pt, uint64_t iova, uint64_t pte,
 					 uint64_t iova, uint64_t *pa)      \
 	{                                                                  \
 		unsigned int level;                                        \
-		uint64_t pte;                                              \
+		uint64_t pte, seq;                                         \
                                                                            \
 		if (!in_region(pt, iova))                                  \
 			return -ERANGE;                                    \
+		seq = pt_read_begin(pt);                                   \
 		pte = walk_core(pt, iova, &level, g, start);               \
+		if (pt_read_retry(pt, seq))                                \
+			return to_phys_retry(pt, iova, pa);                \
 		if (!pte)                                                  \
 			return -ENOENT;                                    \
 		*pa = leaf_pa(pte, iova, 1ull << WALK_SHIFT(g, level), g); \
@@ -154,16 +183,12 @@ int sio_pgtable_iova_to_phys(const struct sio_pgtable *pt, uint64_t iova,
 	return pt->walk.to_phys(pt, iova, pa);
 }
 
-int sio_pgtable_walk(const struct sio_pgtable *pt, uint64_t iova,
-		     struct sio_pgtable_walk *w)
+static int walk_through_bus(const struct sio_pgtable *pt, uint64_t iova,
+			    struct sio_pgtable_walk *w)
 {
 	uint64_t table = (uint64_t)(uintptr_t)pt->root;
 
 	w->nsteps = 0;
-	w->pa = 0;
-	w->size = 0;
-	if (iova < pt->input_base || iova > pt->input_last)
-		return w->result = -ERANGE;
 	for (unsigned int level = pt->fmt.start_level; level <= 3; level++) {
 		struct sio_pgtable_walk_step *st = &w->step[w->nsteps++];
 
@@ -173,18 +198,39 @@ int sio_pgtable_walk(const struct sio_pgtable *pt, uint64_t iova,
 		st->addr = table + 8ull * st->index;
 		st->desc = 0;
 		if (sio_mem_read64(pt->bus, st->addr, &st->desc))
-			return w->result = -EFAULT;
+			return -EFAULT;
 		if (lpae_leaf_valid(&pt->fmt, st->desc, level)) {
 			w->size = pt->lv[level].size;
 			w->pa = lpae_pte_to_oa(&pt->fmt, st->desc) |
 				(iova & (w->size - 1));
-			return w->result = 0;
+			return 0;
 		}
 		if (!lpae_is_table(st->desc, level))
 			break;
 		table = lpae_pte_to_oa(&pt->fmt, st->desc);
 	}
-	return w->result = -ENOENT;
+	return -ENOENT;
+}
+
+int sio_pgtable_walk(const struct sio_pgtable *pt, uint64_t iova,
+		     struct sio_pgtable_walk *w)
+{
+	uint64_t seq;
+	int rc;
+
+	w->nsteps = 0;
+	w->pa = 0;
+	w->size = 0;
+	if (iova < pt->input_base || iova > pt->input_last)
+		return w->result = -ERANGE;
+	for (;;) {
+		seq = pt_read_begin(pt);
+		rc = walk_through_bus(pt, iova, w);
+		if (!pt_read_retry(pt, seq))
+			break;
+		pt_read_wait(pt);
+	}
+	return w->result = rc;
 }
 
 static const char *size_str(uint64_t size, char *buf, size_t len)

@@ -18,9 +18,12 @@ uint64_t *pt_table_alloc(struct sio_pgtable *pt)
 	return t;
 }
 
+/* Free a table that is no longer linked; caller holds pt->lock. */
 void pt_table_free(struct sio_pgtable *pt, uint64_t *table)
 {
+	pt_reuse_begin(pt);
 	sio_mem_pool_free(pt->pool, table);
+	pt_reuse_end(pt);
 	pt->tables--;
 }
 
@@ -139,6 +142,7 @@ int sio_pgtable_create(const struct sio_pgtable_cfg *cfg,
 	rc = alloc_root(pt);
 	if (rc)
 		goto err_pool;
+	atomic_init(&pt->seq, 0);
 	pthread_mutex_init(&pt->lock, NULL);
 	*out = pt;
 	return 0;
@@ -231,8 +235,12 @@ struct sio_mem_pool *sio_pgtable_pool(const struct sio_pgtable *pt)
 void sio_pgtable_gather_finish(struct sio_pgtable *pt,
 			       struct sio_pgtable_gather *g)
 {
+	pthread_mutex_lock(&pt->lock);
+	pt_reuse_begin(pt);
 	for (size_t i = 0; i < g->nr_freed; i++)
 		sio_mem_pool_free(pt->pool, g->freed[i]);
+	pt_reuse_end(pt);
+	pthread_mutex_unlock(&pt->lock);
 	free(g->freed);
 	memset(g, 0, sizeof(*g));
 }

@@ -4,6 +4,7 @@
 #define SIO_PGTABLE_PRIVATE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include <softiommu/pgtable.h>
 
@@ -54,6 +55,16 @@ struct sio_pgtable {
 	/* Leaf levels usable, smallest level (largest size) first. */
 	unsigned int leaf_levels[4];
 	unsigned int nr_leaf_levels;
+
+	/*
+	 * Odd while table memory is being handed back to the pool, bumped
+	 * each time: a lock-free reader that saw it change may have read a
+	 * table that was freed (and reused for another range) under it, and
+	 * retries.  Other changes need no count: a reader sees a descriptor
+	 * either before or after a single 64-bit store, and a split leaves
+	 * every translation as it was.
+	 */
+	_Atomic uint64_t seq;
 
 	pthread_mutex_t lock; /* serializes writers; guards what follows */
 	uint64_t tables;
@@ -113,6 +124,51 @@ static inline bool pt_in_range(const struct sio_pgtable *pt, uint64_t iova,
 
 	return last >= iova && iova >= pt->input_base && last <= pt->input_last;
 }
+
+/*
+ * Writers (holding pt->lock) around returning tables to the pool.  No
+ * fence is needed: every store that could change what a reader sees after
+ * this (the pool's zeroing, new descriptors) is a release store, and
+ * readers load descriptors with acquire, so a reader that observes any of
+ * them observes the odd count too.
+ */
+static inline void pt_reuse_begin(struct sio_pgtable *pt)
+{
+	uint64_t s = atomic_load_explicit(&pt->seq, memory_order_relaxed);
+
+	atomic_store_explicit(&pt->seq, s + 1, memory_order_relaxed);
+}
+
+static inline void pt_reuse_end(struct sio_pgtable *pt)
+{
+	uint64_t s = atomic_load_explicit(&pt->seq, memory_order_relaxed);
+
+	atomic_store_explicit(&pt->seq, s + 1, memory_order_release);
+}
+
+/*
+ * Lock-free readers, a seqlock read side: take pt_read_begin(), walk, and
+ * if pt_read_retry() says a writer handed tables back meanwhile (or was
+ * doing so), walk again.  The retry path is out of line, in the caller,
+ * so the common path stays free of calls.
+ */
+static inline uint64_t pt_read_begin(const struct sio_pgtable *pt)
+{
+	return atomic_load_explicit(&pt->seq, memory_order_acquire);
+}
+
+/* Descriptor loads are acquire, so this load cannot move above them. */
+static inline bool pt_read_retry(const struct sio_pgtable *pt, uint64_t s)
+{
+	return __builtin_expect(
+		(s & 1) |
+			(atomic_load_explicit(&pt->seq, memory_order_relaxed) ^
+			 s),
+		0);
+}
+
+/* Wait until no writer is handing tables back (lookup.c). */
+void pt_read_wait(const struct sio_pgtable *pt);
 
 /* pgtable.c */
 uint64_t *pt_table_alloc(struct sio_pgtable *pt);
