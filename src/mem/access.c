@@ -98,7 +98,9 @@ int sio_mem_cmpxchg64(struct sio_mem_bus *bus, uint64_t pa, uint64_t *expected,
 	return rc;
 }
 
-int sio_mem_read(struct sio_mem_bus *bus, uint64_t pa, void *buf, size_t len)
+/* A byte run in either direction: check all of it, then copy. */
+static int copy_run(struct sio_mem_bus *bus, uint64_t pa, void *buf, size_t len,
+		    unsigned int perm)
 {
 	struct sio_mem_guard g;
 	void *p;
@@ -106,25 +108,22 @@ int sio_mem_read(struct sio_mem_bus *bus, uint64_t pa, void *buf, size_t len)
 	if (!len)
 		return 0;
 	sio_mem_enter(bus, &g);
-	p = sio_mem_view_ptr(&g, pa, len, SIO_MEM_READ);
-	if (p)
+	p = sio_mem_view_ptr(&g, pa, len, perm);
+	if (p && perm == SIO_MEM_READ)
 		memcpy(buf, p, len);
+	else if (p)
+		memcpy(p, buf, len);
 	sio_mem_exit(bus, &g);
 	return p ? 0 : -EFAULT;
+}
+
+int sio_mem_read(struct sio_mem_bus *bus, uint64_t pa, void *buf, size_t len)
+{
+	return copy_run(bus, pa, buf, len, SIO_MEM_READ);
 }
 
 int sio_mem_write(struct sio_mem_bus *bus, uint64_t pa, const void *buf,
 		  size_t len)
 {
-	struct sio_mem_guard g;
-	void *p;
-
-	if (!len)
-		return 0;
-	sio_mem_enter(bus, &g);
-	p = sio_mem_view_ptr(&g, pa, len, SIO_MEM_WRITE);
-	if (p)
-		memcpy(p, buf, len);
-	sio_mem_exit(bus, &g);
-	return p ? 0 : -EFAULT;
+	return copy_run(bus, pa, (void *)buf, len, SIO_MEM_WRITE);
 }

@@ -104,41 +104,55 @@ fill_entry(const struct sio_pgtable *pt, uint64_t iova, uint64_t pte,
 	out->dirty = p & PT_DIRTY;
 }
 
-#define DEFINE_WALKERS(g, start)                                           \
-	static int lookup_##g##_##start(const struct sio_pgtable *pt,      \
-					uint64_t iova,                     \
-					struct sio_pgtable_entry *out)     \
-	{                                                                  \
-		unsigned int level;                                        \
-		uint64_t pte, seq;                                         \
-                                                                           \
-		if (!in_region(pt, iova))                                  \
-			return -ERANGE;                                    \
-		seq = pt_read_begin(pt);                                   \
-		pte = walk_core(pt, iova, &level, g, start);               \
-		if (pt_read_retry(pt, seq))                                \
-			return lookup_retry(pt, iova, out);                \
-		if (!pte)                                                  \
-			return -ENOENT;                                    \
-		fill_entry(pt, iova, pte, level, out, g);                  \
-		return 0;                                                  \
-	}                                                                  \
-	static int to_phys_##g##_##start(const struct sio_pgtable *pt,     \
-					 uint64_t iova, uint64_t *pa)      \
-	{                                                                  \
-		unsigned int level;                                        \
-		uint64_t pte, seq;                                         \
-                                                                           \
-		if (!in_region(pt, iova))                                  \
-			return -ERANGE;                                    \
-		seq = pt_read_begin(pt);                                   \
-		pte = walk_core(pt, iova, &level, g, start);               \
-		if (pt_read_retry(pt, seq))                                \
-			return to_phys_retry(pt, iova, pa);                \
-		if (!pte)                                                  \
-			return -ENOENT;                                    \
-		*pa = leaf_pa(pte, iova, 1ull << WALK_SHIFT(g, level), g); \
-		return 0;                                                  \
+/*
+ * The walk both entry points share: range check, one seqlock-checked
+ * walk.  Returns 0 with the leaf, -ERANGE, -ENOENT, or -EAGAIN if a
+ * writer freed tables meanwhile (the caller retries out of line).
+ */
+static inline __attribute__((always_inline)) int
+checked_walk(const struct sio_pgtable *pt, uint64_t iova, uint64_t *pte,
+	     unsigned int *level, const unsigned int g,
+	     const unsigned int start)
+{
+	uint64_t seq;
+
+	if (!in_region(pt, iova))
+		return -ERANGE;
+	seq = pt_read_begin(pt);
+	*pte = walk_core(pt, iova, level, g, start);
+	if (pt_read_retry(pt, seq))
+		return -EAGAIN;
+	return *pte ? 0 : -ENOENT;
+}
+
+#define DEFINE_WALKERS(g, start)                                               \
+	static int lookup_##g##_##start(const struct sio_pgtable *pt,          \
+					uint64_t iova,                         \
+					struct sio_pgtable_entry *out)         \
+	{                                                                      \
+		unsigned int level;                                            \
+		uint64_t pte;                                                  \
+		int rc = checked_walk(pt, iova, &pte, &level, g, start);       \
+                                                                               \
+		if (__builtin_expect(rc == -EAGAIN, 0))                        \
+			return lookup_retry(pt, iova, out);                    \
+		if (!rc)                                                       \
+			fill_entry(pt, iova, pte, level, out, g);              \
+		return rc;                                                     \
+	}                                                                      \
+	static int to_phys_##g##_##start(const struct sio_pgtable *pt,         \
+					 uint64_t iova, uint64_t *pa)          \
+	{                                                                      \
+		unsigned int level;                                            \
+		uint64_t pte;                                                  \
+		int rc = checked_walk(pt, iova, &pte, &level, g, start);       \
+                                                                               \
+		if (__builtin_expect(rc == -EAGAIN, 0))                        \
+			return to_phys_retry(pt, iova, pa);                    \
+		if (!rc)                                                       \
+			*pa = leaf_pa(pte, iova, 1ull << WALK_SHIFT(g, level), \
+				      g);                                      \
+		return rc;                                                     \
 	}
 
 DEFINE_WALKERS(12, 0)

@@ -20,15 +20,6 @@
 /* Every mapping in these tests sends iova to iova + OFFSET. */
 #define OFFSET (64 * GiB)
 
-static double elapsed(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) +
-	       (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* Overlap needed before a race test counts, and the most time it gets. */
 #define MIN_MARKS  2000
 #define TIME_LIMIT 20.0
@@ -85,18 +76,13 @@ static void let_readers_in(struct race *r, uint64_t n)
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (reads(r) < target && elapsed(&t0) < 1.0)
+	while (reads(r) < target && sio_test_elapsed(&t0) < 1.0)
 		sched_yield();
 }
 
 static void test_lookups_race_map_unmap_and_splits(void **state)
 {
 	struct sio_mem_bus *bus;
-	struct sio_pgtable_cfg cfg = {.stage = SIO_PGT_STAGE1,
-				      .granule = 4096,
-				      .ias = 48,
-				      .oas = 48,
-				      .start_level = SIO_PGT_START_AUTO};
 	struct race r = {0};
 	pthread_t th[2];
 	uint64_t seed = 42, unmapped;
@@ -105,11 +91,12 @@ static void test_lookups_race_map_unmap_and_splits(void **state)
 
 	(void)state;
 	assert_int_equal(sio_mem_bus_create(&bus), 0);
-	assert_int_equal(sio_pgtable_create(&cfg, bus, &r.pt), 0);
+	r.pt = sio_test_pgtable(bus, SIO_PGT_STAGE1, 4096, 48, 48, SIO_PGT_TTB0,
+				0);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, reader, &r), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (rounds++ < 120 && elapsed(&t0) < TIME_LIMIT) {
+	while (rounds++ < 120 && sio_test_elapsed(&t0) < TIME_LIMIT) {
 		/* Blocks, then cut pages out of them (splits), then clear. */
 		assert_int_equal(sio_pgtable_map(r.pt, BASE, BASE + OFFSET,
 						 SPAN, RW),
@@ -202,12 +189,6 @@ static void *httu_writer(void *arg)
 
 static void test_dirty_updates_race_read_and_clear(void **state)
 {
-	struct sio_pgtable_cfg cfg = {.stage = SIO_PGT_STAGE1,
-				      .granule = 4096,
-				      .ias = 48,
-				      .oas = 48,
-				      .start_level = SIO_PGT_START_AUTO,
-				      .flags = SIO_PGT_F_HD};
 	struct httu h = {0};
 	static uint64_t bits[512 / 64];
 	struct sio_dirty_bitmap bm = {BASE, 2 * MiB, 4096, bits};
@@ -218,7 +199,8 @@ static void test_dirty_updates_race_read_and_clear(void **state)
 
 	(void)state;
 	assert_int_equal(sio_mem_bus_create(&h.bus), 0);
-	assert_int_equal(sio_pgtable_create(&cfg, h.bus, &h.pt), 0);
+	h.pt = sio_test_pgtable(h.bus, SIO_PGT_STAGE1, 4096, 48, 48,
+				SIO_PGT_TTB0, SIO_PGT_F_HD);
 	assert_int_equal(
 		sio_pgtable_map(h.pt, BASE, BASE + OFFSET, 2 * MiB, RW), 0);
 	/* Start clean; the mapping starts writable-dirty. */
@@ -235,7 +217,7 @@ static void test_dirty_updates_race_read_and_clear(void **state)
 	assert_int_equal(pthread_create(&th, NULL, httu_writer, &h), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while ((i++ < 2000 || atomic_load(&h.marks) < MIN_MARKS) &&
-	       elapsed(&t0) < TIME_LIMIT) {
+	       sio_test_elapsed(&t0) < TIME_LIMIT) {
 		memset(bits, 0, sizeof(bits));
 		assert_int_equal(sio_pgtable_read_and_clear_dirty(h.pt, &bm, 0),
 				 0);

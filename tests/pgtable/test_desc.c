@@ -41,35 +41,15 @@
 #define S2W	(1ull << 7)
 #define XN1	(1ull << 54)
 
-static struct sio_mem_bus *bus;
+/* The suite's bus, from the group fixture. */
+#define BUS(state) (((struct sio_test_fx *)*(state))->bus)
 
-static int setup(void **state)
+static struct sio_pgtable *make(struct sio_mem_bus *bus, unsigned int stage,
+				unsigned int granule, unsigned int ias,
+				unsigned int oas, unsigned int flags)
 {
-	(void)state;
-	return sio_mem_bus_create(&bus);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	sio_mem_bus_destroy(bus);
-	return 0;
-}
-
-static struct sio_pgtable *make(unsigned int stage, unsigned int granule,
-				unsigned int ias, unsigned int oas,
-				unsigned int flags)
-{
-	struct sio_pgtable_cfg cfg = {.stage = stage,
-				      .granule = granule,
-				      .ias = ias,
-				      .oas = oas,
-				      .start_level = SIO_PGT_START_AUTO,
-				      .flags = flags};
-	struct sio_pgtable *pt;
-
-	assert_int_equal(sio_pgtable_create(&cfg, bus, &pt), 0);
-	return pt;
+	return sio_test_pgtable(bus, stage, granule, ias, oas, SIO_PGT_TTB0,
+				flags);
 }
 
 /* Map one leaf of @size and return its descriptor as the bus shows it. */
@@ -105,9 +85,9 @@ static void test_stage1_4k_page_attributes(void **state)
 		{R | SIO_PROT_PRIV | SIO_PROT_CACHE | SIO_PROT_NOEXEC,
 		 AF | NG | SH_IS | AP_RO | IDX(1) | PXN | UXN},
 	};
-	struct sio_pgtable *pt = make(SIO_PGT_STAGE1, 4096, 48, 48, 0);
+	struct sio_pgtable *pt =
+		make(BUS(state), SIO_PGT_STAGE1, 4096, 48, 48, 0);
 
-	(void)state;
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint64_t iova = (uint64_t)(i + 1) << 12;
 		uint64_t pa = 0x123456000ull + iova;
@@ -131,9 +111,9 @@ static void test_stage2_4k_page_attributes(void **state)
 		{RW | SIO_PROT_MMIO, AF | SH_OS | S2R | S2W | MEM(0x1)},
 		{R | SIO_PROT_NOEXEC, AF | SH_OS | S2R | MEM(0x5) | XN1},
 	};
-	struct sio_pgtable *pt = make(SIO_PGT_STAGE2, 4096, 40, 40, 0);
+	struct sio_pgtable *pt =
+		make(BUS(state), SIO_PGT_STAGE2, 4096, 40, 40, 0);
 
-	(void)state;
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint64_t ipa = (uint64_t)(i + 1) << 12;
 		uint64_t pa = 0x80000000ull + ipa;
@@ -153,23 +133,22 @@ static void test_blocks_at_every_level(void **state)
 	const uint64_t s1 = AF | NG | SH_OS | AP_EL0 | IDX(0);
 	const uint64_t s2 = AF | SH_OS | S2R | S2W | MEM(0x5);
 
-	(void)state;
 	/* 4K: 1G at level 1, 2M at level 2. */
-	pt = make(SIO_PGT_STAGE1, 4096, 48, 48, 0);
+	pt = make(BUS(state), SIO_PGT_STAGE1, 4096, 48, 48, 0);
 	assert_true(leaf_desc(pt, 1 * GiB, 5 * GiB, 1 * GiB, RW, 1) ==
 		    (5 * GiB | s1 | T_BLOCK));
 	assert_true(leaf_desc(pt, 4 * GiB + 2 * MiB, 6 * MiB, 2 * MiB, RW, 2) ==
 		    (6 * MiB | s1 | T_BLOCK));
 	sio_pgtable_destroy(pt);
 	/* 16K: 32M at level 2, 16K pages. */
-	pt = make(SIO_PGT_STAGE1, 16384, 47, 48, 0);
+	pt = make(BUS(state), SIO_PGT_STAGE1, 16384, 47, 48, 0);
 	assert_true(leaf_desc(pt, 32 * MiB, 96 * MiB, 32 * MiB, RW, 2) ==
 		    (96 * MiB | s1 | T_BLOCK));
 	assert_true(leaf_desc(pt, 16 * KiB, 48 * KiB, 16 * KiB, RW, 3) ==
 		    (48 * KiB | s1 | T_PAGE));
 	sio_pgtable_destroy(pt);
 	/* 64K: 512M at level 2, and 4T at level 1 with 52-bit PAs. */
-	pt = make(SIO_PGT_STAGE2, 65536, 52, 52, 0);
+	pt = make(BUS(state), SIO_PGT_STAGE2, 65536, 52, 52, 0);
 	assert_true(leaf_desc(pt, 512 * MiB, 3 * 512 * MiB, 512 * MiB, RW, 2) ==
 		    (3 * 512 * MiB | s2 | T_BLOCK));
 	assert_true(leaf_desc(pt, 4 * TiB, 8 * TiB, 4 * TiB, RW, 1) ==
@@ -179,11 +158,11 @@ static void test_blocks_at_every_level(void **state)
 
 static void test_52bit_output_addresses_with_64k(void **state)
 {
-	struct sio_pgtable *pt = make(SIO_PGT_STAGE2, 65536, 52, 52, 0);
+	struct sio_pgtable *pt =
+		make(BUS(state), SIO_PGT_STAGE2, 65536, 52, 52, 0);
 	const uint64_t s2 = AF | SH_OS | S2R | S2W | MEM(0x5);
 	struct sio_pgtable_entry e;
 
-	(void)state;
 	/* PA 0xf_1234_5678_0000: [47:16] in place, [51:48] = 0xf at [15:12]. */
 	assert_true(leaf_desc(pt, 0x10000, 0xf123456780000ull, 64 * KiB, RW,
 			      3) == (0x123456780000ull | 0xf000 | s2 | T_PAGE));
@@ -197,10 +176,10 @@ static void test_52bit_output_addresses_with_64k(void **state)
 
 static void test_table_descriptors(void **state)
 {
-	struct sio_pgtable *pt = make(SIO_PGT_STAGE1, 4096, 48, 48, 0);
+	struct sio_pgtable *pt =
+		make(BUS(state), SIO_PGT_STAGE1, 4096, 48, 48, 0);
 	struct sio_pgtable_walk w;
 
-	(void)state;
 	assert_int_equal(sio_pgtable_map(pt, 0, 0, 4 * KiB, RW), 0);
 	assert_int_equal(sio_pgtable_walk(pt, 0, &w), 0);
 	assert_int_equal(w.nsteps, 4);
@@ -218,8 +197,7 @@ static void test_dbm_with_hardware_dirty_tracking(void **state)
 {
 	struct sio_pgtable *pt;
 
-	(void)state;
-	pt = make(SIO_PGT_STAGE1, 4096, 48, 48, SIO_PGT_F_HD);
+	pt = make(BUS(state), SIO_PGT_STAGE1, 4096, 48, 48, SIO_PGT_F_HD);
 	/* Writable leaves carry DBM (and start writable-dirty). */
 	assert_true(leaf_desc(pt, 4 * KiB, 0x9000, 4 * KiB, RW, 3) ==
 		    (0x9000 | AF | NG | SH_OS | AP_EL0 | DBM | T_PAGE));
@@ -227,7 +205,7 @@ static void test_dbm_with_hardware_dirty_tracking(void **state)
 	assert_true(leaf_desc(pt, 8 * KiB, 0x9000, 4 * KiB, R, 3) ==
 		    (0x9000 | AF | NG | SH_OS | AP_EL0 | AP_RO | T_PAGE));
 	sio_pgtable_destroy(pt);
-	pt = make(SIO_PGT_STAGE2, 4096, 40, 40, SIO_PGT_F_HD);
+	pt = make(BUS(state), SIO_PGT_STAGE2, 4096, 40, 40, SIO_PGT_F_HD);
 	assert_true(
 		leaf_desc(pt, 4 * KiB, 0x9000, 4 * KiB, RW, 3) ==
 		(0x9000 | AF | SH_OS | S2R | S2W | MEM(0x5) | DBM | T_PAGE));
@@ -238,12 +216,12 @@ static void test_dbm_with_hardware_dirty_tracking(void **state)
 
 static void test_split_copies_attributes(void **state)
 {
-	struct sio_pgtable *pt = make(SIO_PGT_STAGE1, 4096, 48, 48, 0);
+	struct sio_pgtable *pt =
+		make(BUS(state), SIO_PGT_STAGE1, 4096, 48, 48, 0);
 	const uint64_t a = AF | NG | SH_IS | AP_RO | IDX(1) | PXN | UXN;
 	struct sio_pgtable_walk w;
 	uint64_t unmapped;
 
-	(void)state;
 	assert_int_equal(sio_pgtable_map(pt, 1 * GiB, 3 * GiB, 1 * GiB,
 					 R | SIO_PROT_CACHE | SIO_PROT_PRIV |
 						 SIO_PROT_NOEXEC),
@@ -272,5 +250,6 @@ int main(void)
 		cmocka_unit_test(test_split_copies_attributes),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, sio_test_fx_setup,
+				      sio_test_fx_teardown);
 }

@@ -18,45 +18,10 @@
 #define AP2    (1ull << 7) /* stage 1 read-only */
 #define S2AP_W (1ull << 7) /* stage 2 write */
 
-struct fixture {
-	struct sio_mem_bus *bus;
-	struct sio_pgtable *pt;
-};
-
-static struct sio_pgtable *make(struct fixture *f, unsigned int stage,
+static struct sio_pgtable *make(struct sio_test_fx *f, unsigned int stage,
 				unsigned int flags)
 {
-	struct sio_pgtable_cfg cfg = {.stage = stage,
-				      .granule = 4096,
-				      .ias = 40,
-				      .oas = 44,
-				      .start_level = SIO_PGT_START_AUTO,
-				      .flags = flags};
-
-	sio_pgtable_destroy(f->pt);
-	f->pt = NULL;
-	assert_int_equal(sio_pgtable_create(&cfg, f->bus, &f->pt), 0);
-	return f->pt;
-}
-
-static int setup(void **state)
-{
-	static struct fixture f;
-
-	memset(&f, 0, sizeof(f));
-	assert_int_equal(sio_mem_bus_create(&f.bus), 0);
-	*state = &f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sio_pgtable_destroy(f->pt);
-	f->pt = NULL;
-	sio_mem_bus_destroy(f->bus);
-	return 0;
+	return sio_test_fx_table(f, stage, 4096, 40, 44, SIO_PGT_TTB0, flags);
 }
 
 static uint64_t desc_at(struct sio_pgtable *pt, uint64_t iova, uint64_t *addr)
@@ -69,7 +34,7 @@ static uint64_t desc_at(struct sio_pgtable *pt, uint64_t iova, uint64_t *addr)
 }
 
 /* What HTTU does on a write to a writable-clean leaf. */
-static void hw_write(struct fixture *f, uint64_t iova, unsigned int stage)
+static void hw_write(struct sio_test_fx *f, uint64_t iova, unsigned int stage)
 {
 	uint64_t addr, old = desc_at(f->pt, iova, &addr), upd;
 
@@ -88,7 +53,7 @@ static int read_dirty(struct sio_pgtable *pt, uint64_t iova, uint64_t len,
 
 static void test_needs_hd(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	uint64_t bits[1] = {0};
 
 	make(f, SIO_PGT_STAGE1, 0);
@@ -99,7 +64,7 @@ static void test_needs_hd(void **state)
 
 static void test_stage1_encoding_and_cycle(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable_entry e;
 	uint64_t bits[1] = {0}, addr;
 
@@ -152,7 +117,7 @@ static void test_stage1_encoding_and_cycle(void **state)
 
 static void test_stage2_encoding_and_cycle(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable_entry e;
 	uint64_t bits[1] = {0}, addr;
 
@@ -177,7 +142,7 @@ static void test_stage2_encoding_and_cycle(void **state)
 
 static void test_blocks_and_bitmap_granularity(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	uint64_t bits[16], addr;
 
 	make(f, SIO_PGT_STAGE1, SIO_PGT_F_HD);
@@ -207,7 +172,7 @@ static void test_blocks_and_bitmap_granularity(void **state)
 
 static void test_split_keeps_dirty_state(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	uint64_t bits[8] = {0}, addr, unmapped;
 
 	make(f, SIO_PGT_STAGE1, SIO_PGT_F_HD);
@@ -230,7 +195,7 @@ static void test_split_keeps_dirty_state(void **state)
 
 static void test_bad_bitmaps(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	uint64_t bits[1];
 
 	make(f, SIO_PGT_STAGE1, SIO_PGT_F_HD);
@@ -253,7 +218,9 @@ static void test_bad_bitmaps(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn)                                                  \
+	cmocka_unit_test_setup_teardown(fn, sio_test_fx_setup, \
+					sio_test_fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_needs_hd),
 		T(test_stage1_encoding_and_cycle),

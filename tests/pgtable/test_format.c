@@ -29,24 +29,9 @@
 
 #include <softiommu/pgtable.h>
 
-static struct sio_mem_bus *bus;
-
-static int setup(void **state)
-{
-	(void)state;
-	return sio_mem_bus_create(&bus);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	sio_mem_bus_destroy(bus);
-	return 0;
-}
-
-static int info_of(unsigned int stage, unsigned int granule, unsigned int ias,
-		   unsigned int oas, int start, unsigned int region,
-		   struct sio_pgtable_info *in)
+static int info_of(struct sio_mem_bus *bus, unsigned int stage,
+		   unsigned int granule, unsigned int ias, unsigned int oas,
+		   int start, unsigned int region, struct sio_pgtable_info *in)
 {
 	struct sio_pgtable_cfg cfg = {.stage = stage,
 				      .granule = granule,
@@ -95,15 +80,16 @@ static void test_stage1_start_levels(void **state)
 	};
 	struct sio_pgtable_info in;
 
-	(void)state;
+	struct sio_mem_bus *bus = ((struct sio_test_fx *)*state)->bus;
+
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct s1_case *c = &cases[i];
 		unsigned int oas = c->granule == 65536 ? 52 : 48;
 
 		print_message("# S1 %u ias %u\n", c->granule, c->ias);
-		assert_int_equal(info_of(SIO_PGT_STAGE1, c->granule, c->ias,
-					 oas, SIO_PGT_START_AUTO, SIO_PGT_TTB0,
-					 &in),
+		assert_int_equal(info_of(bus, SIO_PGT_STAGE1, c->granule,
+					 c->ias, oas, SIO_PGT_START_AUTO,
+					 SIO_PGT_TTB0, &in),
 				 0);
 		assert_int_equal(in.start_level, c->start);
 		assert_int_equal(in.start_bits, c->bits);
@@ -156,14 +142,15 @@ static void test_stage2_automatic_start_and_concatenation(void **state)
 	};
 	struct sio_pgtable_info in;
 
-	(void)state;
+	struct sio_mem_bus *bus = ((struct sio_test_fx *)*state)->bus;
+
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct s2_case *c = &cases[i];
 
 		print_message("# S2 %u ias %u oas %u\n", c->granule, c->ias,
 			      c->oas);
-		assert_int_equal(info_of(SIO_PGT_STAGE2, c->granule, c->ias,
-					 c->oas, SIO_PGT_START_AUTO,
+		assert_int_equal(info_of(bus, SIO_PGT_STAGE2, c->granule,
+					 c->ias, c->oas, SIO_PGT_START_AUTO,
 					 SIO_PGT_TTB0, &in),
 				 0);
 		assert_int_equal(in.start_level, c->start);
@@ -202,14 +189,16 @@ static void test_stage2_explicit_start_levels(void **state)
 	};
 	struct sio_pgtable_info in;
 
-	(void)state;
+	struct sio_mem_bus *bus = ((struct sio_test_fx *)*state)->bus;
+
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct s2_forced *c = &cases[i];
 
 		print_message("# S2 %u ias %u oas %u start %d\n", c->granule,
 			      c->ias, c->oas, c->start);
-		assert_int_equal(info_of(SIO_PGT_STAGE2, c->granule, c->ias,
-					 c->oas, c->start, SIO_PGT_TTB0, &in),
+		assert_int_equal(info_of(bus, SIO_PGT_STAGE2, c->granule,
+					 c->ias, c->oas, c->start, SIO_PGT_TTB0,
+					 &in),
 				 c->rc);
 		if (!c->rc) {
 			assert_int_equal(in.start_level, c->start);
@@ -223,32 +212,43 @@ static void test_field_encodings(void **state)
 	const unsigned int sizes[] = {32, 36, 40, 42, 44, 48, 52};
 	struct sio_pgtable_info in;
 
-	(void)state;
+	struct sio_mem_bus *bus = ((struct sio_test_fx *)*state)->bus;
+
 	for (unsigned int ps = 0; ps < 7; ps++) {
-		assert_int_equal(info_of(SIO_PGT_STAGE2, 65536, 32, sizes[ps],
-					 SIO_PGT_START_AUTO, SIO_PGT_TTB0, &in),
+		assert_int_equal(info_of(bus, SIO_PGT_STAGE2, 65536, 32,
+					 sizes[ps], SIO_PGT_START_AUTO,
+					 SIO_PGT_TTB0, &in),
 				 0);
 		assert_int_equal(in.ps, ps);
 	}
 	/* TG0 / TG1 / S2TG. */
-	assert_int_equal(info_of(1, 4096, 48, 48, -1, SIO_PGT_TTB0, &in), 0);
+	assert_int_equal(info_of(bus, 1, 4096, 48, 48, -1, SIO_PGT_TTB0, &in),
+			 0);
 	assert_int_equal(in.tg, 0);
 	assert_true(in.mair == 0xf404ff44ull);
-	assert_int_equal(info_of(1, 65536, 48, 48, -1, SIO_PGT_TTB0, &in), 0);
+	assert_int_equal(info_of(bus, 1, 65536, 48, 48, -1, SIO_PGT_TTB0, &in),
+			 0);
 	assert_int_equal(in.tg, 1);
-	assert_int_equal(info_of(1, 16384, 48, 48, -1, SIO_PGT_TTB0, &in), 0);
+	assert_int_equal(info_of(bus, 1, 16384, 48, 48, -1, SIO_PGT_TTB0, &in),
+			 0);
 	assert_int_equal(in.tg, 2);
-	assert_int_equal(info_of(1, 16384, 48, 48, -1, SIO_PGT_TTB1, &in), 0);
+	assert_int_equal(info_of(bus, 1, 16384, 48, 48, -1, SIO_PGT_TTB1, &in),
+			 0);
 	assert_int_equal(in.tg, 1);
-	assert_int_equal(info_of(1, 4096, 48, 48, -1, SIO_PGT_TTB1, &in), 0);
+	assert_int_equal(info_of(bus, 1, 4096, 48, 48, -1, SIO_PGT_TTB1, &in),
+			 0);
 	assert_int_equal(in.tg, 2);
-	assert_int_equal(info_of(1, 65536, 48, 48, -1, SIO_PGT_TTB1, &in), 0);
+	assert_int_equal(info_of(bus, 1, 65536, 48, 48, -1, SIO_PGT_TTB1, &in),
+			 0);
 	assert_int_equal(in.tg, 3);
-	assert_int_equal(info_of(2, 4096, 40, 40, -1, SIO_PGT_TTB0, &in), 0);
+	assert_int_equal(info_of(bus, 2, 4096, 40, 40, -1, SIO_PGT_TTB0, &in),
+			 0);
 	assert_int_equal(in.tg, 0);
-	assert_int_equal(info_of(2, 65536, 40, 40, -1, SIO_PGT_TTB0, &in), 0);
+	assert_int_equal(info_of(bus, 2, 65536, 40, 40, -1, SIO_PGT_TTB0, &in),
+			 0);
 	assert_int_equal(in.tg, 1);
-	assert_int_equal(info_of(2, 16384, 40, 40, -1, SIO_PGT_TTB0, &in), 0);
+	assert_int_equal(info_of(bus, 2, 16384, 40, 40, -1, SIO_PGT_TTB0, &in),
+			 0);
 	assert_int_equal(in.tg, 2);
 }
 
@@ -256,17 +256,18 @@ static void test_page_and_block_sizes(void **state)
 {
 	struct sio_pgtable_info in;
 
-	(void)state;
-	assert_int_equal(info_of(1, 4096, 48, 48, -1, 0, &in), 0);
+	struct sio_mem_bus *bus = ((struct sio_test_fx *)*state)->bus;
+
+	assert_int_equal(info_of(bus, 1, 4096, 48, 48, -1, 0, &in), 0);
 	assert_true(in.pgsize_bitmap == (4 * KiB | 2 * MiB | 1 * GiB));
-	assert_int_equal(info_of(1, 16384, 48, 48, -1, 0, &in), 0);
+	assert_int_equal(info_of(bus, 1, 16384, 48, 48, -1, 0, &in), 0);
 	assert_true(in.pgsize_bitmap == (16 * KiB | 32 * MiB));
-	assert_int_equal(info_of(1, 65536, 48, 48, -1, 0, &in), 0);
+	assert_int_equal(info_of(bus, 1, 65536, 48, 48, -1, 0, &in), 0);
 	assert_true(in.pgsize_bitmap == (64 * KiB | 512 * MiB));
-	assert_int_equal(info_of(1, 65536, 52, 52, -1, 0, &in), 0);
+	assert_int_equal(info_of(bus, 1, 65536, 52, 52, -1, 0, &in), 0);
 	assert_true(in.pgsize_bitmap == (64 * KiB | 512 * MiB | 4 * TiB));
 	/* A table starting below a block level cannot use it. */
-	assert_int_equal(info_of(1, 4096, 30, 48, -1, 0, &in), 0);
+	assert_int_equal(info_of(bus, 1, 4096, 30, 48, -1, 0, &in), 0);
 	assert_true(in.pgsize_bitmap == (4 * KiB | 2 * MiB));
 }
 
@@ -290,7 +291,8 @@ static void test_map_pages_honours_block_levels(void **state)
 		{65536, 52, 4 * TiB, 0},
 	};
 
-	(void)state;
+	struct sio_mem_bus *bus = ((struct sio_test_fx *)*state)->bus;
+
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct sio_pgtable_cfg cfg = {.stage = SIO_PGT_STAGE1,
 					      .granule = cases[i].granule,
@@ -326,5 +328,6 @@ int main(void)
 		cmocka_unit_test(test_map_pages_honours_block_levels),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, sio_test_fx_setup,
+				      sio_test_fx_teardown);
 }

@@ -13,51 +13,18 @@
 
 #define RW (SIO_PROT_READ | SIO_PROT_WRITE)
 
-struct fixture {
-	struct sio_mem_bus *bus;
-	struct sio_pgtable *pt;
-};
-
-static struct sio_pgtable *make(struct fixture *f, unsigned int stage,
+static struct sio_pgtable *make(struct sio_test_fx *f, unsigned int stage,
 				unsigned int granule, unsigned int ias,
 				unsigned int oas, unsigned int region)
 {
-	struct sio_pgtable_cfg cfg = {.stage = stage,
-				      .granule = granule,
-				      .ias = ias,
-				      .oas = oas,
-				      .region = region,
-				      .start_level = SIO_PGT_START_AUTO};
-
-	if (f->pt)
-		sio_pgtable_destroy(f->pt);
-	f->pt = NULL;
-	assert_int_equal(sio_pgtable_create(&cfg, f->bus, &f->pt), 0);
-	return f->pt;
+	return sio_test_fx_table(f, stage, granule, ias, oas, region, 0);
 }
 
+/* Most tests start from a stage-1, 4K, 48-bit table. */
 static int setup(void **state)
 {
-	static struct fixture f;
-
-	f.pt = NULL;
-	assert_int_equal(sio_mem_bus_create(&f.bus), 0);
-	make(&f, SIO_PGT_STAGE1, 4096, 48, 48, SIO_PGT_TTB0);
-	*state = &f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	size_t regs;
-
-	sio_pgtable_destroy(f->pt);
-	f->pt = NULL;
-	/* A table with a private pool leaves nothing on the bus. */
-	sio_mem_bus_counts(f->bus, &regs, NULL);
-	assert_int_equal(regs, 0);
-	sio_mem_bus_destroy(f->bus);
+	sio_test_fx_setup(state);
+	make(*state, SIO_PGT_STAGE1, 4096, 48, 48, SIO_PGT_TTB0);
 	return 0;
 }
 
@@ -91,7 +58,7 @@ static void stats(struct sio_pgtable *pt, uint64_t tables, uint64_t leaves)
 
 static void test_largest_blocks_alignment_allows(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable *pt = f->pt;
 
 	/* 1G-aligned both sides, 1G + 2M + 4K long: one of each size. */
@@ -128,7 +95,7 @@ static void test_largest_blocks_alignment_allows(void **state)
 
 static void test_map_pages_uses_the_size_given(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable *pt = f->pt;
 
 	/* 4M of 4K pages even though 2M blocks would fit. */
@@ -155,7 +122,7 @@ static void test_map_pages_uses_the_size_given(void **state)
 
 static void test_bad_arguments(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable *pt = f->pt;
 	struct sio_pgtable_entry e;
 
@@ -203,7 +170,7 @@ static void test_bad_arguments(void **state)
 
 static void test_never_overwrites_a_live_mapping(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable *pt = f->pt;
 	struct sio_pgtable_stats before, after;
 
@@ -236,7 +203,7 @@ static void test_never_overwrites_a_live_mapping(void **state)
 
 static void test_unmap_splits_blocks_and_frees_tables(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable *pt = f->pt;
 	uint64_t unmapped;
 
@@ -279,7 +246,7 @@ static void test_unmap_splits_blocks_and_frees_tables(void **state)
 
 static void test_unmap_reports_the_gather(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable *pt = f->pt;
 	struct sio_pgtable_gather g = SIO_PGTABLE_GATHER_INIT;
 	struct sio_mem_pool_stats st0, st1;
@@ -328,7 +295,7 @@ static void test_unmap_reports_the_gather(void **state)
 
 static void test_ttb1_region(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable *pt;
 	struct sio_pgtable_info in;
 	const uint64_t top = 0ull - 4 * KiB; /* the last page of 2^64 */
@@ -363,7 +330,7 @@ static void test_ttb1_region(void **state)
 
 static void test_prot_round_trips(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	const unsigned int s1[] = {
 		SIO_PROT_READ,
 		RW,
@@ -410,7 +377,7 @@ static void test_prot_round_trips(void **state)
 
 static void test_create_rejects_bad_configs(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable *pt;
 	struct {
 		unsigned int stage, granule, ias, oas, region;
@@ -455,7 +422,7 @@ static void test_create_rejects_bad_configs(void **state)
 
 static void test_lookup_is_exact_at_every_level(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable *pt;
 
 	/* 64K granule, 52-bit: pages, 512M blocks and a 4T block. */
@@ -479,7 +446,7 @@ static void test_lookup_is_exact_at_every_level(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, sio_test_fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_largest_blocks_alignment_allows),
 		T(test_map_pages_uses_the_size_given),

@@ -14,47 +14,11 @@
 
 #define RW (SIO_PROT_READ | SIO_PROT_WRITE)
 
-struct fixture {
-	struct sio_mem_bus *bus;
-	struct sio_pgtable *pt;
-	struct sio_pgtable_info in;
-};
-
-static struct sio_pgtable *make(struct fixture *f, unsigned int stage,
+static struct sio_pgtable *make(struct sio_test_fx *f, unsigned int stage,
 				unsigned int granule, unsigned int ias,
 				unsigned int oas)
 {
-	struct sio_pgtable_cfg cfg = {.stage = stage,
-				      .granule = granule,
-				      .ias = ias,
-				      .oas = oas,
-				      .start_level = SIO_PGT_START_AUTO};
-
-	sio_pgtable_destroy(f->pt);
-	f->pt = NULL;
-	assert_int_equal(sio_pgtable_create(&cfg, f->bus, &f->pt), 0);
-	sio_pgtable_get_info(f->pt, &f->in);
-	return f->pt;
-}
-
-static int setup(void **state)
-{
-	static struct fixture f;
-
-	memset(&f, 0, sizeof(f));
-	assert_int_equal(sio_mem_bus_create(&f.bus), 0);
-	*state = &f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sio_pgtable_destroy(f->pt);
-	f->pt = NULL;
-	sio_mem_bus_destroy(f->bus);
-	return 0;
+	return sio_test_fx_table(f, stage, granule, ias, oas, SIO_PGT_TTB0, 0);
 }
 
 /* Table address of a table descriptor (4K/16K: bits [47:granule]). */
@@ -63,7 +27,7 @@ static uint64_t next_table(uint64_t desc, unsigned int granule)
 	return desc & 0x0000ffffffffffffull & ~((uint64_t)granule - 1);
 }
 
-static void check_chain(const struct fixture *f,
+static void check_chain(const struct sio_test_fx *f,
 			const struct sio_pgtable_walk *w, unsigned int granule,
 			const unsigned int *idx)
 {
@@ -84,7 +48,7 @@ static void check_chain(const struct fixture *f,
 
 static void test_walks_end_at_every_level_4k(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable_walk w;
 	/* Indices 1, 2, 3, 4 at levels 0..3 (shifts 39, 30, 21, 12). */
 	const uint64_t va = (1ull << 39) | (2ull << 30) | (3ull << 21) |
@@ -144,7 +108,7 @@ static void test_walks_end_at_every_level_4k(void **state)
 
 static void test_stage2_concatenated_start(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable_walk w;
 	/*
 	 * 4K, 40-bit IPA: level 1 resolves IPA[39:30], 10 bits, so two
@@ -166,7 +130,7 @@ static void test_stage2_concatenated_start(void **state)
 
 static void test_other_granules(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable_walk w;
 	uint64_t va;
 
@@ -213,7 +177,7 @@ static void test_other_granules(void **state)
 
 static void test_unbacked_table_is_an_external_abort(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable_walk w;
 	struct sio_pgtable_entry e;
 
@@ -230,7 +194,7 @@ static void test_unbacked_table_is_an_external_abort(void **state)
 
 static void test_walk_agrees_with_lookup(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	struct sio_pgtable_walk w;
 	struct sio_pgtable_entry e;
 	uint64_t seed = 7, pa;
@@ -259,7 +223,7 @@ static void test_walk_agrees_with_lookup(void **state)
 
 static void test_descriptions(void **state)
 {
-	struct fixture *f = *state;
+	struct sio_test_fx *f = *state;
 	char buf[160];
 
 	make(f, SIO_PGT_STAGE1, 4096, 48, 48);
@@ -285,7 +249,9 @@ static void test_descriptions(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn)                                                  \
+	cmocka_unit_test_setup_teardown(fn, sio_test_fx_setup, \
+					sio_test_fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_walks_end_at_every_level_4k),
 		T(test_stage2_concatenated_start),
