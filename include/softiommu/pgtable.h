@@ -87,7 +87,8 @@ struct sio_pgtable_cfg {
 	unsigned int flags; /* SIO_PGT_F_* */
 	/*
 	 * Where table memory comes from; NULL for a pool private to this
-	 * table.  A shared pool must place memory below 2^oas.
+	 * table.  A shared pool must place memory below 2^oas and serve only
+	 * page tables: lock-free lookups may read a block just freed.
 	 */
 	struct sio_mem_pool *pool;
 };
