@@ -26,6 +26,7 @@ bench: deps
 		meson setup build-release --buildtype=release -Dtests=disabled
 	ninja -C build-release
 	build-release/bench/bench-pgtable
+	build-release/bench/bench-mem
 
 install: all
 	meson install -C $(BUILD)

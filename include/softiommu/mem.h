@@ -115,6 +115,7 @@ SIO_API int sio_mem_write(struct sio_mem_bus *bus, uint64_t pa, const void *buf,
  */
 struct sio_mem_guard {
 	const struct sio_mem_view *view;
+	const void *hint; /* the segment the last lookup found */
 	unsigned int slot;
 	unsigned int idx;
 };
@@ -124,9 +125,11 @@ SIO_API void sio_mem_exit(struct sio_mem_bus *bus, struct sio_mem_guard *g);
 
 /*
  * Host pointer for [pa, pa + len) if all of it is backed with @perm in the
- * section's view, else NULL.  len 0 is treated as 1.
+ * section's view, else NULL.  len 0 is treated as 1.  The section
+ * remembers the segment found, so runs of nearby accesses cost one
+ * comparison each.
  */
-SIO_API void *sio_mem_view_ptr(const struct sio_mem_guard *g, uint64_t pa,
+SIO_API void *sio_mem_view_ptr(struct sio_mem_guard *g, uint64_t pa,
 			       uint64_t len, unsigned int perm);
 
 /*

@@ -10,7 +10,8 @@
 
 #include "mem_private.h"
 
-void *sio_mem_view_ptr(const struct sio_mem_guard *g, uint64_t pa, uint64_t len,
+/* The lookup behind sio_mem_ptr(): binary search, then remember. */
+void *sio_mem_ptr_slow(struct sio_mem_guard *g, uint64_t pa, uint64_t len,
 		       unsigned int perm)
 {
 	const struct sio_mem_seg *seg = sio_mem_view_find(g->view, pa);
@@ -19,6 +20,7 @@ void *sio_mem_view_ptr(const struct sio_mem_guard *g, uint64_t pa, uint64_t len,
 
 	if (!seg || last < pa)
 		return NULL;
+	g->hint = seg;
 	/* Adjacent segments differ in permission; walk them while needed. */
 	for (;;) {
 		if ((seg->perm & perm) != perm)
@@ -28,6 +30,12 @@ void *sio_mem_view_ptr(const struct sio_mem_guard *g, uint64_t pa, uint64_t len,
 		if (++seg == end || seg->start != seg[-1].last + 1)
 			return NULL;
 	}
+}
+
+void *sio_mem_view_ptr(struct sio_mem_guard *g, uint64_t pa, uint64_t len,
+		       unsigned int perm)
+{
+	return sio_mem_ptr(g, pa, len, perm);
 }
 
 unsigned int sio_mem_perm_at(struct sio_mem_bus *bus, uint64_t pa)
@@ -51,7 +59,7 @@ int sio_mem_read64(struct sio_mem_bus *bus, uint64_t pa, uint64_t *val)
 	if (pa & 7)
 		return -EINVAL;
 	sio_mem_enter(bus, &g);
-	p = sio_mem_view_ptr(&g, pa, 8, SIO_MEM_READ);
+	p = sio_mem_ptr(&g, pa, 8, SIO_MEM_READ);
 	if (p)
 		*val = le64toh(__atomic_load_n(p, __ATOMIC_ACQUIRE));
 	sio_mem_exit(bus, &g);
@@ -66,7 +74,7 @@ int sio_mem_write64(struct sio_mem_bus *bus, uint64_t pa, uint64_t val)
 	if (pa & 7)
 		return -EINVAL;
 	sio_mem_enter(bus, &g);
-	p = sio_mem_view_ptr(&g, pa, 8, SIO_MEM_WRITE);
+	p = sio_mem_ptr(&g, pa, 8, SIO_MEM_WRITE);
 	if (p)
 		__atomic_store_n(p, htole64(val), __ATOMIC_RELEASE);
 	sio_mem_exit(bus, &g);
@@ -83,7 +91,7 @@ int sio_mem_cmpxchg64(struct sio_mem_bus *bus, uint64_t pa, uint64_t *expected,
 	if (pa & 7)
 		return -EINVAL;
 	sio_mem_enter(bus, &g);
-	p = sio_mem_view_ptr(&g, pa, 8, SIO_MEM_RW);
+	p = sio_mem_ptr(&g, pa, 8, SIO_MEM_RW);
 	if (p) {
 		if (__atomic_compare_exchange_n(p, &exp, htole64(desired), 0,
 						__ATOMIC_SEQ_CST,
@@ -108,7 +116,7 @@ static int copy_run(struct sio_mem_bus *bus, uint64_t pa, void *buf, size_t len,
 	if (!len)
 		return 0;
 	sio_mem_enter(bus, &g);
-	p = sio_mem_view_ptr(&g, pa, len, perm);
+	p = sio_mem_ptr(&g, pa, len, perm);
 	if (p && perm == SIO_MEM_READ)
 		memcpy(buf, p, len);
 	else if (p)

@@ -35,6 +35,7 @@ void sio_mem_enter(struct sio_mem_bus *bus, struct sio_mem_guard *g)
 				  memory_order_seq_cst);
 	g->slot = slot;
 	g->idx = idx;
+	g->hint = NULL;
 	g->view = atomic_load_explicit(&bus->view, memory_order_seq_cst);
 }
 

@@ -107,4 +107,25 @@ struct sio_mem_view *sio_mem_view_build(const struct sio_mem_reg *regs,
 const struct sio_mem_seg *sio_mem_view_find(const struct sio_mem_view *v,
 					    uint64_t pa);
 
+/* access.c */
+void *sio_mem_ptr_slow(struct sio_mem_guard *g, uint64_t pa, uint64_t len,
+		       unsigned int perm);
+
+/*
+ * The hot path of sio_mem_view_ptr(), inline for layers above: an access
+ * inside the segment the previous lookup found costs one comparison.
+ */
+static inline void *sio_mem_ptr(struct sio_mem_guard *g, uint64_t pa,
+				uint64_t len, unsigned int perm)
+{
+	const struct sio_mem_seg *h = g->hint;
+	uint64_t last = pa + (len ? len - 1 : 0);
+
+	if (__builtin_expect(h && pa >= h->start && last <= h->last &&
+				     last >= pa && (h->perm & perm) == perm,
+			     1))
+		return (void *)(uintptr_t)pa;
+	return sio_mem_ptr_slow(g, pa, len, perm);
+}
+
 #endif /* SIO_MEM_PRIVATE_H */
