@@ -11,6 +11,7 @@ builds=(
 	"build-tsan|-Db_sanitize=thread -Db_lundef=false"
 )
 status=0
+broken=0 # builds that failed to configure or compile: one failure each
 logs=()
 for b in "${builds[@]}"; do
 	dir=${b%%|*}
@@ -19,13 +20,15 @@ for b in "${builds[@]}"; do
 	if [ ! -f "$dir/build.ninja" ]; then
 		# shellcheck disable=SC2086
 		meson setup "$dir" -Dtests=enabled $opts >"$dir.setup.log" 2>&1 || {
-			cat "$dir.setup.log"; status=1; continue; }
+			cat "$dir.setup.log"; rm -rf "$dir"
+			status=1; broken=$((broken + 1)); continue; }
 	fi
-	ninja -C "$dir" >/dev/null || { ninja -C "$dir"; status=1; continue; }
+	ninja -C "$dir" >/dev/null || {
+		ninja -C "$dir"; status=1; broken=$((broken + 1)); continue; }
 	meson test -C "$dir" --no-rebuild --print-errorlogs \
 		--num-processes 2 || status=1
 	logs+=("$dir/meson-logs/testlog.json")
 done
 
-python3 scripts/tap-summary.py "${logs[@]}" || status=1
+python3 scripts/tap-summary.py --broken "$broken" "${logs[@]}" || status=1
 exit $status

@@ -3,7 +3,8 @@
 
 A suite that ran cleanly contributes its "ok" and "not ok" lines; one that
 crashed or timed out without saying which case failed counts as one
-failure more, so a crash can never look like a pass.  Prints one line per
+failure more, so a crash can never look like a pass.  With --broken N, N
+builds that failed to compile count as one failure each.  Prints one line per
 build and, last, "N passed, N failed".  Exits 1 if anything failed.
 """
 import json
@@ -13,8 +14,17 @@ import sys
 OK = re.compile(r"^ok \d+", re.M)
 NOT_OK = re.compile(r"^not ok \d+", re.M)
 
+args = sys.argv[1:]
+broken = 0
+if args[:1] == ["--broken"]:
+    broken = int(args[1])
+    args = args[2:]
+
 total_pass = total_fail = 0
-for path in sys.argv[1:]:
+if broken:
+    print(f"{broken} build(s) failed before their tests could run")
+    total_fail += broken
+for path in args:
     passed = failed = 0
     try:
         lines = open(path).read().splitlines()
