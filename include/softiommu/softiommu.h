@@ -6,5 +6,6 @@
 #include <softiommu/common.h>
 #include <softiommu/mem.h>
 #include <softiommu/pgtable.h>
+#include <softiommu/smmu.h>
 
 #endif /* SOFTIOMMU_SOFTIOMMU_H */

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * softiommu: an Arm SMMUv3 model.
+ *
+ * The model is hardware: software drives it only through its registers
+ * (32- and 64-bit MMIO accesses at the architectural offsets of pages 0
+ * and 1) and the structures it reads from memory through the bus (stream
+ * table, context descriptors, translation tables, queues).  Devices
+ * present transactions to it; each is translated and performed through
+ * the bus, or aborted with the architecture's event recorded.
+ *
+ * Thread safety: MMIO accesses may come from any thread and are
+ * serialized inside the model; transactions may run concurrently from
+ * any number of threads, concurrently with MMIO.
+ */
+#ifndef SOFTIOMMU_SMMU_H
+#define SOFTIOMMU_SMMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <softiommu/common.h>
+#include <softiommu/mem.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sio_smmu;
+
+/* The MMIO frame: page 0 and page 1, 64 KiB each. */
+#define SIO_SMMU_MMIO_SIZE 0x20000
+
+/* What the implementation supports; reflected in SMMU_IDR0..5. */
+struct sio_smmu_config {
+	bool stage1;	  /* IDR0.S1P */
+	bool stage2;	  /* IDR0.S2P */
+	unsigned int oas; /* IDR5.OAS: 32, 36, 40, 42, 44, 48 or 52 */
+	bool gran4k, gran16k, gran64k; /* IDR5.GRAN4K/16K/64K */
+	unsigned int sid_bits;	       /* IDR1.SIDSIZE, 0..32 */
+	unsigned int ssid_bits;	       /* IDR1.SSIDSIZE, 0..20 */
+	bool st_2lvl;	   /* IDR0.ST_LEVEL = 2-level stream tables */
+	bool cd_2lvl;	   /* IDR0.CD2L */
+	bool asid16;	   /* IDR0.ASID16 */
+	bool vmid16;	   /* IDR0.VMID16 */
+	unsigned int httu; /* IDR0.HTTU: 0 none, 1 AF, 2 AF and dirty */
+	bool ats;	   /* IDR0.ATS */
+	bool pri;	   /* IDR0.PRI */
+	bool hyp;	   /* IDR0.HYP (EL2 and E2H stage 1) */
+	/* IDR0.STALL_MODEL: 0 stall and terminate, 1 terminate only,
+	 * 2 stall forced. */
+	unsigned int stall_model;
+	bool ril;		/* IDR3.RIL: range invalidation */
+	unsigned int cmdq_bits; /* IDR1.CMDQS: log2 of the largest queue */
+	unsigned int evtq_bits; /* IDR1.EVTQS */
+	unsigned int priq_bits; /* IDR1.PRIQS */
+};
+
+/* The default: every feature the model implements, 48-bit OAS. */
+SIO_API void sio_smmu_config_default(struct sio_smmu_config *cfg);
+
+/*
+ * Wired interrupts the model raises (IRQ_CTRL enables them); called from
+ * whatever thread caused them.
+ */
+enum sio_smmu_irq {
+	SIO_SMMU_IRQ_EVTQ,
+	SIO_SMMU_IRQ_PRIQ,
+	SIO_SMMU_IRQ_GERROR,
+	SIO_SMMU_IRQ_CMD_SYNC,
+};
+
+/*
+ * Set the callback before enabling interrupts and leave it while the SMMU
+ * is in use.  It may run with the model's locks held: it must not access
+ * the SMMU itself (signal an eventfd or a condition instead).
+ */
+typedef void (*sio_smmu_irq_fn)(void *opaque, enum sio_smmu_irq irq);
+
+/*
+ * Create an SMMU whose memory accesses go through @bus.  Returns 0, or
+ * -EINVAL for a configuration the architecture does not allow (no stage,
+ * no granule, a bad OAS, sizes out of range), -ENOMEM.
+ */
+SIO_API int sio_smmu_create(const struct sio_smmu_config *cfg,
+			    struct sio_mem_bus *bus, struct sio_smmu **out);
+SIO_API void sio_smmu_destroy(struct sio_smmu *smmu);
+SIO_API void sio_smmu_set_irq(struct sio_smmu *smmu, sio_smmu_irq_fn fn,
+			      void *opaque);
+
+/*
+ * MMIO.  @offset is within the 128 KiB frame.  Reserved and unimplemented
+ * locations read as zero and ignore writes; so do accesses that are not
+ * naturally aligned.  A 64-bit access to a pair of 32-bit registers
+ * accesses both, low word first.
+ */
+SIO_API uint32_t sio_smmu_read32(struct sio_smmu *smmu, uint64_t offset);
+SIO_API void sio_smmu_write32(struct sio_smmu *smmu, uint64_t offset,
+			      uint32_t val);
+SIO_API uint64_t sio_smmu_read64(struct sio_smmu *smmu, uint64_t offset);
+SIO_API void sio_smmu_write64(struct sio_smmu *smmu, uint64_t offset,
+			      uint64_t val);
+
+/* A transaction a device presents. */
+#define SIO_SMMU_WRITE (1u << 0) /* else a read */
+#define SIO_SMMU_EXEC  (1u << 1) /* an instruction fetch (reads only) */
+#define SIO_SMMU_PRIV  (1u << 2) /* privileged */
+
+struct sio_smmu_txn {
+	uint32_t sid;	   /* StreamID */
+	uint32_t ssid;	   /* SubstreamID, if ssv */
+	bool ssv;	   /* a SubstreamID is present */
+	uint64_t addr;	   /* input address */
+	unsigned int attr; /* SIO_SMMU_* */
+};
+
+/* The outcome of a translation. */
+struct sio_smmu_result {
+	uint64_t pa;	   /* output address */
+	uint64_t size;	   /* bytes from pa the translation covers */
+	unsigned int perm; /* SIO_MEM_READ / SIO_MEM_WRITE granted */
+	uint8_t event;	   /* if aborted: the event id recorded (0 if none) */
+};
+
+/*
+ * Translate one access.  Returns 0 with @res filled, or -EFAULT when the
+ * transaction is aborted (terminated); the fault was recorded in the
+ * event queue if the configuration says so, and res->event tells which.
+ */
+SIO_API int sio_smmu_translate(struct sio_smmu *smmu,
+			       const struct sio_smmu_txn *txn,
+			       struct sio_smmu_result *res);
+
+/*
+ * Device DMA: translate and perform a transfer of @len bytes between
+ * @buf and the input range starting at txn->addr, split at translation
+ * boundaries.  Returns 0, or -EFAULT if any part aborted (the parts
+ * before it were performed, as on hardware; *@done says how many bytes).
+ */
+SIO_API int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+			 void *buf, size_t len, size_t *done);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SOFTIOMMU_SMMU_H */

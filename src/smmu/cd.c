@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Context descriptors: choosing the CD of a transaction (S1CDMax, S1DSS,
+ * linear and two-level CD tables, section 5.2 and 5.3), fetching it —
+ * through stage 2 in a nested configuration — and decoding it with the
+ * validity rules of section 5.4.2 (CdIllegal()).
+ */
+#include <string.h>
+
+#include "smmu_ste.h"
+
+/* CD fields (section 5.4), by 64-bit word. */
+#define CD0_T0SZ GENMASK(5, 0)
+#define CD0_TG0	 GENMASK(7, 6)
+#define CD0_EPD0 BIT(14)
+#define CD0_ENDI BIT(15)
+#define CD0_T1SZ GENMASK(21, 16)
+#define CD0_TG1	 GENMASK(23, 22)
+#define CD0_EPD1 BIT(30)
+#define CD0_V	 BIT(31)
+#define CD0_IPS	 GENMASK(34, 32)
+#define CD0_AFFD BIT(35)
+#define CD0_WXN	 BIT(36)
+#define CD0_TBI0 BIT(38)
+#define CD0_TBI1 BIT(39)
+#define CD0_PAN	 BIT(40)
+#define CD0_AA64 BIT(41)
+#define CD0_HD	 BIT(42)
+#define CD0_HA	 BIT(43)
+#define CD0_S	 BIT(44)
+#define CD0_R	 BIT(45)
+#define CD0_A	 BIT(46)
+#define CD0_ASID GENMASK(63, 48)
+#define CD1_HAD0 BIT(1)
+#define CD1_TTB0 GENMASK(51, 4)
+#define CD2_HAD1 BIT(1)
+#define CD2_TTB1 GENMASK(51, 4)
+
+/* Level-1 CD table descriptor. */
+#define L1CD_V	   BIT(0)
+#define L1CD_L2PTR GENMASK(51, 12)
+
+static int cd_fail(struct smmu_cfg_fault *cf, uint8_t id, uint64_t fetch,
+		   uint32_t ssid)
+{
+	cf->id = id;
+	cf->fetch = fetch;
+	cf->ssid = ssid;
+	return -1;
+}
+
+/*
+ * Read @len bytes of configuration at @addr: a PA, or an IPA translated
+ * by stage 2 (CLASS CD) when the stream nests.
+ */
+static int cfg_read(struct sio_smmu *smmu, const struct smmu_ste *ste,
+		    const struct smmu_access *acc, uint64_t addr, void *buf,
+		    size_t len, struct smmu_cfg_fault *cf, uint32_t ssid)
+{
+	uint64_t pa = addr;
+
+	if (ste->s2) {
+		struct smmu_leaf leaf;
+
+		if (smmu_s2_translate(smmu, &ste->s2cfg, addr, EVT_CLASS_CD,
+				      false, acc, &leaf, &cf->fault)) {
+			cf->s2fault = true;
+			return -1;
+		}
+		pa = leaf.oa;
+	}
+	if ((smmu->oas < 64 && ((pa + len - 1) >> smmu->oas)) ||
+	    sio_mem_read(smmu->bus, pa, buf, len))
+		return cd_fail(cf, EVT_F_CD_FETCH, pa, ssid);
+	return 0;
+}
+
+/* The address of the CD for @ssid in a two-level table (S1Fmt 1 or 2). */
+static int cd_table_2lvl(struct sio_smmu *smmu, const struct smmu_ste *ste,
+			 const struct smmu_access *acc, uint32_t ssid,
+			 uint32_t rec_ssid, uint64_t *addr,
+			 struct smmu_cfg_fault *cf)
+{
+	unsigned int l2bits = ste->s1fmt == 1 ? 6 : 10;
+	uint64_t l1idx = ste->s1cdmax <= l2bits ? 0 : ssid >> l2bits;
+	uint64_t l1cd, l2ptr;
+
+	if (cfg_read(smmu, ste, acc, ste->s1ctxptr + 8 * l1idx, &l1cd, 8, cf,
+		     rec_ssid))
+		return -1;
+	l1cd = le64toh(l1cd);
+	l2ptr = l1cd & L1CD_L2PTR;
+	if (l2bits == 10)
+		l2ptr &= ~GENMASK(15, 12); /* 64K-aligned L2 tables */
+	/* An invalid or out-of-range L1CD: the SubstreamID is bad. */
+	if (!(l1cd & L1CD_V) || (smmu->oas < 64 && (l2ptr >> smmu->oas)))
+		return cd_fail(cf, EVT_C_BAD_SUBSTREAMID, 0, rec_ssid);
+	*addr = l2ptr + 64ull * (ssid & ((1u << l2bits) - 1));
+	return 0;
+}
+
+static bool granule_supported(const struct sio_smmu *smmu, unsigned int gshift)
+{
+	return (gshift == 12 && smmu->cfg.gran4k) ||
+	       (gshift == 14 && smmu->cfg.gran16k) ||
+	       (gshift == 16 && smmu->cfg.gran64k);
+}
+
+/*
+ * One translation table of a CD: false if ILLEGAL.  @tg is the granule
+ * shift (0 for a reserved encoding), @eff_ips the effective IPS.
+ */
+static bool decode_tt(const struct sio_smmu *smmu, struct smmu_tt *tt,
+		      unsigned int tsz, unsigned int gshift, uint64_t ttb,
+		      unsigned int eff_ips, bool had)
+{
+	/* 52-bit VAs only with the 64K granule (IDR5.VAX). */
+	unsigned int min_tsz = gshift == 16 && smmu->cfg.gran64k ? 12 : 16;
+	int level;
+
+	if (!gshift || !granule_supported(smmu, gshift))
+		return false;
+	if (tsz < min_tsz || tsz > 39)
+		return false;
+	if ((eff_ips < 64 && (ttb >> eff_ips)) || (gshift != 16 && (ttb >> 48)))
+		return false;
+	level = lpae_s1_start_level(gshift, 64 - tsz);
+	if (level < 0)
+		return false;
+	tt->fmt = (struct lpae_fmt){.stage = 1,
+				    .gshift = gshift,
+				    .stride = gshift - 3,
+				    .ias = 64 - tsz,
+				    .oas = eff_ips,
+				    .start_level = (unsigned int)level};
+	tt->fmt.start_bits =
+		tt->fmt.ias - lpae_level_shift(&tt->fmt, (unsigned int)level);
+	/* The start table is aligned to its size, at least 64 bytes. */
+	tt->ttb =
+		ttb &
+		~((8ull << (tt->fmt.start_bits > 3 ? tt->fmt.start_bits : 3)) -
+		  1);
+	tt->had = had;
+	tt->enabled = true;
+	return true;
+}
+
+/* CD.TG1 encodes granules differently: 0b01 16K, 0b10 4K, 0b11 64K. */
+static unsigned int tg1_shift(unsigned int tg)
+{
+	static const unsigned int shift[] = {0, 14, 12, 16};
+
+	return shift[tg & 3];
+}
+
+static unsigned int tg0_shift(unsigned int tg)
+{
+	static const unsigned int shift[] = {12, 16, 14, 0};
+
+	return shift[tg & 3];
+}
+
+static bool cd_decode(struct sio_smmu *smmu, const struct smmu_ste *ste,
+		      const uint64_t *d, struct smmu_s1 *s1)
+{
+	const struct sio_smmu_config *c = &smmu->cfg;
+	bool en0 = !(d[0] & CD0_EPD0), en1 = !(d[0] & CD0_EPD1);
+	unsigned int ips = (unsigned int)FIELD_GET(CD0_IPS, d[0]);
+	unsigned int eff_ips;
+
+	if (!(d[0] & CD0_V))
+		return false;
+	/* Stall: forbidden by the STE or the model, or forced. */
+	if ((ste->s1stalld && (d[0] & CD0_S)) ||
+	    (c->stall_model == 1 && (d[0] & CD0_S)) ||
+	    (c->stall_model == 2 && !(d[0] & CD0_S)))
+		return false;
+	/* IDR0.TERM_MODEL == 1: terminated transactions abort; A must be 1. */
+	if (!(d[0] & CD0_A))
+		return false;
+	if ((en0 || en1) && (d[0] & CD0_ENDI))
+		return false; /* little-endian tables only */
+	if (!(d[0] & CD0_AA64))
+		return false; /* no VMSAv8-32 tables */
+	if (((d[0] & (CD0_HA | CD0_HD)) && !c->httu) ||
+	    ((d[0] & CD0_HD) && c->httu < 2))
+		return false;
+	if (!c->asid16 && (FIELD_GET(CD0_ASID, d[0]) >> 8))
+		return false;
+	/* IPS beyond the OAS (reserved encodings too) behaves as the OAS. */
+	eff_ips = ips < 7 ? (unsigned int)lpae_ps_decode(ips) : 64;
+	if (eff_ips > smmu->oas)
+		eff_ips = smmu->oas;
+	memset(s1, 0, sizeof(*s1));
+	if (en0 && !decode_tt(smmu, &s1->tt[0],
+			      (unsigned int)FIELD_GET(CD0_T0SZ, d[0]),
+			      tg0_shift((unsigned int)FIELD_GET(CD0_TG0, d[0])),
+			      d[1] & CD1_TTB0, eff_ips, d[1] & CD1_HAD0))
+		return false;
+	if (en1 && !decode_tt(smmu, &s1->tt[1],
+			      (unsigned int)FIELD_GET(CD0_T1SZ, d[0]),
+			      tg1_shift((unsigned int)FIELD_GET(CD0_TG1, d[0])),
+			      d[2] & CD2_TTB1, eff_ips, d[2] & CD2_HAD1))
+		return false;
+	s1->tbi[0] = d[0] & CD0_TBI0;
+	s1->tbi[1] = d[0] & CD0_TBI1;
+	s1->affd = d[0] & CD0_AFFD;
+	s1->ha = d[0] & CD0_HA;
+	s1->hd = s1->ha && (d[0] & CD0_HD);
+	s1->wxn = d[0] & CD0_WXN;
+	s1->pan = d[0] & CD0_PAN;
+	s1->record = d[0] & CD0_R;
+	s1->asid = (uint16_t)FIELD_GET(CD0_ASID, d[0]);
+	s1->mair = d[3];
+	return true;
+}
+
+int smmu_cd_fetch(struct sio_smmu *smmu, const struct smmu_ste *ste,
+		  const struct sio_smmu_txn *txn, const struct smmu_access *acc,
+		  struct smmu_s1 *s1, struct smmu_cfg_fault *cf)
+{
+	uint32_t ssid = 0, rec_ssid = txn->ssv ? txn->ssid : 0;
+	uint64_t addr = ste->s1ctxptr, d[8];
+
+	if (!ste->s1cdmax || !smmu->cfg.ssid_bits) {
+		/* One CD; substreams disabled or unsupported. */
+		if (txn->ssv)
+			return cd_fail(cf, EVT_C_BAD_SUBSTREAMID, 0, rec_ssid);
+	} else {
+		if (!txn->ssv) {
+			if (ste->s1dss == 1)
+				return 1; /* stage 1 bypasses */
+			if (ste->s1dss == 0)
+				return cd_fail(cf, EVT_F_STREAM_DISABLED, 0, 0);
+			/* S1DSS 0b10: substream 0's CD. */
+		} else {
+			ssid = txn->ssid;
+			if (ssid >> ste->s1cdmax)
+				return cd_fail(cf, EVT_C_BAD_SUBSTREAMID, 0,
+					       rec_ssid);
+			/* With S1DSS 0b10, CD 0 is not for substreams. */
+			if (ste->s1dss == 2 && ssid == 0)
+				return cd_fail(cf, EVT_F_STREAM_DISABLED, 0, 0);
+		}
+		if (ste->s1fmt == 0)
+			addr += 64ull * ssid;
+		else if (cd_table_2lvl(smmu, ste, acc, ssid, rec_ssid, &addr,
+				       cf))
+			return -1;
+	}
+	if (cfg_read(smmu, ste, acc, addr, d, sizeof(d), cf, rec_ssid))
+		return -1;
+	for (int i = 0; i < 8; i++)
+		d[i] = le64toh(d[i]);
+	if (!cd_decode(smmu, ste, d, s1))
+		return cd_fail(cf, EVT_C_BAD_CD, 0, rec_ssid);
+	return 0;
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The event queue: building the 32-byte records of SMMUv3 section 7.3 and
+ * writing them.  A full queue drops the event and flags the overflow by
+ * toggling EVENTQ_PROD.OVFLG (once, until software acknowledges it by
+ * copying it to EVENTQ_CONS.OVACKFLG); an external abort on the write
+ * activates GERROR.EVTQ_ABT_ERR and loses the event.
+ */
+#include <endian.h>
+#include <string.h>
+
+#include "smmu_private.h"
+#include "smmu_event.h"
+
+void smmu_event_init(struct smmu_event *ev, uint8_t id,
+		     const struct sio_smmu_txn *txn)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->d[0] = FIELD_PREP(EVT0_ID, id) | FIELD_PREP(EVT0_SID, txn->sid);
+	if (txn->ssv)
+		ev->d[0] |= EVT0_SSV | FIELD_PREP(EVT0_SSID, txn->ssid);
+}
+
+/* The fields of translation-related faults (section 7.3.12-16). */
+void smmu_event_fault(struct smmu_event *ev, const struct smmu_access *acc,
+		      const struct smmu_fault *f)
+{
+	ev->d[1] |= (acc->priv ? EVT1_PNU : 0) | (acc->instr ? EVT1_IND : 0) |
+		    (acc->write ? 0 : EVT1_RNW);
+	ev->d[2] = acc->input;
+	if (f->s2) {
+		ev->d[1] |= EVT1_S2;
+		ev->d[3] |= f->ipa & EVT3_IPA;
+	}
+	ev->d[1] |= FIELD_PREP(EVT1_CLASS, f->class);
+	if (f->class == EVT_CLASS_TT && !f->tt_write)
+		ev->d[1] |= EVT1_TTRNW;
+	if (f->id == EVT_F_WALK_EABT)
+		ev->d[3] = f->fetch & EVT3_FETCH;
+}
+
+static void flag_overflow(struct smmu_queue *q)
+{
+	/* Overflow is flagged while PROD.OVFLG differs from CONS.OVACKFLG. */
+	if (!((q->prod ^ q->cons) & Q_OVF))
+		q->prod ^= Q_OVF;
+}
+
+void smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev)
+{
+	struct smmu_queue *q = &smmu->evtq;
+	uint64_t rec[4];
+	bool raise = false, abort = false;
+
+	for (int i = 0; i < 4; i++)
+		rec[i] = htole64(ev->d[i]);
+	pthread_mutex_lock(&smmu->evtq_lock);
+	if (!(atomic_load(&smmu->cr0) & CR0_EVTQEN)) {
+		/* A disabled queue records nothing. */
+	} else if (q_full(q)) {
+		flag_overflow(q);
+		raise = true;
+	} else if (sio_mem_write(smmu->bus, q_slot_addr(q, q->prod), rec,
+				 sizeof(rec))) {
+		abort = true;
+	} else {
+		q->prod = (q->prod & Q_OVF) | q_inc(q, q->prod & ~Q_OVF);
+		raise = true;
+	}
+	pthread_mutex_unlock(&smmu->evtq_lock);
+	if (abort) {
+		pthread_mutex_lock(&smmu->lock);
+		smmu_gerror_toggle(smmu, GERROR_EVTQ_ABT_ERR);
+		pthread_mutex_unlock(&smmu->lock);
+	}
+	if (raise && (atomic_load(&smmu->irq_ctrl) & IRQ_CTRL_EVTQ))
+		smmu_raise_irq(smmu, SIO_SMMU_IRQ_EVTQ);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Configuration structures: STEs and CDs, fetched and decoded. */
+#ifndef SIO_SMMU_STE_H
+#define SIO_SMMU_STE_H
+
+#include <endian.h>
+
+#include "smmu_xlate.h"
+
+/* A stream's decoded STE. */
+struct smmu_ste {
+	bool abort; /* Config 0b0xx: terminate silently */
+	bool s1, s2;
+	unsigned int s1fmt, s1cdmax, s1dss;
+	uint64_t s1ctxptr;
+	bool s1stalld;
+	bool mev;
+	struct smmu_s2 s2cfg; /* valid when s2 */
+};
+
+/*
+ * A configuration error or fetch abort: the event to record (with its
+ * fetch address, for F_STE_FETCH and F_CD_FETCH), or a stage-2 fault
+ * of a CD fetch in a nested configuration.
+ */
+struct smmu_cfg_fault {
+	uint8_t id;
+	uint64_t fetch;
+	uint32_t ssid; /* C_BAD_SUBSTREAMID: the SubstreamID */
+	bool s2fault;  /* the fault is a stage-2 fault below */
+	struct smmu_fault fault;
+};
+
+/* ste.c: 0, or -1 with @cf saying what to record. */
+int smmu_ste_fetch(struct sio_smmu *smmu, uint32_t sid, struct smmu_ste *ste,
+		   struct smmu_cfg_fault *cf);
+
+/*
+ * cd.c: the stage-1 regime for a transaction.  Returns 0 with @s1 filled,
+ * 1 if the stream's S1DSS makes stage 1 bypass, or -1 with @cf.
+ */
+int smmu_cd_fetch(struct sio_smmu *smmu, const struct smmu_ste *ste,
+		  const struct sio_smmu_txn *txn, const struct smmu_access *acc,
+		  struct smmu_s1 *s1, struct smmu_cfg_fault *cf);
+
+#endif /* SIO_SMMU_STE_H */

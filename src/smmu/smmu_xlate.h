@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Translation: stream configurations as decoded from STEs and CDs, and
+ * the stage-1, stage-2 and nested walkers that use them.
+ */
+#ifndef SIO_SMMU_XLATE_H
+#define SIO_SMMU_XLATE_H
+
+#include "smmu_event.h"
+
+/* A stage-2 translation regime, from an STE. */
+struct smmu_s2 {
+	struct lpae_fmt fmt; /* ias = 64 - S2T0SZ, oas = effective S2PS */
+	uint64_t ttb;
+	uint16_t vmid;
+	bool affd;   /* S2AFFD: AF == 0 does not fault */
+	bool ha, hd; /* S2HA / S2HD: hardware AF and dirty updates */
+	bool ptw;    /* S2PTW: stage-1 walks to Device memory fault */
+	bool record; /* S2R */
+};
+
+/* One stage-1 translation table (TTB0 or TTB1) of a CD. */
+struct smmu_tt {
+	bool enabled; /* !EPDx */
+	bool had;     /* HADx: hierarchical attributes disabled */
+	uint64_t ttb;
+	struct lpae_fmt fmt; /* ias = 64 - TxSZ, oas = effective IPS */
+};
+
+/* A stage-1 translation regime, from a CD. */
+struct smmu_s1 {
+	struct smmu_tt tt[2];
+	bool tbi[2];
+	bool affd, ha, hd, wxn, pan;
+	bool record; /* CD.R */
+	uint16_t asid;
+	uint64_t mair;
+};
+
+/* A walk's result: a leaf and the permissions it grants this access. */
+struct smmu_leaf {
+	uint64_t oa;   /* output address of the access */
+	uint64_t size; /* bytes the leaf maps (block or page) */
+	uint64_t base; /* input address of the start of the leaf */
+	bool device;   /* stage 2: Device memory */
+};
+
+/*
+ * Stage-2 translation of @ipa for an access of kind @class (CD fetch, a
+ * stage-1 table walk, or the transaction's input).  @write is the access
+ * direction for the permission check (walk reads, HTTU writes, the
+ * transaction's own).  Returns 0, or -1 with @f filled in.
+ */
+int smmu_s2_translate(struct sio_smmu *smmu, const struct smmu_s2 *s2,
+		      uint64_t ipa, uint8_t class, bool write,
+		      const struct smmu_access *acc, struct smmu_leaf *out,
+		      struct smmu_fault *f);
+
+/* Stage-1 translation of acc->input (through @s2 if not NULL). */
+int smmu_s1_translate(struct sio_smmu *smmu, const struct smmu_s1 *s1,
+		      const struct smmu_s2 *s2, const struct smmu_access *acc,
+		      struct smmu_leaf *out, struct smmu_fault *f);
+
+#endif /* SIO_SMMU_XLATE_H */
