@@ -27,6 +27,7 @@ bench: deps
 	ninja -C build-release
 	build-release/bench/bench-pgtable
 	build-release/bench/bench-mem
+	build-release/bench/bench-smmu
 
 install: all
 	meson install -C $(BUILD)
