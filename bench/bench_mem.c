@@ -16,37 +16,17 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include <softiommu/mem.h>
 
 #include "mem/mem_private.h" /* the inline lookup the model uses */
 
-#define MAX_RUNS 31
 #define NR_READS (1u << 22)
 #define BUF_SIZE (16u << 20)
 
 static int runs = 7;
 static volatile uint64_t sink;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 struct ctx {
 	struct sio_mem_bus *bus;
@@ -202,12 +182,11 @@ int main(int argc, char **argv)
 			/* The buffer in n adjacent registrations, alternating
 			 * permissions so that the view keeps all n segments. */
 			for (unsigned int i = 0; i < n; i++)
-				sio_mem_register(c.bus,
-						 (uintptr_t)c.buf + i * piece,
-						 piece,
-						 i & 1 ? SIO_MEM_RW
-						       : SIO_MEM_READ,
-						 &owner);
+				sio_mem_register(
+					c.bus, (uintptr_t)c.buf + i * piece,
+					piece,
+					i & 1 ? SIO_MEM_RW : SIO_MEM_READ,
+					&owner);
 			for (int r = 0; r < runs; r++)
 				v[r] = what == 0   ? plain_loads(&c)
 				       : what == 1 ? bus_reads(&c)

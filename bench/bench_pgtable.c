@@ -17,6 +17,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include <softiommu/mem.h>
 #include <softiommu/pgtable.h>
 
@@ -25,7 +27,6 @@
 #define GiB ((uint64_t)1 << 30)
 #define RW  (SIO_PROT_READ | SIO_PROT_WRITE | SIO_PROT_CACHE)
 
-#define MAX_RUNS    31
 #define MAP_SPAN    (256 * MiB)
 #define BLOCK_SPAN  (64 * GiB)
 #define LOOKUP_SPAN (1 * GiB)
@@ -34,27 +35,6 @@
 static int runs = 7;
 static struct sio_mem_bus *bus;
 static volatile uint64_t sink;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void die(const char *what, int rc)
 {

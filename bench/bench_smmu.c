@@ -15,38 +15,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include <softiommu/pgtable.h>
 #include <softiommu/smmu.h>
 
-#define MAX_RUNS 31
-#define SPAN	 (64u << 20)
-#define RW	 (SIO_PROT_READ | SIO_PROT_WRITE)
+#define SPAN (64u << 20)
+#define RW   (SIO_PROT_READ | SIO_PROT_WRITE)
 
 static struct sio_mem_bus *bus;
 static struct sio_mem_pool *pool;
 static struct sio_smmu *smmu;
 static volatile uint64_t sink;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void *alloc(size_t size)
 {

@@ -57,6 +57,21 @@ int lpae_tg1_encode(unsigned int gshift)
 	return -EINVAL;
 }
 
+/* Decoders of the same fields: the granule shift, or 0 if reserved. */
+unsigned int lpae_tg0_decode(unsigned int tg)
+{
+	static const unsigned int shift[] = {12, 16, 14, 0};
+
+	return shift[tg & 3];
+}
+
+unsigned int lpae_tg1_decode(unsigned int tg)
+{
+	static const unsigned int shift[] = {0, 14, 12, 16};
+
+	return shift[tg & 3];
+}
+
 /*
  * STE.S2SL0 (as VTCR_EL2.SL0): with 4K, 0 = level 2, 1 = level 1,
  * 2 = level 0 (3 = level 3 needs FEAT_TTST); with 16K and 64K, 0 = level 3,

@@ -196,6 +196,8 @@ int lpae_ps_decode(unsigned int ps);
 int lpae_tg0_encode(unsigned int gshift);
 int lpae_tg1_encode(unsigned int gshift);
 int lpae_s2tg_encode(unsigned int gshift);
+unsigned int lpae_tg0_decode(unsigned int tg); /* also STE.S2TG */
+unsigned int lpae_tg1_decode(unsigned int tg);
 int lpae_sl0_encode(unsigned int gshift, unsigned int start_level);
 int lpae_sl0_decode(unsigned int gshift, unsigned int sl0);
 

@@ -99,13 +99,6 @@ static int cd_table_2lvl(struct sio_smmu *smmu, const struct smmu_ste *ste,
 	return 0;
 }
 
-static bool granule_supported(const struct sio_smmu *smmu, unsigned int gshift)
-{
-	return (gshift == 12 && smmu->cfg.gran4k) ||
-	       (gshift == 14 && smmu->cfg.gran16k) ||
-	       (gshift == 16 && smmu->cfg.gran64k);
-}
-
 /*
  * One translation table of a CD: false if ILLEGAL.  @tg is the granule
  * shift (0 for a reserved encoding), @eff_ips the effective IPS.
@@ -118,7 +111,7 @@ static bool decode_tt(const struct sio_smmu *smmu, struct smmu_tt *tt,
 	unsigned int min_tsz = gshift == 16 && smmu->cfg.gran64k ? 12 : 16;
 	int level;
 
-	if (!gshift || !granule_supported(smmu, gshift))
+	if (!gshift || !smmu_granule_ok(smmu, gshift))
 		return false;
 	if (tsz < min_tsz || tsz > 39)
 		return false;
@@ -143,21 +136,6 @@ static bool decode_tt(const struct sio_smmu *smmu, struct smmu_tt *tt,
 	tt->had = had;
 	tt->enabled = true;
 	return true;
-}
-
-/* CD.TG1 encodes granules differently: 0b01 16K, 0b10 4K, 0b11 64K. */
-static unsigned int tg1_shift(unsigned int tg)
-{
-	static const unsigned int shift[] = {0, 14, 12, 16};
-
-	return shift[tg & 3];
-}
-
-static unsigned int tg0_shift(unsigned int tg)
-{
-	static const unsigned int shift[] = {12, 16, 14, 0};
-
-	return shift[tg & 3];
 }
 
 static bool cd_decode(struct sio_smmu *smmu, const struct smmu_ste *ste,
@@ -187,20 +165,19 @@ static bool cd_decode(struct sio_smmu *smmu, const struct smmu_ste *ste,
 		return false;
 	if (!c->asid16 && (FIELD_GET(CD0_ASID, d[0]) >> 8))
 		return false;
-	/* IPS beyond the OAS (reserved encodings too) behaves as the OAS. */
-	eff_ips = ips < 7 ? (unsigned int)lpae_ps_decode(ips) : 64;
-	if (eff_ips > smmu->oas)
-		eff_ips = smmu->oas;
+	eff_ips = smmu_eff_ps(smmu, ips);
 	memset(s1, 0, sizeof(*s1));
-	if (en0 && !decode_tt(smmu, &s1->tt[0],
-			      (unsigned int)FIELD_GET(CD0_T0SZ, d[0]),
-			      tg0_shift((unsigned int)FIELD_GET(CD0_TG0, d[0])),
-			      d[1] & CD1_TTB0, eff_ips, d[1] & CD1_HAD0))
+	if (en0 &&
+	    !decode_tt(smmu, &s1->tt[0],
+		       (unsigned int)FIELD_GET(CD0_T0SZ, d[0]),
+		       lpae_tg0_decode((unsigned int)FIELD_GET(CD0_TG0, d[0])),
+		       d[1] & CD1_TTB0, eff_ips, d[1] & CD1_HAD0))
 		return false;
-	if (en1 && !decode_tt(smmu, &s1->tt[1],
-			      (unsigned int)FIELD_GET(CD0_T1SZ, d[0]),
-			      tg1_shift((unsigned int)FIELD_GET(CD0_TG1, d[0])),
-			      d[2] & CD2_TTB1, eff_ips, d[2] & CD2_HAD1))
+	if (en1 &&
+	    !decode_tt(smmu, &s1->tt[1],
+		       (unsigned int)FIELD_GET(CD0_T1SZ, d[0]),
+		       lpae_tg1_decode((unsigned int)FIELD_GET(CD0_TG1, d[0])),
+		       d[2] & CD2_TTB1, eff_ips, d[2] & CD2_HAD1))
 		return false;
 	s1->tbi[0] = d[0] & CD0_TBI0;
 	s1->tbi[1] = d[0] & CD0_TBI1;

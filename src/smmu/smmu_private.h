@@ -248,6 +248,28 @@ struct sio_smmu {
 	void *irq_opaque;
 };
 
+/* Does IDR5 advertise this granule (a shift of 12, 14 or 16)? */
+static inline bool smmu_granule_ok(const struct sio_smmu *smmu,
+				   unsigned int gshift)
+{
+	return (gshift == 12 && smmu->cfg.gran4k) ||
+	       (gshift == 14 && smmu->cfg.gran16k) ||
+	       (gshift == 16 && smmu->cfg.gran64k);
+}
+
+/*
+ * The effective output size of a CD.IPS or STE.S2PS encoding: capped to
+ * the OAS, which reserved encodings also behave as.
+ */
+static inline unsigned int smmu_eff_ps(const struct sio_smmu *smmu,
+				       unsigned int ps)
+{
+	int bits = lpae_ps_decode(ps);
+
+	return bits < 0 || (unsigned int)bits > smmu->oas ? smmu->oas
+							  : (unsigned int)bits;
+}
+
 /* regs.c */
 void smmu_raise_irq(struct sio_smmu *smmu, enum sio_smmu_irq irq);
 void smmu_gerror_toggle(struct sio_smmu *smmu, uint32_t bits);

@@ -96,27 +96,12 @@ static int locate(struct sio_smmu *smmu, uint32_t sid, uint64_t *addr,
 		       : 0;
 }
 
-static bool granule_supported(const struct sio_smmu *smmu, unsigned int gshift)
-{
-	return (gshift == 12 && smmu->cfg.gran4k) ||
-	       (gshift == 14 && smmu->cfg.gran16k) ||
-	       (gshift == 16 && smmu->cfg.gran64k);
-}
-
-/* STE.S2TG / CD.TG0: 0b00 4K, 0b01 64K, 0b10 16K, 0b11 reserved. */
-static unsigned int tg0_shift(unsigned int tg)
-{
-	static const unsigned int shift[] = {12, 16, 14, 0};
-
-	return shift[tg & 3];
-}
-
 /* The stage-2 regime an STE describes; false if ILLEGAL. */
 static bool decode_s2(struct sio_smmu *smmu, const uint64_t *d,
 		      struct smmu_s2 *s2)
 {
 	unsigned int gshift =
-		tg0_shift((unsigned int)FIELD_GET(STE2_S2TG, d[2]));
+		lpae_tg0_decode((unsigned int)FIELD_GET(STE2_S2TG, d[2]));
 	unsigned int t0sz = (unsigned int)FIELD_GET(STE2_S2T0SZ, d[2]);
 	unsigned int ps = (unsigned int)FIELD_GET(STE2_S2PS, d[2]);
 	unsigned int ias = smmu->oas; /* AArch64 tables only: IAS == OAS */
@@ -131,12 +116,9 @@ static bool decode_s2(struct sio_smmu *smmu, const uint64_t *d,
 		return false;
 	if ((d[2] & STE2_S2HD) && smmu->cfg.httu < 2)
 		return false;
-	if (!gshift || !granule_supported(smmu, gshift))
+	if (!gshift || !smmu_granule_ok(smmu, gshift))
 		return false;
-	/* S2PS beyond the OAS (reserved values too) behaves as the OAS. */
-	eff_ps = ps < 7 ? (unsigned int)lpae_ps_decode(ps) : 64;
-	if (eff_ps > smmu->oas)
-		eff_ps = smmu->oas;
+	eff_ps = smmu_eff_ps(smmu, ps);
 	ttb = d[3] & STE3_S2TTB;
 	if ((ttb >> eff_ps) || (gshift != 16 && (ttb >> 48)))
 		return false;
