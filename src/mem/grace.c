@@ -80,3 +80,10 @@ void sio_mem_synchronize(struct sio_mem_bus *bus)
 	atomic_fetch_add_explicit(&bus->epoch, 1, memory_order_seq_cst);
 	wait_readers(bus, idx);
 }
+
+void sio_mem_barrier(struct sio_mem_bus *bus)
+{
+	pthread_mutex_lock(&bus->lock);
+	sio_mem_synchronize(bus);
+	pthread_mutex_unlock(&bus->lock);
+}

@@ -101,6 +101,12 @@ static inline uint32_t *sio_mem_pool_word_fast(const void *block)
 /* grace.c */
 void sio_mem_synchronize(struct sio_mem_bus *bus);
 
+/*
+ * Wait until every bus section begun before the call has ended.  The
+ * caller must not be inside a section of @bus itself.
+ */
+void sio_mem_barrier(struct sio_mem_bus *bus);
+
 /* view.c */
 struct sio_mem_view *sio_mem_view_build(const struct sio_mem_reg *regs,
 					size_t nr);

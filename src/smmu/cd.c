@@ -53,17 +53,18 @@ static int cd_fail(struct smmu_cfg_fault *cf, uint8_t id, uint64_t fetch,
  * Read @len bytes of configuration at @addr: a PA, or an IPA translated
  * by stage 2 (CLASS CD) when the stream nests.
  */
-static int cfg_read(struct sio_smmu *smmu, const struct smmu_ste *ste,
+static int cfg_read(struct smmu_walk *w, const struct smmu_ste *ste,
 		    const struct smmu_access *acc, uint64_t addr, void *buf,
 		    size_t len, struct smmu_cfg_fault *cf, uint32_t ssid)
 {
+	struct sio_smmu *smmu = w->smmu;
 	uint64_t pa = addr;
 
 	if (ste->s2) {
 		struct smmu_leaf leaf;
 
-		if (smmu_s2_translate(smmu, &ste->s2cfg, addr, EVT_CLASS_CD,
-				      false, acc, &leaf, &cf->fault)) {
+		if (smmu_s2_translate(w, &ste->s2cfg, addr, EVT_CLASS_CD, false,
+				      acc, &leaf, &cf->fault)) {
 			cf->s2fault = true;
 			return -1;
 		}
@@ -76,16 +77,17 @@ static int cfg_read(struct sio_smmu *smmu, const struct smmu_ste *ste,
 }
 
 /* The address of the CD for @ssid in a two-level table (S1Fmt 1 or 2). */
-static int cd_table_2lvl(struct sio_smmu *smmu, const struct smmu_ste *ste,
+static int cd_table_2lvl(struct smmu_walk *w, const struct smmu_ste *ste,
 			 const struct smmu_access *acc, uint32_t ssid,
 			 uint32_t rec_ssid, uint64_t *addr,
 			 struct smmu_cfg_fault *cf)
 {
+	struct sio_smmu *smmu = w->smmu;
 	unsigned int l2bits = ste->s1fmt == 1 ? 6 : 10;
 	uint64_t l1idx = ste->s1cdmax <= l2bits ? 0 : ssid >> l2bits;
 	uint64_t l1cd, l2ptr;
 
-	if (cfg_read(smmu, ste, acc, ste->s1ctxptr + 8 * l1idx, &l1cd, 8, cf,
+	if (cfg_read(w, ste, acc, ste->s1ctxptr + 8 * l1idx, &l1cd, 8, cf,
 		     rec_ssid))
 		return -1;
 	l1cd = le64toh(l1cd);
@@ -192,44 +194,53 @@ static bool cd_decode(struct sio_smmu *smmu, const struct smmu_ste *ste,
 	return true;
 }
 
-int smmu_cd_fetch(struct sio_smmu *smmu, const struct smmu_ste *ste,
-		  const struct sio_smmu_txn *txn, const struct smmu_access *acc,
-		  struct smmu_s1 *s1, struct smmu_cfg_fault *cf)
+int smmu_cd_index(const struct sio_smmu *smmu, unsigned int s1cdmax,
+		  unsigned int s1dss, const struct sio_smmu_txn *txn,
+		  uint32_t *idx, struct smmu_cfg_fault *cf)
 {
-	uint32_t ssid = 0, rec_ssid = txn->ssv ? txn->ssid : 0;
+	uint32_t rec_ssid = txn->ssv ? txn->ssid : 0;
+
+	*idx = 0;
+	if (!s1cdmax || !smmu->cfg.ssid_bits) {
+		/* One CD; substreams disabled or unsupported. */
+		return txn->ssv
+			       ? cd_fail(cf, EVT_C_BAD_SUBSTREAMID, 0, rec_ssid)
+			       : 0;
+	}
+	if (!txn->ssv) {
+		if (s1dss == 1)
+			return 1; /* stage 1 bypasses */
+		if (s1dss == 0)
+			return cd_fail(cf, EVT_F_STREAM_DISABLED, 0, 0);
+		return 0; /* S1DSS 0b10: substream 0's CD */
+	}
+	if (txn->ssid >> s1cdmax)
+		return cd_fail(cf, EVT_C_BAD_SUBSTREAMID, 0, rec_ssid);
+	/* With S1DSS 0b10, CD 0 is not for substreams. */
+	if (s1dss == 2 && txn->ssid == 0)
+		return cd_fail(cf, EVT_F_STREAM_DISABLED, 0, 0);
+	*idx = txn->ssid;
+	return 0;
+}
+
+int smmu_cd_load(struct smmu_walk *w, const struct smmu_ste *ste,
+		 const struct sio_smmu_txn *txn, const struct smmu_access *acc,
+		 uint32_t idx, struct smmu_s1 *s1, struct smmu_cfg_fault *cf)
+{
+	uint32_t rec_ssid = txn->ssv ? txn->ssid : 0;
 	uint64_t addr = ste->s1ctxptr, d[8];
 
-	if (!ste->s1cdmax || !smmu->cfg.ssid_bits) {
-		/* One CD; substreams disabled or unsupported. */
-		if (txn->ssv)
-			return cd_fail(cf, EVT_C_BAD_SUBSTREAMID, 0, rec_ssid);
-	} else {
-		if (!txn->ssv) {
-			if (ste->s1dss == 1)
-				return 1; /* stage 1 bypasses */
-			if (ste->s1dss == 0)
-				return cd_fail(cf, EVT_F_STREAM_DISABLED, 0, 0);
-			/* S1DSS 0b10: substream 0's CD. */
-		} else {
-			ssid = txn->ssid;
-			if (ssid >> ste->s1cdmax)
-				return cd_fail(cf, EVT_C_BAD_SUBSTREAMID, 0,
-					       rec_ssid);
-			/* With S1DSS 0b10, CD 0 is not for substreams. */
-			if (ste->s1dss == 2 && ssid == 0)
-				return cd_fail(cf, EVT_F_STREAM_DISABLED, 0, 0);
-		}
+	if (ste->s1cdmax && w->smmu->cfg.ssid_bits) {
 		if (ste->s1fmt == 0)
-			addr += 64ull * ssid;
-		else if (cd_table_2lvl(smmu, ste, acc, ssid, rec_ssid, &addr,
-				       cf))
+			addr += 64ull * idx;
+		else if (cd_table_2lvl(w, ste, acc, idx, rec_ssid, &addr, cf))
 			return -1;
 	}
-	if (cfg_read(smmu, ste, acc, addr, d, sizeof(d), cf, rec_ssid))
+	if (cfg_read(w, ste, acc, addr, d, sizeof(d), cf, rec_ssid))
 		return -1;
 	for (int i = 0; i < 8; i++)
 		d[i] = le64toh(d[i]);
-	if (!cd_decode(smmu, ste, d, s1))
+	if (!cd_decode(w->smmu, ste, d, s1))
 		return cd_fail(cf, EVT_C_BAD_CD, 0, rec_ssid);
 	return 0;
 }

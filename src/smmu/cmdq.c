@@ -7,10 +7,15 @@
  * illegal command, or an abort reading one, stops consumption with
  * CMDQ_CONS pointing at it, CONS.ERR saying why and GERROR.CMDQ_ERR
  * active until software acknowledges it in GERRORN.
+ *
+ * Invalidations take effect on the caches at once; the CMD_SYNC after
+ * them waits until no walk or DMA that started before them is still in
+ * flight, which is what completion of an invalidation means (section
+ * 4.3.8).
  */
 #include <endian.h>
 
-#include "smmu_private.h"
+#include "smmu_cache.h"
 
 /* Opcodes (section 4.1.1). */
 #define CMD_PREFETCH_CONFIG 0x01
@@ -40,37 +45,197 @@
 #define CMD0_SSEC	 BIT(10)
 #define CMD0_RANGE_NUM	 GENMASK(16, 12)
 #define CMD0_RANGE_SCALE GENMASK(24, 20)
+#define CMD0_SSID	 GENMASK(31, 12)
+#define CMD0_VMID	 GENMASK(47, 32)
+#define CMD0_ASID	 GENMASK(63, 48)
+#define CMD0_SID	 GENMASK(63, 32)
+#define CMD1_STE_RANGE	 GENMASK(4, 0)
 #define CMD1_TTL	 GENMASK(9, 8)
 #define CMD1_TG		 GENMASK(11, 10)
+#define CMD1_VA		 GENMASK(63, 12)
+#define CMD1_IPA	 GENMASK(51, 12)
 #define CMD0_SYNC_CS	 GENMASK(13, 12)
 #define SYNC_CS_NONE	 0
 #define SYNC_CS_IRQ	 1
 #define SYNC_CS_SEV	 2
 
 /*
- * Range invalidation fields of TLBI_NH_VA/VAA, EL2_VA/VAA and S2_IPA
- * (section 4.4): with TG == 0 there is no range and no TTL; TG != 0
- * needs IDR3.RIL, and NUM == SCALE == TTL == 0 with it is reserved.
+ * The range and level hint of TLBI_NH_VA/VAA, EL2_VA/VAA and S2_IPA
+ * (section 4.4.1.1).  Without IDR3.RIL the fields are RES0 and ignored;
+ * with TG == 0 there is no range and no hint.  Otherwise the range is
+ * ((NUM + 1) << SCALE) granules from the address, and TTL names the level
+ * of the leaves, except that with the 16K granule level 1 is reserved and
+ * taken as "any".  Returns false for the reserved NUM == SCALE == TTL == 0.
  */
-static bool range_ok(const struct sio_smmu *smmu, const uint64_t *cmd)
+static bool decode_range(const struct sio_smmu *smmu, const uint64_t *cmd,
+			 uint64_t addr, struct tlb_inv *inv)
 {
-	uint64_t tg = FIELD_GET(CMD1_TG, cmd[1]);
+	unsigned int tg = (unsigned int)FIELD_GET(CMD1_TG, cmd[1]);
+	unsigned int ttl = (unsigned int)FIELD_GET(CMD1_TTL, cmd[1]);
+	uint64_t num = FIELD_GET(CMD0_RANGE_NUM, cmd[0]);
+	unsigned int scale = (unsigned int)FIELD_GET(CMD0_RANGE_SCALE, cmd[0]);
+	unsigned int gshift = 10 + 2 * tg;
+	uint64_t span_hi;
 
-	if (!tg)
+	inv->by_addr = true;
+	inv->first = inv->last = addr;
+	inv->tg = inv->ttl = 0;
+	if (!smmu->cfg.ril || !tg)
 		return true;
-	if (!smmu->cfg.ril)
-		return true; /* TG, NUM, SCALE are RES0: not used */
-	return FIELD_GET(CMD0_RANGE_NUM, cmd[0]) ||
-	       FIELD_GET(CMD0_RANGE_SCALE, cmd[0]) ||
-	       FIELD_GET(CMD1_TTL, cmd[1]);
+	if (tg == 2 && ttl == 1)
+		ttl = 0;
+	if (!num && !scale && !ttl)
+		return false;
+	inv->tg = tg;
+	inv->ttl = ttl;
+	/* (num + 1) << (scale + gshift) bytes, at most 2^(5 + 31 + 16). */
+	span_hi = ((num + 1) << (scale + gshift)) - 1;
+	/* The range does not wrap past the top of the address space. */
+	inv->last = addr + span_hi < addr ? ~0ull : addr + span_hi;
+	return true;
+}
+
+static void invalidation_begins(struct sio_smmu *smmu)
+{
+	/* Before any scan: see smmu_cache.h. */
+	atomic_fetch_add(&smmu->inv_gen, 1);
+	smmu->sync_wait = true;
+}
+
+/* The VMID of a TLBI: matched only when stage 2 is implemented. */
+static void inv_vmid(const struct sio_smmu *smmu, const uint64_t *cmd,
+		     struct tlb_inv *inv)
+{
+	inv->match_vmid = smmu->cfg.stage2;
+	inv->vmid = inv->match_vmid ? (uint16_t)FIELD_GET(CMD0_VMID, cmd[0])
+				    : 0;
+}
+
+/* Sign-extend from bit 55, as the TLB keys VAs (TBI may apply). */
+static uint64_t va_key(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 8) >> 8);
+}
+
+static unsigned int cfgi(struct sio_smmu *smmu, const uint64_t *cmd,
+			 unsigned int op)
+{
+	uint32_t sid = (uint32_t)FIELD_GET(CMD0_SID, cmd[0]);
+	unsigned int range;
+	uint32_t mask;
+
+	/* The Non-secure queue cannot name Secure streams. */
+	if (cmd[0] & CMD0_SSEC)
+		return CMDQ_ERR_ILL;
+	if ((op == CMD_CFGI_CD || op == CMD_CFGI_CD_ALL) && !smmu->cfg.stage1)
+		return CMDQ_ERR_ILL;
+	invalidation_begins(smmu);
+	switch (op) {
+	case CMD_CFGI_STE:
+		cfgc_inv_ste(smmu, sid, sid);
+		break;
+	case CMD_CFGI_STE_RANGE:
+		/* 2^(Range + 1) StreamIDs, aligned; Range 31 is CFGI_ALL. */
+		range = (unsigned int)FIELD_GET(CMD1_STE_RANGE, cmd[1]);
+		mask = range >= 31 ? ~0u : (2u << range) - 1;
+		cfgc_inv_ste(smmu, sid & ~mask, sid | mask);
+		break;
+	case CMD_CFGI_CD:
+		cfgc_inv_cd(smmu, sid, (uint32_t)FIELD_GET(CMD0_SSID, cmd[0]));
+		break;
+	case CMD_CFGI_CD_ALL:
+		cfgc_inv_cd_all(smmu, sid);
+		break;
+	}
+	return CMDQ_ERR_NONE;
+}
+
+static unsigned int tlbi(struct sio_smmu *smmu, const uint64_t *cmd,
+			 unsigned int op)
+{
+	struct tlb_inv inv = {.kind = TLB_KIND_S1};
+
+	switch (op) {
+	case CMD_TLBI_NH_ALL:
+		inv_vmid(smmu, cmd, &inv);
+		break;
+	case CMD_TLBI_NH_ASID:
+		inv_vmid(smmu, cmd, &inv);
+		inv.match_asid = inv.keep_global = true;
+		inv.asid = (uint16_t)FIELD_GET(CMD0_ASID, cmd[0]);
+		break;
+	case CMD_TLBI_NH_VA:
+		/* Global entries go too, whatever their ASID. */
+		inv.match_asid = true;
+		inv.asid = (uint16_t)FIELD_GET(CMD0_ASID, cmd[0]);
+		/* fallthrough */
+	case CMD_TLBI_NH_VAA:
+		inv_vmid(smmu, cmd, &inv);
+		if (!decode_range(smmu, cmd, va_key(cmd[1] & CMD1_VA), &inv))
+			return CMDQ_ERR_ILL;
+		break;
+	case CMD_TLBI_S2_IPA:
+		/* Stage-2-only entries: combined ones are not required. */
+		inv.kind = TLB_KIND_S2;
+		inv_vmid(smmu, cmd, &inv);
+		if (!decode_range(smmu, cmd, cmd[1] & CMD1_IPA, &inv))
+			return CMDQ_ERR_ILL;
+		break;
+	case CMD_TLBI_S12_VMALL:
+		inv_vmid(smmu, cmd, &inv);
+		invalidation_begins(smmu);
+		tlb_invalidate(smmu, &inv);
+		inv.kind = TLB_KIND_S2;
+		tlb_invalidate(smmu, &inv);
+		return CMDQ_ERR_NONE;
+	case CMD_TLBI_NSNH_ALL:
+		invalidation_begins(smmu);
+		tlb_invalidate_all(smmu);
+		return CMDQ_ERR_NONE;
+	}
+	invalidation_begins(smmu);
+	tlb_invalidate(smmu, &inv);
+	return CMDQ_ERR_NONE;
+}
+
+/* EL2 commands: checked, but no EL2 StreamWorld inserts entries. */
+static unsigned int tlbi_el2(struct sio_smmu *smmu, const uint64_t *cmd,
+			     unsigned int op)
+{
+	struct tlb_inv inv;
+
+	if (!smmu->cfg.hyp)
+		return CMDQ_ERR_ILL;
+	if ((op == CMD_TLBI_EL2_VA || op == CMD_TLBI_EL2_VAA) &&
+	    !decode_range(smmu, cmd, cmd[1] & CMD1_VA, &inv))
+		return CMDQ_ERR_ILL;
+	return CMDQ_ERR_NONE;
+}
+
+static unsigned int sync(struct sio_smmu *smmu, const uint64_t *cmd)
+{
+	unsigned int cs = (unsigned int)FIELD_GET(CMD0_SYNC_CS, cmd[0]);
+
+	if (cs != SYNC_CS_NONE && cs != SYNC_CS_IRQ && cs != SYNC_CS_SEV)
+		return CMDQ_ERR_ILL;
+	/* Complete the invalidations before it: wait out older walks. */
+	if (smmu->sync_wait) {
+		sio_mem_barrier(smmu->bus);
+		smmu->sync_wait = false;
+	}
+	/* No MSIs (IDR0.MSI == 0): CS == IRQ is the wired interrupt. */
+	if (cs == SYNC_CS_IRQ)
+		smmu_raise_irq(smmu, SIO_SMMU_IRQ_CMD_SYNC);
+	return CMDQ_ERR_NONE;
 }
 
 /* Execute one command; returns a CONS.ERR code (0 on success). */
 static unsigned int execute(struct sio_smmu *smmu, const uint64_t *cmd)
 {
 	const struct sio_smmu_config *c = &smmu->cfg;
+	unsigned int op = (unsigned int)FIELD_GET(CMD0_OP, cmd[0]);
 
-	switch (FIELD_GET(CMD0_OP, cmd[0])) {
+	switch (op) {
 	case CMD_PREFETCH_CONFIG:
 	case CMD_PREFETCH_ADDR:
 		return CMDQ_ERR_NONE; /* hints */
@@ -78,29 +243,22 @@ static unsigned int execute(struct sio_smmu *smmu, const uint64_t *cmd)
 	case CMD_CFGI_STE_RANGE:
 	case CMD_CFGI_CD:
 	case CMD_CFGI_CD_ALL:
-		/* The Non-secure queue cannot name Secure streams. */
-		return (cmd[0] & CMD0_SSEC) ? CMDQ_ERR_ILL : CMDQ_ERR_NONE;
+		return cfgi(smmu, cmd, op);
 	case CMD_TLBI_NH_ALL:
 	case CMD_TLBI_NH_ASID:
-		return c->stage1 ? CMDQ_ERR_NONE : CMDQ_ERR_ILL;
 	case CMD_TLBI_NH_VA:
 	case CMD_TLBI_NH_VAA:
-		return c->stage1 && range_ok(smmu, cmd) ? CMDQ_ERR_NONE
-							: CMDQ_ERR_ILL;
+		return c->stage1 ? tlbi(smmu, cmd, op) : CMDQ_ERR_ILL;
 	case CMD_TLBI_EL2_ALL:
 	case CMD_TLBI_EL2_ASID:
-		return c->hyp ? CMDQ_ERR_NONE : CMDQ_ERR_ILL;
 	case CMD_TLBI_EL2_VA:
 	case CMD_TLBI_EL2_VAA:
-		return c->hyp && range_ok(smmu, cmd) ? CMDQ_ERR_NONE
-						     : CMDQ_ERR_ILL;
+		return tlbi_el2(smmu, cmd, op);
 	case CMD_TLBI_S12_VMALL:
-		return c->stage2 ? CMDQ_ERR_NONE : CMDQ_ERR_ILL;
 	case CMD_TLBI_S2_IPA:
-		return c->stage2 && range_ok(smmu, cmd) ? CMDQ_ERR_NONE
-							: CMDQ_ERR_ILL;
+		return c->stage2 ? tlbi(smmu, cmd, op) : CMDQ_ERR_ILL;
 	case CMD_TLBI_NSNH_ALL:
-		return CMDQ_ERR_NONE;
+		return tlbi(smmu, cmd, op);
 	case CMD_ATC_INV:
 		return c->ats ? CMDQ_ERR_NONE : CMDQ_ERR_ILL;
 	case CMD_PRI_RESP:
@@ -110,16 +268,7 @@ static unsigned int execute(struct sio_smmu *smmu, const uint64_t *cmd)
 		/* Nothing stalls: there is nothing to resume. */
 		return CMDQ_ERR_NONE;
 	case CMD_SYNC:
-		switch (FIELD_GET(CMD0_SYNC_CS, cmd[0])) {
-		case SYNC_CS_NONE:
-		case SYNC_CS_SEV:
-			return CMDQ_ERR_NONE;
-		case SYNC_CS_IRQ:
-			/* No MSIs (IDR0.MSI == 0): the wired interrupt. */
-			smmu_raise_irq(smmu, SIO_SMMU_IRQ_CMD_SYNC);
-			return CMDQ_ERR_NONE;
-		}
-		return CMDQ_ERR_ILL;
+		return sync(smmu, cmd);
 	}
 	/* Unknown, Secure-only, or unimplemented (VMS, DPT) opcodes. */
 	return CMDQ_ERR_ILL;

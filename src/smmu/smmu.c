@@ -5,8 +5,9 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "smmu_private.h"
+#include "smmu_cache.h"
 
 void sio_smmu_config_default(struct sio_smmu_config *cfg)
 {
@@ -122,6 +123,19 @@ int sio_smmu_create(const struct sio_smmu_config *cfg, struct sio_mem_bus *bus,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	/* Zeroed caches are empty ones. */
+	if (posix_memalign((void **)&s->cfgc, 64, sizeof(*s->cfgc)))
+		s->cfgc = NULL;
+	if (posix_memalign((void **)&s->tlb, 64, sizeof(*s->tlb)))
+		s->tlb = NULL;
+	if (!s->cfgc || !s->tlb) {
+		free(s->cfgc);
+		free(s->tlb);
+		free(s);
+		return -ENOMEM;
+	}
+	memset(s->cfgc, 0, sizeof(*s->cfgc));
+	memset(s->tlb, 0, sizeof(*s->tlb));
 	s->cfg = *cfg;
 	s->bus = bus;
 	init_idr(s);
@@ -138,6 +152,8 @@ void sio_smmu_destroy(struct sio_smmu *smmu)
 		return;
 	pthread_mutex_destroy(&smmu->lock);
 	pthread_mutex_destroy(&smmu->evtq_lock);
+	free(smmu->cfgc);
+	free(smmu->tlb);
 	free(smmu);
 }
 

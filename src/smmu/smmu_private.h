@@ -212,6 +212,9 @@ static inline uint32_t q_inc(const struct smmu_queue *q, uint32_t v)
 	return (v & ~q_ptr_mask(q)) | ((v + 1) & q_ptr_mask(q));
 }
 
+struct smmu_cfgc;
+struct smmu_tlb;
+
 struct sio_smmu {
 	struct sio_smmu_config cfg;
 	struct sio_mem_bus *bus;
@@ -246,6 +249,12 @@ struct sio_smmu {
 
 	sio_smmu_irq_fn irq;
 	void *irq_opaque;
+
+	/* Caches (smmu_cache.h), and the invalidation generation. */
+	struct smmu_cfgc *cfgc;
+	struct smmu_tlb *tlb;
+	_Atomic uint64_t inv_gen;
+	bool sync_wait; /* an invalidation since the last CMD_SYNC */
 };
 
 /* Does IDR5 advertise this granule (a shift of 12, 14 or 16)? */

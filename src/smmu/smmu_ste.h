@@ -36,11 +36,17 @@ int smmu_ste_fetch(struct sio_smmu *smmu, uint32_t sid, struct smmu_ste *ste,
 		   struct smmu_cfg_fault *cf);
 
 /*
- * cd.c: the stage-1 regime for a transaction.  Returns 0 with @s1 filled,
- * 1 if the stream's S1DSS makes stage 1 bypass, or -1 with @cf.
+ * cd.c: the CD-table index a transaction uses (S1CDMax, S1DSS, its
+ * SubstreamID).  Returns 0 with *idx, 1 if the stream's S1DSS makes stage
+ * 1 bypass, or -1 with @cf.
  */
-int smmu_cd_fetch(struct sio_smmu *smmu, const struct smmu_ste *ste,
-		  const struct sio_smmu_txn *txn, const struct smmu_access *acc,
-		  struct smmu_s1 *s1, struct smmu_cfg_fault *cf);
+int smmu_cd_index(const struct sio_smmu *smmu, unsigned int s1cdmax,
+		  unsigned int s1dss, const struct sio_smmu_txn *txn,
+		  uint32_t *idx, struct smmu_cfg_fault *cf);
+
+/* cd.c: fetch and decode CD @idx of the stream: 0, or -1 with @cf. */
+int smmu_cd_load(struct smmu_walk *w, const struct smmu_ste *ste,
+		 const struct sio_smmu_txn *txn, const struct smmu_access *acc,
+		 uint32_t idx, struct smmu_s1 *s1, struct smmu_cfg_fault *cf);
 
 #endif /* SIO_SMMU_STE_H */

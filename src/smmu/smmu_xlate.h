@@ -37,12 +37,27 @@ struct smmu_s1 {
 	uint64_t mair;
 };
 
-/* A walk's result: a leaf and the permissions it grants this access. */
+/* A walk's result: a leaf, and what it allows, for the TLB. */
 struct smmu_leaf {
-	uint64_t oa;   /* output address of the access */
-	uint64_t size; /* bytes the leaf maps (block or page) */
-	uint64_t base; /* input address of the start of the leaf */
-	bool device;   /* stage 2: Device memory */
+	uint64_t oa;	    /* output address of the access */
+	uint64_t size;	    /* bytes the leaf maps (block or page) */
+	uint64_t base;	    /* input address of the start of the leaf */
+	bool device;	    /* stage 2: Device memory */
+	bool global;	    /* stage 1: nG == 0 */
+	unsigned int level; /* level of the leaf */
+	unsigned int tg;    /* its granule, in the TLBI TG encoding */
+	uint64_t perm;	    /* TLB_* bits: every access the leaf allows */
+};
+
+/*
+ * One transaction's walks: the bus section every table read goes
+ * through, and the invalidation generation the transaction started in
+ * (smmu_cache.h), which its TLB fills are checked against.
+ */
+struct smmu_walk {
+	struct sio_smmu *smmu;
+	struct sio_mem_guard *g;
+	uint64_t gen;
 };
 
 /*
@@ -51,13 +66,16 @@ struct smmu_leaf {
  * direction for the permission check (walk reads, HTTU writes, the
  * transaction's own).  Returns 0, or -1 with @f filled in.
  */
-int smmu_s2_translate(struct sio_smmu *smmu, const struct smmu_s2 *s2,
+int smmu_s2_translate(struct smmu_walk *w, const struct smmu_s2 *s2,
 		      uint64_t ipa, uint8_t class, bool write,
 		      const struct smmu_access *acc, struct smmu_leaf *out,
 		      struct smmu_fault *f);
 
-/* Stage-1 translation of acc->input (through @s2 if not NULL). */
-int smmu_s1_translate(struct sio_smmu *smmu, const struct smmu_s1 *s1,
+/*
+ * Stage-1 translation of acc->input (through @s2 if not NULL).  The TLB is
+ * the caller's: this always walks.
+ */
+int smmu_s1_translate(struct smmu_walk *w, const struct smmu_s1 *s1,
 		      const struct smmu_s2 *s2, const struct smmu_access *acc,
 		      struct smmu_leaf *out, struct smmu_fault *f);
 

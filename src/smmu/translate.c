@@ -4,55 +4,68 @@
  * abort while SMMUEN == 0, the STE, SubstreamID checks, the CD, stage 1,
  * stage 2 — recording the event of whatever stops it — and the access
  * itself through the bus.
+ *
+ * A transaction whose STE, CD and translation are all cached takes the
+ * hit path: a few loads, no lock, no bus section.  Anything else walks
+ * inside one bus section, so that a CMD_SYNC after an invalidation can
+ * wait for every walk (and every DMA) that might still use what was
+ * invalidated.  Events are recorded after the section ends: recording
+ * may call the interrupt callback, which may issue commands.
  */
 #include <errno.h>
+#include <string.h>
 
-#include "smmu_ste.h"
+#include "smmu_cache.h"
 
-static void record_fault(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+/* A transaction's event, held until its bus section ends. */
+struct pending {
+	struct smmu_event ev;
+	bool set;
+};
+
+static void record_fault(struct pending *p, const struct sio_smmu_txn *txn,
 			 const struct smmu_access *acc,
 			 const struct smmu_fault *f)
 {
-	struct smmu_event ev;
-
 	if (!f->record)
 		return;
-	smmu_event_init(&ev, f->id, txn);
-	smmu_event_fault(&ev, acc, f);
-	smmu_event_record(smmu, &ev);
+	smmu_event_init(&p->ev, f->id, txn);
+	smmu_event_fault(&p->ev, acc, f);
+	p->set = true;
 }
 
-static void record_cfg(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+static void record_cfg(struct sio_smmu *smmu, struct pending *p,
+		       const struct sio_smmu_txn *txn,
 		       const struct smmu_access *acc,
 		       const struct smmu_cfg_fault *cf)
 {
-	struct smmu_event ev;
+	struct smmu_event *ev = &p->ev;
 
 	if (cf->s2fault) {
-		record_fault(smmu, txn, acc, &cf->fault);
+		record_fault(p, txn, acc, &cf->fault);
 		return;
 	}
 	/* C_BAD_STREAMID is recorded only when software asks for it. */
 	if (cf->id == EVT_C_BAD_STREAMID &&
 	    !(atomic_load(&smmu->cr2) & CR2_RECINVSID))
 		return;
-	smmu_event_init(&ev, cf->id, txn);
+	smmu_event_init(ev, cf->id, txn);
 	switch (cf->id) {
 	case EVT_F_STE_FETCH:
 	case EVT_F_CD_FETCH:
-		ev.d[3] = cf->fetch & EVT3_FETCH;
+		ev->d[3] = cf->fetch & EVT3_FETCH;
 		break;
 	case EVT_C_BAD_SUBSTREAMID:
 		/* Always the SubstreamID, with no SSV qualifier. */
-		ev.d[0] &= ~(EVT0_SSV | EVT0_SSID);
-		ev.d[0] |= FIELD_PREP(EVT0_SSID, cf->ssid);
+		ev->d[0] &= ~(EVT0_SSV | EVT0_SSID);
+		ev->d[0] |= FIELD_PREP(EVT0_SSID, cf->ssid);
 		break;
 	case EVT_F_STREAM_DISABLED:
-		ev.d[0] &= ~(EVT0_SSV | EVT0_SSID);
+		ev->d[0] &= ~(EVT0_SSV | EVT0_SSID);
 		break;
 	}
-	smmu_event_record(smmu, &ev);
 	/* The record of a configuration error carries nothing else. */
+	p->set = true;
 }
 
 /* Bytes from @addr to the end of the region [base, base + size). */
@@ -67,10 +80,9 @@ static int abort_with(struct sio_smmu_result *res, uint8_t id)
 	return -EFAULT;
 }
 
-int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
-		       struct sio_smmu_result *res)
+static struct smmu_access access_of(const struct sio_smmu_txn *txn)
 {
-	struct smmu_access acc = {
+	return (struct smmu_access){
 		.input = txn->addr,
 		.write = txn->attr & SIO_SMMU_WRITE,
 		/* Writes are data, whatever the transaction says. */
@@ -78,9 +90,145 @@ int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 			 !(txn->attr & SIO_SMMU_WRITE),
 		.priv = txn->attr & SIO_SMMU_PRIV,
 	};
+}
+
+/*
+ * The TLB's view of a VA: bits [63:56] follow bit 55, which is what they
+ * are for an address TTB0 or TTB1 accepts without TBI, and what TBI makes
+ * of any other.
+ */
+static uint64_t va_key(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 8) >> 8);
+}
+
+static void result_from(struct sio_smmu_result *res, const struct tlb_ent *e,
+			uint64_t key, bool write)
+{
+	uint64_t off = key - e->va;
+
+	res->pa = e->pa + off;
+	res->size = (1ull << e->log2size) - off;
+	res->perm = write ? SIO_MEM_WRITE : SIO_MEM_READ;
+	res->event = 0;
+}
+
+/* The hit path: 0 with @res filled, or 1 for anything it cannot decide. */
+static int translate_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+			 struct sio_smmu_result *res)
+{
+	bool write = txn->attr & SIO_SMMU_WRITE;
+	uint64_t need = tlb_need(write, (txn->attr & SIO_SMMU_EXEC) && !write,
+				 txn->attr & SIO_SMMU_PRIV);
+	struct smmu_cfg_fault cf;
+	uint64_t sh, ch, key;
+	struct tlb_ent e;
+	uint16_t vmid;
+	uint32_t idx;
+	int rc = 1;
+
+	if (!(atomic_load_explicit(&smmu->cr0, memory_order_acquire) &
+	      CR0_SMMUEN) ||
+	    !cfgc_ste_hot(smmu, txn->sid, &sh) || (sh & STE_HOT_ABORT))
+		return 1;
+	vmid = (uint16_t)FIELD_GET(STE_HOT_VMID, sh);
+	if (sh & STE_HOT_S1) {
+		rc = smmu_cd_index(smmu,
+				   (unsigned int)FIELD_GET(STE_HOT_CDMAX, sh),
+				   (unsigned int)FIELD_GET(STE_HOT_S1DSS, sh),
+				   txn, &idx, &cf);
+		if (rc < 0 ||
+		    (rc == 0 && !cfgc_cd_hot(smmu, txn->sid, idx, &ch)))
+			return 1;
+	}
+	if (rc == 0) {
+		key = va_key(txn->addr);
+		if (key != txn->addr &&
+		    !(ch & ((key >> 55) & 1 ? CD_HOT_TBI1 : CD_HOT_TBI0)))
+			return 1;
+		if (!tlb_lookup(smmu, TLB_KIND_S1, vmid,
+				(uint16_t)FIELD_GET(CD_HOT_ASID, ch), key,
+				&e) ||
+		    !(e.perm & need))
+			return 1;
+		result_from(res, &e, key, write);
+		return 0;
+	}
+	if (!(sh & STE_HOT_S2) ||
+	    (smmu->oas < 64 && (txn->addr >> smmu->oas)) ||
+	    !tlb_lookup(smmu, TLB_KIND_S2, vmid, 0, txn->addr, &e) ||
+	    !(e.perm & need))
+		return 1;
+	result_from(res, &e, txn->addr, write);
+	return 0;
+}
+
+/* The STE, from the configuration cache or from memory. */
+static int get_ste(struct smmu_walk *w, uint32_t sid, struct smmu_ste *ste,
+		   struct smmu_cfg_fault *cf)
+{
+	if (cfgc_ste_get(w->smmu, sid, ste))
+		return 0;
+	if (smmu_ste_fetch(w->smmu, sid, ste, cf))
+		return -1;
+	cfgc_ste_put(w->smmu, sid, ste, w->gen);
+	return 0;
+}
+
+/* The stage-1 regime: 0, 1 if stage 1 bypasses, or -1 with @cf. */
+static int get_cd(struct smmu_walk *w, const struct smmu_ste *ste,
+		  const struct sio_smmu_txn *txn, const struct smmu_access *acc,
+		  struct smmu_s1 *s1, struct smmu_cfg_fault *cf)
+{
+	uint32_t idx;
+	int rc =
+		smmu_cd_index(w->smmu, ste->s1cdmax, ste->s1dss, txn, &idx, cf);
+
+	if (rc)
+		return rc;
+	if (cfgc_cd_get(w->smmu, txn->sid, idx, s1))
+		return 0;
+	if (smmu_cd_load(w, ste, txn, acc, idx, s1, cf))
+		return -1;
+	cfgc_cd_put(w->smmu, txn->sid, idx, s1, w->gen);
+	return 0;
+}
+
+/* Cache a stage-1 (or combined) translation, as a TLB entry. */
+static void s1_fill(struct smmu_walk *w, const struct smmu_ste *ste,
+		    const struct smmu_s1 *s1, const struct smmu_leaf *l1,
+		    const struct smmu_leaf *l2, uint64_t va, uint64_t pa)
+{
+	uint64_t size = l2 && l2->size < l1->size ? l2->size : l1->size;
+	uint64_t key = va_key(va);
+	struct tlb_ent e = {
+		.va = key & ~(size - 1),
+		.pa = pa - (key & (size - 1)),
+		.log2size = (unsigned int)__builtin_ctzll(size),
+		.kind = TLB_KIND_S1,
+		.vmid = smmu_ste_vmid(w->smmu, ste),
+		.asid = s1->asid,
+		.global = l1->global,
+		.tg = l1->tg,
+		.level = l1->level,
+		.perm = l2 ? (l1->perm & l2->perm & TLB_RWX) |
+					(l2->perm & TLB_DEVICE)
+			   : l1->perm,
+	};
+
+	tlb_insert(w->smmu, &e, w->gen);
+}
+
+/* The walk path, inside the caller's bus section @g. */
+static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
+			  const struct sio_smmu_txn *txn,
+			  struct sio_smmu_result *res, struct pending *p)
+{
+	struct smmu_access acc = access_of(txn);
+	struct smmu_walk w = {.smmu = smmu, .g = g, .gen = smmu_gen(smmu)};
 	struct smmu_cfg_fault cf = {0};
+	struct smmu_leaf l1, l2;
 	struct smmu_fault f;
-	struct smmu_leaf leaf;
 	struct smmu_ste ste;
 	struct smmu_s1 s1;
 	uint64_t ipa = txn->addr, size = ~0ull;
@@ -97,17 +245,17 @@ int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		res->size = -txn->addr ? -txn->addr : ~0ull;
 		return 0;
 	}
-	if (smmu_ste_fetch(smmu, txn->sid, &ste, &cf)) {
-		record_cfg(smmu, txn, &acc, &cf);
+	if (get_ste(&w, txn->sid, &ste, &cf)) {
+		record_cfg(smmu, p, txn, &acc, &cf);
 		return abort_with(res, cf.id);
 	}
 	if (ste.abort)
 		return -EFAULT; /* Config 0b000: silently */
 	s1_on = ste.s1;
 	if (s1_on) {
-		rc = smmu_cd_fetch(smmu, &ste, txn, &acc, &s1, &cf);
+		rc = get_cd(&w, &ste, txn, &acc, &s1, &cf);
 		if (rc < 0) {
-			record_cfg(smmu, txn, &acc, &cf);
+			record_cfg(smmu, p, txn, &acc, &cf);
 			return abort_with(res,
 					  cf.s2fault ? cf.fault.id : cf.id);
 		}
@@ -116,69 +264,107 @@ int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		/* A SubstreamID without stage 1. */
 		cf.id = EVT_C_BAD_SUBSTREAMID;
 		cf.ssid = txn->ssid;
-		record_cfg(smmu, txn, &acc, &cf);
+		record_cfg(smmu, p, txn, &acc, &cf);
 		return abort_with(res, cf.id);
 	}
 	if (s1_on) {
-		if (smmu_s1_translate(smmu, &s1, ste.s2 ? &ste.s2cfg : NULL,
-				      &acc, &leaf, &f)) {
-			record_fault(smmu, txn, &acc, &f);
+		if (smmu_s1_translate(&w, &s1, ste.s2 ? &ste.s2cfg : NULL, &acc,
+				      &l1, &f)) {
+			record_fault(p, txn, &acc, &f);
 			return abort_with(res, f.id);
 		}
-		ipa = leaf.oa;
-		size = remaining(leaf.base, leaf.size, txn->addr);
+		ipa = l1.oa;
+		size = remaining(l1.base, l1.size, txn->addr);
 	} else if (ste.s2 && smmu->oas < 64 && (txn->addr >> smmu->oas)) {
 		/* Stage 1 bypassed: the input must fit the IAS (== OAS). */
 		f = (struct smmu_fault){.id = EVT_F_ADDR_SIZE,
 					.class = EVT_CLASS_IN,
 					.record = true};
-		record_fault(smmu, txn, &acc, &f);
+		record_fault(p, txn, &acc, &f);
 		return abort_with(res, f.id);
 	}
 	if (ste.s2) {
-		if (smmu_s2_translate(smmu, &ste.s2cfg, ipa, EVT_CLASS_IN,
-				      acc.write, &acc, &leaf, &f)) {
-			record_fault(smmu, txn, &acc, &f);
+		if (smmu_s2_translate(&w, &ste.s2cfg, ipa, EVT_CLASS_IN,
+				      acc.write, &acc, &l2, &f)) {
+			record_fault(p, txn, &acc, &f);
 			return abort_with(res, f.id);
 		}
-		if (remaining(leaf.base, leaf.size, ipa) < size)
-			size = remaining(leaf.base, leaf.size, ipa);
-		ipa = leaf.oa;
+		if (remaining(l2.base, l2.size, ipa) < size)
+			size = remaining(l2.base, l2.size, ipa);
+		ipa = l2.oa;
 	}
+	if (s1_on)
+		s1_fill(&w, &ste, &s1, &l1, ste.s2 ? &l2 : NULL, txn->addr,
+			ipa);
 	res->pa = ipa;
 	res->size = size;
 	return 0;
 }
 
+int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+		       struct sio_smmu_result *res)
+{
+	struct pending p = {.set = false};
+	struct sio_mem_guard g;
+	int rc;
+
+	if (translate_hit(smmu, txn, res) == 0)
+		return 0;
+	sio_mem_enter(smmu->bus, &g);
+	rc = translate_walk(smmu, &g, txn, res, &p);
+	sio_mem_exit(smmu->bus, &g);
+	if (p.set)
+		smmu_event_record(smmu, &p.ev);
+	return rc;
+}
+
+/*
+ * Device DMA.  The whole transfer is one bus section: a CMD_SYNC that
+ * follows an invalidation completes only once it is over.
+ */
 int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		 void *buf, size_t len, size_t *done)
 {
+	bool write = txn->attr & SIO_SMMU_WRITE;
 	struct sio_smmu_txn t = *txn;
+	struct pending p = {.set = false};
+	struct sio_mem_guard g;
 	size_t off = 0;
+	int rc = 0;
 
 	if (done)
 		*done = 0;
+	sio_mem_enter(smmu->bus, &g);
 	while (off < len) {
 		struct sio_smmu_result res;
 		size_t chunk = len - off;
-		int rc;
+		void *host;
 
 		t.addr = txn->addr + off;
-		if (sio_smmu_translate(smmu, &t, &res))
-			return -EFAULT;
+		if (translate_hit(smmu, &t, &res) &&
+		    translate_walk(smmu, &g, &t, &res, &p)) {
+			rc = -EFAULT;
+			break;
+		}
 		if (res.size < chunk)
 			chunk = (size_t)res.size;
-		rc = (txn->attr & SIO_SMMU_WRITE)
-			     ? sio_mem_write(smmu->bus, res.pa,
-					     (uint8_t *)buf + off, chunk)
-			     : sio_mem_read(smmu->bus, res.pa,
-					    (uint8_t *)buf + off, chunk);
+		host = sio_mem_ptr(&g, res.pa, chunk,
+				   write ? SIO_MEM_WRITE : SIO_MEM_READ);
 		/* The target aborted: the device sees an external abort. */
-		if (rc)
-			return -EIO;
+		if (!host) {
+			rc = -EIO;
+			break;
+		}
+		if (write)
+			memcpy(host, (uint8_t *)buf + off, chunk);
+		else
+			memcpy((uint8_t *)buf + off, host, chunk);
 		off += chunk;
 		if (done)
 			*done = off;
 	}
-	return 0;
+	sio_mem_exit(smmu->bus, &g);
+	if (p.set)
+		smmu_event_record(smmu, &p.ev);
+	return rc;
 }

@@ -11,9 +11,9 @@
  * output size (Address size), then AF == 0 (Access flag), then
  * permissions.
  */
-#include <errno.h>
+#include <endian.h>
 
-#include "smmu_xlate.h"
+#include "smmu_cache.h"
 
 static int fault(struct smmu_fault *f, uint8_t id, bool s2, uint8_t class,
 		 uint64_t ipa, bool record)
@@ -35,26 +35,43 @@ static int walk_abort(struct smmu_fault *f, bool s2, uint8_t class,
 	return -1;
 }
 
+/* One descriptor read, single-copy atomic, in the walk's bus section. */
+static int desc_read(struct smmu_walk *w, uint64_t pa, uint64_t *desc)
+{
+	uint64_t *p = (pa & 7) ? NULL : sio_mem_ptr(w->g, pa, 8, SIO_MEM_READ);
+
+	if (!p)
+		return -1;
+	*desc = le64toh(__atomic_load_n(p, __ATOMIC_ACQUIRE));
+	return 0;
+}
+
 /*
  * The hardware update of one descriptor: set @set and clear @clear with a
  * compare-and-swap, as HTTU does.  Returns 0 with *desc updated, 1 if the
  * descriptor changed under us (re-evaluate it), -1 on an abort.
  */
-static int httu_update(struct sio_smmu *smmu, uint64_t pa, uint64_t *desc,
+static int httu_update(struct smmu_walk *w, uint64_t pa, uint64_t *desc,
 		       uint64_t set, uint64_t clear)
 {
-	uint64_t old = *desc, upd = (old | set) & ~clear;
-	int rc = sio_mem_cmpxchg64(smmu->bus, pa, &old, upd);
+	uint64_t *p = (pa & 7) ? NULL : sio_mem_ptr(w->g, pa, 8, SIO_MEM_RW);
+	uint64_t old = htole64(*desc), upd = (*desc | set) & ~clear;
 
-	if (rc == 0) {
+	if (!p)
+		return -1;
+	if (__atomic_compare_exchange_n(p, &old, htole64(upd), false,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
 		*desc = upd;
 		return 0;
 	}
-	if (rc == -EAGAIN) {
-		*desc = old;
-		return 1;
-	}
-	return -1;
+	*desc = le64toh(old);
+	return 1;
+}
+
+/* The TLBI TG encoding of a granule (4K 1, 16K 2, 64K 3). */
+static unsigned int tg_of(const struct lpae_fmt *fmt)
+{
+	return (fmt->gshift - 10) / 2;
 }
 
 /* Is this stage-2 leaf's memory type Device (MemAttr[3:2] == 0b00)? */
@@ -78,7 +95,53 @@ static bool s2_exec_ok(uint64_t desc, bool priv)
 	}
 }
 
-int smmu_s2_translate(struct sio_smmu *smmu, const struct smmu_s2 *s2,
+/* Every access a stage-2 leaf allows, as it now stands. */
+static uint64_t s2_perms(uint64_t desc)
+{
+	uint64_t p = 0;
+
+	if (desc & LPAE_S2AP_READ)
+		p |= TLB_R_PRIV | TLB_R_USER;
+	if (desc & LPAE_S2AP_WRITE)
+		p |= TLB_W_PRIV | TLB_W_USER;
+	if (s2_exec_ok(desc, true))
+		p |= TLB_X_PRIV;
+	if (s2_exec_ok(desc, false))
+		p |= TLB_X_USER;
+	if (s2_device(desc))
+		p |= TLB_DEVICE;
+	return p;
+}
+
+/* May a stage-2 TLB entry with @perm serve this access without a walk? */
+static bool s2_hit_ok(const struct smmu_s2 *s2, uint64_t perm, uint8_t class,
+		      bool write, const struct smmu_access *acc)
+{
+	if (class != EVT_CLASS_IN)
+		/* Walk reads, or HTTU writes, of descriptors. */
+		return (perm & (write ? TLB_W_PRIV : TLB_R_PRIV)) &&
+		       !(s2->ptw && (perm & TLB_DEVICE));
+	return perm & tlb_need(write, acc->instr && !write, acc->priv);
+}
+
+static void s2_fill(struct smmu_walk *w, const struct smmu_s2 *s2,
+		    const struct smmu_leaf *l)
+{
+	struct tlb_ent e = {
+		.va = l->base,
+		.pa = l->oa & ~(l->size - 1),
+		.log2size = (unsigned int)__builtin_ctzll(l->size),
+		.kind = TLB_KIND_S2,
+		.vmid = s2->vmid,
+		.tg = l->tg,
+		.level = l->level,
+		.perm = l->perm,
+	};
+
+	tlb_insert(w->smmu, &e, w->gen);
+}
+
+int smmu_s2_translate(struct smmu_walk *w, const struct smmu_s2 *s2,
 		      uint64_t ipa, uint8_t class, bool write,
 		      const struct smmu_access *acc, struct smmu_leaf *out,
 		      struct smmu_fault *f)
@@ -86,16 +149,29 @@ int smmu_s2_translate(struct sio_smmu *smmu, const struct smmu_s2 *s2,
 	const struct lpae_fmt *fmt = &s2->fmt;
 	uint64_t table = s2->ttb;
 	bool instr = class == EVT_CLASS_IN && acc->instr;
+	struct tlb_ent hit;
 
 	if (fmt->ias < 64 && (ipa >> fmt->ias))
 		return fault(f, EVT_F_TRANSLATION, true, class, ipa,
 			     s2->record);
+	if (tlb_lookup(w->smmu, TLB_KIND_S2, s2->vmid, 0, ipa, &hit) &&
+	    s2_hit_ok(s2, hit.perm, class, write, acc)) {
+		out->size = 1ull << hit.log2size;
+		out->base = hit.va;
+		out->oa = hit.pa | (ipa - hit.va);
+		out->device = hit.perm & TLB_DEVICE;
+		out->global = false;
+		out->level = hit.level;
+		out->tg = hit.tg;
+		out->perm = hit.perm;
+		return 0;
+	}
 	for (unsigned int level = fmt->start_level; level <= 3; level++) {
 		uint64_t addr = table + 8ull * lpae_index(fmt, level, ipa);
 		uint64_t desc, oa, size;
 		int rc;
 
-		if (sio_mem_read64(smmu->bus, addr, &desc))
+		if (desc_read(w, addr, &desc))
 			return walk_abort(f, true, class, ipa, addr);
 retry:
 		if (!(desc & 1))
@@ -117,7 +193,7 @@ retry:
 				     s2->record);
 		if (!(desc & LPAE_AF)) {
 			if (s2->ha) {
-				rc = httu_update(smmu, addr, &desc, LPAE_AF, 0);
+				rc = httu_update(w, addr, &desc, LPAE_AF, 0);
 				if (rc > 0)
 					goto retry;
 				if (rc < 0)
@@ -133,7 +209,7 @@ retry:
 				return fault(f, EVT_F_PERMISSION, true, class,
 					     ipa, s2->record);
 			/* Writable-clean: the write makes it dirty. */
-			rc = httu_update(smmu, addr, &desc, LPAE_S2AP_WRITE, 0);
+			rc = httu_update(w, addr, &desc, LPAE_S2AP_WRITE, 0);
 			if (rc > 0)
 				goto retry;
 			if (rc < 0)
@@ -152,6 +228,11 @@ retry:
 		out->size = size;
 		out->base = ipa & ~(size - 1);
 		out->device = s2_device(desc);
+		out->global = false;
+		out->level = level;
+		out->tg = tg_of(fmt);
+		out->perm = s2_perms(desc);
+		s2_fill(w, s2, out);
 		return 0;
 	}
 	return fault(f, EVT_F_TRANSLATION, true, class, ipa, s2->record);
@@ -179,7 +260,7 @@ static void s1_limit(struct s1_limits *l, uint64_t table_desc)
  */
 static bool s1_perm_ok(const struct smmu_s1 *s1, const struct s1_limits *l,
 		       uint64_t desc, const struct smmu_access *acc,
-		       bool *set_dirty)
+		       bool dirty_ok, bool *set_dirty)
 {
 	bool el0 = (desc & LPAE_S1_AP_UNPRIV) && !l->no_el0;
 	bool ro = (desc & LPAE_S1_AP_RDONLY) || l->ro;
@@ -194,7 +275,7 @@ static bool s1_perm_ok(const struct smmu_s1 *s1, const struct s1_limits *l,
 		return false;
 	if (acc->write && ro) {
 		/* Writable-clean (DBM, only AP[2] read-only): make dirty. */
-		if (s1->hd && (desc & LPAE_DBM) && !l->ro)
+		if (dirty_ok && (desc & LPAE_DBM) && !l->ro)
 			*set_dirty = true;
 		else
 			return false;
@@ -210,6 +291,24 @@ static bool s1_perm_ok(const struct smmu_s1 *s1, const struct s1_limits *l,
 	if (s1->wxn && writable)
 		xn = true;
 	return !xn;
+}
+
+/* Every access a stage-1 leaf allows as it stands (no dirtying). */
+static uint64_t s1_perms(const struct smmu_s1 *s1, const struct s1_limits *l,
+			 uint64_t desc)
+{
+	uint64_t p = 0;
+	bool unused;
+
+	for (unsigned int i = 0; i < 6; i++) {
+		struct smmu_access a = {.priv = i < 3,
+					.write = i % 3 == 1,
+					.instr = i % 3 == 2};
+
+		if (s1_perm_ok(s1, l, desc, &a, false, &unused))
+			p |= BIT(i);
+	}
+	return p;
 }
 
 /* The stage-1 table for @va: VA[55] selects, the rest must agree. */
@@ -228,7 +327,7 @@ static const struct smmu_tt *s1_select(const struct smmu_s1 *s1, uint64_t va)
 	return upper == want ? tt : NULL;
 }
 
-int smmu_s1_translate(struct sio_smmu *smmu, const struct smmu_s1 *s1,
+int smmu_s1_translate(struct smmu_walk *w, const struct smmu_s1 *s1,
 		      const struct smmu_s2 *s2, const struct smmu_access *acc,
 		      struct smmu_leaf *out, struct smmu_fault *f)
 {
@@ -248,12 +347,12 @@ int smmu_s1_translate(struct sio_smmu *smmu, const struct smmu_s1 *s1,
 		int rc;
 
 		/* Nested: the descriptor's address is an IPA. */
-		if (s2 && smmu_s2_translate(smmu, s2, ipa, EVT_CLASS_TT, false,
+		if (s2 && smmu_s2_translate(w, s2, ipa, EVT_CLASS_TT, false,
 					    acc, &l2, f))
 			return -1;
 		if (s2)
 			pa = l2.oa;
-		if (sio_mem_read64(smmu->bus, pa, &desc))
+		if (desc_read(w, pa, &desc))
 			return walk_abort(f, false, EVT_CLASS_TT, 0, pa);
 retry:
 		if (!(desc & 1))
@@ -278,18 +377,17 @@ retry:
 		if (!(desc & LPAE_AF) && !s1->ha && !s1->affd)
 			return fault(f, EVT_F_ACCESS, false, EVT_CLASS_IN, 0,
 				     s1->record);
-		if (!s1_perm_ok(s1, &lim, desc, acc, &dirty))
+		if (!s1_perm_ok(s1, &lim, desc, acc, s1->hd, &dirty))
 			return fault(f, EVT_F_PERMISSION, false, EVT_CLASS_IN,
 				     0, s1->record);
 		if ((!(desc & LPAE_AF) && s1->ha) || dirty) {
 			/* HTTU writes the descriptor: stage 2 must allow it. */
-			if (s2 && smmu_s2_translate(smmu, s2, ipa, EVT_CLASS_TT,
+			if (s2 && smmu_s2_translate(w, s2, ipa, EVT_CLASS_TT,
 						    true, acc, &l2, f)) {
 				f->tt_write = true;
 				return -1;
 			}
-			rc = httu_update(smmu, pa, &desc,
-					 (s1->ha ? LPAE_AF : 0),
+			rc = httu_update(w, pa, &desc, (s1->ha ? LPAE_AF : 0),
 					 dirty ? LPAE_S1_AP_RDONLY : 0);
 			if (rc > 0)
 				goto retry;
@@ -302,6 +400,10 @@ retry:
 		out->size = size;
 		out->base = va & ~(size - 1);
 		out->device = false;
+		out->global = !(desc & LPAE_S1_NG);
+		out->level = level;
+		out->tg = tg_of(&tt->fmt);
+		out->perm = s1_perms(s1, &lim, desc);
 		return 0;
 	}
 	return fault(f, EVT_F_TRANSLATION, false, EVT_CLASS_IN, 0, s1->record);

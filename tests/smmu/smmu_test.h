@@ -192,6 +192,31 @@ static inline void fx_cmd(struct smmu_fx *fx, uint64_t d0, uint64_t d1)
 			 (prod & ~mask) | ((prod + 1) & mask));
 }
 
+/* Opcodes (section 4.1.1) used to keep the caches coherent. */
+#define CMD_CFGI_STE	   0x03
+#define CMD_CFGI_STE_RANGE 0x04
+#define CMD_CFGI_CD	   0x05
+#define CMD_CFGI_CD_ALL	   0x06
+#define CMD_TLBI_NH_ALL	   0x10
+#define CMD_TLBI_NH_ASID   0x11
+#define CMD_TLBI_NH_VA	   0x12
+#define CMD_TLBI_NH_VAA	   0x13
+#define CMD_TLBI_S12_VMALL 0x28
+#define CMD_TLBI_S2_IPA	   0x2a
+#define CMD_TLBI_NSNH_ALL  0x30
+#define CMD_SYNC	   0x46
+
+/*
+ * What software does after changing structures the SMMU may have cached:
+ * CMD_CFGI_ALL (CFGI_STE_RANGE with Range 31), TLBI_NSNH_ALL, CMD_SYNC.
+ */
+static inline void fx_inv_all(struct smmu_fx *fx)
+{
+	fx_cmd(fx, CMD_CFGI_STE_RANGE, 31);
+	fx_cmd(fx, CMD_TLBI_NSNH_ALL, 0);
+	fx_cmd(fx, CMD_SYNC, 0);
+}
+
 /* STE helpers, by the field positions of section 5.2. */
 static inline void ste_valid(uint64_t *ste, unsigned int config)
 {

@@ -56,11 +56,13 @@ static void test_ste_valid_and_config(void **state)
 	/* Config 0b000 and the reserved 0b0xx: abort, no event. */
 	for (unsigned int config = 0; config < 4; config++) {
 		ste_valid(fx_ste(fx, 3), config);
+		fx_inv_all(fx);
 		assert_int_equal(xlate(fx, 3, 0x1000, 0, NULL), -EFAULT);
 		fx_no_event(fx);
 	}
 	/* Config 0b100: bypass both stages. */
 	ste_valid(fx_ste(fx, 3), 4);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 3, 0xabcdef000ull, 0, &pa), 0);
 	assert_true(pa == 0xabcdef000ull);
 	fx_no_event(fx);
@@ -101,6 +103,7 @@ static void test_two_level_stream_table(void **state)
 	/* L1STD[1]: Span 4 (2^3 = 8 STEs) at l2. */
 	l1[1] = fx_pa(l2) | 4;
 	ste_valid(&l2[8 * 5], 4); /* StreamID 0x105: bypass */
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 0x105, 0x7000, 0, &pa), 0);
 	assert_true(pa == 0x7000);
 	/* StreamID 0x104: the STE is invalid. */
@@ -182,6 +185,7 @@ static void test_illegal_stes(void **state)
 	(void)state;
 	s2_ste(fx, ste, &pt);
 	memcpy(good, ste, 64);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 9, 0x1000, 0, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_F_TRANSLATION); /* valid, unmapped */
@@ -191,6 +195,7 @@ static void test_illegal_stes(void **state)
 		print_message("# %s\n", bad[i].what);
 		memcpy(ste, good, 64);
 		bits_set(ste, bad[i].lo, bad[i].width, bad[i].val);
+		fx_inv_all(fx);
 		assert_int_equal(xlate(fx, 9, 0x1000, 0, NULL), -EFAULT);
 		fx_one_event(fx, ev);
 		assert_int_equal(EV_ID(ev), EVT_C_BAD_STE);
@@ -198,17 +203,20 @@ static void test_illegal_stes(void **state)
 	/* Stage 1 fields: S1CDMax beyond SSIDSIZE, S1STALLD (no stalls). */
 	ste_valid(ste, 5);
 	ste_s1(ste, fx_pa(fx->cmdq), 21, 0, 0);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 9, 0x1000, 0, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_C_BAD_STE);
 	ste_s1(ste, fx_pa(fx->cmdq), 0, 0, 0);
 	bits_set(ste, 91, 1, 1); /* S1STALLD */
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 9, 0x1000, 0, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_C_BAD_STE);
 	/* S1ContextPtr beyond the OAS. */
 	ste_valid(ste, 5);
 	ste_s1(ste, 1ull << 50, 0, 0, 0);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 9, 0x1000, 0, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_C_BAD_STE);
@@ -241,15 +249,18 @@ static void test_illegal_stes_by_feature(void **state)
 	fx = fx_create(&cfg);
 	s2_ste(fx, fx_ste(fx, 1), &pt);
 	bits_set(fx_ste(fx, 1), 184, 1, 1);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 1, 0, 0, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_C_BAD_STE);
 	bits_set(fx_ste(fx, 1), 184, 1, 0);
 	bits_set(fx_ste(fx, 1), 128, 16, 0x100);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 1, 0, 0, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_C_BAD_STE);
 	bits_set(fx_ste(fx, 1), 128, 16, 0xff);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 1, 0, 0, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_F_TRANSLATION);

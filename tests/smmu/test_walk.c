@@ -113,6 +113,7 @@ static void test_stage1(void **state)
 	assert_int_equal(EV_ID(ev), EVT_F_TRANSLATION);
 	/* CD.R == 0: the fault aborts but is not recorded. */
 	bits_set(cd, 45, 1, 0);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 1, false, 0, 0x30000, 0, NULL), -EFAULT);
 	fx_no_event(fx);
 	sio_pgtable_destroy(pt);
@@ -148,6 +149,7 @@ static void test_stage1_ttb1_and_tbi(void **state)
 	fx_one_event(fx, ev);
 	assert_true(EV_INPUT(ev) == 0x5a00000000005008ull);
 	bits_set(cd, 38, 1, 1); /* TBI0 */
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 4, false, 0, 0x5a00000000005008ull, 0, &pa),
 			 0);
 	assert_true(pa == 0x1008);
@@ -273,6 +275,7 @@ static void test_nested(void **state)
 	assert_int_equal(sio_pgtable_unmap(n.s2, w.step[2].table, 4096,
 					   &unmapped, NULL),
 			 0);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 8, false, 0, 0x40abc, 0, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_F_TRANSLATION);
@@ -284,6 +287,7 @@ static void test_nested(void **state)
 
 	/* Stage 2 read-only for a table page, with HTTU setting AF. */
 	bits_set(n.cd, 43, 1, 1); /* CD.HA */
+	fx_inv_all(fx);
 	assert_int_equal(sio_pgtable_unmap(n.s2, w.step[3].table, 4096,
 					   &unmapped, NULL),
 			 0);
@@ -298,6 +302,7 @@ static void test_nested(void **state)
 						   &desc, want),
 				 0);
 	}
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 8, false, 0, 0x40abc, 0, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_F_PERMISSION);
@@ -308,6 +313,7 @@ static void test_nested(void **state)
 	/* Stage 2 misses the CD: CLASS CD, IPA of the CD. */
 	assert_int_equal(
 		sio_pgtable_unmap(n.s2, fx_pa(n.cd), 4096, &unmapped, NULL), 0);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 8, false, 0, 0x40abc, 0, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_F_TRANSLATION);
@@ -350,9 +356,11 @@ static void test_substreams(void **state)
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_F_STREAM_DISABLED);
 	bits_set(ste, 64, 2, 1); /* bypass stage 1 */
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 12, false, 0, 0x1234, 0, &pa), 0);
 	assert_true(pa == 0x1234);
 	bits_set(ste, 64, 2, 2); /* substream 0 */
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 12, false, 0, 0x1000, 0, &pa), 0);
 	assert_true(pa == 0xa000);
 	assert_int_equal(xlate(fx, 12, true, 0, 0x1000, 0, NULL), -EFAULT);
@@ -360,6 +368,7 @@ static void test_substreams(void **state)
 	assert_int_equal(EV_ID(ev), EVT_F_STREAM_DISABLED);
 	/* S1CDMax == 0: no substreams at all. */
 	ste_s1(ste, fx_pa(cds), 0, 0, 0);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 12, true, 0, 0x1000, 0, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_C_BAD_SUBSTREAMID);
@@ -436,6 +445,7 @@ static void test_illegal_cds(void **state)
 	/* Both halves disabled is valid: every access faults in translation. */
 	memcpy(cd, good, 64);
 	bits_set(cd, 14, 1, 1);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 1, false, 0, 0, 0, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_F_TRANSLATION);
@@ -472,18 +482,21 @@ static void test_access_flag_and_dirty_state(void **state)
 	assert_int_equal(EV_ID(ev), EVT_F_ACCESS);
 	/* With CD.AFFD the access passes and AF stays 0. */
 	bits_set(cd, 35, 1, 1);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 1, false, 0, 0x10000, 0, NULL), 0);
 	assert_int_equal(sio_mem_read64(fx->bus, w.step[3].addr, &desc), 0);
 	assert_int_equal((desc >> 10) & 1, 0);
 	/* With CD.HA, hardware sets AF. */
 	bits_set(cd, 35, 1, 0);
 	bits_set(cd, 43, 1, 1);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 1, false, 0, 0x10000, 0, NULL), 0);
 	assert_int_equal(sio_mem_read64(fx->bus, w.step[3].addr, &desc), 0);
 	assert_int_equal((desc >> 10) & 1, 1);
 	/* Clean the page; a write without HD is a permission fault... */
 	bits[0] = 0;
 	assert_int_equal(sio_pgtable_read_and_clear_dirty(pt, &bm, 0), 0);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 1, false, 0, 0x10000, SIO_SMMU_WRITE, NULL),
 			 -EFAULT);
 	fx_one_event(fx, ev);
@@ -493,6 +506,7 @@ static void test_access_flag_and_dirty_state(void **state)
 	assert_true(bits[0] == 0);
 	/* ...and with HD it marks the page dirty for the driver to see. */
 	bits_set(cd, 42, 1, 1);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 1, false, 0, 0x10000, 0, NULL), 0);
 	assert_int_equal(sio_pgtable_read_and_clear_dirty(pt, &bm, 0), 0);
 	assert_true(bits[0] == 0); /* reads do not dirty */
@@ -542,12 +556,15 @@ static void test_stage1_permissions(void **state)
 	assert_int_equal(xlate(fx, 1, false, 0, 0x4000, X | P, NULL), 0);
 	/* WXN: writable memory is never executable. */
 	bits_set(cd, 36, 1, 1);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 1, false, 0, 0x2000, X, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	bits_set(cd, 36, 1, 0);
+	fx_inv_all(fx);
 	/* PAN: privileged data accesses to EL0 memory fault. */
 	assert_int_equal(xlate(fx, 1, false, 0, 0x2000, P, NULL), 0);
 	bits_set(cd, 40, 1, 1);
+	fx_inv_all(fx);
 	assert_int_equal(xlate(fx, 1, false, 0, 0x2000, P, NULL), -EFAULT);
 	fx_one_event(fx, ev);
 	assert_int_equal(EV_ID(ev), EVT_F_PERMISSION);

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SMMU's caches: a configuration cache of STEs and CDs, and a TLB of
+ * stage-1 (or combined stage 1+2) and stage-2 entries tagged by VMID and
+ * ASID.  Both are read without locks by translating threads and changed
+ * only by fills (from those threads) and by invalidation commands.
+ *
+ * Every entry is a small seqlock: writers make the sequence odd with a
+ * compare-and-swap, write, and make it even again; readers retry (or call
+ * it a miss) when the sequence moved.  All word accesses are acquire or
+ * release, so readers need no fences.
+ *
+ * A fill that raced an invalidation must not outlive it: every
+ * invalidation command first advances smmu->inv_gen, then scans.  A
+ * filler took the generation before it read any configuration or table;
+ * after publishing its entry it reads the generation again and withdraws
+ * the entry if it moved.  With both sides sequentially consistent, either
+ * the scan sees the entry or the filler sees the new generation.
+ */
+#ifndef SIO_SMMU_CACHE_H
+#define SIO_SMMU_CACHE_H
+
+#include "smmu_ste.h"
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+/* Sequence helpers. */
+static inline uint64_t seq_read(_Atomic uint64_t *seq)
+{
+	return atomic_load_explicit(seq, memory_order_acquire);
+}
+
+static inline uint64_t word_read(_Atomic uint64_t *w)
+{
+	return atomic_load_explicit(w, memory_order_acquire);
+}
+
+static inline void word_write(_Atomic uint64_t *w, uint64_t v)
+{
+	atomic_store_explicit(w, v, memory_order_release);
+}
+
+/* Try to take an entry's seqlock; returns the odd value taken. */
+static inline bool seq_trylock(_Atomic uint64_t *seq, uint64_t *held)
+{
+	uint64_t s = atomic_load_explicit(seq, memory_order_relaxed);
+
+	if (s & 1)
+		return false;
+	if (!atomic_compare_exchange_strong_explicit(
+		    seq, &s, s + 1, memory_order_acquire, memory_order_relaxed))
+		return false;
+	*held = s + 1;
+	return true;
+}
+
+static inline uint64_t seq_lock(_Atomic uint64_t *seq)
+{
+	uint64_t held;
+
+	while (!seq_trylock(seq, &held))
+		cpu_relax();
+	return held;
+}
+
+/* Sequentially consistent, so a following generation check is ordered. */
+static inline void seq_unlock(_Atomic uint64_t *seq, uint64_t held)
+{
+	atomic_store_explicit(seq, held + 1, memory_order_seq_cst);
+}
+
+static inline uint64_t smmu_gen(struct sio_smmu *smmu)
+{
+	return atomic_load_explicit(&smmu->inv_gen, memory_order_seq_cst);
+}
+
+/* --- configuration cache (cfgcache.c) --- */
+
+/* The hot word of a cached STE: what a TLB hit needs. */
+#define STE_HOT_ABORT BIT(0)
+#define STE_HOT_S1    BIT(1)
+#define STE_HOT_S2    BIT(2)
+#define STE_HOT_S1DSS GENMASK(4, 3)
+#define STE_HOT_CDMAX GENMASK(9, 5)
+#define STE_HOT_VMID  GENMASK(31, 16)
+/* ...and of a cached CD. */
+#define CD_HOT_ASID GENMASK(15, 0)
+#define CD_HOT_TBI0 BIT(16)
+#define CD_HOT_TBI1 BIT(17)
+
+#define CFGC_WORDS 16
+
+struct cfgc_entry {
+	_Atomic uint64_t seq;
+	_Atomic uint64_t key; /* 0: empty */
+	_Atomic uint64_t hot;
+	_Atomic uint64_t body[CFGC_WORDS];
+};
+
+#define CFGC_STE_ENTRIES 1024
+#define CFGC_CD_ENTRIES	 1024
+
+struct smmu_cfgc {
+	struct cfgc_entry ste[CFGC_STE_ENTRIES];
+	struct cfgc_entry cd[CFGC_CD_ENTRIES];
+};
+
+/* The VMID that tags a stream's TLB entries. */
+uint16_t smmu_ste_vmid(const struct sio_smmu *smmu, const struct smmu_ste *ste);
+
+bool cfgc_ste_hot(struct sio_smmu *smmu, uint32_t sid, uint64_t *hot);
+bool cfgc_ste_get(struct sio_smmu *smmu, uint32_t sid, struct smmu_ste *ste);
+void cfgc_ste_put(struct sio_smmu *smmu, uint32_t sid,
+		  const struct smmu_ste *ste, uint64_t gen);
+bool cfgc_cd_hot(struct sio_smmu *smmu, uint32_t sid, uint32_t idx,
+		 uint64_t *hot);
+bool cfgc_cd_get(struct sio_smmu *smmu, uint32_t sid, uint32_t idx,
+		 struct smmu_s1 *s1);
+void cfgc_cd_put(struct sio_smmu *smmu, uint32_t sid, uint32_t idx,
+		 const struct smmu_s1 *s1, uint64_t gen);
+
+/* Invalidation: STEs (and their CDs) of SIDs [first, last]; CDs. */
+void cfgc_inv_ste(struct sio_smmu *smmu, uint32_t first, uint32_t last);
+void cfgc_inv_cd(struct sio_smmu *smmu, uint32_t sid, uint32_t idx);
+void cfgc_inv_cd_all(struct sio_smmu *smmu, uint32_t sid);
+
+/* --- TLB (tlb.c) --- */
+
+/* Permission bits of an entry: what each kind of access may do. */
+#define TLB_R_PRIV BIT(0)
+#define TLB_W_PRIV BIT(1)
+#define TLB_X_PRIV BIT(2)
+#define TLB_R_USER BIT(3)
+#define TLB_W_USER BIT(4)
+#define TLB_X_USER BIT(5)
+#define TLB_DEVICE BIT(6)
+#define TLB_RWX                                                           \
+	(TLB_R_PRIV | TLB_W_PRIV | TLB_X_PRIV | TLB_R_USER | TLB_W_USER | \
+	 TLB_X_USER)
+
+/* The permission bit an access needs. */
+static inline uint64_t tlb_need(bool write, bool instr, bool priv)
+{
+	uint64_t b = instr ? TLB_X_PRIV : write ? TLB_W_PRIV : TLB_R_PRIV;
+
+	return priv ? b : b << 3;
+}
+
+/* Entry kinds: stage 1 (alone or combined with stage 2), stage 2 only. */
+#define TLB_KIND_S1 0
+#define TLB_KIND_S2 1
+
+/* What a fill or a hit carries. */
+struct tlb_ent {
+	uint64_t va; /* input address of the start of the entry */
+	uint64_t pa; /* output address of the start */
+	unsigned int log2size;
+	unsigned int kind;
+	uint16_t vmid, asid;
+	bool global;	    /* stage 1 nG == 0: matches any ASID */
+	unsigned int tg;    /* TLBI TG encoding of the granule: 1, 2, 3 */
+	unsigned int level; /* level of the leaf */
+	uint64_t perm;	    /* TLB_* */
+};
+
+#define TLB_SETS 4096
+#define TLB_WAYS 4
+
+struct tlb_slot {
+	_Atomic uint64_t seq;
+	_Atomic uint64_t va;
+	_Atomic uint64_t tag;
+	_Atomic uint64_t pa;
+};
+
+struct smmu_tlb {
+	_Atomic uint64_t sizes[2]; /* per kind: entry sizes present */
+	struct tlb_slot slot[TLB_SETS][TLB_WAYS] __attribute__((aligned(64)));
+};
+
+/* A hit fills @e (va, pa, log2size, perm, global, tg, level). */
+bool tlb_lookup(struct sio_smmu *smmu, unsigned int kind, uint16_t vmid,
+		uint16_t asid, uint64_t va, struct tlb_ent *e);
+void tlb_insert(struct sio_smmu *smmu, const struct tlb_ent *e, uint64_t gen);
+
+/* An invalidation's scope. */
+struct tlb_inv {
+	unsigned int kind;
+	bool match_vmid, match_asid, keep_global, by_addr;
+	uint16_t vmid, asid;
+	uint64_t first, last; /* by_addr: the address range, inclusive */
+	unsigned int tg, ttl; /* 0: any granule / any level */
+};
+
+void tlb_invalidate(struct sio_smmu *smmu, const struct tlb_inv *inv);
+void tlb_invalidate_all(struct sio_smmu *smmu);
+
+#endif /* SIO_SMMU_CACHE_H */
