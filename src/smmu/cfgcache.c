@@ -14,35 +14,6 @@
 _Static_assert(sizeof(struct smmu_ste) <= CFGC_WORDS * 8, "STE body");
 _Static_assert(sizeof(struct smmu_s1) <= CFGC_WORDS * 8, "CD body");
 
-#define KEY_VALID BIT(63)
-
-static uint64_t ste_key(uint32_t sid)
-{
-	return KEY_VALID | sid;
-}
-
-static uint64_t cd_key(uint32_t sid, uint32_t idx)
-{
-	return KEY_VALID | ((uint64_t)sid << 20) | (idx & 0xfffff);
-}
-
-static unsigned int hash(uint64_t key, unsigned int entries)
-{
-	key *= 0x9e3779b97f4a7c15ull;
-	return (unsigned int)(key >> 40) & (entries - 1);
-}
-
-static struct cfgc_entry *ste_slot(struct sio_smmu *smmu, uint32_t sid)
-{
-	return &smmu->cfgc->ste[hash(ste_key(sid), CFGC_STE_ENTRIES)];
-}
-
-static struct cfgc_entry *cd_slot(struct sio_smmu *smmu, uint32_t sid,
-				  uint32_t idx)
-{
-	return &smmu->cfgc->cd[hash(cd_key(sid, idx), CFGC_CD_ENTRIES)];
-}
-
 /* Read the hot word (and with @body, the whole entry) if @key is there. */
 static bool entry_read(struct cfgc_entry *e, uint64_t key, uint64_t *hot,
 		       void *body, size_t len)
@@ -117,11 +88,6 @@ static uint64_t cd_hot(const struct smmu_s1 *s1)
 	       (s1->tbi[0] ? CD_HOT_TBI0 : 0) | (s1->tbi[1] ? CD_HOT_TBI1 : 0);
 }
 
-bool cfgc_ste_hot(struct sio_smmu *smmu, uint32_t sid, uint64_t *hot)
-{
-	return entry_read(ste_slot(smmu, sid), ste_key(sid), hot, NULL, 0);
-}
-
 bool cfgc_ste_get(struct sio_smmu *smmu, uint32_t sid, struct smmu_ste *ste)
 {
 	uint64_t hot;
@@ -135,13 +101,6 @@ void cfgc_ste_put(struct sio_smmu *smmu, uint32_t sid,
 {
 	entry_fill(smmu, ste_slot(smmu, sid), ste_key(sid), ste_hot(smmu, ste),
 		   ste, sizeof(*ste), gen);
-}
-
-bool cfgc_cd_hot(struct sio_smmu *smmu, uint32_t sid, uint32_t idx,
-		 uint64_t *hot)
-{
-	return entry_read(cd_slot(smmu, sid, idx), cd_key(sid, idx), hot, NULL,
-			  0);
 }
 
 bool cfgc_cd_get(struct sio_smmu *smmu, uint32_t sid, uint32_t idx,
@@ -197,7 +156,7 @@ void cfgc_inv_ste(struct sio_smmu *smmu, uint32_t first, uint32_t last)
 
 void cfgc_inv_cd(struct sio_smmu *smmu, uint32_t sid, uint32_t idx)
 {
-	uint64_t key = cd_key(sid, idx) & ~KEY_VALID;
+	uint64_t key = cd_key(sid, idx) & ~CFGC_KEY_VALID;
 
 	/* Direct-mapped: the CD can only be in its own slot. */
 	clear_matching(cd_slot(smmu, sid, idx), GENMASK(51, 0), key, key);

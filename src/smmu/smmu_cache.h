@@ -115,12 +115,61 @@ struct smmu_cfgc {
 /* The VMID that tags a stream's TLB entries. */
 uint16_t smmu_ste_vmid(const struct sio_smmu *smmu, const struct smmu_ste *ste);
 
-bool cfgc_ste_hot(struct sio_smmu *smmu, uint32_t sid, uint64_t *hot);
+#define CFGC_KEY_VALID BIT(63)
+
+static inline uint64_t ste_key(uint32_t sid)
+{
+	return CFGC_KEY_VALID | sid;
+}
+
+static inline uint64_t cd_key(uint32_t sid, uint32_t idx)
+{
+	return CFGC_KEY_VALID | ((uint64_t)sid << 20) | (idx & 0xfffff);
+}
+
+static inline unsigned int cfgc_hash(uint64_t key, unsigned int entries)
+{
+	key *= 0x9e3779b97f4a7c15ull;
+	return (unsigned int)(key >> 40) & (entries - 1);
+}
+
+static inline struct cfgc_entry *ste_slot(struct sio_smmu *smmu, uint32_t sid)
+{
+	return &smmu->cfgc->ste[cfgc_hash(ste_key(sid), CFGC_STE_ENTRIES)];
+}
+
+static inline struct cfgc_entry *cd_slot(struct sio_smmu *smmu, uint32_t sid,
+					 uint32_t idx)
+{
+	return &smmu->cfgc->cd[cfgc_hash(cd_key(sid, idx), CFGC_CD_ENTRIES)];
+}
+
+/* The hot word of the entry for @key, if it is there and stable. */
+static inline bool cfgc_hot(struct cfgc_entry *e, uint64_t key, uint64_t *hot)
+{
+	uint64_t s = seq_read(&e->seq);
+
+	if ((s & 1) || word_read(&e->key) != key)
+		return false;
+	*hot = word_read(&e->hot);
+	return seq_read(&e->seq) == s;
+}
+
+static inline bool cfgc_ste_hot(struct sio_smmu *smmu, uint32_t sid,
+				uint64_t *hot)
+{
+	return cfgc_hot(ste_slot(smmu, sid), ste_key(sid), hot);
+}
+
+static inline bool cfgc_cd_hot(struct sio_smmu *smmu, uint32_t sid,
+			       uint32_t idx, uint64_t *hot)
+{
+	return cfgc_hot(cd_slot(smmu, sid, idx), cd_key(sid, idx), hot);
+}
+
 bool cfgc_ste_get(struct sio_smmu *smmu, uint32_t sid, struct smmu_ste *ste);
 void cfgc_ste_put(struct sio_smmu *smmu, uint32_t sid,
 		  const struct smmu_ste *ste, uint64_t gen);
-bool cfgc_cd_hot(struct sio_smmu *smmu, uint32_t sid, uint32_t idx,
-		 uint64_t *hot);
 bool cfgc_cd_get(struct sio_smmu *smmu, uint32_t sid, uint32_t idx,
 		 struct smmu_s1 *s1);
 void cfgc_cd_put(struct sio_smmu *smmu, uint32_t sid, uint32_t idx,
@@ -181,13 +230,108 @@ struct tlb_slot {
 };
 
 struct smmu_tlb {
-	_Atomic uint64_t sizes[2]; /* per kind: entry sizes present */
+	_Atomic uint64_t sizes[2];	  /* per kind: entry sizes present */
+	_Atomic uint8_t victim[TLB_SETS]; /* round-robin replacement */
 	struct tlb_slot slot[TLB_SETS][TLB_WAYS] __attribute__((aligned(64)));
 };
 
-/* A hit fills @e (va, pa, log2size, perm, global, tg, level). */
-bool tlb_lookup(struct sio_smmu *smmu, unsigned int kind, uint16_t vmid,
-		uint16_t asid, uint64_t va, struct tlb_ent *e);
+/* The tag word of a slot. */
+#define TAG_VALID  BIT(0)
+#define TAG_KIND   BIT(1)
+#define TAG_GLOBAL BIT(2)
+#define TAG_LOG2SZ GENMASK(8, 3)
+#define TAG_TG	   GENMASK(10, 9)
+#define TAG_LEVEL  GENMASK(12, 11)
+#define TAG_PERM   GENMASK(19, 13)
+#define TAG_VMID   GENMASK(47, 32)
+#define TAG_ASID   GENMASK(63, 48)
+/* What identifies an entry apart from its address and ASID. */
+#define TAG_ID (TAG_VALID | TAG_KIND | TAG_LOG2SZ | TAG_VMID)
+
+static inline unsigned int tlb_set_of(unsigned int kind, uint16_t vmid,
+				      unsigned int log2size, uint64_t base)
+{
+	uint64_t h = (base >> log2size) ^ ((uint64_t)vmid << 44) ^
+		     ((uint64_t)kind << 62) ^ ((uint64_t)log2size << 36);
+
+	h *= 0x9e3779b97f4a7c15ull;
+	return (unsigned int)(h >> 40) & (TLB_SETS - 1);
+}
+
+static inline uint64_t tlb_tag_id(unsigned int kind, uint16_t vmid,
+				  unsigned int log2size)
+{
+	return TAG_VALID | (kind ? TAG_KIND : 0) |
+	       FIELD_PREP(TAG_LOG2SZ, log2size) | FIELD_PREP(TAG_VMID, vmid);
+}
+
+static inline uint64_t tlb_base_of(uint64_t va, unsigned int log2size)
+{
+	return log2size >= 64 ? 0 : va & ~((1ull << log2size) - 1);
+}
+
+/*
+ * Probe one set for @base.  The ways' addresses are compared all at once,
+ * so which way holds the entry costs no mispredicted branch.
+ */
+static inline bool tlb_probe(struct tlb_slot *set, unsigned int kind,
+			     uint64_t want, uint16_t asid, uint64_t base,
+			     struct tlb_ent *e)
+{
+	unsigned int m = 0;
+
+	for (unsigned int w = 0; w < TLB_WAYS; w++)
+		m |= (unsigned int)(word_read(&set[w].va) == base) << w;
+	while (m) {
+		struct tlb_slot *sl = &set[__builtin_ctz(m)];
+		uint64_t s = seq_read(&sl->seq), tag, pa;
+
+		m &= m - 1;
+		tag = word_read(&sl->tag);
+		if ((tag & TAG_ID) != want ||
+		    (kind == TLB_KIND_S1 && !(tag & TAG_GLOBAL) &&
+		     FIELD_GET(TAG_ASID, tag) != asid))
+			continue;
+		pa = word_read(&sl->pa);
+		if (word_read(&sl->va) != base || (s & 1) ||
+		    seq_read(&sl->seq) != s)
+			continue;
+		e->va = base;
+		e->pa = pa;
+		e->perm = FIELD_GET(TAG_PERM, tag);
+		e->log2size = (unsigned int)FIELD_GET(TAG_LOG2SZ, tag);
+		e->global = tag & TAG_GLOBAL;
+		e->tg = (unsigned int)FIELD_GET(TAG_TG, tag);
+		e->level = (unsigned int)FIELD_GET(TAG_LEVEL, tag);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Look @va up among entries of @kind for (@vmid, @asid): one probe per
+ * entry size present.  A hit fills @e (va, pa, log2size, perm, global,
+ * tg, level).
+ */
+static inline bool tlb_lookup(struct sio_smmu *smmu, unsigned int kind,
+			      uint16_t vmid, uint16_t asid, uint64_t va,
+			      struct tlb_ent *e)
+{
+	struct smmu_tlb *tlb = smmu->tlb;
+	uint64_t sizes =
+		atomic_load_explicit(&tlb->sizes[kind], memory_order_relaxed);
+
+	while (sizes) {
+		unsigned int ls = (unsigned int)__builtin_ctzll(sizes);
+		uint64_t base = tlb_base_of(va, ls);
+
+		sizes &= sizes - 1;
+		if (tlb_probe(tlb->slot[tlb_set_of(kind, vmid, ls, base)], kind,
+			      tlb_tag_id(kind, vmid, ls), asid, base, e))
+			return true;
+	}
+	return false;
+}
 void tlb_insert(struct sio_smmu *smmu, const struct tlb_ent *e, uint64_t gen);
 
 /* An invalidation's scope. */
