@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The SMMU's TLB and configuration cache: a translation or structure that
+ * changes in memory stays as it was cached until the invalidation that
+ * covers it (sections 4.3 and 4.4), and no wider invalidation than the
+ * command's scope is relied on.  Ranges and scopes are worked out by hand
+ * from the command definitions.
+ */
+#include <errno.h>
+#include <pthread.h>
+
+#include "smmu_test.h"
+
+#define RW (SIO_PROT_READ | SIO_PROT_WRITE)
+
+/* Command dword 0 / dword 1 fields (sections 4.3, 4.4). */
+#define C0(op)	    ((uint64_t)(op))
+#define C0_VMID(v)  ((uint64_t)(v) << 32)
+#define C0_ASID(a)  ((uint64_t)(a) << 48)
+#define C0_SID(s)   ((uint64_t)(s) << 32)
+#define C0_SSID(s)  ((uint64_t)(s) << 12)
+#define C0_NUM(n)   ((uint64_t)(n) << 12)
+#define C0_SCALE(s) ((uint64_t)(s) << 20)
+#define C1_TTL(t)   ((uint64_t)(t) << 8)
+#define C1_TG(t)    ((uint64_t)(t) << 10)
+#define C1_ADDR(a)  ((uint64_t)(a) & ~0xfffull)
+#define CONS_ERR(c) (((c) >> 24) & 0x7f)
+
+static uint64_t pa_of(struct smmu_fx *fx, uint32_t sid, bool ssv, uint32_t ssid,
+		      uint64_t addr)
+{
+	struct sio_smmu_txn t = {
+		.sid = sid, .ssv = ssv, .ssid = ssid, .addr = addr};
+	struct sio_smmu_result res;
+
+	if (sio_smmu_translate(fx->smmu, &t, &res))
+		return ~0ull;
+	return res.pa;
+}
+
+static void remap(struct sio_pgtable *pt, uint64_t iova, uint64_t pa,
+		  uint64_t size)
+{
+	uint64_t unmapped = 0;
+
+	assert_int_equal(sio_pgtable_unmap(pt, iova, size, &unmapped, NULL), 0);
+	assert_true(unmapped == size);
+	assert_int_equal(sio_pgtable_map(pt, iova, pa, size, RW), 0);
+}
+
+static void sync(struct smmu_fx *fx)
+{
+	fx_cmd(fx, CMD_SYNC, 0);
+}
+
+/* StreamID @sid: stage 1, one CD (ASID @asid) for a fresh 48-bit TTB0. */
+static struct sio_pgtable *s1_stream(struct smmu_fx *fx, uint32_t sid,
+				     uint16_t asid, uint64_t **cdp)
+{
+	struct sio_pgtable *pt = sio_test_pgtable(fx->bus, SIO_PGT_STAGE1, 4096,
+						  48, 48, SIO_PGT_TTB0, 0);
+	struct sio_pgtable_info in;
+	uint64_t *cd = fx_alloc(fx, 4096);
+
+	sio_pgtable_get_info(pt, &in);
+	cd_make(cd, &in, NULL, asid);
+	ste_valid(fx_ste(fx, sid), 5);
+	ste_s1(fx_ste(fx, sid), fx_pa(cd), 0, 0, 0);
+	if (cdp)
+		*cdp = cd;
+	return pt;
+}
+
+/* StreamID @sid: stage 2 only, VMID @vmid. */
+static struct sio_pgtable *s2_stream(struct smmu_fx *fx, uint32_t sid,
+				     uint16_t vmid)
+{
+	struct sio_pgtable *pt = sio_test_pgtable(fx->bus, SIO_PGT_STAGE2, 4096,
+						  48, 48, SIO_PGT_TTB0, 0);
+	struct sio_pgtable_info in;
+
+	sio_pgtable_get_info(pt, &in);
+	ste_valid(fx_ste(fx, sid), 6);
+	ste_s2(fx_ste(fx, sid), &in, vmid);
+	return pt;
+}
+
+static void test_tlb_stale_until_tlbi_va(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
+
+	(void)state;
+	assert_int_equal(sio_pgtable_map(pt, 0x10000, 0xa0000, 0x2000, RW), 0);
+	assert_true(pa_of(fx, 1, false, 0, 0x10123) == 0xa0123);
+	assert_true(pa_of(fx, 1, false, 0, 0x11000) == 0xa1000);
+	remap(pt, 0x10000, 0xb0000, 0x2000);
+	/* Cached: the old translation, until invalidated. */
+	assert_true(pa_of(fx, 1, false, 0, 0x10123) == 0xa0123);
+	/* Another ASID, another address: not this entry. */
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(8), C1_ADDR(0x10000));
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(7), C1_ADDR(0x12000));
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x10123) == 0xa0123);
+	/* The page's own invalidation; its neighbour stays stale. */
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(7), C1_ADDR(0x10000));
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x10123) == 0xb0123);
+	assert_true(pa_of(fx, 1, false, 0, 0x11000) == 0xa1000);
+	/* NH_VAA: every ASID. */
+	fx_cmd(fx, C0(CMD_TLBI_NH_VAA), C1_ADDR(0x11000));
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x11000) == 0xb1000);
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+static void test_tlb_asid_tags_and_global_entries(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
+	struct sio_pgtable_walk w;
+	uint64_t desc, want;
+
+	(void)state;
+	/* 0x20000 is global (nG == 0), 0x21000 is not. */
+	assert_int_equal(sio_pgtable_map(pt, 0x20000, 0xc0000, 0x2000, RW), 0);
+	assert_int_equal(sio_pgtable_walk(pt, 0x20000, &w), 0);
+	desc = w.step[w.nsteps - 1].desc;
+	want = desc & ~(1ull << 11);
+	assert_int_equal(sio_mem_cmpxchg64(fx->bus, w.step[w.nsteps - 1].addr,
+					   &desc, want),
+			 0);
+	assert_true(pa_of(fx, 1, false, 0, 0x20000) == 0xc0000);
+	assert_true(pa_of(fx, 1, false, 0, 0x21000) == 0xc1000);
+	remap(pt, 0x20000, 0xd0000, 0x2000);
+	/* NH_ASID spares global entries. */
+	fx_cmd(fx, C0(CMD_TLBI_NH_ASID) | C0_ASID(7), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x21000) == 0xd1000);
+	assert_true(pa_of(fx, 1, false, 0, 0x20000) == 0xc0000);
+	/* NH_VA of any ASID reaches a global entry. */
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(99), C1_ADDR(0x20000));
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x20000) == 0xd0000);
+	/* NH_ALL of another VMID leaves everything; of ours, nothing. */
+	remap(pt, 0x20000, 0xe0000, 0x2000);
+	fx_cmd(fx, C0(CMD_TLBI_NH_ALL) | C0_VMID(1), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x21000) == 0xd1000);
+	fx_cmd(fx, C0(CMD_TLBI_NH_ALL) | C0_VMID(0), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x21000) == 0xe1000);
+	assert_true(pa_of(fx, 1, false, 0, 0x20000) == 0xe0000);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
+ * Range invalidation (section 4.4.1.1): Range = (NUM + 1) * 2^SCALE
+ * granules from Addr.  NUM 3, SCALE 1, TG 4K: 8 pages.
+ */
+static void test_tlb_range_arithmetic(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
+	const uint64_t base = 0x100000;
+
+	(void)state;
+	assert_int_equal(sio_pgtable_map(pt, base, 0x400000, 16 * 4096, RW), 0);
+	for (int i = 0; i < 16; i++)
+		assert_true(pa_of(fx, 1, false, 0, base + i * 4096) ==
+			    0x400000 + i * 4096ull);
+	remap(pt, base, 0x800000, 16 * 4096);
+	/* TG names 16K: the 4K entries are not in scope. */
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(7) | C0_NUM(15),
+	       C1_TG(2) | C1_ADDR(base));
+	/* TTL names level 2: these leaves are level 3. */
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(7) | C0_NUM(15),
+	       C1_TG(1) | C1_TTL(2) | C1_ADDR(base));
+	sync(fx);
+	for (int i = 0; i < 16; i++)
+		assert_true(pa_of(fx, 1, false, 0, base + i * 4096) ==
+			    0x400000 + i * 4096ull);
+	/* Pages 2..9. */
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(7) | C0_NUM(3) | C0_SCALE(1),
+	       C1_TG(1) | C1_TTL(3) | C1_ADDR(base + 2 * 4096));
+	sync(fx);
+	for (int i = 0; i < 16; i++) {
+		uint64_t want =
+			(i >= 2 && i <= 9 ? 0x800000 : 0x400000) + i * 4096ull;
+
+		assert_true(pa_of(fx, 1, false, 0, base + i * 4096) == want);
+	}
+	/* NUM 0, SCALE 0, TTL 0 with a TG is reserved: CERROR_ILL. */
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(7), C1_TG(1) | C1_ADDR(base));
+	assert_int_equal(CONS_ERR(sio_smmu_read32(fx->smmu, R_CMDQ_CONS)), 1);
+	assert_int_equal(sio_smmu_read32(fx->smmu, R_GERROR) & 1, 1);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/* Blocks: any address inside the block invalidates it (section 4.4). */
+static void test_tlb_block_entries(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
+
+	(void)state;
+	assert_int_equal(
+		sio_pgtable_map(pt, 0x40000000, 0x80000000, 2u << 20, RW), 0);
+	assert_true(pa_of(fx, 1, false, 0, 0x40012345) == 0x80012345);
+	remap(pt, 0x40000000, 0xc0000000, 2u << 20);
+	/* The whole block is one entry: stale everywhere in it. */
+	assert_true(pa_of(fx, 1, false, 0, 0x401ff000) == 0x801ff000);
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(7), C1_ADDR(0x40123000));
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x40012345) == 0xc0012345);
+	assert_true(pa_of(fx, 1, false, 0, 0x401ff000) == 0xc01ff000);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+static void test_tlb_stage2_by_vmid_and_ipa(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *a = s2_stream(fx, 2, 5);
+	struct sio_pgtable *b = s2_stream(fx, 3, 6);
+
+	(void)state;
+	assert_int_equal(sio_pgtable_map(a, 0x10000, 0x110000, 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(b, 0x10000, 0x210000, 4096, RW), 0);
+	assert_true(pa_of(fx, 2, false, 0, 0x10000) == 0x110000);
+	assert_true(pa_of(fx, 3, false, 0, 0x10000) == 0x210000);
+	remap(a, 0x10000, 0x310000, 4096);
+	remap(b, 0x10000, 0x410000, 4096);
+	/* Stage-1 invalidation does not touch stage-2 entries. */
+	fx_cmd(fx, C0(CMD_TLBI_NH_ALL) | C0_VMID(5), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 2, false, 0, 0x10000) == 0x110000);
+	/* S2_IPA in VMID 5 only. */
+	fx_cmd(fx, C0(CMD_TLBI_S2_IPA) | C0_VMID(5), C1_ADDR(0x10000));
+	sync(fx);
+	assert_true(pa_of(fx, 2, false, 0, 0x10000) == 0x310000);
+	assert_true(pa_of(fx, 3, false, 0, 0x10000) == 0x210000);
+	fx_cmd(fx, C0(CMD_TLBI_S12_VMALL) | C0_VMID(6), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 3, false, 0, 0x10000) == 0x410000);
+	sio_pgtable_destroy(a);
+	sio_pgtable_destroy(b);
+	fx_destroy(fx);
+}
+
+/*
+ * Nested: S2_IPA is not required to reach combined entries (section
+ * 4.4.3.1); software follows it with NH_ALL, as Linux does.
+ */
+static void test_tlb_combined_entries_need_nh(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *s1 = sio_test_pgtable(fx->bus, SIO_PGT_STAGE1, 4096,
+						  48, 48, SIO_PGT_TTB0, 0);
+	struct sio_pgtable *s2 = sio_test_pgtable(fx->bus, SIO_PGT_STAGE2, 4096,
+						  48, 48, SIO_PGT_TTB0, 0);
+	struct sio_pgtable_info i1, i2;
+	struct sio_pgtable_walk w;
+	uint64_t *cd = fx_alloc(fx, 4096);
+
+	(void)state;
+	sio_pgtable_get_info(s1, &i1);
+	sio_pgtable_get_info(s2, &i2);
+	cd_make(cd, &i1, NULL, 11);
+	ste_valid(fx_ste(fx, 8), 7);
+	ste_s1(fx_ste(fx, 8), fx_pa(cd), 0, 0, 0);
+	ste_s2(fx_ste(fx, 8), &i2, 3);
+	assert_int_equal(sio_pgtable_map(s1, 0x40000, 0x500000, 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(s2, 0x500000, 0x9000000, 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(s2, fx_pa(cd), fx_pa(cd), 4096, RW),
+			 0);
+	assert_int_equal(sio_pgtable_walk(s1, 0x40000, &w), 0);
+	for (unsigned int i = 0; i < w.nsteps; i++)
+		assert_int_equal(sio_pgtable_map(s2, w.step[i].table,
+						 w.step[i].table, 4096, RW),
+				 0);
+	assert_true(pa_of(fx, 8, false, 0, 0x40010) == 0x9000010);
+	remap(s2, 0x500000, 0xa000000, 4096);
+	fx_cmd(fx, C0(CMD_TLBI_S2_IPA) | C0_VMID(3), C1_ADDR(0x500000));
+	sync(fx);
+	assert_true(pa_of(fx, 8, false, 0, 0x40010) == 0x9000010);
+	fx_cmd(fx, C0(CMD_TLBI_NH_ALL) | C0_VMID(3), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 8, false, 0, 0x40010) == 0xa000010);
+	fx_no_event(fx);
+	sio_pgtable_destroy(s1);
+	sio_pgtable_destroy(s2);
+	fx_destroy(fx);
+}
+
+static void test_config_cache(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	uint64_t *cd;
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, &cd);
+	struct sio_pgtable *other = s1_stream(fx, 9, 9, NULL);
+	struct sio_pgtable_info in;
+
+	(void)state;
+	sio_pgtable_get_info(other, &in);
+	assert_int_equal(sio_pgtable_map(pt, 0x1000, 0x11000, 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(other, 0x1000, 0x22000, 4096, RW), 0);
+	assert_true(pa_of(fx, 1, false, 0, 0x1000) == 0x11000);
+	/* The CD now points at the other table, under another ASID. */
+	cd_make(cd, &in, NULL, 21);
+	fx_cmd(fx, C0(CMD_CFGI_CD) | C0_SID(1) | C0_SSID(1), 0); /* not it */
+	fx_cmd(fx, C0(CMD_CFGI_CD) | C0_SID(2), 0);		 /* not it */
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x1000) == 0x11000);
+	fx_cmd(fx, C0(CMD_CFGI_CD) | C0_SID(1), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x1000) == 0x22000);
+	/* The STE now aborts: cached until CFGI_STE names it. */
+	ste_valid(fx_ste(fx, 1), 0);
+	assert_true(pa_of(fx, 1, false, 0, 0x1000) == 0x22000);
+	fx_cmd(fx, C0(CMD_CFGI_STE) | C0_SID(1), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x1000) == ~0ull);
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	sio_pgtable_destroy(other);
+	fx_destroy(fx);
+}
+
+/*
+ * CFGI_STE_RANGE covers 2^(Range + 1) StreamIDs, aligned: StreamID 5
+ * with Range 1 is 4..7 (section 4.3.2); CDs cached through them go too.
+ */
+static void test_config_cache_ranges(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt[10];
+
+	(void)state;
+	for (uint32_t sid = 3; sid <= 8; sid++) {
+		pt[sid] = s1_stream(fx, sid, (uint16_t)sid, NULL);
+		assert_int_equal(sio_pgtable_map(pt[sid], 0x1000,
+						 0x100000 * sid, 4096, RW),
+				 0);
+		assert_true(pa_of(fx, sid, false, 0, 0x1000) == 0x100000 * sid);
+		ste_valid(fx_ste(fx, sid), 0); /* abort, once re-read */
+	}
+	fx_cmd(fx, C0(CMD_CFGI_STE_RANGE) | C0_SID(5), 1);
+	sync(fx);
+	for (uint32_t sid = 3; sid <= 8; sid++) {
+		bool gone = sid >= 4 && sid <= 7;
+
+		assert_true(pa_of(fx, sid, false, 0, 0x1000) ==
+			    (gone ? ~0ull : 0x100000 * sid));
+	}
+	/* CFGI_ALL: Range 31. */
+	fx_cmd(fx, C0(CMD_CFGI_STE_RANGE), 31);
+	sync(fx);
+	assert_true(pa_of(fx, 3, false, 0, 0x1000) == ~0ull);
+	assert_true(pa_of(fx, 8, false, 0, 0x1000) == ~0ull);
+	for (uint32_t sid = 3; sid <= 8; sid++)
+		sio_pgtable_destroy(pt[sid]);
+	fx_destroy(fx);
+}
+
+/*
+ * A translation racing an invalidation must not leave a stale entry
+ * behind once the CMD_SYNC completes: translations from another thread
+ * keep refilling while the mapping moves, and after every SYNC the next
+ * translation must see the new one.
+ */
+struct racer {
+	struct smmu_fx *fx;
+	int stop;
+};
+
+static void *race_translate(void *arg)
+{
+	struct racer *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+		(void)pa_of(r->fx, 1, false, 0, 0x5000);
+	return NULL;
+}
+
+static void test_fill_racing_invalidation(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
+	struct racer r = {fx, 0};
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(sio_pgtable_map(pt, 0x5000, 0x1000000, 4096, RW), 0);
+	assert_int_equal(pthread_create(&t, NULL, race_translate, &r), 0);
+	for (uint64_t i = 1; i <= 300; i++) {
+		uint64_t pa = 0x1000000 + (i % 2) * 0x1000000;
+
+		remap(pt, 0x5000, pa, 4096);
+		fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(7), C1_ADDR(0x5000));
+		sync(fx);
+		assert_true(pa_of(fx, 1, false, 0, 0x5000) == pa);
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tlb_stale_until_tlbi_va),
+		cmocka_unit_test(test_tlb_asid_tags_and_global_entries),
+		cmocka_unit_test(test_tlb_range_arithmetic),
+		cmocka_unit_test(test_tlb_block_entries),
+		cmocka_unit_test(test_tlb_stage2_by_vmid_and_ipa),
+		cmocka_unit_test(test_tlb_combined_entries_need_nh),
+		cmocka_unit_test(test_config_cache),
+		cmocka_unit_test(test_config_cache_ranges),
+		cmocka_unit_test(test_fill_racing_invalidation),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
