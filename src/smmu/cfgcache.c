@@ -60,8 +60,10 @@ static void entry_fill(struct sio_smmu *smmu, struct cfgc_entry *e,
 		word_write(&e->body[i], words[i]);
 	seq_unlock(&e->seq, held);
 	/* Raced an invalidation: withdraw (see smmu_cache.h). */
-	if (smmu_gen(smmu) != gen)
+	if (smmu_gen(smmu) != gen) {
 		entry_clear_if(e, key);
+		utlb_advance(smmu);
+	}
 }
 
 uint16_t smmu_ste_vmid(const struct sio_smmu *smmu, const struct smmu_ste *ste)

@@ -230,7 +230,7 @@ static unsigned int sync(struct sio_smmu *smmu, const uint64_t *cmd)
 }
 
 /* Execute one command; returns a CONS.ERR code (0 on success). */
-static unsigned int execute(struct sio_smmu *smmu, const uint64_t *cmd)
+static unsigned int execute_one(struct sio_smmu *smmu, const uint64_t *cmd)
 {
 	const struct sio_smmu_config *c = &smmu->cfg;
 	unsigned int op = (unsigned int)FIELD_GET(CMD0_OP, cmd[0]);
@@ -272,6 +272,17 @@ static unsigned int execute(struct sio_smmu *smmu, const uint64_t *cmd)
 	}
 	/* Unknown, Secure-only, or unimplemented (VMS, DPT) opcodes. */
 	return CMDQ_ERR_ILL;
+}
+
+static unsigned int execute(struct sio_smmu *smmu, const uint64_t *cmd)
+{
+	uint64_t gen = atomic_load(&smmu->inv_gen);
+	unsigned int err = execute_one(smmu, cmd);
+
+	/* An invalidation's scans are done: retire the micro-TLB. */
+	if (atomic_load(&smmu->inv_gen) != gen)
+		utlb_advance(smmu);
+	return err;
 }
 
 static void stop(struct sio_smmu *smmu, unsigned int err)

@@ -128,14 +128,18 @@ int sio_smmu_create(const struct sio_smmu_config *cfg, struct sio_mem_bus *bus,
 		s->cfgc = NULL;
 	if (posix_memalign((void **)&s->tlb, 64, sizeof(*s->tlb)))
 		s->tlb = NULL;
-	if (!s->cfgc || !s->tlb) {
+	if (posix_memalign((void **)&s->utlb, 64, sizeof(*s->utlb)))
+		s->utlb = NULL;
+	if (!s->cfgc || !s->tlb || !s->utlb) {
 		free(s->cfgc);
 		free(s->tlb);
+		free(s->utlb);
 		free(s);
 		return -ENOMEM;
 	}
 	memset(s->cfgc, 0, sizeof(*s->cfgc));
 	memset(s->tlb, 0, sizeof(*s->tlb));
+	memset(s->utlb, 0, sizeof(*s->utlb));
 	s->cfg = *cfg;
 	s->bus = bus;
 	init_idr(s);
@@ -154,6 +158,7 @@ void sio_smmu_destroy(struct sio_smmu *smmu)
 	pthread_mutex_destroy(&smmu->evtq_lock);
 	free(smmu->cfgc);
 	free(smmu->tlb);
+	free(smmu->utlb);
 	free(smmu);
 }
 

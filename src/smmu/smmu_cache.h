@@ -31,6 +31,16 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* A fast, roughly random number: the cycle counter where there is one. */
+static inline uint64_t cpu_cycles(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	return 0;
+#endif
+}
+
 /* Sequence helpers. */
 static inline uint64_t seq_read(_Atomic uint64_t *seq)
 {
@@ -345,5 +355,107 @@ struct tlb_inv {
 
 void tlb_invalidate(struct sio_smmu *smmu, const struct tlb_inv *inv);
 void tlb_invalidate_all(struct sio_smmu *smmu);
+
+/*
+ * --- micro-TLB ---
+ *
+ * In front of everything, a direct-mapped cache of whole translations:
+ * (StreamID, SubstreamID, 4K page of the input) to the output page and
+ * what it allows, taken from TLB hits.  It skips the STE, CD and TLB
+ * lookups of a hit.  Rather than being searched by invalidations, every
+ * entry carries the micro-TLB generation it was filled in, and the
+ * generation advances after each invalidation command has finished its
+ * scans (and whenever a racing fill withdraws itself), so no entry lives
+ * across an invalidation.  A filler reads the generation before it looks
+ * anything up: either it reads the old one, and its entry dies with the
+ * advance, or the new one, and the caches it reads are already clean.
+ */
+#define UTLB_ENTRIES 16384
+
+struct utlb_slot {
+	_Atomic uint64_t seq;
+	_Atomic uint64_t key0; /* page | SSV << 1 | valid */
+	_Atomic uint64_t key1; /* StreamID << 32 | SubstreamID */
+	_Atomic uint64_t pa;   /* output page | TLB_* permissions */
+	_Atomic uint64_t gen;
+	uint64_t pad[3];
+};
+
+struct smmu_utlb {
+	struct utlb_slot slot[UTLB_ENTRIES];
+};
+
+static inline uint64_t utlb_gen(struct sio_smmu *smmu)
+{
+	return atomic_load_explicit(&smmu->utlb_gen, memory_order_acquire);
+}
+
+static inline void utlb_advance(struct sio_smmu *smmu)
+{
+	atomic_fetch_add(&smmu->utlb_gen, 1);
+}
+
+static inline struct utlb_slot *utlb_slot_of(struct sio_smmu *smmu, uint64_t k0,
+					     uint64_t k1)
+{
+	uint64_t h =
+		(k0 ^ (k1 * 0xff51afd7ed558ccdull)) * 0x9e3779b97f4a7c15ull;
+
+	return &smmu->utlb->slot[(h >> 40) & (UTLB_ENTRIES - 1)];
+}
+
+static inline uint64_t utlb_key0(const struct sio_smmu_txn *txn)
+{
+	return (txn->addr & ~0xfffull) | (txn->ssv ? 2 : 0) | 1;
+}
+
+static inline uint64_t utlb_key1(const struct sio_smmu_txn *txn)
+{
+	return ((uint64_t)txn->sid << 32) | (txn->ssv ? txn->ssid : 0);
+}
+
+/* The output page and permissions for @txn's page, if cached and live. */
+static inline bool utlb_lookup(struct sio_smmu *smmu,
+			       const struct sio_smmu_txn *txn, uint64_t *pa)
+{
+	uint64_t k0 = utlb_key0(txn), k1 = utlb_key1(txn);
+	struct utlb_slot *sl = utlb_slot_of(smmu, k0, k1);
+	uint64_t s = seq_read(&sl->seq), v;
+
+	if (word_read(&sl->key0) != k0 || word_read(&sl->key1) != k1)
+		return false;
+	v = word_read(&sl->pa);
+	if (word_read(&sl->gen) != utlb_gen(smmu) || (s & 1) ||
+	    seq_read(&sl->seq) != s)
+		return false;
+	*pa = v;
+	return true;
+}
+
+static inline void utlb_fill(struct sio_smmu *smmu,
+			     const struct sio_smmu_txn *txn, uint64_t pa_perm,
+			     uint64_t gen)
+{
+	uint64_t k0 = utlb_key0(txn), k1 = utlb_key1(txn), held;
+	struct utlb_slot *sl = utlb_slot_of(smmu, k0, k1);
+
+	/*
+	 * A live entry for another page mostly keeps its slot: pages that
+	 * collide would otherwise take turns writing it, and threads sharing
+	 * them would fight over the line.  One fill in 16 takes it anyway,
+	 * so that a new working set moves in.
+	 */
+	if (word_read(&sl->gen) == gen && (word_read(&sl->key0) & 1) &&
+	    (word_read(&sl->key0) != k0 || word_read(&sl->key1) != k1) &&
+	    (cpu_cycles() & 15))
+		return;
+	if (!seq_trylock(&sl->seq, &held))
+		return;
+	word_write(&sl->key0, k0);
+	word_write(&sl->key1, k1);
+	word_write(&sl->pa, pa_perm);
+	word_write(&sl->gen, gen);
+	atomic_store_explicit(&sl->seq, held + 1, memory_order_release);
+}
 
 #endif /* SIO_SMMU_CACHE_H */

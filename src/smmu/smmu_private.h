@@ -214,6 +214,7 @@ static inline uint32_t q_inc(const struct smmu_queue *q, uint32_t v)
 
 struct smmu_cfgc;
 struct smmu_tlb;
+struct smmu_utlb;
 
 struct sio_smmu {
 	struct sio_smmu_config cfg;
@@ -254,6 +255,8 @@ struct sio_smmu {
 	struct smmu_cfgc *cfgc;
 	struct smmu_tlb *tlb;
 	_Atomic uint64_t inv_gen;
+	_Atomic uint64_t utlb_gen; /* advanced after invalidations: utlb.c */
+	struct smmu_utlb *utlb;
 	bool sync_wait; /* an invalidation since the last CMD_SYNC */
 };
 

@@ -91,6 +91,7 @@ void tlb_insert(struct sio_smmu *smmu, const struct tlb_ent *e, uint64_t gen)
 		if (word_read(&sl->va) == e->va && word_read(&sl->tag) == tag)
 			word_write(&sl->tag, 0);
 		seq_unlock(&sl->seq, held);
+		utlb_advance(smmu);
 	}
 }
 

@@ -113,23 +113,19 @@ static void result_from(struct sio_smmu_result *res, const struct tlb_ent *e,
 	res->event = 0;
 }
 
-/* The hit path: 0 with @res filled, or 1 for anything it cannot decide. */
-static int translate_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
-			 struct sio_smmu_result *res)
+/* The hit path, below the micro-TLB: STE, CD and TLB from the caches. */
+static int tlb_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+		   uint64_t need, struct sio_smmu_result *res, uint64_t *perm)
 {
 	bool write = txn->attr & SIO_SMMU_WRITE;
-	uint64_t need = tlb_need(write, (txn->attr & SIO_SMMU_EXEC) && !write,
-				 txn->attr & SIO_SMMU_PRIV);
 	struct smmu_cfg_fault cf;
-	uint64_t sh, ch, key;
+	uint64_t sh, ch = 0, key;
 	struct tlb_ent e;
 	uint16_t vmid;
 	uint32_t idx;
 	int rc = 1;
 
-	if (!(atomic_load_explicit(&smmu->cr0, memory_order_acquire) &
-	      CR0_SMMUEN) ||
-	    !cfgc_ste_hot(smmu, txn->sid, &sh) || (sh & STE_HOT_ABORT))
+	if (!cfgc_ste_hot(smmu, txn->sid, &sh) || (sh & STE_HOT_ABORT))
 		return 1;
 	vmid = (uint16_t)FIELD_GET(STE_HOT_VMID, sh);
 	if (sh & STE_HOT_S1) {
@@ -152,6 +148,7 @@ static int translate_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		    !(e.perm & need))
 			return 1;
 		result_from(res, &e, key, write);
+		*perm = e.perm;
 		return 0;
 	}
 	if (!(sh & STE_HOT_S2) ||
@@ -160,6 +157,35 @@ static int translate_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 	    !(e.perm & need))
 		return 1;
 	result_from(res, &e, txn->addr, write);
+	*perm = e.perm;
+	return 0;
+}
+
+/* The hit path: 0 with @res filled, or 1 for anything it cannot decide. */
+static int translate_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+			 struct sio_smmu_result *res)
+{
+	bool write = txn->attr & SIO_SMMU_WRITE;
+	uint64_t need = tlb_need(write, (txn->attr & SIO_SMMU_EXEC) && !write,
+				 txn->attr & SIO_SMMU_PRIV);
+	uint64_t off = txn->addr & 0xfff, gen, v, perm;
+
+	if (!(atomic_load_explicit(&smmu->cr0, memory_order_acquire) &
+	      CR0_SMMUEN))
+		return 1;
+	/* Before any lookup: see smmu_cache.h. */
+	gen = utlb_gen(smmu);
+	if (utlb_lookup(smmu, txn, &v) && (v & need)) {
+		res->pa = (v & ~0xfffull) | off;
+		res->size = 4096 - off;
+		res->perm = write ? SIO_MEM_WRITE : SIO_MEM_READ;
+		res->event = 0;
+		return 0;
+	}
+	if (tlb_hit(smmu, txn, need, res, &perm))
+		return 1;
+	/* Remember what the page allows, for the next access to it. */
+	utlb_fill(smmu, txn, ((res->pa - off) & ~0xfffull) | perm, gen);
 	return 0;
 }
 
