@@ -111,12 +111,6 @@ static void inv_vmid(const struct sio_smmu *smmu, const uint64_t *cmd,
 				    : 0;
 }
 
-/* Sign-extend from bit 55, as the TLB keys VAs (TBI may apply). */
-static uint64_t va_key(uint64_t va)
-{
-	return (uint64_t)((int64_t)(va << 8) >> 8);
-}
-
 static unsigned int cfgi(struct sio_smmu *smmu, const uint64_t *cmd,
 			 unsigned int op)
 {
@@ -171,7 +165,8 @@ static unsigned int tlbi(struct sio_smmu *smmu, const uint64_t *cmd,
 		/* fallthrough */
 	case CMD_TLBI_NH_VAA:
 		inv_vmid(smmu, cmd, &inv);
-		if (!decode_range(smmu, cmd, va_key(cmd[1] & CMD1_VA), &inv))
+		if (!decode_range(smmu, cmd, tlb_va_key(cmd[1] & CMD1_VA),
+				  &inv))
 			return CMDQ_ERR_ILL;
 		break;
 	case CMD_TLBI_S2_IPA:

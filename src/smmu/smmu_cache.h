@@ -275,6 +275,17 @@ static inline uint64_t tlb_tag_id(unsigned int kind, uint16_t vmid,
 	       FIELD_PREP(TAG_LOG2SZ, log2size) | FIELD_PREP(TAG_VMID, vmid);
 }
 
+/*
+ * The TLB's view of a VA: bits [63:56] follow bit 55, which is what they
+ * are for an address TTB0 or TTB1 accepts without TBI, and what TBI makes
+ * of any other.  Invalidation addresses get the same treatment (TBI is
+ * permitted to apply to them, section 4.4.2).
+ */
+static inline uint64_t tlb_va_key(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 8) >> 8);
+}
+
 static inline uint64_t tlb_base_of(uint64_t va, unsigned int log2size)
 {
 	return log2size >= 64 ? 0 : va & ~((1ull << log2size) - 1);

@@ -92,16 +92,6 @@ static struct smmu_access access_of(const struct sio_smmu_txn *txn)
 	};
 }
 
-/*
- * The TLB's view of a VA: bits [63:56] follow bit 55, which is what they
- * are for an address TTB0 or TTB1 accepts without TBI, and what TBI makes
- * of any other.
- */
-static uint64_t va_key(uint64_t va)
-{
-	return (uint64_t)((int64_t)(va << 8) >> 8);
-}
-
 static void result_from(struct sio_smmu_result *res, const struct tlb_ent *e,
 			uint64_t key, bool write)
 {
@@ -138,7 +128,7 @@ static int tlb_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 			return 1;
 	}
 	if (rc == 0) {
-		key = va_key(txn->addr);
+		key = tlb_va_key(txn->addr);
 		if (key != txn->addr &&
 		    !(ch & ((key >> 55) & 1 ? CD_HOT_TBI1 : CD_HOT_TBI0)))
 			return 1;
@@ -226,7 +216,7 @@ static void s1_fill(struct smmu_walk *w, const struct smmu_ste *ste,
 		    const struct smmu_leaf *l2, uint64_t va, uint64_t pa)
 {
 	uint64_t size = l2 && l2->size < l1->size ? l2->size : l1->size;
-	uint64_t key = va_key(va);
+	uint64_t key = tlb_va_key(va);
 	struct tlb_ent e = {
 		.va = key & ~(size - 1),
 		.pa = pa - (key & (size - 1)),
