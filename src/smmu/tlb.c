@@ -165,8 +165,7 @@ void tlb_invalidate(struct sio_smmu *smmu, const struct tlb_inv *inv)
 	struct smmu_tlb *tlb = smmu->tlb;
 	uint64_t sizes = atomic_load(&tlb->sizes[inv->kind]);
 
-	if (!inv->by_addr || !inv->match_vmid ||
-	    probes(sizes, inv) > PROBE_LIMIT) {
+	if (!inv->by_addr || probes(sizes, inv) > PROBE_LIMIT) {
 		inv_scan(smmu, inv);
 		return;
 	}
