@@ -50,6 +50,7 @@
 #define CMD0_ASID	 GENMASK(63, 48)
 #define CMD0_SID	 GENMASK(63, 32)
 #define CMD1_STE_RANGE	 GENMASK(4, 0)
+#define CMD1_LEAF	 BIT(0)
 #define CMD1_TTL	 GENMASK(9, 8)
 #define CMD1_TG		 GENMASK(11, 10)
 #define CMD1_VA		 GENMASK(63, 12)
@@ -144,16 +145,34 @@ static unsigned int cfgi(struct sio_smmu *smmu, const uint64_t *cmd,
 	return CMDQ_ERR_NONE;
 }
 
+/*
+ * Invalidate @inv's kind and, unless @leaf, the same scope among the walk
+ * entries of that stage.  A walk entry is not a leaf: TG and TTL, which
+ * describe leaves, do not narrow its invalidation.
+ */
+static void tlb_inv_with_walks(struct sio_smmu *smmu, struct tlb_inv *inv,
+			       bool leaf)
+{
+	tlb_invalidate(smmu, inv);
+	if (leaf)
+		return;
+	inv->kind += TLB_KIND_S1_WALK;
+	inv->tg = inv->ttl = 0;
+	tlb_invalidate(smmu, inv);
+}
+
 static unsigned int tlbi(struct sio_smmu *smmu, const uint64_t *cmd,
 			 unsigned int op)
 {
 	struct tlb_inv inv = {.kind = TLB_KIND_S1};
+	bool leaf = false;
 
 	switch (op) {
 	case CMD_TLBI_NH_ALL:
 		inv_vmid(smmu, cmd, &inv);
 		break;
 	case CMD_TLBI_NH_ASID:
+		/* Walk entries are never global: they all go. */
 		inv_vmid(smmu, cmd, &inv);
 		inv.match_asid = inv.keep_global = true;
 		inv.asid = (uint16_t)FIELD_GET(CMD0_ASID, cmd[0]);
@@ -168,6 +187,7 @@ static unsigned int tlbi(struct sio_smmu *smmu, const uint64_t *cmd,
 		if (!decode_range(smmu, cmd, tlb_va_key(cmd[1] & CMD1_VA),
 				  &inv))
 			return CMDQ_ERR_ILL;
+		leaf = cmd[1] & CMD1_LEAF;
 		break;
 	case CMD_TLBI_S2_IPA:
 		/* Stage-2-only entries: combined ones are not required. */
@@ -175,13 +195,14 @@ static unsigned int tlbi(struct sio_smmu *smmu, const uint64_t *cmd,
 		inv_vmid(smmu, cmd, &inv);
 		if (!decode_range(smmu, cmd, cmd[1] & CMD1_IPA, &inv))
 			return CMDQ_ERR_ILL;
+		leaf = cmd[1] & CMD1_LEAF;
 		break;
 	case CMD_TLBI_S12_VMALL:
 		inv_vmid(smmu, cmd, &inv);
 		invalidation_begins(smmu);
-		tlb_invalidate(smmu, &inv);
+		tlb_inv_with_walks(smmu, &inv, false);
 		inv.kind = TLB_KIND_S2;
-		tlb_invalidate(smmu, &inv);
+		tlb_inv_with_walks(smmu, &inv, false);
 		return CMDQ_ERR_NONE;
 	case CMD_TLBI_NSNH_ALL:
 		invalidation_begins(smmu);
@@ -189,7 +210,7 @@ static unsigned int tlbi(struct sio_smmu *smmu, const uint64_t *cmd,
 		return CMDQ_ERR_NONE;
 	}
 	invalidation_begins(smmu);
-	tlb_invalidate(smmu, &inv);
+	tlb_inv_with_walks(smmu, &inv, leaf);
 	return CMDQ_ERR_NONE;
 }
 

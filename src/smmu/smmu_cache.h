@@ -212,9 +212,25 @@ static inline uint64_t tlb_need(bool write, bool instr, bool priv)
 	return priv ? b : b << 3;
 }
 
-/* Entry kinds: stage 1 (alone or combined with stage 2), stage 2 only. */
-#define TLB_KIND_S1 0
-#define TLB_KIND_S2 1
+/*
+ * Entry kinds: stage 1 (alone or combined with stage 2), stage 2 only,
+ * and the walk caches of each stage.  A walk entry holds the address of
+ * the last-level table for the block of input addresses that table
+ * covers (an IPA for a nested stage 1), so that a TLB miss reads one
+ * descriptor instead of four; its perm field holds the stage-1
+ * hierarchical limits (WALK_*) gathered above it.  Odd kinds are stage 2
+ * and carry no ASID.
+ */
+#define TLB_KIND_S1	 0
+#define TLB_KIND_S2	 1
+#define TLB_KIND_S1_WALK 2
+#define TLB_KIND_S2_WALK 3
+#define TLB_KINDS	 4
+
+#define WALK_NO_EL0 BIT(0) /* APTable[0] */
+#define WALK_RO	    BIT(1) /* APTable[1] */
+#define WALK_UXN    BIT(2) /* UXNTable */
+#define WALK_PXN    BIT(3) /* PXNTable */
 
 /* What a fill or a hit carries. */
 struct tlb_ent {
@@ -240,19 +256,19 @@ struct tlb_slot {
 };
 
 struct smmu_tlb {
-	_Atomic uint64_t sizes[2];	  /* per kind: entry sizes present */
-	_Atomic uint8_t victim[TLB_SETS]; /* round-robin replacement */
+	_Atomic uint64_t sizes[TLB_KINDS]; /* per kind: entry sizes present */
+	_Atomic uint8_t victim[TLB_SETS];  /* round-robin replacement */
 	struct tlb_slot slot[TLB_SETS][TLB_WAYS] __attribute__((aligned(64)));
 };
 
 /* The tag word of a slot. */
 #define TAG_VALID  BIT(0)
-#define TAG_KIND   BIT(1)
 #define TAG_GLOBAL BIT(2)
 #define TAG_LOG2SZ GENMASK(8, 3)
 #define TAG_TG	   GENMASK(10, 9)
 #define TAG_LEVEL  GENMASK(12, 11)
 #define TAG_PERM   GENMASK(19, 13)
+#define TAG_KIND   GENMASK(21, 20)
 #define TAG_VMID   GENMASK(47, 32)
 #define TAG_ASID   GENMASK(63, 48)
 /* What identifies an entry apart from its address and ASID. */
@@ -271,7 +287,7 @@ static inline unsigned int tlb_set_of(unsigned int kind, uint16_t vmid,
 static inline uint64_t tlb_tag_id(unsigned int kind, uint16_t vmid,
 				  unsigned int log2size)
 {
-	return TAG_VALID | (kind ? TAG_KIND : 0) |
+	return TAG_VALID | FIELD_PREP(TAG_KIND, kind) |
 	       FIELD_PREP(TAG_LOG2SZ, log2size) | FIELD_PREP(TAG_VMID, vmid);
 }
 
@@ -310,7 +326,7 @@ static inline bool tlb_probe(struct tlb_slot *set, unsigned int kind,
 		m &= m - 1;
 		tag = word_read(&sl->tag);
 		if ((tag & TAG_ID) != want ||
-		    (kind == TLB_KIND_S1 && !(tag & TAG_GLOBAL) &&
+		    (!(kind & 1) && !(tag & TAG_GLOBAL) &&
 		     FIELD_GET(TAG_ASID, tag) != asid))
 			continue;
 		pa = word_read(&sl->pa);

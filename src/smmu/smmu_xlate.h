@@ -58,6 +58,7 @@ struct smmu_walk {
 	struct sio_smmu *smmu;
 	struct sio_mem_guard *g;
 	uint64_t gen;
+	uint16_t vmid; /* the tag of stage-1 entries: the STE's VMID */
 };
 
 /*
@@ -73,7 +74,8 @@ int smmu_s2_translate(struct smmu_walk *w, const struct smmu_s2 *s2,
 
 /*
  * Stage-1 translation of acc->input (through @s2 if not NULL).  The TLB is
- * the caller's: this always walks.
+ * the caller's: this always walks, from the walk cache's last-level table
+ * when it has one.
  */
 int smmu_s1_translate(struct smmu_walk *w, const struct smmu_s1 *s1,
 		      const struct smmu_s2 *s2, const struct smmu_access *acc,

@@ -9,6 +9,10 @@
  * 4.4.3.1).  The set is chosen without the ASID so that a global entry is
  * found from every ASID.
  *
+ * The walk caches share the structure: walk entries are further kinds,
+ * one per last-level table, tagged like the leaves of their stage and
+ * removed by the same commands unless those say Leaf == 1.
+ *
  * Entries may be of any size, so a lookup probes once per size present
  * in the TLB for that kind of entry: once, when all leaves are pages.
  *
@@ -38,7 +42,7 @@ static bool same_key(uint64_t va, uint64_t tag, const struct tlb_ent *e)
 
 	if (va != e->va || (tag & TAG_ID) != want)
 		return false;
-	if (e->kind == TLB_KIND_S2 || ((tag & TAG_GLOBAL) && e->global))
+	if ((e->kind & 1) || ((tag & TAG_GLOBAL) && e->global))
 		return true;
 	return !(tag & TAG_GLOBAL) && !e->global &&
 	       FIELD_GET(TAG_ASID, tag) == e->asid;
@@ -100,7 +104,7 @@ static bool inv_matches(const struct tlb_inv *inv, uint64_t va, uint64_t tag)
 	unsigned int ls = (unsigned int)FIELD_GET(TAG_LOG2SZ, tag);
 	uint64_t last;
 
-	if (!(tag & TAG_VALID) || (unsigned int)!!(tag & TAG_KIND) != inv->kind)
+	if (!(tag & TAG_VALID) || FIELD_GET(TAG_KIND, tag) != inv->kind)
 		return false;
 	if (inv->match_vmid && FIELD_GET(TAG_VMID, tag) != inv->vmid)
 		return false;

@@ -211,9 +211,9 @@ static int get_cd(struct smmu_walk *w, const struct smmu_ste *ste,
 }
 
 /* Cache a stage-1 (or combined) translation, as a TLB entry. */
-static void s1_fill(struct smmu_walk *w, const struct smmu_ste *ste,
-		    const struct smmu_s1 *s1, const struct smmu_leaf *l1,
-		    const struct smmu_leaf *l2, uint64_t va, uint64_t pa)
+static void s1_fill(struct smmu_walk *w, const struct smmu_s1 *s1,
+		    const struct smmu_leaf *l1, const struct smmu_leaf *l2,
+		    uint64_t va, uint64_t pa)
 {
 	uint64_t size = l2 && l2->size < l1->size ? l2->size : l1->size;
 	uint64_t key = tlb_va_key(va);
@@ -222,7 +222,7 @@ static void s1_fill(struct smmu_walk *w, const struct smmu_ste *ste,
 		.pa = pa - (key & (size - 1)),
 		.log2size = (unsigned int)__builtin_ctzll(size),
 		.kind = TLB_KIND_S1,
-		.vmid = smmu_ste_vmid(w->smmu, ste),
+		.vmid = w->vmid,
 		.asid = s1->asid,
 		.global = l1->global,
 		.tg = l1->tg,
@@ -267,6 +267,7 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 	}
 	if (ste.abort)
 		return -EFAULT; /* Config 0b000: silently */
+	w.vmid = smmu_ste_vmid(smmu, &ste);
 	s1_on = ste.s1;
 	if (s1_on) {
 		rc = get_cd(&w, &ste, txn, &acc, &s1, &cf);
@@ -310,8 +311,7 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 		ipa = l2.oa;
 	}
 	if (s1_on)
-		s1_fill(&w, &ste, &s1, &l1, ste.s2 ? &l2 : NULL, txn->addr,
-			ipa);
+		s1_fill(&w, &s1, &l1, ste.s2 ? &l2 : NULL, txn->addr, ipa);
 	res->pa = ipa;
 	res->size = size;
 	return 0;

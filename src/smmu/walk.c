@@ -6,6 +6,12 @@
  * compare-and-swaps through the bus, and in a nested configuration every
  * stage-1 table address is an IPA translated by stage 2 first.
  *
+ * The walk caches (smmu_cache.h) remember, per block of input addresses,
+ * the last-level table a walk went through; a walk that finds one there
+ * starts at the last level.  What the upper levels checked was checked
+ * when the entry was made, and stays true until a TLBI with Leaf == 0
+ * (or a wider one) removes it, as on hardware.
+ *
  * Fault priority within a level follows the architecture: an invalid
  * descriptor (Translation), then an output address beyond the effective
  * output size (Address size), then AF == 0 (Access flag), then
@@ -141,14 +147,58 @@ static void s2_fill(struct smmu_walk *w, const struct smmu_s2 *s2,
 	tlb_insert(w->smmu, &e, w->gen);
 }
 
+/*
+ * The walk-cache entry for the last-level table @table, reached through a
+ * table descriptor at level 2 for input address @ia.
+ */
+static void walk_fill(struct smmu_walk *w, unsigned int kind,
+		      const struct lpae_fmt *fmt, uint16_t vmid, uint16_t asid,
+		      uint64_t ia, uint64_t table, uint64_t limits)
+{
+	unsigned int ls = lpae_level_shift(fmt, 2);
+	struct tlb_ent e = {
+		.va = ia & ~((1ull << ls) - 1),
+		.pa = table,
+		.log2size = ls,
+		.kind = kind,
+		.vmid = vmid,
+		.asid = asid,
+		.tg = tg_of(fmt),
+		.level = 3,
+		.perm = limits,
+	};
+
+	tlb_insert(w->smmu, &e, w->gen);
+}
+
+/*
+ * A walk-cache hit for @ia: the last-level table (and stage-1 limits), if
+ * the walk reaches level 3 through a table at all.
+ */
+static bool walk_hit(struct smmu_walk *w, unsigned int kind,
+		     const struct lpae_fmt *fmt, uint16_t vmid, uint16_t asid,
+		     uint64_t ia, uint64_t *table, uint64_t *limits)
+{
+	struct tlb_ent e;
+
+	if (fmt->start_level > 2 ||
+	    !tlb_lookup(w->smmu, kind, vmid, asid, ia, &e) ||
+	    e.tg != tg_of(fmt) || e.log2size != lpae_level_shift(fmt, 2))
+		return false;
+	*table = e.pa;
+	*limits = e.perm;
+	return true;
+}
+
 int smmu_s2_translate(struct smmu_walk *w, const struct smmu_s2 *s2,
 		      uint64_t ipa, uint8_t class, bool write,
 		      const struct smmu_access *acc, struct smmu_leaf *out,
 		      struct smmu_fault *f)
 {
 	const struct lpae_fmt *fmt = &s2->fmt;
-	uint64_t table = s2->ttb;
+	uint64_t table = s2->ttb, unused;
 	bool instr = class == EVT_CLASS_IN && acc->instr;
+	unsigned int level = fmt->start_level;
 	struct tlb_ent hit;
 
 	if (fmt->ias < 64 && (ipa >> fmt->ias))
@@ -166,7 +216,10 @@ int smmu_s2_translate(struct smmu_walk *w, const struct smmu_s2 *s2,
 		out->perm = hit.perm;
 		return 0;
 	}
-	for (unsigned int level = fmt->start_level; level <= 3; level++) {
+	if (walk_hit(w, TLB_KIND_S2_WALK, fmt, s2->vmid, 0, ipa, &table,
+		     &unused))
+		level = 3;
+	for (; level <= 3; level++) {
 		uint64_t addr = table + 8ull * lpae_index(fmt, level, ipa);
 		uint64_t desc, oa, size;
 		int rc;
@@ -182,6 +235,9 @@ retry:
 			if (table >> fmt->oas)
 				return fault(f, EVT_F_ADDR_SIZE, true, class,
 					     ipa, s2->record);
+			if (level == 2)
+				walk_fill(w, TLB_KIND_S2_WALK, fmt, s2->vmid, 0,
+					  ipa, table, 0);
 			continue;
 		}
 		if (!lpae_leaf_valid(fmt, desc, level))
@@ -251,6 +307,21 @@ static void s1_limit(struct s1_limits *l, uint64_t table_desc)
 	l->ro |= table_desc & BIT(LPAE_TBL_AP_SHIFT + 1);
 	l->uxn |= table_desc & LPAE_TBL_XN;
 	l->pxn |= table_desc & LPAE_TBL_PXN;
+}
+
+/* The limits as a walk-cache entry holds them, and back. */
+static uint64_t limits_pack(const struct s1_limits *l)
+{
+	return (l->no_el0 ? WALK_NO_EL0 : 0) | (l->ro ? WALK_RO : 0) |
+	       (l->uxn ? WALK_UXN : 0) | (l->pxn ? WALK_PXN : 0);
+}
+
+static struct s1_limits limits_unpack(uint64_t bits)
+{
+	return (struct s1_limits){.no_el0 = bits & WALK_NO_EL0,
+				  .ro = bits & WALK_RO,
+				  .uxn = bits & WALK_UXN,
+				  .pxn = bits & WALK_PXN};
 }
 
 /*
@@ -333,13 +404,20 @@ int smmu_s1_translate(struct smmu_walk *w, const struct smmu_s1 *s1,
 {
 	const struct smmu_tt *tt = s1_select(s1, acc->input);
 	struct s1_limits lim = {0};
-	uint64_t va = acc->input, table;
+	uint64_t va = acc->input, key = tlb_va_key(va), table, bits;
+	unsigned int level;
 
 	if (!tt)
 		return fault(f, EVT_F_TRANSLATION, false, EVT_CLASS_IN, 0,
 			     s1->record);
 	table = tt->ttb;
-	for (unsigned int level = tt->fmt.start_level; level <= 3; level++) {
+	level = tt->fmt.start_level;
+	if (walk_hit(w, TLB_KIND_S1_WALK, &tt->fmt, w->vmid, s1->asid, key,
+		     &table, &bits)) {
+		lim = limits_unpack(bits);
+		level = 3;
+	}
+	for (; level <= 3; level++) {
 		uint64_t ipa = table + 8ull * lpae_index(&tt->fmt, level, va);
 		uint64_t pa = ipa, desc, oa, size;
 		struct smmu_leaf l2;
@@ -365,6 +443,10 @@ retry:
 					     EVT_CLASS_IN, 0, s1->record);
 			if (!tt->had)
 				s1_limit(&lim, desc);
+			if (level == 2)
+				walk_fill(w, TLB_KIND_S1_WALK, &tt->fmt,
+					  w->vmid, s1->asid, key, table,
+					  limits_pack(&lim));
 			continue;
 		}
 		if (!lpae_leaf_valid(&tt->fmt, desc, level))

@@ -24,7 +24,10 @@
 #define C1_TTL(t)   ((uint64_t)(t) << 8)
 #define C1_TG(t)    ((uint64_t)(t) << 10)
 #define C1_ADDR(a)  ((uint64_t)(a) & ~0xfffull)
-#define CONS_ERR(c) (((c) >> 24) & 0x7f)
+#define C1_LEAF	    1ull
+
+#define EVT_F_TRANSLATION 0x10 /* section 7.3.12 */
+#define CONS_ERR(c)	  (((c) >> 24) & 0x7f)
 
 static uint64_t pa_of(struct smmu_fx *fx, uint32_t sid, bool ssv, uint32_t ssid,
 		      uint64_t addr)
@@ -387,6 +390,138 @@ static void *race_translate(void *arg)
 	return NULL;
 }
 
+/*
+ * Swing the level-2 descriptor of @pt for @addr to the last-level table
+ * @other uses for it; returns the descriptor it replaced.
+ */
+static uint64_t swap_table(struct smmu_fx *fx, struct sio_pgtable *pt,
+			   struct sio_pgtable *other, uint64_t addr)
+{
+	struct sio_pgtable_walk w, wo;
+	uint64_t desc;
+
+	/* The page at @addr may be unmapped: the walk still has 4 steps. */
+	sio_pgtable_walk(pt, addr, &w);
+	sio_pgtable_walk(other, addr, &wo);
+	assert_int_equal(w.nsteps, 4);
+	assert_int_equal(wo.nsteps, 4);
+	desc = w.step[2].desc;
+	assert_int_equal(sio_mem_cmpxchg64(fx->bus, w.step[2].addr, &desc,
+					   wo.step[2].desc),
+			 0);
+	return desc;
+}
+
+static void restore_table(struct smmu_fx *fx, struct sio_pgtable *pt,
+			  struct sio_pgtable *other, uint64_t addr,
+			  uint64_t old)
+{
+	struct sio_pgtable_walk w;
+	uint64_t desc;
+
+	sio_pgtable_walk(other, addr, &w);
+	desc = w.step[2].desc;
+	sio_pgtable_walk(pt, addr, &w);
+	assert_int_equal(w.nsteps, 4);
+	assert_int_equal(sio_mem_cmpxchg64(fx->bus, w.step[2].addr, &desc, old),
+			 0);
+}
+
+/*
+ * The walk cache: a new last-level table behind a level-2 descriptor is
+ * not seen by pages of its 2 MiB that the TLB never held, until a TLBI
+ * with Leaf == 0 (or a wider one) covers it — TLBI_NH_VA with Leaf == 1
+ * promises only leaves changed (section 4.4.1, Leaf).
+ */
+static void test_walk_cache_stage1(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
+	struct sio_pgtable *other = sio_test_pgtable(
+		fx->bus, SIO_PGT_STAGE1, 4096, 48, 48, SIO_PGT_TTB0, 0);
+	uint64_t ev[4], old;
+
+	(void)state;
+	assert_int_equal(sio_pgtable_map(pt, 0x200000, 0xa0000, 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(other, 0x201000, 0xb1000, 4096, RW),
+			 0);
+	assert_true(pa_of(fx, 1, false, 0, 0x200000) == 0xa0000);
+	old = swap_table(fx, pt, other, 0x200000);
+	/* 0x201000 walks from the cached (old) table: unmapped there. */
+	assert_true(pa_of(fx, 1, false, 0, 0x201000) == ~0ull);
+	fx_one_event(fx, ev);
+	assert_int_equal(EV_ID(ev), EVT_F_TRANSLATION);
+	/* Leaf-only, and another ASID's: the walk entry stays. */
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(7),
+	       C1_ADDR(0x201000) | C1_LEAF);
+	fx_cmd(fx, C0(CMD_TLBI_NH_ASID) | C0_ASID(8), 0);
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(8), C1_ADDR(0x201000));
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x201000) == ~0ull);
+	fx_one_event(fx, ev);
+	/* Leaf == 0 for one page of the block: the table is re-read. */
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(7), C1_ADDR(0x3ff000));
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x201000) == 0xb1000);
+	/* The old leaf of 0x200000 is not in that range: still cached. */
+	assert_true(pa_of(fx, 1, false, 0, 0x200000) == 0xa0000);
+	/* Back, and NH_ASID drops the walk entry (never global). */
+	restore_table(fx, pt, other, 0x200000, old);
+	assert_true(pa_of(fx, 1, false, 0, 0x202000) == ~0ull);
+	fx_one_event(fx, ev);
+	assert_int_equal(sio_pgtable_map(pt, 0x202000, 0xa2000, 4096, RW), 0);
+	assert_true(pa_of(fx, 1, false, 0, 0x202000) == ~0ull);
+	fx_one_event(fx, ev);
+	fx_cmd(fx, C0(CMD_TLBI_NH_ASID) | C0_ASID(7), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x202000) == 0xa2000);
+	fx_no_event(fx);
+	sio_pgtable_destroy(other);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/* The same for stage 2: TLBI_S2_IPA by Leaf, S12_VMALL by VMID. */
+static void test_walk_cache_stage2(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s2_stream(fx, 2, 3);
+	struct sio_pgtable *other = sio_test_pgtable(
+		fx->bus, SIO_PGT_STAGE2, 4096, 48, 48, SIO_PGT_TTB0, 0);
+	uint64_t ev[4], old;
+
+	(void)state;
+	assert_int_equal(sio_pgtable_map(pt, 0x400000, 0xa0000, 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(other, 0x401000, 0xb1000, 4096, RW),
+			 0);
+	assert_true(pa_of(fx, 2, false, 0, 0x400000) == 0xa0000);
+	old = swap_table(fx, pt, other, 0x400000);
+	assert_true(pa_of(fx, 2, false, 0, 0x401000) == ~0ull);
+	fx_one_event(fx, ev);
+	assert_int_equal(EV_ID(ev), EVT_F_TRANSLATION);
+	assert_int_equal(EV_S2(ev), 1);
+	fx_cmd(fx, C0(CMD_TLBI_S2_IPA) | C0_VMID(3),
+	       C1_ADDR(0x401000) | C1_LEAF);
+	fx_cmd(fx, C0(CMD_TLBI_S12_VMALL) | C0_VMID(4), 0);
+	fx_cmd(fx, C0(CMD_TLBI_NH_ALL) | C0_VMID(3), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 2, false, 0, 0x401000) == ~0ull);
+	fx_one_event(fx, ev);
+	fx_cmd(fx, C0(CMD_TLBI_S2_IPA) | C0_VMID(3), C1_ADDR(0x401000));
+	sync(fx);
+	assert_true(pa_of(fx, 2, false, 0, 0x401000) == 0xb1000);
+	assert_true(pa_of(fx, 2, false, 0, 0x400000) == 0xa0000);
+	restore_table(fx, pt, other, 0x400000, old);
+	fx_cmd(fx, C0(CMD_TLBI_S12_VMALL) | C0_VMID(3), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 2, false, 0, 0x400000) == 0xa0000);
+	assert_true(pa_of(fx, 2, false, 0, 0x401000) == ~0ull);
+	fx_one_event(fx, ev);
+	sio_pgtable_destroy(other);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
 static void test_fill_racing_invalidation(void **state)
 {
 	struct smmu_fx *fx = fx_create(NULL);
@@ -422,6 +557,8 @@ int main(void)
 		cmocka_unit_test(test_tlb_combined_entries_need_nh),
 		cmocka_unit_test(test_config_cache),
 		cmocka_unit_test(test_config_cache_ranges),
+		cmocka_unit_test(test_walk_cache_stage1),
+		cmocka_unit_test(test_walk_cache_stage2),
 		cmocka_unit_test(test_fill_racing_invalidation),
 	};
 
