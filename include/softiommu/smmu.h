@@ -48,8 +48,8 @@ struct sio_smmu_config {
 	bool ats;	   /* IDR0.ATS */
 	bool pri;	   /* IDR0.PRI */
 	bool hyp;	   /* IDR0.HYP (EL2 and E2H stage 1) */
-	/* IDR0.STALL_MODEL: 0 stall and terminate, 1 terminate only,
-	 * 2 stall forced. */
+	/* IDR0.STALL_MODEL: 0 stall and terminate (the default), 1
+	 * terminate only, 2 stall forced. */
 	unsigned int stall_model;
 	bool ril;		/* IDR3.RIL: range invalidation */
 	unsigned int cmdq_bits; /* IDR1.CMDQS: log2 of the largest queue */
@@ -127,6 +127,15 @@ struct sio_smmu_result {
  * Translate one access.  Returns 0 with @res filled, or -EFAULT when the
  * transaction is aborted (terminated); the fault was recorded in the
  * event queue if the configuration says so, and res->event tells which.
+ *
+ * Stalls: a translation-related fault on a stage configured to stall
+ * (CD.S, STE.S2S) blocks the calling thread, as it holds a device's
+ * transaction, until software answers the stall record: CMD_RESUME with
+ * Retry translates it again from the start; CMD_RESUME with Terminate,
+ * CMD_STALL_TERM for its StreamID, or clearing SMMUEN abort it (-EFAULT).
+ * The record waits for room if the event queue is full or disabled.  So
+ * a device that can stall must present its transactions from a thread of
+ * its own, never from the thread that drives the SMMU.
  */
 SIO_API int sio_smmu_translate(struct sio_smmu *smmu,
 			       const struct sio_smmu_txn *txn,
@@ -136,10 +145,59 @@ SIO_API int sio_smmu_translate(struct sio_smmu *smmu,
  * Device DMA: translate and perform a transfer of @len bytes between
  * @buf and the input range starting at txn->addr, split at translation
  * boundaries.  Returns 0, or -EFAULT if any part aborted (the parts
- * before it were performed, as on hardware; *@done says how many bytes).
+ * before it were performed, as on hardware; *@done says how many bytes),
+ * or -EIO if the memory behind a translation aborted.  A part that
+ * stalls blocks as sio_smmu_translate() does, then continues.
  */
 SIO_API int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 			 void *buf, size_t len, size_t *done);
+
+/*
+ * PCIe PRI (chapter 8).  A device presents a Page Request; it lands in
+ * the PRI queue for software, which answers the whole group with
+ * CMD_PRI_RESP.  The answer reaches the device through the PRG Response
+ * callback, with the response code of section 8.3 (0 Success, 1 Invalid
+ * Request, 0xf Response Failure); so do the SMMU's automatic answers to
+ * requests it cannot queue.  Like the interrupt callback, the PRG
+ * callback may run with the model's locks held: it must not call into
+ * the SMMU.
+ */
+#define SIO_SMMU_PRI_READ  (1u << 0)
+#define SIO_SMMU_PRI_WRITE (1u << 1)
+#define SIO_SMMU_PRI_EXEC  (1u << 2) /* with a PASID only */
+#define SIO_SMMU_PRI_PRIV  (1u << 3) /* with a PASID only */
+
+#define SIO_SMMU_PRG_SUCCESS	      0x0
+#define SIO_SMMU_PRG_INVALID_REQUEST  0x1
+#define SIO_SMMU_PRG_RESPONSE_FAILURE 0xf
+
+struct sio_smmu_page_req {
+	uint32_t sid;
+	uint32_t ssid;	   /* the PASID, if ssv */
+	bool ssv;	   /* issued with a PASID prefix */
+	uint64_t addr;	   /* the page; bits [11:0] ignored */
+	uint16_t prgi;	   /* Page Request Group Index, 0..511 */
+	bool last;	   /* the last request of its group */
+	unsigned int perm; /* SIO_SMMU_PRI_*; none with last and a PASID
+			      is a Stop PASID marker */
+};
+
+typedef void (*sio_smmu_prg_fn)(void *opaque, uint32_t sid, bool ssv,
+				uint32_t ssid, uint16_t prgi,
+				unsigned int code);
+
+SIO_API void sio_smmu_set_prg_response(struct sio_smmu *smmu,
+				       sio_smmu_prg_fn fn, void *opaque);
+
+/*
+ * Present a Page Request.  Returns 0 when it was queued; -ENOSPC when the
+ * queue is full or overflowed (dropped; a Last request is answered
+ * Success); -EIO when the queue is disabled or aborted (every request
+ * but a stop marker is answered Response Failure); -EINVAL without PRI or for a PRGI
+ * beyond 9 bits.
+ */
+SIO_API int sio_smmu_page_request(struct sio_smmu *smmu,
+				  const struct sio_smmu_page_req *req);
 
 #ifdef __cplusplus
 }

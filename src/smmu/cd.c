@@ -189,6 +189,7 @@ static bool cd_decode(struct sio_smmu *smmu, const struct smmu_ste *ste,
 	s1->wxn = d[0] & CD0_WXN;
 	s1->pan = d[0] & CD0_PAN;
 	s1->record = d[0] & CD0_R;
+	s1->stall = d[0] & CD0_S;
 	s1->asid = (uint16_t)FIELD_GET(CD0_ASID, d[0]);
 	s1->mair = d[3];
 	return true;

@@ -59,6 +59,8 @@
 #define SYNC_CS_NONE	 0
 #define SYNC_CS_IRQ	 1
 #define SYNC_CS_SEV	 2
+#define CMD0_RESUME_AC	 BIT(12) /* Retry, else terminate */
+#define CMD1_STAG	 GENMASK(15, 0)
 
 /*
  * The range and level hint of TLBI_NH_VA/VAA, EL2_VA/VAA and S2_IPA
@@ -228,6 +230,26 @@ static unsigned int tlbi_el2(struct sio_smmu *smmu, const uint64_t *cmd,
 	return CMDQ_ERR_NONE;
 }
 
+/*
+ * CMD_RESUME and CMD_STALL_TERM (section 4.7).  Terminate means abort
+ * whatever Ab says: IDR0.TERM_MODEL == 1.
+ */
+static unsigned int stall_cmd(struct sio_smmu *smmu, const uint64_t *cmd,
+			      unsigned int op)
+{
+	uint32_t sid = (uint32_t)FIELD_GET(CMD0_SID, cmd[0]);
+
+	if (smmu->cfg.stall_model == 1 || (cmd[0] & CMD0_SSEC))
+		return CMDQ_ERR_ILL;
+	if (op == CMD_RESUME)
+		smmu_stall_resume(smmu, sid,
+				  (uint32_t)FIELD_GET(CMD1_STAG, cmd[1]),
+				  cmd[0] & CMD0_RESUME_AC);
+	else
+		smmu_stall_term(smmu, sid);
+	return CMDQ_ERR_NONE;
+}
+
 static unsigned int sync(struct sio_smmu *smmu, const uint64_t *cmd)
 {
 	unsigned int cs = (unsigned int)FIELD_GET(CMD0_SYNC_CS, cmd[0]);
@@ -278,11 +300,10 @@ static unsigned int execute_one(struct sio_smmu *smmu, const uint64_t *cmd)
 	case CMD_ATC_INV:
 		return c->ats ? CMDQ_ERR_NONE : CMDQ_ERR_ILL;
 	case CMD_PRI_RESP:
-		return c->pri ? CMDQ_ERR_NONE : CMDQ_ERR_ILL;
+		return smmu_pri_resp(smmu, cmd);
 	case CMD_RESUME:
 	case CMD_STALL_TERM:
-		/* Nothing stalls: there is nothing to resume. */
-		return CMDQ_ERR_NONE;
+		return stall_cmd(smmu, cmd, op);
 	case CMD_SYNC:
 		return sync(smmu, cmd);
 	}

@@ -4,7 +4,9 @@
  * writing them.  A full queue drops the event and flags the overflow by
  * toggling EVENTQ_PROD.OVFLG (once, until software acknowledges it by
  * copying it to EVENTQ_CONS.OVACKFLG); an external abort on the write
- * activates GERROR.EVTQ_ABT_ERR and loses the event.
+ * activates GERROR.EVTQ_ABT_ERR and loses the event.  The record of a
+ * stalled transaction is never dropped for want of room: the caller is
+ * told, and retries the transaction later (stall.c).
  */
 #include <endian.h>
 #include <string.h>
@@ -46,17 +48,21 @@ static void flag_overflow(struct smmu_queue *q)
 		q->prod ^= Q_OVF;
 }
 
-void smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev)
+bool smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev)
 {
 	struct smmu_queue *q = &smmu->evtq;
+	bool stall = ev->d[1] & EVT1_STALL;
+	bool raise = false, abort = false, written = true;
 	uint64_t rec[4];
-	bool raise = false, abort = false;
 
 	for (int i = 0; i < 4; i++)
 		rec[i] = htole64(ev->d[i]);
 	pthread_mutex_lock(&smmu->evtq_lock);
 	if (!(atomic_load(&smmu->cr0) & CR0_EVTQEN)) {
 		/* A disabled queue records nothing. */
+		written = !stall;
+	} else if (q_full(q) && stall) {
+		written = false;
 	} else if (q_full(q)) {
 		flag_overflow(q);
 		raise = true;
@@ -75,4 +81,5 @@ void smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev)
 	}
 	if (raise && (atomic_load(&smmu->irq_ctrl) & IRQ_CTRL_EVTQ))
 		smmu_raise_irq(smmu, SIO_SMMU_IRQ_EVTQ);
+	return written;
 }

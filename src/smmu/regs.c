@@ -169,6 +169,11 @@ static void write_cr0(struct sio_smmu *s, uint32_t val)
 	if (!s->cfg.pri)
 		val &= ~(uint32_t)CR0_PRIQEN;
 	atomic_store(&s->cr0, val);
+	/* Disabling translation terminates every stalled transaction. */
+	if ((old & CR0_SMMUEN) && !(val & CR0_SMMUEN))
+		smmu_stall_term_all(s);
+	else if ((old ^ val) & CR0_EVTQEN)
+		smmu_evtq_kick(s);
 	/* A command queue just enabled may already hold commands. */
 	if ((val & CR0_CMDQEN) && !(old & CR0_CMDQEN))
 		smmu_cmdq_process(s);
@@ -182,6 +187,8 @@ static void write_evtq(struct sio_smmu *s, uint64_t off, uint32_t val)
 	else if (!(cr0_en(s) & CR0_EVTQEN))
 		s->evtq.prod = q_ptr_bits(&s->evtq, val, Q_OVF);
 	pthread_mutex_unlock(&s->evtq_lock);
+	/* Room, perhaps, for a stall record that did not fit. */
+	smmu_evtq_kick(s);
 }
 
 static void write_base64(struct sio_smmu *s, uint64_t *reg, uint64_t off,
@@ -236,6 +243,7 @@ static void write_locked(struct sio_smmu *s, uint64_t off, uint32_t val)
 		break;
 	case SMMU_GERRORN:
 		s->gerrorn = val & (uint32_t)GERROR_MASK;
+		smmu_evtq_kick(s);
 		/* An acknowledged command-queue error lets it resume. */
 		smmu_cmdq_process(s);
 		break;

@@ -25,7 +25,7 @@ void sio_smmu_config_default(struct sio_smmu_config *cfg)
 		.asid16 = true,
 		.vmid16 = true,
 		.httu = 2,
-		.stall_model = 1,
+		.stall_model = 0,
 		.ril = true,
 		.cmdq_bits = 19,
 		.evtq_bits = 19,
@@ -79,6 +79,7 @@ static void init_idr(struct sio_smmu *s)
 			   FIELD_PREP(IDR1_CMDQS, c->cmdq_bits));
 	s->idr[2] = 0;
 	s->idr[3] = (uint32_t)(IDR3_HAD | (c->stage2 ? IDR3_XNX : 0) |
+			       (c->pri ? IDR3_PPS : 0) |
 			       (c->ril ? IDR3_RIL : 0));
 	s->idr[4] = 0;
 	s->idr[5] = (uint32_t)(FIELD_PREP(IDR5_OAS, lpae_ps_encode(c->oas)) |
@@ -130,7 +131,7 @@ int sio_smmu_create(const struct sio_smmu_config *cfg, struct sio_mem_bus *bus,
 		s->tlb = NULL;
 	if (posix_memalign((void **)&s->utlb, 64, sizeof(*s->utlb)))
 		s->utlb = NULL;
-	if (!s->cfgc || !s->tlb || !s->utlb) {
+	if (!s->cfgc || !s->tlb || !s->utlb || smmu_stall_init(s)) {
 		free(s->cfgc);
 		free(s->tlb);
 		free(s->utlb);
@@ -156,6 +157,7 @@ void sio_smmu_destroy(struct sio_smmu *smmu)
 		return;
 	pthread_mutex_destroy(&smmu->lock);
 	pthread_mutex_destroy(&smmu->evtq_lock);
+	smmu_stall_fini(smmu);
 	free(smmu->cfgc);
 	free(smmu->tlb);
 	free(smmu->utlb);

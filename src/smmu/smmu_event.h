@@ -70,6 +70,7 @@ struct smmu_fault {
 	uint8_t class;
 	bool tt_write; /* CLASS TT: the walk access was an HTTU write */
 	bool record;   /* CD.R / STE.S2R say so (aborts always record) */
+	bool stall;    /* CD.S / STE.S2S: the transaction stalls */
 	uint64_t ipa;
 	uint64_t fetch;
 };
@@ -78,6 +79,7 @@ void smmu_event_init(struct smmu_event *ev, uint8_t id,
 		     const struct sio_smmu_txn *txn);
 void smmu_event_fault(struct smmu_event *ev, const struct smmu_access *acc,
 		      const struct smmu_fault *f);
-void smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev);
+/* Record @ev; false if it is a stall record the queue had no room for. */
+bool smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev);
 
 #endif /* SIO_SMMU_EVENT_H */

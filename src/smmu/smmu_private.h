@@ -85,6 +85,7 @@
 
 /* SMMU_IDR3 */
 #define IDR3_HAD  BIT(2)
+#define IDR3_PPS  BIT(5)
 #define IDR3_XNX  BIT(4)
 #define IDR3_RIL  BIT(10)
 #define IDR3_BBML GENMASK(12, 11)
@@ -215,6 +216,7 @@ static inline uint32_t q_inc(const struct smmu_queue *q, uint32_t v)
 struct smmu_cfgc;
 struct smmu_tlb;
 struct smmu_utlb;
+struct smmu_stall;
 
 struct sio_smmu {
 	struct sio_smmu_config cfg;
@@ -250,6 +252,8 @@ struct sio_smmu {
 
 	sio_smmu_irq_fn irq;
 	void *irq_opaque;
+	sio_smmu_prg_fn prg; /* PRG Responses to devices (priq.c) */
+	void *prg_opaque;
 
 	/* Caches (smmu_cache.h), and the invalidation generation. */
 	struct smmu_cfgc *cfgc;
@@ -258,6 +262,15 @@ struct sio_smmu {
 	_Atomic uint64_t utlb_gen; /* advanced after invalidations: utlb.c */
 	struct smmu_utlb *utlb;
 	bool sync_wait; /* an invalidation since the last CMD_SYNC */
+
+	/*
+	 * Stalled transactions (stall.c), and a count of event-queue state
+	 * changes that stalls waiting for room in the queue watch.
+	 */
+	pthread_mutex_t stall_lock;
+	pthread_cond_t stall_cv;
+	struct smmu_stall *stalls;
+	uint64_t evtq_epoch;
 };
 
 /* Does IDR5 advertise this granule (a shift of 12, 14 or 16)? */
@@ -288,5 +301,23 @@ void smmu_gerror_toggle(struct sio_smmu *smmu, uint32_t bits);
 
 /* cmdq.c: caller holds smmu->lock */
 void smmu_cmdq_process(struct sio_smmu *smmu);
+
+/* priq.c: CMD_PRI_RESP, under smmu->lock; returns a CONS.ERR code */
+unsigned int smmu_pri_resp(struct sio_smmu *smmu, const uint64_t *cmd);
+
+/* stall.c */
+int smmu_stall_init(struct sio_smmu *smmu);
+void smmu_stall_fini(struct sio_smmu *smmu);
+int smmu_stall_hold(struct sio_smmu *smmu, uint32_t sid, uint16_t *stag);
+void smmu_stall_drop(struct sio_smmu *smmu, uint16_t stag);
+/* Block until answered: 0 to retry, -EFAULT terminated. */
+int smmu_stall_wait(struct sio_smmu *smmu, uint16_t stag);
+void smmu_stall_resume(struct sio_smmu *smmu, uint32_t sid, uint32_t stag,
+		       bool retry);
+void smmu_stall_term(struct sio_smmu *smmu, uint32_t sid);
+void smmu_stall_term_all(struct sio_smmu *smmu);
+uint64_t smmu_evtq_epoch(struct sio_smmu *smmu);
+void smmu_evtq_kick(struct sio_smmu *smmu);
+void smmu_evtq_wait(struct sio_smmu *smmu, uint64_t epoch);
 
 #endif /* SIO_SMMU_PRIVATE_H */

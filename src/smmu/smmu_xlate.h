@@ -17,6 +17,7 @@ struct smmu_s2 {
 	bool ha, hd; /* S2HA / S2HD: hardware AF and dirty updates */
 	bool ptw;    /* S2PTW: stage-1 walks to Device memory fault */
 	bool record; /* S2R */
+	bool stall;  /* S2S: translation-related faults stall */
 };
 
 /* One stage-1 translation table (TTB0 or TTB1) of a CD. */
@@ -33,6 +34,7 @@ struct smmu_s1 {
 	bool tbi[2];
 	bool affd, ha, hd, wxn, pan;
 	bool record; /* CD.R */
+	bool stall;  /* CD.S */
 	uint16_t asid;
 	uint64_t mair;
 };

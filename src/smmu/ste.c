@@ -151,6 +151,7 @@ static bool decode_s2(struct sio_smmu *smmu, const uint64_t *d,
 	s2->hd = s2->ha && (d[2] & STE2_S2HD);
 	s2->ptw = d[2] & STE2_S2PTW;
 	s2->record = d[2] & STE2_S2R;
+	s2->stall = d[2] & STE2_S2S;
 	return true;
 }
 

@@ -11,6 +11,10 @@
  * wait for every walk (and every DMA) that might still use what was
  * invalidated.  Events are recorded after the section ends: recording
  * may call the interrupt callback, which may issue commands.
+ *
+ * A fault on a stage configured to stall holds the transaction (stall.c):
+ * its record carries Stall and the STAG, the device's thread waits for
+ * software's answer outside the bus section, and a retry starts over.
  */
 #include <errno.h>
 #include <string.h>
@@ -21,13 +25,28 @@
 struct pending {
 	struct smmu_event ev;
 	bool set;
+	bool stall; /* the transaction stalls on it */
 };
+
+/*
+ * Does @f stall the transaction?  Only the four translation-related
+ * faults do, by the configuration of the stage that faulted (a stage-2
+ * fault of a stage-1 walk or CD fetch included; section 3.12).
+ */
+static bool stalls(const struct smmu_fault *f, const struct smmu_s1 *s1,
+		   const struct smmu_s2 *s2)
+{
+	if (f->id < EVT_F_TRANSLATION || f->id > EVT_F_PERMISSION)
+		return false;
+	return f->s2 ? s2 && s2->stall : s1 && s1->stall;
+}
 
 static void record_fault(struct pending *p, const struct sio_smmu_txn *txn,
 			 const struct smmu_access *acc,
 			 const struct smmu_fault *f)
 {
-	if (!f->record)
+	/* A stall is always recorded: R is taken as 1. */
+	if (!f->record && !p->stall)
 		return;
 	smmu_event_init(&p->ev, f->id, txn);
 	smmu_event_fault(&p->ev, acc, f);
@@ -45,6 +64,7 @@ static void record_cfg(struct sio_smmu *smmu, struct pending *p,
 		record_fault(p, txn, acc, &cf->fault);
 		return;
 	}
+	p->stall = false;
 	/* C_BAD_STREAMID is recorded only when software asks for it. */
 	if (cf->id == EVT_C_BAD_STREAMID &&
 	    !(atomic_load(&smmu->cr2) & CR2_RECINVSID))
@@ -272,6 +292,9 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 	if (s1_on) {
 		rc = get_cd(&w, &ste, txn, &acc, &s1, &cf);
 		if (rc < 0) {
+			p->stall = cf.s2fault &&
+				   stalls(&cf.fault, NULL,
+					  ste.s2 ? &ste.s2cfg : NULL);
 			record_cfg(smmu, p, txn, &acc, &cf);
 			return abort_with(res,
 					  cf.s2fault ? cf.fault.id : cf.id);
@@ -287,6 +310,7 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 	if (s1_on) {
 		if (smmu_s1_translate(&w, &s1, ste.s2 ? &ste.s2cfg : NULL, &acc,
 				      &l1, &f)) {
+			p->stall = stalls(&f, &s1, ste.s2 ? &ste.s2cfg : NULL);
 			record_fault(p, txn, &acc, &f);
 			return abort_with(res, f.id);
 		}
@@ -303,6 +327,7 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 	if (ste.s2) {
 		if (smmu_s2_translate(&w, &ste.s2cfg, ipa, EVT_CLASS_IN,
 				      acc.write, &acc, &l2, &f)) {
+			p->stall = stalls(&f, NULL, &ste.s2cfg);
 			record_fault(p, txn, &acc, &f);
 			return abort_with(res, f.id);
 		}
@@ -317,21 +342,58 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 	return 0;
 }
 
+/* After the bus section: record the transaction's event, if any. */
+static void record(struct sio_smmu *smmu, struct pending *p)
+{
+	if (p->set)
+		smmu_event_record(smmu, &p->ev);
+}
+
+/*
+ * After the bus section, a transaction that stalled: record its event
+ * with a STAG and wait for software.  True if the transaction is to be
+ * retried, false if it was terminated.
+ */
+static bool stall(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+		  struct pending *p)
+{
+	/* Read first: a queue change after a failed write is not missed. */
+	uint64_t epoch = smmu_evtq_epoch(smmu);
+	uint16_t stag;
+
+	if (smmu_stall_hold(smmu, txn->sid, &stag))
+		return true;
+	p->ev.d[1] |= EVT1_STALL | FIELD_PREP(EVT1_STAG, stag);
+	if (!smmu_event_record(smmu, &p->ev)) {
+		/* No room for the record: retry once the queue changes. */
+		smmu_stall_drop(smmu, stag);
+		smmu_evtq_wait(smmu, epoch);
+		return true;
+	}
+	return smmu_stall_wait(smmu, stag) == 0;
+}
+
 int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		       struct sio_smmu_result *res)
 {
-	struct pending p = {.set = false};
-	struct sio_mem_guard g;
-	int rc;
+	for (;;) {
+		struct pending p = {.set = false, .stall = false};
+		struct sio_mem_guard g;
+		int rc;
 
-	if (translate_hit(smmu, txn, res) == 0)
-		return 0;
-	sio_mem_enter(smmu->bus, &g);
-	rc = translate_walk(smmu, &g, txn, res, &p);
-	sio_mem_exit(smmu->bus, &g);
-	if (p.set)
-		smmu_event_record(smmu, &p.ev);
-	return rc;
+		if (translate_hit(smmu, txn, res) == 0)
+			return 0;
+		sio_mem_enter(smmu->bus, &g);
+		rc = translate_walk(smmu, &g, txn, res, &p);
+		sio_mem_exit(smmu->bus, &g);
+		if (!p.stall) {
+			record(smmu, &p);
+			return rc;
+		}
+		/* A retried transaction starts over, as though new. */
+		if (!stall(smmu, txn, &p))
+			return rc;
+	}
 }
 
 /*
@@ -343,7 +405,7 @@ int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 {
 	bool write = txn->attr & SIO_SMMU_WRITE;
 	struct sio_smmu_txn t = *txn;
-	struct pending p = {.set = false};
+	struct pending p = {.set = false, .stall = false};
 	struct sio_mem_guard g;
 	size_t off = 0;
 	int rc = 0;
@@ -359,8 +421,17 @@ int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		t.addr = txn->addr + off;
 		if (translate_hit(smmu, &t, &res) &&
 		    translate_walk(smmu, &g, &t, &res, &p)) {
-			rc = -EFAULT;
-			break;
+			if (!p.stall) {
+				rc = -EFAULT;
+				break;
+			}
+			/* Stalled: wait outside the section, then retry. */
+			sio_mem_exit(smmu->bus, &g);
+			if (!stall(smmu, &t, &p))
+				return -EFAULT;
+			p = (struct pending){.set = false, .stall = false};
+			sio_mem_enter(smmu->bus, &g);
+			continue;
 		}
 		if (res.size < chunk)
 			chunk = (size_t)res.size;
@@ -380,7 +451,6 @@ int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 			*done = off;
 	}
 	sio_mem_exit(smmu->bus, &g);
-	if (p.set)
-		smmu_event_record(smmu, &p.ev);
+	record(smmu, &p);
 	return rc;
 }

@@ -160,11 +160,13 @@ static void s2_ste(struct smmu_fx *fx, uint64_t *ste, struct sio_pgtable **pt)
 	ste_s2(ste, &in, 1);
 }
 
+/* On an SMMU without the Stall model (IDR0.STALL_MODEL == 0b01). */
 static void test_illegal_stes(void **state)
 {
-	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_smmu_config cfg;
+	struct smmu_fx *fx;
 	struct sio_pgtable *pt;
-	uint64_t *ste = fx_ste(fx, 9), good[8], ev[4];
+	uint64_t *ste, good[8], ev[4];
 	static const struct {
 		const char *what;
 		unsigned int lo, width;
@@ -183,6 +185,10 @@ static void test_illegal_stes(void **state)
 	};
 
 	(void)state;
+	sio_smmu_config_default(&cfg);
+	cfg.stall_model = 1;
+	fx = fx_create(&cfg);
+	ste = fx_ste(fx, 9);
 	s2_ste(fx, ste, &pt);
 	memcpy(good, ste, 64);
 	fx_inv_all(fx);

@@ -21,17 +21,17 @@ static void test_id_registers_of_the_default(void **state)
 	/*
 	 * IDR0: S2P[0] S1P[1] TTF[3:2]=0b10 COHACC[4] HTTU[7:6]=0b10
 	 * ASID16[12] VMID16[18] CD2L[19] TTENDIAN[22:21]=0b10
-	 * STALL_MODEL[25:24]=0b01 TERM_MODEL[26] ST_LEVEL[28:27]=0b01.
+	 * STALL_MODEL[25:24]=0b00 (stall and terminate) TERM_MODEL[26]
+	 * ST_LEVEL[28:27]=0b01.
 	 */
 	assert_int_equal(sio_smmu_read32(s, R_IDR0),
 			 0x1 | 0x2 | 0x8 | 0x10 | 0x80 | 0x1000 | 0x40000 |
-				 0x80000 | 0x400000 | 0x1000000 | 0x4000000 |
-				 0x8000000);
+				 0x80000 | 0x400000 | 0x4000000 | 0x8000000);
 	/* IDR1: SIDSIZE=16, SSIDSIZE[10:6]=20, EVENTQS[20:16]=19,
 	 * CMDQS[25:21]=19, PRIQS=0 without PRI. */
 	assert_int_equal(sio_smmu_read32(s, R_IDR1),
 			 16 | 20 << 6 | 19 << 16 | 19 << 21);
-	/* IDR3: HAD[2] XNX[4] RIL[10]. */
+	/* IDR3: HAD[2] XNX[4] RIL[10] (no PRI: no PPS). */
 	assert_int_equal(sio_smmu_read32(s, R_IDR3), 0x4 | 0x10 | 0x400);
 	/* IDR5: OAS=0b101 (48 bits), GRAN4K[4] GRAN16K[5] GRAN64K[6],
 	 * VAX[11:10]=0b01. */

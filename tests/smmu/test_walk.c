@@ -409,12 +409,14 @@ static void test_two_level_cd_table(void **state)
 	fx_destroy(fx);
 }
 
+/* On an SMMU without the Stall model (IDR0.STALL_MODEL == 0b01). */
 static void test_illegal_cds(void **state)
 {
-	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_smmu_config cfg;
+	struct smmu_fx *fx;
 	struct sio_pgtable_info in;
-	struct sio_pgtable *pt = s1_table(fx, 48, SIO_PGT_TTB0, 0, &in);
-	uint64_t *cd = s1_stream(fx, &in), good[8], ev[4];
+	struct sio_pgtable *pt;
+	uint64_t *cd, good[8], ev[4];
 	static const struct {
 		const char *what;
 		unsigned int lo, width;
@@ -432,6 +434,11 @@ static void test_illegal_cds(void **state)
 	};
 
 	(void)state;
+	sio_smmu_config_default(&cfg);
+	cfg.stall_model = 1;
+	fx = fx_create(&cfg);
+	pt = s1_table(fx, 48, SIO_PGT_TTB0, 0, &in);
+	cd = s1_stream(fx, &in);
 	assert_int_equal(sio_pgtable_map(pt, 0, 0x1000, 4096, RW), 0);
 	memcpy(good, cd, 64);
 	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

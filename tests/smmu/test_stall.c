@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The Stall model (sections 3.12.2, 4.7.1, 4.7.2, 5.5, 7.2.1): a
+ * transaction that takes a translation-related fault on a stage
+ * configured to stall waits, with its event recorded (Stall == 1, a STAG,
+ * whatever R says), until CMD_RESUME retries or terminates it, or
+ * CMD_STALL_TERM or SMMUEN == 0 terminates it.  The device runs in its
+ * own thread, as a device would; this thread plays the driver.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "smmu_test.h"
+
+#define RW (SIO_PROT_READ | SIO_PROT_WRITE)
+
+#define CMD_RESUME     0x44
+#define CMD_STALL_TERM 0x45
+#define RESUME_RETRY   (1ull << 12)
+#define RESUME_ABORT   (1ull << 13)
+#define C0_SID(s)      ((uint64_t)(s) << 32)
+
+#define EVT_F_TRANSLATION 0x10
+#define EVT_F_PERMISSION  0x13
+#define EVT_C_BAD_CD	  0x0a
+
+#define EV_STALL(e) bits_get(e, 95, 95)
+#define EV_STAG(e)  bits_get(e, 79, 64)
+
+/* A device thread presenting one transaction (or a DMA). */
+struct device {
+	pthread_t tid;
+	struct smmu_fx *fx;
+	struct sio_smmu_txn txn;
+	size_t len; /* a DMA of len bytes from/to buf, else a translation */
+	uint8_t buf[8192];
+	size_t done;
+	uint64_t pa;
+	int rc;
+	int finished;
+};
+
+static void *device_run(void *arg)
+{
+	struct device *d = arg;
+	struct sio_smmu_result res;
+
+	if (d->len) {
+		d->rc = sio_smmu_dma(d->fx->smmu, &d->txn, d->buf, d->len,
+				     &d->done);
+	} else {
+		d->rc = sio_smmu_translate(d->fx->smmu, &d->txn, &res);
+		d->pa = d->rc ? ~0ull : res.pa;
+	}
+	__atomic_store_n(&d->finished, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void device_start(struct device *d, struct smmu_fx *fx, uint32_t sid,
+			 uint64_t addr, unsigned int attr, size_t len)
+{
+	d->fx = fx;
+	d->txn = (struct sio_smmu_txn){.sid = sid, .addr = addr, .attr = attr};
+	d->len = len;
+	d->finished = 0;
+	assert_int_equal(pthread_create(&d->tid, NULL, device_run, d), 0);
+}
+
+static int device_join(struct device *d)
+{
+	pthread_join(d->tid, NULL);
+	return d->rc;
+}
+
+static void nap(void)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait for exactly one event and return it. */
+static void wait_event(struct smmu_fx *fx, uint64_t *ev)
+{
+	uint64_t evs[4][4];
+	int n;
+
+	while ((n = fx_events(fx, evs, 4)) == 0)
+		nap();
+	assert_int_equal(n, 1);
+	memcpy(ev, evs[0], 32);
+}
+
+/* StreamID 1: stage 1 with CD.S = 1 and CD.R = 0. */
+static struct sio_pgtable *stall_s1(struct smmu_fx *fx, uint64_t **cdp)
+{
+	struct sio_pgtable *pt = sio_test_pgtable(fx->bus, SIO_PGT_STAGE1, 4096,
+						  48, 48, SIO_PGT_TTB0, 0);
+	struct sio_pgtable_info in;
+	uint64_t *cd = fx_alloc(fx, 4096);
+
+	sio_pgtable_get_info(pt, &in);
+	cd_make(cd, &in, NULL, 5);
+	bits_set(cd, 44, 1, 1); /* S */
+	bits_set(cd, 45, 1, 0); /* R: a stall is recorded anyway */
+	ste_valid(fx_ste(fx, 1), 5);
+	ste_s1(fx_ste(fx, 1), fx_pa(cd), 0, 0, 0);
+	if (cdp)
+		*cdp = cd;
+	return pt;
+}
+
+static void test_stall_resume_retry(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = stall_s1(fx, NULL);
+	struct device d;
+	uint64_t ev[4];
+
+	(void)state;
+	device_start(&d, fx, 1, 0x5123, SIO_SMMU_WRITE, 0);
+	wait_event(fx, ev);
+	assert_int_equal(EV_ID(ev), EVT_F_TRANSLATION);
+	assert_int_equal(EV_STALL(ev), 1);
+	assert_int_equal(EV_SID(ev), 1);
+	assert_int_equal(EV_RNW(ev), 0);
+	assert_true(EV_INPUT(ev) == 0x5123);
+	/* The device waits for an answer. */
+	nap();
+	assert_int_equal(__atomic_load_n(&d.finished, __ATOMIC_ACQUIRE), 0);
+	/* The driver maps the page and retries the transaction. */
+	assert_int_equal(sio_pgtable_map(pt, 0x5000, 0x9000, 4096, RW), 0);
+	fx_cmd(fx, CMD_RESUME | C0_SID(1) | RESUME_RETRY, EV_STAG(ev));
+	fx_cmd(fx, CMD_SYNC, 0);
+	assert_int_equal(device_join(&d), 0);
+	assert_true(d.pa == 0x9123);
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
+ * A RESUME naming another StreamID, or another STAG, touches nothing;
+ * RESUME Terminate (with or without Ab: TERM_MODEL == 1) aborts; a retry
+ * that faults again stalls again, with a new record.
+ */
+static void test_stall_resume_matching_and_terminate(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = stall_s1(fx, NULL);
+	struct device d;
+	uint64_t ev[4], stag;
+
+	(void)state;
+	device_start(&d, fx, 1, 0x7000, 0, 0);
+	wait_event(fx, ev);
+	stag = EV_STAG(ev);
+	fx_cmd(fx, CMD_RESUME | C0_SID(2) | RESUME_RETRY, stag);
+	fx_cmd(fx, CMD_RESUME | C0_SID(1) | RESUME_RETRY, stag ^ 1);
+	fx_cmd(fx, CMD_STALL_TERM | C0_SID(3), 0);
+	fx_cmd(fx, CMD_SYNC, 0);
+	nap();
+	assert_int_equal(__atomic_load_n(&d.finished, __ATOMIC_ACQUIRE), 0);
+	fx_no_event(fx);
+	/* Retry without fixing anything: it faults and stalls again. */
+	fx_cmd(fx, CMD_RESUME | C0_SID(1) | RESUME_RETRY, stag);
+	wait_event(fx, ev);
+	assert_int_equal(EV_ID(ev), EVT_F_TRANSLATION);
+	assert_int_equal(EV_STALL(ev), 1);
+	assert_int_equal(EV_RNW(ev), 1);
+	fx_cmd(fx, CMD_RESUME | C0_SID(1), EV_STAG(ev)); /* Terminate */
+	assert_int_equal(device_join(&d), -EFAULT);
+	/* Terminate with Ab == 1 is the same abort. */
+	device_start(&d, fx, 1, 0x7000, 0, 0);
+	wait_event(fx, ev);
+	fx_cmd(fx, CMD_RESUME | C0_SID(1) | RESUME_ABORT, EV_STAG(ev));
+	assert_int_equal(device_join(&d), -EFAULT);
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/* CMD_STALL_TERM ends every stall of its StreamID; SMMUEN = 0 all. */
+static void test_stall_term_and_disable(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = stall_s1(fx, NULL);
+	struct device a, b;
+	uint64_t evs[4][4];
+	int n = 0;
+
+	(void)state;
+	device_start(&a, fx, 1, 0x1000, 0, 0);
+	device_start(&b, fx, 1, 0x2000, SIO_SMMU_WRITE, 0);
+	while (n < 2)
+		n += fx_events(fx, evs + n, 4 - n) + (nap(), 0);
+	assert_int_equal(n, 2);
+	assert_true(EV_STAG(evs[0]) != EV_STAG(evs[1]));
+	assert_int_equal(EV_STALL(evs[0]) & EV_STALL(evs[1]), 1);
+	fx_cmd(fx, CMD_STALL_TERM | C0_SID(1), 0);
+	assert_int_equal(device_join(&a), -EFAULT);
+	assert_int_equal(device_join(&b), -EFAULT);
+	/* And translation turned off terminates what is stalled. */
+	device_start(&a, fx, 1, 0x3000, 0, 0);
+	wait_event(fx, evs[0]);
+	sio_smmu_write32(fx->smmu, R_CR0, 0x4 | 0x8);
+	assert_int_equal(device_join(&a), -EFAULT);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
+ * Stage 2 stalls by STE.S2S, a stage-2 fault of a stage-1 walk counting
+ * as stage 2 (section 3.12); a DMA stalls in the middle and, resumed,
+ * completes every byte.
+ */
+static void test_stall_stage2_and_dma(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *s2 = sio_test_pgtable(fx->bus, SIO_PGT_STAGE2, 4096,
+						  48, 48, SIO_PGT_TTB0, 0);
+	uint8_t *data = fx_alloc(fx, 8192);
+	struct sio_pgtable_info in;
+	struct device d;
+	uint64_t ev[4];
+
+	(void)state;
+	sio_pgtable_get_info(s2, &in);
+	ste_valid(fx_ste(fx, 4), 6);
+	ste_s2(fx_ste(fx, 4), &in, 9);
+	bits_set(fx_ste(fx, 4), 186, 1, 0); /* S2R = 0 */
+	bits_set(fx_ste(fx, 4), 185, 1, 1); /* S2S */
+	assert_int_equal(sio_pgtable_map(s2, 0x100000, fx_pa(data), 4096, RW),
+			 0);
+	for (int i = 0; i < 8192; i++)
+		d.buf[i] = (uint8_t)(i * 7);
+	memset(data, 0, 8192);
+	/* Two pages; the second is not mapped yet. */
+	device_start(&d, fx, 4, 0x100000, SIO_SMMU_WRITE, 8192);
+	wait_event(fx, ev);
+	assert_int_equal(EV_ID(ev), EVT_F_TRANSLATION);
+	assert_int_equal(EV_S2(ev), 1);
+	assert_int_equal(EV_STALL(ev), 1);
+	assert_true(EV_INPUT(ev) == 0x101000);
+	assert_true(EV_IPA(ev) == 0x101000);
+	assert_int_equal(
+		sio_pgtable_map(s2, 0x101000, fx_pa(data) + 4096, 4096, RW), 0);
+	fx_cmd(fx, CMD_RESUME | C0_SID(4) | RESUME_RETRY, EV_STAG(ev));
+	assert_int_equal(device_join(&d), 0);
+	assert_int_equal(d.done, 8192);
+	assert_memory_equal(data, d.buf, 8192);
+	fx_no_event(fx);
+	sio_pgtable_destroy(s2);
+	fx_destroy(fx);
+}
+
+/*
+ * A stall record is never lost: with the event queue disabled the
+ * transaction waits, and its record appears once the queue is enabled.
+ */
+static void test_stall_waits_for_event_queue(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = stall_s1(fx, NULL);
+	struct device d;
+	uint64_t ev[4];
+
+	(void)state;
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x8); /* EVENTQEN = 0 */
+	device_start(&d, fx, 1, 0x4000, 0, 0);
+	nap();
+	assert_int_equal(__atomic_load_n(&d.finished, __ATOMIC_ACQUIRE), 0);
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x4 | 0x8);
+	wait_event(fx, ev);
+	assert_int_equal(EV_STALL(ev), 1);
+	fx_cmd(fx, CMD_RESUME | C0_SID(1), EV_STAG(ev));
+	assert_int_equal(device_join(&d), -EFAULT);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
+ * Configuration: CD.S with STE.S1STALLD is an illegal CD (5.5); without
+ * the Stall model, RESUME and STALL_TERM are CERROR_ILL (4.7.1, 4.7.2).
+ */
+static void test_stall_configuration(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = stall_s1(fx, NULL);
+	struct sio_smmu_result res;
+	struct sio_smmu_txn t = {.sid = 1, .addr = 0x1000};
+	struct sio_smmu_config cfg;
+	uint64_t ev[4];
+
+	(void)state;
+	bits_set(fx_ste(fx, 1), 91, 1, 1); /* S1STALLD */
+	fx_inv_all(fx);
+	assert_int_equal(sio_smmu_translate(fx->smmu, &t, &res), -EFAULT);
+	fx_one_event(fx, ev);
+	assert_int_equal(EV_ID(ev), EVT_C_BAD_CD);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+
+	sio_smmu_config_default(&cfg);
+	cfg.stall_model = 1;
+	fx = fx_create(&cfg);
+	fx_cmd(fx, CMD_RESUME | C0_SID(1) | RESUME_RETRY, 0);
+	assert_int_equal((sio_smmu_read32(fx->smmu, R_CMDQ_CONS) >> 24) & 0x7f,
+			 1);
+	assert_int_equal(sio_smmu_read32(fx->smmu, R_GERROR) & 1, 1);
+	/* Skip it, acknowledge, and try STALL_TERM. */
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x4);
+	sio_smmu_write32(fx->smmu, R_CMDQ_CONS, 1);
+	sio_smmu_write32(fx->smmu, R_GERRORN,
+			 sio_smmu_read32(fx->smmu, R_GERROR));
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x4 | 0x8);
+	fx_cmd(fx, CMD_STALL_TERM | C0_SID(1), 0);
+	assert_int_equal((sio_smmu_read32(fx->smmu, R_CMDQ_CONS) >> 24) & 0x7f,
+			 1);
+	fx_destroy(fx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stall_resume_retry),
+		cmocka_unit_test(test_stall_resume_matching_and_terminate),
+		cmocka_unit_test(test_stall_term_and_disable),
+		cmocka_unit_test(test_stall_stage2_and_dma),
+		cmocka_unit_test(test_stall_waits_for_event_queue),
+		cmocka_unit_test(test_stall_configuration),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
