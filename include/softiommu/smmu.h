@@ -193,11 +193,29 @@ SIO_API void sio_smmu_set_prg_response(struct sio_smmu *smmu,
  * Present a Page Request.  Returns 0 when it was queued; -ENOSPC when the
  * queue is full or overflowed (dropped; a Last request is answered
  * Success); -EIO when the queue is disabled or aborted (every request
- * but a stop marker is answered Response Failure); -EINVAL without PRI or for a PRGI
- * beyond 9 bits.
+ * but a stop marker is answered Response Failure); -EINVAL without PRI or for a
+ * PRGI beyond 9 bits.
  */
 SIO_API int sio_smmu_page_request(struct sio_smmu *smmu,
 				  const struct sio_smmu_page_req *req);
+
+/*
+ * ATS invalidation: CMD_ATC_INV reaches the device's Address Translation
+ * Cache through this callback — StreamID, the PASID if @ssv (and the
+ * Global flag, meaningful only then), and the span of 2^@log2size bytes
+ * at @addr (aligned to it; @log2size 64 is everything).  Return 0 once
+ * the ATC no longer holds translations in the span (also for requests
+ * the device rejects as unsupported), or a negative errno if the
+ * invalidation did not complete (a timeout): the next CMD_SYNC then
+ * stops the command queue with CERROR_ATC_INV_SYNC.  Called with the
+ * model's locks held: it must not call into the SMMU.
+ */
+typedef int (*sio_smmu_atc_inv_fn)(void *opaque, uint32_t sid, bool ssv,
+				   uint32_t ssid, bool global, uint64_t addr,
+				   unsigned int log2size);
+
+SIO_API void sio_smmu_set_atc_inv(struct sio_smmu *smmu, sio_smmu_atc_inv_fn fn,
+				  void *opaque);
 
 #ifdef __cplusplus
 }

@@ -42,7 +42,9 @@
 #define CMD_SYNC	    0x46
 
 #define CMD0_OP		 GENMASK(7, 0)
+#define CMD0_ATC_GLOBAL	 BIT(9)
 #define CMD0_SSEC	 BIT(10)
+#define CMD0_SSV	 BIT(11)
 #define CMD0_RANGE_NUM	 GENMASK(16, 12)
 #define CMD0_RANGE_SCALE GENMASK(24, 20)
 #define CMD0_SSID	 GENMASK(31, 12)
@@ -51,6 +53,7 @@
 #define CMD0_SID	 GENMASK(63, 32)
 #define CMD1_STE_RANGE	 GENMASK(4, 0)
 #define CMD1_LEAF	 BIT(0)
+#define CMD1_ATC_SIZE	 GENMASK(5, 0)
 #define CMD1_TTL	 GENMASK(9, 8)
 #define CMD1_TG		 GENMASK(11, 10)
 #define CMD1_VA		 GENMASK(63, 12)
@@ -231,6 +234,34 @@ static unsigned int tlbi_el2(struct sio_smmu *smmu, const uint64_t *cmd,
 }
 
 /*
+ * CMD_ATC_INV (section 4.5.1): an ATS Invalidate Request to the device's
+ * ATC for 4096 << Size bytes at Address, aligned to the span (Size 52:
+ * everything; beyond 52 CERROR_ILL, as permitted).  The device answers
+ * at once; one that did not complete fails the next CMD_SYNC with
+ * CERROR_ATC_INV_SYNC (3.9.1.4).
+ */
+static unsigned int atc_inv(struct sio_smmu *smmu, const uint64_t *cmd)
+{
+	unsigned int size = (unsigned int)FIELD_GET(CMD1_ATC_SIZE, cmd[1]);
+	unsigned int log2 = size >= 52 ? 64 : 12 + size;
+	bool ssv = (cmd[0] & CMD0_SSV) && smmu->cfg.ssid_bits;
+	uint64_t addr = log2 >= 64 ? 0
+				   : cmd[1] & CMD1_VA & ~((1ull << log2) - 1);
+
+	if (!smmu->cfg.ats || (cmd[0] & CMD0_SSEC) || size > 52)
+		return CMDQ_ERR_ILL;
+	if (!(atomic_load(&smmu->cr0) & CR0_SMMUEN) || !smmu->atc_inv)
+		return CMDQ_ERR_NONE; /* IGNORED */
+	/* Global is meaningful only with a PASID. */
+	if (smmu->atc_inv(smmu->atc_opaque,
+			  (uint32_t)FIELD_GET(CMD0_SID, cmd[0]), ssv,
+			  ssv ? (uint32_t)FIELD_GET(CMD0_SSID, cmd[0]) : 0,
+			  ssv && (cmd[0] & CMD0_ATC_GLOBAL), addr, log2))
+		smmu->atc_failed = true;
+	return CMDQ_ERR_NONE;
+}
+
+/*
  * CMD_RESUME and CMD_STALL_TERM (section 4.7).  Terminate means abort
  * whatever Ab says: IDR0.TERM_MODEL == 1.
  */
@@ -256,6 +287,14 @@ static unsigned int sync(struct sio_smmu *smmu, const uint64_t *cmd)
 
 	if (cs != SYNC_CS_NONE && cs != SYNC_CS_IRQ && cs != SYNC_CS_SEV)
 		return CMDQ_ERR_ILL;
+	/*
+	 * An ATC invalidation before it did not complete.  Reported once: a
+	 * retried CMD_SYNC after the error is acknowledged completes.
+	 */
+	if (smmu->atc_failed) {
+		smmu->atc_failed = false;
+		return CMDQ_ERR_ATC_INV_SYNC;
+	}
 	/* Complete the invalidations before it: wait out older walks. */
 	if (smmu->sync_wait) {
 		sio_mem_barrier(smmu->bus);
@@ -298,7 +337,7 @@ static unsigned int execute_one(struct sio_smmu *smmu, const uint64_t *cmd)
 	case CMD_TLBI_NSNH_ALL:
 		return tlbi(smmu, cmd, op);
 	case CMD_ATC_INV:
-		return c->ats ? CMDQ_ERR_NONE : CMDQ_ERR_ILL;
+		return atc_inv(smmu, cmd);
 	case CMD_PRI_RESP:
 		return smmu_pri_resp(smmu, cmd);
 	case CMD_RESUME:

@@ -171,3 +171,12 @@ void sio_smmu_set_irq(struct sio_smmu *smmu, sio_smmu_irq_fn fn, void *opaque)
 	smmu->irq_opaque = opaque;
 	pthread_mutex_unlock(&smmu->lock);
 }
+
+void sio_smmu_set_atc_inv(struct sio_smmu *smmu, sio_smmu_atc_inv_fn fn,
+			  void *opaque)
+{
+	pthread_mutex_lock(&smmu->lock);
+	smmu->atc_inv = fn;
+	smmu->atc_opaque = opaque;
+	pthread_mutex_unlock(&smmu->lock);
+}

@@ -254,6 +254,9 @@ struct sio_smmu {
 	void *irq_opaque;
 	sio_smmu_prg_fn prg; /* PRG Responses to devices (priq.c) */
 	void *prg_opaque;
+	sio_smmu_atc_inv_fn atc_inv; /* ATS Invalidate Requests (cmdq.c) */
+	void *atc_opaque;
+	bool atc_failed; /* one did not complete: the next CMD_SYNC fails */
 
 	/* Caches (smmu_cache.h), and the invalidation generation. */
 	struct smmu_cfgc *cfgc;
