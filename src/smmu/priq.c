@@ -25,6 +25,14 @@
 #define PRIQ1_PRGI  GENMASK(8, 0)
 #define PRIQ1_ADDR  GENMASK(63, 12)
 
+/* CMD_PRI_RESP fields (section 4.5.2). */
+#define PRI_RESP0_SSEC BIT(10)
+#define PRI_RESP0_SSV  BIT(11)
+#define PRI_RESP0_SSID GENMASK(31, 12)
+#define PRI_RESP0_SID  GENMASK(63, 32)
+#define PRI_RESP1_PRGI GENMASK(8, 0)
+#define PRI_RESP1_RESP GENMASK(13, 12)
+
 /* PRG Response codes (section 8.3). */
 #define PRG_SUCCESS	     0x0
 #define PRG_INVALID_REQUEST  0x1
@@ -121,14 +129,15 @@ unsigned int smmu_pri_resp(struct sio_smmu *smmu, const uint64_t *cmd)
 {
 	static const unsigned int code[3] = {PRG_RESPONSE_FAILURE,
 					     PRG_INVALID_REQUEST, PRG_SUCCESS};
-	unsigned int resp = (unsigned int)FIELD_GET(GENMASK(13, 12), cmd[1]);
+	unsigned int resp = (unsigned int)FIELD_GET(PRI_RESP1_RESP, cmd[1]);
 
-	if (!smmu->cfg.pri || resp == 3 || (cmd[0] & BIT(10)))
+	if (!smmu->cfg.pri || resp == 3 || (cmd[0] & PRI_RESP0_SSEC))
 		return CMDQ_ERR_ILL;
 	if (!(atomic_load(&smmu->cr0) & CR0_SMMUEN))
 		return CMDQ_ERR_NONE; /* IGNORED */
-	respond(smmu, (uint32_t)FIELD_GET(GENMASK(63, 32), cmd[0]),
-		cmd[0] & BIT(11), (uint32_t)FIELD_GET(GENMASK(31, 12), cmd[0]),
-		(unsigned int)FIELD_GET(GENMASK(8, 0), cmd[1]), code[resp]);
+	respond(smmu, (uint32_t)FIELD_GET(PRI_RESP0_SID, cmd[0]),
+		cmd[0] & PRI_RESP0_SSV,
+		(uint32_t)FIELD_GET(PRI_RESP0_SSID, cmd[0]),
+		(unsigned int)FIELD_GET(PRI_RESP1_PRGI, cmd[1]), code[resp]);
 	return CMDQ_ERR_NONE;
 }
