@@ -192,7 +192,7 @@ static inline void fx_cmd(struct smmu_fx *fx, uint64_t d0, uint64_t d1)
 			 (prod & ~mask) | ((prod + 1) & mask));
 }
 
-/* Opcodes (section 4.1.1) used to keep the caches coherent. */
+/* Opcodes (section 4.1.1). */
 #define CMD_CFGI_STE	   0x03
 #define CMD_CFGI_STE_RANGE 0x04
 #define CMD_CFGI_CD	   0x05
@@ -204,7 +204,17 @@ static inline void fx_cmd(struct smmu_fx *fx, uint64_t d0, uint64_t d1)
 #define CMD_TLBI_S12_VMALL 0x28
 #define CMD_TLBI_S2_IPA	   0x2a
 #define CMD_TLBI_NSNH_ALL  0x30
+#define CMD_ATC_INV	   0x40
+#define CMD_PRI_RESP	   0x41
+#define CMD_RESUME	   0x44
+#define CMD_STALL_TERM	   0x45
 #define CMD_SYNC	   0x46
+
+/* Command fields shared by several commands (section 4.1.6), CMDQ_CONS.ERR. */
+#define C0_SID(s)   ((uint64_t)(s) << 32)
+#define C0_SSID(s)  ((uint64_t)(s) << 12)
+#define C0_SSV	    (1ull << 11)
+#define CONS_ERR(c) (((c) >> 24) & 0x7f)
 
 /*
  * What software does after changing structures the SMMU may have cached:

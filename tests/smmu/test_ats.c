@@ -10,12 +10,7 @@
 
 #include "smmu_test.h"
 
-#define CMD_ATC_INV 0x40
-#define C0_SID(s)   ((uint64_t)(s) << 32)
-#define C0_SSID(s)  ((uint64_t)(s) << 12)
-#define C0_SSV	    (1ull << 11)
-#define C0_GLOBAL   (1ull << 9)
-#define CONS_ERR(c) (((c) >> 24) & 0x7f)
+#define C0_GLOBAL (1ull << 9)
 
 struct atc {
 	int n, fail;

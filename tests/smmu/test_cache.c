@@ -17,8 +17,6 @@
 #define C0(op)	    ((uint64_t)(op))
 #define C0_VMID(v)  ((uint64_t)(v) << 32)
 #define C0_ASID(a)  ((uint64_t)(a) << 48)
-#define C0_SID(s)   ((uint64_t)(s) << 32)
-#define C0_SSID(s)  ((uint64_t)(s) << 12)
 #define C0_NUM(n)   ((uint64_t)(n) << 12)
 #define C0_SCALE(s) ((uint64_t)(s) << 20)
 #define C1_TTL(t)   ((uint64_t)(t) << 8)
@@ -27,7 +25,6 @@
 #define C1_LEAF	    1ull
 
 #define EVT_F_TRANSLATION 0x10 /* section 7.3.12 */
-#define CONS_ERR(c)	  (((c) >> 24) & 0x7f)
 
 static uint64_t pa_of(struct smmu_fx *fx, uint32_t sid, bool ssv, uint32_t ssid,
 		      uint64_t addr)

@@ -9,12 +9,11 @@
 
 #include "smmu_test.h"
 
-#define R_PRIQ_BASE  0xc0
-#define R_PRIQ_PROD  0x100c8
-#define R_PRIQ_CONS  0x100cc
-#define CR0_ALL	     (0x1 | 0x2 | 0x4 | 0x8) /* SMMUEN PRIQEN EVTQEN CMDQEN */
-#define CMD_PRI_RESP 0x41
-#define OVF	     (1u << 31)
+#define R_PRIQ_BASE 0xc0
+#define R_PRIQ_PROD 0x100c8
+#define R_PRIQ_CONS 0x100cc
+#define CR0_ALL	    (0x1 | 0x2 | 0x4 | 0x8) /* SMMUEN PRIQEN EVTQEN CMDQEN */
+#define OVF	    (1u << 31)
 
 struct prg {
 	int n;

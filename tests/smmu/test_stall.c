@@ -15,11 +15,8 @@
 
 #define RW (SIO_PROT_READ | SIO_PROT_WRITE)
 
-#define CMD_RESUME     0x44
-#define CMD_STALL_TERM 0x45
-#define RESUME_RETRY   (1ull << 12)
-#define RESUME_ABORT   (1ull << 13)
-#define C0_SID(s)      ((uint64_t)(s) << 32)
+#define RESUME_RETRY (1ull << 12)
+#define RESUME_ABORT (1ull << 13)
 
 #define EVT_F_TRANSLATION 0x10
 #define EVT_F_PERMISSION  0x13
