@@ -106,6 +106,15 @@ SIO_API void sio_smmu_write64(struct sio_smmu *smmu, uint64_t offset,
 #define SIO_SMMU_WRITE (1u << 0) /* else a read */
 #define SIO_SMMU_EXEC  (1u << 1) /* an instruction fetch (reads only) */
 #define SIO_SMMU_PRIV  (1u << 2) /* privileged */
+/*
+ * PCIe ATS Translated: the address is the output of an earlier ATS
+ * Translation Request (a PA, or an IPA with split-stage ATS).  Without
+ * SMMU_CR0.ATSCHK it bypasses translation (an address beyond the OAS is
+ * aborted silently); with it the STE's EATS decides (section 3.9.1.3).
+ * Such a transaction carries no PASID for the SMMU (IDR3.PASIDTT == 0):
+ * ssv and SIO_SMMU_EXEC / SIO_SMMU_PRIV are ignored.
+ */
+#define SIO_SMMU_TRANSLATED (1u << 3)
 
 struct sio_smmu_txn {
 	uint32_t sid;	   /* StreamID */
@@ -216,6 +225,60 @@ typedef int (*sio_smmu_atc_inv_fn)(void *opaque, uint32_t sid, bool ssv,
 
 SIO_API void sio_smmu_set_atc_inv(struct sio_smmu *smmu, sio_smmu_atc_inv_fn fn,
 				  void *opaque);
+
+/*
+ * PCIe ATS Translation Requests (section 3.9.1).  A device asks for the
+ * translation of @span Smallest Translation Units (the smallest granule
+ * IDR5 advertises) from @addr, for reading, or reading and writing (NW
+ * == 0), and with a PASID for execution and a privilege level.
+ */
+struct sio_smmu_ats_req {
+	uint32_t sid;
+	uint32_t ssid; /* the PASID, if ssv */
+	bool ssv;      /* a PASID TLP prefix is present */
+	uint64_t addr; /* untranslated address; low bits below STU ignored */
+	unsigned int span; /* STUs requested, >= 1 */
+	bool nw;	   /* No Write: read-only intention */
+	bool exe;	   /* Execute_Requested (with a PASID only) */
+	bool priv;	   /* Privileged_Mode_Requested (with a PASID only) */
+};
+
+/*
+ * One Translation Completion Data Entry.  Entry i covers the untranslated
+ * range that follows entry i - 1 (the first contains the request's
+ * address): @size bytes (a power of two, at least the STU), aligned to
+ * @size in both address spaces.  An entry granting nothing (r == w ==
+ * exe == 0) covers one STU and ends the completion.
+ */
+struct sio_smmu_ats_entry {
+	uint64_t addr; /* translated address (IPA with split-stage ATS) */
+	uint64_t size;
+	bool r, w, exe;
+	bool priv;   /* as requested: the level the permissions are for */
+	bool global; /* only for requests without a PASID */
+	bool u;	     /* Untranslated access only: never set by the SMMU */
+	bool n;	     /* No_snoop: always 0 (section 13.6.2.1) */
+};
+
+/* Translation Completion status, as PCIe encodes it. */
+#define SIO_SMMU_ATS_SC 0 /* Successful Completion, with entries */
+#define SIO_SMMU_ATS_UR 1 /* Unsupported Request: ATS not allowed */
+#define SIO_SMMU_ATS_CA 4 /* Completer Abort: a configuration error */
+
+/*
+ * Serve an ATS Translation Request: up to @max entries into @ent, their
+ * number in *@count.  Returns the completion status (SIO_SMMU_ATS_*):
+ * faults of the walk give SC with an entry granting nothing and record no
+ * event; UR (with F_BAD_ATS_TREQ) when ATS is disabled for the stream or
+ * SMMUEN is 0; CA for configuration errors, recorded only with
+ * SMMU_CR2.REC_CFG_ATS.  Translation tables' Access flag and dirty state
+ * are updated as HTTU allows (dirty only when NW == 0).  Returns -EINVAL
+ * without ATS in the configuration, or for span or max 0.
+ */
+SIO_API int sio_smmu_ats_translate(struct sio_smmu *smmu,
+				   const struct sio_smmu_ats_req *req,
+				   struct sio_smmu_ats_entry *ent,
+				   unsigned int max, unsigned int *count);
 
 #ifdef __cplusplus
 }

@@ -227,9 +227,11 @@ static void write_locked(struct sio_smmu *s, uint64_t off, uint32_t val)
 		s->cr1 = val & (uint32_t)GENMASK(11, 0);
 		break;
 	case SMMU_CR2:
-		atomic_store(&s->cr2,
-			     val & (uint32_t)(CR2_RECINVSID | CR2_PTM |
-					      (s->cfg.hyp ? CR2_E2H : 0)));
+		atomic_store(
+			&s->cr2,
+			val & (uint32_t)(CR2_RECINVSID | CR2_PTM |
+					 (s->cfg.hyp ? CR2_E2H : 0) |
+					 (s->cfg.ats ? CR2_REC_CFG_ATS : 0)));
 		break;
 	case SMMU_GBPA:
 		/* Only a write with UPDATE changes it; done at once. */

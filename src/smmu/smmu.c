@@ -57,20 +57,20 @@ static void init_idr(struct sio_smmu *s)
 {
 	const struct sio_smmu_config *c = &s->cfg;
 
-	s->idr[0] =
-		(uint32_t)((c->stage2 ? IDR0_S2P : 0) |
-			   (c->stage1 ? IDR0_S1P : 0) |
-			   FIELD_PREP(IDR0_TTF, IDR0_TTF_AARCH64) |
-			   IDR0_COHACC | FIELD_PREP(IDR0_HTTU, c->httu) |
-			   (c->hyp ? IDR0_HYP : 0) | (c->ats ? IDR0_ATS : 0) |
-			   (c->asid16 ? IDR0_ASID16 : 0) |
-			   (c->pri ? IDR0_PRI : 0) |
-			   (c->vmid16 ? IDR0_VMID16 : 0) |
-			   (c->cd_2lvl ? IDR0_CD2L : 0) |
-			   FIELD_PREP(IDR0_TTENDIAN, IDR0_TTENDIAN_LE) |
-			   FIELD_PREP(IDR0_STALL_MODEL, c->stall_model) |
-			   IDR0_TERM_MODEL |
-			   FIELD_PREP(IDR0_ST_LEVEL, c->st_2lvl ? 1 : 0));
+	s->idr[0] = (uint32_t)((c->stage2 ? IDR0_S2P : 0) |
+			       (c->stage1 ? IDR0_S1P : 0) |
+			       FIELD_PREP(IDR0_TTF, IDR0_TTF_AARCH64) |
+			       IDR0_COHACC | FIELD_PREP(IDR0_HTTU, c->httu) |
+			       (c->hyp ? IDR0_HYP : 0) |
+			       (c->ats ? IDR0_ATS | IDR0_ATSRECERR : 0) |
+			       (c->asid16 ? IDR0_ASID16 : 0) |
+			       (c->pri ? IDR0_PRI : 0) |
+			       (c->vmid16 ? IDR0_VMID16 : 0) |
+			       (c->cd_2lvl ? IDR0_CD2L : 0) |
+			       FIELD_PREP(IDR0_TTENDIAN, IDR0_TTENDIAN_LE) |
+			       FIELD_PREP(IDR0_STALL_MODEL, c->stall_model) |
+			       IDR0_TERM_MODEL |
+			       FIELD_PREP(IDR0_ST_LEVEL, c->st_2lvl ? 1 : 0));
 	s->idr[1] =
 		(uint32_t)(FIELD_PREP(IDR1_SIDSIZE, c->sid_bits) |
 			   FIELD_PREP(IDR1_SSIDSIZE, c->ssid_bits) |
@@ -78,9 +78,9 @@ static void init_idr(struct sio_smmu *s)
 			   FIELD_PREP(IDR1_EVTQS, c->evtq_bits) |
 			   FIELD_PREP(IDR1_CMDQS, c->cmdq_bits));
 	s->idr[2] = 0;
-	s->idr[3] = (uint32_t)(IDR3_HAD | (c->stage2 ? IDR3_XNX : 0) |
-			       (c->pri ? IDR3_PPS : 0) |
-			       (c->ril ? IDR3_RIL : 0));
+	s->idr[3] =
+		(uint32_t)(IDR3_HAD | (c->stage2 ? IDR3_XNX : 0) |
+			   (c->pri ? IDR3_PPS : 0) | (c->ril ? IDR3_RIL : 0));
 	s->idr[4] = 0;
 	s->idr[5] = (uint32_t)(FIELD_PREP(IDR5_OAS, lpae_ps_encode(c->oas)) |
 			       (c->gran4k ? IDR5_GRAN4K : 0) |

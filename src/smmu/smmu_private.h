@@ -71,6 +71,7 @@
 #define IDR0_VMID16	 BIT(18)
 #define IDR0_CD2L	 BIT(19)
 #define IDR0_TTENDIAN	 GENMASK(22, 21)
+#define IDR0_ATSRECERR	 BIT(23)
 #define IDR0_TTENDIAN_LE 2
 #define IDR0_STALL_MODEL GENMASK(25, 24)
 #define IDR0_TERM_MODEL	 BIT(26)
@@ -109,9 +110,10 @@
 	 CR0_VMW)
 
 /* SMMU_CR2 */
-#define CR2_E2H	      BIT(0)
-#define CR2_RECINVSID BIT(1)
-#define CR2_PTM	      BIT(2)
+#define CR2_E2H		BIT(0)
+#define CR2_RECINVSID	BIT(1)
+#define CR2_PTM		BIT(2)
+#define CR2_REC_CFG_ATS BIT(3)
 
 /* SMMU_GBPA */
 #define GBPA_ABORT  BIT(20)

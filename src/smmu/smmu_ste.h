@@ -15,6 +15,7 @@ struct smmu_ste {
 	uint64_t s1ctxptr;
 	bool s1stalld;
 	bool mev;
+	uint8_t eats;	      /* STE.EATS; 0 without ATS */
 	struct smmu_s2 s2cfg; /* valid when s2 */
 };
 

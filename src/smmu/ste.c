@@ -225,6 +225,7 @@ int smmu_ste_fetch(struct sio_smmu *smmu, uint32_t sid, struct smmu_ste *ste,
 		.s1dss = (unsigned int)FIELD_GET(STE1_S1DSS, d[1]),
 		.s1stalld = d[1] & STE1_S1STALLD,
 		.mev = d[1] & STE1_MEV,
+		.eats = smmu->cfg.ats ? (uint8_t)FIELD_GET(STE1_EATS, d[1]) : 0,
 	};
 	/* Config 0b0xx: abort without an event; nothing else matters. */
 	if (ste->abort)

@@ -19,14 +19,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "smmu_cache.h"
-
-/* A transaction's event, held until its bus section ends. */
-struct pending {
-	struct smmu_event ev;
-	bool set;
-	bool stall; /* the transaction stalls on it */
-};
+#include "smmu_txn.h"
 
 /*
  * Does @f stall the transaction?  Only the four translation-related
@@ -36,12 +29,12 @@ struct pending {
 static bool stalls(const struct smmu_fault *f, const struct smmu_s1 *s1,
 		   const struct smmu_s2 *s2)
 {
-	if (f->id < EVT_F_TRANSLATION || f->id > EVT_F_PERMISSION)
+	if (!smmu_xlate_fault(f->id))
 		return false;
 	return f->s2 ? s2 && s2->stall : s1 && s1->stall;
 }
 
-static void record_fault(struct pending *p, const struct sio_smmu_txn *txn,
+static void record_fault(struct smmu_pending *p, const struct sio_smmu_txn *txn,
 			 const struct smmu_access *acc,
 			 const struct smmu_fault *f)
 {
@@ -53,22 +46,9 @@ static void record_fault(struct pending *p, const struct sio_smmu_txn *txn,
 	p->set = true;
 }
 
-static void record_cfg(struct sio_smmu *smmu, struct pending *p,
-		       const struct sio_smmu_txn *txn,
-		       const struct smmu_access *acc,
-		       const struct smmu_cfg_fault *cf)
+void smmu_cfg_event(struct smmu_event *ev, const struct sio_smmu_txn *txn,
+		    const struct smmu_cfg_fault *cf)
 {
-	struct smmu_event *ev = &p->ev;
-
-	if (cf->s2fault) {
-		record_fault(p, txn, acc, &cf->fault);
-		return;
-	}
-	p->stall = false;
-	/* C_BAD_STREAMID is recorded only when software asks for it. */
-	if (cf->id == EVT_C_BAD_STREAMID &&
-	    !(atomic_load(&smmu->cr2) & CR2_RECINVSID))
-		return;
 	smmu_event_init(ev, cf->id, txn);
 	switch (cf->id) {
 	case EVT_F_STE_FETCH:
@@ -85,6 +65,23 @@ static void record_cfg(struct sio_smmu *smmu, struct pending *p,
 		break;
 	}
 	/* The record of a configuration error carries nothing else. */
+}
+
+static void record_cfg(struct sio_smmu *smmu, struct smmu_pending *p,
+		       const struct sio_smmu_txn *txn,
+		       const struct smmu_access *acc,
+		       const struct smmu_cfg_fault *cf)
+{
+	if (cf->s2fault) {
+		record_fault(p, txn, acc, &cf->fault);
+		return;
+	}
+	p->stall = false;
+	/* C_BAD_STREAMID is recorded only when software asks for it. */
+	if (cf->id == EVT_C_BAD_STREAMID &&
+	    !(atomic_load(&smmu->cr2) & CR2_RECINVSID))
+		return;
+	smmu_cfg_event(&p->ev, txn, cf);
 	p->set = true;
 }
 
@@ -180,6 +177,9 @@ static int translate_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 				 txn->attr & SIO_SMMU_PRIV);
 	uint64_t off = txn->addr & 0xfff, gen, v, perm;
 
+	/* Not a translation to look up: the ATS checks decide (ats.c). */
+	if (txn->attr & SIO_SMMU_TRANSLATED)
+		return 1;
 	if (!(atomic_load_explicit(&smmu->cr0, memory_order_acquire) &
 	      CR0_SMMUEN))
 		return 1;
@@ -199,9 +199,8 @@ static int translate_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 	return 0;
 }
 
-/* The STE, from the configuration cache or from memory. */
-static int get_ste(struct smmu_walk *w, uint32_t sid, struct smmu_ste *ste,
-		   struct smmu_cfg_fault *cf)
+int smmu_get_ste(struct smmu_walk *w, uint32_t sid, struct smmu_ste *ste,
+		 struct smmu_cfg_fault *cf)
 {
 	if (cfgc_ste_get(w->smmu, sid, ste))
 		return 0;
@@ -211,10 +210,9 @@ static int get_ste(struct smmu_walk *w, uint32_t sid, struct smmu_ste *ste,
 	return 0;
 }
 
-/* The stage-1 regime: 0, 1 if stage 1 bypasses, or -1 with @cf. */
-static int get_cd(struct smmu_walk *w, const struct smmu_ste *ste,
-		  const struct sio_smmu_txn *txn, const struct smmu_access *acc,
-		  struct smmu_s1 *s1, struct smmu_cfg_fault *cf)
+int smmu_get_cd(struct smmu_walk *w, const struct smmu_ste *ste,
+		const struct sio_smmu_txn *txn, const struct smmu_access *acc,
+		struct smmu_s1 *s1, struct smmu_cfg_fault *cf)
 {
 	uint32_t idx;
 	int rc =
@@ -258,7 +256,7 @@ static void s1_fill(struct smmu_walk *w, const struct smmu_s1 *s1,
 /* The walk path, inside the caller's bus section @g. */
 static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 			  const struct sio_smmu_txn *txn,
-			  struct sio_smmu_result *res, struct pending *p)
+			  struct sio_smmu_result *res, struct smmu_pending *p)
 {
 	struct smmu_access acc = access_of(txn);
 	struct smmu_walk w = {.smmu = smmu, .g = g, .gen = smmu_gen(smmu)};
@@ -271,6 +269,8 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 	bool s1_on;
 	int rc;
 
+	if (txn->attr & SIO_SMMU_TRANSLATED)
+		return smmu_translated_walk(smmu, g, txn, res, p);
 	res->event = 0;
 	res->perm = acc.write ? SIO_MEM_WRITE : SIO_MEM_READ;
 	if (!(atomic_load(&smmu->cr0) & CR0_SMMUEN)) {
@@ -281,7 +281,7 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 		res->size = -txn->addr ? -txn->addr : ~0ull;
 		return 0;
 	}
-	if (get_ste(&w, txn->sid, &ste, &cf)) {
+	if (smmu_get_ste(&w, txn->sid, &ste, &cf)) {
 		record_cfg(smmu, p, txn, &acc, &cf);
 		return abort_with(res, cf.id);
 	}
@@ -290,7 +290,7 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 	w.vmid = smmu_ste_vmid(smmu, &ste);
 	s1_on = ste.s1;
 	if (s1_on) {
-		rc = get_cd(&w, &ste, txn, &acc, &s1, &cf);
+		rc = smmu_get_cd(&w, &ste, txn, &acc, &s1, &cf);
 		if (rc < 0) {
 			p->stall = cf.s2fault &&
 				   stalls(&cf.fault, NULL,
@@ -343,7 +343,7 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 }
 
 /* After the bus section: record the transaction's event, if any. */
-static void record(struct sio_smmu *smmu, struct pending *p)
+static void record(struct sio_smmu *smmu, struct smmu_pending *p)
 {
 	if (p->set)
 		smmu_event_record(smmu, &p->ev);
@@ -355,7 +355,7 @@ static void record(struct sio_smmu *smmu, struct pending *p)
  * retried, false if it was terminated.
  */
 static bool stall(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
-		  struct pending *p)
+		  struct smmu_pending *p)
 {
 	/* Read first: a queue change after a failed write is not missed. */
 	uint64_t epoch = smmu_evtq_epoch(smmu);
@@ -377,7 +377,7 @@ int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		       struct sio_smmu_result *res)
 {
 	for (;;) {
-		struct pending p = {.set = false, .stall = false};
+		struct smmu_pending p = {.set = false, .stall = false};
 		struct sio_mem_guard g;
 		int rc;
 
@@ -405,7 +405,7 @@ int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 {
 	bool write = txn->attr & SIO_SMMU_WRITE;
 	struct sio_smmu_txn t = *txn;
-	struct pending p = {.set = false, .stall = false};
+	struct smmu_pending p = {.set = false, .stall = false};
 	struct sio_mem_guard g;
 	size_t off = 0;
 	int rc = 0;
@@ -429,7 +429,7 @@ int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 			sio_mem_exit(smmu->bus, &g);
 			if (!stall(smmu, &t, &p))
 				return -EFAULT;
-			p = (struct pending){.set = false, .stall = false};
+			p = (struct smmu_pending){.set = false, .stall = false};
 			sio_mem_enter(smmu->bus, &g);
 			continue;
 		}
