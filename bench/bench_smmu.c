@@ -17,9 +17,11 @@
  * Usage: bench-smmu [runs]   (default 7, at least 5)
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench.h"
 
@@ -192,31 +194,62 @@ static uint64_t naive_nested(uint64_t s1root, uint64_t s2root, uint64_t va)
 	return naive_s2(s2root, table | (va & 0xfff));
 }
 
-struct worker {
+/*
+ * Threads of nested TLB hits, started together and stopped together: each
+ * counts what it translated in a fixed window, so a thread the scheduler
+ * starts late cannot make the other look alone.
+ */
+#define WINDOW_NS 100000000ull
+
+struct hit_run {
 	struct bench *b;
-	double ns;
+	pthread_barrier_t start;
+	_Atomic int stop;
+	_Atomic uint64_t done;
 };
 
 static void *hit_worker(void *arg)
 {
-	struct worker *w = arg;
+	struct hit_run *h = arg;
+	struct sio_smmu_result res;
+	uint64_t n = 0, sum = 0;
 
-	w->ns = per_translation(w->b, 3, 0, w->b->hot, HOT_PAGES, 256);
+	pthread_barrier_wait(&h->start);
+	while (!atomic_load_explicit(&h->stop, memory_order_relaxed)) {
+		for (int i = 0; i < HOT_PAGES; i++) {
+			struct sio_smmu_txn t = {.sid = 3,
+						 .addr = h->b->hot[i]};
+
+			if (sio_smmu_translate(h->b->smmu, &t, &res))
+				exit(2);
+			sum += res.pa;
+		}
+		n += HOT_PAGES;
+	}
+	atomic_fetch_add(&h->done, n);
+	sink += sum;
 	return NULL;
 }
 
 /* Translations per ns of @threads threads of nested TLB hits. */
 static double hit_rate(struct bench *b, int threads)
 {
-	struct worker w[2] = {{b, 0}, {b, 0}};
+	struct hit_run h = {.b = b};
 	pthread_t tid[2];
-	uint64_t t0 = now_ns();
+	uint64_t t0;
 
+	pthread_barrier_init(&h.start, NULL, (unsigned int)threads + 1);
 	for (int i = 0; i < threads; i++)
-		pthread_create(&tid[i], NULL, hit_worker, &w[i]);
+		pthread_create(&tid[i], NULL, hit_worker, &h);
+	pthread_barrier_wait(&h.start);
+	t0 = now_ns();
+	/* Asleep, so the workers have the CPUs to themselves. */
+	nanosleep(&(struct timespec){.tv_nsec = WINDOW_NS}, NULL);
+	atomic_store(&h.stop, 1);
 	for (int i = 0; i < threads; i++)
 		pthread_join(tid[i], NULL);
-	return (double)threads * HOT_PAGES * 256 / (double)(now_ns() - t0);
+	pthread_barrier_destroy(&h.start);
+	return (double)atomic_load(&h.done) / (double)(now_ns() - t0);
 }
 
 static void map_everything(struct bench *b)
