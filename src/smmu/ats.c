@@ -355,17 +355,11 @@ static int pass_through(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 	return 0;
 }
 
-static int record_translated_fault(struct smmu_pending *p,
-				   const struct sio_smmu_txn *txn,
-				   const struct smmu_access *acc,
-				   const struct smmu_fault *f,
-				   struct sio_smmu_result *res)
+static int fault_abort(struct smmu_pending *p, const struct sio_smmu_txn *txn,
+		       const struct smmu_access *acc,
+		       const struct smmu_fault *f, struct sio_smmu_result *res)
 {
-	if (f->record) {
-		smmu_event_init(&p->ev, f->id, txn);
-		smmu_event_fault(&p->ev, acc, f);
-		p->set = true;
-	}
+	smmu_record_fault(p, txn, acc, f);
 	res->event = f->id;
 	return -EFAULT;
 }
@@ -385,13 +379,13 @@ static int split_stage(struct smmu_walk *w, const struct smmu_ste *ste,
 		f = (struct smmu_fault){.id = EVT_F_ADDR_SIZE,
 					.class = EVT_CLASS_IN,
 					.record = true};
-		return record_translated_fault(p, txn, &acc, &f, res);
+		return fault_abort(p, txn, &acc, &f, res);
 	}
 	if (smmu_s2_translate(w, &ste->s2cfg, txn->addr, EVT_CLASS_IN,
 			      acc.write, &acc, &l, &f))
-		return record_translated_fault(p, txn, &acc, &f, res);
+		return fault_abort(p, txn, &acc, &f, res);
 	res->pa = l.oa;
-	res->size = l.base + (l.size - 1) - txn->addr + 1;
+	res->size = smmu_remaining(l.base, l.size, txn->addr);
 	return 0;
 }
 

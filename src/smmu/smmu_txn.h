@@ -15,6 +15,21 @@ struct smmu_pending {
 	bool stall; /* the transaction stalls on it */
 };
 
+/*
+ * Hold the record of walk fault @f for after the section, if CD.R or
+ * STE.S2R ask for it or the transaction stalls on it.
+ */
+void smmu_record_fault(struct smmu_pending *p, const struct sio_smmu_txn *txn,
+		       const struct smmu_access *acc,
+		       const struct smmu_fault *f);
+
+/* Bytes from @addr to the end of the region [base, base + size). */
+static inline uint64_t smmu_remaining(uint64_t base, uint64_t size,
+				      uint64_t addr)
+{
+	return base + (size - 1) - addr + 1;
+}
+
 /* The STE, from the configuration cache or from memory: 0 or -1. */
 int smmu_get_ste(struct smmu_walk *w, uint32_t sid, struct smmu_ste *ste,
 		 struct smmu_cfg_fault *cf);

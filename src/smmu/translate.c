@@ -34,9 +34,9 @@ static bool stalls(const struct smmu_fault *f, const struct smmu_s1 *s1,
 	return f->s2 ? s2 && s2->stall : s1 && s1->stall;
 }
 
-static void record_fault(struct smmu_pending *p, const struct sio_smmu_txn *txn,
-			 const struct smmu_access *acc,
-			 const struct smmu_fault *f)
+void smmu_record_fault(struct smmu_pending *p, const struct sio_smmu_txn *txn,
+		       const struct smmu_access *acc,
+		       const struct smmu_fault *f)
 {
 	/* A stall is always recorded: R is taken as 1. */
 	if (!f->record && !p->stall)
@@ -73,7 +73,7 @@ static void record_cfg(struct sio_smmu *smmu, struct smmu_pending *p,
 		       const struct smmu_cfg_fault *cf)
 {
 	if (cf->s2fault) {
-		record_fault(p, txn, acc, &cf->fault);
+		smmu_record_fault(p, txn, acc, &cf->fault);
 		return;
 	}
 	p->stall = false;
@@ -83,12 +83,6 @@ static void record_cfg(struct sio_smmu *smmu, struct smmu_pending *p,
 		return;
 	smmu_cfg_event(&p->ev, txn, cf);
 	p->set = true;
-}
-
-/* Bytes from @addr to the end of the region [base, base + size). */
-static uint64_t remaining(uint64_t base, uint64_t size, uint64_t addr)
-{
-	return base + (size - 1) - addr + 1;
 }
 
 static int abort_with(struct sio_smmu_result *res, uint8_t id)
@@ -311,28 +305,28 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 		if (smmu_s1_translate(&w, &s1, ste.s2 ? &ste.s2cfg : NULL, &acc,
 				      &l1, &f)) {
 			p->stall = stalls(&f, &s1, ste.s2 ? &ste.s2cfg : NULL);
-			record_fault(p, txn, &acc, &f);
+			smmu_record_fault(p, txn, &acc, &f);
 			return abort_with(res, f.id);
 		}
 		ipa = l1.oa;
-		size = remaining(l1.base, l1.size, txn->addr);
+		size = smmu_remaining(l1.base, l1.size, txn->addr);
 	} else if (ste.s2 && smmu->oas < 64 && (txn->addr >> smmu->oas)) {
 		/* Stage 1 bypassed: the input must fit the IAS (== OAS). */
 		f = (struct smmu_fault){.id = EVT_F_ADDR_SIZE,
 					.class = EVT_CLASS_IN,
 					.record = true};
-		record_fault(p, txn, &acc, &f);
+		smmu_record_fault(p, txn, &acc, &f);
 		return abort_with(res, f.id);
 	}
 	if (ste.s2) {
 		if (smmu_s2_translate(&w, &ste.s2cfg, ipa, EVT_CLASS_IN,
 				      acc.write, &acc, &l2, &f)) {
 			p->stall = stalls(&f, NULL, &ste.s2cfg);
-			record_fault(p, txn, &acc, &f);
+			smmu_record_fault(p, txn, &acc, &f);
 			return abort_with(res, f.id);
 		}
-		if (remaining(l2.base, l2.size, ipa) < size)
-			size = remaining(l2.base, l2.size, ipa);
+		if (smmu_remaining(l2.base, l2.size, ipa) < size)
+			size = smmu_remaining(l2.base, l2.size, ipa);
 		ipa = l2.oa;
 	}
 	if (s1_on)
