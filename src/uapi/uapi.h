@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The uAPI layer's private interface: user-memory access that turns a bad
+ * pointer into -EFAULT instead of a crash, and the kernel's rules for
+ * extensible ioctl structs.
+ */
+#ifndef SIO_UAPI_H
+#define SIO_UAPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Copy to or from the caller's memory at @uaddr.  Every byte must be
+ * mapped with the access needed: 0, or -EFAULT (nothing is known to have
+ * been copied then).  A length of 0 always succeeds.
+ */
+int sio_user_read(void *dst, uint64_t uaddr, size_t len);
+int sio_user_write(uint64_t uaddr, const void *src, size_t len);
+
+/* 1 if all of [uaddr, uaddr + len) reads as zero, 0 if not, or -EFAULT. */
+int sio_user_is_zero(uint64_t uaddr, size_t len);
+
+/*
+ * The kernel's copy_struct_from_user(): @usize bytes of a struct the
+ * caller built against its header, into @ksize bytes we know.  A shorter
+ * user struct is zero-extended; a longer one must have a zero tail
+ * (-E2BIG otherwise).  0, -E2BIG or -EFAULT.
+ */
+int sio_user_struct_in(void *kbuf, size_t ksize, uint64_t uaddr, size_t usize);
+
+/* One iommufd command: its number, and the sizes the kernel's table has. */
+struct sio_iommufd_cmd {
+	unsigned int cmd;
+	uint32_t min_size; /* offsetofend of its last mandatory field */
+	uint32_t size;	   /* the whole struct as we know it */
+};
+
+/* The command @cmd names, or NULL when it is not an iommufd command. */
+const struct sio_iommufd_cmd *sio_iommufd_cmd_find(unsigned int cmd);
+
+/*
+ * The front half of an iommufd ioctl, in the kernel's order: the command
+ * number (-ENOTTY), the user's size word (-EFAULT), the exact command
+ * (-ENOTTY), the minimum size (-EINVAL), then the struct itself into
+ * @kbuf (at least the command's size; -E2BIG, -EFAULT).  0 with *@usize
+ * and *@op set.
+ */
+int sio_iommufd_ucmd_in(unsigned int cmd, uint64_t uarg, void *kbuf,
+			size_t kbuf_size, const struct sio_iommufd_cmd **op,
+			uint32_t *usize);
+
+/* The reply: min(user size, struct size) bytes back to the caller. */
+int sio_iommufd_ucmd_out(const struct sio_iommufd_cmd *op, uint64_t uarg,
+			 uint32_t usize, const void *kbuf);
+
+#endif /* SIO_UAPI_H */
