@@ -244,6 +244,7 @@ static int serve_request(struct ats_request *r, struct sio_smmu_ats_entry *ent,
 	uint64_t va = req->addr & ~(stu - 1), left;
 	struct smmu_cfg_fault cf = {0};
 	struct smmu_ste *ste = &r->ste;
+	unsigned int eats;
 	bool nothing;
 	int rc;
 
@@ -254,9 +255,11 @@ static int serve_request(struct ats_request *r, struct sio_smmu_ats_entry *ent,
 	/* Config 0b000: refused without an event. */
 	if (ste->abort)
 		return SIO_SMMU_ATS_UR;
-	if ((!ste->s1 && !ste->s2) || !effective_eats(smmu, ste))
+	/* CR0.ATSCHK read once: the refusal and the mode must agree. */
+	eats = effective_eats(smmu, ste);
+	if ((!ste->s1 && !ste->s2) || !eats)
 		return bad_treq(r);
-	r->split = effective_eats(smmu, ste) == 2;
+	r->split = eats == 2;
 	r->w.vmid = smmu_ste_vmid(smmu, ste);
 	rc = request_regime(r, &nothing);
 	if (rc)
