@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * softiommu: the platform and iommufd without the interposer.
+ *
+ * A platform is the machine the stack runs on: the memory bus (mem.h)
+ * and, as the stack grows, its SMMUs and devices, plus the per-user and
+ * per-process pin accounting the kernel keeps in user_struct and mm.
+ * An iommufd handle is one open of /dev/iommu on it: its ioctls take the
+ * same numbers and structs as Linux's (linux/iommufd.h) and return the
+ * errno Linux returns, negated.
+ */
+#ifndef SOFTIOMMU_IOMMUFD_H
+#define SOFTIOMMU_IOMMUFD_H
+
+#include <stdint.h>
+
+#include <softiommu/common.h>
+#include <softiommu/mem.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sio_platform;
+struct sio_iommufd;
+
+/* Capabilities the kernel consults (bit numbers as in linux/capability.h) */
+#define SIO_CAP_IPC_LOCK (1u << 0) /* CAP_IPC_LOCK: pins are not counted */
+#define SIO_CAP_SYS_RESOURCE \
+	(1u << 1) /* CAP_SYS_RESOURCE: may set RLIMIT_MODE */
+
+/*
+ * Create the default platform.  Its capabilities start as the process's
+ * own (capget).  Returns 0, -ENOMEM.
+ */
+SIO_API int sio_platform_create(struct sio_platform **out);
+/* Destroy a platform; every iommufd handle on it must be closed. */
+SIO_API void sio_platform_destroy(struct sio_platform *p);
+SIO_API struct sio_mem_bus *sio_platform_bus(struct sio_platform *p);
+/* Replace the capabilities iommufd sees (SIO_CAP_*), e.g. to test limits. */
+SIO_API void sio_platform_set_caps(struct sio_platform *p, unsigned int caps);
+
+/*
+ * Pinned memory, in pages of the host's size, as the kernel counts it:
+ * user_locked is user_struct->locked_vm (RLIMIT_MODE 0), mm_locked and
+ * mm_pinned are mm->locked_vm and mm->pinned_vm (RLIMIT_MODE 1, VFIO's
+ * way).  Pins by a process with CAP_IPC_LOCK are not counted.
+ */
+struct sio_pin_stats {
+	uint64_t user_locked;
+	uint64_t mm_locked;
+	uint64_t mm_pinned;
+};
+SIO_API void sio_platform_pin_stats(struct sio_platform *p,
+				    struct sio_pin_stats *st);
+
+/* Open /dev/iommu on @p.  Returns 0, -ENOMEM. */
+SIO_API int sio_iommufd_open(struct sio_platform *p, struct sio_iommufd **out);
+/* Close: every object of the handle is destroyed, every pin released. */
+SIO_API void sio_iommufd_close(struct sio_iommufd *fd);
+/*
+ * ioctl(2) on the handle: @cmd and @arg as a program passes them to the
+ * kernel.  Returns 0 (or the ioctl's non-negative result) or -errno.
+ * @arg is read and written as user memory: a bad pointer is -EFAULT.
+ */
+SIO_API int sio_iommufd_ioctl(struct sio_iommufd *fd, unsigned long cmd,
+			      void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SOFTIOMMU_IOMMUFD_H */

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One open of /dev/iommu: the object table, IOMMU_DESTROY, and the
+ * dispatcher.  Objects live in a table indexed by id; like the kernel's
+ * xarray, ids start at 1 and the lowest free one is taken, an id is
+ * reserved (invisible) until its object is finalized, and it is not
+ * reused until the object's destruction has finished.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iommufd_private.h"
+#include "uapi/iommufd_abi.h"
+#include "uapi/uapi.h"
+
+int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out)
+{
+	struct iommufd_ctx *ictx = calloc(1, sizeof(*ictx));
+
+	if (!ictx)
+		return -ENOMEM;
+	ictx->host = host;
+	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
+	pthread_mutex_init(&ictx->lock, NULL);
+	pthread_cond_init(&ictx->destroy_wait, NULL);
+	*out = ictx;
+	return 0;
+}
+
+static void iommufd_object_destroy_ops(struct iommufd_object *obj)
+{
+	switch (obj->type) {
+	case IOMMUFD_OBJ_IOAS:
+		iommufd_ioas_destroy(obj);
+		break;
+	default:
+		break;
+	}
+	free(obj);
+}
+
+/*
+ * Take @obj out of the table if nothing but the table holds it.  The slot
+ * stays reserved (NULL object, not free) until the caller erases it.
+ */
+static bool object_detach_if_unused(struct iommufd_ctx *ictx,
+				    struct iommufd_object *obj)
+{
+	unsigned int one = 1;
+
+	if (!atomic_compare_exchange_strong(&obj->users, &one, 0))
+		return false;
+	obj->finalized = false;
+	(void)ictx;
+	return true;
+}
+
+/* Wait for ioctls still using @obj (short-term references) to finish. */
+static void object_wait_shortterm(struct iommufd_ctx *ictx,
+				  struct iommufd_object *obj)
+{
+	if (atomic_fetch_sub(&obj->shortterm_users, 1) == 1)
+		return;
+	pthread_mutex_lock(&ictx->lock);
+	while (atomic_load(&obj->shortterm_users))
+		pthread_cond_wait(&ictx->destroy_wait, &ictx->lock);
+	pthread_mutex_unlock(&ictx->lock);
+}
+
+static void object_erase(struct iommufd_ctx *ictx, uint32_t id)
+{
+	pthread_mutex_lock(&ictx->lock);
+	ictx->objs[id - 1] = NULL;
+	ictx->nr_objs--;
+	if (id - 1 < ictx->free_hint)
+		ictx->free_hint = id - 1;
+	pthread_mutex_unlock(&ictx->lock);
+}
+
+void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
+{
+	bool progress = true;
+
+	/*
+	 * Destroy in dependency order: an object is destroyed once nothing
+	 * else holds it, which frees what it held for the next pass.
+	 */
+	while (ictx->nr_objs && progress) {
+		progress = false;
+		for (uint32_t i = 0; i < ictx->nr_slots; i++) {
+			struct iommufd_object *obj = ictx->objs[i];
+
+			if (!obj || !obj->finalized ||
+			    !object_detach_if_unused(ictx, obj))
+				continue;
+			object_wait_shortterm(ictx, obj);
+			iommufd_object_destroy_ops(obj);
+			object_erase(ictx, i + 1);
+			progress = true;
+		}
+	}
+	free(ictx->objs);
+	pthread_cond_destroy(&ictx->destroy_wait);
+	pthread_mutex_destroy(&ictx->lock);
+	free(ictx);
+}
+
+/* A sentinel for ids reserved by objects not yet finalized or gone. */
+int iommufd_object_alloc(struct iommufd_ctx *ictx, struct iommufd_object *obj,
+			 enum iommufd_object_type type)
+{
+	uint32_t i;
+
+	obj->type = type;
+	obj->finalized = false;
+	atomic_init(&obj->users, 1);
+	atomic_init(&obj->shortterm_users, 1);
+
+	pthread_mutex_lock(&ictx->lock);
+	for (i = ictx->free_hint; i < ictx->nr_slots; i++)
+		if (!ictx->objs[i])
+			break;
+	if (i == ictx->nr_slots) {
+		/* ids are 31-bit, as the kernel's xa_limit_31b */
+		uint32_t n = ictx->nr_slots ? ictx->nr_slots * 2 : 16;
+		struct iommufd_object **objs;
+
+		if (ictx->nr_slots >= (1u << 30)) {
+			pthread_mutex_unlock(&ictx->lock);
+			return -ENOSPC;
+		}
+		objs = realloc(ictx->objs, n * sizeof(*objs));
+		if (!objs) {
+			pthread_mutex_unlock(&ictx->lock);
+			return -ENOMEM;
+		}
+		memset(objs + ictx->nr_slots, 0,
+		       (n - ictx->nr_slots) * sizeof(*objs));
+		ictx->objs = objs;
+		ictx->nr_slots = n;
+	}
+	ictx->objs[i] = obj;
+	ictx->nr_objs++;
+	ictx->free_hint = i + 1;
+	obj->id = i + 1;
+	pthread_mutex_unlock(&ictx->lock);
+	return 0;
+}
+
+void iommufd_object_finalize(struct iommufd_ctx *ictx,
+			     struct iommufd_object *obj)
+{
+	pthread_mutex_lock(&ictx->lock);
+	obj->finalized = true;
+	pthread_mutex_unlock(&ictx->lock);
+}
+
+void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
+				      struct iommufd_object *obj)
+{
+	uint32_t id = obj->id;
+
+	iommufd_object_destroy_ops(obj);
+	object_erase(ictx, id);
+}
+
+struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, uint32_t id,
+					  enum iommufd_object_type type)
+{
+	struct iommufd_object *obj = NULL;
+
+	pthread_mutex_lock(&ictx->lock);
+	if (id && id <= ictx->nr_slots) {
+		obj = ictx->objs[id - 1];
+		if (obj && (!obj->finalized ||
+			    (type != IOMMUFD_OBJ_ANY && obj->type != type)))
+			obj = NULL;
+		if (obj) {
+			atomic_fetch_add(&obj->users, 1);
+			atomic_fetch_add(&obj->shortterm_users, 1);
+		}
+	}
+	pthread_mutex_unlock(&ictx->lock);
+	return obj;
+}
+
+void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	atomic_fetch_sub(&obj->users, 1);
+	if (atomic_fetch_sub(&obj->shortterm_users, 1) == 1) {
+		/* a destroyer is waiting for the last short-term user */
+		pthread_mutex_lock(&ictx->lock);
+		pthread_cond_broadcast(&ictx->destroy_wait);
+		pthread_mutex_unlock(&ictx->lock);
+	}
+}
+
+/* IOMMU_DESTROY: any object, if nothing else holds it. */
+int iommufd_destroy(struct iommufd_ucmd *ucmd)
+{
+	struct sio_iommu_destroy *cmd = ucmd->cmd;
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	struct iommufd_object *obj = NULL;
+	uint32_t id = cmd->id;
+	int rc = 0;
+
+	pthread_mutex_lock(&ictx->lock);
+	if (id && id <= ictx->nr_slots)
+		obj = ictx->objs[id - 1];
+	if (!obj || !obj->finalized)
+		rc = -ENOENT;
+	else if (!object_detach_if_unused(ictx, obj))
+		rc = -EBUSY;
+	pthread_mutex_unlock(&ictx->lock);
+	if (rc)
+		return rc;
+
+	object_wait_shortterm(ictx, obj);
+	iommufd_object_destroy_ops(obj);
+	object_erase(ictx, id);
+	return 0;
+}
+
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, uint32_t cmd_len)
+{
+	(void)cmd_len;
+	return sio_iommufd_ucmd_out(ucmd->op, ucmd->ubuffer, ucmd->user_size,
+				    ucmd->cmd);
+}
+
+/* IOMMU_OPTION: RLIMIT_MODE is the context's; HUGE_PAGES an IOAS's. */
+int iommufd_option(struct iommufd_ucmd *ucmd)
+{
+	struct sio_iommu_option *cmd = ucmd->cmd;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	switch (cmd->option_id) {
+	case SIO_IOMMU_OPTION_RLIMIT_MODE:
+		rc = iommufd_option_rlimit_mode(ucmd);
+		break;
+	case SIO_IOMMU_OPTION_HUGE_PAGES:
+		rc = iommufd_ioas_option(ucmd);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (rc)
+		return rc;
+	if (cmd->op != SIO_IOMMU_OPTION_OP_GET)
+		return 0;
+	return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+typedef int (*iommufd_execute_fn)(struct iommufd_ucmd *ucmd);
+
+static iommufd_execute_fn execute_fn(unsigned int nr)
+{
+	switch (nr) {
+	case SIO_IOMMU_DESTROY & 0xff:
+		return iommufd_destroy;
+	case SIO_IOMMU_IOAS_ALLOC & 0xff:
+		return iommufd_ioas_alloc_ioctl;
+	case SIO_IOMMU_IOAS_ALLOW_IOVAS & 0xff:
+		return iommufd_ioas_allow_iovas;
+	case SIO_IOMMU_IOAS_COPY & 0xff:
+		return iommufd_ioas_copy;
+	case SIO_IOMMU_IOAS_IOVA_RANGES & 0xff:
+		return iommufd_ioas_iova_ranges;
+	case SIO_IOMMU_IOAS_MAP & 0xff:
+		return iommufd_ioas_map;
+	case SIO_IOMMU_IOAS_UNMAP & 0xff:
+		return iommufd_ioas_unmap;
+	case SIO_IOMMU_OPTION & 0xff:
+		return iommufd_option;
+	case SIO_IOMMU_IOAS_MAP_FILE & 0xff:
+		return iommufd_ioas_map_file;
+	case SIO_IOMMU_IOAS_CHANGE_PROCESS & 0xff:
+		return iommufd_ioas_change_process;
+	default:
+		return NULL;
+	}
+}
+
+/* Big enough for the largest command struct we know. */
+union ucmd_buffer {
+	struct sio_iommu_destroy destroy;
+	struct sio_iommu_hwpt_alloc hwpt;
+	struct sio_iommu_hw_info info;
+	struct sio_iommu_ioas_map map;
+	struct sio_iommu_ioas_copy copy;
+	struct sio_iommu_hwpt_get_dirty_bitmap dirty;
+	uint64_t align[16];
+};
+
+int iommufd_ctx_ioctl(struct iommufd_ctx *ictx, unsigned long cmd, uint64_t arg)
+{
+	union ucmd_buffer buf;
+	struct iommufd_ucmd ucmd = {.ictx = ictx, .ubuffer = arg, .cmd = &buf};
+	iommufd_execute_fn fn;
+	int rc;
+
+	/* Only the ioctl number's low 32 bits reach a driver's handler. */
+	rc = sio_iommufd_ucmd_in((unsigned int)cmd, arg, &buf, sizeof(buf),
+				 &ucmd.op, &ucmd.user_size);
+	if (rc)
+		return rc;
+	fn = execute_fn(ucmd.op->cmd & 0xff);
+	if (!fn)
+		return -ENOTTY;
+	return fn(&ucmd);
+}
+
+void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	host->bus = bus;
+	atomic_init(&host->caps, 0);
+	atomic_init(&host->user_locked_vm, 0);
+	atomic_init(&host->mm_locked_vm, 0);
+	atomic_init(&host->mm_pinned_vm, 0);
+	host->page_size = ps > 0 ? (uint64_t)ps : 4096;
+	host->page_shift = (unsigned int)__builtin_ctzll(host->page_size);
+}
+
+bool iommufd_capable(struct iommufd_host *host, unsigned int cap)
+{
+	return atomic_load(&host->caps) & cap;
+}
