@@ -28,6 +28,7 @@ bench: deps
 	build-release/bench/bench-pgtable
 	build-release/bench/bench-mem
 	build-release/bench/bench-smmu
+	build-release/bench/bench-iommufd
 
 install: all
 	meson install -C $(BUILD)

@@ -204,7 +204,7 @@ static bool max_last_covering(const struct sio_itree *t, uint64_t p,
 static void span_fill(struct sio_itree_span *s)
 {
 	struct sio_itree_node *n;
-	uint64_t end, more;
+	uint64_t end = s->cursor, more;
 
 	n = sio_itree_first(s->tree, s->cursor, s->last_query);
 	s->start = s->cursor;

@@ -68,6 +68,7 @@ int sio_iommufd_ucmd_in(unsigned int cmd, uint64_t uarg, void *kbuf,
 
 	if (!c)
 		return -ENOTTY;
+	sio_user_begin();
 	rc = sio_user_read(usize, uarg, sizeof(*usize));
 	if (rc)
 		return rc;

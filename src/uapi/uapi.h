@@ -11,6 +11,13 @@
 #include <stdint.h>
 
 /*
+ * Call at the start of every uAPI call, before its first user copy:
+ * makes sure the fault fixup that turns a bad user pointer into -EFAULT
+ * is in front of any SIGSEGV/SIGBUS handler the program installed since.
+ */
+void sio_user_begin(void);
+
+/*
  * Copy to or from the caller's memory at @uaddr.  Every byte must be
  * mapped with the access needed: 0, or -EFAULT (nothing is known to have
  * been copied then).  A length of 0 always succeeds.

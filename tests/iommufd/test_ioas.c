@@ -9,6 +9,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -657,6 +659,51 @@ static void test_extensible(void **state)
 	assert_int_equal(destroy(f, 2), -ENOENT);
 }
 
+static sigjmp_buf program_jmp;
+static volatile sig_atomic_t program_faults;
+
+static void program_handler(int sig)
+{
+	(void)sig;
+	program_faults++;
+	siglongjmp(program_jmp, 1);
+}
+
+/*
+ * A bad ioctl pointer is EFAULT even when the program installed its own
+ * SIGSEGV handler after us, and the program's own faults still reach
+ * its handler.
+ */
+static void test_program_segv_handler(void **state)
+{
+	struct fx *f = *state;
+	struct sigaction sa = {.sa_handler = program_handler}, old;
+	volatile uint8_t *bad = f->buf + f->pg;
+
+	assert_int_equal(ioas_alloc(f), 1);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_NODEFER;
+	assert_int_equal(sigaction(SIGSEGV, &sa, &old), 0);
+	assert_int_equal(mprotect(f->buf + f->pg, f->pg, PROT_NONE), 0);
+	assert_int_equal(sio_iommufd_ioctl(f->fd, SIO_IOMMU_DESTROY,
+					   (void *)bad),
+			 -EFAULT);
+	assert_int_equal(program_faults, 0);
+	if (!sigsetjmp(program_jmp, 1))
+		(void)*bad;
+	assert_int_equal(program_faults, 1);
+	/* and again, after the program's handler ran */
+	assert_int_equal(sio_iommufd_ioctl(f->fd, SIO_IOMMU_DESTROY,
+					   (void *)bad),
+			 -EFAULT);
+	if (!sigsetjmp(program_jmp, 1))
+		(void)*bad;
+	assert_int_equal(program_faults, 2);
+	assert_int_equal(sigaction(SIGSEGV, &old, NULL), 0);
+	assert_int_equal(
+		mprotect(f->buf + f->pg, f->pg, PROT_READ | PROT_WRITE), 0);
+}
+
 /* Closing a context with live objects frees them (ASan checks). */
 static void test_close_frees(void **state)
 {
@@ -692,6 +739,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_extensible, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_program_segv_handler,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_frees, setup,
 						teardown),
 	};

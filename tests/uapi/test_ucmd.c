@@ -161,6 +161,8 @@ static void test_reply(void **state)
 	uint8_t *p = guarded(), reply[48], user[64];
 
 	(void)state;
+	/* as every uAPI call does before its first copy */
+	sio_user_begin();
 	memset(reply, 0x11, sizeof(reply));
 	memset(user, 0, sizeof(user));
 	/* A user struct shorter than ours gets only its own bytes... */
