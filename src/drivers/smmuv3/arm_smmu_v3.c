@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The SMMUv3 driver.  Like the kernel's arm-smmu-v3: it reads the ID
+ * registers, allocates a linear stream table whose entries start as
+ * abort (no bypass for unattached devices), a command and an event
+ * queue, and enables translation; paging domains are stage-1 LPAE tables
+ * behind one context descriptor, or stage-2 tables with a VMID for
+ * NEST_PARENT; attaching rewrites the device's STE and issues CFGI_STE +
+ * CMD_SYNC; unmapping issues a TLBI for the domain's ASID or VMID and
+ * CMD_SYNC before it returns, so no DMA reaches an unmapped page.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arm_smmu_v3.h"
+
+/* Registers (section 6.3). */
+#define IDR0		0x00
+#define IDR1		0x04
+#define IDR5		0x14
+#define CR0		0x20
+#define CR0ACK		0x24
+#define CR1		0x28
+#define GERROR		0x60
+#define STRTAB_BASE	0x80
+#define STRTAB_BASE_CFG 0x88
+#define CMDQ_BASE	0x90
+#define CMDQ_PROD	0x98
+#define CMDQ_CONS	0x9c
+#define EVENTQ_BASE	0xa0
+#define EVENTQ_PROD	0x100a8
+#define EVENTQ_CONS	0x100ac
+
+#define CR0_SMMUEN   (1u << 0)
+#define CR0_EVENTQEN (1u << 2)
+#define CR0_CMDQEN   (1u << 3)
+
+/* Command opcodes (section 4.1.1). */
+#define CMD_CFGI_STE	   0x03
+#define CMD_TLBI_NH_ASID   0x11
+#define CMD_TLBI_S12_VMALL 0x28
+#define CMD_SYNC	   0x46
+
+/* STE.Config (section 5.2). */
+#define STE_CFG_ABORT 0x0
+#define STE_CFG_S1    0x5
+#define STE_CFG_S2    0x6
+
+#define STRTAB_MAX_LOG2 10 /* 1024 StreamIDs: 64 KiB of STEs */
+
+static uint64_t field(uint32_t reg, unsigned int lo, unsigned int width)
+{
+	return (reg >> lo) & ((1u << width) - 1);
+}
+
+/* Set bits [lo, lo + width) of a little-endian multi-word structure. */
+static void set_bits(uint64_t *s, unsigned int lo, unsigned int width,
+		     uint64_t v)
+{
+	for (unsigned int i = 0; i < width; i++) {
+		unsigned int b = lo + i;
+		uint64_t bit = (v >> i) & 1;
+
+		s[b / 64] = (s[b / 64] & ~(1ull << (b % 64))) |
+			    (bit << (b % 64));
+	}
+}
+
+static uint64_t pa_of(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+/*
+ * Issue commands and wait for them: the model consumes the queue when
+ * PROD moves.  Called with dev->lock held.  A command the SMMU refused
+ * stops the queue (GERROR.CMDQ_ERR): -EIO.
+ */
+static int cmdq_issue(struct arm_smmu_device *dev, const uint64_t (*cmds)[2],
+		      unsigned int n)
+{
+	uint32_t wrap_mask = (2u << dev->cmdq_log2) - 1;
+	uint32_t idx_mask = (1u << dev->cmdq_log2) - 1;
+	uint32_t prod = sio_smmu_read32(dev->smmu, CMDQ_PROD);
+
+	/* the batches here are a few commands; the queue holds 2^log2 */
+	if (n >= (1u << dev->cmdq_log2))
+		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t idx = prod & idx_mask;
+
+		__atomic_store_n(&dev->cmdq[2 * idx], cmds[i][0],
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&dev->cmdq[2 * idx + 1], cmds[i][1],
+				 __ATOMIC_RELAXED);
+		prod = (prod & ~wrap_mask) | ((prod + 1) & wrap_mask);
+	}
+	/* the SMMU consumes what PROD publishes, CMD_SYNC last */
+	sio_smmu_write32(dev->smmu, CMDQ_PROD, prod);
+	if ((sio_smmu_read32(dev->smmu, CMDQ_CONS) & wrap_mask) !=
+	    (prod & wrap_mask))
+		return -EIO;
+	if (sio_smmu_read32(dev->smmu, GERROR) & 1)
+		return -EIO;
+	return 0;
+}
+
+static int cmd_sync_one(struct arm_smmu_device *dev, uint64_t d0, uint64_t d1)
+{
+	const uint64_t cmds[2][2] = {{d0, d1}, {CMD_SYNC, 0}};
+
+	return cmdq_issue(dev, cmds, 2);
+}
+
+static uint64_t *ste_of(struct arm_smmu_device *dev, uint32_t sid)
+{
+	return dev->strtab + 8 * (size_t)sid;
+}
+
+/*
+ * Replace a live STE: make it abort first, so the SMMU never sees old
+ * and new fields mixed, then write the new words and make it valid.
+ */
+static int ste_write(struct arm_smmu_device *dev, uint32_t sid,
+		     const uint64_t *ste)
+{
+	uint64_t *dst = ste_of(dev, sid);
+	uint64_t abort_w0 = 1 | (STE_CFG_ABORT << 1);
+	int rc;
+
+	__atomic_store_n(&dst[0], abort_w0, __ATOMIC_RELEASE);
+	rc = cmd_sync_one(dev, CMD_CFGI_STE | ((uint64_t)sid << 32), 1);
+	if (rc)
+		return rc;
+	for (int i = 1; i < 8; i++)
+		__atomic_store_n(&dst[i], ste[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&dst[0], ste[0], __ATOMIC_RELEASE);
+	return cmd_sync_one(dev, CMD_CFGI_STE | ((uint64_t)sid << 32), 1);
+}
+
+/* Lowest free id from 1 in a bitmap of 2^bits. */
+static int id_alloc(uint64_t *map, unsigned int bits)
+{
+	for (uint32_t id = 1; id < (1u << bits); id++) {
+		if (!(map[id / 64] & (1ull << (id % 64)))) {
+			map[id / 64] |= 1ull << (id % 64);
+			return (int)id;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void id_free(uint64_t *map, uint32_t id)
+{
+	map[id / 64] &= ~(1ull << (id % 64));
+}
+
+struct arm_smmu_domain {
+	struct sio_iommu_domain domain;
+	struct arm_smmu_device *dev;
+	unsigned int stage;
+	struct sio_pgtable *pgtbl;
+	struct sio_pgtable_info info;
+	uint64_t *cd; /* stage 1: the one context descriptor */
+	uint16_t asid, vmid;
+};
+
+static struct arm_smmu_domain *to_smmu_domain(struct sio_iommu_domain *d)
+{
+	return (struct arm_smmu_domain *)d;
+}
+
+static unsigned int to_pgt_prot(int prot)
+{
+	unsigned int p = 0;
+
+	if (prot & SIO_IOMMU_READ)
+		p |= SIO_PROT_READ;
+	if (prot & SIO_IOMMU_WRITE)
+		p |= SIO_PROT_WRITE;
+	if (prot & SIO_IOMMU_CACHE)
+		p |= SIO_PROT_CACHE;
+	return p;
+}
+
+static int domain_map(struct sio_iommu_domain *d, uint64_t iova, uint64_t pa,
+		      uint64_t size, int prot)
+{
+	return sio_pgtable_map(to_smmu_domain(d)->pgtbl, iova, pa, size,
+			       to_pgt_prot(prot));
+}
+
+/* Invalidate everything the domain's tag may have cached, and wait. */
+static int domain_flush(struct arm_smmu_domain *sd)
+{
+	struct arm_smmu_device *dev = sd->dev;
+	uint64_t cmd;
+	int rc;
+
+	if (sd->stage == SIO_PGT_STAGE1)
+		cmd = CMD_TLBI_NH_ASID | ((uint64_t)sd->asid << 48);
+	else
+		cmd = CMD_TLBI_S12_VMALL | ((uint64_t)sd->vmid << 32);
+	pthread_mutex_lock(&dev->lock);
+	rc = cmd_sync_one(dev, cmd, 0);
+	pthread_mutex_unlock(&dev->lock);
+	return rc;
+}
+
+static int domain_unmap(struct sio_iommu_domain *d, uint64_t iova,
+			uint64_t size, uint64_t *unmapped)
+{
+	struct arm_smmu_domain *sd = to_smmu_domain(d);
+	struct sio_pgtable_gather g = SIO_PGTABLE_GATHER_INIT;
+	int rc, frc;
+
+	rc = sio_pgtable_unmap(sd->pgtbl, iova, size, unmapped, &g);
+	/* whatever went, the TLB must forget before the tables are reused */
+	frc = g.valid ? domain_flush(sd) : 0;
+	sio_pgtable_gather_finish(sd->pgtbl, &g);
+	return rc ? rc : frc;
+}
+
+static int domain_iova_to_phys(struct sio_iommu_domain *d, uint64_t iova,
+			       uint64_t *pa)
+{
+	return sio_pgtable_iova_to_phys(to_smmu_domain(d)->pgtbl, iova, pa);
+}
+
+static void domain_free(struct sio_iommu_domain *d)
+{
+	struct arm_smmu_domain *sd = to_smmu_domain(d);
+	struct arm_smmu_device *dev = sd->dev;
+
+	sio_pgtable_destroy(sd->pgtbl);
+	sio_mem_pool_free(dev->pool, sd->cd);
+	pthread_mutex_lock(&dev->lock);
+	if (sd->stage == SIO_PGT_STAGE1)
+		id_free(dev->asid_map, sd->asid);
+	else
+		id_free(dev->vmid_map, sd->vmid);
+	pthread_mutex_unlock(&dev->lock);
+	free(sd);
+}
+
+static const struct sio_iommu_domain_ops arm_smmu_domain_ops = {
+	.map = domain_map,
+	.unmap = domain_unmap,
+	.iova_to_phys = domain_iova_to_phys,
+	.free = domain_free,
+};
+
+/* A context descriptor for a stage-1 table in TTB0 (section 5.4). */
+static void cd_build(uint64_t *cd, const struct sio_pgtable_info *in,
+		     uint16_t asid, bool hd)
+{
+	uint64_t w[8] = {0};
+
+	set_bits(w, 0, 6, in->tsz);	    /* T0SZ */
+	set_bits(w, 6, 2, in->tg);	    /* TG0 */
+	set_bits(w, 8, 2, 1);		    /* IR0: write-back */
+	set_bits(w, 10, 2, 1);		    /* OR0 */
+	set_bits(w, 12, 2, 3);		    /* SH0: inner shareable */
+	set_bits(w, 30, 1, 1);		    /* EPD1: no TTB1 walks */
+	set_bits(w, 32, 3, in->ps);	    /* IPS */
+	set_bits(w, 41, 1, 1);		    /* AA64 */
+	set_bits(w, 42, 1, hd);		    /* HD */
+	set_bits(w, 43, 1, hd);		    /* HA */
+	set_bits(w, 45, 1, 1);		    /* R: record faults */
+	set_bits(w, 46, 1, 1);		    /* A: abort on fault */
+	set_bits(w, 48, 16, asid);	    /* ASID */
+	set_bits(w, 68, 48, in->root >> 4); /* TTB0[51:4] */
+	set_bits(w, 192, 64, in->mair);	    /* MAIR */
+	for (int i = 1; i < 8; i++)
+		__atomic_store_n(&cd[i], w[i], __ATOMIC_RELAXED);
+	set_bits(w, 31, 1, 1); /* V, written last */
+	__atomic_store_n(&cd[0], w[0], __ATOMIC_RELEASE);
+}
+
+static int arm_smmu_domain_alloc_paging(struct sio_iommu_dev *iommu,
+					unsigned int flags,
+					struct sio_iommu_domain **out)
+{
+	struct arm_smmu_device *dev = (struct arm_smmu_device *)iommu;
+	bool s2 = flags & SIO_DOMAIN_NEST_PARENT;
+	bool hd = flags & SIO_DOMAIN_DIRTY_TRACKING;
+	struct sio_pgtable_cfg cfg = {
+		.granule = dev->granule,
+		.oas = dev->oas,
+		.region = SIO_PGT_TTB0,
+		.start_level = SIO_PGT_START_AUTO,
+		.flags = hd ? SIO_PGT_F_HD : 0,
+		.pool = dev->pool,
+	};
+	struct arm_smmu_domain *sd;
+	int id, rc;
+
+	if (flags & ~(SIO_DOMAIN_NEST_PARENT | SIO_DOMAIN_DIRTY_TRACKING))
+		return -EOPNOTSUPP;
+	/* dirty tracking needs HTTU with dirty state (IDR0.HTTU == 2) */
+	if (hd && field(dev->idr[0], 6, 2) != 2)
+		return -EOPNOTSUPP;
+	if ((s2 && !dev->s2) || (!s2 && !dev->s1 && !dev->s2))
+		return -EOPNOTSUPP;
+	/* without stage 1 a plain paging domain is a stage-2 one */
+	if (!s2 && !dev->s1)
+		s2 = true;
+	sd = calloc(1, sizeof(*sd));
+	if (!sd)
+		return -ENOMEM;
+	sd->dev = dev;
+	sd->stage = s2 ? SIO_PGT_STAGE2 : SIO_PGT_STAGE1;
+	cfg.stage = sd->stage;
+	/* stage 1 takes 48-bit VAs; stage 2 IPAs up to the OAS */
+	cfg.ias = s2 ? (dev->oas < 48 ? dev->oas : 48) : 48;
+	rc = sio_pgtable_create(&cfg, dev->bus, &sd->pgtbl);
+	if (rc)
+		goto err_free;
+	sio_pgtable_get_info(sd->pgtbl, &sd->info);
+
+	pthread_mutex_lock(&dev->lock);
+	id = s2 ? id_alloc(dev->vmid_map, dev->vmid_bits)
+		: id_alloc(dev->asid_map, dev->asid_bits);
+	pthread_mutex_unlock(&dev->lock);
+	if (id < 0) {
+		rc = id;
+		goto err_pgtbl;
+	}
+	if (s2) {
+		sd->vmid = (uint16_t)id;
+	} else {
+		sd->asid = (uint16_t)id;
+		sd->cd = sio_mem_pool_alloc(dev->pool, 4096);
+		if (!sd->cd) {
+			rc = -ENOMEM;
+			pthread_mutex_lock(&dev->lock);
+			id_free(dev->asid_map, sd->asid);
+			pthread_mutex_unlock(&dev->lock);
+			goto err_pgtbl;
+		}
+		cd_build(sd->cd, &sd->info, sd->asid, hd);
+	}
+	sd->domain.ops = &arm_smmu_domain_ops;
+	sd->domain.iommu = iommu;
+	sd->domain.pgsize_bitmap = sd->info.pgsize_bitmap;
+	sd->domain.aperture_start = sd->info.input_base;
+	sd->domain.aperture_last = sd->info.input_last;
+	sd->domain.flags = flags;
+	*out = &sd->domain;
+	return 0;
+err_pgtbl:
+	sio_pgtable_destroy(sd->pgtbl);
+err_free:
+	free(sd);
+	return rc;
+}
+
+static int check_sid(struct arm_smmu_device *dev, uint32_t sid)
+{
+	return sid < (1u << dev->strtab_log2) ? 0 : -EINVAL;
+}
+
+static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
+{
+	struct arm_smmu_domain *sd = to_smmu_domain(d);
+	struct arm_smmu_device *dev = sd->dev;
+	uint64_t ste[8] = {0};
+	int rc;
+
+	if (check_sid(dev, sid))
+		return -EINVAL;
+	set_bits(ste, 0, 1, 1); /* V */
+	if (sd->stage == SIO_PGT_STAGE1) {
+		set_bits(ste, 1, 3, STE_CFG_S1);
+		set_bits(ste, 6, 50, pa_of(sd->cd) >> 6); /* S1ContextPtr */
+		set_bits(ste, 66, 2, 1); /* S1CIR: write-back */
+		set_bits(ste, 68, 2, 1); /* S1COR */
+		set_bits(ste, 70, 2, 3); /* S1CSH */
+	} else {
+		set_bits(ste, 1, 3, STE_CFG_S2);
+		set_bits(ste, 128, 16, sd->vmid);	    /* S2VMID */
+		set_bits(ste, 160, 6, sd->info.tsz);	    /* S2T0SZ */
+		set_bits(ste, 166, 2, sd->info.sl0);	    /* S2SL0 */
+		set_bits(ste, 168, 2, 1);		    /* S2IR0 */
+		set_bits(ste, 170, 2, 1);		    /* S2OR0 */
+		set_bits(ste, 172, 2, 3);		    /* S2SH0 */
+		set_bits(ste, 174, 2, sd->info.tg);	    /* S2TG */
+		set_bits(ste, 176, 3, sd->info.ps);	    /* S2PS */
+		set_bits(ste, 179, 1, 1);		    /* S2AA64 */
+		set_bits(ste, 182, 1, 1);		    /* S2PTW */
+		set_bits(ste, 186, 1, 1);		    /* S2R */
+		set_bits(ste, 196, 48, sd->info.root >> 4); /* S2TTB */
+		if (d->flags & SIO_DOMAIN_DIRTY_TRACKING) {
+			set_bits(ste, 183, 1, 1); /* S2HD */
+			set_bits(ste, 184, 1, 1); /* S2HA */
+		}
+	}
+	pthread_mutex_lock(&dev->lock);
+	rc = ste_write(dev, sid, ste);
+	pthread_mutex_unlock(&dev->lock);
+	return rc;
+}
+
+static int arm_smmu_block_dev(struct sio_iommu_dev *iommu, uint32_t sid)
+{
+	struct arm_smmu_device *dev = (struct arm_smmu_device *)iommu;
+	uint64_t ste[8] = {1 | (STE_CFG_ABORT << 1)};
+	int rc;
+
+	if (check_sid(dev, sid))
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	rc = ste_write(dev, sid, ste);
+	pthread_mutex_unlock(&dev->lock);
+	return rc;
+}
+
+/* struct iommu_hw_info_arm_smmuv3: flags, __reserved, idr[6], iidr, aidr */
+static size_t arm_smmu_hw_info(struct sio_iommu_dev *iommu, void *data,
+			       size_t len, uint32_t *type)
+{
+	struct arm_smmu_device *dev = (struct arm_smmu_device *)iommu;
+	uint32_t blob[10] = {0};
+
+	for (int i = 0; i < 6; i++)
+		blob[2 + i] = dev->idr[i];
+	blob[8] = sio_smmu_read32(dev->smmu, 0x18); /* IIDR */
+	blob[9] = sio_smmu_read32(dev->smmu, 0x1c); /* AIDR */
+	memcpy(data, blob, len < sizeof(blob) ? len : sizeof(blob));
+	*type = 2; /* IOMMU_HW_INFO_TYPE_ARM_SMMUV3 */
+	return sizeof(blob);
+}
+
+static void arm_smmu_remove_op(struct sio_iommu_dev *iommu)
+{
+	arm_smmu_remove((struct arm_smmu_device *)iommu);
+}
+
+static const struct sio_iommu_ops arm_smmu_ops = {
+	.domain_alloc_paging = arm_smmu_domain_alloc_paging,
+	.attach_dev = arm_smmu_attach_dev,
+	.block_dev = arm_smmu_block_dev,
+	.hw_info = arm_smmu_hw_info,
+	.remove = arm_smmu_remove_op,
+};
+
+static void read_features(struct arm_smmu_device *dev)
+{
+	static const unsigned int oas_bits[] = {32, 36, 40, 42, 44, 48, 52};
+	uint32_t idr5;
+
+	for (int i = 0; i < 6; i++)
+		dev->idr[i] = sio_smmu_read32(dev->smmu, (uint64_t)i * 4);
+	idr5 = dev->idr[5];
+	dev->s2 = field(dev->idr[0], 0, 1);
+	dev->s1 = field(dev->idr[0], 1, 1);
+	dev->asid_bits = field(dev->idr[0], 12, 1) ? 16 : 8;
+	dev->vmid_bits = field(dev->idr[0], 18, 1) ? 16 : 8;
+	dev->oas = field(idr5, 0, 3) < 7 ? oas_bits[field(idr5, 0, 3)] : 48;
+	/* the host's page size first, as the kernel prefers PAGE_SIZE */
+	dev->granule = field(idr5, 4, 1)   ? 4096
+		       : field(idr5, 5, 1) ? 16384
+					   : 65536;
+}
+
+int arm_smmu_probe(struct sio_smmu *smmu, struct sio_mem_bus *bus,
+		   struct arm_smmu_device **out)
+{
+	struct arm_smmu_device *dev = calloc(1, sizeof(*dev));
+	unsigned int sid_bits, cmdq_max, evtq_max;
+	int rc = -ENOMEM;
+
+	if (!dev)
+		return -ENOMEM;
+	dev->smmu = smmu;
+	dev->bus = bus;
+	dev->iommu.ops = &arm_smmu_ops;
+	pthread_mutex_init(&dev->lock, NULL);
+	read_features(dev);
+	if (!dev->s1 && !dev->s2) {
+		rc = -ENODEV;
+		goto err;
+	}
+	rc = sio_mem_pool_create(bus, dev->oas, &dev->pool);
+	if (rc)
+		goto err;
+	rc = -ENOMEM;
+
+	sid_bits = field(dev->idr[1], 0, 6);
+	dev->strtab_log2 = sid_bits < STRTAB_MAX_LOG2 ? sid_bits
+						      : STRTAB_MAX_LOG2;
+	cmdq_max = field(dev->idr[1], 21, 5);
+	evtq_max = field(dev->idr[1], 16, 5);
+	dev->cmdq_log2 = cmdq_max < 8 ? cmdq_max : 8;
+	dev->evtq_log2 = evtq_max < 7 ? evtq_max : 7;
+	dev->strtab = sio_mem_pool_alloc(
+		dev->pool,
+		64u << (dev->strtab_log2 < 6 ? 6 : dev->strtab_log2));
+	dev->cmdq = sio_mem_pool_alloc(dev->pool, 4096);
+	dev->evtq = sio_mem_pool_alloc(dev->pool, 4096);
+	dev->asid_map = calloc(1024, sizeof(uint64_t));
+	dev->vmid_map = calloc(1024, sizeof(uint64_t));
+	if (!dev->strtab || !dev->cmdq || !dev->evtq || !dev->asid_map ||
+	    !dev->vmid_map)
+		goto err;
+	/* every StreamID aborts until a domain is attached */
+	for (uint32_t sid = 0; sid < (1u << dev->strtab_log2); sid++)
+		ste_of(dev, sid)[0] = 1 | (STE_CFG_ABORT << 1);
+
+	sio_smmu_write64(smmu, STRTAB_BASE, pa_of(dev->strtab));
+	sio_smmu_write32(smmu, STRTAB_BASE_CFG, dev->strtab_log2);
+	sio_smmu_write64(smmu, CMDQ_BASE, pa_of(dev->cmdq) | dev->cmdq_log2);
+	sio_smmu_write64(smmu, EVENTQ_BASE, pa_of(dev->evtq) | dev->evtq_log2);
+	/* table walks and queues: write-back, inner shareable (CR1) */
+	sio_smmu_write32(smmu, CR1, 0xd75);
+	sio_smmu_write32(smmu, CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+	if (sio_smmu_read32(smmu, CR0ACK) !=
+	    (CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN)) {
+		rc = -EIO;
+		goto err;
+	}
+	*out = dev;
+	return 0;
+err:
+	arm_smmu_remove(dev);
+	return rc;
+}
+
+void arm_smmu_remove(struct arm_smmu_device *dev)
+{
+	if (!dev)
+		return;
+	if (dev->pool) {
+		sio_smmu_write32(dev->smmu, CR0, 0);
+		sio_mem_pool_destroy(dev->pool);
+	}
+	free(dev->asid_map);
+	free(dev->vmid_map);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+}
+
+int arm_smmu_read_events(struct arm_smmu_device *dev, uint64_t (*ev)[4],
+			 int max)
+{
+	uint32_t wrap_mask = (2u << dev->evtq_log2) - 1;
+	uint32_t prod, cons;
+	int n = 0;
+
+	pthread_mutex_lock(&dev->lock);
+	prod = sio_smmu_read32(dev->smmu, EVENTQ_PROD);
+	cons = sio_smmu_read32(dev->smmu, EVENTQ_CONS);
+	while (((prod ^ cons) & wrap_mask) && n < max) {
+		uint32_t idx = cons & ((1u << dev->evtq_log2) - 1);
+
+		for (int w = 0; w < 4; w++)
+			ev[n][w] = __atomic_load_n(&dev->evtq[4 * idx + w],
+						   __ATOMIC_ACQUIRE);
+		n++;
+		cons = (cons & ~wrap_mask) | ((cons + 1) & wrap_mask);
+	}
+	sio_smmu_write32(dev->smmu, EVENTQ_CONS, cons);
+	pthread_mutex_unlock(&dev->lock);
+	return n;
+}

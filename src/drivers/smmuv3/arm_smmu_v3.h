@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SMMUv3 driver: programs an SMMUv3 model only through its registers
+ * and the structures it reads from memory, as the kernel's arm-smmu-v3
+ * driver programs the hardware.
+ */
+#ifndef SIO_DRIVERS_ARM_SMMU_V3_H
+#define SIO_DRIVERS_ARM_SMMU_V3_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <softiommu/mem.h>
+#include <softiommu/pgtable.h>
+#include <softiommu/smmu.h>
+
+#include "drivers/iommu_driver.h"
+
+struct arm_smmu_device {
+	struct sio_iommu_dev iommu;
+	struct sio_smmu *smmu;
+	struct sio_mem_bus *bus;
+	struct sio_mem_pool *pool; /* queues, stream table, CDs, page tables */
+	uint32_t idr[6];
+	bool s1, s2;
+	unsigned int oas;
+	unsigned int granule; /* the smallest granule offered */
+	unsigned int asid_bits, vmid_bits;
+
+	uint64_t *strtab; /* linear, 2^strtab_log2 STEs */
+	unsigned int strtab_log2;
+	pthread_mutex_t lock; /* command queue, STEs, id allocators */
+	uint64_t *cmdq;
+	unsigned int cmdq_log2;
+	uint64_t *evtq;
+	unsigned int evtq_log2;
+	uint64_t *asid_map, *vmid_map; /* allocation bitmaps */
+};
+
+/* Bring up @smmu: stream table (all STEs abort), queues, SMMUEN. */
+int arm_smmu_probe(struct sio_smmu *smmu, struct sio_mem_bus *bus,
+		   struct arm_smmu_device **out);
+void arm_smmu_remove(struct arm_smmu_device *dev);
+/* Copy out up to @max pending event records; returns how many. */
+int arm_smmu_read_events(struct arm_smmu_device *dev, uint64_t (*ev)[4],
+			 int max);
+
+#endif /* SIO_DRIVERS_ARM_SMMU_V3_H */
