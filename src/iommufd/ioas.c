@@ -176,10 +176,22 @@ static int conv_iommu_prot(uint32_t map_flags)
 	return prot;
 }
 
-static bool map_flags_rw(uint32_t flags)
+/* The checks MAP, MAP_FILE and COPY share, in the kernel's order. */
+static int map_check_args(uint32_t flags, uint64_t iova, uint64_t length)
 {
-	return flags &
-	       (SIO_IOMMU_IOAS_MAP_WRITEABLE | SIO_IOMMU_IOAS_MAP_READABLE);
+	if (flags & ~MAP_FLAGS)
+		return -EOPNOTSUPP;
+	if (iova >= UINT64_MAX || length >= UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(flags &
+	      (SIO_IOMMU_IOAS_MAP_WRITEABLE | SIO_IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	return 0;
+}
+
+static unsigned int map_iopt_flags(uint32_t flags)
+{
+	return flags & SIO_IOMMU_IOAS_MAP_FIXED_IOVA ? 0 : IOPT_ALLOC_IOVA;
 }
 
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
@@ -187,23 +199,19 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	struct sio_iommu_ioas_map *cmd = ucmd->cmd;
 	struct iommufd_ioas *ioas;
 	uint64_t iova = cmd->iova;
-	unsigned int flags = 0;
-	int rc = 0;
+	int rc;
 
-	if ((cmd->flags & ~MAP_FLAGS) || cmd->__reserved)
+	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
-		return -EOVERFLOW;
-	if (!map_flags_rw(cmd->flags))
-		return -EINVAL;
+	rc = map_check_args(cmd->flags, cmd->iova, cmd->length);
+	if (rc)
+		return rc;
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
 	if (!ioas)
 		return rc;
-	if (!(cmd->flags & SIO_IOMMU_IOAS_MAP_FIXED_IOVA))
-		flags = IOPT_ALLOC_IOVA;
 	rc = iopt_map_user_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->user_va,
 				 cmd->length, conv_iommu_prot(cmd->flags),
-				 flags);
+				 map_iopt_flags(cmd->flags));
 	if (!rc) {
 		cmd->iova = iova;
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -217,23 +225,18 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	struct sio_iommu_ioas_map_file *cmd = ucmd->cmd;
 	struct iommufd_ioas *ioas;
 	uint64_t iova = cmd->iova;
-	unsigned int flags = 0;
-	int rc = 0;
+	int rc;
 
-	if (cmd->flags & ~MAP_FLAGS)
-		return -EOPNOTSUPP;
-	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
-		return -EOVERFLOW;
-	if (!map_flags_rw(cmd->flags))
-		return -EINVAL;
+	rc = map_check_args(cmd->flags, cmd->iova, cmd->length);
+	if (rc)
+		return rc;
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
 	if (!ioas)
 		return rc;
-	if (!(cmd->flags & SIO_IOMMU_IOAS_MAP_FIXED_IOVA))
-		flags = IOPT_ALLOC_IOVA;
 	rc = iopt_map_file_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->fd,
 				 cmd->start, cmd->length,
-				 conv_iommu_prot(cmd->flags), flags);
+				 conv_iommu_prot(cmd->flags),
+				 map_iopt_flags(cmd->flags));
 	if (!rc) {
 		cmd->iova = iova;
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -247,17 +250,17 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 	struct sio_iommu_ioas_copy *cmd = ucmd->cmd;
 	struct iommufd_ioas *src_ioas, *dst_ioas;
 	struct iopt_pages_list *list = NULL;
-	unsigned int nr = 0, flags = 0;
+	unsigned int nr = 0;
 	uint64_t iova;
-	int rc = 0;
+	int rc;
 
-	if (cmd->flags & ~MAP_FLAGS)
-		return -EOPNOTSUPP;
-	if (cmd->length >= UINT64_MAX || cmd->src_iova >= UINT64_MAX ||
-	    cmd->dst_iova >= UINT64_MAX)
-		return -EOVERFLOW;
-	if (!map_flags_rw(cmd->flags))
-		return -EINVAL;
+	/* both IOVAs face the overflow check, before the R/W one */
+	rc = map_check_args(cmd->flags,
+			    cmd->src_iova > cmd->dst_iova ? cmd->src_iova
+							  : cmd->dst_iova,
+			    cmd->length);
+	if (rc)
+		return rc;
 
 	src_ioas = iommufd_get_ioas(ucmd->ictx, cmd->src_ioas_id, &rc);
 	if (!src_ioas)
@@ -271,11 +274,10 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 	dst_ioas = iommufd_get_ioas(ucmd->ictx, cmd->dst_ioas_id, &rc);
 	if (!dst_ioas)
 		goto out_pages;
-	if (!(cmd->flags & SIO_IOMMU_IOAS_MAP_FIXED_IOVA))
-		flags = IOPT_ALLOC_IOVA;
 	iova = cmd->dst_iova;
 	rc = iopt_map_pages(&dst_ioas->iopt, list, nr, cmd->length, &iova,
-			    conv_iommu_prot(cmd->flags), flags);
+			    conv_iommu_prot(cmd->flags),
+			    map_iopt_flags(cmd->flags));
 	if (!rc) {
 		cmd->dst_iova = iova;
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
