@@ -2,8 +2,9 @@
 /*
  * softiommu: the platform and iommufd without the interposer.
  *
- * A platform is the machine the stack runs on: the memory bus (mem.h)
- * and, as the stack grows, its SMMUs and devices, plus the per-user and
+ * A platform is the machine the stack runs on: the memory bus (mem.h),
+ * one SMMUv3 (smmu.h) brought up by the SMMUv3 driver, devices as they
+ * join, plus the per-user and
  * per-process pin accounting the kernel keeps in user_struct and mm.
  * An iommufd handle is one open of /dev/iommu on it: its ioctls take the
  * same numbers and structs as Linux's (linux/iommufd.h) and return the
@@ -16,6 +17,7 @@
 
 #include <softiommu/common.h>
 #include <softiommu/mem.h>
+#include <softiommu/smmu.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,6 +39,11 @@ SIO_API int sio_platform_create(struct sio_platform **out);
 /* Destroy a platform; every iommufd handle on it must be closed. */
 SIO_API void sio_platform_destroy(struct sio_platform *p);
 SIO_API struct sio_mem_bus *sio_platform_bus(struct sio_platform *p);
+/*
+ * The platform's SMMUv3 model, already brought up by its driver (stream
+ * table, queues, SMMUEN): for device DMA (sio_smmu_dma) and inspection.
+ */
+SIO_API struct sio_smmu *sio_platform_smmu(struct sio_platform *p);
 /* Replace the capabilities iommufd sees (SIO_CAP_*), e.g. to test limits. */
 SIO_API void sio_platform_set_caps(struct sio_platform *p, unsigned int caps);
 

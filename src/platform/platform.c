@@ -12,10 +12,14 @@
 
 #include <softiommu/iommufd.h>
 
+#include "drivers/smmuv3/arm_smmu_v3.h"
 #include "iommufd/iommufd_private.h"
 
+/* The default platform: one SMMUv3 (every feature the model has). */
 struct sio_platform {
 	struct sio_mem_bus *bus;
+	struct sio_smmu *smmu;
+	struct arm_smmu_device *smmu_drv;
 	struct iommufd_host host;
 };
 
@@ -45,27 +49,44 @@ static unsigned int process_caps(void)
 int sio_platform_create(struct sio_platform **out)
 {
 	struct sio_platform *p = calloc(1, sizeof(*p));
+	struct sio_smmu_config cfg;
 	int rc;
 
 	if (!p)
 		return -ENOMEM;
 	rc = sio_mem_bus_create(&p->bus);
-	if (rc) {
-		free(p);
-		return rc;
-	}
+	if (rc)
+		goto err;
+	sio_smmu_config_default(&cfg);
+	rc = sio_smmu_create(&cfg, p->bus, &p->smmu);
+	if (rc)
+		goto err;
+	/* the host driver brings the SMMU up, as the kernel does at boot */
+	rc = arm_smmu_probe(p->smmu, p->bus, &p->smmu_drv);
+	if (rc)
+		goto err;
 	iommufd_host_init(&p->host, p->bus);
 	atomic_store(&p->host.caps, process_caps());
 	*out = p;
 	return 0;
+err:
+	sio_platform_destroy(p);
+	return rc;
 }
 
 void sio_platform_destroy(struct sio_platform *p)
 {
 	if (!p)
 		return;
+	arm_smmu_remove(p->smmu_drv);
+	sio_smmu_destroy(p->smmu);
 	sio_mem_bus_destroy(p->bus);
 	free(p);
+}
+
+struct sio_smmu *sio_platform_smmu(struct sio_platform *p)
+{
+	return p->smmu;
 }
 
 struct sio_mem_bus *sio_platform_bus(struct sio_platform *p)

@@ -704,6 +704,22 @@ static void test_program_segv_handler(void **state)
 		mprotect(f->buf + f->pg, f->pg, PROT_READ | PROT_WRITE), 0);
 }
 
+/* The default platform's SMMU is up, and its StreamIDs abort by default. */
+static void test_platform_smmu(void **state)
+{
+	struct fx *f = *state;
+	struct sio_smmu *smmu = sio_platform_smmu(f->plat);
+	struct sio_smmu_txn t = {.sid = 1, .addr = (uintptr_t)f->buf};
+	size_t done = 0;
+	uint8_t b[8];
+
+	assert_non_null(smmu);
+	/* CR0ACK: SMMUEN, EVENTQEN, CMDQEN */
+	assert_int_equal(sio_smmu_read32(smmu, 0x24) & 0xd, 0xd);
+	assert_int_equal(sio_smmu_dma(smmu, &t, b, sizeof(b), &done), -EFAULT);
+	assert_int_equal(done, 0);
+}
+
 /* Closing a context with live objects frees them (ASan checks). */
 static void test_close_frees(void **state)
 {
@@ -738,6 +754,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_option, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_extensible, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_platform_smmu, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_program_segv_handler,
 						setup, teardown),
