@@ -14,17 +14,10 @@
 	(SIO_IOMMU_IOAS_MAP_FIXED_IOVA | SIO_IOMMU_IOAS_MAP_WRITEABLE | \
 	 SIO_IOMMU_IOAS_MAP_READABLE)
 
-struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, uint32_t id,
-				      int *err)
+struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, uint32_t id)
 {
-	struct iommufd_object *obj;
-
-	obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_IOAS);
-	if (!obj) {
-		*err = -ENOENT;
-		return NULL;
-	}
-	return (struct iommufd_ioas *)obj;
+	return (struct iommufd_ioas *)iommufd_get_object(ictx, id,
+							 IOMMUFD_OBJ_IOAS);
 }
 
 void iommufd_ioas_destroy(struct iommufd_object *obj)
@@ -54,7 +47,7 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	iopt_init_table(&ioas->iopt);
 
 	cmd->out_ioas_id = ioas->obj.id;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	rc = iommufd_ucmd_respond(ucmd);
 	if (rc) {
 		iommufd_object_abort_and_destroy(ucmd->ictx, &ioas->obj);
 		return rc;
@@ -74,9 +67,9 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (!ioas)
-		return rc;
+		return -ENOENT;
 
 	pthread_rwlock_rdlock(&ioas->iopt.iova_rwsem);
 	max_iovas = cmd->num_iovas;
@@ -102,7 +95,7 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 		}
 		cmd->num_iovas++;
 	}
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	rc = iommufd_ucmd_respond(ucmd);
 	if (rc)
 		goto out_put;
 	if (cmd->num_iovas > max_iovas)
@@ -149,9 +142,9 @@ int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
 
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (!ioas)
-		return rc;
+		return -ENOENT;
 	rc = ioas_load_iovas(&allowed, cmd->allowed_iovas, cmd->num_iovas);
 	if (!rc)
 		/* all or nothing: on success @allowed holds the old list */
@@ -206,15 +199,15 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	rc = map_check_args(cmd->flags, cmd->iova, cmd->length);
 	if (rc)
 		return rc;
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (!ioas)
-		return rc;
+		return -ENOENT;
 	rc = iopt_map_user_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->user_va,
 				 cmd->length, conv_iommu_prot(cmd->flags),
 				 map_iopt_flags(cmd->flags));
 	if (!rc) {
 		cmd->iova = iova;
-		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		rc = iommufd_ucmd_respond(ucmd);
 	}
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
 	return rc;
@@ -230,16 +223,16 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	rc = map_check_args(cmd->flags, cmd->iova, cmd->length);
 	if (rc)
 		return rc;
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (!ioas)
-		return rc;
+		return -ENOENT;
 	rc = iopt_map_file_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->fd,
 				 cmd->start, cmd->length,
 				 conv_iommu_prot(cmd->flags),
 				 map_iopt_flags(cmd->flags));
 	if (!rc) {
 		cmd->iova = iova;
-		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		rc = iommufd_ucmd_respond(ucmd);
 	}
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
 	return rc;
@@ -262,25 +255,27 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 	if (rc)
 		return rc;
 
-	src_ioas = iommufd_get_ioas(ucmd->ictx, cmd->src_ioas_id, &rc);
+	src_ioas = iommufd_get_ioas(ucmd->ictx, cmd->src_ioas_id);
 	if (!src_ioas)
-		return rc;
+		return -ENOENT;
 	rc = iopt_get_pages(&src_ioas->iopt, cmd->src_iova, cmd->length, &list,
 			    &nr);
 	iommufd_put_object(ucmd->ictx, &src_ioas->obj);
 	if (rc)
 		return rc;
 
-	dst_ioas = iommufd_get_ioas(ucmd->ictx, cmd->dst_ioas_id, &rc);
-	if (!dst_ioas)
+	dst_ioas = iommufd_get_ioas(ucmd->ictx, cmd->dst_ioas_id);
+	if (!dst_ioas) {
+		rc = -ENOENT;
 		goto out_pages;
+	}
 	iova = cmd->dst_iova;
 	rc = iopt_map_pages(&dst_ioas->iopt, list, nr, cmd->length, &iova,
 			    conv_iommu_prot(cmd->flags),
 			    map_iopt_flags(cmd->flags));
 	if (!rc) {
 		cmd->dst_iova = iova;
-		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		rc = iommufd_ucmd_respond(ucmd);
 	}
 	iommufd_put_object(ucmd->ictx, &dst_ioas->obj);
 out_pages:
@@ -295,9 +290,9 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 	uint64_t unmapped = 0;
 	int rc = 0;
 
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (!ioas)
-		return rc;
+		return -ENOENT;
 	if (cmd->iova == 0 && cmd->length == UINT64_MAX) {
 		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
 	} else if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX) {
@@ -308,7 +303,7 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 	}
 	if (!rc) {
 		cmd->length = unmapped;
-		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		rc = iommufd_ucmd_respond(ucmd);
 	}
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
 	return rc;
@@ -350,9 +345,9 @@ int iommufd_ioas_option(struct iommufd_ucmd *ucmd)
 	struct iommufd_ioas *ioas;
 	int rc = 0;
 
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->object_id, &rc);
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->object_id);
 	if (!ioas)
-		return rc;
+		return -ENOENT;
 	if (cmd->op == SIO_IOMMU_OPTION_OP_GET) {
 		cmd->val64 = !ioas->iopt.disable_large_pages;
 	} else if (cmd->op == SIO_IOMMU_OPTION_OP_SET) {

@@ -98,7 +98,7 @@ void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
 struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, uint32_t id,
 					  enum iommufd_object_type type);
 void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
-int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, uint32_t cmd_len);
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd);
 
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
 int iommufd_option(struct iommufd_ucmd *ucmd);
@@ -136,8 +136,6 @@ struct iopt_pages {
 
 	pthread_mutex_t mutex;
 	unsigned int pin_users;
-	uint64_t npinned;
-	unsigned int bus_perm;
 };
 
 int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
@@ -231,8 +229,8 @@ struct iommufd_ioas {
 	struct io_pagetable iopt;
 };
 
-struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, uint32_t id,
-				      int *err);
+/* The IOAS @id as a short-term reference, or NULL (ENOENT). */
+struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, uint32_t id);
 void iommufd_ioas_destroy(struct iommufd_object *obj);
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd);

@@ -45,15 +45,13 @@ static void iommufd_object_destroy_ops(struct iommufd_object *obj)
  * Take @obj out of the table if nothing but the table holds it.  The slot
  * stays reserved (NULL object, not free) until the caller erases it.
  */
-static bool object_detach_if_unused(struct iommufd_ctx *ictx,
-				    struct iommufd_object *obj)
+static bool object_detach_if_unused(struct iommufd_object *obj)
 {
 	unsigned int one = 1;
 
 	if (!atomic_compare_exchange_strong(&obj->users, &one, 0))
 		return false;
 	obj->finalized = false;
-	(void)ictx;
 	return true;
 }
 
@@ -93,7 +91,7 @@ void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
 			struct iommufd_object *obj = ictx->objs[i];
 
 			if (!obj || !obj->finalized ||
-			    !object_detach_if_unused(ictx, obj))
+			    !object_detach_if_unused(obj))
 				continue;
 			object_wait_shortterm(ictx, obj);
 			iommufd_object_destroy_ops(obj);
@@ -107,7 +105,7 @@ void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
 	free(ictx);
 }
 
-/* A sentinel for ids reserved by objects not yet finalized or gone. */
+/* Reserve the lowest free id for @obj, hidden from lookups until finalized. */
 int iommufd_object_alloc(struct iommufd_ctx *ictx, struct iommufd_object *obj,
 			 enum iommufd_object_type type)
 {
@@ -211,7 +209,7 @@ int iommufd_destroy(struct iommufd_ucmd *ucmd)
 		obj = ictx->objs[id - 1];
 	if (!obj || !obj->finalized)
 		rc = -ENOENT;
-	else if (!object_detach_if_unused(ictx, obj))
+	else if (!object_detach_if_unused(obj))
 		rc = -EBUSY;
 	pthread_mutex_unlock(&ictx->lock);
 	if (rc)
@@ -223,9 +221,8 @@ int iommufd_destroy(struct iommufd_ucmd *ucmd)
 	return 0;
 }
 
-int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, uint32_t cmd_len)
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd)
 {
-	(void)cmd_len;
 	return sio_iommufd_ucmd_out(ucmd->op, ucmd->ubuffer, ucmd->user_size,
 				    ucmd->cmd);
 }
@@ -253,7 +250,7 @@ int iommufd_option(struct iommufd_ucmd *ucmd)
 		return rc;
 	if (cmd->op != SIO_IOMMU_OPTION_OP_GET)
 		return 0;
-	return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	return iommufd_ucmd_respond(ucmd);
 }
 
 typedef int (*iommufd_execute_fn)(struct iommufd_ucmd *ucmd);

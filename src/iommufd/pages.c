@@ -231,8 +231,6 @@ int iopt_pages_pin(struct iopt_pages *pages)
 		update_pinned(pages, pages->npages, false);
 		goto err;
 	}
-	pages->npinned = pages->npages;
-	pages->bus_perm = perm;
 	goto out;
 err:
 	pages->pin_users--;
@@ -248,8 +246,7 @@ void iopt_pages_unpin(struct iopt_pages *pages)
 		sio_mem_unregister(pages->host->bus, pages->uptr,
 				   pages->npages << pages->host->page_shift,
 				   pages);
-		update_pinned(pages, pages->npinned, false);
-		pages->npinned = 0;
+		update_pinned(pages, pages->npages, false);
 	}
 	pthread_mutex_unlock(&pages->mutex);
 }

@@ -24,7 +24,6 @@ struct sio_platform {
 };
 
 struct sio_iommufd {
-	struct sio_platform *plat;
 	struct iommufd_ctx *ictx;
 };
 
@@ -118,7 +117,6 @@ int sio_iommufd_open(struct sio_platform *p, struct sio_iommufd **out)
 		free(fd);
 		return rc;
 	}
-	fd->plat = p;
 	*out = fd;
 	return 0;
 }

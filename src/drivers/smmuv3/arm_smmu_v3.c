@@ -356,9 +356,9 @@ err_free:
 	return rc;
 }
 
-static int check_sid(struct arm_smmu_device *dev, uint32_t sid)
+static bool sid_valid(struct arm_smmu_device *dev, uint32_t sid)
 {
-	return sid < (1u << dev->strtab_log2) ? 0 : -EINVAL;
+	return sid < (1u << dev->strtab_log2);
 }
 
 static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
@@ -368,7 +368,7 @@ static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
 	uint64_t ste[8] = {0};
 	int rc;
 
-	if (check_sid(dev, sid))
+	if (!sid_valid(dev, sid))
 		return -EINVAL;
 	set_bits(ste, 0, 1, 1); /* V */
 	if (sd->stage == SIO_PGT_STAGE1) {
@@ -408,7 +408,7 @@ static int arm_smmu_block_dev(struct sio_iommu_dev *iommu, uint32_t sid)
 	uint64_t ste[8] = {1 | (STE_CFG_ABORT << 1)};
 	int rc;
 
-	if (check_sid(dev, sid))
+	if (!sid_valid(dev, sid))
 		return -EINVAL;
 	pthread_mutex_lock(&dev->lock);
 	rc = ste_write(dev, sid, ste);
