@@ -232,12 +232,13 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 		   unsigned int nr, uint64_t length, uint64_t *dst_iova,
 		   int iommu_prot, unsigned int flags)
 {
-	struct iopt_area **areas;
+	struct iopt_area **areas, *one = NULL;
 	uint64_t iova, page_size = list[0].pages->host->page_size;
 	unsigned int i, inserted = 0;
 	int rc = 0;
 
-	areas = calloc(nr, sizeof(*areas));
+	/* IOAS_MAP has one slice: keep its pointer off the heap */
+	areas = nr == 1 ? &one : calloc(nr, sizeof(*areas));
 	if (!areas)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
@@ -289,7 +290,8 @@ out_unlock:
 out_free:
 	for (i = 0; i < nr; i++)
 		free(areas[i]);
-	free(areas);
+	if (areas != &one)
+		free(areas);
 	return rc;
 }
 
