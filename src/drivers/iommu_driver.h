@@ -10,8 +10,11 @@
 #ifndef SIO_DRIVERS_IOMMU_DRIVER_H
 #define SIO_DRIVERS_IOMMU_DRIVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <softiommu/pgtable.h>
 
 struct sio_iommu_dev;
 struct sio_iommu_domain;
@@ -19,6 +22,7 @@ struct sio_iommu_domain;
 /* Domain allocation flags (IOMMU_HWPT_ALLOC_* in meaning). */
 #define SIO_DOMAIN_NEST_PARENT	  (1u << 0) /* a stage-2 domain */
 #define SIO_DOMAIN_DIRTY_TRACKING (1u << 1)
+#define SIO_DOMAIN_PASID	  (1u << 2) /* may also serve PASIDs */
 
 /* Mapping permissions (the kernel's IOMMU_READ/WRITE/CACHE). */
 #define SIO_IOMMU_READ	(1 << 0)
@@ -39,6 +43,18 @@ struct sio_iommu_domain_ops {
 	int (*iova_to_phys)(struct sio_iommu_domain *d, uint64_t iova,
 			    uint64_t *pa);
 	void (*free)(struct sio_iommu_domain *d);
+	/*
+	 * Dirty tracking, for domains allocated with
+	 * SIO_DOMAIN_DIRTY_TRACKING only (NULL otherwise, as the kernel's
+	 * dirty_ops).  read_and_clear_dirty() records the dirty leaves of
+	 * [bm->iova, bm->iova + bm->length) at bm->pgsize resolution and,
+	 * unless SIO_DIRTY_NO_CLEAR, cleans them and invalidates the
+	 * IOMMU's TLB so the next write is recorded again.
+	 */
+	int (*set_dirty_tracking)(struct sio_iommu_domain *d, bool enable);
+	int (*read_and_clear_dirty)(struct sio_iommu_domain *d,
+				    const struct sio_dirty_bitmap *bm,
+				    unsigned int flags);
 };
 
 struct sio_iommu_domain {
@@ -49,6 +65,25 @@ struct sio_iommu_domain {
 	uint64_t aperture_last;
 	unsigned int flags; /* SIO_DOMAIN_* it was allocated with */
 };
+
+/* A reserved IOVA region of a device (the kernel's iommu_resv_region). */
+enum sio_resv_type {
+	SIO_RESV_DIRECT,
+	SIO_RESV_DIRECT_RELAXABLE,
+	SIO_RESV_RESERVED,
+	SIO_RESV_MSI,
+	SIO_RESV_SW_MSI,
+};
+
+struct sio_resv_region {
+	uint64_t start;
+	uint64_t length;
+	enum sio_resv_type type;
+};
+
+/* Capabilities a driver reports (the kernel's IOMMU_CAP_*). */
+#define SIO_IOMMU_CAP_DIRTY_TRACKING  (1u << 0)
+#define SIO_IOMMU_CAP_CACHE_COHERENCY (1u << 1)
 
 struct sio_iommu_ops {
 	/* -EOPNOTSUPP for flags the hardware cannot honour. */
@@ -65,6 +100,14 @@ struct sio_iommu_ops {
 	 */
 	size_t (*hw_info)(struct sio_iommu_dev *iommu, void *data, size_t len,
 			  uint32_t *type);
+	/*
+	 * The reserved regions of the device behind @sid: up to @max of
+	 * them into @out; returns how many there are.
+	 */
+	int (*get_resv_regions)(struct sio_iommu_dev *iommu, uint32_t sid,
+				struct sio_resv_region *out, int max);
+	/* SIO_IOMMU_CAP_* the hardware offers for @sid. */
+	unsigned int (*capabilities)(struct sio_iommu_dev *iommu, uint32_t sid);
 	void (*remove)(struct sio_iommu_dev *iommu);
 };
 

@@ -8,8 +8,10 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "iommufd_private.h"
+#include "uapi/uapi.h"
 
 #define HPAGE_SIZE (2ull << 20) /* the x86-64 THP size the kernel caps at */
 
@@ -44,7 +46,10 @@ void iopt_init_table(struct io_pagetable *iopt)
 	/* A table without a domain accepts any byte alignment. */
 	iopt->iova_alignment = 1;
 	iopt->disable_large_pages = false;
+	iopt->domains = NULL;
 	iopt->nr_domains = 0;
+	iopt->domains_cap = 0;
+	iopt->host_page_size = 1;
 }
 
 /* Free every node of a tree of iopt_allowed or iopt_reserved. */
@@ -62,6 +67,7 @@ void iopt_destroy_table(struct io_pagetable *iopt)
 {
 	iopt_free_itree(&iopt->allowed_itree);
 	iopt_free_itree(&iopt->reserved_itree);
+	free(iopt->domains);
 	pthread_rwlock_destroy(&iopt->iova_rwsem);
 }
 
@@ -228,6 +234,67 @@ static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
 	return 0;
 }
 
+static int area_map_domain(struct iopt_area *area, struct iopt_pages *pages,
+			   struct sio_iommu_domain *d)
+{
+	return d->ops->map(d, area_iova(area), pages->uptr + area->start_byte,
+			   area_last(area) - area_iova(area) + 1,
+			   area->iommu_prot);
+}
+
+static void area_unmap_domain(struct iopt_area *area,
+			      struct sio_iommu_domain *d)
+{
+	uint64_t len = area_last(area) - area_iova(area) + 1, unmapped;
+
+	/* the driver has invalidated its TLB for the range when this returns */
+	d->ops->unmap(d, area_iova(area), len, &unmapped);
+}
+
+/*
+ * Pin @pages for @area and map it into every domain; all or nothing.
+ * The kernel's iopt_fill_domains_pages().
+ */
+static int iopt_area_fill_domains(struct io_pagetable *iopt,
+				  struct iopt_area *area,
+				  struct iopt_pages *pages)
+{
+	unsigned int i;
+	int rc;
+
+	if (!iopt->nr_domains)
+		return 0;
+	rc = iopt_pages_pin(pages);
+	if (rc)
+		return rc;
+	for (i = 0; i < iopt->nr_domains; i++) {
+		rc = area_map_domain(area, pages, iopt->domains[i]);
+		if (rc)
+			goto err;
+	}
+	area->pinned = true;
+	return 0;
+err:
+	while (i--)
+		area_unmap_domain(area, iopt->domains[i]);
+	iopt_pages_unpin(pages);
+	return rc;
+}
+
+/* Unmap @area from every domain, then let its pages go. */
+static void iopt_area_unfill_domains(struct io_pagetable *iopt,
+				     struct iopt_area *area,
+				     struct iopt_pages *pages)
+{
+	for (unsigned int i = 0; i < iopt->nr_domains; i++)
+		area_unmap_domain(area, iopt->domains[i]);
+	if (area->pinned) {
+		/* only now: a DMA may still have been using the mapping */
+		iopt_pages_unpin(pages);
+		area->pinned = false;
+	}
+}
+
 int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 		   unsigned int nr, uint64_t length, uint64_t *dst_iova,
 		   int iommu_prot, unsigned int flags)
@@ -273,6 +340,14 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 			break;
 		inserted++;
 		iova += list[i].length;
+	}
+	/* with domains attached the new pages are pinned and mapped now */
+	for (i = 0; !rc && i < inserted; i++) {
+		rc = iopt_area_fill_domains(iopt, areas[i], list[i].pages);
+		if (rc)
+			while (i--)
+				iopt_area_unfill_domains(iopt, areas[i],
+							 list[i].pages);
 	}
 	if (rc) {
 		for (i = 0; i < inserted; i++)
@@ -438,6 +513,7 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 			rc = -ENOENT;
 			goto out;
 		}
+		iopt_area_unfill_domains(iopt, area, area->pages);
 		sio_itree_remove(&iopt->area_itree, &area->node);
 		iopt_put_pages(area->pages);
 		free(area);
@@ -526,11 +602,11 @@ int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start, uint64_t last,
 	return rc;
 }
 
-void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner)
+static void __iopt_remove_reserved_iova(struct io_pagetable *iopt,
+					const void *owner)
 {
 	struct sio_itree_node *n, *next;
 
-	pthread_rwlock_wrlock(&iopt->iova_rwsem);
 	for (n = sio_itree_first(&iopt->reserved_itree, 0, UINT64_MAX); n;
 	     n = next) {
 		next = sio_itree_next(&iopt->reserved_itree, n, 0, UINT64_MAX);
@@ -539,6 +615,12 @@ void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner)
 			free(n);
 		}
 	}
+}
+
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner)
+{
+	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	__iopt_remove_reserved_iova(iopt, owner);
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 }
 
@@ -561,10 +643,29 @@ static int iopt_check_iova_alignment(struct io_pagetable *iopt, uint64_t align)
 	return 0;
 }
 
-static int iopt_calculate_iova_alignment(struct io_pagetable *iopt,
-					 uint64_t page_size)
+/* The smallest page a domain maps. */
+static uint64_t domain_min_page(const struct sio_iommu_domain *d)
 {
-	uint64_t align = iopt->disable_large_pages ? page_size : 1;
+	return 1ull << __builtin_ctzll(d->pgsize_bitmap);
+}
+
+/*
+ * What the table needs: host pages when large pages are off, and every
+ * domain's smallest page (the kernel's iopt_calculate_iova_alignment()).
+ */
+static uint64_t iopt_wanted_alignment(struct io_pagetable *iopt)
+{
+	uint64_t align = iopt->disable_large_pages ? iopt->host_page_size : 1;
+
+	for (unsigned int i = 0; i < iopt->nr_domains; i++)
+		if (domain_min_page(iopt->domains[i]) > align)
+			align = domain_min_page(iopt->domains[i]);
+	return align;
+}
+
+static int iopt_calculate_iova_alignment(struct io_pagetable *iopt)
+{
+	uint64_t align = iopt_wanted_alignment(iopt);
 	int rc;
 
 	if (align > iopt->iova_alignment) {
@@ -589,7 +690,8 @@ int iopt_disable_large_pages(struct io_pagetable *iopt, uint64_t page_size)
 		goto out;
 	}
 	iopt->disable_large_pages = true;
-	rc = iopt_calculate_iova_alignment(iopt, page_size);
+	iopt->host_page_size = page_size;
+	rc = iopt_calculate_iova_alignment(iopt);
 	if (rc)
 		iopt->disable_large_pages = false;
 out:
@@ -601,6 +703,369 @@ void iopt_enable_large_pages(struct io_pagetable *iopt, uint64_t page_size)
 {
 	pthread_rwlock_wrlock(&iopt->iova_rwsem);
 	iopt->disable_large_pages = false;
-	iopt_calculate_iova_alignment(iopt, page_size);
+	iopt->host_page_size = page_size;
+	iopt_calculate_iova_alignment(iopt);
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
+}
+
+/* ------------------------------------------------------------ domains */
+
+static int iopt_reserve_outside_aperture(struct io_pagetable *iopt,
+					 struct sio_iommu_domain *d)
+{
+	int rc = 0;
+
+	if (d->aperture_start)
+		rc = __iopt_reserve_iova(iopt, 0, d->aperture_start - 1, d);
+	if (!rc && d->aperture_last != UINT64_MAX)
+		rc = __iopt_reserve_iova(iopt, d->aperture_last + 1, UINT64_MAX,
+					 d);
+	return rc;
+}
+
+/* Pin and map every area into @d; all or nothing. */
+static int iopt_fill_domain(struct io_pagetable *iopt,
+			    struct sio_iommu_domain *d)
+{
+	struct sio_itree_node *n, *done;
+	bool first = iopt->nr_domains == 0;
+	int rc = 0;
+
+	sio_itree_for_each(n, &iopt->area_itree, 0, UINT64_MAX)
+	{
+		struct iopt_area *area = to_area(n);
+
+		/* the first domain is the one that pins */
+		if (first) {
+			rc = iopt_pages_pin(area->pages);
+			if (rc)
+				break;
+		}
+		rc = area_map_domain(area, area->pages, d);
+		if (rc) {
+			if (first)
+				iopt_pages_unpin(area->pages);
+			break;
+		}
+		area->pinned = true;
+	}
+	if (!rc)
+		return 0;
+	done = n;
+	sio_itree_for_each(n, &iopt->area_itree, 0, UINT64_MAX)
+	{
+		struct iopt_area *area = to_area(n);
+
+		if (n == done)
+			break;
+		area_unmap_domain(area, d);
+		if (first) {
+			iopt_pages_unpin(area->pages);
+			area->pinned = false;
+		}
+	}
+	return rc;
+}
+
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct sio_iommu_domain *domain)
+{
+	uint64_t align;
+	int rc;
+
+	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	for (unsigned int i = 0; i < iopt->nr_domains; i++)
+		if (iopt->domains[i] == domain) {
+			rc = -EINVAL;
+			goto out_unlock;
+		}
+	if (iopt->nr_domains == iopt->domains_cap) {
+		unsigned int cap = iopt->domains_cap ? iopt->domains_cap * 2
+						     : 2;
+		void *p = realloc(iopt->domains, cap * sizeof(*iopt->domains));
+
+		if (!p) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+		iopt->domains = p;
+		iopt->domains_cap = cap;
+	}
+	align = iopt_wanted_alignment(iopt);
+	if (domain_min_page(domain) > align)
+		align = domain_min_page(domain);
+	if (align > iopt->iova_alignment) {
+		rc = iopt_check_iova_alignment(iopt, align);
+		if (rc)
+			goto out_unlock;
+	}
+	/* no area may lie outside what the domain can translate */
+	rc = iopt_reserve_outside_aperture(iopt, domain);
+	if (rc)
+		goto out_reserved;
+	rc = iopt_fill_domain(iopt, domain);
+	if (rc)
+		goto out_reserved;
+	iopt->domains[iopt->nr_domains++] = domain;
+	iopt->iova_alignment = align;
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return 0;
+out_reserved:
+	__iopt_remove_reserved_iova(iopt, domain);
+out_unlock:
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return rc;
+}
+
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct sio_iommu_domain *domain)
+{
+	struct sio_itree_node *n;
+	unsigned int i;
+
+	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	for (i = 0; i < iopt->nr_domains; i++)
+		if (iopt->domains[i] == domain)
+			break;
+	if (i == iopt->nr_domains)
+		goto out_unlock;
+	iopt->domains[i] = iopt->domains[--iopt->nr_domains];
+	sio_itree_for_each(n, &iopt->area_itree, 0, UINT64_MAX)
+	{
+		struct iopt_area *area = to_area(n);
+
+		area_unmap_domain(area, domain);
+		if (!iopt->nr_domains && area->pinned) {
+			iopt_pages_unpin(area->pages);
+			area->pinned = false;
+		}
+	}
+	__iopt_remove_reserved_iova(iopt, domain);
+	/* a smaller alignment than the areas have is always satisfied */
+	iopt->iova_alignment = iopt_wanted_alignment(iopt);
+out_unlock:
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+}
+
+int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
+					struct sio_iommu_dev *iommu,
+					uint32_t sid, const void *owner)
+{
+	struct sio_resv_region resv[8];
+	int nr = 0, sw_msi = 0, hw_msi = 0, rc = 0;
+
+	if (iommu->ops->get_resv_regions)
+		nr = iommu->ops->get_resv_regions(iommu, sid, resv, 8);
+	if (nr > 8)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	for (int i = 0; i < nr; i++) {
+		/* relaxable direct maps may be given up for the user's IOVAs */
+		if (resv[i].type == SIO_RESV_DIRECT_RELAXABLE)
+			continue;
+		sw_msi += resv[i].type == SIO_RESV_SW_MSI;
+		hw_msi += resv[i].type == SIO_RESV_MSI;
+		rc = __iopt_reserve_iova(iopt, resv[i].start,
+					 resv[i].start + resv[i].length - 1,
+					 owner);
+		if (rc)
+			break;
+	}
+	/* the kernel refuses drivers that offer both kinds of MSI window */
+	if (!rc && ((sw_msi && hw_msi) || sw_msi > 1))
+		rc = -EINVAL;
+	if (rc)
+		__iopt_remove_reserved_iova(iopt, owner);
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return rc;
+}
+
+/* ------------------------------------------------------ dirty tracking */
+
+/* Clean every area's leaves (a NULL-bitmap read of the kernel). */
+static int iopt_clear_dirty_data(struct io_pagetable *iopt,
+				 struct sio_iommu_domain *d)
+{
+	uint64_t gran = domain_min_page(d), scratch[64];
+	struct sio_itree_node *n;
+	int rc = 0;
+
+	sio_itree_for_each(n, &iopt->area_itree, 0, UINT64_MAX)
+	{
+		struct iopt_area *area = to_area(n);
+		uint64_t iova = area_iova(area), last = area_last(area);
+
+		/* in pieces the scratch bitmap covers */
+		while (!rc && iova <= last) {
+			uint64_t len = last - iova + 1;
+			struct sio_dirty_bitmap bm = {
+				.iova = iova, .pgsize = gran, .bits = scratch};
+
+			if (len > gran * 64 * 64)
+				len = gran * 64 * 64;
+			bm.length = len;
+			rc = d->ops->read_and_clear_dirty(d, &bm, 0);
+			iova += len;
+			if (!iova)
+				break;
+		}
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
+int iopt_set_dirty_tracking(struct io_pagetable *iopt,
+			    struct sio_iommu_domain *domain, bool enable)
+{
+	int rc = 0;
+
+	if (!domain->ops->set_dirty_tracking)
+		return -EOPNOTSUPP;
+	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	/* tracking starts from a clean snapshot */
+	if (enable)
+		rc = iopt_clear_dirty_data(iopt, domain);
+	if (!rc)
+		rc = domain->ops->set_dirty_tracking(domain, enable);
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return rc;
+}
+
+/* The kernel's iommufd_check_iova_range(). */
+static int check_dirty_range(struct io_pagetable *iopt, uint64_t iova,
+			     uint64_t length, uint64_t page_size)
+{
+	uint64_t last;
+
+	if (__builtin_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if ((iova & (iopt->iova_alignment - 1)) ||
+	    ((last + 1) & (iopt->iova_alignment - 1)))
+		return -EINVAL;
+	if (!page_size)
+		return -EINVAL;
+	if ((iova & (page_size - 1)) || ((last + 1) & (page_size - 1)))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The user's bitmap is read, ORed into and written back a window at a
+ * time: bit i stands for the page at iova + (i << pgshift), and bits
+ * already set by the user stay set (the kernel's iova_bitmap).
+ */
+#define DIRTY_WINDOW_WORDS 512
+
+struct dirty_window {
+	uint64_t base; /* the IOVA of the user's bit 0 */
+	unsigned int pgshift;
+	uint64_t first; /* the window's first bit */
+	uint64_t words[DIRTY_WINDOW_WORDS];
+};
+
+/* Record [iova, iova + len) as dirty, clipped to the window. */
+static void window_record(struct dirty_window *w, uint64_t iova, uint64_t len,
+			  uint64_t nbits)
+{
+	uint64_t b = (iova - w->base) >> w->pgshift;
+	uint64_t e = (iova + len - 1 - w->base) >> w->pgshift;
+
+	if (b < w->first)
+		b = w->first;
+	if (e >= w->first + nbits)
+		e = w->first + nbits - 1;
+	for (; b <= e; b++)
+		w->words[(b - w->first) / 64] |= 1ull << ((b - w->first) % 64);
+}
+
+/* Ask the domain for [start, last] and fold its granules into @w. */
+static int window_read_domain(struct dirty_window *w,
+			      struct sio_iommu_domain *d, unsigned int flags,
+			      uint64_t start, uint64_t last, uint64_t nbits)
+{
+	uint64_t gran = domain_min_page(d), scratch[64];
+
+	while (start <= last) {
+		uint64_t len = last - start + 1;
+		struct sio_dirty_bitmap bm = {
+			.iova = start, .pgsize = gran, .bits = scratch};
+		int rc;
+
+		if (len > gran * 64 * 64)
+			len = gran * 64 * 64;
+		bm.length = len;
+		memset(scratch, 0, sizeof(scratch));
+		rc = d->ops->read_and_clear_dirty(d, &bm, flags);
+		if (rc)
+			return rc;
+		for (uint64_t g = 0; g < len / gran; g++)
+			if (scratch[g / 64] & (1ull << (g % 64)))
+				window_record(w, start + g * gran, gran, nbits);
+		start += len;
+		if (!start)
+			break;
+	}
+	return 0;
+}
+
+int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
+				   struct sio_iommu_domain *domain,
+				   unsigned int flags, uint64_t iova,
+				   uint64_t length, uint64_t page_size,
+				   uint64_t data)
+{
+	struct dirty_window *w;
+	uint64_t total_bits;
+	int rc;
+
+	if (!domain->ops->read_and_clear_dirty)
+		return -EOPNOTSUPP;
+	rc = check_dirty_range(iopt, iova, length, page_size);
+	if (rc)
+		return rc;
+	w = malloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->base = iova;
+	w->pgshift = (unsigned int)__builtin_ctzll(page_size);
+	total_bits = ((length - 1) >> w->pgshift) + 1;
+
+	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	for (w->first = 0; w->first < total_bits;
+	     w->first += DIRTY_WINDOW_WORDS * 64) {
+		uint64_t nbits = total_bits - w->first;
+		uint64_t wstart = iova + (w->first << w->pgshift), wlast;
+		uint64_t uaddr = data + w->first / 8;
+		struct sio_itree_node *n;
+
+		if (nbits > DIRTY_WINDOW_WORDS * 64)
+			nbits = DIRTY_WINDOW_WORDS * 64;
+		wlast = wstart + ((nbits << w->pgshift) - 1);
+		if (wlast > iova + length - 1)
+			wlast = iova + length - 1;
+		rc = sio_user_read(w->words, uaddr, (nbits + 63) / 64 * 8);
+		if (rc)
+			break;
+		sio_itree_for_each(n, &iopt->area_itree, wstart, wlast)
+		{
+			struct iopt_area *area = to_area(n);
+			uint64_t s = area_iova(area) > wstart ? area_iova(area)
+							      : wstart;
+			uint64_t l = area_last(area) < wlast ? area_last(area)
+							     : wlast;
+
+			rc = window_read_domain(w, domain, flags, s, l, nbits);
+			if (rc)
+				break;
+		}
+		if (rc)
+			break;
+		rc = sio_user_write(uaddr, w->words, (nbits + 63) / 64 * 8);
+		if (rc)
+			break;
+	}
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	free(w);
+	return rc;
 }

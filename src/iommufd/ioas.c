@@ -26,6 +26,7 @@ void iommufd_ioas_destroy(struct iommufd_object *obj)
 
 	iopt_unmap_all(&ioas->iopt, NULL);
 	iopt_destroy_table(&ioas->iopt);
+	pthread_mutex_destroy(&ioas->mutex);
 }
 
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
@@ -45,6 +46,8 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		return rc;
 	}
 	iopt_init_table(&ioas->iopt);
+	pthread_mutex_init(&ioas->mutex, NULL);
+	iommufd_list_init(&ioas->hwpt_list);
 
 	cmd->out_ioas_id = ioas->obj.id;
 	rc = iommufd_ucmd_respond(ucmd);

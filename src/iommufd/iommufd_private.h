@@ -13,11 +13,47 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <softiommu/iommufd.h>
 
+#include "drivers/iommu_driver.h"
 #include "interval_tree.h"
+
+/* A minimal circular doubly-linked list, as the kernel's list_head. */
+struct iommufd_list {
+	struct iommufd_list *next, *prev;
+};
+
+static inline void iommufd_list_init(struct iommufd_list *l)
+{
+	l->next = l->prev = l;
+}
+
+static inline bool iommufd_list_empty(const struct iommufd_list *l)
+{
+	return l->next == l;
+}
+
+static inline void iommufd_list_add_tail(struct iommufd_list *n,
+					 struct iommufd_list *head)
+{
+	n->prev = head->prev;
+	n->next = head;
+	head->prev->next = n;
+	head->prev = n;
+}
+
+static inline void iommufd_list_del_init(struct iommufd_list *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	iommufd_list_init(n);
+}
+
+#define iommufd_container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /*
  * What iommufd needs of the machine: the bus that pinning registers user
@@ -43,6 +79,8 @@ bool iommufd_capable(struct iommufd_host *host, unsigned int cap);
 enum iommufd_object_type {
 	IOMMUFD_OBJ_NONE,
 	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_DEVICE,
+	IOMMUFD_OBJ_HWPT_PAGING,
 	IOMMUFD_OBJ_IOAS,
 	IOMMUFD_OBJ_MAX,
 };
@@ -62,6 +100,12 @@ struct iommufd_object {
 
 struct iommufd_ctx {
 	struct iommufd_host *host;
+	/*
+	 * The open file's references: the handle's, and one per bound
+	 * device (a VFIO device keeps the iommufd alive, as the kernel's
+	 * iommufd_ctx_get() does).  The last put destroys everything.
+	 */
+	atomic_uint refs;
 	pthread_mutex_t lock; /* the object table */
 	pthread_cond_t destroy_wait;
 	struct iommufd_object **objs; /* index id - 1 */
@@ -81,7 +125,8 @@ struct iommufd_ucmd {
 };
 
 int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out);
-void iommufd_ctx_destroy(struct iommufd_ctx *ictx);
+void iommufd_ctx_get(struct iommufd_ctx *ictx);
+void iommufd_ctx_put(struct iommufd_ctx *ictx);
 int iommufd_ctx_ioctl(struct iommufd_ctx *ictx, unsigned long cmd,
 		      uint64_t arg);
 
@@ -91,6 +136,13 @@ int iommufd_object_alloc(struct iommufd_ctx *ictx, struct iommufd_object *obj,
 /* Make a reserved object visible. */
 void iommufd_object_finalize(struct iommufd_ctx *ictx,
 			     struct iommufd_object *obj);
+/*
+ * Destroy an object the kernel-side holder (a driver) owns: drop the
+ * holder's reference, wait for ioctls to leave it, destroy.  -EBUSY if
+ * other objects still hold it.
+ */
+int iommufd_object_destroy_user(struct iommufd_ctx *ictx,
+				struct iommufd_object *obj);
 /* Undo iommufd_object_alloc() and destroy the object. */
 void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
 				      struct iommufd_object *obj);
@@ -161,6 +213,7 @@ struct iopt_area {
 	struct iopt_pages *pages; /* NULL while being inserted or removed */
 	uint64_t start_byte;	  /* offset of iova's byte from pages->uptr */
 	int iommu_prot;		  /* IOMMU_READ/WRITE/CACHE as the kernel's */
+	bool pinned;		  /* holds a pin of its pages for the domains */
 };
 
 #define IOMMU_READ  (1 << 0)
@@ -183,7 +236,11 @@ struct io_pagetable {
 	struct sio_itree reserved_itree;
 	uint64_t iova_alignment;
 	bool disable_large_pages;
-	unsigned int nr_domains; /* domains that hold the pages pinned */
+	/* the paging domains every area is mapped into */
+	struct sio_iommu_domain **domains;
+	unsigned int nr_domains;
+	unsigned int domains_cap;
+	uint64_t host_page_size; /* the alignment large pages off demands */
 };
 
 #define IOPT_ALLOC_IOVA (1u << 0)
@@ -221,12 +278,37 @@ int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start, uint64_t last,
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner);
 int iopt_disable_large_pages(struct io_pagetable *iopt, uint64_t page_size);
 void iopt_enable_large_pages(struct io_pagetable *iopt, uint64_t page_size);
+/*
+ * Add a paging domain: reserve what lies outside its aperture, raise the
+ * IOVA alignment to its smallest page, pin and map every area into it.
+ */
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct sio_iommu_domain *domain);
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct sio_iommu_domain *domain);
+/* Reserve the device's reserved regions in the IOAS (owner @owner). */
+int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
+					struct sio_iommu_dev *iommu,
+					uint32_t sid, const void *owner);
+int iopt_set_dirty_tracking(struct io_pagetable *iopt,
+			    struct sio_iommu_domain *domain, bool enable);
+/*
+ * IOMMU_HWPT_GET_DIRTY_BITMAP's work on the IOAS behind @domain: @flags
+ * are SIO_DIRTY_*, @data the user's bitmap.
+ */
+int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
+				   struct sio_iommu_domain *domain,
+				   unsigned int flags, uint64_t iova,
+				   uint64_t length, uint64_t page_size,
+				   uint64_t data);
 
 /* ---------------------------------------------------------------- ioas */
 
 struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct io_pagetable iopt;
+	pthread_mutex_t mutex;	       /* hwpt_list */
+	struct iommufd_list hwpt_list; /* its paging HWPTs */
 };
 
 /* The IOAS @id as a short-term reference, or NULL (ENOENT). */
@@ -242,5 +324,81 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_option(struct iommufd_ucmd *ucmd);
 int iommufd_option_rlimit_mode(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd);
+
+/* ---------------------------------------------------------------- hwpt */
+
+struct iommufd_hw_pagetable {
+	struct iommufd_object obj;
+	struct sio_iommu_domain *domain;
+};
+
+struct iommufd_hwpt_paging {
+	struct iommufd_hw_pagetable common;
+	struct iommufd_ioas *ioas;
+	struct iommufd_list hwpt_item; /* on ioas->hwpt_list once filled */
+	bool auto_domain;
+	bool nest_parent;
+};
+
+static inline struct iommufd_hwpt_paging *
+to_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
+{
+	if (!hwpt || hwpt->obj.type != IOMMUFD_OBJ_HWPT_PAGING)
+		return NULL;
+	return (struct iommufd_hwpt_paging *)hwpt;
+}
+
+struct iommufd_device;
+
+/* Allocate (not finalized) a paging HWPT on @ioas; ioas->mutex held. */
+int iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
+			      struct iommufd_ioas *ioas,
+			      struct iommufd_device *idev, uint32_t flags,
+			      struct iommufd_hwpt_paging **out);
+void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
+/* Drop a reference; an auto domain nobody uses any more is destroyed. */
+void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,
+			      struct iommufd_hw_pagetable *hwpt);
+
+/* -------------------------------------------------------------- device */
+
+/*
+ * A device on the platform, as the IOMMU core sees it: the IOMMU it is
+ * behind, its StreamID, and who owns its DMA (the kernel's DMA owner
+ * claim: one iommufd context at a time).
+ */
+struct iommufd_dev_desc {
+	struct sio_iommu_dev *iommu;
+	uint32_t sid;
+	pthread_mutex_t owner_lock;
+	struct iommufd_ctx *owner;
+	unsigned int owner_cnt;
+};
+
+struct iommufd_device {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommufd_dev_desc *dev;
+	pthread_mutex_t lock; /* hwpt (the kernel's igroup->lock) */
+	struct iommufd_hw_pagetable *hwpt;
+};
+
+/* Bind @dev to @ictx (the kernel's iommufd_device_bind()). */
+int iommufd_device_bind(struct iommufd_ctx *ictx, struct iommufd_dev_desc *dev,
+			uint32_t *id, struct iommufd_device **out);
+/* Detach if attached, then destroy the device object. */
+void iommufd_device_unbind(struct iommufd_device *idev);
+/* Attach to an IOAS (auto domain) or a paging HWPT; *@pt_id gets the HWPT. */
+int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id);
+int iommufd_device_replace(struct iommufd_device *idev, uint32_t *pt_id);
+void iommufd_device_detach(struct iommufd_device *idev);
+void iommufd_device_destroy(struct iommufd_object *obj);
+int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
+void iommufd_dev_desc_init(struct iommufd_dev_desc *dev,
+			   struct sio_iommu_dev *iommu, uint32_t sid);
+void iommufd_dev_desc_destroy(struct iommufd_dev_desc *dev);
 
 #endif /* SIO_IOMMUFD_PRIVATE_H */

@@ -7,6 +7,7 @@
  * reused until the object's destruction has finished.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@ int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out)
 		return -ENOMEM;
 	ictx->host = host;
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
+	atomic_init(&ictx->refs, 1);
 	pthread_mutex_init(&ictx->lock, NULL);
 	pthread_cond_init(&ictx->destroy_wait, NULL);
 	*out = ictx;
@@ -34,6 +36,12 @@ static void iommufd_object_destroy_ops(struct iommufd_object *obj)
 	switch (obj->type) {
 	case IOMMUFD_OBJ_IOAS:
 		iommufd_ioas_destroy(obj);
+		break;
+	case IOMMUFD_OBJ_HWPT_PAGING:
+		iommufd_hwpt_paging_destroy(obj);
+		break;
+	case IOMMUFD_OBJ_DEVICE:
+		iommufd_device_destroy(obj);
 		break;
 	default:
 		break;
@@ -77,7 +85,7 @@ static void object_erase(struct iommufd_ctx *ictx, uint32_t id)
 	pthread_mutex_unlock(&ictx->lock);
 }
 
-void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
+static void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
 {
 	bool progress = true;
 
@@ -103,6 +111,17 @@ void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
 	pthread_cond_destroy(&ictx->destroy_wait);
 	pthread_mutex_destroy(&ictx->lock);
 	free(ictx);
+}
+
+void iommufd_ctx_get(struct iommufd_ctx *ictx)
+{
+	atomic_fetch_add(&ictx->refs, 1);
+}
+
+void iommufd_ctx_put(struct iommufd_ctx *ictx)
+{
+	if (atomic_fetch_sub(&ictx->refs, 1) == 1)
+		iommufd_ctx_destroy(ictx);
 }
 
 /* Reserve the lowest free id for @obj, hidden from lookups until finalized. */
@@ -195,6 +214,68 @@ void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 	}
 }
 
+int iommufd_object_destroy_user(struct iommufd_ctx *ictx,
+				struct iommufd_object *obj)
+{
+	bool unused;
+
+	atomic_fetch_sub(&obj->users, 1); /* the holder's own reference */
+	/*
+	 * An ioctl may be looking at the object right now (a lookup holds
+	 * a reference for its duration); it finishes soon, so wait it out.
+	 * Objects holding it for longer are the caller's bug: -EBUSY.
+	 */
+	for (int tries = 0;; tries++) {
+		pthread_mutex_lock(&ictx->lock);
+		unused = object_detach_if_unused(obj);
+		pthread_mutex_unlock(&ictx->lock);
+		if (unused)
+			break;
+		if (atomic_load(&obj->users) >
+		    atomic_load(&obj->shortterm_users)) {
+			atomic_fetch_add(&obj->users, 1);
+			return -EBUSY;
+		}
+		if (tries > 100)
+			usleep(100);
+		else
+			sched_yield();
+	}
+	object_wait_shortterm(ictx, obj);
+	iommufd_object_destroy_ops(obj);
+	object_erase(ictx, obj->id);
+	return 0;
+}
+
+/* Drop a reference; destroy the object if that was the last but the table's. */
+static void iommufd_object_put_and_try_destroy(struct iommufd_ctx *ictx,
+					       struct iommufd_object *obj)
+{
+	bool unused;
+
+	pthread_mutex_lock(&ictx->lock);
+	atomic_fetch_sub(&obj->users, 1);
+	unused = obj->finalized && object_detach_if_unused(obj);
+	pthread_mutex_unlock(&ictx->lock);
+	if (!unused)
+		return;
+	object_wait_shortterm(ictx, obj);
+	iommufd_object_destroy_ops(obj);
+	object_erase(ictx, obj->id);
+}
+
+void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,
+			      struct iommufd_hw_pagetable *hwpt)
+{
+	struct iommufd_hwpt_paging *paging = to_hwpt_paging(hwpt);
+
+	/* an automatic domain lives as long as a device uses it */
+	if (paging && paging->auto_domain)
+		iommufd_object_put_and_try_destroy(ictx, &hwpt->obj);
+	else
+		atomic_fetch_sub(&hwpt->obj.users, 1);
+}
+
 /* IOMMU_DESTROY: any object, if nothing else holds it. */
 int iommufd_destroy(struct iommufd_ucmd *ucmd)
 {
@@ -278,6 +359,14 @@ static iommufd_execute_fn execute_fn(unsigned int nr)
 		return iommufd_ioas_map_file;
 	case SIO_IOMMU_IOAS_CHANGE_PROCESS & 0xff:
 		return iommufd_ioas_change_process;
+	case SIO_IOMMU_HWPT_ALLOC & 0xff:
+		return iommufd_hwpt_alloc;
+	case SIO_IOMMU_GET_HW_INFO & 0xff:
+		return iommufd_get_hw_info;
+	case SIO_IOMMU_HWPT_SET_DIRTY_TRACKING & 0xff:
+		return iommufd_hwpt_set_dirty_tracking;
+	case SIO_IOMMU_HWPT_GET_DIRTY_BITMAP & 0xff:
+		return iommufd_hwpt_get_dirty_bitmap;
 	default:
 		return NULL;
 	}

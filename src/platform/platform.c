@@ -6,25 +6,29 @@
  */
 #include <errno.h>
 #include <linux/capability.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <softiommu/iommufd.h>
 
-#include "drivers/smmuv3/arm_smmu_v3.h"
-#include "iommufd/iommufd_private.h"
+#include "platform_private.h"
 
-/* The default platform: one SMMUv3 (every feature the model has). */
-struct sio_platform {
-	struct sio_mem_bus *bus;
-	struct sio_smmu *smmu;
-	struct arm_smmu_device *smmu_drv;
-	struct iommufd_host host;
-};
-
-struct sio_iommufd {
-	struct iommufd_ctx *ictx;
+/*
+ * The default platform's devices: the I/OAT channels of an Intel Xeon
+ * (Skylake-SP) CBDMA sit at 0000:00:04.0-7, one function per channel.
+ * We model the first two; each one's StreamID is its PCI Requester ID
+ * (bus << 8 | device << 3 | function), the identity iommu-map of Arm
+ * platforms.
+ */
+static const struct {
+	const char *name;
+	uint32_t rid;
+} default_devices[] = {
+	{"0000:00:04.0", 0x20},
+	{"0000:00:04.1", 0x21},
 };
 
 /* The capabilities the kernel would test for this process. */
@@ -66,6 +70,15 @@ int sio_platform_create(struct sio_platform **out)
 		goto err;
 	iommufd_host_init(&p->host, p->bus);
 	atomic_store(&p->host.caps, process_caps());
+	for (size_t i = 0;
+	     i < sizeof(default_devices) / sizeof(default_devices[0]); i++) {
+		struct platform_device *d = &p->devs[p->nr_devs++];
+
+		snprintf(d->name, sizeof(d->name), "%s",
+			 default_devices[i].name);
+		d->sid = default_devices[i].rid;
+		iommufd_dev_desc_init(&d->desc, &p->smmu_drv->iommu, d->sid);
+	}
 	*out = p;
 	return 0;
 err:
@@ -77,6 +90,8 @@ void sio_platform_destroy(struct sio_platform *p)
 {
 	if (!p)
 		return;
+	for (unsigned int i = 0; i < p->nr_devs; i++)
+		iommufd_dev_desc_destroy(&p->devs[i].desc);
 	arm_smmu_remove(p->smmu_drv);
 	sio_smmu_destroy(p->smmu);
 	sio_mem_bus_destroy(p->bus);
@@ -125,8 +140,17 @@ void sio_iommufd_close(struct sio_iommufd *fd)
 {
 	if (!fd)
 		return;
-	iommufd_ctx_destroy(fd->ictx);
+	iommufd_ctx_put(fd->ictx);
 	free(fd);
+}
+
+struct platform_device *platform_find_device(struct sio_platform *p,
+					     const char *name)
+{
+	for (unsigned int i = 0; i < p->nr_devs; i++)
+		if (!strcmp(p->devs[i].name, name))
+			return &p->devs[i];
+	return NULL;
 }
 
 int sio_iommufd_ioctl(struct sio_iommufd *fd, unsigned long cmd, void *arg)

@@ -244,11 +244,46 @@ static void domain_free(struct sio_iommu_domain *d)
 	free(sd);
 }
 
+/*
+ * HTTU keeps dirty state in the descriptors all the time, so there is
+ * nothing to switch: iommufd cleans the table before it enables
+ * tracking, which is all "enable" means (as in the kernel's driver).
+ */
+static int domain_set_dirty_tracking(struct sio_iommu_domain *d, bool enable)
+{
+	(void)d;
+	(void)enable;
+	return 0;
+}
+
+static int domain_read_and_clear_dirty(struct sio_iommu_domain *d,
+				       const struct sio_dirty_bitmap *bm,
+				       unsigned int flags)
+{
+	struct arm_smmu_domain *sd = to_smmu_domain(d);
+	int rc;
+
+	rc = sio_pgtable_read_and_clear_dirty(sd->pgtbl, bm, flags);
+	if (rc || (flags & SIO_DIRTY_NO_CLEAR))
+		return rc;
+	/* a cached writable-dirty entry would let the next write go unseen */
+	return domain_flush(sd);
+}
+
 static const struct sio_iommu_domain_ops arm_smmu_domain_ops = {
 	.map = domain_map,
 	.unmap = domain_unmap,
 	.iova_to_phys = domain_iova_to_phys,
 	.free = domain_free,
+};
+
+static const struct sio_iommu_domain_ops arm_smmu_dirty_domain_ops = {
+	.map = domain_map,
+	.unmap = domain_unmap,
+	.iova_to_phys = domain_iova_to_phys,
+	.free = domain_free,
+	.set_dirty_tracking = domain_set_dirty_tracking,
+	.read_and_clear_dirty = domain_read_and_clear_dirty,
 };
 
 /* A context descriptor for a stage-1 table in TTB0 (section 5.4). */
@@ -278,6 +313,12 @@ static void cd_build(uint64_t *cd, const struct sio_pgtable_info *in,
 	__atomic_store_n(&cd[0], w[0], __ATOMIC_RELEASE);
 }
 
+/* HTTU with dirty state (IDR0.HTTU == 2) on coherent walks (COHACC). */
+static bool arm_smmu_dbm_capable(struct arm_smmu_device *dev)
+{
+	return field(dev->idr[0], 6, 2) == 2 && field(dev->idr[0], 4, 1);
+}
+
 static int arm_smmu_domain_alloc_paging(struct sio_iommu_dev *iommu,
 					unsigned int flags,
 					struct sio_iommu_domain **out)
@@ -296,12 +337,20 @@ static int arm_smmu_domain_alloc_paging(struct sio_iommu_dev *iommu,
 	struct arm_smmu_domain *sd;
 	int id, rc;
 
-	if (flags & ~(SIO_DOMAIN_NEST_PARENT | SIO_DOMAIN_DIRTY_TRACKING))
+	/*
+	 * The kernel's choices: NEST_PARENT is a stage-2 domain, dirty
+	 * tracking a stage-1 one, and the two together are refused.
+	 */
+	if (flags & ~(SIO_DOMAIN_NEST_PARENT | SIO_DOMAIN_DIRTY_TRACKING |
+		      SIO_DOMAIN_PASID) ||
+	    (s2 && (flags & ~SIO_DOMAIN_NEST_PARENT)))
 		return -EOPNOTSUPP;
-	/* dirty tracking needs HTTU with dirty state (IDR0.HTTU == 2) */
-	if (hd && field(dev->idr[0], 6, 2) != 2)
+	if (hd && (!dev->s1 || !arm_smmu_dbm_capable(dev)))
 		return -EOPNOTSUPP;
 	if ((s2 && !dev->s2) || (!s2 && !dev->s1 && !dev->s2))
+		return -EOPNOTSUPP;
+	/* PASIDs need stage 1 (context descriptors) */
+	if ((flags & SIO_DOMAIN_PASID) && !dev->s1)
 		return -EOPNOTSUPP;
 	/* without stage 1 a plain paging domain is a stage-2 one */
 	if (!s2 && !dev->s1)
@@ -341,7 +390,7 @@ static int arm_smmu_domain_alloc_paging(struct sio_iommu_dev *iommu,
 		}
 		cd_build(sd->cd, &sd->info, sd->asid, hd);
 	}
-	sd->domain.ops = &arm_smmu_domain_ops;
+	sd->domain.ops = hd ? &arm_smmu_dirty_domain_ops : &arm_smmu_domain_ops;
 	sd->domain.iommu = iommu;
 	sd->domain.pgsize_bitmap = sd->info.pgsize_bitmap;
 	sd->domain.aperture_start = sd->info.input_base;
@@ -432,6 +481,43 @@ static size_t arm_smmu_hw_info(struct sio_iommu_dev *iommu, void *data,
 	return sizeof(blob);
 }
 
+/*
+ * The kernel's arm-smmu-v3 reserves one software-managed MSI window
+ * (MSI_IOVA_BASE, MSI_IOVA_LENGTH) in every device's IOVA space.
+ */
+#define MSI_IOVA_BASE	0x8000000ull
+#define MSI_IOVA_LENGTH 0x100000ull
+
+static int arm_smmu_get_resv_regions(struct sio_iommu_dev *iommu, uint32_t sid,
+				     struct sio_resv_region *out, int max)
+{
+	(void)iommu;
+	(void)sid;
+	if (max >= 1)
+		out[0] = (struct sio_resv_region){
+			.start = MSI_IOVA_BASE,
+			.length = MSI_IOVA_LENGTH,
+			.type = SIO_RESV_SW_MSI,
+		};
+	return 1;
+}
+
+static unsigned int arm_smmu_capabilities(struct sio_iommu_dev *iommu,
+					  uint32_t sid)
+{
+	struct arm_smmu_device *dev = (struct arm_smmu_device *)iommu;
+
+	unsigned int caps = 0;
+
+	(void)sid;
+	if (arm_smmu_dbm_capable(dev))
+		caps |= SIO_IOMMU_CAP_DIRTY_TRACKING;
+	/* COHACC: the SMMU's and devices' accesses are coherent */
+	if (field(dev->idr[0], 4, 1))
+		caps |= SIO_IOMMU_CAP_CACHE_COHERENCY;
+	return caps;
+}
+
 static void arm_smmu_remove_op(struct sio_iommu_dev *iommu)
 {
 	arm_smmu_remove((struct arm_smmu_device *)iommu);
@@ -442,6 +528,8 @@ static const struct sio_iommu_ops arm_smmu_ops = {
 	.attach_dev = arm_smmu_attach_dev,
 	.block_dev = arm_smmu_block_dev,
 	.hw_info = arm_smmu_hw_info,
+	.get_resv_regions = arm_smmu_get_resv_regions,
+	.capabilities = arm_smmu_capabilities,
 	.remove = arm_smmu_remove_op,
 };
 
