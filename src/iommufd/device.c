@@ -274,8 +274,7 @@ static int device_auto_get_domain(struct iommufd_device *idev,
 		goto out_unlock;
 	rc = do_attach(idev, &hwpt_paging->common, destroy);
 	if (rc) {
-		iommufd_object_abort_and_destroy(idev->ictx,
-						 &hwpt_paging->common.obj);
+		iommufd_hwpt_paging_abort(idev->ictx, hwpt_paging);
 		goto out_unlock;
 	}
 	hwpt_paging->auto_domain = true;

@@ -30,6 +30,18 @@ void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 	atomic_fetch_sub(&ioas->obj.users, 1);
 }
 
+void iommufd_hwpt_paging_abort(struct iommufd_ctx *ictx,
+			       struct iommufd_hwpt_paging *hwpt_paging)
+{
+	/* the caller holds ioas->mutex, which destroy would take */
+	if (!iommufd_list_empty(&hwpt_paging->hwpt_item)) {
+		iommufd_list_del_init(&hwpt_paging->hwpt_item);
+		iopt_table_remove_domain(&hwpt_paging->ioas->iopt,
+					 hwpt_paging->common.domain);
+	}
+	iommufd_object_abort_and_destroy(ictx, &hwpt_paging->common.obj);
+}
+
 static unsigned int domain_flags(uint32_t hwpt_flags)
 {
 	unsigned int f = 0;
@@ -168,7 +180,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	iommufd_object_finalize(ictx, &hwpt_paging->common.obj);
 	goto out_unlock;
 out_hwpt:
-	iommufd_object_abort_and_destroy(ictx, &hwpt_paging->common.obj);
+	iommufd_hwpt_paging_abort(ictx, hwpt_paging);
 out_unlock:
 	pthread_mutex_unlock(&ioas->mutex);
 out_put_pt:

@@ -356,6 +356,9 @@ int iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 			      struct iommufd_device *idev, uint32_t flags,
 			      struct iommufd_hwpt_paging **out);
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
+/* Undo iommufd_hwpt_paging_alloc() before finalizing; ioas->mutex held. */
+void iommufd_hwpt_paging_abort(struct iommufd_ctx *ictx,
+			       struct iommufd_hwpt_paging *hwpt_paging);
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);

@@ -217,6 +217,7 @@ void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 int iommufd_object_destroy_user(struct iommufd_ctx *ictx,
 				struct iommufd_object *obj)
 {
+	uint32_t id;
 	bool unused;
 
 	atomic_fetch_sub(&obj->users, 1); /* the holder's own reference */
@@ -241,9 +242,10 @@ int iommufd_object_destroy_user(struct iommufd_ctx *ictx,
 		else
 			sched_yield();
 	}
+	id = obj->id;
 	object_wait_shortterm(ictx, obj);
 	iommufd_object_destroy_ops(obj);
-	object_erase(ictx, obj->id);
+	object_erase(ictx, id);
 	return 0;
 }
 
@@ -251,6 +253,7 @@ int iommufd_object_destroy_user(struct iommufd_ctx *ictx,
 static void iommufd_object_put_and_try_destroy(struct iommufd_ctx *ictx,
 					       struct iommufd_object *obj)
 {
+	uint32_t id;
 	bool unused;
 
 	pthread_mutex_lock(&ictx->lock);
@@ -259,9 +262,10 @@ static void iommufd_object_put_and_try_destroy(struct iommufd_ctx *ictx,
 	pthread_mutex_unlock(&ictx->lock);
 	if (!unused)
 		return;
+	id = obj->id;
 	object_wait_shortterm(ictx, obj);
 	iommufd_object_destroy_ops(obj);
-	object_erase(ictx, obj->id);
+	object_erase(ictx, id);
 }
 
 void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,

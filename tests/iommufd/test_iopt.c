@@ -133,7 +133,7 @@ static int teardown(void **state)
 	iopt_unmap_all(&c->iopt, NULL);
 	iopt_remove_reserved_iova(&c->iopt, c);
 	iopt_destroy_table(&c->iopt);
-	iommufd_ctx_destroy(c->ictx);
+	iommufd_ctx_put(c->ictx);
 	sio_mem_bus_destroy(c->bus);
 	free(c);
 	return 0;

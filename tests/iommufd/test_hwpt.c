@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: MIT
+/*
+ * HWPTs and devices: IOMMU_HWPT_ALLOC, attach/replace/detach through
+ * automatic and manual domains, the reserved regions and alignment a
+ * domain brings to its IOAS, dirty tracking, IOMMU_GET_HW_INFO, and the
+ * device's DMA through the SMMUv3 model before and after IOAS_UNMAP.
+ *
+ * Expected values come from the kernel and the architecture: the
+ * arm-smmu-v3 driver's MSI window (MSI_IOVA_BASE 0x8000000, length
+ * 0x100000), a stage-1 domain's 48-bit input range, the SMMU's IDR
+ * registers read through MMIO, the errno the kernel's hw_pagetable.c and
+ * device.c return for each bad argument.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "sio_test.h"
+
+#include <softiommu/iommufd.h>
+
+#include "iommufd/iommufd_private.h"
+#include "platform/platform_private.h"
+#include "uapi/iommufd_abi.h"
+
+#define BUF_PAGES 64
+
+struct fx {
+	struct sio_platform *plat;
+	struct sio_iommufd *fd;
+	struct platform_device *pdev;
+	struct iommufd_device *idev;
+	uint32_t dev_id;
+	uint64_t pg;
+	uint8_t *buf;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(sio_platform_create(&f->plat), 0);
+	assert_int_equal(sio_iommufd_open(f->plat, &f->fd), 0);
+	f->pdev = platform_find_device(f->plat, "0000:00:04.0");
+	assert_non_null(f->pdev);
+	assert_int_equal(iommufd_device_bind(f->fd->ictx, &f->pdev->desc,
+					     &f->dev_id, &f->idev),
+			 0);
+	f->pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	f->buf = mmap(NULL, BUF_PAGES * f->pg, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(f->buf != MAP_FAILED);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->idev)
+		iommufd_device_unbind(f->idev);
+	sio_iommufd_close(f->fd);
+	sio_platform_destroy(f->plat);
+	munmap(f->buf, BUF_PAGES * f->pg);
+	free(f);
+	return 0;
+}
+
+static int ioctl_(struct fx *f, unsigned long cmd, void *arg)
+{
+	return sio_iommufd_ioctl(f->fd, cmd, arg);
+}
+
+static uint32_t ioas_alloc(struct fx *f)
+{
+	struct sio_iommu_ioas_alloc c = {.size = sizeof(c)};
+
+	assert_int_equal(ioctl_(f, SIO_IOMMU_IOAS_ALLOC, &c), 0);
+	return c.out_ioas_id;
+}
+
+static int destroy(struct fx *f, uint32_t id)
+{
+	struct sio_iommu_destroy c = {.size = sizeof(c), .id = id};
+
+	return ioctl_(f, SIO_IOMMU_DESTROY, &c);
+}
+
+static int map_fixed(struct fx *f, uint32_t ioas, void *va, uint64_t len,
+		     uint64_t iova)
+{
+	struct sio_iommu_ioas_map c = {
+		.size = sizeof(c),
+		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			 SIO_IOMMU_IOAS_MAP_READABLE |
+			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas,
+		.user_va = (uint64_t)(uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl_(f, SIO_IOMMU_IOAS_MAP, &c);
+}
+
+static int unmap(struct fx *f, uint32_t ioas, uint64_t iova, uint64_t len)
+{
+	struct sio_iommu_ioas_unmap c = {.size = sizeof(c),
+					 .ioas_id = ioas,
+					 .iova = iova,
+					 .length = len};
+
+	return ioctl_(f, SIO_IOMMU_IOAS_UNMAP, &c);
+}
+
+static int hwpt_alloc(struct fx *f, uint32_t pt_id, uint32_t flags,
+		      uint32_t *out)
+{
+	struct sio_iommu_hwpt_alloc c = {
+		.size = sizeof(c),
+		.flags = flags,
+		.dev_id = f->dev_id,
+		.pt_id = pt_id,
+	};
+	int rc = ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c);
+
+	if (!rc && out)
+		*out = c.out_hwpt_id;
+	return rc;
+}
+
+/* The device writes @len bytes at @iova (a DMA write through the SMMU). */
+static int dma_write(struct fx *f, uint64_t iova, const void *src, size_t len)
+{
+	struct sio_smmu_txn txn = {
+		.sid = f->pdev->sid, .addr = iova, .attr = SIO_SMMU_WRITE};
+	size_t done;
+
+	return sio_smmu_dma(sio_platform_smmu(f->plat), &txn, (void *)src, len,
+			    &done);
+}
+
+static int dma_read(struct fx *f, uint64_t iova, void *dst, size_t len)
+{
+	struct sio_smmu_txn txn = {.sid = f->pdev->sid, .addr = iova};
+	size_t done;
+
+	return sio_smmu_dma(sio_platform_smmu(f->plat), &txn, dst, len, &done);
+}
+
+/* Before any attach the device's DMA is blocked (an abort STE). */
+static void test_unattached_dma_blocked(void **state)
+{
+	struct fx *f = *state;
+	uint8_t b[8] = {0};
+
+	assert_int_equal(dma_read(f, 0x100000, b, sizeof(b)), -EFAULT);
+}
+
+/*
+ * Attach to an IOAS: an automatic stage-1 domain appears, the DMA lands
+ * in the user's buffer, and after IOAS_UNMAP returns the same DMA faults.
+ */
+static void test_attach_ioas_dma_then_unmap(void **state)
+{
+	struct fx *f = *state;
+	uint32_t ioas = ioas_alloc(f), pt = ioas;
+	const char msg[] = "through the SMMU";
+	uint8_t back[sizeof(msg)];
+	struct sio_pin_stats st;
+
+	assert_int_equal(map_fixed(f, ioas, f->buf, 16 * f->pg, 0x200000), 0);
+	sio_platform_pin_stats(f->plat, &st);
+	uint64_t pinned_before = st.user_locked;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	assert_int_not_equal(pt, ioas); /* the automatic HWPT's id */
+	/* the domain pinned the 16 pages, counted against the user */
+	sio_platform_pin_stats(f->plat, &st);
+	if (!(getuid() == 0))
+		assert_true(st.user_locked == pinned_before + 16 ||
+			    st.user_locked == pinned_before);
+
+	assert_int_equal(
+		dma_write(f, 0x200000 + 3 * f->pg + 5, msg, sizeof(msg)), 0);
+	assert_memory_equal(f->buf + 3 * f->pg + 5, msg, sizeof(msg));
+	f->buf[7 * f->pg] = 0x5a;
+	assert_int_equal(dma_read(f, 0x200000 + 7 * f->pg, back, 1), 0);
+	assert_int_equal(back[0], 0x5a);
+
+	/* the IOAS is busy while the HWPT exists; the HWPT while attached */
+	assert_int_equal(destroy(f, ioas), -EBUSY);
+	assert_int_equal(destroy(f, pt), -EBUSY);
+
+	assert_int_equal(unmap(f, ioas, 0x200000, 16 * f->pg), 0);
+	assert_int_equal(dma_read(f, 0x200000 + 7 * f->pg, back, 1), -EFAULT);
+	assert_int_equal(dma_write(f, 0x200000, msg, 1), -EFAULT);
+
+	/* a second attach without detach is refused; detach frees the auto HWPT
+	 */
+	uint32_t again = ioas;
+	assert_int_equal(iommufd_device_attach(f->idev, &again), -EINVAL);
+	iommufd_device_detach(f->idev);
+	assert_int_equal(destroy(f, pt), -ENOENT);
+	assert_int_equal(destroy(f, ioas), 0);
+}
+
+/* A mapping made after the attach is pinned and mapped at once. */
+static void test_map_after_attach(void **state)
+{
+	struct fx *f = *state;
+	uint32_t ioas = ioas_alloc(f), pt = ioas;
+	uint8_t v = 0xa7, back = 0;
+	void *hole;
+
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	assert_int_equal(map_fixed(f, ioas, f->buf, 4 * f->pg, 0x400000), 0);
+	assert_int_equal(dma_write(f, 0x400000 + f->pg, &v, 1), 0);
+	assert_int_equal(f->buf[f->pg], 0xa7);
+	f->buf[2 * f->pg] = 0x3c;
+	assert_int_equal(dma_read(f, 0x400000 + 2 * f->pg, &back, 1), 0);
+	assert_int_equal(back, 0x3c);
+
+	/* with a domain, pinning happens now: unbacked memory is EFAULT */
+	hole = mmap(NULL, 2 * f->pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		    0);
+	assert_true(hole != MAP_FAILED);
+	assert_int_equal(map_fixed(f, ioas, hole, 2 * f->pg, 0x800000),
+			 -EFAULT);
+	munmap(hole, 2 * f->pg);
+
+	/* the domain's 4 KiB granule is now the IOAS's IOVA alignment */
+	assert_int_equal(map_fixed(f, ioas, f->buf, 2048, 0x900000), -EINVAL);
+	assert_int_equal(map_fixed(f, ioas, f->buf, f->pg, 0x900800), -EINVAL);
+	iommufd_device_detach(f->idev);
+}
+
+/*
+ * The domain's reserved space shows in IOVA_RANGES: the arm-smmu-v3 MSI
+ * window [0x8000000, 0x80fffff] is cut out, and a stage-1 domain ends at
+ * 2^48 - 1.  Mapping into the window is refused.
+ */
+static void test_reserved_regions(void **state)
+{
+	struct fx *f = *state;
+	uint32_t ioas = ioas_alloc(f), pt = ioas;
+	struct sio_iommu_iova_range r[4];
+	struct sio_iommu_ioas_iova_ranges c = {
+		.size = sizeof(c),
+		.ioas_id = ioas,
+		.num_iovas = 4,
+		.allowed_iovas = (uint64_t)(uintptr_t)r,
+	};
+
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	assert_int_equal(ioctl_(f, SIO_IOMMU_IOAS_IOVA_RANGES, &c), 0);
+	assert_int_equal(c.num_iovas, 2);
+	assert_int_equal(r[0].start, 0);
+	assert_int_equal(r[0].last, 0x7ffffff);
+	assert_int_equal(r[1].start, 0x8100000);
+	assert_int_equal(r[1].last, (1ull << 48) - 1);
+	assert_int_equal(c.out_iova_alignment, 4096);
+	assert_int_equal(map_fixed(f, ioas, f->buf, f->pg, 0x8000000), -EINVAL);
+	assert_int_equal(map_fixed(f, ioas, f->buf, f->pg, 1ull << 48),
+			 -EINVAL);
+
+	/* detached: the ranges and alignment are the empty IOAS's again */
+	iommufd_device_detach(f->idev);
+	c.num_iovas = 4;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_IOAS_IOVA_RANGES, &c), 0);
+	assert_int_equal(c.num_iovas, 1);
+	assert_int_equal(r[0].start, 0);
+	assert_int_equal(r[0].last, UINT64_MAX);
+	assert_int_equal(c.out_iova_alignment, 1);
+}
+
+/* An area the domain cannot reach makes the attach fail, nothing changed. */
+static void test_attach_area_outside_aperture(void **state)
+{
+	struct fx *f = *state;
+	uint32_t ioas = ioas_alloc(f), pt = ioas;
+
+	assert_int_equal(map_fixed(f, ioas, f->buf, f->pg, 0x8000000), 0);
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), -EADDRINUSE);
+	assert_int_equal(unmap(f, ioas, 0x8000000, f->pg), 0);
+	assert_int_equal(map_fixed(f, ioas, f->buf, f->pg, 1ull << 50), 0);
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), -EADDRINUSE);
+	assert_int_equal(unmap(f, ioas, 1ull << 50, f->pg), 0);
+	/* a byte-aligned area blocks the domain's 4 KiB alignment */
+	assert_int_equal(map_fixed(f, ioas, f->buf, 100, 0x10000), 0);
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), -EADDRINUSE);
+	assert_int_equal(unmap(f, ioas, 0x10000, 100), 0);
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	iommufd_device_detach(f->idev);
+}
+
+static void test_hwpt_alloc_errors(void **state)
+{
+	struct fx *f = *state;
+	uint32_t ioas = ioas_alloc(f), hwpt = 0;
+	struct sio_iommu_hwpt_alloc c = {
+		.size = sizeof(c), .dev_id = f->dev_id, .pt_id = ioas};
+
+	c.__reserved = 1;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c), -EOPNOTSUPP);
+	c.__reserved = 0;
+	c.data_len = 8;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c), -EINVAL);
+	c.data_len = 0;
+	c.data_type = SIO_IOMMU_HWPT_DATA_ARM_SMMUV3;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c), -EINVAL);
+	c.data_len = 16;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c), -EOPNOTSUPP);
+	c.data_type = 0;
+	c.data_len = 0;
+	c.dev_id = ioas; /* not a device */
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c), -ENOENT);
+	c.dev_id = 999;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c), -ENOENT);
+	c.dev_id = f->dev_id;
+	c.pt_id = f->dev_id; /* not a page table */
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c), -EINVAL);
+	c.pt_id = 999;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c), -EINVAL);
+
+	assert_int_equal(hwpt_alloc(f, ioas, 1u << 4, NULL), -EOPNOTSUPP);
+	assert_int_equal(hwpt_alloc(f, ioas,
+				    SIO_IOMMU_HWPT_ALLOC_NEST_PARENT |
+					    SIO_IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+				    NULL),
+			 -EOPNOTSUPP);
+	assert_int_equal(hwpt_alloc(f, ioas,
+				    SIO_IOMMU_HWPT_ALLOC_NEST_PARENT |
+					    SIO_IOMMU_HWPT_FAULT_ID_VALID,
+				    NULL),
+			 -EOPNOTSUPP);
+	/* no fault object exists: any fault_id is unknown */
+	assert_int_equal(hwpt_alloc(f, ioas, SIO_IOMMU_HWPT_FAULT_ID_VALID,
+				    NULL),
+			 -ENOENT);
+	assert_int_equal(hwpt_alloc(f, ioas, 0, &hwpt), 0);
+	/* a paging HWPT as parent asks for nesting, which the driver lacks */
+	assert_int_equal(hwpt_alloc(f, hwpt, 0, NULL), -EOPNOTSUPP);
+	/* a failed allocation leaves no object behind */
+	assert_int_equal(destroy(f, hwpt + 1), -ENOENT);
+	assert_int_equal(destroy(f, hwpt), 0);
+	assert_int_equal(destroy(f, ioas), 0);
+}
+
+/*
+ * Manual HWPTs: a stage-1 one and a NEST_PARENT (stage-2) one over two
+ * IOASes mapping the same IOVA to different pages; replace moves the
+ * device between them without a detach.
+ */
+static void test_manual_hwpt_and_replace(void **state)
+{
+	struct fx *f = *state;
+	uint32_t a = ioas_alloc(f), b = ioas_alloc(f), ha = 0, hb = 0, pt;
+	uint8_t v = 0x11;
+
+	assert_int_equal(map_fixed(f, a, f->buf, f->pg, 0x100000), 0);
+	assert_int_equal(map_fixed(f, b, f->buf + f->pg, f->pg, 0x100000), 0);
+	assert_int_equal(hwpt_alloc(f, a, 0, &ha), 0);
+	assert_int_equal(
+		hwpt_alloc(f, b, SIO_IOMMU_HWPT_ALLOC_NEST_PARENT, &hb), 0);
+	pt = ha;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	assert_int_equal(pt, ha);
+	assert_int_equal(dma_write(f, 0x100000, &v, 1), 0);
+	assert_int_equal(f->buf[0], 0x11);
+
+	pt = hb;
+	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
+	v = 0x22;
+	assert_int_equal(dma_write(f, 0x100000, &v, 1), 0);
+	assert_int_equal(f->buf[f->pg], 0x22);
+	assert_int_equal(f->buf[0], 0x11);
+	/* the old HWPT is free to go, the new one is held */
+	assert_int_equal(destroy(f, hb), -EBUSY);
+	assert_int_equal(destroy(f, ha), 0);
+
+	/* replace back to an IOAS: an automatic domain on it */
+	pt = a;
+	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
+	assert_int_not_equal(pt, a);
+	v = 0x33;
+	assert_int_equal(dma_write(f, 0x100000, &v, 1), 0);
+	assert_int_equal(f->buf[0], 0x33);
+	iommufd_device_detach(f->idev);
+	/* a manual HWPT outlives its detach; the automatic one does not */
+	assert_int_equal(destroy(f, pt), -ENOENT);
+	assert_int_equal(destroy(f, hb), 0);
+	/* replace without an attachment is refused */
+	pt = a;
+	assert_int_equal(iommufd_device_replace(f->idev, &pt), -EINVAL);
+}
+
+static int get_bitmap(struct fx *f, uint32_t hwpt, uint32_t flags,
+		      uint64_t iova, uint64_t len, uint64_t page_size,
+		      void *data)
+{
+	struct sio_iommu_hwpt_get_dirty_bitmap c = {
+		.size = sizeof(c),
+		.hwpt_id = hwpt,
+		.flags = flags,
+		.iova = iova,
+		.length = len,
+		.page_size = page_size,
+		.data = (uint64_t)(uintptr_t)data,
+	};
+
+	return ioctl_(f, SIO_IOMMU_HWPT_GET_DIRTY_BITMAP, &c);
+}
+
+static int set_dirty(struct fx *f, uint32_t hwpt, uint32_t flags)
+{
+	struct sio_iommu_hwpt_set_dirty_tracking c = {
+		.size = sizeof(c), .flags = flags, .hwpt_id = hwpt};
+
+	return ioctl_(f, SIO_IOMMU_HWPT_SET_DIRTY_TRACKING, &c);
+}
+
+static bool bit(const uint8_t *bm, unsigned int i)
+{
+	return bm[i / 8] & (1u << (i % 8));
+}
+
+/*
+ * Dirty tracking: pages the device writes are reported once (then
+ * cleaned), NO_CLEAR leaves them dirty, bits the user already set stay
+ * set, and the bitmap may sit at any byte address.
+ */
+static void test_dirty_tracking(void **state)
+{
+	struct fx *f = *state;
+	uint32_t ioas = ioas_alloc(f), hwpt = 0, plain = 0, pt;
+	const uint64_t base = 0x1000000;
+	uint8_t store[64], *bm = store + 3, v = 1;
+
+	assert_int_equal(map_fixed(f, ioas, f->buf, 32 * f->pg, base), 0);
+	assert_int_equal(hwpt_alloc(f, ioas,
+				    SIO_IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &hwpt),
+			 0);
+	assert_int_equal(hwpt_alloc(f, ioas, 0, &plain), 0);
+	pt = hwpt;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	assert_int_equal(set_dirty(f, hwpt, 2), -EOPNOTSUPP);
+	assert_int_equal(set_dirty(f, plain, 1), -EOPNOTSUPP);
+	assert_int_equal(set_dirty(f, hwpt, 1), 0);
+
+	assert_int_equal(dma_write(f, base + 3 * 4096, &v, 1), 0);
+	assert_int_equal(dma_write(f, base + 17 * 4096 + 100, &v, 1), 0);
+	/* reads do not dirty */
+	assert_int_equal(dma_read(f, base + 5 * 4096, &v, 1), 0);
+
+	memset(store, 0, sizeof(store));
+	bm[3] = 0x80; /* the user's own bit 31 */
+	assert_int_equal(get_bitmap(f, hwpt,
+				    SIO_IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR,
+				    base, 32 * 4096, 4096, bm),
+			 0);
+	for (unsigned int i = 0; i < 32; i++)
+		assert_int_equal(bit(bm, i), i == 3 || i == 17 || i == 31);
+	memset(store, 0, sizeof(store));
+	assert_int_equal(get_bitmap(f, hwpt, 0, base, 32 * 4096, 4096, bm), 0);
+	for (unsigned int i = 0; i < 32; i++)
+		assert_int_equal(bit(bm, i), i == 3 || i == 17);
+	/* cleaned: nothing until the next write, which is seen again */
+	memset(store, 0, sizeof(store));
+	assert_int_equal(get_bitmap(f, hwpt, 0, base, 32 * 4096, 4096, bm), 0);
+	for (unsigned int i = 0; i < 32; i++)
+		assert_false(bit(bm, i));
+	assert_int_equal(dma_write(f, base + 17 * 4096, &v, 1), 0);
+	memset(store, 0, sizeof(store));
+	/* 8 KiB bitmap pages: page 17 is in bit 8 */
+	assert_int_equal(get_bitmap(f, hwpt, 0, base, 32 * 4096, 8192, bm), 0);
+	for (unsigned int i = 0; i < 16; i++)
+		assert_int_equal(bit(bm, i), i == 8);
+	/* the bytes around the bitmap are untouched */
+	assert_int_equal(store[0] | store[1] | store[2], 0);
+	assert_int_equal(store[3 + 8], 0);
+
+	/* argument errors */
+	assert_int_equal(get_bitmap(f, hwpt, 2, base, 4096, 4096, bm),
+			 -EOPNOTSUPP);
+	assert_int_equal(get_bitmap(f, plain, 0, base, 4096, 4096, bm),
+			 -EOPNOTSUPP);
+	assert_int_equal(get_bitmap(f, ioas, 0, base, 4096, 4096, bm), -ENOENT);
+	assert_int_equal(get_bitmap(f, hwpt, 0, base + 100, 4096, 4096, bm),
+			 -EINVAL);
+	assert_int_equal(get_bitmap(f, hwpt, 0, base, 4096, 0, bm), -EINVAL);
+	assert_int_equal(get_bitmap(f, hwpt, 0, base, 4096, 8192, bm), -EINVAL);
+	assert_int_equal(get_bitmap(f, hwpt, 0, UINT64_MAX - 4095, 8192, 4096,
+				    bm),
+			 -EOVERFLOW);
+	assert_int_equal(get_bitmap(f, hwpt, 0, base, 4096, 4096,
+				    (void *)(uintptr_t)8),
+			 -EFAULT);
+	iommufd_device_detach(f->idev);
+}
+
+/* IOMMU_GET_HW_INFO: the SMMU's own ID registers, in the uAPI blob. */
+static void test_get_hw_info(void **state)
+{
+	struct fx *f = *state;
+	struct sio_smmu *smmu = sio_platform_smmu(f->plat);
+	uint32_t blob[16];
+	struct sio_iommu_hw_info c = {
+		.size = sizeof(c),
+		.dev_id = f->dev_id,
+		.data_len = sizeof(blob),
+		.data_uptr = (uint64_t)(uintptr_t)blob,
+	};
+	uint32_t idr0 = sio_smmu_read32(smmu, 0x0);
+	bool dirty = ((idr0 >> 6) & 3) == 2 && (idr0 & (1u << 4));
+
+	memset(blob, 0xff, sizeof(blob));
+	assert_int_equal(ioctl_(f, SIO_IOMMU_GET_HW_INFO, &c), 0);
+	assert_int_equal(c.out_data_type, SIO_IOMMU_HW_INFO_TYPE_ARM_SMMUV3);
+	assert_int_equal(c.data_len, 40);
+	assert_int_equal(blob[0], 0); /* flags */
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(blob[2 + i], sio_smmu_read32(smmu, 4u * i));
+	assert_int_equal(blob[8], sio_smmu_read32(smmu, 0x18)); /* IIDR */
+	assert_int_equal(blob[9], sio_smmu_read32(smmu, 0x1c)); /* AIDR */
+	for (int i = 10; i < 16; i++)
+		assert_int_equal(blob[i], 0); /* the tail is zeroed */
+	assert_int_equal(!!(c.out_capabilities &
+			    SIO_IOMMU_HW_CAP_DIRTY_TRACKING),
+			 dirty);
+
+	/* a short buffer gets the prefix; the full length is reported */
+	memset(blob, 0xff, sizeof(blob));
+	c.data_len = 8;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_GET_HW_INFO, &c), 0);
+	assert_int_equal(c.data_len, 40);
+	assert_int_equal(blob[0], 0);
+	assert_int_equal(blob[2], 0xffffffffu);
+	c.data_len = 0;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_GET_HW_INFO, &c), 0);
+
+	c.flags = SIO_IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+	c.in_data_type = SIO_IOMMU_HW_INFO_TYPE_INTEL_VTD;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_GET_HW_INFO, &c), -EOPNOTSUPP);
+	c.in_data_type = SIO_IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_GET_HW_INFO, &c), 0);
+	c.flags = 2;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_GET_HW_INFO, &c), -EOPNOTSUPP);
+	c.flags = 0;
+	c.data_len = 40;
+	c.data_uptr = 16;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_GET_HW_INFO, &c), -EFAULT);
+	c.data_uptr = (uint64_t)(uintptr_t)blob;
+	c.dev_id = 999;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_GET_HW_INFO, &c), -ENOENT);
+}
+
+/*
+ * A device belongs to one context at a time; the context outlives its
+ * handle while a device is bound, and everything goes at the unbind.
+ */
+static void test_bind_owner_and_close(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommufd *other;
+	struct iommufd_device *idev2;
+	uint32_t id2, ioas = ioas_alloc(f), pt = ioas;
+
+	assert_int_equal(sio_iommufd_open(f->plat, &other), 0);
+	assert_int_equal(iommufd_device_bind(other->ictx, &f->pdev->desc, &id2,
+					     &idev2),
+			 -EBUSY);
+	sio_iommufd_close(other);
+
+	assert_int_equal(map_fixed(f, ioas, f->buf, f->pg, 0x100000), 0);
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	/* the device object cannot be destroyed from user space */
+	assert_int_equal(destroy(f, f->dev_id), -EBUSY);
+	/* closing the handle keeps the bound device's context alive */
+	sio_iommufd_close(f->fd);
+	f->fd = NULL;
+	uint8_t v = 9;
+	assert_int_equal(dma_write(f, 0x100000, &v, 1), 0);
+	assert_int_equal(f->buf[0], 9);
+	/* unbind detaches, destroys everything, and blocks the device */
+	iommufd_device_unbind(f->idev);
+	f->idev = NULL;
+	assert_int_equal(dma_write(f, 0x100000, &v, 1), -EFAULT);
+	assert_int_equal(sio_iommufd_open(f->plat, &f->fd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_unattached_dma_blocked,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_ioas_dma_then_unmap,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_after_attach, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reserved_regions, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_attach_area_outside_aperture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hwpt_alloc_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_manual_hwpt_and_replace,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dirty_tracking, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_get_hw_info, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bind_owner_and_close,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
