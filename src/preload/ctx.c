@@ -23,7 +23,7 @@
 
 struct preload_ctx preload = {
 	.once = PTHREAD_ONCE_INIT,
-	.fdt = {.lock = PTHREAD_RWLOCK_INITIALIZER},
+	.fdt = {.lock = PTHREAD_MUTEX_INITIALIZER},
 	.node_lock = PTHREAD_MUTEX_INITIALIZER,
 	.platform_lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -99,12 +99,12 @@ static void resolve_all(void)
 static void atfork_prepare(void)
 {
 	pthread_mutex_lock(&preload.platform_lock);
-	pthread_rwlock_wrlock(&preload.fdt.lock);
+	pthread_mutex_lock(&preload.fdt.lock);
 }
 
 static void atfork_parent(void)
 {
-	pthread_rwlock_unlock(&preload.fdt.lock);
+	pthread_mutex_unlock(&preload.fdt.lock);
 	pthread_mutex_unlock(&preload.platform_lock);
 }
 
@@ -117,11 +117,7 @@ static void atfork_child(void)
 	 * (the copy is left as it is, its memory being the parent's image).
 	 */
 	preload.platform = NULL;
-	/*
-	 * glibc's rwlock records its writer by thread id, which the child's
-	 * thread no longer has: a fresh lock (nobody else runs here).
-	 */
-	pthread_rwlock_init(&preload.fdt.lock, NULL);
+	pthread_mutex_unlock(&preload.fdt.lock);
 	pthread_mutex_unlock(&preload.platform_lock);
 }
 

@@ -161,8 +161,13 @@ typedef _Atomic(struct sio_vfile *) preload_slot;
 
 /* fd number -> description.  Lookups of plain fds take no lock. */
 struct preload_fdtable {
-	/* readers: take a reference; writers: install/remove entries */
-	pthread_rwlock_t lock;
+	/*
+	 * Held to take a reference and to install or remove entries, never
+	 * across a call into a file.  A mutex, not an rwlock: fork's child
+	 * must release it, and glibc's rwlock knows its writer by a thread
+	 * id that the child's thread no longer has.
+	 */
+	pthread_mutex_t lock;
 	atomic_uint nr; /* installed entries; 0: no fd is virtual */
 	_Atomic(preload_slot *) chunk[PRELOAD_FD_MAX / PRELOAD_FD_CHUNK];
 };

@@ -11,10 +11,10 @@
  * and 1 to say whether it is readable.
  *
  * The table maps fd numbers to descriptions, one reference per fd.  Every
- * call on a virtual fd takes a reference under the read lock and drops
+ * call on a virtual fd takes a reference under the table lock and drops
  * it when done, so a close racing an ioctl frees nothing the ioctl still
  * uses: the last put releases, as the kernel's fput() does.  Changes to
- * the table happen under the write lock, together with the real syscall
+ * the table happen under the same lock, together with the real syscall
  * that changes the fd, so no two threads ever disagree on a number.
  */
 #define _GNU_SOURCE
@@ -126,7 +126,7 @@ static preload_slot *slot_of(int fd, bool create)
 	preload_slot *c = atomic_load_explicit(cp, memory_order_acquire);
 
 	if (!c && create) {
-		/* under the write lock: nobody else creates it */
+		/* under the table lock: nobody else creates it */
 		c = calloc(PRELOAD_FD_CHUNK, sizeof(*c));
 		if (c)
 			atomic_store_explicit(cp, c, memory_order_release);
@@ -136,15 +136,15 @@ static preload_slot *slot_of(int fd, bool create)
 
 static void fdt_wrlock(void)
 {
-	pthread_rwlock_wrlock(&preload.fdt.lock);
+	pthread_mutex_lock(&preload.fdt.lock);
 }
 
 static void fdt_unlock(void)
 {
-	pthread_rwlock_unlock(&preload.fdt.lock);
+	pthread_mutex_unlock(&preload.fdt.lock);
 }
 
-/* Write lock held.  The entry @fd had, for the caller to put. */
+/* Table lock held.  The entry @fd had, for the caller to put. */
 static struct sio_vfile *fdt_remove(int fd)
 {
 	preload_slot *s;
@@ -162,7 +162,7 @@ static struct sio_vfile *fdt_remove(int fd)
 }
 
 /*
- * Write lock held.  @f's reference moves to the table.  An entry already
+ * Table lock held.  @f's reference moves to the table.  An entry already
  * there is stale (its fd was closed behind our back, by a raw syscall):
  * it is returned for the caller to put.
  */
@@ -188,13 +188,13 @@ struct sio_vfile *vfile_get_fd(int fd)
 
 	if (!preload_fd_maybe(fd))
 		return NULL;
-	pthread_rwlock_rdlock(&preload.fdt.lock);
+	pthread_mutex_lock(&preload.fdt.lock);
 	s = slot_of(fd, false);
 	if (s)
 		f = atomic_load_explicit(s, memory_order_relaxed);
 	if (f)
 		vfile_get(f);
-	pthread_rwlock_unlock(&preload.fdt.lock);
+	pthread_mutex_unlock(&preload.fdt.lock);
 	return f;
 }
 
@@ -373,7 +373,7 @@ void vfile_drop_stale(int fd)
 
 /*
  * dup2/dup3 (@dup2 true, @newfd the target) or dup (@newfd < 0).  The
- * real call and the table change happen under the write lock.
+ * real call and the table change happen under the table lock.
  */
 int vfile_dup(int oldfd, int newfd, int cloexec, bool dup2)
 {
