@@ -5,13 +5,22 @@
  * the cost of one syscall and of one fault-safe syscall copy
  * (process_vm_readv) in the same run.  No device is attached yet, so no
  * page is pinned, as with the kernel's iommufd before a domain exists.
+ *
+ * The same 4 KiB round trip through the interposer: the preload library
+ * is dlopen()ed and its own open/ioctl entry points are called, which is
+ * what an interposed program's ioctl(2) reaches (minus one PLT jump),
+ * against ioctl(2) of libc on /dev/null (a real syscall, ENOTTY) and the
+ * interposer's ioctl on that same plain fd (its cost for other files).
  * Every figure is the median of several runs.
  *
  * Usage: bench-iommufd [runs]   (default 7, at least 5)
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -62,6 +71,66 @@ static double round_trip_ns(struct sio_iommufd *fd, uint32_t ioas, void *va,
 	return (double)(now_ns() - t0) / rounds;
 }
 
+/* The interposer's entry points, from the dlopen()ed library. */
+struct preload_fns {
+	int (*open)(const char *, int, ...);
+	int (*ioctl)(int, unsigned long, ...);
+	int (*close)(int);
+};
+
+static void preload_load(struct preload_fns *p)
+{
+	void *h = dlopen(SIO_PRELOAD_PATH, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		fprintf(stderr, "bench-iommufd: %s\n", dlerror());
+		exit(1);
+	}
+	*(void **)&p->open = dlsym(h, "open");
+	*(void **)&p->ioctl = dlsym(h, "ioctl");
+	*(void **)&p->close = dlsym(h, "close");
+	if (!p->open || !p->ioctl || !p->close)
+		die("dlsym", -1);
+}
+
+static double preload_round_trip_ns(const struct preload_fns *p, int fd,
+				    uint32_t ioas, void *va, int rounds)
+{
+	uint64_t t0 = now_ns();
+
+	for (int i = 0; i < rounds; i++) {
+		struct sio_iommu_ioas_map m = {
+			.size = sizeof(m),
+			.flags = SIO_IOMMU_IOAS_MAP_READABLE |
+				 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+			.ioas_id = ioas,
+			.user_va = (uint64_t)(uintptr_t)va,
+			.length = 4096,
+		};
+		struct sio_iommu_ioas_unmap u = {.size = sizeof(u),
+						 .ioas_id = ioas};
+
+		if (p->ioctl(fd, SIO_IOMMU_IOAS_MAP, &m))
+			die("interposed IOAS_MAP", -1);
+		u.iova = m.iova;
+		u.length = 4096;
+		if (p->ioctl(fd, SIO_IOMMU_IOAS_UNMAP, &u) || u.length != 4096)
+			die("interposed IOAS_UNMAP", -1);
+	}
+	return (double)(now_ns() - t0) / rounds;
+}
+
+/* One ioctl on /dev/null through @fn: a real syscall failing ENOTTY. */
+static double null_ioctl_ns(int (*fn)(int, unsigned long, ...), int fd)
+{
+	uint64_t t0 = now_ns();
+
+	for (int i = 0; i < ROUNDS; i++)
+		if (fn(fd, SIO_IOMMU_IOAS_MAP, NULL) != -1)
+			die("ioctl /dev/null", -1);
+	return (double)(now_ns() - t0) / ROUNDS;
+}
+
 static double syscall_ns(void)
 {
 	uint64_t t0 = now_ns();
@@ -89,7 +158,11 @@ static double pvr_ns(void)
 int main(int argc, char **argv)
 {
 	double small[MAX_RUNS], huge[MAX_RUNS], sys[MAX_RUNS], pvr[MAX_RUNS];
+	double pre[MAX_RUNS], nul[MAX_RUNS], pnul[MAX_RUNS];
 	struct sio_iommu_ioas_alloc a = {.size = sizeof(a)};
+	struct sio_iommu_ioas_alloc pa = {.size = sizeof(pa)};
+	struct preload_fns pf;
+	int pfd, nfd;
 	struct sio_platform *plat;
 	struct sio_iommufd *fd;
 	uint8_t *buf, *gib;
@@ -112,6 +185,11 @@ int main(int argc, char **argv)
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (buf == MAP_FAILED || gib == MAP_FAILED)
 		die("mmap", -1);
+	preload_load(&pf);
+	pfd = pf.open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	nfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (pfd < 0 || nfd < 0 || pf.ioctl(pfd, SIO_IOMMU_IOAS_ALLOC, &pa))
+		die("interposed open", -1);
 	gib = (uint8_t *)(((uintptr_t)gib + (2u << 20) - 1) &
 			  ~(uintptr_t)((2u << 20) - 1));
 
@@ -121,9 +199,15 @@ int main(int argc, char **argv)
 					ROUNDS / 10);
 		sys[r] = syscall_ns();
 		pvr[r] = pvr_ns();
+		pre[r] = preload_round_trip_ns(&pf, pfd, pa.out_ioas_id, buf,
+					       ROUNDS);
+		nul[r] = null_ioctl_ns(ioctl, nfd);
+		pnul[r] = null_ioctl_ns(pf.ioctl, nfd);
 	}
 	double s = median(small, runs), h = median(huge, runs);
 	double y = median(sys, runs), p = median(pvr, runs);
+	double ip = median(pre, runs), n = median(nul, runs);
+	double pn = median(pnul, runs);
 
 	printf("iommufd (library entry, no domain), medians of %d runs\n",
 	       runs);
@@ -135,6 +219,15 @@ int main(int argc, char **argv)
 	printf("  baseline: syscall (getppid) %6.0f ns, process_vm_readv 40 B "
 	       "%6.0f ns\n",
 	       y, p);
+	printf("through the interposer (ioctl(2) on /dev/iommu)\n");
+	printf("  IOAS_MAP+UNMAP 4 KiB      %8.0f ns  (%.2fx the library "
+	       "entry, %.2fx an ioctl(2) on /dev/null)\n",
+	       ip, ip / s, ip / n);
+	printf("  ioctl(2) /dev/null: libc %6.0f ns, via the interposer "
+	       "%6.0f ns (%.2fx)\n",
+	       n, pn, pn / n);
+	pf.close(pfd);
+	close(nfd);
 	sio_iommufd_close(fd);
 	sio_platform_destroy(plat);
 	return 0;

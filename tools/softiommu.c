@@ -14,6 +14,8 @@ static const struct {
 } commands[] = {
 	{"demo", sio_cmd_demo,
 	 "build stage-1 and stage-2 IO page tables and show walks"},
+	{"exec", sio_cmd_exec,
+	 "run a program with /dev/iommu and /dev/vfio/* present"},
 };
 
 static void usage(FILE *f)

@@ -4,5 +4,6 @@
 #define SIO_TOOLS_H
 
 int sio_cmd_demo(int argc, char **argv);
+int sio_cmd_exec(int argc, char **argv);
 
 #endif

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The one process-wide context an LD_PRELOAD library has: libc's own
+ * functions, the fd table, the node registry and the default platform,
+ * in one struct, initialised once.
+ *
+ * Initialisation may run from any thread's first interposed call (even
+ * before our constructor, from another library's), so it only resolves
+ * symbols and registers nodes: nothing in it calls back into an
+ * interposed function.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <softiommu/iommufd.h>
+
+#include "preload.h"
+
+struct preload_ctx preload = {
+	.once = PTHREAD_ONCE_INIT,
+	.fdt = {.lock = PTHREAD_MUTEX_INITIALIZER},
+	.node_lock = PTHREAD_MUTEX_INITIALIZER,
+	.platform_lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static void *resolve(const char *name, bool required)
+{
+	void *fn = dlsym(RTLD_NEXT, name);
+
+	if (!fn && required) {
+		/* write(2) directly: stdio could come back through us */
+		static const char msg[] = "softiommu-preload: libc lacks ";
+
+		(void)!write(2, msg, sizeof(msg) - 1);
+		(void)!write(2, name, __builtin_strlen(name));
+		(void)!write(2, "\n", 1);
+		abort();
+	}
+	return fn;
+}
+
+#define REAL(field, name) (*(void **)&preload.real.field = resolve(name, true))
+#define REAL_OPT(field, name) \
+	(*(void **)&preload.real.field = resolve(name, false))
+
+static void resolve_all(void)
+{
+	REAL(open, "open");
+	REAL(openat, "openat");
+	REAL(open_2, "__open_2");
+	REAL(open64_2, "__open64_2");
+	REAL(openat_2, "__openat_2");
+	REAL(openat64_2, "__openat64_2");
+	REAL(creat, "creat");
+	REAL(close, "close");
+	REAL_OPT(close_range, "close_range");
+	REAL_OPT(closefrom, "closefrom");
+	REAL(ioctl, "ioctl");
+	REAL(read, "read");
+	REAL(write, "write");
+	REAL(pread, "pread");
+	REAL(pwrite, "pwrite");
+	REAL(readv, "readv");
+	REAL(writev, "writev");
+	REAL(read_chk, "__read_chk");
+	REAL(pread_chk, "__pread_chk");
+	REAL(mmap, "mmap");
+	REAL(dup, "dup");
+	REAL(dup2, "dup2");
+	REAL(dup3, "dup3");
+	REAL(fcntl, "fcntl");
+	REAL_OPT(fcntl64, "fcntl64");
+	REAL(stat, "stat");
+	REAL(lstat, "lstat");
+	REAL(fstat, "fstat");
+	REAL(fstatat, "fstatat");
+	REAL_OPT(statx, "statx");
+	REAL_OPT(xstat, "__xstat");
+	REAL_OPT(lxstat, "__lxstat");
+	REAL_OPT(fxstat, "__fxstat");
+	REAL_OPT(fxstatat, "__fxstatat");
+	REAL(access, "access");
+	REAL(faccessat, "faccessat");
+	REAL(eaccess, "eaccess");
+	REAL(epoll_ctl, "epoll_ctl");
+	if (!preload.real.fcntl64)
+		preload.real.fcntl64 = preload.real.fcntl;
+}
+
+/*
+ * fork: the child must not inherit a table or a platform another thread
+ * was changing, so the parent holds their locks across fork().
+ */
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&preload.platform_lock);
+	pthread_mutex_lock(&preload.fdt.lock);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&preload.fdt.lock);
+	pthread_mutex_unlock(&preload.platform_lock);
+}
+
+static void atfork_child(void)
+{
+	vfile_orphan_all();
+	/*
+	 * The parent's platform may have been mid-call in a thread that the
+	 * child does not have: a new open in the child builds a new one
+	 * (the copy is left as it is, its memory being the parent's image).
+	 */
+	preload.platform = NULL;
+	pthread_mutex_unlock(&preload.fdt.lock);
+	pthread_mutex_unlock(&preload.platform_lock);
+}
+
+static void init_once(void)
+{
+	resolve_all();
+	clock_gettime(CLOCK_REALTIME, &preload.boot);
+	preload_register_defaults();
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	atomic_store_explicit(&preload.ready, true, memory_order_release);
+}
+
+void preload_init_slow(void)
+{
+	pthread_once(&preload.once, init_once);
+}
+
+__attribute__((constructor)) static void preload_ctor(void)
+{
+	preload_ready();
+}
+
+int preload_platform(struct sio_platform **out)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&preload.platform_lock);
+	if (!preload.platform)
+		rc = sio_platform_create(&preload.platform);
+	*out = preload.platform;
+	pthread_mutex_unlock(&preload.platform_lock);
+	return rc;
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+/*
+ * /dev/iommu: each open is one iommufd context (sio_iommufd_open) on the
+ * process's default platform, as each open of the kernel's misc device
+ * is one iommufd_ctx.  The ops are those of the kernel's iommufd_fops:
+ * ioctl and mmap, no read, write or poll.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/sysmacros.h>
+
+#include <softiommu/iommufd.h>
+
+#include "preload.h"
+
+/* misc major 10; the kernel picks a dynamic minor, this is ours */
+#define IOMMU_RDEV makedev(10, 123)
+
+static long iommu_ioctl(struct sio_vfile *f, unsigned long cmd, void *arg)
+{
+	return sio_iommufd_ioctl(sio_vfile_priv(f), cmd, arg);
+}
+
+/*
+ * iommufd_fops_mmap(): only shared, non-executable mappings of a region
+ * an ioctl handed out (a vIOMMU's hardware queue page).  No object here
+ * exposes one yet, so every offset is ENXIO.
+ */
+static int iommu_mmap(struct sio_vfile *f, void *addr, size_t len, int prot,
+		      int flags, off_t off, void **out)
+{
+	(void)f, (void)addr, (void)len, (void)off, (void)out;
+	if ((flags & MAP_TYPE) == MAP_PRIVATE)
+		return -EINVAL;
+	if (prot & PROT_EXEC)
+		return -EPERM;
+	return -ENXIO;
+}
+
+static void iommu_release(void *priv)
+{
+	sio_iommufd_close(priv);
+}
+
+const struct sio_vfile_ops preload_iommufd_ops = {
+	.name = "iommufd",
+	.ioctl = iommu_ioctl,
+	.mmap = iommu_mmap,
+	.release = iommu_release,
+};
+
+static int iommu_open(void *ctx, int flags, const struct sio_vfile_ops **ops,
+		      void **priv)
+{
+	struct sio_platform *p;
+	struct sio_iommufd *fd;
+	int rc;
+
+	(void)ctx, (void)flags;
+	rc = preload_platform(&p);
+	if (!rc)
+		rc = sio_iommufd_open(p, &fd);
+	if (rc)
+		return rc;
+	*ops = &preload_iommufd_ops;
+	*priv = fd;
+	return 0;
+}
+
+/*
+ * The nodes every interposed process has.  A new device node is one more
+ * line here (e.g. /dev/vfio/devices/vfio0 with its own open).
+ */
+void preload_register_defaults(void)
+{
+	preload_register_node("/dev/iommu", 0666, IOMMU_RDEV, iommu_open, NULL);
+}

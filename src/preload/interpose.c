@@ -1,0 +1,732 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The libc entry points a program reaches /dev/iommu through.  Each one
+ * answers for our paths and fds and hands everything else to libc's own
+ * function untouched: a path outside /dev/ costs one strncmp, a plain fd
+ * one load while no virtual fd exists and a table lookup otherwise.
+ *
+ * Calls glibc makes internally (fopen's open, realpath's lstat) bind
+ * inside libc and do not come here; nor do raw syscalls.  See
+ * docs/preload.md for the full list of what is and is not covered.
+ */
+/*
+ * Our definitions must carry the plain names: with 64-bit offsets on
+ * (meson's default) the headers would rename open to open64 and so on.
+ * On LP64 both are the same call.
+ */
+#undef _FILE_OFFSET_BITS
+#undef _FORTIFY_SOURCE
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "preload.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* Symbols today's headers no longer declare (old binaries call them). */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+void __chk_fail(void) __attribute__((noreturn));
+int __xstat(int ver, const char *path, struct stat *st);
+int __xstat64(int ver, const char *path, struct stat64 *st);
+int __lxstat(int ver, const char *path, struct stat *st);
+int __lxstat64(int ver, const char *path, struct stat64 *st);
+int __fxstat(int ver, int fd, struct stat *st);
+int __fxstat64(int ver, int fd, struct stat64 *st);
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
+	       int flags);
+int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st,
+		 int flags);
+
+_Static_assert(sizeof(struct stat) == sizeof(struct stat64), "stat64 is stat "
+							     "on LP64");
+
+/* The kernel's return convention: -1 and errno, errno kept on success. */
+static long sys_ret(long rc, int saved_errno)
+{
+	if (rc < 0) {
+		errno = (int)-rc;
+		return -1;
+	}
+	errno = saved_errno;
+	return rc;
+}
+
+/* ---- open ---- */
+
+#define OPEN_NEEDS_MODE(f) (((f)&O_CREAT) || ((f)&O_TMPFILE) == O_TMPFILE)
+
+static int open_node(const struct preload_node *n, int flags)
+{
+	int saved = errno;
+
+	return (int)sys_ret(vfile_open(n, flags), saved);
+}
+
+/* The kernel just gave @fd to a plain file: forget a stale entry. */
+static int plain_fd(int fd)
+{
+	if (fd >= 0 && preload_fd_maybe(fd))
+		vfile_drop_stale(fd);
+	return fd;
+}
+
+static mode_t open_mode(int flags, va_list ap)
+{
+	return OPEN_NEEDS_MODE(flags) ? va_arg(ap, mode_t) : 0;
+}
+
+EXPORT int open(const char *path, int flags, ...)
+{
+	const struct preload_node *n;
+	va_list ap;
+	mode_t mode;
+
+	preload_ready();
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	n = preload_node_find(path);
+	if (n)
+		return open_node(n, flags);
+	return plain_fd(preload.real.open(path, flags, mode));
+}
+
+EXPORT int open64(const char *path, int flags, ...) __attribute__((alias("ope"
+									 "n")));
+
+EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	const struct preload_node *n;
+	va_list ap;
+	mode_t mode;
+
+	preload_ready();
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	/* an absolute path ignores dirfd */
+	n = preload_node_find(path);
+	if (n)
+		return open_node(n, flags);
+	return plain_fd(preload.real.openat(dirfd, path, flags, mode));
+}
+
+EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+	__attribute__((alias("openat")));
+
+/* _FORTIFY_SOURCE's checked opens: libc's checks for everything else. */
+EXPORT int __open_2(const char *path, int flags)
+{
+	const struct preload_node *n;
+
+	preload_ready();
+	n = preload_node_find(path);
+	if (n)
+		return open_node(n, flags);
+	return plain_fd(preload.real.open_2(path, flags));
+}
+
+EXPORT int __open64_2(const char *path, int flags)
+{
+	const struct preload_node *n;
+
+	preload_ready();
+	n = preload_node_find(path);
+	if (n)
+		return open_node(n, flags);
+	return plain_fd(preload.real.open64_2(path, flags));
+}
+
+EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	const struct preload_node *n;
+
+	preload_ready();
+	n = preload_node_find(path);
+	if (n)
+		return open_node(n, flags);
+	return plain_fd(preload.real.openat_2(dirfd, path, flags));
+}
+
+EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+	const struct preload_node *n;
+
+	preload_ready();
+	n = preload_node_find(path);
+	if (n)
+		return open_node(n, flags);
+	return plain_fd(preload.real.openat64_2(dirfd, path, flags));
+}
+
+EXPORT int creat(const char *path, mode_t mode)
+{
+	const struct preload_node *n;
+
+	preload_ready();
+	n = preload_node_find(path);
+	if (n)
+		return open_node(n, O_CREAT | O_WRONLY | O_TRUNC);
+	return plain_fd(preload.real.creat(path, mode));
+}
+
+EXPORT int creat64(const char *path, mode_t mode) __attribute__((alias("crea"
+								       "t")));
+
+/* ---- close ---- */
+
+EXPORT int close(int fd)
+{
+	int saved = errno;
+
+	preload_ready();
+	if (!preload_fd_maybe(fd))
+		return preload.real.close(fd);
+	return (int)sys_ret(vfile_close(fd), saved);
+}
+
+static int real_close_range(unsigned int first, unsigned int last, int flags)
+{
+	if (!preload.real.close_range)
+		return errno = ENOSYS, -1;
+	return preload.real.close_range(first, last, flags);
+}
+
+EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	int saved = errno;
+
+	preload_ready();
+	/* CLOEXEC only marks fds: the table does not change */
+	if (!atomic_load(&preload.fdt.nr) || (flags & CLOSE_RANGE_CLOEXEC))
+		return real_close_range(first, last, flags);
+	return (int)sys_ret(
+		vfile_close_range(first, last, real_close_range, flags), saved);
+}
+
+static int real_closefrom(unsigned int first, unsigned int last, int flags)
+{
+	(void)last, (void)flags;
+	preload.real.closefrom((int)first);
+	return 0;
+}
+
+EXPORT void closefrom(int lowfd)
+{
+	int saved = errno;
+
+	preload_ready();
+	if (lowfd < 0)
+		lowfd = 0;
+	if (!atomic_load(&preload.fdt.nr))
+		preload.real.closefrom(lowfd);
+	else
+		vfile_close_range((unsigned int)lowfd, ~0u, real_closefrom, 0);
+	errno = saved;
+}
+
+/* ---- ioctl, read, write ---- */
+
+EXPORT int ioctl(int fd, unsigned long cmd, ...)
+{
+	struct sio_vfile *f;
+	int saved = errno;
+	va_list ap;
+	void *arg;
+	long rc;
+
+	preload_ready();
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	f = vfile_get_fd(fd);
+	if (!f)
+		return preload.real.ioctl(fd, cmd, arg);
+	rc = vfile_ioctl(f, fd, cmd, arg);
+	vfile_put(f);
+	return (int)sys_ret(rc, saved);
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	struct sio_vfile *f;
+	int saved = errno;
+	ssize_t rc;
+
+	preload_ready();
+	f = vfile_get_fd(fd);
+	if (!f)
+		return preload.real.read(fd, buf, n);
+	rc = vfile_read(f, buf, n);
+	vfile_put(f);
+	return sys_ret(rc, saved);
+}
+
+EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	preload_ready();
+	if (!preload_fd_maybe(fd))
+		return preload.real.read_chk(fd, buf, n, buflen);
+	if (n > buflen)
+		__chk_fail();
+	return read(fd, buf, n);
+}
+
+EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	struct sio_vfile *f;
+	int saved = errno;
+	ssize_t rc;
+
+	preload_ready();
+	f = vfile_get_fd(fd);
+	if (!f)
+		return preload.real.write(fd, buf, n);
+	rc = vfile_write(f, buf, n);
+	vfile_put(f);
+	return sys_ret(rc, saved);
+}
+
+EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	struct sio_vfile *f;
+	int saved = errno;
+	ssize_t rc;
+
+	preload_ready();
+	f = vfile_get_fd(fd);
+	if (!f)
+		return preload.real.pread(fd, buf, n, off);
+	rc = vfile_pread(f, buf, n, off);
+	vfile_put(f);
+	return sys_ret(rc, saved);
+}
+
+EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+	__attribute__((alias("pread")));
+
+EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off,
+			   size_t buflen)
+{
+	preload_ready();
+	if (!preload_fd_maybe(fd))
+		return preload.real.pread_chk(fd, buf, n, off, buflen);
+	if (n > buflen)
+		__chk_fail();
+	return pread(fd, buf, n, off);
+}
+
+EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off,
+			     size_t buflen) __attribute__((alias("__pread_"
+								 "chk")));
+
+EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	struct sio_vfile *f;
+	int saved = errno;
+	ssize_t rc;
+
+	preload_ready();
+	f = vfile_get_fd(fd);
+	if (!f)
+		return preload.real.pwrite(fd, buf, n, off);
+	rc = vfile_pwrite(f, buf, n, off);
+	vfile_put(f);
+	return sys_ret(rc, saved);
+}
+
+EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+	__attribute__((alias("pwrite")));
+
+EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	struct sio_vfile *f;
+	int saved = errno;
+	ssize_t rc;
+
+	preload_ready();
+	f = vfile_get_fd(fd);
+	if (!f)
+		return preload.real.readv(fd, iov, cnt);
+	rc = vfile_readv(f, iov, cnt);
+	vfile_put(f);
+	return sys_ret(rc, saved);
+}
+
+EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	struct sio_vfile *f;
+	int saved = errno;
+	ssize_t rc;
+
+	preload_ready();
+	f = vfile_get_fd(fd);
+	if (!f)
+		return preload.real.writev(fd, iov, cnt);
+	rc = vfile_writev(f, iov, cnt);
+	vfile_put(f);
+	return sys_ret(rc, saved);
+}
+
+/* ---- mmap: munmap stays libc's, our mappings are ordinary memory ---- */
+
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
+		  off_t off)
+{
+	struct sio_vfile *f;
+	int saved = errno;
+	void *out = MAP_FAILED;
+	int rc;
+
+	preload_ready();
+	f = (flags & MAP_ANONYMOUS) ? NULL : vfile_get_fd(fd);
+	if (!f)
+		return preload.real.mmap(addr, len, prot, flags, fd, off);
+	rc = vfile_mmap(f, addr, len, prot, flags, off, &out);
+	vfile_put(f);
+	if (sys_ret(rc, saved) < 0)
+		return MAP_FAILED;
+	return out;
+}
+
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
+		    off_t off) __attribute__((alias("mmap")));
+
+/* ---- dup, fcntl ---- */
+
+EXPORT int dup(int fd)
+{
+	int saved = errno;
+
+	preload_ready();
+	if (!preload_fd_maybe(fd))
+		return plain_fd(preload.real.dup(fd));
+	return (int)sys_ret(vfile_dup(fd, -1, 0, false), saved);
+}
+
+EXPORT int dup2(int oldfd, int newfd)
+{
+	int saved = errno;
+
+	preload_ready();
+	if (!preload_fd_maybe(oldfd) && !preload_fd_maybe(newfd))
+		return preload.real.dup2(oldfd, newfd);
+	return (int)sys_ret(vfile_dup(oldfd, newfd, -1, true), saved);
+}
+
+EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	int saved = errno;
+
+	preload_ready();
+	if (!preload_fd_maybe(oldfd) && !preload_fd_maybe(newfd))
+		return preload.real.dup3(oldfd, newfd, flags);
+	return (int)sys_ret(vfile_dup(oldfd, newfd, flags, true), saved);
+}
+
+/* The commands that concern the description, not the fd. */
+static int vfile_fcntl(struct sio_vfile *f, int fd, int cmd, void *arg,
+		       int (*real)(int, int, ...))
+{
+	int saved = errno;
+	long rc;
+
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		rc = vfile_dupfd(fd, (int)(intptr_t)arg,
+				 cmd == F_DUPFD_CLOEXEC);
+		break;
+	case F_GETFL:
+		rc = sio_vfile_flags(f);
+		break;
+	case F_SETFL:
+		rc = vfile_setfl(f, fd, (int)(intptr_t)arg);
+		break;
+	default:
+		/* FD_CLOEXEC, locks, owners, seals...: the real fd's */
+		return real(fd, cmd, arg);
+	}
+	return (int)sys_ret(rc, saved);
+}
+
+static int do_fcntl(int fd, int cmd, void *arg, int (*real)(int, int, ...))
+{
+	struct sio_vfile *f = vfile_get_fd(fd);
+	int rc;
+
+	if (!f) {
+		rc = real(fd, cmd, arg);
+		if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+			plain_fd(rc);
+		return rc;
+	}
+	rc = vfile_fcntl(f, fd, cmd, arg, real);
+	vfile_put(f);
+	return rc;
+}
+
+/* The third argument is an int or a pointer: glibc reads a pointer too. */
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	preload_ready();
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return do_fcntl(fd, cmd, arg, preload.real.fcntl);
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	preload_ready();
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return do_fcntl(fd, cmd, arg, preload.real.fcntl64);
+}
+
+/* ---- stat and access: a character device ---- */
+
+EXPORT int stat(const char *path, struct stat *st)
+{
+	const struct preload_node *n;
+
+	preload_ready();
+	n = preload_node_find(path);
+	if (!n)
+		return preload.real.stat(path, st);
+	preload_node_stat(n, st);
+	return 0;
+}
+
+EXPORT int stat64(const char *path, struct stat64 *st)
+{
+	return stat(path, (struct stat *)st);
+}
+
+/* our nodes are not symlinks: lstat is stat */
+EXPORT int lstat(const char *path, struct stat *st)
+{
+	const struct preload_node *n;
+
+	preload_ready();
+	n = preload_node_find(path);
+	if (!n)
+		return preload.real.lstat(path, st);
+	preload_node_stat(n, st);
+	return 0;
+}
+
+EXPORT int lstat64(const char *path, struct stat64 *st)
+{
+	return lstat(path, (struct stat *)st);
+}
+
+static bool fd_node(int fd, struct stat *st)
+{
+	struct sio_vfile *f = vfile_get_fd(fd);
+
+	if (!f)
+		return false;
+	preload_node_stat(vfile_node(f), st);
+	vfile_put(f);
+	return true;
+}
+
+EXPORT int fstat(int fd, struct stat *st)
+{
+	preload_ready();
+	if (fd_node(fd, st))
+		return 0;
+	return preload.real.fstat(fd, st);
+}
+
+EXPORT int fstat64(int fd, struct stat64 *st)
+{
+	return fstat(fd, (struct stat *)st);
+}
+
+EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	const struct preload_node *n;
+
+	preload_ready();
+	if (preload_path_empty(path) && (flags & AT_EMPTY_PATH) &&
+	    fd_node(dirfd, st))
+		return 0;
+	n = preload_node_find(path);
+	if (!n)
+		return preload.real.fstatat(dirfd, path, st, flags);
+	preload_node_stat(n, st);
+	return 0;
+}
+
+EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
+{
+	return fstatat(dirfd, path, (struct stat *)st, flags);
+}
+
+EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
+		 struct statx *stx)
+{
+	const struct preload_node *n = NULL;
+	struct sio_vfile *f = NULL;
+
+	preload_ready();
+	if (preload_path_empty(path) && (flags & AT_EMPTY_PATH))
+		f = vfile_get_fd(dirfd);
+	if (f) {
+		preload_node_statx(vfile_node(f), stx);
+		vfile_put(f);
+		return 0;
+	}
+	n = preload_node_find(path);
+	if (n) {
+		preload_node_statx(n, stx);
+		return 0;
+	}
+	if (!preload.real.statx)
+		return errno = ENOSYS, -1;
+	return preload.real.statx(dirfd, path, flags, mask, stx);
+}
+
+/* The versioned stats binaries built before glibc 2.33 call. */
+EXPORT int __xstat(int ver, const char *path, struct stat *st)
+{
+	preload_ready();
+	if (preload_node_find(path))
+		return stat(path, st);
+	return preload.real.xstat(ver, path, st);
+}
+
+EXPORT int __xstat64(int ver, const char *path, struct stat64 *st)
+{
+	return __xstat(ver, path, (struct stat *)st);
+}
+
+EXPORT int __lxstat(int ver, const char *path, struct stat *st)
+{
+	preload_ready();
+	if (preload_node_find(path))
+		return stat(path, st);
+	return preload.real.lxstat(ver, path, st);
+}
+
+EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
+{
+	return __lxstat(ver, path, (struct stat *)st);
+}
+
+EXPORT int __fxstat(int ver, int fd, struct stat *st)
+{
+	preload_ready();
+	if (fd_node(fd, st))
+		return 0;
+	return preload.real.fxstat(ver, fd, st);
+}
+
+EXPORT int __fxstat64(int ver, int fd, struct stat64 *st)
+{
+	return __fxstat(ver, fd, (struct stat *)st);
+}
+
+EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
+		      int flags)
+{
+	preload_ready();
+	if (preload_node_find(path) ||
+	    (preload_path_empty(path) && (flags & AT_EMPTY_PATH) &&
+	     preload_fd_maybe(dirfd)))
+		return fstatat(dirfd, path, st, flags);
+	return preload.real.fxstatat(ver, dirfd, path, st, flags);
+}
+
+EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st,
+			int flags)
+{
+	return __fxstatat(ver, dirfd, path, (struct stat *)st, flags);
+}
+
+/* The caller owns our nodes: its owner bits decide. */
+static int node_access(const struct preload_node *n, int mode)
+{
+	unsigned int own = (n->mode >> 6) & 7;
+
+	if (mode & ~(R_OK | W_OK | X_OK))
+		return errno = EINVAL, -1;
+	if (((mode & R_OK) && !(own & 4)) || ((mode & W_OK) && !(own & 2)) ||
+	    ((mode & X_OK) && !(own & 1)))
+		return errno = EACCES, -1;
+	return 0;
+}
+
+EXPORT int access(const char *path, int mode)
+{
+	const struct preload_node *n;
+
+	preload_ready();
+	n = preload_node_find(path);
+	return n ? node_access(n, mode) : preload.real.access(path, mode);
+}
+
+EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	const struct preload_node *n;
+
+	preload_ready();
+	n = preload_node_find(path);
+	return n ? node_access(n, mode)
+		 : preload.real.faccessat(dirfd, path, mode, flags);
+}
+
+EXPORT int eaccess(const char *path, int mode)
+{
+	const struct preload_node *n;
+
+	preload_ready();
+	n = preload_node_find(path);
+	return n ? node_access(n, mode) : preload.real.eaccess(path, mode);
+}
+
+EXPORT int euidaccess(const char *path, int mode) __attribute__((alias("eacces"
+								       "s")));
+
+/* ---- epoll: the kernel refuses files without .poll ---- */
+
+EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct sio_vfile *f;
+	bool refuse;
+
+	preload_ready();
+	f = vfile_get_fd(fd);
+	if (!f)
+		return preload.real.epoll_ctl(epfd, op, fd, ev);
+	refuse = !vfile_pollable(f);
+	vfile_put(f);
+	/* do_epoll_ctl(): a bad epfd is EBADF before the target's EPERM */
+	if (refuse && preload.real.fcntl(epfd, F_GETFD) >= 0)
+		return errno = EPERM, -1;
+	return preload.real.epoll_ctl(epfd, op, fd, ev);
+}

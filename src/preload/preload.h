@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The interposer's private interface.  A program run under
+ * `softiommu exec` sees /dev/iommu (and, as they are registered, the
+ * /dev/vfio nodes) as character devices: this library answers its libc
+ * calls on them and passes every other path and fd to libc untouched.
+ *
+ * Three concepts, one file each:
+ *  - vfile.c: virtual files.  A struct sio_vfile is an open file
+ *    description (the kernel's struct file): ops, private data, status
+ *    flags, a reference count.  Each fd of one is a real kernel fd (an
+ *    eventfd), so its number is unique, survives dup and fork like any
+ *    fd and works in poll/select; the fd table maps numbers to
+ *    descriptions.
+ *  - nodes.c: the registry of device nodes: path -> open function, plus
+ *    what stat() reports for it.
+ *  - interpose.c: the libc entry points.
+ * dev_iommu.c is the /dev/iommu node; ctx.c the one process-wide context.
+ */
+#ifndef SIO_PRELOAD_H
+#define SIO_PRELOAD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#if __SIZEOF_LONG__ != 8
+/* open64, pread64, mmap64, fcntl64, stat64 are the plain calls only on LP64 */
+#error "the interposer assumes an LP64 glibc"
+#endif
+
+struct sio_vfile;
+struct statx;
+struct epoll_event;
+
+/*
+ * What a virtual file does, as the kernel's file_operations.  Every
+ * function returns a non-negative result or -errno; a NULL one gives the
+ * errno the kernel gives for a file without it (read/write: EINVAL,
+ * mmap: ENODEV, an ioctl the file does not know: ENOTTY).
+ */
+struct sio_vfile_ops {
+	const char *name;
+	long (*ioctl)(struct sio_vfile *f, unsigned long cmd, void *arg);
+	ssize_t (*read)(struct sio_vfile *f, void *buf, size_t len);
+	ssize_t (*write)(struct sio_vfile *f, const void *buf, size_t len);
+	ssize_t (*pread)(struct sio_vfile *f, void *buf, size_t len, off_t off);
+	ssize_t (*pwrite)(struct sio_vfile *f, const void *buf, size_t len,
+			  off_t off);
+	/* @len is page-aligned and non-zero; 0 with *@out set, or -errno */
+	int (*mmap)(struct sio_vfile *f, void *addr, size_t len, int prot,
+		    int flags, off_t off, void **out);
+	/* The last reference is gone (every fd closed, every call done). */
+	void (*release)(void *priv);
+	/*
+	 * false: like a kernel file without .poll, poll/select always see it
+	 * readable and writable and epoll_ctl() fails with EPERM.
+	 * true: its readiness is what sio_vfile_set_ready() last said.
+	 */
+	bool pollable;
+};
+
+/* A node's open: 0 with *@ops and *@priv set, or -errno. */
+typedef int (*sio_vfile_open_fn)(void *ctx, int flags,
+				 const struct sio_vfile_ops **ops, void **priv);
+
+/* A registered device node (immutable once registered, never freed). */
+struct preload_node {
+	char path[128];
+	mode_t mode; /* permission bits; the type is always S_IFCHR */
+	dev_t rdev;
+	ino_t ino;
+	sio_vfile_open_fn open;
+	void *ctx;
+};
+
+/* ---- the API other layers use (VFIO device nodes, ...) ---- */
+
+/*
+ * Make @path a character device (@mode permission bits, @rdev) whose
+ * open calls @open(@ctx, flags, ...).  Paths match exactly (no
+ * normalisation).  0, -EEXIST, -ENAMETOOLONG, -ENOSPC.
+ */
+int preload_register_node(const char *path, mode_t mode, dev_t rdev,
+			  sio_vfile_open_fn open, void *ctx);
+/* The nodes every process gets: /dev/iommu (and, later, /dev/vfio/...). */
+void preload_register_defaults(void);
+
+/*
+ * The description behind @fd, referenced, if it is a virtual file with
+ * @expected ops (any virtual file when NULL): what the kernel's
+ * iommufd_ctx_from_fd() does for VFIO_DEVICE_BIND_IOMMUFD.  0; -EBADF when
+ * @fd is not open; -EBADFD when it is another kind of file.
+ */
+int preload_fd_get(int fd, const struct sio_vfile_ops *expected,
+		   struct sio_vfile **out);
+void preload_fd_put(struct sio_vfile *f);
+void *sio_vfile_priv(const struct sio_vfile *f);
+/* The file status flags (O_ACCMODE, O_NONBLOCK, ...) as F_GETFL has them. */
+int sio_vfile_flags(const struct sio_vfile *f);
+/* Pollable files: say whether the file is readable now (POLLIN). */
+void sio_vfile_set_ready(struct sio_vfile *f, bool readable);
+
+/* The /dev/iommu file's ops, to recognise an iommufd fd. */
+extern const struct sio_vfile_ops preload_iommufd_ops;
+
+/* ---- the process-wide context ---- */
+
+/* libc's own functions, resolved once with dlsym(RTLD_NEXT). */
+struct preload_real {
+	int (*open)(const char *, int, ...);
+	int (*openat)(int, const char *, int, ...);
+	int (*open_2)(const char *, int);
+	int (*open64_2)(const char *, int);
+	int (*openat_2)(int, const char *, int);
+	int (*openat64_2)(int, const char *, int);
+	int (*creat)(const char *, mode_t);
+	int (*close)(int);
+	int (*close_range)(unsigned int, unsigned int, int);
+	void (*closefrom)(int);
+	int (*ioctl)(int, unsigned long, ...);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*write)(int, const void *, size_t);
+	ssize_t (*pread)(int, void *, size_t, off_t);
+	ssize_t (*pwrite)(int, const void *, size_t, off_t);
+	ssize_t (*readv)(int, const struct iovec *, int);
+	ssize_t (*writev)(int, const struct iovec *, int);
+	ssize_t (*read_chk)(int, void *, size_t, size_t);
+	ssize_t (*pread_chk)(int, void *, size_t, off_t, size_t);
+	void *(*mmap)(void *, size_t, int, int, int, off_t);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+	int (*fcntl64)(int, int, ...);
+	int (*stat)(const char *, struct stat *);
+	int (*lstat)(const char *, struct stat *);
+	int (*fstat)(int, struct stat *);
+	int (*fstatat)(int, const char *, struct stat *, int);
+	int (*statx)(int, const char *, int, unsigned int, struct statx *);
+	int (*xstat)(int, const char *, struct stat *);
+	int (*lxstat)(int, const char *, struct stat *);
+	int (*fxstat)(int, int, struct stat *);
+	int (*fxstatat)(int, int, const char *, struct stat *, int);
+	int (*access)(const char *, int);
+	int (*faccessat)(int, const char *, int, int);
+	int (*eaccess)(const char *, int);
+	int (*epoll_ctl)(int, int, int, struct epoll_event *);
+};
+
+#define PRELOAD_FD_CHUNK_SHIFT 10
+#define PRELOAD_FD_CHUNK       (1 << PRELOAD_FD_CHUNK_SHIFT)
+#define PRELOAD_FD_MAX	       (1 << 20) /* fds above are never virtual */
+#define PRELOAD_MAX_NODES      64
+
+typedef _Atomic(struct sio_vfile *) preload_slot;
+
+/* fd number -> description.  Lookups of plain fds take no lock. */
+struct preload_fdtable {
+	/*
+	 * Held to take a reference and to install or remove entries, never
+	 * across a call into a file.  A mutex, not an rwlock: fork's child
+	 * must release it, and glibc's rwlock knows its writer by a thread
+	 * id that the child's thread no longer has.
+	 */
+	pthread_mutex_t lock;
+	atomic_uint nr; /* installed entries; 0: no fd is virtual */
+	_Atomic(preload_slot *) chunk[PRELOAD_FD_MAX / PRELOAD_FD_CHUNK];
+};
+
+struct preload_ctx {
+	atomic_bool ready; /* real resolved, defaults registered */
+	pthread_once_t once;
+	struct preload_real real;
+	struct preload_fdtable fdt;
+	/* nodes: appended under node_lock, read without it */
+	pthread_mutex_t node_lock;
+	atomic_uint nr_nodes;
+	struct preload_node nodes[PRELOAD_MAX_NODES];
+	struct timespec boot; /* the nodes' timestamps */
+	/* the default platform, created by the first open of /dev/iommu */
+	pthread_mutex_t platform_lock;
+	struct sio_platform *platform;
+};
+
+extern struct preload_ctx preload;
+
+void preload_init_slow(void);
+
+/* Before anything uses preload.real: one load once initialised. */
+static inline void preload_ready(void)
+{
+	if (!atomic_load_explicit(&preload.ready, memory_order_acquire))
+		preload_init_slow();
+}
+
+/* The default platform, created on first use: 0 or -errno. */
+int preload_platform(struct sio_platform **out);
+
+/* nodes.c */
+const struct preload_node *preload_node_find(const char *path);
+bool preload_path_empty(const char *path);
+void preload_node_stat(const struct preload_node *n, struct stat *st);
+void preload_node_statx(const struct preload_node *n, struct statx *stx);
+
+/* vfile.c: the fd table */
+static inline bool preload_fd_maybe(int fd)
+{
+	const struct preload_fdtable *t = &preload.fdt;
+	preload_slot *c;
+
+	if (!atomic_load_explicit(&t->nr, memory_order_relaxed) || fd < 0 ||
+	    fd >= PRELOAD_FD_MAX)
+		return false;
+	c = atomic_load_explicit(&t->chunk[fd >> PRELOAD_FD_CHUNK_SHIFT],
+				 memory_order_acquire);
+	return c && atomic_load_explicit(&c[fd & (PRELOAD_FD_CHUNK - 1)],
+					 memory_order_relaxed);
+}
+
+/* A reference to the description behind @fd, or NULL for a plain fd. */
+struct sio_vfile *vfile_get_fd(int fd);
+void vfile_get(struct sio_vfile *f);
+void vfile_put(struct sio_vfile *f);
+const struct preload_node *vfile_node(const struct sio_vfile *f);
+
+/* vfile.c: the calls, each returning >= 0 or -errno */
+int vfile_open(const struct preload_node *n, int flags);
+int vfile_close(int fd);
+int vfile_close_range(unsigned int first, unsigned int last,
+		      int (*real)(unsigned int, unsigned int, int), int flags);
+void vfile_drop_stale(int fd);
+int vfile_dup(int oldfd, int newfd, int cloexec, bool dup2);
+int vfile_dupfd(int oldfd, int minfd, bool cloexec);
+long vfile_ioctl(struct sio_vfile *f, int fd, unsigned long cmd, void *arg);
+ssize_t vfile_read(struct sio_vfile *f, void *buf, size_t len);
+ssize_t vfile_write(struct sio_vfile *f, const void *buf, size_t len);
+ssize_t vfile_pread(struct sio_vfile *f, void *buf, size_t len, off_t off);
+ssize_t vfile_pwrite(struct sio_vfile *f, const void *buf, size_t len,
+		     off_t off);
+ssize_t vfile_readv(struct sio_vfile *f, const struct iovec *iov, int n);
+ssize_t vfile_writev(struct sio_vfile *f, const struct iovec *iov, int n);
+int vfile_mmap(struct sio_vfile *f, void *addr, size_t len, int prot, int flags,
+	       off_t off, void **out);
+int vfile_setfl(struct sio_vfile *f, int fd, int flags);
+bool vfile_pollable(const struct sio_vfile *f);
+/* fork: the child's copies of every description stop working */
+void vfile_orphan_all(void);
+
+#endif /* SIO_PRELOAD_H */
