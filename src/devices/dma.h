@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The DMA port of a device model: the one way a model reaches memory.
+ * A PCI function's requests carry its Requester ID, which the platform
+ * turns into a StreamID for the SMMU; the model knows nothing of that and
+ * only sees an IOVA succeed or fail, as hardware sees a completion or an
+ * Unsupported Request / Completer Abort.
+ */
+#ifndef SIO_DEVICES_DMA_H
+#define SIO_DEVICES_DMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sio_smmu;
+
+struct sio_dma_port {
+	/*
+	 * Move @len bytes between @buf and [@iova, @iova + @len): a read
+	 * of memory into @buf, or with @write a write of @buf to memory.
+	 * 0, or -EFAULT when the IOMMU aborted part of it (it recorded the
+	 * event), or -EIO when the memory behind a translation aborted.
+	 * On an error *@done tells how many bytes from the start were
+	 * transferred, as on hardware the parts before the fault land.
+	 * May block (an SMMU stall); called from the device's own thread.
+	 */
+	int (*rw)(void *opaque, uint64_t iova, void *buf, size_t len,
+		  bool write, size_t *done);
+	void *opaque;
+};
+
+static inline int sio_dma_read(const struct sio_dma_port *port, uint64_t iova,
+			       void *buf, size_t len)
+{
+	size_t done = 0;
+
+	return port->rw(port->opaque, iova, buf, len, false, &done);
+}
+
+static inline int sio_dma_write(const struct sio_dma_port *port, uint64_t iova,
+				const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	return port->rw(port->opaque, iova, (void *)buf, len, true, &done);
+}
+
+/* A port whose requests go through an SMMU model as StreamID @sid. */
+struct sio_dma_smmu {
+	struct sio_smmu *smmu;
+	uint32_t sid;
+};
+
+int sio_dma_smmu_rw(void *opaque, uint64_t iova, void *buf, size_t len,
+		    bool write, size_t *done);
+
+static inline struct sio_dma_port sio_dma_smmu_port(struct sio_dma_smmu *s)
+{
+	return (struct sio_dma_port){.rw = sio_dma_smmu_rw, .opaque = s};
+}
+
+#endif /* SIO_DEVICES_DMA_H */

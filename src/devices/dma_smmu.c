@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A device's DMA port backed by the SMMUv3 model: every request is a
+ * transaction of the device's StreamID, without a PASID, unprivileged,
+ * as a PCI function's ordinary memory reads and writes are.
+ */
+#include <softiommu/smmu.h>
+
+#include "dma.h"
+
+int sio_dma_smmu_rw(void *opaque, uint64_t iova, void *buf, size_t len,
+		    bool write, size_t *done)
+{
+	struct sio_dma_smmu *s = opaque;
+	struct sio_smmu_txn txn = {
+		.sid = s->sid,
+		.addr = iova,
+		.attr = write ? SIO_SMMU_WRITE : 0,
+	};
+
+	*done = 0;
+	return sio_smmu_dma(s->smmu, &txn, buf, len, done);
+}

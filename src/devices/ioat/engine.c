@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The I/OAT channel engine: one thread per function that carries out
+ * CHANCMD commands and walks the descriptor chain.  It fetches the
+ * descriptor at CHAINADDR (then at each descriptor's next field) and
+ * performs it while fewer descriptors than DMACOUNT have completed since
+ * the chain was set; DMACOUNT is a level, not an edge, so a count written
+ * twice is one doorbell, as on hardware.
+ *
+ * The device lock is dropped around every DMA, which may be slow or
+ * stall in the SMMU: MMIO keeps working meanwhile, and a reset that lands
+ * during a DMA (gen changes) discards what that DMA would have recorded.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "ioat_private.h"
+
+#define IOAT_BOUNCE 65536 /* bytes moved per DMA read/write pair */
+
+static void raise_irq(struct sio_ioat *d)
+{
+	d->attnstatus |= 1u;
+	/* INT_REARM arms one interrupt; software re-arms after each. */
+	if (!(d->chanctrl & IOAT_CHANCTRL_INT_REARM))
+		return;
+	d->chanctrl &= ~IOAT_CHANCTRL_INT_REARM;
+	if (!(d->intrctrl & (IOAT_INTRCTRL_MASTER_INT_EN |
+			     IOAT_INTRCTRL_MSIX_VECTOR_CONTROL)))
+		return;
+	if (d->irq)
+		d->irq(d->irq_opaque, 0);
+}
+
+/* Write CHANSTS to CHANCMP, lock dropped; false if the write faulted. */
+static bool write_completion(struct sio_ioat *d)
+{
+	uint64_t sts = d->chansts, addr = d->chancmp;
+	int rc;
+
+	pthread_mutex_unlock(&d->lock);
+	rc = d->bus_master ? sio_dma_write(&d->dma, addr, &sts, sizeof(sts))
+			   : -EFAULT;
+	pthread_mutex_lock(&d->lock);
+	return rc == 0;
+}
+
+/* An error halts the channel; the last completed descriptor stays. */
+static void halt(struct sio_ioat *d, uint32_t err)
+{
+	d->chanerr |= err;
+	d->chansts = (d->chansts & IOAT_CHANSTS_COMPLETED_DESCRIPTOR_ADDR) |
+		     IOAT_CHANSTS_HALTED;
+	if (d->chanctrl & IOAT_CHANCTRL_ERR_COMPLETION_EN &&
+	    !write_completion(d))
+		d->chanerr |= IOAT_CHANERR_COMPLETION_ADDR_ERR;
+	if (d->chanctrl & IOAT_CHANCTRL_ERR_INT_EN)
+		raise_irq(d);
+}
+
+static void do_commands(struct sio_ioat *d)
+{
+	uint8_t cmd = d->chancmd;
+	unsigned int st = ioat_status(d);
+
+	if (cmd & IOAT_CHANCMD_RESET) {
+		ioat_chan_reset(d);
+		return;
+	}
+	if (cmd & IOAT_CHANCMD_ABORT && st != IOAT_CHANSTS_HALTED)
+		d->chansts = (d->chansts & ~IOAT_CHANSTS_STATUS) |
+			     IOAT_CHANSTS_HALTED;
+	else if (cmd & IOAT_CHANCMD_SUSPEND &&
+		 (st == IOAT_CHANSTS_ACTIVE || st == IOAT_CHANSTS_DONE))
+		d->chansts = (d->chansts & ~IOAT_CHANSTS_STATUS) |
+			     IOAT_CHANSTS_SUSPENDED;
+	else if (cmd & IOAT_CHANCMD_RESUME && st == IOAT_CHANSTS_SUSPENDED)
+		d->chansts = (d->chansts & ~IOAT_CHANSTS_STATUS) |
+			     IOAT_CHANSTS_DONE;
+	d->chancmd = 0;
+}
+
+/* Read a descriptor; 0 or the CHANERR bit its failure sets. */
+static uint32_t fetch(struct sio_ioat *d, uint64_t addr, bool first,
+		      struct ioat_dma_descriptor *desc)
+{
+	uint32_t addr_err = first ? IOAT_CHANERR_CHAIN_ADDR_VALUE_ERR
+				  : IOAT_CHANERR_NEXT_ADDR_ERR;
+
+	if (addr & 0x3f)
+		return first ? IOAT_CHANERR_CHAIN_ADDR_VALUE_ERR
+			     : IOAT_CHANERR_NEXT_DESC_ALIGN_ERR;
+	/* Without Bus Master Enable the request never leaves the function. */
+	if (!d->bus_master)
+		return addr_err;
+	if (sio_dma_read(&d->dma, addr, desc, sizeof(*desc)))
+		return addr_err;
+	return 0;
+}
+
+static uint32_t check(const struct ioat_dma_descriptor *desc)
+{
+	if (desc->ctl & IOAT_DESC_NULL)
+		return 0;
+	if (desc->ctl >> IOAT_DESC_OP_SHIFT != IOAT_OP_COPY)
+		return IOAT_CHANERR_CONTROL_ERR;
+	if (desc->size > (1u << SIO_IOAT_XFERCAP_LOG))
+		return IOAT_CHANERR_LENGTH_ERR;
+	return 0;
+}
+
+/* The copy itself, lock dropped; 0 or the CHANERR bit of its failure. */
+static uint32_t copy(struct sio_ioat *d, const struct ioat_dma_descriptor *desc)
+{
+	static __thread uint8_t bounce[IOAT_BOUNCE];
+	uint64_t src = desc->src_addr, dst = desc->dst_addr;
+	uint32_t left = desc->size;
+	int rc;
+
+	if (!d->bus_master)
+		return IOAT_CHANERR_SRC_ADDR_ERR;
+	while (left) {
+		uint32_t n = left < IOAT_BOUNCE ? left : IOAT_BOUNCE;
+
+		rc = sio_dma_read(&d->dma, src, bounce, n);
+		if (rc)
+			return rc == -EIO ? IOAT_CHANERR_READ_DATA_ERR
+					  : IOAT_CHANERR_SRC_ADDR_ERR;
+		rc = sio_dma_write(&d->dma, dst, bounce, n);
+		if (rc)
+			return rc == -EIO ? IOAT_CHANERR_WRITE_DATA_ERR
+					  : IOAT_CHANERR_DEST_ADDR_ERR;
+		src += n;
+		dst += n;
+		left -= n;
+	}
+	return 0;
+}
+
+/* Record one descriptor done at @addr; its side effects follow. */
+static void complete(struct sio_ioat *d, uint64_t addr,
+		     const struct ioat_dma_descriptor *desc)
+{
+	d->completed++;
+	d->next = desc->next;
+	d->first = false;
+	d->chansts = (addr & IOAT_CHANSTS_COMPLETED_DESCRIPTOR_ADDR) |
+		     (d->completed == d->dmacount ? IOAT_CHANSTS_DONE
+						  : IOAT_CHANSTS_ACTIVE);
+	if (desc->ctl & IOAT_DESC_COMPL_WRITE && !write_completion(d)) {
+		halt(d, IOAT_CHANERR_COMPLETION_ADDR_ERR);
+		return;
+	}
+	if (desc->ctl & IOAT_DESC_INT_EN)
+		raise_irq(d);
+}
+
+/* Perform the next descriptor; called and returns with the lock held. */
+static void run_one(struct sio_ioat *d)
+{
+	struct ioat_dma_descriptor desc;
+	uint64_t gen = d->gen, addr = d->next;
+	bool first = d->first;
+	uint32_t err;
+
+	d->kicked = false;
+	d->chansts &= ~IOAT_CHANSTS_STATUS; /* ACTIVE */
+	d->cdar = addr;
+	if (d->polling)
+		ioat_bar_publish(d);
+
+	pthread_mutex_unlock(&d->lock);
+	err = fetch(d, addr, first, &desc);
+	if (!err)
+		err = check(&desc);
+	if (!err && !(desc.ctl & IOAT_DESC_NULL))
+		err = copy(d, &desc);
+	pthread_mutex_lock(&d->lock);
+
+	if (gen != d->gen)
+		return; /* reset meanwhile: this work never happened */
+	if (err)
+		halt(d, err);
+	else
+		complete(d, addr, &desc);
+}
+
+static void wait_for_work(struct sio_ioat *d, long *backoff_ns)
+{
+	struct timespec t;
+
+	if (!d->polling) {
+		pthread_cond_wait(&d->wake, &d->lock);
+		return;
+	}
+	/*
+	 * Polling a mapped BAR: nothing announces a program's store, so
+	 * look again soon after activity and back off to a few ms when
+	 * idle, which keeps an idle device at a few hundred wakeups/s.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_nsec += *backoff_ns;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&d->wake, &d->lock, &t);
+	if (*backoff_ns < 4000000L)
+		*backoff_ns *= 2;
+}
+
+void *ioat_engine(void *arg)
+{
+	struct sio_ioat *d = arg;
+	long backoff = 10000;
+
+	pthread_mutex_lock(&d->lock);
+	while (!d->stop) {
+		bool busy = false;
+
+		if (d->polling) {
+			busy = ioat_bar_sync(d);
+			ioat_bar_timeout(d);
+		}
+		if (d->chancmd) {
+			do_commands(d);
+			busy = true;
+		} else if (ioat_runnable(d)) {
+			run_one(d);
+			busy = true;
+		}
+		if (d->polling)
+			ioat_bar_publish(d);
+		if (busy) {
+			backoff = 10000;
+			continue;
+		}
+		wait_for_work(d, &backoff);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
