@@ -31,6 +31,10 @@ static const struct {
 	{"0000:00:04.1", 0x21},
 };
 
+_Static_assert(sizeof(default_devices) / sizeof(default_devices[0]) ==
+		       PLATFORM_DEFAULT_NR_DEVS,
+	       "the device nodes count on this many");
+
 /* The capabilities the kernel would test for this process. */
 static unsigned int process_caps(void)
 {
@@ -90,8 +94,11 @@ void sio_platform_destroy(struct sio_platform *p)
 {
 	if (!p)
 		return;
-	for (unsigned int i = 0; i < p->nr_devs; i++)
+	for (unsigned int i = 0; i < p->nr_devs; i++) {
+		/* the engine stops before the SMMU it translates through */
+		sio_vfio_ioat_destroy(p->devs[i].vioat);
 		iommufd_dev_desc_destroy(&p->devs[i].desc);
+	}
 	arm_smmu_remove(p->smmu_drv);
 	sio_smmu_destroy(p->smmu);
 	sio_mem_bus_destroy(p->bus);
@@ -151,6 +158,34 @@ struct platform_device *platform_find_device(struct sio_platform *p,
 		if (!strcmp(p->devs[i].name, name))
 			return &p->devs[i];
 	return NULL;
+}
+
+void platform_set_iommufd_resolver(struct sio_platform *p,
+				   platform_iommufd_resolver fn)
+{
+	atomic_store(&p->resolve_iommufd, fn);
+}
+
+struct iommufd_ctx *platform_iommufd_ctx(struct sio_iommufd *fd)
+{
+	return fd->ictx;
+}
+
+int platform_device_open(struct platform_device *d,
+			 struct sio_vfio_pci_dev **out)
+{
+	bool closed = false;
+
+	if (!atomic_compare_exchange_strong(&d->open, &closed, true))
+		return -EBUSY;
+	*out = sio_vfio_ioat_pci(d->vioat);
+	return 0;
+}
+
+void platform_device_close(struct platform_device *d)
+{
+	sio_vfio_pci_release(sio_vfio_ioat_pci(d->vioat));
+	atomic_store(&d->open, false);
 }
 
 int sio_iommufd_ioctl(struct sio_iommufd *fd, unsigned long cmd, void *arg)

@@ -75,4 +75,5 @@ static int iommu_open(void *ctx, int flags, const struct sio_vfile_ops **ops,
 void preload_register_defaults(void)
 {
 	preload_register_node("/dev/iommu", 0666, IOMMU_RDEV, iommu_open, NULL);
+	preload_register_vfio_nodes();
 }

@@ -87,8 +87,10 @@ struct preload_node {
  */
 int preload_register_node(const char *path, mode_t mode, dev_t rdev,
 			  sio_vfile_open_fn open, void *ctx);
-/* The nodes every process gets: /dev/iommu (and, later, /dev/vfio/...). */
+/* The nodes every process gets: /dev/iommu and /dev/vfio/devices/vfioN. */
 void preload_register_defaults(void);
+/* dev_vfio.c: the platform devices' VFIO cdevs */
+void preload_register_vfio_nodes(void);
 
 /*
  * The description behind @fd, referenced, if it is a virtual file with

@@ -389,6 +389,28 @@ int sio_vfio_pci_create(const struct sio_vfio_pci_id *id,
 	return 0;
 }
 
+void sio_vfio_pci_release(struct sio_vfio_pci_dev *vdev)
+{
+	bool was_bound;
+
+	vfio_pci_irq_release(vdev);
+	pthread_mutex_lock(&vdev->lock);
+	was_bound = vdev->bound;
+	vdev->bound = false;
+	pthread_mutex_unlock(&vdev->lock);
+	/* unbinding detaches first: no DMA reaches the program's memory */
+	if (was_bound)
+		vdev->hooks->unbind(vdev->hooks_ctx, vdev);
+	/* the next user finds the function as after a reset */
+	if (vdev->ops->bus_master)
+		vdev->ops->bus_master(vdev->dev, false);
+	if (vdev->ops->flr)
+		vdev->ops->flr(vdev->dev);
+	pthread_mutex_lock(&vdev->lock);
+	vfio_pci_config_init(vdev);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
 void sio_vfio_pci_destroy(struct sio_vfio_pci_dev *vdev)
 {
 	if (!vdev)

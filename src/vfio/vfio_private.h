@@ -87,6 +87,12 @@ int sio_vfio_pci_create(const struct sio_vfio_pci_id *id,
 			void *hooks_ctx, struct sio_vfio_pci_dev **out);
 /* The file's release: unbinds, drops eventfds. */
 void sio_vfio_pci_destroy(struct sio_vfio_pci_dev *vdev);
+/*
+ * The last close of the device fd (vfio_pci_core_close_device()):
+ * interrupts torn down, the iommufd binding undone, bus mastering off
+ * and a function-level reset, so the next open starts clean.
+ */
+void sio_vfio_pci_release(struct sio_vfio_pci_dev *vdev);
 
 /* A device-fd ioctl with the program's argument pointer: 0 or -errno. */
 int sio_vfio_pci_ioctl(struct sio_vfio_pci_dev *vdev, unsigned long cmd,

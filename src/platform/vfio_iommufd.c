@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A VFIO device's iommufd binding, as the kernel's drivers/vfio/iommufd.c
+ * does it for physical devices: BIND turns the program's iommufd fd into
+ * its context and binds the device there; ATTACH is an attach the first
+ * time and a replace after; DETACH blocks the device's DMA.
+ */
+#include <errno.h>
+
+#include "platform_private.h"
+
+static int vfio_iommufd_bind(void *ctx, struct sio_vfio_pci_dev *vdev,
+			     int iommufd, uint32_t *out_devid)
+{
+	struct platform_device *d = ctx;
+	platform_iommufd_resolver resolve;
+	struct iommufd_ctx *ictx;
+	int rc;
+
+	(void)vdev;
+	resolve = atomic_load(&d->plat->resolve_iommufd);
+	if (!resolve)
+		return iommufd < 0 ? -EBADF : -EBADFD;
+	rc = resolve(iommufd, &ictx);
+	if (rc)
+		return rc;
+	rc = iommufd_device_bind(ictx, &d->desc, out_devid, &d->idev);
+	/* a bound device holds the context itself */
+	iommufd_ctx_put(ictx);
+	return rc;
+}
+
+static void vfio_iommufd_unbind(void *ctx, struct sio_vfio_pci_dev *vdev)
+{
+	struct platform_device *d = ctx;
+
+	(void)vdev;
+	if (!d->idev)
+		return;
+	iommufd_device_unbind(d->idev);
+	d->idev = NULL;
+	d->attached = false;
+}
+
+static int vfio_iommufd_attach(void *ctx, struct sio_vfio_pci_dev *vdev,
+			       uint32_t *pt_id)
+{
+	struct platform_device *d = ctx;
+	int rc;
+
+	(void)vdev;
+	if (!d->idev)
+		return -EINVAL;
+	if (d->attached)
+		return iommufd_device_replace(d->idev, pt_id);
+	rc = iommufd_device_attach(d->idev, pt_id);
+	if (!rc)
+		d->attached = true;
+	return rc;
+}
+
+static void vfio_iommufd_detach(void *ctx, struct sio_vfio_pci_dev *vdev)
+{
+	struct platform_device *d = ctx;
+
+	(void)vdev;
+	if (!d->idev || !d->attached)
+		return;
+	iommufd_device_detach(d->idev);
+	d->attached = false;
+}
+
+const struct sio_vfio_iommufd_hooks platform_vfio_iommufd_hooks = {
+	.bind = vfio_iommufd_bind,
+	.unbind = vfio_iommufd_unbind,
+	.attach = vfio_iommufd_attach,
+	.detach = vfio_iommufd_detach,
+};

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VFIO device cdevs, /dev/vfio/devices/vfioN: one per platform
+ * device, in platform order.  The file is the device's VFIO face
+ * (src/vfio/): ioctls, pread/pwrite of its regions, mmap of BAR0; its
+ * last close unbinds and resets the device, as the kernel's
+ * vfio_device_fops_release() does.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/sysmacros.h>
+
+#include "platform/platform_private.h"
+#include "preload.h"
+
+/* a dynamic major in the kernel; ours is from the "local use" range */
+#define VFIO_DEV_MAJOR 240
+
+struct vfio_file {
+	struct platform_device *dev;
+	struct sio_vfio_pci_dev *vdev;
+};
+
+static struct vfio_file *to_vfio_file(struct sio_vfile *f)
+{
+	return sio_vfile_priv(f);
+}
+
+static long vfio_dev_ioctl(struct sio_vfile *f, unsigned long cmd, void *arg)
+{
+	return sio_vfio_pci_ioctl(to_vfio_file(f)->vdev, cmd, arg);
+}
+
+static ssize_t vfio_dev_pread(struct sio_vfile *f, void *buf, size_t len,
+			      off_t off)
+{
+	if (off < 0)
+		return -EINVAL;
+	return sio_vfio_pci_pread(to_vfio_file(f)->vdev, buf, len,
+				  (uint64_t)off);
+}
+
+static ssize_t vfio_dev_pwrite(struct sio_vfile *f, const void *buf, size_t len,
+			       off_t off)
+{
+	if (off < 0)
+		return -EINVAL;
+	return sio_vfio_pci_pwrite(to_vfio_file(f)->vdev, buf, len,
+				   (uint64_t)off);
+}
+
+/* BAR0 is memory the device polls: map the program onto the same pages */
+static int vfio_dev_mmap(struct sio_vfile *f, void *addr, size_t len, int prot,
+			 int flags, off_t off, void **out)
+{
+	uint64_t fd_off;
+	void *p;
+	int fd, rc;
+
+	if (off < 0)
+		return -EINVAL;
+	rc = sio_vfio_pci_mmap(to_vfio_file(f)->vdev, (uint64_t)off, len,
+			       (flags & MAP_TYPE) == MAP_SHARED, &fd, &fd_off);
+	if (rc)
+		return rc;
+	p = preload.real.mmap(addr, len, prot, flags, fd, (off_t)fd_off);
+	if (p == MAP_FAILED)
+		return -errno;
+	*out = p;
+	return 0;
+}
+
+static void vfio_dev_release(void *priv)
+{
+	struct vfio_file *vf = priv;
+
+	platform_device_close(vf->dev);
+	free(vf);
+}
+
+static const struct sio_vfile_ops vfio_dev_ops = {
+	.name = "vfio-device",
+	.ioctl = vfio_dev_ioctl,
+	.pread = vfio_dev_pread,
+	.pwrite = vfio_dev_pwrite,
+	.mmap = vfio_dev_mmap,
+	.release = vfio_dev_release,
+};
+
+/* VFIO_DEVICE_BIND_IOMMUFD's fd: the kernel's iommufd_ctx_from_fd() */
+static int resolve_iommufd(int fd, struct iommufd_ctx **out)
+{
+	struct sio_vfile *f;
+	int rc;
+
+	rc = preload_fd_get(fd, &preload_iommufd_ops, &f);
+	if (rc)
+		return rc;
+	*out = platform_iommufd_ctx(sio_vfile_priv(f));
+	iommufd_ctx_get(*out);
+	preload_fd_put(f);
+	return 0;
+}
+
+static int vfio_dev_open(void *ctx, int flags, const struct sio_vfile_ops **ops,
+			 void **priv)
+{
+	unsigned int index = (unsigned int)(uintptr_t)ctx;
+	struct sio_platform *p;
+	struct vfio_file *vf;
+	int rc;
+
+	(void)flags;
+	rc = preload_platform(&p);
+	if (rc)
+		return rc;
+	if (index >= p->nr_devs)
+		return -ENODEV;
+	platform_set_iommufd_resolver(p, resolve_iommufd);
+	vf = calloc(1, sizeof(*vf));
+	if (!vf)
+		return -ENOMEM;
+	vf->dev = &p->devs[index];
+	rc = platform_device_open(vf->dev, &vf->vdev);
+	if (rc) {
+		free(vf);
+		return rc;
+	}
+	*ops = &vfio_dev_ops;
+	*priv = vf;
+	return 0;
+}
+
+void preload_register_vfio_nodes(void)
+{
+	char path[64];
+
+	for (unsigned int i = 0; i < PLATFORM_DEFAULT_NR_DEVS; i++) {
+		snprintf(path, sizeof(path), "/dev/vfio/devices/vfio%u", i);
+		preload_register_node(path, 0600, makedev(VFIO_DEV_MAJOR, i),
+				      vfio_dev_open, (void *)(uintptr_t)i);
+	}
+}
