@@ -57,6 +57,7 @@ int sio_platform_create(struct sio_platform **out)
 {
 	struct sio_platform *p = calloc(1, sizeof(*p));
 	struct sio_smmu_config cfg;
+	struct sio_dma_port port;
 	int rc;
 
 	if (!p)
@@ -80,8 +81,15 @@ int sio_platform_create(struct sio_platform **out)
 
 		snprintf(d->name, sizeof(d->name), "%s",
 			 default_devices[i].name);
+		d->plat = p;
 		d->sid = default_devices[i].rid;
 		iommufd_dev_desc_init(&d->desc, &p->smmu_drv->iommu, d->sid);
+		d->dma = (struct sio_dma_smmu){.smmu = p->smmu, .sid = d->sid};
+		port = sio_dma_smmu_port(&d->dma);
+		rc = sio_vfio_ioat_create(&port, &platform_vfio_iommufd_hooks,
+					  d, &d->vioat);
+		if (rc)
+			goto err;
 	}
 	*out = p;
 	return 0;

@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A user-space driver's view, end to end: open /dev/iommu and the VFIO
+ * cdev /dev/vfio/devices/vfio0, bind, map buffers into an IOAS, attach,
+ * and drive the I/OAT DMA engine the way the kernel's VFIO selftest
+ * driver does — reset, one 64-byte descriptor, CHAINADDR, CHANCTRL,
+ * DMACOUNT, poll CHANSTS — then unmap and watch the same copy halt the
+ * channel with a destination address error.
+ *
+ * Written as a user program: libc and the ABI headers only, run under
+ * `softiommu exec`.  The register facts are the kernel's
+ * drivers/dma/ioat/registers.h and hw.h, restated here on purpose so the
+ * test does not lean on the model's own header.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "uapi/iommufd_abi.h"
+#include "uapi/vfio_abi.h"
+
+/* drivers/dma/ioat/registers.h */
+#define INTRCTRL	   0x03
+#define INTRCTRL_MSIX_VC   0x08
+#define CHAN		   0x80
+#define CHANCTRL	   (CHAN + 0x00)
+#define CHANCTRL_INT_REARM 0x0001
+#define CHANCTRL_ERR_ABORT 0x0008
+#define CHANCMD		   (CHAN + 0x04)
+#define CHANCMD_RESET	   0x20
+#define DMACOUNT	   (CHAN + 0x06)
+#define CHANSTS		   (CHAN + 0x08)
+#define CHANSTS_DONE	   1
+#define CHANSTS_HALTED	   3
+#define CHAINADDR	   (CHAN + 0x10)
+#define CHANCMP		   (CHAN + 0x18)
+#define CHANERR		   (CHAN + 0x28)
+#define CHANERR_DEST_ADDR  0x0002
+/* hw.h: struct ioat_dma_descriptor, ctl bits */
+#define CTL_INT_EN	(1u << 0)
+#define CTL_COMPL_WRITE (1u << 3)
+/* include/uapi/linux/pci_regs.h */
+#define PCI_COMMAND	     0x04
+#define PCI_COMMAND_MEMORY   0x2
+#define PCI_COMMAND_MASTER   0x4
+#define PCI_COMMAND_INTX_OFF 0x400
+
+struct ioat_desc {
+	uint32_t size;
+	uint32_t ctl;
+	uint64_t src, dst, next;
+	uint64_t rsv1, rsv2, user1, user2;
+};
+
+_Static_assert(sizeof(struct ioat_desc) == 64, "a 64-byte descriptor");
+
+#define IOVA_BASE 0x10000000ull
+
+struct fx {
+	int iommufd, dev;
+	uint32_t ioas, devid, hwpt;
+	uint8_t *mem; /* 4 pages: src, dst, descriptor, completion */
+	long pg;
+};
+
+static uint64_t iova_of(struct fx *f, int page)
+{
+	return IOVA_BASE + (uint64_t)page * (uint64_t)f->pg;
+}
+
+static int map_page(struct fx *f, int page)
+{
+	struct sio_iommu_ioas_map m = {
+		.size = sizeof(m),
+		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			 SIO_IOMMU_IOAS_MAP_READABLE |
+			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = f->ioas,
+		.user_va = (uint64_t)(uintptr_t)(f->mem + page * f->pg),
+		.length = (uint64_t)f->pg,
+		.iova = iova_of(f, page),
+	};
+
+	return ioctl(f->iommufd, SIO_IOMMU_IOAS_MAP, &m);
+}
+
+static int unmap_page(struct fx *f, int page)
+{
+	struct sio_iommu_ioas_unmap u = {
+		.size = sizeof(u),
+		.ioas_id = f->ioas,
+		.iova = iova_of(f, page),
+		.length = (uint64_t)f->pg,
+	};
+
+	return ioctl(f->iommufd, SIO_IOMMU_IOAS_UNMAP, &u);
+}
+
+static void bar_write(struct fx *f, uint64_t off, unsigned int size,
+		      uint64_t val)
+{
+	assert_int_equal(pwrite(f->dev, &val, size,
+				(off_t)(SIO_VFIO_PCI_INDEX_TO_OFFSET(0) + off)),
+			 (ssize_t)size);
+}
+
+static uint64_t bar_read(struct fx *f, uint64_t off, unsigned int size)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(pread(f->dev, &v, size,
+			       (off_t)(SIO_VFIO_PCI_INDEX_TO_OFFSET(0) + off)),
+			 (ssize_t)size);
+	return v;
+}
+
+static uint16_t cfg_read16(struct fx *f, uint64_t off)
+{
+	uint16_t v;
+
+	assert_int_equal(
+		pread(f->dev, &v, 2,
+		      (off_t)(SIO_VFIO_PCI_INDEX_TO_OFFSET(
+				      SIO_VFIO_PCI_CONFIG_REGION_INDEX) +
+			      off)),
+		2);
+	return v;
+}
+
+static void cfg_write16(struct fx *f, uint64_t off, uint16_t v)
+{
+	assert_int_equal(
+		pwrite(f->dev, &v, 2,
+		       (off_t)(SIO_VFIO_PCI_INDEX_TO_OFFSET(
+				       SIO_VFIO_PCI_CONFIG_REGION_INDEX) +
+			       off)),
+		2);
+}
+
+static int bind(struct fx *f, int iommufd)
+{
+	struct sio_vfio_device_bind_iommufd b = {.argsz = sizeof(b),
+						 .iommufd = iommufd};
+	int rc = ioctl(f->dev, SIO_VFIO_DEVICE_BIND_IOMMUFD, &b);
+
+	if (!rc)
+		f->devid = b.out_devid;
+	return rc;
+}
+
+static int attach(struct fx *f, uint32_t pt_id, uint32_t *out)
+{
+	struct sio_vfio_device_attach_iommufd_pt a = {.argsz = sizeof(a),
+						      .pt_id = pt_id};
+	int rc = ioctl(f->dev, SIO_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
+
+	if (!rc && out)
+		*out = a.pt_id;
+	return rc;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sio_iommu_ioas_alloc a = {.size = sizeof(a)};
+
+	assert_non_null(f);
+	f->pg = sysconf(_SC_PAGESIZE);
+	f->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	assert_true(f->iommufd >= 0);
+	f->dev = open("/dev/vfio/devices/vfio0", O_RDWR | O_CLOEXEC);
+	assert_true(f->dev >= 0);
+	assert_int_equal(ioctl(f->iommufd, SIO_IOMMU_IOAS_ALLOC, &a), 0);
+	f->ioas = a.out_ioas_id;
+	f->mem = mmap(NULL, 4 * (size_t)f->pg, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(f->mem != MAP_FAILED);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	close(f->dev);
+	close(f->iommufd);
+	munmap(f->mem, 4 * (size_t)f->pg);
+	free(f);
+	return 0;
+}
+
+/* CHANCMD.RESET, then wait for the bit to clear: HALTED, no error. */
+static void chan_reset(struct fx *f)
+{
+	bar_write(f, CHANCMD, 1, CHANCMD_RESET);
+	for (int i = 0; i < 1000 && (bar_read(f, CHANCMD, 1) & CHANCMD_RESET);
+	     i++)
+		usleep(100);
+	assert_int_equal(bar_read(f, CHANSTS, 8) & 7, CHANSTS_HALTED);
+	assert_int_equal(bar_read(f, CHANERR, 4), 0);
+}
+
+/* Bind, map, attach, bus master on, reset: the selftest driver's init. */
+static void bring_up(struct fx *f)
+{
+	assert_int_equal(bind(f, f->iommufd), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(map_page(f, i), 0);
+	assert_int_equal(attach(f, f->ioas, &f->hwpt), 0);
+	assert_int_not_equal(f->hwpt, f->ioas);
+	cfg_write16(f, PCI_COMMAND,
+		    PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+			    PCI_COMMAND_INTX_OFF);
+	chan_reset(f);
+}
+
+/* One copy of @len bytes from page 0 to page 1; returns the status. */
+static uint64_t memcpy_wait(struct fx *f, size_t len, uint32_t ctl)
+{
+	struct ioat_desc *d = (struct ioat_desc *)(f->mem + 2 * f->pg);
+	uint64_t sts = 0;
+
+	*d = (struct ioat_desc){
+		.size = (uint32_t)len,
+		.ctl = ctl,
+		.src = iova_of(f, 0),
+		.dst = iova_of(f, 1),
+		.next = iova_of(f, 2),
+	};
+	bar_write(f, CHANCMP, 8, iova_of(f, 3));
+	bar_write(f, CHAINADDR, 8, iova_of(f, 2));
+	bar_write(f, CHANCTRL, 2, CHANCTRL_INT_REARM | CHANCTRL_ERR_ABORT);
+	bar_write(f, DMACOUNT, 2, 1);
+	for (int i = 0; i < 20000; i++) {
+		sts = bar_read(f, CHANSTS, 8);
+		if ((sts & 7) == CHANSTS_DONE || (sts & 7) == CHANSTS_HALTED)
+			break;
+		usleep(50);
+	}
+	return sts;
+}
+
+/* The whole flow: DMA lands through the SMMU, and faults after unmap. */
+static void test_memcpy_then_unmapped(void **state)
+{
+	struct fx *f = *state;
+	uint64_t sts;
+
+	bring_up(f);
+	for (long i = 0; i < f->pg; i++)
+		f->mem[i] = (uint8_t)(i * 7 + 1);
+	memset(f->mem + f->pg, 0, (size_t)f->pg);
+	sts = memcpy_wait(f, (size_t)f->pg, CTL_COMPL_WRITE);
+	assert_int_equal(sts & 7, CHANSTS_DONE);
+	assert_memory_equal(f->mem + f->pg, f->mem, (size_t)f->pg);
+	/* the completion writeback names the completed descriptor */
+	assert_int_equal(*(uint64_t *)(f->mem + 3 * f->pg) & ~0x3full,
+			 iova_of(f, 2));
+	assert_int_equal(bar_read(f, CHANERR, 4), 0);
+
+	/* after IOAS_UNMAP returns, the same copy cannot reach the page */
+	assert_int_equal(unmap_page(f, 1), 0);
+	memset(f->mem + f->pg, 0, (size_t)f->pg);
+	chan_reset(f);
+	sts = memcpy_wait(f, (size_t)f->pg, CTL_COMPL_WRITE);
+	assert_int_equal(sts & 7, CHANSTS_HALTED);
+	assert_true(bar_read(f, CHANERR, 4) & CHANERR_DEST_ADDR);
+	for (long i = 0; i < f->pg; i++)
+		assert_int_equal(f->mem[f->pg + i], 0);
+}
+
+/* send_msi: a copy with int_en fires the MSI-X vector's eventfd. */
+static void test_msix_interrupt(void **state)
+{
+	struct fx *f = *state;
+	char buf[sizeof(struct sio_vfio_irq_set) + sizeof(int32_t)];
+	struct sio_vfio_irq_set *s = (struct sio_vfio_irq_set *)buf;
+	int32_t efd = eventfd(0, EFD_CLOEXEC);
+	struct pollfd p = {.fd = efd, .events = POLLIN};
+	uint64_t n = 0;
+
+	assert_true(efd >= 0);
+	bring_up(f);
+	*s = (struct sio_vfio_irq_set){
+		.argsz = sizeof(buf),
+		.flags = SIO_VFIO_IRQ_SET_DATA_EVENTFD |
+			 SIO_VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = SIO_VFIO_PCI_MSIX_IRQ_INDEX,
+		.start = 0,
+		.count = 1,
+	};
+	memcpy(s->data, &efd, sizeof(efd));
+	assert_int_equal(ioctl(f->dev, SIO_VFIO_DEVICE_SET_IRQS, s), 0);
+	bar_write(f, INTRCTRL, 1, INTRCTRL_MSIX_VC);
+	assert_int_equal(memcpy_wait(f, 8, CTL_INT_EN | CTL_COMPL_WRITE) & 7,
+			 CHANSTS_DONE);
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	assert_int_equal(read(efd, &n, sizeof(n)), sizeof(n));
+	assert_int_equal(n, 1);
+	close(efd);
+}
+
+/* The BAR mapped into the program: doorbells written with plain stores. */
+static void test_mmap_bar_doorbells(void **state)
+{
+	struct fx *f = *state;
+	struct ioat_desc *d = (struct ioat_desc *)(f->mem + 2 * f->pg);
+	volatile uint8_t *bar;
+	uint64_t sts = 0;
+
+	bring_up(f);
+	bar = mmap(NULL, 16384, PROT_READ | PROT_WRITE, MAP_SHARED, f->dev,
+		   (off_t)SIO_VFIO_PCI_INDEX_TO_OFFSET(0));
+	assert_true(bar != MAP_FAILED);
+	assert_int_equal(bar[0x08], 0x32); /* CBVER: I/OAT 3.2 */
+	memset(f->mem, 0xab, 64);
+	memset(f->mem + f->pg, 0, 64);
+	*d = (struct ioat_desc){
+		.size = 64,
+		.ctl = CTL_COMPL_WRITE,
+		.src = iova_of(f, 0),
+		.dst = iova_of(f, 1),
+		.next = iova_of(f, 2),
+	};
+	*(volatile uint64_t *)(bar + CHANCMP) = iova_of(f, 3);
+	*(volatile uint64_t *)(bar + CHAINADDR) = iova_of(f, 2);
+	*(volatile uint16_t *)(bar + CHANCTRL) = CHANCTRL_INT_REARM |
+						 CHANCTRL_ERR_ABORT;
+	*(volatile uint16_t *)(bar + DMACOUNT) = 1;
+	/* the device thread notices the doorbell; wait for the copy */
+	for (int i = 0; i < 20000; i++) {
+		sts = *(volatile uint64_t *)(bar + CHANSTS);
+		if ((sts & 7) == CHANSTS_DONE)
+			break;
+		usleep(50);
+	}
+	assert_int_equal(sts & 7, CHANSTS_DONE);
+	assert_memory_equal(f->mem + f->pg, f->mem, 64);
+	munmap((void *)bar, 16384);
+}
+
+/* The cdev's binding rules, as vfio_iommufd_setup_test checks them. */
+static void test_bind_rules(void **state)
+{
+	struct fx *f = *state;
+	struct sio_vfio_device_info info = {.argsz = sizeof(info)};
+	int null_fd = open("/dev/null", O_RDWR);
+
+	/* nothing but binding before a bind */
+	assert_int_equal(ioctl(f->dev, SIO_VFIO_DEVICE_GET_INFO, &info), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(bind(f, -2), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(bind(f, 1000), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(bind(f, null_fd), -1);
+	assert_int_equal(errno, EBADFD);
+	assert_int_equal(bind(f, f->iommufd), 0);
+	assert_true(f->devid > 0);
+	assert_int_equal(bind(f, f->iommufd), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ioctl(f->dev, SIO_VFIO_DEVICE_GET_INFO, &info), 0);
+	assert_true(info.flags & SIO_VFIO_DEVICE_FLAGS_PCI);
+
+	/* the bound device is an iommufd object: IOMMU_DESTROY refuses it */
+	struct sio_iommu_destroy dst = {.size = sizeof(dst), .id = f->devid};
+	assert_int_equal(ioctl(f->iommufd, SIO_IOMMU_DESTROY, &dst), -1);
+	assert_int_equal(errno, EBUSY);
+
+	assert_int_equal(attach(f, UINT32_MAX, NULL), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(attach(f, f->devid, NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	uint32_t hwpt = 0, hwpt2 = 0;
+	assert_int_equal(attach(f, f->ioas, &hwpt), 0);
+	/* attach again is a replace: the IOAS's automatic HWPT again */
+	assert_int_equal(attach(f, f->ioas, &hwpt2), 0);
+	assert_int_equal(hwpt2, hwpt);
+	struct sio_vfio_device_detach_iommufd_pt dt = {.argsz = sizeof(dt)};
+	assert_int_equal(ioctl(f->dev, SIO_VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt),
+			 0);
+	/* the automatic HWPT went with the detach */
+	dst.id = hwpt;
+	assert_int_equal(ioctl(f->iommufd, SIO_IOMMU_DESTROY, &dst), -1);
+	assert_int_equal(errno, ENOENT);
+	/* one open at a time */
+	assert_int_equal(open("/dev/vfio/devices/vfio0", O_RDWR), -1);
+	assert_int_equal(errno, EBUSY);
+	close(null_fd);
+}
+
+/* Closing the device fd unbinds it; the iommufd may close first. */
+static void test_close_orders(void **state)
+{
+	struct fx *f = *state;
+	uint32_t hwpt;
+
+	assert_int_equal(bind(f, f->iommufd), 0);
+	assert_int_equal(map_page(f, 0), 0);
+	assert_int_equal(attach(f, f->ioas, &hwpt), 0);
+	/* the bound device keeps the iommufd context alive */
+	close(f->iommufd);
+	cfg_write16(f, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_equal(cfg_read16(f, PCI_COMMAND) & PCI_COMMAND_MASTER,
+			 PCI_COMMAND_MASTER);
+	close(f->dev);
+	/* reopened: unbound, bus mastering off again */
+	f->dev = open("/dev/vfio/devices/vfio0", O_RDWR | O_CLOEXEC);
+	assert_true(f->dev >= 0);
+	f->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	assert_true(f->iommufd >= 0);
+	assert_int_equal(bind(f, f->iommufd), 0);
+	assert_int_equal(cfg_read16(f, PCI_COMMAND) & PCI_COMMAND_MASTER, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_memcpy_then_unmapped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msix_interrupt, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mmap_bar_doorbells, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bind_rules, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_close_orders, setup,
+						teardown),
+	};
+
+	if (access("/dev/iommu", F_OK)) {
+		printf("1..0 # SKIP /dev/iommu absent: run under softiommu "
+		       "exec\n");
+		return 0;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
