@@ -6,6 +6,8 @@
 #ifndef SIO_PLATFORM_PRIVATE_H
 #define SIO_PLATFORM_PRIVATE_H
 
+#include <stdio.h>
+
 #include <softiommu/iommufd.h>
 
 #include "devices/dma.h"
@@ -49,6 +51,7 @@ struct sio_platform {
 	struct platform_device devs[SIO_PLATFORM_MAX_DEVS];
 	unsigned int nr_devs;
 	_Atomic(platform_iommufd_resolver) resolve_iommufd;
+	FILE *event_log;
 };
 
 struct sio_iommufd {
@@ -70,6 +73,9 @@ struct iommufd_ctx *platform_iommufd_ctx(struct sio_iommufd *fd);
 int platform_device_open(struct platform_device *d,
 			 struct sio_vfio_pci_dev **out);
 void platform_device_close(struct platform_device *d);
+
+/* event_log.c: write the SMMU's event records to @f as they arrive. */
+int platform_log_events(struct sio_platform *p, FILE *f);
 
 /* vfio_iommufd.c: the device's iommufd binding, as drivers/vfio/iommufd.c */
 extern const struct sio_vfio_iommufd_hooks platform_vfio_iommufd_hooks;

@@ -14,11 +14,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <softiommu/iommufd.h>
 
+#include "platform/platform_private.h"
 #include "preload.h"
 
 struct preload_ctx preload = {
@@ -145,8 +147,14 @@ int preload_platform(struct sio_platform **out)
 	int rc = 0;
 
 	pthread_mutex_lock(&preload.platform_lock);
-	if (!preload.platform)
+	if (!preload.platform) {
 		rc = sio_platform_create(&preload.platform);
+		/* SOFTIOMMU_LOG=events: the SMMU's event records on stderr,
+		 * where the kernel would put them in its log */
+		const char *log = getenv("SOFTIOMMU_LOG");
+		if (!rc && log && strstr(log, "events"))
+			platform_log_events(preload.platform, stderr);
+	}
 	*out = preload.platform;
 	pthread_mutex_unlock(&preload.platform_lock);
 	return rc;

@@ -16,21 +16,24 @@
 #include "arm_smmu_v3.h"
 
 /* Registers (section 6.3). */
-#define IDR0		0x00
-#define IDR1		0x04
-#define IDR5		0x14
-#define CR0		0x20
-#define CR0ACK		0x24
-#define CR1		0x28
-#define GERROR		0x60
-#define STRTAB_BASE	0x80
-#define STRTAB_BASE_CFG 0x88
-#define CMDQ_BASE	0x90
-#define CMDQ_PROD	0x98
-#define CMDQ_CONS	0x9c
-#define EVENTQ_BASE	0xa0
-#define EVENTQ_PROD	0x100a8
-#define EVENTQ_CONS	0x100ac
+#define IDR0		    0x00
+#define IDR1		    0x04
+#define IDR5		    0x14
+#define CR0		    0x20
+#define CR0ACK		    0x24
+#define CR1		    0x28
+#define GERROR		    0x60
+#define STRTAB_BASE	    0x80
+#define STRTAB_BASE_CFG	    0x88
+#define CMDQ_BASE	    0x90
+#define CMDQ_PROD	    0x98
+#define CMDQ_CONS	    0x9c
+#define EVENTQ_BASE	    0xa0
+#define EVENTQ_PROD	    0x100a8
+#define IRQ_CTRL	    0x50
+#define IRQ_CTRLACK	    0x54
+#define IRQ_CTRL_EVTQ_IRQEN (1u << 2)
+#define EVENTQ_CONS	    0x100ac
 
 #define CR0_SMMUEN   (1u << 0)
 #define CR0_EVENTQEN (1u << 2)
@@ -565,6 +568,8 @@ int arm_smmu_probe(struct sio_smmu *smmu, struct sio_mem_bus *bus,
 	dev->bus = bus;
 	dev->iommu.ops = &arm_smmu_ops;
 	pthread_mutex_init(&dev->lock, NULL);
+	pthread_mutex_init(&dev->evt_lock, NULL);
+	pthread_cond_init(&dev->evt_cond, NULL);
 	read_features(dev);
 	if (!dev->s1 && !dev->s2) {
 		rc = -ENODEV;
@@ -615,10 +620,15 @@ err:
 	return rc;
 }
 
+static void arm_smmu_stop_events(struct arm_smmu_device *dev);
+
 void arm_smmu_remove(struct arm_smmu_device *dev)
 {
 	if (!dev)
 		return;
+	arm_smmu_stop_events(dev);
+	pthread_cond_destroy(&dev->evt_cond);
+	pthread_mutex_destroy(&dev->evt_lock);
 	if (dev->pool) {
 		sio_smmu_write32(dev->smmu, CR0, 0);
 		sio_mem_pool_destroy(dev->pool);
@@ -627,6 +637,81 @@ void arm_smmu_remove(struct arm_smmu_device *dev)
 	free(dev->vmid_map);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
+}
+
+/* The model's interrupt line: only a signal, the thread does the work. */
+static void arm_smmu_irq(void *opaque, enum sio_smmu_irq irq)
+{
+	struct arm_smmu_device *dev = opaque;
+
+	if (irq != SIO_SMMU_IRQ_EVTQ)
+		return;
+	pthread_mutex_lock(&dev->evt_lock);
+	dev->evt_pending = true;
+	pthread_cond_signal(&dev->evt_cond);
+	pthread_mutex_unlock(&dev->evt_lock);
+}
+
+static void *arm_smmu_evtq_thread(void *arg)
+{
+	struct arm_smmu_device *dev = arg;
+	uint64_t ev[8][4];
+	int n;
+
+	pthread_mutex_lock(&dev->evt_lock);
+	while (!dev->evt_stop) {
+		if (!dev->evt_pending) {
+			pthread_cond_wait(&dev->evt_cond, &dev->evt_lock);
+			continue;
+		}
+		dev->evt_pending = false;
+		pthread_mutex_unlock(&dev->evt_lock);
+		while ((n = arm_smmu_read_events(dev, ev, 8)) > 0)
+			for (int i = 0; i < n; i++)
+				dev->evt_handler(dev->evt_opaque, ev[i]);
+		pthread_mutex_lock(&dev->evt_lock);
+	}
+	pthread_mutex_unlock(&dev->evt_lock);
+	return NULL;
+}
+
+int arm_smmu_set_event_handler(struct arm_smmu_device *dev,
+			       void (*fn)(void *opaque, const uint64_t ev[4]),
+			       void *opaque)
+{
+	uint32_t want;
+	int rc;
+
+	if (dev->evt_running)
+		return -EBUSY;
+	dev->evt_handler = fn;
+	dev->evt_opaque = opaque;
+	rc = pthread_create(&dev->evt_thread, NULL, arm_smmu_evtq_thread, dev);
+	if (rc)
+		return -rc;
+	dev->evt_running = true;
+	sio_smmu_set_irq(dev->smmu, arm_smmu_irq, dev);
+	/* IRQ_CTRL.EVENTQ_IRQEN, acknowledged through IRQ_CTRLACK */
+	want = sio_smmu_read32(dev->smmu, IRQ_CTRL) | IRQ_CTRL_EVTQ_IRQEN;
+	sio_smmu_write32(dev->smmu, IRQ_CTRL, want);
+	for (int i = 0; i < 1000000; i++)
+		if (sio_smmu_read32(dev->smmu, IRQ_CTRLACK) == want)
+			return 0;
+	return -ETIMEDOUT;
+}
+
+static void arm_smmu_stop_events(struct arm_smmu_device *dev)
+{
+	if (!dev->evt_running)
+		return;
+	sio_smmu_write32(dev->smmu, IRQ_CTRL, 0);
+	sio_smmu_set_irq(dev->smmu, NULL, NULL);
+	pthread_mutex_lock(&dev->evt_lock);
+	dev->evt_stop = true;
+	pthread_cond_signal(&dev->evt_cond);
+	pthread_mutex_unlock(&dev->evt_lock);
+	pthread_join(dev->evt_thread, NULL);
+	dev->evt_running = false;
 }
 
 int arm_smmu_read_events(struct arm_smmu_device *dev, uint64_t (*ev)[4],

@@ -36,6 +36,14 @@ struct arm_smmu_device {
 	uint64_t *evtq;
 	unsigned int evtq_log2;
 	uint64_t *asid_map, *vmid_map; /* allocation bitmaps */
+
+	/* the event thread (the kernel's arm_smmu_evtq_thread), if started */
+	pthread_mutex_t evt_lock;
+	pthread_cond_t evt_cond;
+	pthread_t evt_thread;
+	bool evt_running, evt_pending, evt_stop;
+	void (*evt_handler)(void *opaque, const uint64_t ev[4]);
+	void *evt_opaque;
 };
 
 /* Bring up @smmu: stream table (all STEs abort), queues, SMMUEN. */
@@ -45,5 +53,15 @@ void arm_smmu_remove(struct arm_smmu_device *dev);
 /* Copy out up to @max pending event records; returns how many. */
 int arm_smmu_read_events(struct arm_smmu_device *dev, uint64_t (*ev)[4],
 			 int max);
+
+/*
+ * Hand every event record to @fn as the SMMU raises its event-queue
+ * interrupt, from a thread of the driver's (the kernel logs them from
+ * its evtq thread).  Once per device; the records no longer reach
+ * arm_smmu_read_events().  0 or -errno.
+ */
+int arm_smmu_set_event_handler(struct arm_smmu_device *dev,
+			       void (*fn)(void *opaque, const uint64_t ev[4]),
+			       void *opaque);
 
 #endif /* SIO_DRIVERS_ARM_SMMU_V3_H */
