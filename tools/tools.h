@@ -5,5 +5,7 @@
 
 int sio_cmd_demo(int argc, char **argv);
 int sio_cmd_exec(int argc, char **argv);
+int sio_cmd_info(int argc, char **argv);
+int sio_cmd_pgtable(int argc, char **argv);
 
 #endif
