@@ -102,6 +102,14 @@ SIO_API int sio_mem_cmpxchg64(struct sio_mem_bus *bus, uint64_t pa,
 			      uint64_t *expected, uint64_t desired);
 SIO_API int sio_mem_read(struct sio_mem_bus *bus, uint64_t pa, void *buf,
 			 size_t len);
+/*
+ * Read @n little-endian 64-bit words from 8-byte-aligned @pa, each one
+ * single-copy atomic (how an SMMU fetches STEs and CDs while software may
+ * be rewriting them), into host order.  0, -EINVAL (unaligned) or -EFAULT
+ * as above.
+ */
+SIO_API int sio_mem_read_words(struct sio_mem_bus *bus, uint64_t pa,
+			       uint64_t *buf, size_t n);
 SIO_API int sio_mem_write(struct sio_mem_bus *bus, uint64_t pa, const void *buf,
 			  size_t len);
 

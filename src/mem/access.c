@@ -66,6 +66,28 @@ int sio_mem_read64(struct sio_mem_bus *bus, uint64_t pa, uint64_t *val)
 	return p ? 0 : -EFAULT;
 }
 
+int sio_mem_read_words(struct sio_mem_bus *bus, uint64_t pa, uint64_t *buf,
+		       size_t n)
+{
+	struct sio_mem_guard g;
+	uint64_t *p;
+
+	if (pa & 7)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	if (n > SIZE_MAX / 8)
+		return -EFAULT;
+	sio_mem_enter(bus, &g);
+	p = sio_mem_ptr(&g, pa, n * 8, SIO_MEM_READ);
+	if (p)
+		for (size_t i = 0; i < n; i++)
+			buf[i] = le64toh(
+				__atomic_load_n(&p[i], __ATOMIC_ACQUIRE));
+	sio_mem_exit(bus, &g);
+	return p ? 0 : -EFAULT;
+}
+
 int sio_mem_write64(struct sio_mem_bus *bus, uint64_t pa, uint64_t val)
 {
 	struct sio_mem_guard g;

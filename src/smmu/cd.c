@@ -50,13 +50,15 @@ static int cd_fail(struct smmu_cfg_fault *cf, uint8_t id, uint64_t fetch,
 }
 
 /*
- * Read @len bytes of configuration at @addr: a PA, or an IPA translated
- * by stage 2 (CLASS CD) when the stream nests.
+ * Read @n 64-bit words of configuration at @addr (a PA, or an IPA
+ * translated by stage 2, CLASS CD, when the stream nests), each single-
+ * copy atomic as the SMMU fetches them, into host order.
  */
 static int cfg_read(struct smmu_walk *w, const struct smmu_ste *ste,
-		    const struct smmu_access *acc, uint64_t addr, void *buf,
-		    size_t len, struct smmu_cfg_fault *cf, uint32_t ssid)
+		    const struct smmu_access *acc, uint64_t addr, uint64_t *buf,
+		    size_t n, struct smmu_cfg_fault *cf, uint32_t ssid)
 {
+	size_t len = n * 8;
 	struct sio_smmu *smmu = w->smmu;
 	uint64_t pa = addr;
 
@@ -71,7 +73,7 @@ static int cfg_read(struct smmu_walk *w, const struct smmu_ste *ste,
 		pa = leaf.oa;
 	}
 	if ((smmu->oas < 64 && ((pa + len - 1) >> smmu->oas)) ||
-	    sio_mem_read(smmu->bus, pa, buf, len))
+	    sio_mem_read_words(smmu->bus, pa, buf, n))
 		return cd_fail(cf, EVT_F_CD_FETCH, pa, ssid);
 	return 0;
 }
@@ -87,10 +89,9 @@ static int cd_table_2lvl(struct smmu_walk *w, const struct smmu_ste *ste,
 	uint64_t l1idx = ste->s1cdmax <= l2bits ? 0 : ssid >> l2bits;
 	uint64_t l1cd, l2ptr;
 
-	if (cfg_read(w, ste, acc, ste->s1ctxptr + 8 * l1idx, &l1cd, 8, cf,
+	if (cfg_read(w, ste, acc, ste->s1ctxptr + 8 * l1idx, &l1cd, 1, cf,
 		     rec_ssid))
 		return -1;
-	l1cd = le64toh(l1cd);
 	l2ptr = l1cd & L1CD_L2PTR;
 	if (l2bits == 10)
 		l2ptr &= ~GENMASK(15, 12); /* 64K-aligned L2 tables */
@@ -237,10 +238,8 @@ int smmu_cd_load(struct smmu_walk *w, const struct smmu_ste *ste,
 		else if (cd_table_2lvl(w, ste, acc, idx, rec_ssid, &addr, cf))
 			return -1;
 	}
-	if (cfg_read(w, ste, acc, addr, d, sizeof(d), cf, rec_ssid))
+	if (cfg_read(w, ste, acc, addr, d, 8, cf, rec_ssid))
 		return -1;
-	for (int i = 0; i < 8; i++)
-		d[i] = le64toh(d[i]);
 	if (!cd_decode(w->smmu, ste, d, s1))
 		return cd_fail(cf, EVT_C_BAD_CD, 0, rec_ssid);
 	return 0;

@@ -208,10 +208,9 @@ int smmu_ste_fetch(struct sio_smmu *smmu, uint32_t sid, struct smmu_ste *ste,
 
 	if (locate(smmu, sid, &addr, cf))
 		return -1;
-	if (sio_mem_read(smmu->bus, addr, d, sizeof(d)))
+	/* 64-bit single-copy atomic words: software may be rewriting it */
+	if (sio_mem_read_words(smmu->bus, addr, d, 8))
 		return ste_fail(cf, EVT_F_STE_FETCH, addr);
-	for (int i = 0; i < 8; i++)
-		d[i] = le64toh(d[i]);
 	if (!(d[0] & STE0_V))
 		return ste_fail(cf, EVT_C_BAD_STE, 0);
 	config = (unsigned int)FIELD_GET(STE0_CONFIG, d[0]);

@@ -13,6 +13,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -398,6 +401,60 @@ static void test_manual_hwpt_and_replace(void **state)
 	assert_int_equal(iommufd_device_replace(f->idev, &pt), -EINVAL);
 }
 
+struct dma_loop {
+	struct fx *f;
+	atomic_bool stop;
+	atomic_uint faults, done;
+};
+
+static void *dma_reader(void *arg)
+{
+	struct dma_loop *l = arg;
+	uint8_t b;
+
+	while (!atomic_load(&l->stop)) {
+		if (dma_read(l->f, 0x100000, &b, 1))
+			atomic_fetch_add(&l->faults, 1);
+		atomic_fetch_add(&l->done, 1);
+	}
+	return NULL;
+}
+
+/*
+ * Replacing one stage-1 HWPT by another changes only the STE's
+ * S1ContextPtr word: a hitless update, so a device reading all along
+ * never faults (a break-before-make STE write would abort some reads).
+ */
+static void test_replace_is_hitless(void **state)
+{
+	struct fx *f = *state;
+	uint32_t a = ioas_alloc(f), b = ioas_alloc(f), ha = 0, hb = 0, pt;
+	struct dma_loop l = {.f = f};
+	pthread_t t;
+
+	assert_int_equal(map_fixed(f, a, f->buf, f->pg, 0x100000), 0);
+	assert_int_equal(map_fixed(f, b, f->buf + f->pg, f->pg, 0x100000), 0);
+	assert_int_equal(hwpt_alloc(f, a, 0, &ha), 0);
+	assert_int_equal(hwpt_alloc(f, b, 0, &hb), 0);
+	pt = ha;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	assert_int_equal(pthread_create(&t, NULL, dma_reader, &l), 0);
+	for (int i = 0; i < 400; i++) {
+		pt = i % 2 ? ha : hb;
+		assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
+		/* give the reader time to run between replaces */
+		for (unsigned int d = atomic_load(&l.done);
+		     atomic_load(&l.done) < d + 2;)
+			sched_yield();
+	}
+	atomic_store(&l.stop, true);
+	pthread_join(t, NULL);
+	assert_int_equal(atomic_load(&l.faults), 0);
+	iommufd_device_detach(f->idev);
+	assert_int_equal(destroy(f, ha), 0);
+	assert_int_equal(destroy(f, hb), 0);
+}
+
 static int get_bitmap(struct fx *f, uint32_t hwpt, uint32_t flags,
 		      uint64_t iova, uint64_t len, uint64_t page_size,
 		      void *data)
@@ -609,6 +666,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_manual_hwpt_and_replace,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replace_is_hitless, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_dirty_tracking, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_get_hw_info, setup,

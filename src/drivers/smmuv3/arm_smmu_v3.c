@@ -122,24 +122,45 @@ static uint64_t *ste_of(struct arm_smmu_device *dev, uint32_t sid)
 }
 
 /*
- * Replace a live STE: make it abort first, so the SMMU never sees old
- * and new fields mixed, then write the new words and make it valid.
+ * Replace a live STE so the SMMU only ever fetches the old or the new one,
+ * as the kernel's arm_smmu_write_entry() does.  One 64-bit store is
+ * single-copy atomic, so when a single word changes it is stored alone:
+ * a hitless update (a replace between stage-1 domains changes only
+ * S1ContextPtr).  When the current STE is abort or invalid, none of its
+ * other words are used: write them, then word 0.  Otherwise break before
+ * make: abort, CFGI + SYNC, then the new STE.
  */
 static int ste_write(struct arm_smmu_device *dev, uint32_t sid,
 		     const uint64_t *ste)
 {
 	uint64_t *dst = ste_of(dev, sid);
 	uint64_t abort_w0 = 1 | (STE_CFG_ABORT << 1);
-	int rc;
+	uint64_t cur0 = __atomic_load_n(&dst[0], __ATOMIC_RELAXED);
+	uint64_t cfgi = CMD_CFGI_STE | ((uint64_t)sid << 32);
+	int changed = 0, last = -1, rc;
 
-	__atomic_store_n(&dst[0], abort_w0, __ATOMIC_RELEASE);
-	rc = cmd_sync_one(dev, CMD_CFGI_STE | ((uint64_t)sid << 32), 1);
-	if (rc)
-		return rc;
+	for (int i = 0; i < 8; i++)
+		if (__atomic_load_n(&dst[i], __ATOMIC_RELAXED) != ste[i]) {
+			changed++;
+			last = i;
+		}
+	if (!changed)
+		return 0;
+	if (changed == 1) {
+		__atomic_store_n(&dst[last], ste[last], __ATOMIC_RELEASE);
+		return cmd_sync_one(dev, cfgi, 1);
+	}
+	/* V=0, or V=1 with Config abort (0b000): only word 0 is in use */
+	if ((cur0 & 1) && ((cur0 >> 1) & 7) != 0) {
+		__atomic_store_n(&dst[0], abort_w0, __ATOMIC_RELEASE);
+		rc = cmd_sync_one(dev, cfgi, 1);
+		if (rc)
+			return rc;
+	}
 	for (int i = 1; i < 8; i++)
 		__atomic_store_n(&dst[i], ste[i], __ATOMIC_RELAXED);
 	__atomic_store_n(&dst[0], ste[0], __ATOMIC_RELEASE);
-	return cmd_sync_one(dev, CMD_CFGI_STE | ((uint64_t)sid << 32), 1);
+	return cmd_sync_one(dev, cfgi, 1);
 }
 
 /* Lowest free id from 1 in a bitmap of 2^bits. */
