@@ -33,10 +33,14 @@ static void raise_irq(struct sio_ioat *d)
 		d->irq(d->irq_opaque, 0);
 }
 
-/* Write CHANSTS to CHANCMP, lock dropped; false if the write faulted. */
-static bool write_completion(struct sio_ioat *d)
+/*
+ * Write the status @sts to CHANCMP, lock dropped; false if the write
+ * faulted.  It lands before CHANSTS shows @sts: a driver that sees the
+ * new status may read the writeback at once.
+ */
+static bool write_completion(struct sio_ioat *d, uint64_t sts)
 {
-	uint64_t sts = d->chansts, addr = d->chancmp;
+	uint64_t addr = d->chancmp;
 	int rc;
 
 	pthread_mutex_unlock(&d->lock);
@@ -49,12 +53,17 @@ static bool write_completion(struct sio_ioat *d)
 /* An error halts the channel; the last completed descriptor stays. */
 static void halt(struct sio_ioat *d, uint32_t err)
 {
-	d->chanerr |= err;
-	d->chansts = (d->chansts & IOAT_CHANSTS_COMPLETED_DESCRIPTOR_ADDR) |
-		     IOAT_CHANSTS_HALTED;
+	uint64_t sts = (d->chansts & IOAT_CHANSTS_COMPLETED_DESCRIPTOR_ADDR) |
+		       IOAT_CHANSTS_HALTED;
+	uint64_t gen = d->gen;
+
 	if (d->chanctrl & IOAT_CHANCTRL_ERR_COMPLETION_EN &&
-	    !write_completion(d))
-		d->chanerr |= IOAT_CHANERR_COMPLETION_ADDR_ERR;
+	    !write_completion(d, sts))
+		err |= IOAT_CHANERR_COMPLETION_ADDR_ERR;
+	if (gen != d->gen)
+		return; /* reset while the lock was dropped */
+	d->chanerr |= err;
+	d->chansts = sts;
 	if (d->chanctrl & IOAT_CHANCTRL_ERR_INT_EN)
 		raise_irq(d);
 }
@@ -142,16 +151,22 @@ static uint32_t copy(struct sio_ioat *d, const struct ioat_dma_descriptor *desc)
 static void complete(struct sio_ioat *d, uint64_t addr,
 		     const struct ioat_dma_descriptor *desc)
 {
+	uint64_t sts = (addr & IOAT_CHANSTS_COMPLETED_DESCRIPTOR_ADDR) |
+		       (d->completed + 1 == d->dmacount ? IOAT_CHANSTS_DONE
+							: IOAT_CHANSTS_ACTIVE);
+	uint64_t gen = d->gen;
+
+	if (desc->ctl & IOAT_DESC_COMPL_WRITE && !write_completion(d, sts)) {
+		if (gen == d->gen)
+			halt(d, IOAT_CHANERR_COMPLETION_ADDR_ERR);
+		return;
+	}
+	if (gen != d->gen)
+		return;
 	d->completed++;
 	d->next = desc->next;
 	d->first = false;
-	d->chansts = (addr & IOAT_CHANSTS_COMPLETED_DESCRIPTOR_ADDR) |
-		     (d->completed == d->dmacount ? IOAT_CHANSTS_DONE
-						  : IOAT_CHANSTS_ACTIVE);
-	if (desc->ctl & IOAT_DESC_COMPL_WRITE && !write_completion(d)) {
-		halt(d, IOAT_CHANERR_COMPLETION_ADDR_ERR);
-		return;
-	}
+	d->chansts = sts;
 	if (desc->ctl & IOAT_DESC_INT_EN)
 		raise_irq(d);
 }
