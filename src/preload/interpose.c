@@ -508,16 +508,21 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 
 /* ---- stat and access: a character device ---- */
 
-EXPORT int stat(const char *path, struct stat *st)
+/* true with *@st filled when @path is one of our nodes */
+static bool path_node(const char *path, struct stat *st)
 {
 	const struct preload_node *n;
 
 	preload_ready();
 	n = preload_node_find(path);
-	if (!n)
-		return preload.real.stat(path, st);
-	preload_node_stat(n, st);
-	return 0;
+	if (n)
+		preload_node_stat(n, st);
+	return n;
+}
+
+EXPORT int stat(const char *path, struct stat *st)
+{
+	return path_node(path, st) ? 0 : preload.real.stat(path, st);
 }
 
 EXPORT int stat64(const char *path, struct stat64 *st)
@@ -528,14 +533,7 @@ EXPORT int stat64(const char *path, struct stat64 *st)
 /* our nodes are not symlinks: lstat is stat */
 EXPORT int lstat(const char *path, struct stat *st)
 {
-	const struct preload_node *n;
-
-	preload_ready();
-	n = preload_node_find(path);
-	if (!n)
-		return preload.real.lstat(path, st);
-	preload_node_stat(n, st);
-	return 0;
+	return path_node(path, st) ? 0 : preload.real.lstat(path, st);
 }
 
 EXPORT int lstat64(const char *path, struct stat64 *st)
