@@ -42,6 +42,8 @@
 /* Command opcodes (section 4.1.1). */
 #define CMD_CFGI_STE	   0x03
 #define CMD_TLBI_NH_ASID   0x11
+#define CMD_TLBI_NH_VA	   0x12
+#define CMD_TLBI_S2_IPA	   0x2a
 #define CMD_TLBI_S12_VMALL 0x28
 #define CMD_SYNC	   0x46
 
@@ -232,6 +234,75 @@ static int domain_flush(struct arm_smmu_domain *sd)
 	return rc;
 }
 
+/* Without range invalidation, this many pages get a TLBI each, no more. */
+#define TLBI_MAX_PAGES	   16
+#define TLBI_RANGE_NUM_MAX 31
+
+/*
+ * Invalidate [start, last] of the domain, as the kernel's
+ * __arm_smmu_tlb_inv_range(): with IDR3.RIL, range commands each
+ * covering NUM+1 chunks of 2^SCALE granules, at most a dozen for any
+ * range; without it one command per granule, or the whole ASID/VMID when
+ * that would be many.  @leaf: only leaf entries changed (no table was
+ * freed), so walk caches may stay.
+ */
+static int domain_flush_range(struct arm_smmu_domain *sd, uint64_t start,
+			      uint64_t last, bool leaf)
+{
+	struct arm_smmu_device *dev = sd->dev;
+	unsigned int tg_shift =
+		(unsigned int)__builtin_ctzll(sd->info.pgsize_bitmap);
+	uint64_t pages = ((last - start) >> tg_shift) + 1;
+	bool ril = field(dev->idr[3], 10, 1);
+	uint64_t cmds[TLBI_MAX_PAGES + 2][2], w0, w1,
+		iova = start & ~((1ull << tg_shift) - 1);
+	unsigned int n = 0;
+	int rc;
+
+	if (!ril && pages > TLBI_MAX_PAGES)
+		return domain_flush(sd);
+	if (sd->stage == SIO_PGT_STAGE1)
+		w0 = CMD_TLBI_NH_VA | ((uint64_t)sd->asid << 48);
+	else
+		w0 = CMD_TLBI_S2_IPA | ((uint64_t)sd->vmid << 32);
+	w1 = leaf ? 1 : 0;
+	if (ril) {
+		/* TG: 4K 1, 16K 2, 64K 3 */
+		w1 |= (uint64_t)((tg_shift - 10) / 2) << 10;
+		/*
+		 * TTL stays 0 (any level): one range may hold leaves of
+		 * several sizes.  NUM == SCALE == TTL == 0 is reserved, so a
+		 * lone chunk of one granule grows to two, as the kernel's
+		 * non-leaf ranges do.
+		 */
+		if ((pages & TLBI_RANGE_NUM_MAX) == 1)
+			pages++;
+	}
+	while (pages) {
+		uint64_t c0 = w0, chunk = 1;
+
+		if (ril) {
+			unsigned int scale =
+				(unsigned int)__builtin_ctzll(pages);
+			uint64_t num = (pages >> scale) & TLBI_RANGE_NUM_MAX;
+
+			c0 |= ((num - 1) << 12) | ((uint64_t)scale << 20);
+			chunk = num << scale;
+		}
+		cmds[n][0] = c0;
+		cmds[n][1] = w1 | (iova & ~0xfffull);
+		n++;
+		pages -= chunk;
+		iova += chunk << tg_shift;
+	}
+	cmds[n][0] = CMD_SYNC;
+	cmds[n][1] = 0;
+	pthread_mutex_lock(&dev->lock);
+	rc = cmdq_issue(dev, cmds, n + 1);
+	pthread_mutex_unlock(&dev->lock);
+	return rc;
+}
+
 static int domain_unmap(struct sio_iommu_domain *d, uint64_t iova,
 			uint64_t size, uint64_t *unmapped)
 {
@@ -240,8 +311,20 @@ static int domain_unmap(struct sio_iommu_domain *d, uint64_t iova,
 	int rc, frc;
 
 	rc = sio_pgtable_unmap(sd->pgtbl, iova, size, unmapped, &g);
-	/* whatever went, the TLB must forget before the tables are reused */
-	frc = g.valid ? domain_flush(sd) : 0;
+	/*
+	 * Whatever went, the TLB must forget before the tables are reused.
+	 * The gather spans whole freed tables; the unmapped range is enough:
+	 * every freed table held a leaf in it, so a non-leaf invalidation of
+	 * the range reaches the walk entries of every freed table.
+	 */
+	frc = 0;
+	if (g.valid) {
+		uint64_t first = iova > g.start ? iova : g.start;
+		uint64_t last = iova + (size - 1) < g.last ? iova + (size - 1)
+							   : g.last;
+
+		frc = domain_flush_range(sd, first, last, !g.tables_freed);
+	}
 	sio_pgtable_gather_finish(sd->pgtbl, &g);
 	return rc ? rc : frc;
 }
@@ -291,7 +374,8 @@ static int domain_read_and_clear_dirty(struct sio_iommu_domain *d,
 	if (rc || (flags & SIO_DIRTY_NO_CLEAR))
 		return rc;
 	/* a cached writable-dirty entry would let the next write go unseen */
-	return domain_flush(sd);
+	return domain_flush_range(sd, bm->iova, bm->iova + bm->length - 1,
+				  true);
 }
 
 static const struct sio_iommu_domain_ops arm_smmu_domain_ops = {
