@@ -155,19 +155,36 @@ out:
 	return rc;
 }
 
+/*
+ * The head both ATTACH and DETACH_IOMMUFD_PT start with (argsz, flags):
+ * copied in, a short argsz or an unknown flag EINVAL, and the PASID
+ * forms EOPNOTSUPP, as a device without pasid_attach_ioas answers.
+ */
+static int pt_arg_in(void *karg, size_t minsz, void *arg, uint32_t pasid)
+{
+	uint32_t head[2];
+	int rc;
+
+	rc = sio_user_read(karg, (uintptr_t)arg, minsz);
+	if (rc)
+		return rc;
+	memcpy(head, karg, sizeof(head));
+	if (head[0] < minsz || head[1] & ~pasid)
+		return -EINVAL;
+	if (head[1] & pasid)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
 static int attach_pt(struct sio_vfio_pci_dev *vdev, void *arg)
 {
 	struct sio_vfio_device_attach_iommufd_pt a;
-	size_t minsz = MINSZ(sio_vfio_device_attach_iommufd_pt, pt_id);
 	int rc;
 
-	rc = sio_user_read(&a, (uintptr_t)arg, minsz);
+	rc = pt_arg_in(&a, MINSZ(sio_vfio_device_attach_iommufd_pt, pt_id), arg,
+		       SIO_VFIO_DEVICE_ATTACH_PASID);
 	if (rc)
 		return rc;
-	if (a.argsz < minsz || a.flags & ~SIO_VFIO_DEVICE_ATTACH_PASID)
-		return -EINVAL;
-	if (a.flags & SIO_VFIO_DEVICE_ATTACH_PASID)
-		return -EOPNOTSUPP; /* no pasid_attach_ioas */
 	pthread_mutex_lock(&vdev->lock);
 	rc = vdev->hooks->attach(vdev->hooks_ctx, vdev, &a.pt_id);
 	if (!rc) {
@@ -183,16 +200,12 @@ static int attach_pt(struct sio_vfio_pci_dev *vdev, void *arg)
 static int detach_pt(struct sio_vfio_pci_dev *vdev, void *arg)
 {
 	struct sio_vfio_device_detach_iommufd_pt dt;
-	size_t minsz = MINSZ(sio_vfio_device_detach_iommufd_pt, flags);
 	int rc;
 
-	rc = sio_user_read(&dt, (uintptr_t)arg, minsz);
+	rc = pt_arg_in(&dt, MINSZ(sio_vfio_device_detach_iommufd_pt, flags),
+		       arg, SIO_VFIO_DEVICE_DETACH_PASID);
 	if (rc)
 		return rc;
-	if (dt.argsz < minsz || dt.flags & ~SIO_VFIO_DEVICE_DETACH_PASID)
-		return -EINVAL;
-	if (dt.flags & SIO_VFIO_DEVICE_DETACH_PASID)
-		return -EOPNOTSUPP;
 	pthread_mutex_lock(&vdev->lock);
 	vdev->hooks->detach(vdev->hooks_ctx, vdev);
 	pthread_mutex_unlock(&vdev->lock);
