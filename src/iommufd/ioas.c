@@ -190,6 +190,18 @@ static unsigned int map_iopt_flags(uint32_t flags)
 	return flags & SIO_IOMMU_IOAS_MAP_FIXED_IOVA ? 0 : IOPT_ALLOC_IOVA;
 }
 
+/* MAP and MAP_FILE end alike: the IOVA chosen goes back on success. */
+static int map_reply(struct iommufd_ucmd *ucmd, struct iommufd_ioas *ioas,
+		     int rc, uint64_t iova, uint64_t *out_iova)
+{
+	if (!rc) {
+		*out_iova = iova;
+		rc = iommufd_ucmd_respond(ucmd);
+	}
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 {
 	struct sio_iommu_ioas_map *cmd = ucmd->cmd;
@@ -208,12 +220,7 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	rc = iopt_map_user_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->user_va,
 				 cmd->length, conv_iommu_prot(cmd->flags),
 				 map_iopt_flags(cmd->flags));
-	if (!rc) {
-		cmd->iova = iova;
-		rc = iommufd_ucmd_respond(ucmd);
-	}
-	iommufd_put_object(ucmd->ictx, &ioas->obj);
-	return rc;
+	return map_reply(ucmd, ioas, rc, iova, &cmd->iova);
 }
 
 int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
@@ -233,12 +240,7 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 				 cmd->start, cmd->length,
 				 conv_iommu_prot(cmd->flags),
 				 map_iopt_flags(cmd->flags));
-	if (!rc) {
-		cmd->iova = iova;
-		rc = iommufd_ucmd_respond(ucmd);
-	}
-	iommufd_put_object(ucmd->ictx, &ioas->obj);
-	return rc;
+	return map_reply(ucmd, ioas, rc, iova, &cmd->iova);
 }
 
 int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)

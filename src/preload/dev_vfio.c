@@ -38,8 +38,7 @@ static long vfio_dev_ioctl(struct sio_vfile *f, unsigned long cmd, void *arg)
 static ssize_t vfio_dev_pread(struct sio_vfile *f, void *buf, size_t len,
 			      off_t off)
 {
-	if (off < 0)
-		return -EINVAL;
+	/* vfile_pread() has refused negative offsets */
 	return sio_vfio_pci_pread(to_vfio_file(f)->vdev, buf, len,
 				  (uint64_t)off);
 }
@@ -47,8 +46,6 @@ static ssize_t vfio_dev_pread(struct sio_vfile *f, void *buf, size_t len,
 static ssize_t vfio_dev_pwrite(struct sio_vfile *f, const void *buf, size_t len,
 			       off_t off)
 {
-	if (off < 0)
-		return -EINVAL;
 	return sio_vfio_pci_pwrite(to_vfio_file(f)->vdev, buf, len,
 				   (uint64_t)off);
 }
