@@ -882,56 +882,6 @@ int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
 
 /* ------------------------------------------------------ dirty tracking */
 
-/* Clean every area's leaves (a NULL-bitmap read of the kernel). */
-static int iopt_clear_dirty_data(struct io_pagetable *iopt,
-				 struct sio_iommu_domain *d)
-{
-	uint64_t gran = domain_min_page(d), scratch[64];
-	struct sio_itree_node *n;
-	int rc = 0;
-
-	sio_itree_for_each(n, &iopt->area_itree, 0, UINT64_MAX)
-	{
-		struct iopt_area *area = to_area(n);
-		uint64_t iova = area_iova(area), last = area_last(area);
-
-		/* in pieces the scratch bitmap covers */
-		while (!rc && iova <= last) {
-			uint64_t len = last - iova + 1;
-			struct sio_dirty_bitmap bm = {
-				.iova = iova, .pgsize = gran, .bits = scratch};
-
-			if (len > gran * 64 * 64)
-				len = gran * 64 * 64;
-			bm.length = len;
-			rc = d->ops->read_and_clear_dirty(d, &bm, 0);
-			iova += len;
-			if (!iova)
-				break;
-		}
-		if (rc)
-			break;
-	}
-	return rc;
-}
-
-int iopt_set_dirty_tracking(struct io_pagetable *iopt,
-			    struct sio_iommu_domain *domain, bool enable)
-{
-	int rc = 0;
-
-	if (!domain->ops->set_dirty_tracking)
-		return -EOPNOTSUPP;
-	pthread_rwlock_rdlock(&iopt->iova_rwsem);
-	/* tracking starts from a clean snapshot */
-	if (enable)
-		rc = iopt_clear_dirty_data(iopt, domain);
-	if (!rc)
-		rc = domain->ops->set_dirty_tracking(domain, enable);
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
-	return rc;
-}
-
 /* The kernel's iommufd_check_iova_range(). */
 static int check_dirty_range(struct io_pagetable *iopt, uint64_t iova,
 			     uint64_t length, uint64_t page_size)
@@ -979,7 +929,10 @@ static void window_record(struct dirty_window *w, uint64_t iova, uint64_t len,
 		w->words[(b - w->first) / 64] |= 1ull << ((b - w->first) % 64);
 }
 
-/* Ask the domain for [start, last] and fold its granules into @w. */
+/*
+ * Ask the domain for [start, last], in pieces its scratch bitmap covers,
+ * and fold the dirty granules into @w (a NULL @w only cleans).
+ */
 static int window_read_domain(struct dirty_window *w,
 			      struct sio_iommu_domain *d, unsigned int flags,
 			      uint64_t start, uint64_t last, uint64_t nbits)
@@ -999,7 +952,7 @@ static int window_read_domain(struct dirty_window *w,
 		rc = d->ops->read_and_clear_dirty(d, &bm, flags);
 		if (rc)
 			return rc;
-		for (uint64_t g = 0; g < len / gran; g++)
+		for (uint64_t g = 0; w && g < len / gran; g++)
 			if (scratch[g / 64] & (1ull << (g % 64)))
 				window_record(w, start + g * gran, gran, nbits);
 		start += len;
@@ -1007,6 +960,42 @@ static int window_read_domain(struct dirty_window *w,
 			break;
 	}
 	return 0;
+}
+
+/* Clean every area's leaves (a NULL-bitmap read of the kernel). */
+static int iopt_clear_dirty_data(struct io_pagetable *iopt,
+				 struct sio_iommu_domain *d)
+{
+	struct sio_itree_node *n;
+	int rc = 0;
+
+	sio_itree_for_each(n, &iopt->area_itree, 0, UINT64_MAX)
+	{
+		struct iopt_area *area = to_area(n);
+
+		rc = window_read_domain(NULL, d, 0, area_iova(area),
+					area_last(area), 0);
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
+int iopt_set_dirty_tracking(struct io_pagetable *iopt,
+			    struct sio_iommu_domain *domain, bool enable)
+{
+	int rc = 0;
+
+	if (!domain->ops->set_dirty_tracking)
+		return -EOPNOTSUPP;
+	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	/* tracking starts from a clean snapshot */
+	if (enable)
+		rc = iopt_clear_dirty_data(iopt, domain);
+	if (!rc)
+		rc = domain->ops->set_dirty_tracking(domain, enable);
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return rc;
 }
 
 int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
