@@ -90,6 +90,12 @@ static void resolve_all(void)
 	REAL(faccessat, "faccessat");
 	REAL(eaccess, "eaccess");
 	REAL(epoll_ctl, "epoll_ctl");
+	REAL(sigaction, "sigaction");
+	REAL(signal, "signal");
+	REAL(bsd_signal, "bsd_signal");
+	REAL(sysv_signal, "sysv_signal");
+	REAL(sigset, "sigset");
+	REAL(sigignore, "sigignore");
 	if (!preload.real.fcntl64)
 		preload.real.fcntl64 = preload.real.fcntl;
 }
@@ -129,6 +135,7 @@ static void init_once(void)
 	clock_gettime(CLOCK_REALTIME, &preload.boot);
 	preload_register_defaults();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	preload_watch_signals();
 	atomic_store_explicit(&preload.ready, true, memory_order_release);
 }
 

@@ -15,7 +15,8 @@
  *  - nodes.c: the registry of device nodes: path -> open function, plus
  *    what stat() reports for it.
  *  - interpose.c: the libc entry points.
- * dev_iommu.c is the /dev/iommu node; ctx.c the one process-wide context.
+ * dev_iommu.c is the /dev/iommu node; ctx.c the one process-wide context;
+ * signal.c watches the program's SIGSEGV/SIGBUS handlers for src/uapi.
  */
 #ifndef SIO_PRELOAD_H
 #define SIO_PRELOAD_H
@@ -36,6 +37,7 @@
 struct sio_vfile;
 struct statx;
 struct epoll_event;
+struct sigaction;
 
 /*
  * What a virtual file does, as the kernel's file_operations.  Every
@@ -152,6 +154,12 @@ struct preload_real {
 	int (*faccessat)(int, const char *, int, int);
 	int (*eaccess)(const char *, int);
 	int (*epoll_ctl)(int, int, int, struct epoll_event *);
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+	void (*(*signal)(int, void (*)(int)))(int);
+	void (*(*bsd_signal)(int, void (*)(int)))(int);
+	void (*(*sysv_signal)(int, void (*)(int)))(int);
+	void (*(*sigset)(int, void (*)(int)))(int);
+	int (*sigignore)(int);
 };
 
 #define PRELOAD_FD_CHUNK_SHIFT 10
@@ -202,6 +210,9 @@ static inline void preload_ready(void)
 
 /* The default platform, created on first use: 0 or -errno. */
 int preload_platform(struct sio_platform **out);
+
+/* signal.c: tell the library it may trust us to see handler changes. */
+void preload_watch_signals(void);
 
 /* nodes.c */
 const struct preload_node *preload_node_find(const char *path);

@@ -18,6 +18,18 @@
 void sio_user_begin(void);
 
 /*
+ * For a caller that sees every change the program makes to its SIGSEGV
+ * and SIGBUS handlers (the interposer, which wraps libc's sigaction and
+ * signal): once it says so, sio_user_begin() checks the handlers again
+ * only after such a change, instead of on every call.  It brackets each
+ * change with begin/end; a change made past it (a raw rt_sigaction
+ * syscall) goes unseen.
+ */
+void sio_user_watch_signals(void);
+void sio_user_signal_change_begin(void);
+void sio_user_signal_change_end(void);
+
+/*
  * Copy to or from the caller's memory at @uaddr.  Every byte must be
  * mapped with the access needed: 0, or -EFAULT (nothing is known to have
  * been copied then).  A length of 0 always succeeds.

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -117,11 +118,20 @@ static bool arm(int sig, struct sigaction *prev)
 
 /*
  * A program (or its test framework) may install its own SIGSEGV handler
- * after ours; then our copies would fault into it.  So every uAPI call
- * checks first, at the price of one rt_sigaction, and puts ours back in
+ * after ours; then our copies would fault into it.  So a uAPI call checks
+ * first, at the price of two rt_sigaction calls, and puts ours back in
  * front, chaining to the newcomer.
+ *
+ * Unless somebody watches the program's handler changes for us: the
+ * interposer sees every sigaction()/signal() a program makes through libc
+ * and brackets each with sio_user_signal_change_begin/end().  sig_gen is
+ * odd while a change is under way; a check is good for as long as the
+ * count stays what it was when the check started.
  */
 static _Atomic bool fixup_armed;
+static _Atomic bool sig_watched;
+static _Atomic unsigned long sig_gen;
+static _Atomic unsigned long sig_checked_gen = 1; /* odd: never checked */
 
 static void fixup_arm(void)
 {
@@ -137,14 +147,39 @@ static void fixup_arm(void)
 }
 #endif
 
+void sio_user_watch_signals(void)
+{
+#ifdef SIO_FIXUP_COPY
+	sig_watched = true;
+#endif
+}
+
+void sio_user_signal_change_begin(void)
+{
+#ifdef SIO_FIXUP_COPY
+	atomic_fetch_add(&sig_gen, 1);
+#endif
+}
+
+void sio_user_signal_change_end(void)
+{
+#ifdef SIO_FIXUP_COPY
+	atomic_fetch_add(&sig_gen, 1);
+#endif
+}
+
 void sio_user_begin(void)
 {
 #ifdef SIO_FIXUP_COPY
+	unsigned long gen = atomic_load(&sig_gen);
+
+	if (sig_watched && gen == atomic_load(&sig_checked_gen))
+		return;
 	fixup_arm();
+	if (sig_watched && !(gen & 1) && fixup_armed)
+		atomic_store(&sig_checked_gen, gen);
 #endif
 }
-#ifdef SIO_FIXUP_COPY
-#endif
 
 static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)
 {

@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -137,6 +138,108 @@ static void test_errnos(void **state)
 	assert_int_equal(errno, EBADF);
 	assert_int_equal(close(fd), -1);
 	assert_int_equal(errno, EBADF);
+}
+
+/*
+ * The program's own SIGSEGV/SIGBUS handlers, installed after /dev/iommu
+ * is in use by each libc call that can install one: a bad ioctl pointer
+ * still gives EFAULT (the library's fixup handler is back in front), and
+ * the program's own faults still reach its handler.  The interposer sees
+ * these calls and so lets the library skip its per-call check; if it
+ * missed one, the ioctl's fault would land in the program's handler,
+ * which fails the test.
+ */
+static sigjmp_buf fault_jmp;
+static volatile sig_atomic_t fault_expected, fault_seen;
+
+static void program_fault(int sig)
+{
+	if (!fault_expected)
+		_exit(100 + sig); /* a fault of ours reached the program */
+	fault_seen = sig;
+	siglongjmp(fault_jmp, 1);
+}
+
+static void program_fault_info(int sig, siginfo_t *si, void *uc)
+{
+	(void)si, (void)uc;
+	program_fault(sig);
+}
+
+/* Touch @p, which faults with @sig; the program's handler must see it. */
+static void own_fault(volatile char *p, int sig)
+{
+	fault_seen = 0;
+	fault_expected = 1;
+	if (!sigsetjmp(fault_jmp, 1)) {
+		(void)*p;
+		fail_msg("no fault from a PROT_NONE page");
+	}
+	fault_expected = 0;
+	assert_int_equal(fault_seen, sig);
+}
+
+static void install(int how, int sig)
+{
+	struct sigaction sa = {.sa_sigaction = program_fault_info,
+			       .sa_flags = SA_SIGINFO | SA_NODEFER};
+
+	switch (how) {
+	case 0:
+		assert_int_equal(sigaction(sig, &sa, NULL), 0);
+		break;
+	case 1:
+		assert_true(signal(sig, program_fault) != SIG_ERR);
+		break;
+	case 2:
+		assert_true(sysv_signal(sig, program_fault) != SIG_ERR);
+		break;
+	default:
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		assert_true(sigset(sig, program_fault) != SIG_ERR);
+#pragma GCC diagnostic pop
+		break;
+	}
+}
+
+static void test_program_fault_handlers(void **state)
+{
+	struct sigaction old_segv, old_bus;
+	int fd = open_iommu();
+	long pg = sysconf(_SC_PAGESIZE);
+	char *none = mmap(NULL, (size_t)pg, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int mfd = memfd_create("short", MFD_CLOEXEC);
+	char *beyond; /* a shared mapping past the end of its file: SIGBUS */
+
+	(void)state;
+	assert_true(none != MAP_FAILED && mfd >= 0);
+	beyond = mmap(NULL, (size_t)pg, PROT_READ, MAP_SHARED, mfd, 0);
+	assert_true(beyond != MAP_FAILED);
+	assert_int_equal(sigaction(SIGSEGV, NULL, &old_segv), 0);
+	assert_int_equal(sigaction(SIGBUS, NULL, &old_bus), 0);
+	ioas_alloc(fd); /* the library's handler is armed now */
+	for (int how = 0; how < 4; how++) {
+		install(how, SIGSEGV);
+		install(how, SIGBUS);
+		assert_int_equal(ioctl(fd, SIO_IOMMU_IOAS_ALLOC, none), -1);
+		assert_int_equal(errno, EFAULT);
+		assert_int_equal(ioctl(fd, SIO_IOMMU_IOAS_ALLOC, beyond), -1);
+		assert_int_equal(errno, EFAULT);
+		own_fault(none, SIGSEGV);
+		own_fault(beyond, SIGBUS);
+		/* and again: the check is not only good for one call */
+		assert_int_equal(ioctl(fd, SIO_IOMMU_IOAS_ALLOC, none), -1);
+		assert_int_equal(errno, EFAULT);
+		ioas_alloc(fd);
+	}
+	assert_int_equal(sigaction(SIGSEGV, &old_segv, NULL), 0);
+	assert_int_equal(sigaction(SIGBUS, &old_bus, NULL), 0);
+	close(mfd);
+	munmap(beyond, (size_t)pg);
+	munmap(none, (size_t)pg);
+	assert_int_equal(close(fd), 0);
 }
 
 static void test_mmap(void **state)
@@ -448,6 +551,7 @@ int main(void)
 	const struct CMUnitTest with[] = {
 		cmocka_unit_test(test_ioas),
 		cmocka_unit_test(test_errnos),
+		cmocka_unit_test(test_program_fault_handlers),
 		cmocka_unit_test(test_mmap),
 		cmocka_unit_test(test_dup),
 		cmocka_unit_test(test_dup2_over),
