@@ -90,6 +90,13 @@ static inline struct sio_mem_chunk *sio_mem_chunk_of(const void *block)
 	return (struct sio_mem_chunk *)(base - SIO_MEM_HDR_SIZE);
 }
 
+/*
+ * sio_mem_pool_free() of a block the caller knows to be all zeros (a page
+ * table its unmap emptied): it skips clearing it again, which costs as
+ * much as the rest of a small unmap.  Debug builds check the promise.
+ */
+void sio_mem_pool_free_zeroed(struct sio_mem_pool *pool, void *block);
+
 static inline uint32_t *sio_mem_pool_word_fast(const void *block)
 {
 	struct sio_mem_chunk *c = sio_mem_chunk_of(block);

@@ -247,20 +247,13 @@ static void zero_block(void *block, size_t size)
 		__atomic_store_n(&q[i], 0, __ATOMIC_RELEASE);
 }
 
-void sio_mem_pool_free(struct sio_mem_pool *pool, void *block)
+/* Back on its chunk's free list; @block is all zeros by now. */
+static void put_block(struct sio_mem_pool *pool, struct sio_mem_chunk *c,
+		      void *block)
 {
-	struct sio_mem_chunk *c;
-	struct chunk_list *cl;
-	unsigned int i;
-
-	if (!block)
-		return;
-	c = sio_mem_chunk_of(block);
-	if (c->magic != CHUNK_MAGIC || c->pool != pool)
-		abort(); /* not ours: a bug in the caller, not outside input */
-	zero_block(block, 1ul << c->shift);
-	i = (unsigned int)(((uint8_t *)block - c->base) >> c->shift);
-	cl = &pool->cls[c->shift - MIN_SHIFT];
+	unsigned int i =
+		(unsigned int)(((uint8_t *)block - c->base) >> c->shift);
+	struct chunk_list *cl = &pool->cls[c->shift - MIN_SHIFT];
 
 	pthread_mutex_lock(&pool->lock);
 	if (!c->nfree) {
@@ -273,6 +266,41 @@ void sio_mem_pool_free(struct sio_mem_pool *pool, void *block)
 	pool->st.in_use -= 1ul << c->shift;
 	pool->st.frees++;
 	pthread_mutex_unlock(&pool->lock);
+}
+
+static struct sio_mem_chunk *owning_chunk(struct sio_mem_pool *pool,
+					  void *block)
+{
+	struct sio_mem_chunk *c = sio_mem_chunk_of(block);
+
+	if (c->magic != CHUNK_MAGIC || c->pool != pool)
+		abort(); /* not ours: a bug in the caller, not outside input */
+	return c;
+}
+
+void sio_mem_pool_free(struct sio_mem_pool *pool, void *block)
+{
+	struct sio_mem_chunk *c;
+
+	if (!block)
+		return;
+	c = owning_chunk(pool, block);
+	zero_block(block, 1ul << c->shift);
+	put_block(pool, c, block);
+}
+
+void sio_mem_pool_free_zeroed(struct sio_mem_pool *pool, void *block)
+{
+	struct sio_mem_chunk *c = owning_chunk(pool, block);
+
+#ifndef NDEBUG
+	const uint64_t *q = block;
+
+	for (size_t i = 0; i < (1ul << c->shift) / 8; i++)
+		if (__atomic_load_n(&q[i], __ATOMIC_RELAXED))
+			abort(); /* the caller's promise broken */
+#endif
+	put_block(pool, c, block);
 }
 
 uint32_t *sio_mem_pool_word(struct sio_mem_pool *pool, void *block)

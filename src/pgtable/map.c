@@ -15,7 +15,7 @@ static void undo_new_tables(struct sio_pgtable *pt, uint64_t **pteps,
 
 		lpae_write(pteps[n], 0);
 		(*pt_count(pt, parents[n]))--;
-		pt_table_free(pt, child);
+		pt_table_free_empty(pt, child);
 	}
 }
 

@@ -27,6 +27,20 @@ void pt_table_free(struct sio_pgtable *pt, uint64_t *table)
 	pt->tables--;
 }
 
+/*
+ * The same for a table without a valid entry left (unmap emptied it, or
+ * a failed map never filled it): its memory is all zeros already, and
+ * the hardware writes (access flag, dirty state) only ever go to valid
+ * descriptors, so it stays that way.
+ */
+void pt_table_free_empty(struct sio_pgtable *pt, uint64_t *table)
+{
+	pt_reuse_begin(pt);
+	sio_mem_pool_free_zeroed(pt->pool, table);
+	pt_reuse_end(pt);
+	pt->tables--;
+}
+
 static int check_cfg(const struct sio_pgtable_cfg *cfg, unsigned int *gshift)
 {
 	switch (cfg->granule) {
@@ -237,8 +251,9 @@ void sio_pgtable_gather_finish(struct sio_pgtable *pt,
 {
 	pthread_mutex_lock(&pt->lock);
 	pt_reuse_begin(pt);
+	/* only unmap retires tables into a gather: they are empty */
 	for (size_t i = 0; i < g->nr_freed; i++)
-		sio_mem_pool_free(pt->pool, g->freed[i]);
+		sio_mem_pool_free_zeroed(pt->pool, g->freed[i]);
 	pt_reuse_end(pt);
 	pthread_mutex_unlock(&pt->lock);
 	free(g->freed);

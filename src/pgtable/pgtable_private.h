@@ -173,6 +173,7 @@ void pt_read_wait(const struct sio_pgtable *pt);
 /* pgtable.c */
 uint64_t *pt_table_alloc(struct sio_pgtable *pt);
 void pt_table_free(struct sio_pgtable *pt, uint64_t *table);
+void pt_table_free_empty(struct sio_pgtable *pt, uint64_t *table);
 
 /* lookup.c */
 const struct pt_walkers *pt_walkers_for(unsigned int gshift,

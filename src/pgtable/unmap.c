@@ -50,8 +50,8 @@ static void retire_table(struct sio_pgtable *pt, uint64_t *table,
 		}
 		/* No memory to defer: free now, the lesser evil. */
 	}
-	pt->tables++; /* pt_table_free() counts it out */
-	pt_table_free(pt, table);
+	pt->tables++; /* pt_table_free_empty() counts it out */
+	pt_table_free_empty(pt, table);
 }
 
 /*
