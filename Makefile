@@ -29,6 +29,7 @@ bench: deps
 	build-release/bench/bench-mem
 	build-release/bench/bench-smmu
 	build-release/bench/bench-iommufd
+	build-release/tools/softiommu exec -- build-release/bench/bench-uapi
 
 install: all
 	meson install -C $(BUILD)
