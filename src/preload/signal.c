@@ -10,7 +10,9 @@
  *
  * That holds only while our definitions are the ones the program's calls
  * reach: another interposer ahead of us (a sanitizer runtime) takes them
- * first, and then the library keeps checking on every call.
+ * first, and then the library keeps checking on every call.  Under
+ * ThreadSanitizer there are none: its runtime installs its handlers with
+ * sigaction() before it can run instrumented code such as ours.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -31,6 +33,7 @@ int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 sighandler_fn bsd_signal(int sig, sighandler_fn handler);
 sighandler_fn __sysv_signal(int sig, sighandler_fn handler);
 
+#ifndef __SANITIZE_THREAD__
 static bool is_fault_signal(int sig)
 {
 	return sig == SIGSEGV || sig == SIGBUS;
@@ -112,12 +115,15 @@ EXPORT int sigignore(int sig)
 	return rc;
 }
 
+#endif /* !__SANITIZE_THREAD__ */
+
 /*
  * Called once the real functions are resolved: the library may trust us
  * only if each name the program calls by resolves to our definition.
  */
 void preload_watch_signals(void)
 {
+#ifndef __SANITIZE_THREAD__
 	static const struct {
 		const char *name;
 		void *ours;
@@ -136,4 +142,5 @@ void preload_watch_signals(void)
 		if (dlsym(RTLD_DEFAULT, fns[i].name) != fns[i].ours)
 			return;
 	sio_user_watch_signals();
+#endif
 }
