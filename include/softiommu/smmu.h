@@ -162,6 +162,21 @@ SIO_API int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 			 void *buf, size_t len, size_t *done);
 
 /*
+ * A device's copy of @len bytes from the input range at src->addr to the
+ * one at dst->addr (a DMA engine's memory-to-memory descriptor): both
+ * translated (src as a read, dst as a write, whatever their attr says
+ * of direction), the bytes moved straight between the two memories,
+ * without a buffer of the caller's.  The two transactions may carry
+ * different StreamIDs, SubstreamIDs and attributes.  Returns 0, -EFAULT
+ * or -EIO as sio_smmu_dma() does, with *@done the bytes copied before
+ * the failure and *@dst_failed telling whether it was the write side.
+ */
+SIO_API int sio_smmu_dma_copy(struct sio_smmu *smmu,
+			      const struct sio_smmu_txn *dst,
+			      const struct sio_smmu_txn *src, size_t len,
+			      size_t *done, bool *dst_failed);
+
+/*
  * PCIe PRI (chapter 8).  A device presents a Page Request; it lands in
  * the PRI queue for software, which answers the whole group with
  * CMD_PRI_RESP.  The answer reaches the device through the PRG Response

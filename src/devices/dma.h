@@ -27,6 +27,15 @@ struct sio_dma_port {
 	 */
 	int (*rw)(void *opaque, uint64_t iova, void *buf, size_t len,
 		  bool write, size_t *done);
+	/*
+	 * Optional: a copy of @len bytes from IOVA @src to IOVA @dst, read
+	 * then written piece by piece, straight from memory to memory (a
+	 * DMA engine's descriptor).  Results as rw; on an error
+	 * *@dst_failed tells whether the write side failed.  Without it,
+	 * a model copies through a buffer of its own with rw.
+	 */
+	int (*copy)(void *opaque, uint64_t dst, uint64_t src, size_t len,
+		    size_t *done, bool *dst_failed);
 	void *opaque;
 };
 
@@ -54,10 +63,13 @@ struct sio_dma_smmu {
 
 int sio_dma_smmu_rw(void *opaque, uint64_t iova, void *buf, size_t len,
 		    bool write, size_t *done);
+int sio_dma_smmu_copy(void *opaque, uint64_t dst, uint64_t src, size_t len,
+		      size_t *done, bool *dst_failed);
 
 static inline struct sio_dma_port sio_dma_smmu_port(struct sio_dma_smmu *s)
 {
-	return (struct sio_dma_port){.rw = sio_dma_smmu_rw, .opaque = s};
+	return (struct sio_dma_port){
+		.rw = sio_dma_smmu_rw, .copy = sio_dma_smmu_copy, .opaque = s};
 }
 
 #endif /* SIO_DEVICES_DMA_H */

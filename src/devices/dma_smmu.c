@@ -21,3 +21,14 @@ int sio_dma_smmu_rw(void *opaque, uint64_t iova, void *buf, size_t len,
 	*done = 0;
 	return sio_smmu_dma(s->smmu, &txn, buf, len, done);
 }
+
+int sio_dma_smmu_copy(void *opaque, uint64_t dst, uint64_t src, size_t len,
+		      size_t *done, bool *dst_failed)
+{
+	struct sio_dma_smmu *s = opaque;
+	struct sio_smmu_txn ts = {.sid = s->sid, .addr = src};
+	struct sio_smmu_txn td = {
+		.sid = s->sid, .addr = dst, .attr = SIO_SMMU_WRITE};
+
+	return sio_smmu_dma_copy(s->smmu, &td, &ts, len, done, dst_failed);
+}

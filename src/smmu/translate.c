@@ -448,3 +448,90 @@ int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 	record(smmu, &p);
 	return rc;
 }
+
+/*
+ * One side of a copy: the translation of @t's address, or -EFAULT (with
+ * the fault pending in @p), or 1 when it stalled and the section was left
+ * to wait: the caller starts the piece over.
+ */
+static int copy_translate(struct sio_smmu *smmu, struct sio_mem_guard *g,
+			  const struct sio_smmu_txn *t,
+			  struct sio_smmu_result *res, struct smmu_pending *p)
+{
+	int rc;
+
+	if (!translate_hit(smmu, t, res) || !translate_walk(smmu, g, t, res, p))
+		return 0;
+	if (!p->stall)
+		return -EFAULT;
+	sio_mem_exit(smmu->bus, g);
+	rc = stall(smmu, t, p) ? 1 : -EFAULT; /* retried, or terminated */
+	/* the stall's record is written: nothing pending any more */
+	*p = (struct smmu_pending){.set = false, .stall = false};
+	sio_mem_enter(smmu->bus, g);
+	return rc;
+}
+
+/*
+ * A DMA engine's copy: each piece (up to the next translation boundary
+ * of either side) read through @src's translation and written through
+ * @dst's, memory to memory, in one bus section.  The read of a piece is
+ * translated before its write, as the engine reads before it writes.
+ */
+int sio_smmu_dma_copy(struct sio_smmu *smmu, const struct sio_smmu_txn *dst,
+		      const struct sio_smmu_txn *src, size_t len, size_t *done,
+		      bool *dst_failed)
+{
+	struct sio_smmu_txn ts = *src, td = *dst;
+	struct smmu_pending p = {.set = false, .stall = false};
+	struct sio_mem_guard g;
+	size_t off = 0;
+	int rc = 0;
+
+	ts.attr &= ~SIO_SMMU_WRITE;
+	td.attr |= SIO_SMMU_WRITE;
+	*done = 0;
+	*dst_failed = false;
+	sio_mem_enter(smmu->bus, &g);
+	while (off < len) {
+		struct sio_smmu_result rs, rd;
+		size_t chunk = len - off;
+		void *from, *to;
+
+		ts.addr = src->addr + off;
+		td.addr = dst->addr + off;
+		rc = copy_translate(smmu, &g, &ts, &rs, &p);
+		if (rc > 0)
+			continue;
+		if (rc)
+			break;
+		if (rs.size < chunk)
+			chunk = (size_t)rs.size;
+		from = sio_mem_ptr(&g, rs.pa, chunk, SIO_MEM_READ);
+		if (!from) {
+			rc = -EIO;
+			break;
+		}
+		rc = copy_translate(smmu, &g, &td, &rd, &p);
+		if (rc > 0)
+			continue;
+		*dst_failed = true;
+		if (rc)
+			break;
+		if (rd.size < chunk)
+			chunk = (size_t)rd.size;
+		to = sio_mem_ptr(&g, rd.pa, chunk, SIO_MEM_WRITE);
+		if (!to) {
+			rc = -EIO;
+			break;
+		}
+		*dst_failed = false;
+		/* source and destination may overlap, as the engine allows */
+		memmove(to, from, chunk);
+		off += chunk;
+		*done = off;
+	}
+	sio_mem_exit(smmu->bus, &g);
+	record(smmu, &p);
+	return rc;
+}

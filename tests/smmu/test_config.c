@@ -361,6 +361,81 @@ static void test_dma_splits_and_stops_at_faults(void **state)
 	fx_destroy(fx);
 }
 
+/*
+ * A copy from one input address to another: each side translated as its
+ * own transaction (its StreamID, a read and a write), and a failure
+ * names the side that failed.
+ */
+static void test_dma_copy(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	uint8_t *mem = fx_alloc(fx, 16384);
+	struct sio_smmu_txn src = {.sid = 2}, dst = {.sid = 2};
+	uint64_t ev[4];
+	size_t done;
+	bool dst_failed;
+
+	(void)state;
+	ste_valid(fx_ste(fx, 2), 4); /* bypass */
+	for (int i = 0; i < 8192; i++)
+		mem[i] = (uint8_t)(i * 13 + 1);
+	src.addr = fx_pa(mem) + 5;
+	dst.addr = fx_pa(mem) + 8192 + 3;
+	assert_int_equal(sio_smmu_dma_copy(fx->smmu, &dst, &src, 6000, &done,
+					   &dst_failed),
+			 0);
+	assert_int_equal(done, 6000);
+	assert_memory_equal(mem + 8192 + 3, mem + 5, 6000);
+	assert_int_equal(mem[8192 + 2], 0);
+	assert_int_equal(mem[8192 + 6003], 0);
+	/* Overlapping ranges copy as memmove does: the engine allows it. */
+	memcpy(mem + 12288, mem, 64);
+	src.addr = fx_pa(mem);
+	dst.addr = fx_pa(mem) + 8;
+	assert_int_equal(sio_smmu_dma_copy(fx->smmu, &dst, &src, 64, &done,
+					   &dst_failed),
+			 0);
+	assert_memory_equal(mem + 8, mem + 12288, 64);
+	/* Outside the bus: the read's target aborts, then the write's. */
+	src.addr = 0x1000;
+	dst.addr = fx_pa(mem);
+	assert_int_equal(sio_smmu_dma_copy(fx->smmu, &dst, &src, 16, &done,
+					   &dst_failed),
+			 -EIO);
+	assert_false(dst_failed);
+	assert_int_equal(done, 0);
+	src.addr = fx_pa(mem);
+	dst.addr = 0x1000;
+	assert_int_equal(sio_smmu_dma_copy(fx->smmu, &dst, &src, 16, &done,
+					   &dst_failed),
+			 -EIO);
+	assert_true(dst_failed);
+	/* The write side's StreamID has no valid STE: its fault, its event. */
+	fx_no_event(fx);
+	dst.sid = 3;
+	dst.addr = fx_pa(mem) + 4096;
+	memset(mem + 4096, 0xee, 16);
+	assert_int_equal(sio_smmu_dma_copy(fx->smmu, &dst, &src, 16, &done,
+					   &dst_failed),
+			 -EFAULT);
+	assert_true(dst_failed);
+	assert_int_equal(done, 0);
+	assert_int_equal(mem[4096], 0xee);
+	fx_one_event(fx, ev);
+	assert_int_equal(ev[0] & 0xff, 0x04); /* C_BAD_STE */
+	assert_int_equal(ev[0] >> 32, 3);     /* its StreamID */
+	/* And the read side's. */
+	src.sid = 3;
+	dst.sid = 2;
+	assert_int_equal(sio_smmu_dma_copy(fx->smmu, &dst, &src, 16, &done,
+					   &dst_failed),
+			 -EFAULT);
+	assert_false(dst_failed);
+	fx_one_event(fx, ev);
+	assert_int_equal(ev[0] >> 32, 3);
+	fx_destroy(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_event_queue_overflow),
 		cmocka_unit_test(test_event_queue_abort),
 		cmocka_unit_test(test_dma_splits_and_stops_at_faults),
+		cmocka_unit_test(test_dma_copy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

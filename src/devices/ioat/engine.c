@@ -119,16 +119,13 @@ static uint32_t check(const struct ioat_dma_descriptor *desc)
 	return 0;
 }
 
-/* The copy itself, lock dropped; 0 or the CHANERR bit of its failure. */
-static uint32_t copy(struct sio_ioat *d, const struct ioat_dma_descriptor *desc)
+/* The copy through a buffer, for a port that cannot copy by itself. */
+static uint32_t copy_bounced(struct sio_ioat *d, uint64_t src, uint64_t dst,
+			     uint32_t left)
 {
 	static __thread uint8_t bounce[IOAT_BOUNCE];
-	uint64_t src = desc->src_addr, dst = desc->dst_addr;
-	uint32_t left = desc->size;
 	int rc;
 
-	if (!d->bus_master)
-		return IOAT_CHANERR_SRC_ADDR_ERR;
 	while (left) {
 		uint32_t n = left < IOAT_BOUNCE ? left : IOAT_BOUNCE;
 
@@ -145,6 +142,29 @@ static uint32_t copy(struct sio_ioat *d, const struct ioat_dma_descriptor *desc)
 		left -= n;
 	}
 	return 0;
+}
+
+/* The copy itself, lock dropped; 0 or the CHANERR bit of its failure. */
+static uint32_t copy(struct sio_ioat *d, const struct ioat_dma_descriptor *desc)
+{
+	size_t done;
+	bool dst_failed;
+	int rc;
+
+	if (!d->bus_master)
+		return IOAT_CHANERR_SRC_ADDR_ERR;
+	if (!d->dma.copy)
+		return copy_bounced(d, desc->src_addr, desc->dst_addr,
+				    desc->size);
+	rc = d->dma.copy(d->dma.opaque, desc->dst_addr, desc->src_addr,
+			 desc->size, &done, &dst_failed);
+	if (!rc)
+		return 0;
+	if (dst_failed)
+		return rc == -EIO ? IOAT_CHANERR_WRITE_DATA_ERR
+				  : IOAT_CHANERR_DEST_ADDR_ERR;
+	return rc == -EIO ? IOAT_CHANERR_READ_DATA_ERR
+			  : IOAT_CHANERR_SRC_ADDR_ERR;
 }
 
 /* Record one descriptor done at @addr; its side effects follow. */
