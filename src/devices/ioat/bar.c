@@ -141,19 +141,29 @@ static uint64_t view(struct sio_ioat *d, unsigned int off, unsigned int w)
 	return v;
 }
 
+/*
+ * Loads go in the reverse of the order a driver stores (doorbells first),
+ * changes are applied in that order.  A driver stores CHAINADDR before
+ * DMACOUNT; had we loaded CHAINADDR first, the program could store both
+ * in between, and we would ring a doorbell for a chain whose address we
+ * had not seen.  Loaded doorbell first, any store that came before it is
+ * visible to the loads after it (each load is an acquire).
+ */
 static bool sync_pass(struct sio_ioat *d)
 {
+	uint64_t p[NPOLLED];
 	bool seen = false;
 	size_t i;
 
+	for (i = NPOLLED; i-- > 0;)
+		p[i] = page_load(d, polled[i].off, polled[i].width);
 	for (i = 0; i < NPOLLED; i++) {
 		unsigned int off = polled[i].off, w = polled[i].width;
-		uint64_t p = page_load(d, off, w);
 
-		if (p == d->shadow[i])
+		if (p[i] == d->shadow[i])
 			continue;
-		d->shadow[i] = p;
-		ioat_reg_write(d, off, w, p);
+		d->shadow[i] = p[i];
+		ioat_reg_write(d, off, w, p[i]);
 		seen = true;
 		if (off == CH(IOAT2_CHAINADDR_OFFSET) && d->need_kick) {
 			d->hold = true;
@@ -164,9 +174,8 @@ static bool sync_pass(struct sio_ioat *d)
 }
 
 /*
- * Until a pass sees nothing new: a pass that found DMACOUNT changed may
- * have read CHANCTRL just before the program's store to it, which the
- * program made before its DMACOUNT store and so is visible now.
+ * Until a pass sees nothing new: the program may go on storing while a
+ * pass applies what it loaded.
  */
 bool ioat_bar_sync(struct sio_ioat *d)
 {
