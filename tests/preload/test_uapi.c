@@ -656,6 +656,14 @@ static void test_map_errors(void **state)
 	assert_true(hole != MAP_FAILED);
 	m.user_va = u64p(hole);
 	assert_int_equal(io(f->fd, SIO_IOMMU_IOAS_MAP, &m), -EFAULT);
+	/* a writable map of read-only memory: FOLL_WRITE pins fail too */
+	assert_int_equal(mprotect(hole, f->pg, PROT_READ | PROT_WRITE), 0);
+	memset(hole, 1, f->pg);
+	assert_int_equal(mprotect(hole, f->pg, PROT_READ), 0);
+	assert_int_equal(io(f->fd, SIO_IOMMU_IOAS_MAP, &m), -EFAULT);
+	m.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA | SIO_IOMMU_IOAS_MAP_READABLE;
+	assert_int_equal(io(f->fd, SIO_IOMMU_IOAS_MAP, &m), 0);
+	assert_int_equal(unmap(f, f->ioas, m.iova, f->pg, NULL), 0);
 	munmap(hole, f->pg);
 	assert_int_equal(detach(f, 0), 0);
 	assert_int_equal(destroy(f, hwpt), 0);
@@ -1692,23 +1700,20 @@ static void test_vfio_bind(void **state)
 	f->dev[1] = open(VFIO1, O_RDWR | O_CLOEXEC);
 	assert_true(f->dev[1] >= 0);
 	assert_int_equal(bind_to(f->dev[1], fd2, &id2), 0);
-	/* our iommufd does not know that device */
+	/* ids are per iommufd: fd2 knows its device, ours knows none */
 	struct sio_iommu_hw_info h = {.size = sizeof(h), .dev_id = id2};
 
-	if (id2 != f->devid[0] && id2 != f->ioas)
-		assert_int_equal(io(f->fd, SIO_IOMMU_GET_HW_INFO, &h), -ENOENT);
-	h.dev_id = id2;
 	assert_int_equal(io(fd2, SIO_IOMMU_GET_HW_INFO, &h), 0);
-	/* nor can its ATTACH name our IOAS */
-	uint32_t ioas2 = f->ioas;
+	h.dev_id = f->devid[0];
+	if (f->devid[0] != id2)
+		assert_int_equal(io(fd2, SIO_IOMMU_GET_HW_INFO, &h), -ENOENT);
+	/* an IOAS of our iommufd is no object of fd2's: ATTACH is ENOENT */
+	uint32_t mine = 0;
 
-	if (f->ioas != id2) {
-		struct sio_vfio_device_attach_iommufd_pt a = {
-			.argsz = sizeof(a), .pt_id = ioas2};
-		int rc = io(f->dev[1], SIO_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
-
-		assert_true(rc == -ENOENT || rc == -EINVAL);
-	}
+	for (int i = 0; i < 3; i++)
+		mine = ioas_alloc(f);
+	assert_true(mine > id2);
+	assert_int_equal(attach(f, 1, mine, NULL), -ENOENT);
 	close(f->dev[1]);
 	f->dev[1] = -1;
 	close(fd2);
