@@ -1008,11 +1008,16 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 	uint64_t total_bits;
 	int rc;
 
-	if (!domain->ops->read_and_clear_dirty)
-		return -EOPNOTSUPP;
+	/*
+	 * The kernel's iopt_read_and_clear_dirty_data(): the range first
+	 * (iommufd_check_iova_range()), then the domain's dirty ops
+	 * (iommu_read_and_clear_dirty()).
+	 */
 	rc = check_dirty_range(iopt, iova, length, page_size);
 	if (rc)
 		return rc;
+	if (!domain->ops->read_and_clear_dirty)
+		return -EOPNOTSUPP;
 	w = malloc(sizeof(*w));
 	if (!w)
 		return -ENOMEM;
