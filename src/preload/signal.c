@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <link.h>
 #include <signal.h>
 #include <stdbool.h>
 
@@ -115,6 +116,39 @@ EXPORT int sigignore(int sig)
 	return rc;
 }
 
+struct order {
+	void *ours, *libc; /* load bases */
+	int seen_ours, seen_libc;
+	int n;
+};
+
+static int order_visit(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct order *o = arg;
+
+	(void)size;
+	o->n++;
+	if ((void *)info->dlpi_addr == o->ours && !o->seen_ours)
+		o->seen_ours = o->n;
+	if ((void *)info->dlpi_addr == o->libc && !o->seen_libc)
+		o->seen_libc = o->n;
+	return 0;
+}
+
+/* Is this library loaded before the one real sigaction() comes from? */
+static bool ahead_of_libc(void)
+{
+	struct order o = {0};
+	Dl_info a, b;
+
+	if (!dladdr((void *)sigaction, &a) ||
+	    !dladdr((void *)preload.real.sigaction, &b))
+		return false;
+	o.ours = a.dli_fbase;
+	o.libc = b.dli_fbase;
+	dl_iterate_phdr(order_visit, &o);
+	return o.seen_ours && o.seen_libc && o.seen_ours < o.seen_libc;
+}
 #endif /* !__SANITIZE_THREAD__ */
 
 /*
@@ -138,9 +172,16 @@ void preload_watch_signals(void)
 		{"sigignore", (void *)sigignore},
 	};
 
-	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
-		if (dlsym(RTLD_DEFAULT, fns[i].name) != fns[i].ours)
-			return;
-	sio_user_watch_signals();
+	/*
+	 * We must also be ahead of libc in the search order, as a
+	 * preloaded library is: a dlopen()ed one finds its own definitions
+	 * through RTLD_DEFAULT, yet the program's calls never reach them.
+	 */
+	bool ours = ahead_of_libc();
+
+	for (size_t i = 0; ours && i < sizeof(fns) / sizeof(fns[0]); i++)
+		ours = dlsym(RTLD_DEFAULT, fns[i].name) == fns[i].ours;
+	if (ours)
+		sio_user_watch_signals();
 #endif
 }
