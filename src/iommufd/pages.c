@@ -24,6 +24,9 @@
 #include <softiommu/mem.h>
 
 #include "iommufd_private.h"
+#include "uapi/uapi.h"
+
+#define POPULATE_BY_TOUCH 16 /* pages */
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ  22
@@ -204,6 +207,18 @@ static int populate(struct iopt_pages *pages)
 {
 	int advice = pages->writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
 
+	/*
+	 * A few pages are cheaper to touch than a syscall (most of a 4 KiB
+	 * IOAS_MAP's time): the same faults, taken from here.
+	 */
+	if (pages->npages <= POPULATE_BY_TOUCH) {
+		int rc = sio_user_touch(
+			pages->uptr, pages->npages << pages->host->page_shift,
+			pages->writable);
+
+		if (rc != -EOPNOTSUPP)
+			return rc;
+	}
 	if (madvise((void *)(uintptr_t)pages->uptr,
 		    pages->npages << pages->host->page_shift, advice))
 		return -EFAULT;

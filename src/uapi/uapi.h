@@ -7,6 +7,7 @@
 #ifndef SIO_UAPI_H
 #define SIO_UAPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,16 @@ void sio_user_signal_change_end(void);
  */
 int sio_user_read(void *dst, uint64_t uaddr, size_t len);
 int sio_user_write(uint64_t uaddr, const void *src, size_t len);
+
+/*
+ * Fault in every page of [uaddr, uaddr + len) by touching it: a load, or
+ * with @write a write that changes nothing.  0, -EFAULT where the access
+ * would raise SIGSEGV or SIGBUS (as MADV_POPULATE_* reports it), or
+ * -EOPNOTSUPP where this cannot be done safely (then use madvise).
+ * Cheaper than a syscall for a few pages; the kernel's populate walk is
+ * cheaper for many.
+ */
+int sio_user_touch(uint64_t uaddr, uint64_t len, bool write);
 
 /* 1 if all of [uaddr, uaddr + len) reads as zero, 0 if not, or -EFAULT. */
 int sio_user_is_zero(uint64_t uaddr, size_t len);

@@ -55,6 +55,42 @@ size_t sio_fixup_copy(void *dst, const void *src, size_t len);
 extern const char sio_fixup_copy_insn[], sio_fixup_copy_resume[];
 
 /*
+ * int sio_fixup_touch(void *p, int write): one access to the byte at @p,
+ * a load, or with @write a locked OR of zero (a write that changes
+ * nothing, even against a racing store).  0, or 1 if it faulted.
+ */
+__asm__(".text\n"
+	".p2align 4\n"
+	".globl sio_fixup_touch\n"
+	".hidden sio_fixup_touch\n"
+	".type sio_fixup_touch, @function\n"
+	"sio_fixup_touch:\n"
+	"	xor %eax, %eax\n"
+	"	test %esi, %esi\n"
+	"	jz 1f\n"
+	".globl sio_fixup_touch_w\n"
+	".hidden sio_fixup_touch_w\n"
+	"sio_fixup_touch_w:\n"
+	"	lock orb $0, (%rdi)\n"
+	"	ret\n"
+	"1:\n"
+	".globl sio_fixup_touch_r\n"
+	".hidden sio_fixup_touch_r\n"
+	"sio_fixup_touch_r:\n"
+	"	movb (%rdi), %cl\n"
+	"	ret\n"
+	".globl sio_fixup_touch_fault\n"
+	".hidden sio_fixup_touch_fault\n"
+	"sio_fixup_touch_fault:\n"
+	"	mov $1, %eax\n"
+	"	ret\n"
+	".size sio_fixup_touch, . - sio_fixup_touch\n");
+
+int sio_fixup_touch(void *p, int write);
+extern const char sio_fixup_touch_w[], sio_fixup_touch_r[],
+	sio_fixup_touch_fault[];
+
+/*
  * The handlers that were installed before ours.  Signal dispositions are
  * process-wide by nature; this is the one piece of process state the
  * library keeps, changed only under arm_lock.
@@ -81,10 +117,15 @@ static void fixup_handler(int sig, siginfo_t *info, void *uctx)
 {
 	ucontext_t *uc = uctx;
 
-	if (uc->uc_mcontext.gregs[REG_RIP] ==
-	    (greg_t)(uintptr_t)sio_fixup_copy_insn) {
-		uc->uc_mcontext.gregs[REG_RIP] =
-			(greg_t)(uintptr_t)sio_fixup_copy_resume;
+	greg_t *ip = &uc->uc_mcontext.gregs[REG_RIP];
+
+	if (*ip == (greg_t)(uintptr_t)sio_fixup_copy_insn) {
+		*ip = (greg_t)(uintptr_t)sio_fixup_copy_resume;
+		return;
+	}
+	if (*ip == (greg_t)(uintptr_t)sio_fixup_touch_w ||
+	    *ip == (greg_t)(uintptr_t)sio_fixup_touch_r) {
+		*ip = (greg_t)(uintptr_t)sio_fixup_touch_fault;
 		return;
 	}
 	chain(sig, info, uctx);
@@ -205,6 +246,33 @@ static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)
 		  : process_vm_readv(getpid(), &l, 1, &r, 1, 0);
 	/* A short transfer stopped at a fault. */
 	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+int sio_user_touch(uint64_t uaddr, uint64_t len, bool write)
+{
+#ifdef SIO_FIXUP_COPY
+	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t last = uaddr + len - 1;
+
+	if (!fixup_armed)
+		return -EOPNOTSUPP;
+	if (!len)
+		return 0;
+	if (last < uaddr || last > UINTPTR_MAX)
+		return -EFAULT;
+	for (uint64_t a = uaddr;;) {
+		uint64_t next = (a | (pg - 1)) + 1;
+
+		if (sio_fixup_touch((void *)(uintptr_t)a, write))
+			return -EFAULT;
+		if (!next || next > last)
+			return 0;
+		a = next;
+	}
+#else
+	(void)uaddr, (void)len, (void)write;
+	return -EOPNOTSUPP;
+#endif
 }
 
 int sio_user_read(void *dst, uint64_t uaddr, size_t len)

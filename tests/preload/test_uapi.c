@@ -665,6 +665,47 @@ static void test_map_errors(void **state)
 	assert_int_equal(io(f->fd, SIO_IOMMU_IOAS_MAP, &m), 0);
 	assert_int_equal(unmap(f, f->ioas, m.iova, f->pg, NULL), 0);
 	munmap(hole, f->pg);
+	/*
+	 * A bad page anywhere in the range, in a small map (faulted in page
+	 * by page) and a large one (MADV_POPULATE_*): nothing is mapped.
+	 */
+	for (size_t pages = 2; pages <= 64; pages *= 32) {
+		size_t len = pages * (size_t)f->pg;
+		uint8_t *r = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		assert_true(r != MAP_FAILED);
+		assert_int_equal(mprotect(r + len - f->pg, f->pg, PROT_NONE),
+				 0);
+		m.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			  SIO_IOMMU_IOAS_MAP_READABLE |
+			  SIO_IOMMU_IOAS_MAP_WRITEABLE;
+		m.user_va = u64p(r);
+		m.length = len;
+		assert_int_equal(io(f->fd, SIO_IOMMU_IOAS_MAP, &m), -EFAULT);
+		/* nothing was mapped: the IOVA is still free */
+		assert_int_equal(unmap(f, f->ioas, m.iova, len, NULL), -ENOENT);
+		/* a hole in the address space, not just a protected page */
+		assert_int_equal(munmap(r + len - f->pg, f->pg), 0);
+		assert_int_equal(io(f->fd, SIO_IOMMU_IOAS_MAP, &m), -EFAULT);
+		munmap(r, len - f->pg);
+	}
+	/* a shared file mapping past the end of its file: SIGBUS, EFAULT */
+	int mfd = memfd_create("short", MFD_CLOEXEC);
+	uint8_t *sh;
+
+	assert_true(mfd >= 0);
+	assert_int_equal(ftruncate(mfd, f->pg), 0);
+	sh = mmap(NULL, 2 * f->pg, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	assert_true(sh != MAP_FAILED);
+	m.user_va = u64p(sh);
+	m.length = 2 * f->pg;
+	assert_int_equal(io(f->fd, SIO_IOMMU_IOAS_MAP, &m), -EFAULT);
+	m.length = f->pg;
+	assert_int_equal(io(f->fd, SIO_IOMMU_IOAS_MAP, &m), 0);
+	assert_int_equal(unmap(f, f->ioas, m.iova, f->pg, NULL), 0);
+	munmap(sh, 2 * f->pg);
+	close(mfd);
 	assert_int_equal(detach(f, 0), 0);
 	assert_int_equal(destroy(f, hwpt), 0);
 }
