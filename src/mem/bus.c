@@ -56,6 +56,7 @@ static int republish(struct sio_mem_bus *bus)
 	nv = sio_mem_view_build(bus->regs, bus->nr_regs);
 	if (!nv)
 		return -ENOMEM;
+	nv->serial = ++bus->last_serial;
 	old = atomic_exchange_explicit(&bus->view, nv, memory_order_seq_cst);
 	sio_mem_synchronize(bus);
 	free(old);

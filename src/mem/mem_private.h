@@ -22,6 +22,7 @@ struct sio_mem_seg {
 
 struct sio_mem_view {
 	size_t nr;
+	uint64_t serial; /* unique per bus: a view's identity, never reused */
 	struct sio_mem_seg seg[];
 };
 
@@ -54,6 +55,7 @@ struct sio_mem_bus {
 	struct sio_mem_reg *regs;
 	size_t nr_regs;
 	size_t cap_regs;
+	uint64_t last_serial;
 };
 
 /*
@@ -103,6 +105,30 @@ static inline uint32_t *sio_mem_pool_word_fast(const void *block)
 
 	return &c->word[((uintptr_t)block & (SIO_MEM_CHUNK_SIZE - 1)) >>
 			c->shift];
+}
+
+/*
+ * A lookup hint kept across sections, by a device that keeps reaching the
+ * same memory: valid only in the view it was found in, which the serial
+ * tells (a pointer could be a new view at a freed one's address).
+ */
+struct sio_mem_hint {
+	uint64_t serial;
+	const void *seg;
+};
+
+static inline void sio_mem_hint_load(struct sio_mem_guard *g,
+				     const struct sio_mem_hint *h)
+{
+	if (h->seg && h->serial == g->view->serial)
+		g->hint = h->seg;
+}
+
+static inline void sio_mem_hint_save(const struct sio_mem_guard *g,
+				     struct sio_mem_hint *h)
+{
+	h->seg = g->hint;
+	h->serial = g->view->serial;
 }
 
 /* grace.c */

@@ -56,6 +56,7 @@ struct sio_mem_view *sio_mem_view_build(const struct sio_mem_reg *regs,
 		return NULL;
 	}
 	v->nr = 0;
+	v->serial = 0; /* the bus numbers the views it publishes */
 
 	for (size_t i = 0; i < nr; i++) {
 		int r = !!(regs[i].perm & SIO_MEM_READ);
