@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "smmu/smmu_port.h"
+
 struct sio_smmu;
 
 struct sio_dma_port {
@@ -55,10 +57,15 @@ static inline int sio_dma_write(const struct sio_dma_port *port, uint64_t iova,
 	return port->rw(port->opaque, iova, (void *)buf, len, true, &done);
 }
 
-/* A port whose requests go through an SMMU model as StreamID @sid. */
+/*
+ * A port whose requests go through an SMMU model as StreamID @sid, with
+ * the port's own cache of the leaves it used last (smmu/smmu_port.h):
+ * used from one thread at a time, the device's.
+ */
 struct sio_dma_smmu {
 	struct sio_smmu *smmu;
 	uint32_t sid;
+	struct smmu_port_cache cache;
 };
 
 int sio_dma_smmu_rw(void *opaque, uint64_t iova, void *buf, size_t len,

@@ -19,7 +19,7 @@ int sio_dma_smmu_rw(void *opaque, uint64_t iova, void *buf, size_t len,
 	};
 
 	*done = 0;
-	return sio_smmu_dma(s->smmu, &txn, buf, len, done);
+	return smmu_port_dma(s->smmu, &s->cache, &txn, buf, len, done);
 }
 
 int sio_dma_smmu_copy(void *opaque, uint64_t dst, uint64_t src, size_t len,
@@ -30,5 +30,6 @@ int sio_dma_smmu_copy(void *opaque, uint64_t dst, uint64_t src, size_t len,
 	struct sio_smmu_txn td = {
 		.sid = s->sid, .addr = dst, .attr = SIO_SMMU_WRITE};
 
-	return sio_smmu_dma_copy(s->smmu, &td, &ts, len, done, dst_failed);
+	return smmu_port_copy(s->smmu, &s->cache, &td, &ts, len, done,
+			      dst_failed);
 }

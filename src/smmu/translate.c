@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "smmu_port.h"
 #include "smmu_txn.h"
 
 /*
@@ -162,8 +163,54 @@ static int tlb_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 	return 0;
 }
 
-/* The hit path: 0 with @res filled, or 1 for anything it cannot decide. */
-static int translate_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+/* A device port's own entry for @txn's address, if it has a live one. */
+static bool port_lookup(const struct smmu_port_cache *pc,
+			const struct sio_smmu_txn *txn, uint64_t need,
+			uint64_t gen, struct sio_smmu_result *res)
+{
+	uint64_t k1 = utlb_key1(txn), a = txn->addr;
+
+	for (unsigned int i = 0; i < SMMU_PORT_WAYS; i++) {
+		const struct smmu_port_ent *e = &pc->ent[i];
+
+		if (e->gen != gen || e->key1 != k1 || e->ssv != txn->ssv ||
+		    a < e->first || a > e->last || !(e->perm & need))
+			continue;
+		res->pa = e->pa + (a - e->first);
+		res->size = e->last - a + 1;
+		res->perm = txn->attr & SIO_SMMU_WRITE ? SIO_MEM_WRITE
+						       : SIO_MEM_READ;
+		res->event = 0;
+		return true;
+	}
+	return false;
+}
+
+static void port_fill(struct smmu_port_cache *pc,
+		      const struct sio_smmu_txn *txn,
+		      const struct sio_smmu_result *res, uint64_t perm,
+		      uint64_t gen)
+{
+	struct smmu_port_ent *e = &pc->ent[pc->next++ % SMMU_PORT_WAYS];
+
+	*e = (struct smmu_port_ent){
+		.gen = gen,
+		.key1 = utlb_key1(txn),
+		.ssv = txn->ssv,
+		.first = txn->addr,
+		.last = txn->addr + (res->size - 1),
+		.pa = res->pa,
+		.perm = perm,
+	};
+}
+
+/*
+ * The hit path: 0 with @res filled, or 1 for anything it cannot decide.
+ * With a device port's cache @pc, that is looked in first and filled
+ * from what the shared caches answer.
+ */
+static int translate_hit(struct sio_smmu *smmu, struct smmu_port_cache *pc,
+			 const struct sio_smmu_txn *txn,
 			 struct sio_smmu_result *res)
 {
 	bool write = txn->attr & SIO_SMMU_WRITE;
@@ -179,7 +226,10 @@ static int translate_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		return 1;
 	/* Before any lookup: see smmu_cache.h. */
 	gen = utlb_gen(smmu);
-	if (utlb_lookup(smmu, txn, &v) && (v & need)) {
+	if (pc && port_lookup(pc, txn, need, gen, res))
+		return 0;
+	/* A port caches whole leaves, which only the TLB knows. */
+	if (!pc && utlb_lookup(smmu, txn, &v) && (v & need)) {
 		res->pa = (v & ~0xfffull) | off;
 		res->size = 4096 - off;
 		res->perm = write ? SIO_MEM_WRITE : SIO_MEM_READ;
@@ -190,6 +240,8 @@ static int translate_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		return 1;
 	/* Remember what the page allows, for the next access to it. */
 	utlb_fill(smmu, txn, ((res->pa - off) & ~0xfffull) | perm, gen);
+	if (pc)
+		port_fill(pc, txn, res, perm, gen);
 	return 0;
 }
 
@@ -375,7 +427,7 @@ int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		struct sio_mem_guard g;
 		int rc;
 
-		if (translate_hit(smmu, txn, res) == 0)
+		if (translate_hit(smmu, NULL, txn, res) == 0)
 			return 0;
 		sio_mem_enter(smmu->bus, &g);
 		rc = translate_walk(smmu, &g, txn, res, &p);
@@ -394,8 +446,9 @@ int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
  * Device DMA.  The whole transfer is one bus section: a CMD_SYNC that
  * follows an invalidation completes only once it is over.
  */
-int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
-		 void *buf, size_t len, size_t *done)
+int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *pc,
+		  const struct sio_smmu_txn *txn, void *buf, size_t len,
+		  size_t *done)
 {
 	bool write = txn->attr & SIO_SMMU_WRITE;
 	struct sio_smmu_txn t = *txn;
@@ -407,13 +460,15 @@ int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 	if (done)
 		*done = 0;
 	sio_mem_enter(smmu->bus, &g);
+	if (pc)
+		sio_mem_hint_load(&g, &pc->hint);
 	while (off < len) {
 		struct sio_smmu_result res;
 		size_t chunk = len - off;
 		void *host;
 
 		t.addr = txn->addr + off;
-		if (translate_hit(smmu, &t, &res) &&
+		if (translate_hit(smmu, pc, &t, &res) &&
 		    translate_walk(smmu, &g, &t, &res, &p)) {
 			if (!p.stall) {
 				rc = -EFAULT;
@@ -444,6 +499,8 @@ int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		if (done)
 			*done = off;
 	}
+	if (pc)
+		sio_mem_hint_save(&g, &pc->hint);
 	sio_mem_exit(smmu->bus, &g);
 	record(smmu, &p);
 	return rc;
@@ -454,13 +511,14 @@ int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
  * the fault pending in @p), or 1 when it stalled and the section was left
  * to wait: the caller starts the piece over.
  */
-static int copy_translate(struct sio_smmu *smmu, struct sio_mem_guard *g,
-			  const struct sio_smmu_txn *t,
+static int copy_translate(struct sio_smmu *smmu, struct smmu_port_cache *pc,
+			  struct sio_mem_guard *g, const struct sio_smmu_txn *t,
 			  struct sio_smmu_result *res, struct smmu_pending *p)
 {
 	int rc;
 
-	if (!translate_hit(smmu, t, res) || !translate_walk(smmu, g, t, res, p))
+	if (!translate_hit(smmu, pc, t, res) ||
+	    !translate_walk(smmu, g, t, res, p))
 		return 0;
 	if (!p->stall)
 		return -EFAULT;
@@ -478,9 +536,10 @@ static int copy_translate(struct sio_smmu *smmu, struct sio_mem_guard *g,
  * @dst's, memory to memory, in one bus section.  The read of a piece is
  * translated before its write, as the engine reads before it writes.
  */
-int sio_smmu_dma_copy(struct sio_smmu *smmu, const struct sio_smmu_txn *dst,
-		      const struct sio_smmu_txn *src, size_t len, size_t *done,
-		      bool *dst_failed)
+int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
+		   const struct sio_smmu_txn *dst,
+		   const struct sio_smmu_txn *src, size_t len, size_t *done,
+		   bool *dst_failed)
 {
 	struct sio_smmu_txn ts = *src, td = *dst;
 	struct smmu_pending p = {.set = false, .stall = false};
@@ -493,6 +552,8 @@ int sio_smmu_dma_copy(struct sio_smmu *smmu, const struct sio_smmu_txn *dst,
 	*done = 0;
 	*dst_failed = false;
 	sio_mem_enter(smmu->bus, &g);
+	if (pc)
+		sio_mem_hint_load(&g, &pc->hint);
 	while (off < len) {
 		struct sio_smmu_result rs, rd;
 		size_t chunk = len - off;
@@ -500,7 +561,7 @@ int sio_smmu_dma_copy(struct sio_smmu *smmu, const struct sio_smmu_txn *dst,
 
 		ts.addr = src->addr + off;
 		td.addr = dst->addr + off;
-		rc = copy_translate(smmu, &g, &ts, &rs, &p);
+		rc = copy_translate(smmu, pc, &g, &ts, &rs, &p);
 		if (rc > 0)
 			continue;
 		if (rc)
@@ -512,7 +573,7 @@ int sio_smmu_dma_copy(struct sio_smmu *smmu, const struct sio_smmu_txn *dst,
 			rc = -EIO;
 			break;
 		}
-		rc = copy_translate(smmu, &g, &td, &rd, &p);
+		rc = copy_translate(smmu, pc, &g, &td, &rd, &p);
 		if (rc > 0)
 			continue;
 		*dst_failed = true;
@@ -531,7 +592,22 @@ int sio_smmu_dma_copy(struct sio_smmu *smmu, const struct sio_smmu_txn *dst,
 		off += chunk;
 		*done = off;
 	}
+	if (pc)
+		sio_mem_hint_save(&g, &pc->hint);
 	sio_mem_exit(smmu->bus, &g);
 	record(smmu, &p);
 	return rc;
+}
+
+int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+		 void *buf, size_t len, size_t *done)
+{
+	return smmu_port_dma(smmu, NULL, txn, buf, len, done);
+}
+
+int sio_smmu_dma_copy(struct sio_smmu *smmu, const struct sio_smmu_txn *dst,
+		      const struct sio_smmu_txn *src, size_t len, size_t *done,
+		      bool *dst_failed)
+{
+	return smmu_port_copy(smmu, NULL, dst, src, len, done, dst_failed);
 }

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A device's port into the SMMU model, for the library's own device
+ * models: its transactions with a cache of the last leaves they used,
+ * kept by the device as a TBU's micro-TLB sits next to its master.
+ *
+ * An entry is a whole leaf from the transaction's address on (a 2 MiB
+ * block is one entry), so a DMA engine walking through a block finds its
+ * translation without touching the SMMU's shared caches.  Entries carry
+ * the micro-TLB generation they were filled in (smmu_cache.h), so every
+ * invalidation command and configuration change that empties the
+ * micro-TLB empties these too.  A port belongs to one thread at a time.
+ */
+#ifndef SIO_SMMU_PORT_H
+#define SIO_SMMU_PORT_H
+
+#include <softiommu/smmu.h>
+
+#include "mem/mem_private.h"
+
+#define SMMU_PORT_WAYS 4
+
+struct smmu_port_ent {
+	uint64_t gen;  /* micro-TLB generation at fill; 0: never filled */
+	uint64_t key1; /* StreamID << 32 | SubstreamID */
+	uint64_t ssv;
+	uint64_t first, last; /* input range */
+	uint64_t pa;	      /* output of first */
+	uint64_t perm;	      /* TLB_* permissions */
+};
+
+struct smmu_port_cache {
+	struct smmu_port_ent ent[SMMU_PORT_WAYS];
+	unsigned int next;	  /* the way the next fill replaces */
+	struct sio_mem_hint hint; /* the memory it reached last */
+};
+
+/* sio_smmu_dma() and sio_smmu_dma_copy(), through @cache (may be NULL). */
+int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *cache,
+		  const struct sio_smmu_txn *txn, void *buf, size_t len,
+		  size_t *done);
+int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *cache,
+		   const struct sio_smmu_txn *dst,
+		   const struct sio_smmu_txn *src, size_t len, size_t *done,
+		   bool *dst_failed);
+
+#endif /* SIO_SMMU_PORT_H */
