@@ -7,7 +7,8 @@
  * counts it against RLIMIT_MEMLOCK.  Our "physical" pages are the
  * program's own, so pinning is: make the kernel populate the range with
  * the access the DMA needs (MADV_POPULATE_READ/WRITE, which fails exactly
- * where pin_user_pages would), count it the kernel's way, and register it
+ * where pin_user_pages would, or for a few pages the same faults taken by
+ * touching them), count it the kernel's way, and register it
  * on the bus so the SMMU model may reach it.  Unpinning reverses each
  * step; sio_mem_unregister() returns only when no access can still be
  * using the range.
