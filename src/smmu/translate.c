@@ -443,6 +443,32 @@ int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 }
 
 /*
+ * The translation of one piece of a transfer at @t's address, inside the
+ * section @g: 0, -EFAULT (the fault pending in @p), or 1 when it stalled
+ * and the section was left to wait for software: the caller starts the
+ * piece over.
+ */
+static int piece_translate(struct sio_smmu *smmu, struct smmu_port_cache *pc,
+			   struct sio_mem_guard *g,
+			   const struct sio_smmu_txn *t,
+			   struct sio_smmu_result *res, struct smmu_pending *p)
+{
+	int rc;
+
+	if (!translate_hit(smmu, pc, t, res) ||
+	    !translate_walk(smmu, g, t, res, p))
+		return 0;
+	if (!p->stall)
+		return -EFAULT;
+	sio_mem_exit(smmu->bus, g);
+	rc = stall(smmu, t, p) ? 1 : -EFAULT; /* retried, or terminated */
+	/* the stall's record is written: nothing pending any more */
+	*p = (struct smmu_pending){.set = false, .stall = false};
+	sio_mem_enter(smmu->bus, g);
+	return rc;
+}
+
+/*
  * Device DMA.  The whole transfer is one bus section: a CMD_SYNC that
  * follows an invalidation completes only once it is over.
  */
@@ -468,20 +494,11 @@ int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 		void *host;
 
 		t.addr = txn->addr + off;
-		if (translate_hit(smmu, pc, &t, &res) &&
-		    translate_walk(smmu, &g, &t, &res, &p)) {
-			if (!p.stall) {
-				rc = -EFAULT;
-				break;
-			}
-			/* Stalled: wait outside the section, then retry. */
-			sio_mem_exit(smmu->bus, &g);
-			if (!stall(smmu, &t, &p))
-				return -EFAULT;
-			p = (struct smmu_pending){.set = false, .stall = false};
-			sio_mem_enter(smmu->bus, &g);
+		rc = piece_translate(smmu, pc, &g, &t, &res, &p);
+		if (rc > 0)
 			continue;
-		}
+		if (rc)
+			break;
 		if (res.size < chunk)
 			chunk = (size_t)res.size;
 		host = sio_mem_ptr(&g, res.pa, chunk,
@@ -503,30 +520,6 @@ int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 		sio_mem_hint_save(&g, &pc->hint);
 	sio_mem_exit(smmu->bus, &g);
 	record(smmu, &p);
-	return rc;
-}
-
-/*
- * One side of a copy: the translation of @t's address, or -EFAULT (with
- * the fault pending in @p), or 1 when it stalled and the section was left
- * to wait: the caller starts the piece over.
- */
-static int copy_translate(struct sio_smmu *smmu, struct smmu_port_cache *pc,
-			  struct sio_mem_guard *g, const struct sio_smmu_txn *t,
-			  struct sio_smmu_result *res, struct smmu_pending *p)
-{
-	int rc;
-
-	if (!translate_hit(smmu, pc, t, res) ||
-	    !translate_walk(smmu, g, t, res, p))
-		return 0;
-	if (!p->stall)
-		return -EFAULT;
-	sio_mem_exit(smmu->bus, g);
-	rc = stall(smmu, t, p) ? 1 : -EFAULT; /* retried, or terminated */
-	/* the stall's record is written: nothing pending any more */
-	*p = (struct smmu_pending){.set = false, .stall = false};
-	sio_mem_enter(smmu->bus, g);
 	return rc;
 }
 
@@ -561,7 +554,7 @@ int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 
 		ts.addr = src->addr + off;
 		td.addr = dst->addr + off;
-		rc = copy_translate(smmu, pc, &g, &ts, &rs, &p);
+		rc = piece_translate(smmu, pc, &g, &ts, &rs, &p);
 		if (rc > 0)
 			continue;
 		if (rc)
@@ -573,7 +566,7 @@ int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 			rc = -EIO;
 			break;
 		}
-		rc = copy_translate(smmu, pc, &g, &td, &rd, &p);
+		rc = piece_translate(smmu, pc, &g, &td, &rd, &p);
 		if (rc > 0)
 			continue;
 		*dst_failed = true;
