@@ -33,7 +33,19 @@ struct smmu_port_cache {
 	struct smmu_port_ent ent[SMMU_PORT_WAYS];
 	unsigned int next;	  /* the way the next fill replaces */
 	struct sio_mem_hint hint; /* the memory it reached last */
+	bool held;		  /* inside smmu_port_begin() */
+	struct sio_mem_guard g;	  /* the section held */
 };
+
+/*
+ * A batch of transfers in one bus section, as a device that performs
+ * several descriptors back to back: fewer section entries, and a CMD_SYNC
+ * waits for the whole batch (keep it short).  A transfer that faults
+ * still records its event outside the section; one that stalls waits
+ * outside it.  No other SMMU call may be made from the thread meanwhile.
+ */
+void smmu_port_begin(struct sio_smmu *smmu, struct smmu_port_cache *cache);
+void smmu_port_end(struct sio_smmu *smmu, struct smmu_port_cache *cache);
 
 /* sio_smmu_dma() and sio_smmu_dma_copy(), through @cache (may be NULL). */
 int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *cache,

@@ -469,6 +469,58 @@ static int piece_translate(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 }
 
 /*
+ * The bus section a port transfer runs in: the port's own, held across
+ * several transfers (smmu_port_begin()), or one of the transfer's.
+ */
+static struct sio_mem_guard *xfer_enter(struct sio_smmu *smmu,
+					struct smmu_port_cache *pc,
+					struct sio_mem_guard *own)
+{
+	if (pc && pc->held)
+		return &pc->g;
+	sio_mem_enter(smmu->bus, own);
+	if (pc)
+		sio_mem_hint_load(own, &pc->hint);
+	return own;
+}
+
+/*
+ * The end of a transfer.  Its event is recorded outside any section: the
+ * event queue's locks are taken by threads that wait for sections to end.
+ * So a held section is left for that, and entered again.
+ */
+static void xfer_exit(struct sio_smmu *smmu, struct smmu_port_cache *pc,
+		      struct sio_mem_guard *g, struct smmu_pending *p)
+{
+	bool held = pc && g == &pc->g;
+
+	if (held && !p->set)
+		return;
+	if (pc)
+		sio_mem_hint_save(g, &pc->hint);
+	sio_mem_exit(smmu->bus, g);
+	record(smmu, p);
+	if (held) {
+		sio_mem_enter(smmu->bus, g);
+		sio_mem_hint_load(g, &pc->hint);
+	}
+}
+
+void smmu_port_begin(struct sio_smmu *smmu, struct smmu_port_cache *pc)
+{
+	sio_mem_enter(smmu->bus, &pc->g);
+	sio_mem_hint_load(&pc->g, &pc->hint);
+	pc->held = true;
+}
+
+void smmu_port_end(struct sio_smmu *smmu, struct smmu_port_cache *pc)
+{
+	pc->held = false;
+	sio_mem_hint_save(&pc->g, &pc->hint);
+	sio_mem_exit(smmu->bus, &pc->g);
+}
+
+/*
  * Device DMA.  The whole transfer is one bus section: a CMD_SYNC that
  * follows an invalidation completes only once it is over.
  */
@@ -479,29 +531,27 @@ int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 	bool write = txn->attr & SIO_SMMU_WRITE;
 	struct sio_smmu_txn t = *txn;
 	struct smmu_pending p = {.set = false, .stall = false};
-	struct sio_mem_guard g;
+	struct sio_mem_guard own, *g;
 	size_t off = 0;
 	int rc = 0;
 
 	if (done)
 		*done = 0;
-	sio_mem_enter(smmu->bus, &g);
-	if (pc)
-		sio_mem_hint_load(&g, &pc->hint);
+	g = xfer_enter(smmu, pc, &own);
 	while (off < len) {
 		struct sio_smmu_result res;
 		size_t chunk = len - off;
 		void *host;
 
 		t.addr = txn->addr + off;
-		rc = piece_translate(smmu, pc, &g, &t, &res, &p);
+		rc = piece_translate(smmu, pc, g, &t, &res, &p);
 		if (rc > 0)
 			continue;
 		if (rc)
 			break;
 		if (res.size < chunk)
 			chunk = (size_t)res.size;
-		host = sio_mem_ptr(&g, res.pa, chunk,
+		host = sio_mem_ptr(g, res.pa, chunk,
 				   write ? SIO_MEM_WRITE : SIO_MEM_READ);
 		/* The target aborted: the device sees an external abort. */
 		if (!host) {
@@ -516,10 +566,7 @@ int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 		if (done)
 			*done = off;
 	}
-	if (pc)
-		sio_mem_hint_save(&g, &pc->hint);
-	sio_mem_exit(smmu->bus, &g);
-	record(smmu, &p);
+	xfer_exit(smmu, pc, g, &p);
 	return rc;
 }
 
@@ -536,7 +583,7 @@ int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 {
 	struct sio_smmu_txn ts = *src, td = *dst;
 	struct smmu_pending p = {.set = false, .stall = false};
-	struct sio_mem_guard g;
+	struct sio_mem_guard own, *g;
 	size_t off = 0;
 	int rc = 0;
 
@@ -544,9 +591,7 @@ int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 	td.attr |= SIO_SMMU_WRITE;
 	*done = 0;
 	*dst_failed = false;
-	sio_mem_enter(smmu->bus, &g);
-	if (pc)
-		sio_mem_hint_load(&g, &pc->hint);
+	g = xfer_enter(smmu, pc, &own);
 	while (off < len) {
 		struct sio_smmu_result rs, rd;
 		size_t chunk = len - off;
@@ -554,19 +599,19 @@ int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 
 		ts.addr = src->addr + off;
 		td.addr = dst->addr + off;
-		rc = piece_translate(smmu, pc, &g, &ts, &rs, &p);
+		rc = piece_translate(smmu, pc, g, &ts, &rs, &p);
 		if (rc > 0)
 			continue;
 		if (rc)
 			break;
 		if (rs.size < chunk)
 			chunk = (size_t)rs.size;
-		from = sio_mem_ptr(&g, rs.pa, chunk, SIO_MEM_READ);
+		from = sio_mem_ptr(g, rs.pa, chunk, SIO_MEM_READ);
 		if (!from) {
 			rc = -EIO;
 			break;
 		}
-		rc = piece_translate(smmu, pc, &g, &td, &rd, &p);
+		rc = piece_translate(smmu, pc, g, &td, &rd, &p);
 		if (rc > 0)
 			continue;
 		*dst_failed = true;
@@ -574,7 +619,7 @@ int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 			break;
 		if (rd.size < chunk)
 			chunk = (size_t)rd.size;
-		to = sio_mem_ptr(&g, rd.pa, chunk, SIO_MEM_WRITE);
+		to = sio_mem_ptr(g, rd.pa, chunk, SIO_MEM_WRITE);
 		if (!to) {
 			rc = -EIO;
 			break;
@@ -585,10 +630,7 @@ int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 		off += chunk;
 		*done = off;
 	}
-	if (pc)
-		sio_mem_hint_save(&g, &pc->hint);
-	sio_mem_exit(smmu->bus, &g);
-	record(smmu, &p);
+	xfer_exit(smmu, pc, g, &p);
 	return rc;
 }
 

@@ -13,6 +13,8 @@
 
 #include "smmu_test.h"
 
+#include "smmu/smmu_port.h"
+
 #define RW (SIO_PROT_READ | SIO_PROT_WRITE)
 
 #define RESUME_RETRY (1ull << 12)
@@ -253,6 +255,80 @@ static void test_stall_stage2_and_dma(void **state)
 }
 
 /*
+ * A device port holding one bus section across a batch of transfers: a
+ * copy whose destination stalls waits outside that section, so the
+ * driver's TLBI + CMD_SYNC before its RESUME completes (it would wait
+ * forever for a section left open); the batch then goes on in its
+ * section, and a fault without stall records its event all the same.
+ */
+struct port_device {
+	pthread_t tid;
+	struct smmu_fx *fx;
+	struct smmu_port_cache cache;
+	uint64_t src, dst;
+	int rc_copy, rc_dma;
+	bool dst_failed;
+	uint8_t back[64];
+};
+
+static void *port_run(void *arg)
+{
+	struct port_device *d = arg;
+	struct sio_smmu_txn ts = {.sid = 1, .addr = d->src};
+	struct sio_smmu_txn td = {.sid = 1, .addr = d->dst};
+	struct sio_smmu_txn bad = {.sid = 4, .addr = 0x300000};
+	size_t done;
+
+	smmu_port_begin(d->fx->smmu, &d->cache);
+	d->rc_copy = smmu_port_copy(d->fx->smmu, &d->cache, &td, &ts, 64, &done,
+				    &d->dst_failed);
+	d->rc_dma =
+		smmu_port_dma(d->fx->smmu, &d->cache, &td, d->back, 64, &done);
+	/* StreamID 4 has no STE yet: an abort, recorded, no stall. */
+	if (smmu_port_dma(d->fx->smmu, &d->cache, &bad, d->back, 8, &done) !=
+	    -EFAULT)
+		d->rc_dma = -1;
+	smmu_port_end(d->fx->smmu, &d->cache);
+	return NULL;
+}
+
+static void test_stall_in_port_batch(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = stall_s1(fx, NULL);
+	uint8_t *data = fx_alloc(fx, 8192);
+	struct port_device d = {.fx = fx, .src = 0x6000, .dst = 0x7000};
+	uint64_t ev[4];
+
+	(void)state;
+	for (int i = 0; i < 64; i++)
+		data[i] = (uint8_t)(3 * i + 1);
+	assert_int_equal(sio_pgtable_map(pt, 0x6000, fx_pa(data), 4096, RW), 0);
+	assert_int_equal(pthread_create(&d.tid, NULL, port_run, &d), 0);
+	wait_event(fx, ev);
+	assert_int_equal(EV_ID(ev), EVT_F_TRANSLATION);
+	assert_int_equal(EV_STALL(ev), 1);
+	assert_true(EV_INPUT(ev) == 0x7000);
+	assert_int_equal(EV_RNW(ev), 0);
+	assert_int_equal(
+		sio_pgtable_map(pt, 0x7000, fx_pa(data) + 4096, 4096, RW), 0);
+	/* invalidate and sync first, as a driver does before it resumes */
+	fx_cmd(fx, CMD_TLBI_NH_ALL, 0);
+	fx_cmd(fx, CMD_SYNC, 0);
+	fx_cmd(fx, CMD_RESUME | C0_SID(1) | RESUME_RETRY, EV_STAG(ev));
+	pthread_join(d.tid, NULL);
+	assert_int_equal(d.rc_copy, 0);
+	assert_false(d.dst_failed);
+	assert_memory_equal(data + 4096, data, 64);
+	assert_int_equal(d.rc_dma, 0);
+	assert_memory_equal(d.back, data, 64);
+	wait_event(fx, ev);
+	assert_int_equal(EV_SID(ev), 4);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
  * A stall record is never lost: with the event queue disabled the
  * transaction waits, and its record appears once the queue is enabled.
  */
@@ -325,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_stall_resume_matching_and_terminate),
 		cmocka_unit_test(test_stall_term_and_disable),
 		cmocka_unit_test(test_stall_stage2_and_dma),
+		cmocka_unit_test(test_stall_in_port_batch),
 		cmocka_unit_test(test_stall_waits_for_event_queue),
 		cmocka_unit_test(test_stall_configuration),
 	};
