@@ -38,6 +38,13 @@ struct sio_dma_port {
 	 */
 	int (*copy)(void *opaque, uint64_t dst, uint64_t src, size_t len,
 		    size_t *done, bool *dst_failed);
+	/*
+	 * Optional: the transfers between begin and end are one batch (a
+	 * few descriptors back to back), which the port may carry out more
+	 * cheaply; an invalidation's CMD_SYNC waits for the whole batch.
+	 */
+	void (*begin)(void *opaque);
+	void (*end)(void *opaque);
 	void *opaque;
 };
 
@@ -72,11 +79,16 @@ int sio_dma_smmu_rw(void *opaque, uint64_t iova, void *buf, size_t len,
 		    bool write, size_t *done);
 int sio_dma_smmu_copy(void *opaque, uint64_t dst, uint64_t src, size_t len,
 		      size_t *done, bool *dst_failed);
+void sio_dma_smmu_begin(void *opaque);
+void sio_dma_smmu_end(void *opaque);
 
 static inline struct sio_dma_port sio_dma_smmu_port(struct sio_dma_smmu *s)
 {
-	return (struct sio_dma_port){
-		.rw = sio_dma_smmu_rw, .copy = sio_dma_smmu_copy, .opaque = s};
+	return (struct sio_dma_port){.rw = sio_dma_smmu_rw,
+				     .copy = sio_dma_smmu_copy,
+				     .begin = sio_dma_smmu_begin,
+				     .end = sio_dma_smmu_end,
+				     .opaque = s};
 }
 
 #endif /* SIO_DEVICES_DMA_H */

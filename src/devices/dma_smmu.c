@@ -33,3 +33,17 @@ int sio_dma_smmu_copy(void *opaque, uint64_t dst, uint64_t src, size_t len,
 	return smmu_port_copy(s->smmu, &s->cache, &td, &ts, len, done,
 			      dst_failed);
 }
+
+void sio_dma_smmu_begin(void *opaque)
+{
+	struct sio_dma_smmu *s = opaque;
+
+	smmu_port_begin(s->smmu, &s->cache);
+}
+
+void sio_dma_smmu_end(void *opaque)
+{
+	struct sio_dma_smmu *s = opaque;
+
+	smmu_port_end(s->smmu, &s->cache);
+}

@@ -7,9 +7,10 @@
  * the chain was set; DMACOUNT is a level, not an edge, so a count written
  * twice is one doorbell, as on hardware.
  *
- * The device lock is dropped around every DMA, which may be slow or
- * stall in the SMMU: MMIO keeps working meanwhile, and a reset that lands
- * during a DMA (gen changes) discards what that DMA would have recorded.
+ * The device lock is dropped around the DMA of a batch of descriptors,
+ * which may be slow or stall in the SMMU: MMIO keeps working meanwhile,
+ * and a reset that lands during it (gen changes) discards what the batch
+ * would have recorded.
  */
 #include <errno.h>
 #include <string.h>
@@ -168,15 +169,15 @@ static uint32_t copy(struct sio_ioat *d, const struct ioat_dma_descriptor *desc)
 }
 
 /* Record one descriptor done at @addr; its side effects follow. */
-static void complete(struct sio_ioat *d, uint64_t addr,
-		     const struct ioat_dma_descriptor *desc)
+static void complete(struct sio_ioat *d, uint64_t addr, uint32_t ctl,
+		     uint64_t next)
 {
 	uint64_t sts = (addr & IOAT_CHANSTS_COMPLETED_DESCRIPTOR_ADDR) |
 		       (d->completed + 1 == d->dmacount ? IOAT_CHANSTS_DONE
 							: IOAT_CHANSTS_ACTIVE);
 	uint64_t gen = d->gen;
 
-	if (desc->ctl & IOAT_DESC_COMPL_WRITE && !write_completion(d, sts)) {
+	if (ctl & IOAT_DESC_COMPL_WRITE && !write_completion(d, sts)) {
 		if (gen == d->gen)
 			halt(d, IOAT_CHANERR_COMPLETION_ADDR_ERR);
 		return;
@@ -184,21 +185,64 @@ static void complete(struct sio_ioat *d, uint64_t addr,
 	if (gen != d->gen)
 		return;
 	d->completed++;
-	d->next = desc->next;
+	d->next = next;
 	d->first = false;
 	d->chansts = sts;
-	if (desc->ctl & IOAT_DESC_INT_EN)
+	if (ctl & IOAT_DESC_INT_EN)
 		raise_irq(d);
 }
 
-/* Perform the next descriptor; called and returns with the lock held. */
-static void run_one(struct sio_ioat *d)
+/*
+ * Descriptors performed back to back without the lock, in one bus
+ * section of the port's: at most this many, and a batch ends after a
+ * descriptor that asks for a completion write or an interrupt, so those
+ * still come in order with the copies before and after them.
+ */
+#define IOAT_BATCH 32
+
+struct batch {
+	unsigned int n; /* descriptors performed */
+	uint32_t err;	/* and the CHANERR bit the next one failed with */
+	uint64_t addr[IOAT_BATCH], next[IOAT_BATCH];
+	uint32_t ctl[IOAT_BATCH];
+};
+
+static void perform(struct sio_ioat *d, uint64_t addr, bool first,
+		    unsigned int budget, struct batch *b)
 {
 	struct ioat_dma_descriptor desc;
-	uint64_t gen = d->gen, addr = d->next;
-	bool first = d->first;
-	uint32_t err;
 
+	if (d->dma.begin)
+		d->dma.begin(d->dma.opaque);
+	for (b->n = 0, b->err = 0; b->n < budget;) {
+		b->err = fetch(d, addr, first && !b->n, &desc);
+		if (!b->err)
+			b->err = check(&desc);
+		if (!b->err && !(desc.ctl & IOAT_DESC_NULL))
+			b->err = copy(d, &desc);
+		if (b->err)
+			break;
+		b->addr[b->n] = addr;
+		b->next[b->n] = desc.next;
+		b->ctl[b->n++] = desc.ctl;
+		if (desc.ctl & (IOAT_DESC_COMPL_WRITE | IOAT_DESC_INT_EN))
+			break;
+		addr = desc.next;
+	}
+	if (d->dma.end)
+		d->dma.end(d->dma.opaque);
+}
+
+/* Perform the next descriptors; called and returns with the lock held. */
+static void run_batch(struct sio_ioat *d)
+{
+	struct batch b;
+	uint64_t gen = d->gen, addr = d->next;
+	unsigned int budget = (uint16_t)(d->dmacount - d->completed);
+	bool first = d->first;
+
+	if (budget > IOAT_BATCH)
+		budget = IOAT_BATCH;
 	d->kicked = false;
 	d->chansts &= ~IOAT_CHANSTS_STATUS; /* ACTIVE */
 	d->cdar = addr;
@@ -206,19 +250,18 @@ static void run_one(struct sio_ioat *d)
 		ioat_bar_publish(d);
 
 	pthread_mutex_unlock(&d->lock);
-	err = fetch(d, addr, first, &desc);
-	if (!err)
-		err = check(&desc);
-	if (!err && !(desc.ctl & IOAT_DESC_NULL))
-		err = copy(d, &desc);
+	perform(d, addr, first, budget, &b);
 	pthread_mutex_lock(&d->lock);
 
-	if (gen != d->gen)
-		return; /* reset meanwhile: this work never happened */
-	if (err)
-		halt(d, err);
-	else
-		complete(d, addr, &desc);
+	/* A reset meanwhile: this work never happened. */
+	for (unsigned int i = 0; i < b.n && gen == d->gen; i++) {
+		d->cdar = b.addr[i];
+		complete(d, b.addr[i], b.ctl[i], b.next[i]);
+	}
+	if (gen != d->gen || !b.err)
+		return;
+	d->cdar = b.n ? b.next[b.n - 1] : addr;
+	halt(d, b.err);
 }
 
 static void wait_for_work(struct sio_ioat *d, long *backoff_ns)
@@ -262,7 +305,7 @@ void *ioat_engine(void *arg)
 			do_commands(d);
 			busy = true;
 		} else if (ioat_runnable(d)) {
-			run_one(d);
+			run_batch(d);
 			busy = true;
 		}
 		if (d->polling)
