@@ -7,6 +7,7 @@
 #ifndef SIO_UAPI_H
 #define SIO_UAPI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +48,28 @@ int sio_user_write(uint64_t uaddr, const void *src, size_t len);
  * cheaper for many.
  */
 int sio_user_touch(uint64_t uaddr, uint64_t len, bool write);
+
+/*
+ * Trapped MMIO (mmio_trap.c): stores to [addr, addr + len), which the
+ * caller has mapped read-only, reach @fn as register writes (offset from
+ * addr, 1/2/4/8 bytes, value) from the faulting thread, and the program
+ * resumes after its store.  Loads are not trapped.  0, -EOPNOTSUPP where
+ * stores cannot be trapped (no fault fixup on this machine), -ENOSPC.
+ * remove: true with *@len if @addr had a trap; returns once no handler
+ * is still calling its @fn.  find: a trap overlapping [first, last].
+ */
+typedef void (*sio_user_trap_fn)(void *opaque, uint64_t off, unsigned int size,
+				 uint64_t val);
+int sio_user_trap_add(void *addr, size_t len, sio_user_trap_fn fn,
+		      void *opaque);
+bool sio_user_trap_remove(void *addr, size_t *len);
+bool sio_user_trap_find(uintptr_t first, uintptr_t last, void **addr,
+			size_t *len);
+
+/* user.c: our fault handler in front of the program's, or false. */
+bool sio_user_fault_handler_armed(void);
+/* mmio_trap.c, from that handler: true if the fault was a trapped store. */
+bool sio_mmio_trap_fault(siginfo_t *info, void *uctx);
 
 /* 1 if all of [uaddr, uaddr + len) reads as zero, 0 if not, or -EFAULT. */
 int sio_user_is_zero(uint64_t uaddr, size_t len);

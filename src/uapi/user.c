@@ -128,6 +128,8 @@ static void fixup_handler(int sig, siginfo_t *info, void *uctx)
 		*ip = (greg_t)(uintptr_t)sio_fixup_touch_fault;
 		return;
 	}
+	if (sio_mmio_trap_fault(info, uctx))
+		return;
 	chain(sig, info, uctx);
 }
 
@@ -187,6 +189,16 @@ static void fixup_arm(void)
 	fixup_armed = ok;
 }
 #endif
+
+bool sio_user_fault_handler_armed(void)
+{
+#ifdef SIO_FIXUP_COPY
+	fixup_arm();
+	return fixup_armed;
+#else
+	return false;
+#endif
+}
 
 void sio_user_watch_signals(void)
 {
