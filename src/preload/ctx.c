@@ -90,6 +90,8 @@ static void resolve_all(void)
 	REAL(faccessat, "faccessat");
 	REAL(eaccess, "eaccess");
 	REAL(epoll_ctl, "epoll_ctl");
+	REAL(munmap, "munmap");
+	REAL(mremap, "mremap");
 	REAL(sigaction, "sigaction");
 	REAL(signal, "signal");
 	REAL(bsd_signal, "bsd_signal");

@@ -16,6 +16,7 @@
 
 #include "platform/platform_private.h"
 #include "preload.h"
+#include "uapi/uapi.h"
 
 /* a dynamic major in the kernel; ours is from the "local use" range */
 #define VFIO_DEV_MAJOR 240
@@ -50,7 +51,60 @@ static ssize_t vfio_dev_pwrite(struct sio_vfile *f, const void *buf, size_t len,
 				   (uint64_t)off);
 }
 
-/* BAR0 is memory the device polls: map the program onto the same pages */
+/*
+ * A writable mapping of BAR0 traps its stores (src/uapi/mmio_trap.c): the
+ * program's pages are read-only, each store reaches the function as an
+ * exact MMIO write, and the page shows the registers' new state before
+ * the next instruction, as a real BAR does.  The mapping holds the file
+ * as the kernel's vma does, until munmap.
+ */
+struct bar_trap {
+	struct preload_trap trap;
+	struct sio_vfile *f;
+	uint64_t region_off; /* of the mapping's first byte */
+};
+
+static void bar_store(void *opaque, uint64_t off, unsigned int size,
+		      uint64_t val)
+{
+	struct bar_trap *t = opaque;
+
+	/* an unbound or reset function drops it, as hardware would */
+	(void)sio_vfio_pci_mmio_store(to_vfio_file(t->f)->vdev,
+				      t->region_off + off, size, val);
+}
+
+static void bar_trap_release(struct preload_trap *pt)
+{
+	struct bar_trap *t = (struct bar_trap *)pt;
+
+	vfile_put(t->f);
+	free(t);
+}
+
+/* Without a trap the device polls the writable mapping instead. */
+static void bar_trap_stores(struct sio_vfile *f, void *p, size_t len,
+			    uint64_t region_off)
+{
+	struct bar_trap *t = malloc(sizeof(*t));
+
+	if (!t)
+		return;
+	*t = (struct bar_trap){.trap = {.release = bar_trap_release},
+			       .f = f,
+			       .region_off = region_off};
+	vfile_get(f);
+	if (mprotect(p, len, PROT_READ))
+		goto err;
+	if (!sio_user_trap_add(p, len, bar_store, t))
+		return;
+	mprotect(p, len, PROT_READ | PROT_WRITE);
+err:
+	vfile_put(f);
+	free(t);
+}
+
+/* BAR0 is memory the device sees: map the program onto the same pages */
 static int vfio_dev_mmap(struct sio_vfile *f, void *addr, size_t len, int prot,
 			 int flags, off_t off, void **out)
 {
@@ -67,6 +121,8 @@ static int vfio_dev_mmap(struct sio_vfile *f, void *addr, size_t len, int prot,
 	p = preload.real.mmap(addr, len, prot, flags, fd, (off_t)fd_off);
 	if (p == MAP_FAILED)
 		return -errno;
+	if ((prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE))
+		bar_trap_stores(f, p, len, (uint64_t)off);
 	*out = p;
 	return 0;
 }

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "preload.h"
+#include "uapi/uapi.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -406,6 +407,64 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 
 EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 		    off_t off) __attribute__((alias("mmap")));
+
+/*
+ * Trapped device mappings (dev_vfio.c) end with their munmap, or move
+ * with mremap: the trap goes first, so that no store to whatever is
+ * mapped there next is taken for a register write.  What stays mapped of
+ * a trapped range becomes writable again; the device polls it.
+ */
+static void untrap(uintptr_t first, uintptr_t last, bool unmapping)
+{
+	void *base, *opaque;
+	size_t len;
+
+	while (sio_user_trap_find(first, last, &base, &len)) {
+		uintptr_t b = (uintptr_t)base, e = b + len - 1;
+
+		if (!sio_user_trap_remove(base, &len, &opaque))
+			continue;
+		if (!unmapping) {
+			mprotect(base, len, PROT_READ | PROT_WRITE);
+		} else {
+			if (b < first)
+				mprotect(base, first - b,
+					 PROT_READ | PROT_WRITE);
+			if (e > last)
+				mprotect((void *)(last + 1), e - last,
+					 PROT_READ | PROT_WRITE);
+		}
+		((struct preload_trap *)opaque)
+			->release((struct preload_trap *)opaque);
+	}
+}
+
+EXPORT int munmap(void *addr, size_t len)
+{
+	preload_ready();
+	if (len && (uintptr_t)addr + len - 1 >= (uintptr_t)addr)
+		untrap((uintptr_t)addr, (uintptr_t)addr + len - 1, true);
+	return preload.real.munmap(addr, len);
+}
+
+EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	void *new_addr = NULL;
+	va_list ap;
+
+	preload_ready();
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+		/* a fixed target is unmapped first */
+		untrap((uintptr_t)new_addr, (uintptr_t)new_addr + new_len - 1,
+		       true);
+	}
+	if (old_len)
+		untrap((uintptr_t)old, (uintptr_t)old + old_len - 1, false);
+	return preload.real.mremap(old, old_len, new_len, flags, new_addr);
+}
 
 /* ---- dup, fcntl ---- */
 

@@ -154,6 +154,8 @@ struct preload_real {
 	int (*faccessat)(int, const char *, int, int);
 	int (*eaccess)(const char *, int);
 	int (*epoll_ctl)(int, int, int, struct epoll_event *);
+	int (*munmap)(void *, size_t);
+	void *(*mremap)(void *, size_t, size_t, int, ...);
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 	void (*(*signal)(int, void (*)(int)))(int);
 	void (*(*bsd_signal)(int, void (*)(int)))(int);
@@ -210,6 +212,15 @@ static inline void preload_ready(void)
 
 /* The default platform, created on first use: 0 or -errno. */
 int preload_platform(struct sio_platform **out);
+
+/*
+ * A mapping of a device whose stores are trapped (sio_user_trap_add()'s
+ * opaque starts with one): munmap and mremap take the trap away and
+ * release what it holds.
+ */
+struct preload_trap {
+	void (*release)(struct preload_trap *t);
+};
 
 /* signal.c: tell the library it may trust us to see handler changes. */
 void preload_watch_signals(void);

@@ -193,8 +193,8 @@ bool sio_mmio_trap_fault(siginfo_t *info, void *uctx)
 	uintptr_t a = (uintptr_t)info->si_addr;
 	greg_t *regs = uc->uc_mcontext.gregs;
 
-	/* a write to a present page (x86 page-fault error code bits 1, 0) */
-	if (info->si_signo != SIGSEGV || (regs[REG_ERR] & 3) != 3)
+	/* a write (bit 1 of the x86 page-fault error code), present or not */
+	if (info->si_signo != SIGSEGV || !(regs[REG_ERR] & 2))
 		return false;
 	for (unsigned int i = 0; i < TRAP_SLOTS; i++) {
 		struct trap_slot *t = &traps[i];
@@ -247,7 +247,7 @@ int sio_user_trap_add(void *addr, size_t len, sio_user_trap_fn fn, void *opaque)
 	return rc;
 }
 
-bool sio_user_trap_remove(void *addr, size_t *len)
+bool sio_user_trap_remove(void *addr, size_t *len, void **opaque)
 {
 	bool found = false;
 
@@ -258,6 +258,7 @@ bool sio_user_trap_remove(void *addr, size_t *len)
 		if (atomic_load(&t->start) != (uintptr_t)addr)
 			continue;
 		*len = atomic_load(&t->len);
+		*opaque = atomic_load(&t->opaque);
 		atomic_store(&t->start, 0);
 		found = true;
 		/* a handler already in the callback finishes first */
@@ -299,9 +300,9 @@ int sio_user_trap_add(void *addr, size_t len, sio_user_trap_fn fn, void *opaque)
 	return -EOPNOTSUPP;
 }
 
-bool sio_user_trap_remove(void *addr, size_t *len)
+bool sio_user_trap_remove(void *addr, size_t *len, void **opaque)
 {
-	(void)addr, (void)len;
+	(void)addr, (void)len, (void)opaque;
 	return false;
 }
 

@@ -55,14 +55,15 @@ int sio_user_touch(uint64_t uaddr, uint64_t len, bool write);
  * addr, 1/2/4/8 bytes, value) from the faulting thread, and the program
  * resumes after its store.  Loads are not trapped.  0, -EOPNOTSUPP where
  * stores cannot be trapped (no fault fixup on this machine), -ENOSPC.
- * remove: true with *@len if @addr had a trap; returns once no handler
- * is still calling its @fn.  find: a trap overlapping [first, last].
+ * remove: true with *@len and *@opaque if @addr had a trap; returns once
+ * no handler is still calling its @fn.  find: a trap overlapping
+ * [first, last].
  */
 typedef void (*sio_user_trap_fn)(void *opaque, uint64_t off, unsigned int size,
 				 uint64_t val);
 int sio_user_trap_add(void *addr, size_t len, sio_user_trap_fn fn,
 		      void *opaque);
-bool sio_user_trap_remove(void *addr, size_t *len);
+bool sio_user_trap_remove(void *addr, size_t *len, void **opaque);
 bool sio_user_trap_find(uintptr_t first, uintptr_t last, void **addr,
 			size_t *len);
 

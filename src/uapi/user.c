@@ -217,7 +217,13 @@ void sio_user_signal_change_begin(void)
 void sio_user_signal_change_end(void)
 {
 #ifdef SIO_FIXUP_COPY
+	void *addr;
+	size_t len;
+
 	atomic_fetch_add(&sig_gen, 1);
+	/* trapped stores cannot wait for the next uAPI call to re-arm */
+	if (sio_user_trap_find(0, UINTPTR_MAX, &addr, &len))
+		fixup_arm();
 #endif
 }
 

@@ -345,6 +345,19 @@ ssize_t sio_vfio_pci_pwrite(struct sio_vfio_pci_dev *vdev, const void *buf,
 	return done;
 }
 
+int sio_vfio_pci_mmio_store(struct sio_vfio_pci_dev *vdev, uint64_t off,
+			    unsigned int size, uint64_t val)
+{
+	uint8_t k[8];
+	ssize_t r;
+
+	if (size > sizeof(k))
+		return -EINVAL;
+	memcpy(k, &val, size); /* little-endian: the low bytes */
+	r = region_rw(vdev, k, size, off, true);
+	return r < 0 ? (int)r : 0;
+}
+
 /* vfio_pci_core_mmap()'s checks; the memfd stands for the BAR's pages. */
 int sio_vfio_pci_mmap(struct sio_vfio_pci_dev *vdev, uint64_t off, uint64_t len,
 		      bool shared, int *fd, uint64_t *fd_off)

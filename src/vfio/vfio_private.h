@@ -103,6 +103,13 @@ ssize_t sio_vfio_pci_pread(struct sio_vfio_pci_dev *vdev, void *buf,
 ssize_t sio_vfio_pci_pwrite(struct sio_vfio_pci_dev *vdev, const void *buf,
 			    size_t count, uint64_t off);
 /*
+ * A store of @size bytes (1, 2, 4, 8) at region offset @off by the CPU
+ * through a mapping of the region (trapped, src/uapi/mmio_trap.c): as a
+ * pwrite of it, from a buffer of ours.  0 or -errno.
+ */
+int sio_vfio_pci_mmio_store(struct sio_vfio_pci_dev *vdev, uint64_t off,
+			    unsigned int size, uint64_t val);
+/*
  * mmap of @len bytes at region offset @off, MAP_SHARED or not: the fd
  * and offset the interposer maps instead, or -errno.
  */

@@ -41,7 +41,7 @@ static void on_store(void *opaque, uint64_t off, unsigned int size,
 }
 
 struct fx {
-	uint8_t *page;
+	uint8_t *page, *fresh;
 	long pg;
 	struct rec rec;
 };
@@ -57,6 +57,13 @@ static int setup(void **state)
 	assert_true(f->page != MAP_FAILED);
 	memset(f->page, 0xee, (size_t)f->pg);
 	assert_int_equal(mprotect(f->page, (size_t)f->pg, PROT_READ), 0);
+	/* a page never touched: its first store faults as not present */
+	f->fresh = mmap(NULL, (size_t)f->pg, PROT_READ,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(f->fresh != MAP_FAILED);
+	assert_int_equal(sio_user_trap_add(f->fresh, (size_t)f->pg, on_store,
+					   &f->rec),
+			 0);
 	assert_int_equal(sio_user_trap_add(f->page, (size_t)f->pg, on_store,
 					   &f->rec),
 			 0);
@@ -68,9 +75,12 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	size_t len = 0;
+	void *opaque;
 
-	sio_user_trap_remove(f->page, &len);
+	sio_user_trap_remove(f->page, &len, &opaque);
+	sio_user_trap_remove(f->fresh, &len, &opaque);
 	munmap(f->page, (size_t)f->pg);
+	munmap(f->fresh, (size_t)f->pg);
 	free(f);
 	return 0;
 }
@@ -143,6 +153,7 @@ static void test_mov_imm_and_addressing(void **state)
 			 : "memory");
 	__asm__ volatile("movl $9, 0x400(%0)" ::"r"(p) : "memory");
 	__asm__ volatile("movnti %1, 0x48(%0)" ::"r"(p), "r"(v) : "memory");
+	__asm__ volatile("movl $5, 0x10(%0)" ::"r"(f->fresh) : "memory");
 	expect(f, 0, 0x30, 1, 0x5a);
 	expect(f, 1, 0x32, 2, 0x1234);
 	expect(f, 2, 0x34, 4, 0x89abcdef);
@@ -150,7 +161,8 @@ static void test_mov_imm_and_addressing(void **state)
 	expect(f, 4, 0x40 + 3 * 8, 4, 7);
 	expect(f, 5, 0x400, 4, 9);
 	expect(f, 6, 0x48, 8, v);
-	assert_int_equal(f->rec.n, 7);
+	expect(f, 7, 0x10, 4, 5);
+	assert_int_equal(f->rec.n, 8);
 }
 
 /*
@@ -226,8 +238,9 @@ static void test_registry(void **state)
 	assert_false(sio_user_trap_find((uintptr_t)f->page + f->pg,
 					(uintptr_t)f->page + 2 * f->pg, &addr,
 					&len));
-	assert_true(sio_user_trap_remove(f->page, &len));
-	assert_false(sio_user_trap_remove(f->page, &len));
+	assert_true(sio_user_trap_remove(f->page, &len, &addr));
+	assert_ptr_equal(addr, &f->rec);
+	assert_false(sio_user_trap_remove(f->page, &len, &addr));
 	assert_int_equal(sio_user_trap_add(f->page, (size_t)f->pg, on_store,
 					   &f->rec),
 			 0);
