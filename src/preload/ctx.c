@@ -90,6 +90,7 @@ static void resolve_all(void)
 	REAL(faccessat, "faccessat");
 	REAL(eaccess, "eaccess");
 	REAL(epoll_ctl, "epoll_ctl");
+	REAL(lseek, "lseek");
 	REAL(munmap, "munmap");
 	REAL(mremap, "mremap");
 	REAL(sigaction, "sigaction");

@@ -142,6 +142,8 @@ static const struct sio_vfile_ops vfio_dev_ops = {
 	.pwrite = vfio_dev_pwrite,
 	.mmap = vfio_dev_mmap,
 	.release = vfio_dev_release,
+	/* vfio_device_fops' read/write: vfio_pci_rw() at *ppos */
+	.rw_at_pos = true,
 };
 
 /* VFIO_DEVICE_BIND_IOMMUFD's fd: the kernel's iommufd_ctx_from_fd() */

@@ -466,6 +466,26 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	return preload.real.mremap(old, old_len, new_len, flags, new_addr);
 }
 
+/*
+ * lseek: none of our files has .llseek (iommufd_fops, vfio_device_fops),
+ * so the kernel answers ESPIPE; the eventfd behind the fd would say 0.
+ */
+EXPORT off_t lseek(int fd, off_t off, int whence)
+{
+	struct sio_vfile *f;
+
+	preload_ready();
+	f = vfile_get_fd(fd);
+	if (!f)
+		return preload.real.lseek(fd, off, whence);
+	vfile_put(f);
+	errno = ESPIPE;
+	return -1;
+}
+
+EXPORT off_t lseek64(int fd, off_t off, int whence) __attribute__((alias("lsee"
+									 "k")));
+
 /* ---- dup, fcntl ---- */
 
 EXPORT int dup(int fd)

@@ -59,6 +59,13 @@ struct sio_vfile_ops {
 	/* The last reference is gone (every fd closed, every call done). */
 	void (*release)(void *priv);
 	/*
+	 * read and write are pread/pwrite at the file position, which they
+	 * advance (a driver whose read/write use *ppos, as vfio's do); the
+	 * file still cannot be seeked (ESPIPE, the kernel's answer without
+	 * .llseek), so the position starts at 0 and only moves forward.
+	 */
+	bool rw_at_pos;
+	/*
 	 * false: like a kernel file without .poll, poll/select always see it
 	 * readable and writable and epoll_ctl() fails with EPERM.
 	 * true: its readiness is what sio_vfile_set_ready() last said.
@@ -154,6 +161,7 @@ struct preload_real {
 	int (*faccessat)(int, const char *, int, int);
 	int (*eaccess)(const char *, int);
 	int (*epoll_ctl)(int, int, int, struct epoll_event *);
+	off_t (*lseek)(int, off_t, int);
 	int (*munmap)(void *, size_t);
 	void *(*mremap)(void *, size_t, size_t, int, ...);
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);

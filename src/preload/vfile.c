@@ -48,7 +48,8 @@ struct sio_vfile {
 	atomic_bool orphan; /* a fork child's copy: see vfile_orphan_all() */
 	int anchor;	    /* pollable: private eventfd of readiness; or -1 */
 	pthread_mutex_t ready_lock;
-	bool readable; /* the anchor's count, 0 or 1 (ready_lock) */
+	bool readable;	   /* the anchor's count, 0 or 1 (ready_lock) */
+	_Atomic off_t pos; /* the file position, for ops->rw_at_pos */
 };
 
 /* ---- descriptions ---- */
@@ -234,6 +235,7 @@ static struct sio_vfile *vfile_new(const struct preload_node *n, int flags)
 	f->anchor = -1;
 	atomic_init(&f->flags, (flags & ~OPEN_ONLY_FLAGS) | KERNEL_O_LARGEFILE);
 	atomic_init(&f->orphan, false);
+	atomic_init(&f->pos, 0);
 	pthread_mutex_init(&f->ready_lock, NULL);
 	return f;
 }
@@ -500,14 +502,33 @@ long vfile_ioctl(struct sio_vfile *f, int fd, unsigned long cmd, void *arg)
 }
 
 /* vfs_read()'s order: EBADF (not open for reading), EINVAL (no read). */
+/*
+ * read/write of a driver that takes them at *ppos (vfio's): pread/pwrite
+ * at the file position, which advances by what was moved.  As for a
+ * character device in the kernel, concurrent calls on one description
+ * are not serialized against each other.
+ */
+static ssize_t rw_at_pos(struct sio_vfile *f, void *buf, size_t len, bool write)
+{
+	off_t pos = atomic_load(&f->pos);
+	ssize_t r = write ? f->ops->pwrite(f, buf, len, pos)
+			  : f->ops->pread(f, buf, len, pos);
+
+	if (r > 0)
+		atomic_store(&f->pos, pos + r);
+	return r;
+}
+
 ssize_t vfile_read(struct sio_vfile *f, void *buf, size_t len)
 {
 	if (!can_read(f))
 		return -EBADF;
-	if (!f->ops->read)
+	if (!f->ops->read && !f->ops->rw_at_pos)
 		return -EINVAL;
 	if (orphan(f))
 		return -EIO;
+	if (f->ops->rw_at_pos)
+		return rw_at_pos(f, buf, len, false);
 	return f->ops->read(f, buf, len);
 }
 
@@ -515,10 +536,12 @@ ssize_t vfile_write(struct sio_vfile *f, const void *buf, size_t len)
 {
 	if (!can_write(f))
 		return -EBADF;
-	if (!f->ops->write)
+	if (!f->ops->write && !f->ops->rw_at_pos)
 		return -EINVAL;
 	if (orphan(f))
 		return -EIO;
+	if (f->ops->rw_at_pos)
+		return rw_at_pos(f, (void *)buf, len, true);
 	return f->ops->write(f, buf, len);
 }
 

@@ -457,6 +457,45 @@ static void test_dirty_from_device_dma(void **state)
 }
 
 /* The cdev's binding rules, as vfio_iommufd_setup_test checks them. */
+/*
+ * read/write on the device file go to vfio_pci_rw() at the file position,
+ * which they advance; the file has no llseek (ESPIPE), and positioned
+ * I/O leaves the position alone, and so does a failed read.  Before
+ * BIND, EINVAL (access not yet granted).  Offsets are the region layout's: BAR0
+ * from 0 (CHANCNT 1, XFERCAP 20, ..., INTRDELAY at 0x0c).
+ */
+static void test_read_write_at_position(void **state)
+{
+	struct fx *f = *state;
+	uint8_t b[16], p[16];
+	uint16_t delay = 0x10, back = 0;
+
+	assert_int_equal(read(f->dev, b, 1), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(bind(f, f->iommufd), 0);
+	assert_int_equal(lseek(f->dev, 0, SEEK_SET), -1);
+	assert_int_equal(errno, ESPIPE);
+	/* memory decode off: BAR accesses are EIO (vfio_pci_bar_rw()) */
+	assert_int_equal(read(f->dev, b, 1), -1);
+	assert_int_equal(errno, EIO);
+	cfg_write16(f, PCI_COMMAND, PCI_COMMAND_MEMORY);
+	assert_int_equal(read(f->dev, b, 1), 1);
+	assert_int_equal(b[0], 1); /* CHANCNT, at position 0 still */
+	assert_int_equal(pread(f->dev, p, 4, 0), 4);
+	assert_int_equal(read(f->dev, b, 1), 1);
+	assert_int_equal(b[0], 20); /* XFERCAP: the position moved by 1 */
+	assert_int_equal(read(f->dev, b, 10), 10);
+	assert_int_equal(pread(f->dev, p, 10, 2), 10);
+	assert_memory_equal(b, p, 10);
+	/* now at 0x0c: INTRDELAY */
+	assert_int_equal(write(f->dev, &delay, 2), 2);
+	assert_int_equal(pread(f->dev, &back, 2, 0x0c), 2);
+	assert_int_equal(back, delay);
+	assert_int_equal(read(f->dev, b, 2), 2); /* 0x0e, after the write */
+	assert_int_equal(pread(f->dev, p, 2, 0x0e), 2);
+	assert_memory_equal(b, p, 2);
+}
+
 static void test_bind_rules(void **state)
 {
 	struct fx *f = *state;
@@ -540,6 +579,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mmap_bar_doorbells, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dirty_from_device_dma,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_write_at_position,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_rules, setup,
 						teardown),
