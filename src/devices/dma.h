@@ -30,21 +30,22 @@ struct sio_dma_port {
 	int (*rw)(void *opaque, uint64_t iova, void *buf, size_t len,
 		  bool write, size_t *done);
 	/*
-	 * Optional: a copy of @len bytes from IOVA @src to IOVA @dst, read
-	 * then written piece by piece, straight from memory to memory (a
-	 * DMA engine's descriptor).  Results as rw; on an error
-	 * *@dst_failed tells whether the write side failed.  Without it,
-	 * a model copies through a buffer of its own with rw.
-	 */
-	int (*copy)(void *opaque, uint64_t dst, uint64_t src, size_t len,
-		    size_t *done, bool *dst_failed);
-	/*
 	 * Optional: the transfers between begin and end are one batch (a
 	 * few descriptors back to back), which the port may carry out more
 	 * cheaply; an invalidation's CMD_SYNC waits for the whole batch.
 	 */
 	void (*begin)(void *opaque);
 	void (*end)(void *opaque);
+	/*
+	 * Optional, between begin and end only: the host memory behind
+	 * @iova, *@avail bytes of it, to read (or with @write to write)
+	 * directly until end, as a device reaches memory through its own
+	 * translations.  0; 1 when it had to wait outside the batch (a
+	 * stall), so that what earlier maps returned is gone; or an error
+	 * as rw's.
+	 */
+	int (*map)(void *opaque, uint64_t iova, bool write, void **host,
+		   size_t *avail);
 	void *opaque;
 };
 
@@ -77,17 +78,17 @@ struct sio_dma_smmu {
 
 int sio_dma_smmu_rw(void *opaque, uint64_t iova, void *buf, size_t len,
 		    bool write, size_t *done);
-int sio_dma_smmu_copy(void *opaque, uint64_t dst, uint64_t src, size_t len,
-		      size_t *done, bool *dst_failed);
 void sio_dma_smmu_begin(void *opaque);
 void sio_dma_smmu_end(void *opaque);
+int sio_dma_smmu_map(void *opaque, uint64_t iova, bool write, void **host,
+		     size_t *avail);
 
 static inline struct sio_dma_port sio_dma_smmu_port(struct sio_dma_smmu *s)
 {
 	return (struct sio_dma_port){.rw = sio_dma_smmu_rw,
-				     .copy = sio_dma_smmu_copy,
 				     .begin = sio_dma_smmu_begin,
 				     .end = sio_dma_smmu_end,
+				     .map = sio_dma_smmu_map,
 				     .opaque = s};
 }
 

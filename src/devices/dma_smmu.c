@@ -22,18 +22,6 @@ int sio_dma_smmu_rw(void *opaque, uint64_t iova, void *buf, size_t len,
 	return smmu_port_dma(s->smmu, &s->cache, &txn, buf, len, done);
 }
 
-int sio_dma_smmu_copy(void *opaque, uint64_t dst, uint64_t src, size_t len,
-		      size_t *done, bool *dst_failed)
-{
-	struct sio_dma_smmu *s = opaque;
-	struct sio_smmu_txn ts = {.sid = s->sid, .addr = src};
-	struct sio_smmu_txn td = {
-		.sid = s->sid, .addr = dst, .attr = SIO_SMMU_WRITE};
-
-	return smmu_port_copy(s->smmu, &s->cache, &td, &ts, len, done,
-			      dst_failed);
-}
-
 void sio_dma_smmu_begin(void *opaque)
 {
 	struct sio_dma_smmu *s = opaque;
@@ -46,4 +34,20 @@ void sio_dma_smmu_end(void *opaque)
 	struct sio_dma_smmu *s = opaque;
 
 	smmu_port_end(s->smmu, &s->cache);
+}
+
+int sio_dma_smmu_map(void *opaque, uint64_t iova, bool write, void **host,
+		     size_t *avail)
+{
+	struct sio_dma_smmu *s = opaque;
+	struct sio_smmu_txn txn = {
+		.sid = s->sid,
+		.addr = iova,
+		.attr = write ? SIO_SMMU_WRITE : 0,
+	};
+	uint64_t n;
+	int rc = smmu_port_map(s->smmu, &s->cache, &txn, host, &n);
+
+	*avail = rc < 0 ? 0 : (size_t)n;
+	return rc;
 }

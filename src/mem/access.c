@@ -11,6 +11,25 @@
 #include "mem_private.h"
 
 /* The lookup behind sio_mem_ptr(): binary search, then remember. */
+void *sio_mem_span(struct sio_mem_guard *g, uint64_t pa, uint64_t max,
+		   unsigned int perm, uint64_t *avail)
+{
+	const struct sio_mem_seg *seg = g->hint;
+	uint64_t room;
+
+	if (!seg || pa < seg->start || pa > seg->last) {
+		seg = sio_mem_view_find(g->view, pa);
+		if (!seg)
+			return NULL;
+		g->hint = seg;
+	}
+	if (!max || (seg->perm & perm) != perm)
+		return NULL;
+	room = seg->last - pa; /* bytes after pa: no overflow at 2^64 - 1 */
+	*avail = room < max - 1 ? room + 1 : max;
+	return (void *)(uintptr_t)pa;
+}
+
 void *sio_mem_ptr_slow(struct sio_mem_guard *g, uint64_t pa, uint64_t len,
 		       unsigned int perm)
 {

@@ -147,6 +147,14 @@ const struct sio_mem_seg *sio_mem_view_find(const struct sio_mem_view *v,
 					    uint64_t pa);
 
 /* access.c */
+/*
+ * The host pointer for @pa, and in *@avail how many bytes from it (at
+ * most @max, at least 1) one segment granting @perm covers: a device's
+ * window onto the memory behind a translation.  NULL if @pa is not there
+ * with @perm.  Valid for the section of @g.
+ */
+void *sio_mem_span(struct sio_mem_guard *g, uint64_t pa, uint64_t max,
+		   unsigned int perm, uint64_t *avail);
 void *sio_mem_ptr_slow(struct sio_mem_guard *g, uint64_t pa, uint64_t len,
 		       unsigned int perm);
 

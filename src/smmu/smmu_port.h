@@ -47,13 +47,21 @@ struct smmu_port_cache {
 void smmu_port_begin(struct sio_smmu *smmu, struct smmu_port_cache *cache);
 void smmu_port_end(struct sio_smmu *smmu, struct smmu_port_cache *cache);
 
-/* sio_smmu_dma() and sio_smmu_dma_copy(), through @cache (may be NULL). */
+/*
+ * Inside a held section: the host memory behind @txn's address, for
+ * *@avail bytes from it (to the end of its translation or its memory
+ * segment), to be read or (with SIO_SMMU_WRITE) written directly until
+ * the section ends.  0, or 1 when it had to leave the section (a stall
+ * waited outside it), so that what earlier maps returned is gone;
+ * -EFAULT (translation aborted, event recorded) or -EIO (nothing behind
+ * the translation).
+ */
+int smmu_port_map(struct sio_smmu *smmu, struct smmu_port_cache *cache,
+		  const struct sio_smmu_txn *txn, void **host, uint64_t *avail);
+
+/* sio_smmu_dma() through @cache (may be NULL). */
 int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *cache,
 		  const struct sio_smmu_txn *txn, void *buf, size_t len,
 		  size_t *done);
-int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *cache,
-		   const struct sio_smmu_txn *dst,
-		   const struct sio_smmu_txn *src, size_t len, size_t *done,
-		   bool *dst_failed);
 
 #endif /* SIO_SMMU_PORT_H */

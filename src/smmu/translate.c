@@ -520,6 +520,28 @@ void smmu_port_end(struct sio_smmu *smmu, struct smmu_port_cache *pc)
 	sio_mem_exit(smmu->bus, &pc->g);
 }
 
+int smmu_port_map(struct sio_smmu *smmu, struct smmu_port_cache *pc,
+		  const struct sio_smmu_txn *txn, void **host, uint64_t *avail)
+{
+	bool write = txn->attr & SIO_SMMU_WRITE;
+	struct smmu_pending p = {.set = false, .stall = false};
+	struct sio_smmu_result res;
+	bool left = false;
+	int rc;
+
+	while ((rc = piece_translate(smmu, pc, &pc->g, txn, &res, &p)) > 0)
+		left = true;
+	if (rc) {
+		xfer_exit(smmu, pc, &pc->g, &p);
+		return rc;
+	}
+	*host = sio_mem_span(&pc->g, res.pa, res.size,
+			     write ? SIO_MEM_WRITE : SIO_MEM_READ, avail);
+	if (!*host)
+		return -EIO;
+	return left;
+}
+
 /*
  * Device DMA.  The whole transfer is one bus section: a CMD_SYNC that
  * follows an invalidation completes only once it is over.
@@ -576,10 +598,10 @@ int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *pc,
  * @dst's, memory to memory, in one bus section.  The read of a piece is
  * translated before its write, as the engine reads before it writes.
  */
-int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
-		   const struct sio_smmu_txn *dst,
-		   const struct sio_smmu_txn *src, size_t len, size_t *done,
-		   bool *dst_failed)
+static int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
+			  const struct sio_smmu_txn *dst,
+			  const struct sio_smmu_txn *src, size_t len,
+			  size_t *done, bool *dst_failed)
 {
 	struct sio_smmu_txn ts = *src, td = *dst;
 	struct smmu_pending p = {.set = false, .stall = false};

@@ -13,6 +13,7 @@
  * would have recorded.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -91,9 +92,80 @@ static void do_commands(struct sio_ioat *d)
 	d->chancmd = 0;
 }
 
+/*
+ * Inside a batch, a port that maps lets the engine reach memory directly:
+ * the descriptor read and the copy touch the memory behind the
+ * translations, no transfer call per access.
+ */
+static bool mapped(const struct sio_ioat *d)
+{
+	return d->dma.map && d->dma.begin;
+}
+
+/*
+ * What the engine has mapped in this batch: the descriptor ring, the
+ * source and the destination each stay in one translation for many
+ * descriptors.  Valid until the batch ends or a map had to wait outside
+ * it (then what it mapped before is gone).
+ */
+#define IOAT_WINDOWS 3
+
+struct dma_window {
+	bool valid, write;
+	uint64_t iova, end; /* [iova, end) */
+	uint8_t *host;
+};
+
+struct dma_view {
+	struct dma_window w[IOAT_WINDOWS];
+	unsigned int next;
+};
+
+static void view_drop(struct dma_view *v)
+{
+	for (unsigned int i = 0; i < IOAT_WINDOWS; i++)
+		v->w[i].valid = false;
+}
+
+/* The port's map, through the windows: 0, 1 (waited: remap) or -errno. */
+static int view_map(struct sio_ioat *d, struct dma_view *v, uint64_t iova,
+		    bool write, uint8_t **host, size_t *avail)
+{
+	struct dma_window *w;
+	void *h;
+	size_t n;
+	int rc;
+
+	for (unsigned int i = 0; i < IOAT_WINDOWS; i++) {
+		w = &v->w[i];
+		if (w->valid && w->write == write && iova >= w->iova &&
+		    iova < w->end) {
+			*host = w->host + (iova - w->iova);
+			*avail = (size_t)(w->end - iova);
+			return 0;
+		}
+	}
+	rc = d->dma.map(d->dma.opaque, iova, write, &h, &n);
+	if (rc)
+		view_drop(v);
+	if (rc < 0)
+		return rc;
+	w = &v->w[v->next++ % IOAT_WINDOWS];
+	*w = (struct dma_window){.valid = true,
+				 .write = write,
+				 .iova = iova,
+				 .end = iova + n,
+				 .host = h};
+	if (w->end < iova) /* to the top of the address space */
+		w->end = UINT64_MAX;
+	*host = h;
+	*avail = n;
+	return rc;
+}
+
 /* Read a descriptor; 0 or the CHANERR bit its failure sets. */
-static uint32_t fetch(struct sio_ioat *d, uint64_t addr, bool first,
-		      struct ioat_dma_descriptor *desc)
+static uint32_t fetch(struct sio_ioat *d, struct dma_view *v, uint64_t addr,
+		      bool first, struct ioat_dma_descriptor *desc)
 {
 	uint32_t addr_err = first ? IOAT_CHANERR_CHAIN_ADDR_VALUE_ERR
 				  : IOAT_CHANERR_NEXT_ADDR_ERR;
@@ -104,6 +176,18 @@ static uint32_t fetch(struct sio_ioat *d, uint64_t addr, bool first,
 	/* Without Bus Master Enable the request never leaves the function. */
 	if (!d->bus_master)
 		return addr_err;
+	if (mapped(d)) {
+		uint8_t *h;
+		size_t n;
+
+		if (view_map(d, v, addr, false, &h, &n) < 0)
+			return addr_err;
+		if (n >= sizeof(*desc)) {
+			memcpy(desc, h, sizeof(*desc));
+			return 0;
+		}
+		/* it straddles two translations: the general path */
+	}
 	if (sio_dma_read(&d->dma, addr, desc, sizeof(*desc)))
 		return addr_err;
 	return 0;
@@ -120,7 +204,7 @@ static uint32_t check(const struct ioat_dma_descriptor *desc)
 	return 0;
 }
 
-/* The copy through a buffer, for a port that cannot copy by itself. */
+/* The copy through a buffer, for a port that cannot map. */
 static uint32_t copy_bounced(struct sio_ioat *d, uint64_t src, uint64_t dst,
 			     uint32_t left)
 {
@@ -145,27 +229,48 @@ static uint32_t copy_bounced(struct sio_ioat *d, uint64_t src, uint64_t dst,
 	return 0;
 }
 
-/* The copy itself, lock dropped; 0 or the CHANERR bit of its failure. */
-static uint32_t copy(struct sio_ioat *d, const struct ioat_dma_descriptor *desc)
+/* The copy straight between the memories behind src and dst. */
+static uint32_t copy_mapped(struct sio_ioat *d, struct dma_view *v,
+			    uint64_t src, uint64_t dst, uint32_t left)
 {
-	size_t done;
-	bool dst_failed;
-	int rc;
+	while (left) {
+		size_t ns, nd, n = left;
+		uint8_t *s, *t;
+		int rc;
 
+		rc = view_map(d, v, src, false, &s, &ns);
+		if (rc < 0)
+			return rc == -EIO ? IOAT_CHANERR_READ_DATA_ERR
+					  : IOAT_CHANERR_SRC_ADDR_ERR;
+		rc = view_map(d, v, dst, true, &t, &nd);
+		if (rc < 0)
+			return rc == -EIO ? IOAT_CHANERR_WRITE_DATA_ERR
+					  : IOAT_CHANERR_DEST_ADDR_ERR;
+		if (rc > 0)
+			continue; /* it waited: the source's memory again */
+		if (ns < n)
+			n = ns;
+		if (nd < n)
+			n = nd;
+		/* source and destination may overlap, as the engine allows */
+		memmove(t, s, n);
+		src += n;
+		dst += n;
+		left -= (uint32_t)n;
+	}
+	return 0;
+}
+
+/* The copy itself, lock dropped; 0 or the CHANERR bit of its failure. */
+static uint32_t copy(struct sio_ioat *d, struct dma_view *v,
+		     const struct ioat_dma_descriptor *desc)
+{
 	if (!d->bus_master)
 		return IOAT_CHANERR_SRC_ADDR_ERR;
-	if (!d->dma.copy)
-		return copy_bounced(d, desc->src_addr, desc->dst_addr,
-				    desc->size);
-	rc = d->dma.copy(d->dma.opaque, desc->dst_addr, desc->src_addr,
-			 desc->size, &done, &dst_failed);
-	if (!rc)
-		return 0;
-	if (dst_failed)
-		return rc == -EIO ? IOAT_CHANERR_WRITE_DATA_ERR
-				  : IOAT_CHANERR_DEST_ADDR_ERR;
-	return rc == -EIO ? IOAT_CHANERR_READ_DATA_ERR
-			  : IOAT_CHANERR_SRC_ADDR_ERR;
+	if (mapped(d))
+		return copy_mapped(d, v, desc->src_addr, desc->dst_addr,
+				   desc->size);
+	return copy_bounced(d, desc->src_addr, desc->dst_addr, desc->size);
 }
 
 /* Record one descriptor done at @addr; its side effects follow. */
@@ -194,11 +299,14 @@ static void complete(struct sio_ioat *d, uint64_t addr, uint32_t ctl,
 
 /*
  * Descriptors performed back to back without the lock, in one bus
- * section of the port's: at most this many, and a batch ends after a
- * descriptor that asks for a completion write or an interrupt, so those
- * still come in order with the copies before and after them.
+ * section of the port's: at most this many, or this many bytes (a
+ * CMD_SYNC waits for the section: about 100 µs at most), and a batch
+ * ends after a descriptor that asks for a completion write or an
+ * interrupt, so those still come in order with the copies before and
+ * after them.
  */
-#define IOAT_BATCH 32
+#define IOAT_BATCH	 128
+#define IOAT_BATCH_BYTES (1u << 20)
 
 struct batch {
 	unsigned int n; /* descriptors performed */
@@ -211,21 +319,27 @@ static void perform(struct sio_ioat *d, uint64_t addr, bool first,
 		    unsigned int budget, struct batch *b)
 {
 	struct ioat_dma_descriptor desc;
+	uint64_t bytes = 0;
+	struct dma_view v;
 
+	view_drop(&v);
+	v.next = 0;
 	if (d->dma.begin)
 		d->dma.begin(d->dma.opaque);
 	for (b->n = 0, b->err = 0; b->n < budget;) {
-		b->err = fetch(d, addr, first && !b->n, &desc);
+		b->err = fetch(d, &v, addr, first && !b->n, &desc);
 		if (!b->err)
 			b->err = check(&desc);
 		if (!b->err && !(desc.ctl & IOAT_DESC_NULL))
-			b->err = copy(d, &desc);
+			b->err = copy(d, &v, &desc);
 		if (b->err)
 			break;
 		b->addr[b->n] = addr;
 		b->next[b->n] = desc.next;
 		b->ctl[b->n++] = desc.ctl;
-		if (desc.ctl & (IOAT_DESC_COMPL_WRITE | IOAT_DESC_INT_EN))
+		bytes += desc.size;
+		if (desc.ctl & (IOAT_DESC_COMPL_WRITE | IOAT_DESC_INT_EN) ||
+		    bytes >= IOAT_BATCH_BYTES)
 			break;
 		addr = desc.next;
 	}
@@ -264,9 +378,51 @@ static void run_batch(struct sio_ioat *d)
 	halt(d, b.err);
 }
 
-static void wait_for_work(struct sio_ioat *d, long *backoff_ns)
+/*
+ * A driver mostly rings again right after it saw the last work done, and
+ * hardware takes that doorbell at once; a sleeping thread takes tens of
+ * microseconds to wake on a VM.  So after activity the engine first
+ * waits a little awake, yielding the CPU, for the next signal.
+ */
+#define IOAT_SPIN_NS 50000L
+
+static long elapsed_ns(const struct timespec *t0)
 {
 	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000000000L +
+	       (t.tv_nsec - t0->tv_nsec);
+}
+
+/* True if a signal came within the spin; called with the lock held. */
+static bool spin_for_work(struct sio_ioat *d)
+{
+	unsigned int seq = atomic_load(&d->wake_seq);
+	struct timespec t0;
+	bool woke = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_mutex_unlock(&d->lock);
+	while (!woke && elapsed_ns(&t0) < IOAT_SPIN_NS) {
+		sched_yield();
+		woke = atomic_load(&d->wake_seq) != seq;
+	}
+	pthread_mutex_lock(&d->lock);
+	/* a signal between the last look and the lock: signals are sent
+	 * under the lock, so it shows now, and none can be missed after */
+	return atomic_load(&d->wake_seq) != seq;
+}
+
+static void wait_for_work(struct sio_ioat *d, long *backoff_ns, bool *spun)
+{
+	struct timespec t;
+
+	if (!*spun) {
+		*spun = true;
+		if (spin_for_work(d))
+			return;
+	}
 
 	if (!d->polling) {
 		pthread_cond_wait(&d->wake, &d->lock);
@@ -292,6 +448,7 @@ void *ioat_engine(void *arg)
 {
 	struct sio_ioat *d = arg;
 	long backoff = 10000;
+	bool spun = false; /* since the last activity */
 
 	pthread_mutex_lock(&d->lock);
 	while (!d->stop) {
@@ -312,9 +469,10 @@ void *ioat_engine(void *arg)
 			ioat_bar_publish(d);
 		if (busy) {
 			backoff = 10000;
+			spun = false;
 			continue;
 		}
-		wait_for_work(d, &backoff);
+		wait_for_work(d, &backoff, &spun);
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;

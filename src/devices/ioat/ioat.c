@@ -81,6 +81,12 @@ uint64_t ioat_reg_read(struct sio_ioat *d, uint64_t off, unsigned int size)
  * running or idle (DONE), or one halted without an error or suspended to
  * which software has given a chain since.
  */
+void ioat_wake(struct sio_ioat *d)
+{
+	atomic_fetch_add(&d->wake_seq, 1);
+	pthread_cond_signal(&d->wake);
+}
+
 bool ioat_runnable(const struct sio_ioat *d)
 {
 	unsigned int st = ioat_status(d);
@@ -223,7 +229,7 @@ void ioat_reg_write(struct sio_ioat *d, uint64_t off, unsigned int size,
 		memcpy(&v, img + r, wregs[i].width);
 		reg_store(d, r, v);
 	}
-	pthread_cond_signal(&d->wake);
+	ioat_wake(d);
 }
 
 /* The channel after CHANCMD.RESET: HALTED, no error, nothing pending. */
@@ -294,7 +300,7 @@ void sio_ioat_flr(struct sio_ioat *d)
 	memset(d->bar + IOAT_REGS_END, 0, SIO_IOAT_BAR0_SIZE - IOAT_REGS_END);
 	if (d->polling)
 		ioat_bar_publish(d);
-	pthread_cond_signal(&d->wake);
+	ioat_wake(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -302,7 +308,7 @@ void sio_ioat_set_bus_master(struct sio_ioat *d, bool on)
 {
 	pthread_mutex_lock(&d->lock);
 	d->bus_master = on;
-	pthread_cond_signal(&d->wake);
+	ioat_wake(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -313,7 +319,7 @@ int sio_ioat_bar_memfd(struct sio_ioat *d)
 		d->polling = true;
 		ioat_bar_publish(d);
 	}
-	pthread_cond_signal(&d->wake);
+	ioat_wake(d);
 	pthread_mutex_unlock(&d->lock);
 	return d->memfd;
 }
@@ -360,7 +366,7 @@ void sio_ioat_destroy(struct sio_ioat *d)
 		return;
 	pthread_mutex_lock(&d->lock);
 	d->stop = true;
-	pthread_cond_signal(&d->wake);
+	ioat_wake(d);
 	pthread_mutex_unlock(&d->lock);
 	pthread_join(d->thread, NULL);
 	pthread_cond_destroy(&d->wake);

@@ -4,6 +4,7 @@
 #define SIO_DEVICES_IOAT_PRIVATE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 struct sio_ioat {
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t wake;  /* the engine has something to look at */
+	atomic_uint wake_seq; /* counts those signals, read without the lock */
 	pthread_t thread;
 	bool stop;
 
@@ -68,6 +70,8 @@ void ioat_reg_write(struct sio_ioat *d, uint64_t off, unsigned int size,
 void ioat_chan_reset(struct sio_ioat *d);
 unsigned int ioat_status(const struct sio_ioat *d);
 bool ioat_runnable(const struct sio_ioat *d);
+/* Tell the engine to look again; caller holds d->lock. */
+void ioat_wake(struct sio_ioat *d);
 
 /* engine.c: the device thread. */
 void *ioat_engine(void *arg);
