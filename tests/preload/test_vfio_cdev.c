@@ -218,18 +218,38 @@ static void chan_reset(struct fx *f)
 	assert_int_equal(bar_read(f, CHANERR, 4), 0);
 }
 
-/* Bind, map, attach, bus master on, reset: the selftest driver's init. */
-static void bring_up(struct fx *f)
+/*
+ * Bind, map, attach, bus master on, reset: the selftest driver's init.
+ * Attached to the IOAS (an automatic stage-1 domain), or with @flags to
+ * a HWPT allocated with them (NEST_PARENT: a stage-2 domain).
+ */
+static void bring_up_flags(struct fx *f, bool hwpt, uint32_t flags)
 {
+	struct sio_iommu_hwpt_alloc ha = {.size = sizeof(ha), .flags = flags};
+
 	assert_int_equal(bind(f, f->iommufd), 0);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(map_page(f, i), 0);
-	assert_int_equal(attach(f, f->ioas, &f->hwpt), 0);
-	assert_int_not_equal(f->hwpt, f->ioas);
+	if (hwpt) {
+		ha.dev_id = f->devid;
+		ha.pt_id = f->ioas;
+		assert_int_equal(ioctl(f->iommufd, SIO_IOMMU_HWPT_ALLOC, &ha),
+				 0);
+		assert_int_equal(attach(f, ha.out_hwpt_id, &f->hwpt), 0);
+		assert_int_equal(f->hwpt, ha.out_hwpt_id);
+	} else {
+		assert_int_equal(attach(f, f->ioas, &f->hwpt), 0);
+		assert_int_not_equal(f->hwpt, f->ioas);
+	}
 	cfg_write16(f, PCI_COMMAND,
 		    PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
 			    PCI_COMMAND_INTX_OFF);
 	chan_reset(f);
+}
+
+static void bring_up(struct fx *f)
+{
+	bring_up_flags(f, false, 0);
 }
 
 /* One copy of @len bytes from page 0 to page 1; returns the status. */
@@ -259,12 +279,10 @@ static uint64_t memcpy_wait(struct fx *f, size_t len, uint32_t ctl)
 }
 
 /* The whole flow: DMA lands through the SMMU, and faults after unmap. */
-static void test_memcpy_then_unmapped(void **state)
+static void copy_then_unmapped(struct fx *f)
 {
-	struct fx *f = *state;
 	uint64_t sts;
 
-	bring_up(f);
 	for (long i = 0; i < f->pg; i++)
 		f->mem[i] = (uint8_t)(i * 7 + 1);
 	/*
@@ -292,6 +310,23 @@ static void test_memcpy_then_unmapped(void **state)
 	assert_true(bar_read(f, CHANERR, 4) & CHANERR_DEST_ADDR);
 	for (long i = 0; i < f->pg; i++)
 		assert_int_equal(f->mem[f->pg + i], 0);
+}
+
+static void test_memcpy_then_unmapped(void **state)
+{
+	struct fx *f = *state;
+
+	bring_up(f);
+	copy_then_unmapped(f);
+}
+
+/* The same through a stage-2 domain: a NEST_PARENT HWPT attached. */
+static void test_memcpy_then_unmapped_stage2(void **state)
+{
+	struct fx *f = *state;
+
+	bring_up_flags(f, true, SIO_IOMMU_HWPT_ALLOC_NEST_PARENT);
+	copy_then_unmapped(f);
 }
 
 /* send_msi: a copy with int_en fires the MSI-X vector's eventfd. */
@@ -584,6 +619,8 @@ static void test_close_orders(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_memcpy_then_unmapped_stage2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memcpy_then_unmapped,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix_interrupt, setup,
