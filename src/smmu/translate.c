@@ -598,10 +598,9 @@ int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *pc,
  * @dst's, memory to memory, in one bus section.  The read of a piece is
  * translated before its write, as the engine reads before it writes.
  */
-static int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
-			  const struct sio_smmu_txn *dst,
-			  const struct sio_smmu_txn *src, size_t len,
-			  size_t *done, bool *dst_failed)
+int sio_smmu_dma_copy(struct sio_smmu *smmu, const struct sio_smmu_txn *dst,
+		      const struct sio_smmu_txn *src, size_t len, size_t *done,
+		      bool *dst_failed)
 {
 	struct sio_smmu_txn ts = *src, td = *dst;
 	struct smmu_pending p = {.set = false, .stall = false};
@@ -613,7 +612,7 @@ static int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 	td.attr |= SIO_SMMU_WRITE;
 	*done = 0;
 	*dst_failed = false;
-	g = xfer_enter(smmu, pc, &own);
+	g = xfer_enter(smmu, NULL, &own);
 	while (off < len) {
 		struct sio_smmu_result rs, rd;
 		size_t chunk = len - off;
@@ -621,7 +620,7 @@ static int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 
 		ts.addr = src->addr + off;
 		td.addr = dst->addr + off;
-		rc = piece_translate(smmu, pc, g, &ts, &rs, &p);
+		rc = piece_translate(smmu, NULL, g, &ts, &rs, &p);
 		if (rc > 0)
 			continue;
 		if (rc)
@@ -633,7 +632,7 @@ static int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 			rc = -EIO;
 			break;
 		}
-		rc = piece_translate(smmu, pc, g, &td, &rd, &p);
+		rc = piece_translate(smmu, NULL, g, &td, &rd, &p);
 		if (rc > 0)
 			continue;
 		*dst_failed = true;
@@ -652,7 +651,7 @@ static int smmu_port_copy(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 		off += chunk;
 		*done = off;
 	}
-	xfer_exit(smmu, pc, g, &p);
+	xfer_exit(smmu, NULL, g, &p);
 	return rc;
 }
 
@@ -660,11 +659,4 @@ int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		 void *buf, size_t len, size_t *done)
 {
 	return smmu_port_dma(smmu, NULL, txn, buf, len, done);
-}
-
-int sio_smmu_dma_copy(struct sio_smmu *smmu, const struct sio_smmu_txn *dst,
-		      const struct sio_smmu_txn *src, size_t len, size_t *done,
-		      bool *dst_failed)
-{
-	return smmu_port_copy(smmu, NULL, dst, src, len, done, dst_failed);
 }
