@@ -399,14 +399,23 @@ void tlb_invalidate_all(struct sio_smmu *smmu);
  */
 #define UTLB_ENTRIES 16384
 
+/*
+ * 32 bytes a slot, two to a cache line, so that a hot set of a thousand
+ * pages stays in the L1 cache.  The seqlock word carries the generation
+ * too: bit 0 is set while a filler writes, bits 15..1 count fills, and
+ * bits 63..16 hold the low 48 bits of the generation the entry was
+ * filled in (2^48 invalidations before one could be mistaken).
+ */
 struct utlb_slot {
-	_Atomic uint64_t seq;
+	_Atomic uint64_t seqgen;
 	_Atomic uint64_t key0; /* page | SSV << 1 | valid */
 	_Atomic uint64_t key1; /* StreamID << 32 | SubstreamID */
 	_Atomic uint64_t pa;   /* output page | TLB_* permissions */
-	_Atomic uint64_t gen;
-	uint64_t pad[3];
 };
+
+_Static_assert(sizeof(struct utlb_slot) == 32, "two slots a cache line");
+
+#define UTLB_GEN_SHIFT 16
 
 struct smmu_utlb {
 	struct utlb_slot slot[UTLB_ENTRIES];
@@ -420,6 +429,12 @@ static inline uint64_t utlb_gen(struct sio_smmu *smmu)
 static inline void utlb_advance(struct sio_smmu *smmu)
 {
 	atomic_fetch_add(&smmu->utlb_gen, 1);
+}
+
+static inline bool utlb_live(uint64_t seqgen, uint64_t gen)
+{
+	return !(seqgen & 1) && (seqgen >> UTLB_GEN_SHIFT) ==
+					(gen & (UINT64_MAX >> UTLB_GEN_SHIFT));
 }
 
 static inline struct utlb_slot *utlb_slot_of(struct sio_smmu *smmu, uint64_t k0,
@@ -447,13 +462,12 @@ static inline bool utlb_lookup(struct sio_smmu *smmu,
 {
 	uint64_t k0 = utlb_key0(txn), k1 = utlb_key1(txn);
 	struct utlb_slot *sl = utlb_slot_of(smmu, k0, k1);
-	uint64_t s = seq_read(&sl->seq), v;
+	uint64_t s = seq_read(&sl->seqgen), v;
 
 	if (word_read(&sl->key0) != k0 || word_read(&sl->key1) != k1)
 		return false;
 	v = word_read(&sl->pa);
-	if (word_read(&sl->gen) != utlb_gen(smmu) || (s & 1) ||
-	    seq_read(&sl->seq) != s)
+	if (!utlb_live(s, utlb_gen(smmu)) || seq_read(&sl->seqgen) != s)
 		return false;
 	*pa = v;
 	return true;
@@ -465,6 +479,7 @@ static inline void utlb_fill(struct sio_smmu *smmu,
 {
 	uint64_t k0 = utlb_key0(txn), k1 = utlb_key1(txn), held;
 	struct utlb_slot *sl = utlb_slot_of(smmu, k0, k1);
+	uint64_t s = word_read(&sl->seqgen);
 
 	/*
 	 * A live entry for another page mostly keeps its slot: pages that
@@ -472,17 +487,20 @@ static inline void utlb_fill(struct sio_smmu *smmu,
 	 * them would fight over the line.  One fill in 16 takes it anyway,
 	 * so that a new working set moves in.
 	 */
-	if (word_read(&sl->gen) == gen && (word_read(&sl->key0) & 1) &&
+	if (utlb_live(s, gen) && (word_read(&sl->key0) & 1) &&
 	    (word_read(&sl->key0) != k0 || word_read(&sl->key1) != k1) &&
 	    (cpu_cycles() & 15))
 		return;
-	if (!seq_trylock(&sl->seq, &held))
+	if (!seq_trylock(&sl->seqgen, &held))
 		return;
 	word_write(&sl->key0, k0);
 	word_write(&sl->key1, k1);
 	word_write(&sl->pa, pa_perm);
-	word_write(&sl->gen, gen);
-	atomic_store_explicit(&sl->seq, held + 1, memory_order_release);
+	atomic_store_explicit(&sl->seqgen,
+			      (gen << UTLB_GEN_SHIFT) |
+				      ((held + 1) &
+				       ((1ull << UTLB_GEN_SHIFT) - 1)),
+			      memory_order_release);
 }
 
 #endif /* SIO_SMMU_CACHE_H */
