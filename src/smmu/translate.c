@@ -480,7 +480,8 @@ static int piece_translate(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 {
 	int rc;
 
-	if (!translate_hit(smmu, pc, t, res) ||
+	if ((!pc && utlb_hit(smmu, t, res)) ||
+	    !translate_hit(smmu, pc, t, res) ||
 	    !translate_walk(smmu, g, t, res, p))
 		return 0;
 	if (!p->stall)
