@@ -248,17 +248,26 @@ struct tlb_ent {
 #define TLB_SETS 4096
 #define TLB_WAYS 4
 
-struct tlb_slot {
-	_Atomic uint64_t seq;
-	_Atomic uint64_t va;
-	_Atomic uint64_t tag;
-	_Atomic uint64_t pa;
-};
+/*
+ * A set, laid out by field rather than by way: the four addresses and
+ * tags share the first cache line, so a probe that misses (every TLB
+ * miss probes at least once) and the choice of a way to fill touch one
+ * line; the sequence words and outputs, needed only on a match, are in
+ * the second.  Way w is the w-th element of each array.
+ */
+struct tlb_set {
+	_Atomic uint64_t va[TLB_WAYS];
+	_Atomic uint64_t tag[TLB_WAYS];
+	_Atomic uint64_t seq[TLB_WAYS];
+	_Atomic uint64_t pa[TLB_WAYS];
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct tlb_set) == 128, "two cache lines a set");
 
 struct smmu_tlb {
 	_Atomic uint64_t sizes[TLB_KINDS]; /* per kind: entry sizes present */
 	_Atomic uint8_t victim[TLB_SETS];  /* round-robin replacement */
-	struct tlb_slot slot[TLB_SETS][TLB_WAYS] __attribute__((aligned(64)));
+	struct tlb_set set[TLB_SETS];
 };
 
 /* The tag word of a slot. */
@@ -311,27 +320,27 @@ static inline uint64_t tlb_base_of(uint64_t va, unsigned int log2size)
  * Probe one set for @base.  The ways' addresses are compared all at once,
  * so which way holds the entry costs no mispredicted branch.
  */
-static inline bool tlb_probe(struct tlb_slot *set, unsigned int kind,
+static inline bool tlb_probe(struct tlb_set *set, unsigned int kind,
 			     uint64_t want, uint16_t asid, uint64_t base,
 			     struct tlb_ent *e)
 {
 	unsigned int m = 0;
 
 	for (unsigned int w = 0; w < TLB_WAYS; w++)
-		m |= (unsigned int)(word_read(&set[w].va) == base) << w;
+		m |= (unsigned int)(word_read(&set->va[w]) == base) << w;
 	while (m) {
-		struct tlb_slot *sl = &set[__builtin_ctz(m)];
-		uint64_t s = seq_read(&sl->seq), tag, pa;
+		unsigned int w = (unsigned int)__builtin_ctz(m);
+		uint64_t s = seq_read(&set->seq[w]), tag, pa;
 
 		m &= m - 1;
-		tag = word_read(&sl->tag);
+		tag = word_read(&set->tag[w]);
 		if ((tag & TAG_ID) != want ||
 		    (!(kind & 1) && !(tag & TAG_GLOBAL) &&
 		     FIELD_GET(TAG_ASID, tag) != asid))
 			continue;
-		pa = word_read(&sl->pa);
-		if (word_read(&sl->va) != base || (s & 1) ||
-		    seq_read(&sl->seq) != s)
+		pa = word_read(&set->pa[w]);
+		if (word_read(&set->va[w]) != base || (s & 1) ||
+		    seq_read(&set->seq[w]) != s)
 			continue;
 		e->va = base;
 		e->pa = pa;
@@ -363,7 +372,7 @@ static inline bool tlb_lookup(struct sio_smmu *smmu, unsigned int kind,
 		uint64_t base = tlb_base_of(va, ls);
 
 		sizes &= sizes - 1;
-		if (tlb_probe(tlb->slot[tlb_set_of(kind, vmid, ls, base)], kind,
+		if (tlb_probe(&tlb->set[tlb_set_of(kind, vmid, ls, base)], kind,
 			      tlb_tag_id(kind, vmid, ls), asid, base, e))
 			return true;
 	}

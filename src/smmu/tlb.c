@@ -53,48 +53,51 @@ static bool same_key(uint64_t va, uint64_t tag, const struct tlb_ent *e)
  * round-robin order — so that entries sharing a set take turns rather
  * than evicting each other for ever.
  */
-static struct tlb_slot *choose_way(struct smmu_tlb *tlb, unsigned int set,
-				   const struct tlb_ent *e)
+static unsigned int choose_way(struct smmu_tlb *tlb, unsigned int s,
+			       const struct tlb_ent *e)
 {
-	struct tlb_slot *ways = tlb->slot[set], *free_way = NULL;
+	struct tlb_set *set = &tlb->set[s];
+	unsigned int free_way = TLB_WAYS;
 
 	for (unsigned int w = 0; w < TLB_WAYS; w++) {
-		uint64_t tag = word_read(&ways[w].tag);
+		uint64_t tag = word_read(&set->tag[w]);
 
-		if (same_key(word_read(&ways[w].va), tag, e))
-			return &ways[w];
-		if (!(tag & TAG_VALID) && !free_way)
-			free_way = &ways[w];
+		if (same_key(word_read(&set->va[w]), tag, e))
+			return w;
+		if (!(tag & TAG_VALID) && free_way == TLB_WAYS)
+			free_way = w;
 	}
-	if (free_way)
+	if (free_way < TLB_WAYS)
 		return free_way;
-	return &ways[atomic_fetch_add_explicit(&tlb->victim[set], 1,
-					       memory_order_relaxed) %
-		     TLB_WAYS];
+	return atomic_fetch_add_explicit(&tlb->victim[s], 1,
+					 memory_order_relaxed) %
+	       TLB_WAYS;
 }
 
 void tlb_insert(struct sio_smmu *smmu, const struct tlb_ent *e, uint64_t gen)
 {
 	struct smmu_tlb *tlb = smmu->tlb;
-	struct tlb_slot *sl = choose_way(
-		tlb, tlb_set_of(e->kind, e->vmid, e->log2size, e->va), e);
+	unsigned int s = tlb_set_of(e->kind, e->vmid, e->log2size, e->va);
+	struct tlb_set *set = &tlb->set[s];
+	unsigned int w = choose_way(tlb, s, e);
 	uint64_t bit = 1ull << e->log2size, tag = make_tag(e), held;
 
 	if (!(atomic_load_explicit(&tlb->sizes[e->kind], memory_order_relaxed) &
 	      bit))
 		atomic_fetch_or(&tlb->sizes[e->kind], bit);
-	if (!seq_trylock(&sl->seq, &held))
+	if (!seq_trylock(&set->seq[w], &held))
 		return; /* someone else is writing it: skip the fill */
-	word_write(&sl->va, e->va);
-	word_write(&sl->tag, tag);
-	word_write(&sl->pa, e->pa);
-	seq_unlock(&sl->seq, held);
+	word_write(&set->va[w], e->va);
+	word_write(&set->tag[w], tag);
+	word_write(&set->pa[w], e->pa);
+	seq_unlock(&set->seq[w], held);
 	/* Raced an invalidation: withdraw (see smmu_cache.h). */
 	if (smmu_gen(smmu) != gen) {
-		held = seq_lock(&sl->seq);
-		if (word_read(&sl->va) == e->va && word_read(&sl->tag) == tag)
-			word_write(&sl->tag, 0);
-		seq_unlock(&sl->seq, held);
+		held = seq_lock(&set->seq[w]);
+		if (word_read(&set->va[w]) == e->va &&
+		    word_read(&set->tag[w]) == tag)
+			word_write(&set->tag[w], 0);
+		seq_unlock(&set->seq[w], held);
 		utlb_advance(smmu);
 	}
 }
@@ -126,26 +129,27 @@ static bool inv_matches(const struct tlb_inv *inv, uint64_t va, uint64_t tag)
 	return va <= inv->last && last >= inv->first;
 }
 
-static void inv_slot(struct tlb_slot *sl, const struct tlb_inv *inv)
+static void inv_way(struct tlb_set *set, unsigned int w,
+		    const struct tlb_inv *inv)
 {
 	uint64_t held;
 
 	/* A fill in progress is waited for: see smmu_cache.h. */
-	while (atomic_load(&sl->seq) & 1)
+	while (atomic_load(&set->seq[w]) & 1)
 		cpu_relax();
-	if (!inv_matches(inv, word_read(&sl->va), word_read(&sl->tag)))
+	if (!inv_matches(inv, word_read(&set->va[w]), word_read(&set->tag[w])))
 		return;
-	held = seq_lock(&sl->seq);
-	if (inv_matches(inv, word_read(&sl->va), word_read(&sl->tag)))
-		word_write(&sl->tag, 0);
-	seq_unlock(&sl->seq, held);
+	held = seq_lock(&set->seq[w]);
+	if (inv_matches(inv, word_read(&set->va[w]), word_read(&set->tag[w])))
+		word_write(&set->tag[w], 0);
+	seq_unlock(&set->seq[w], held);
 }
 
 static void inv_scan(struct sio_smmu *smmu, const struct tlb_inv *inv)
 {
 	for (unsigned int s = 0; s < TLB_SETS; s++)
 		for (unsigned int w = 0; w < TLB_WAYS; w++)
-			inv_slot(&smmu->tlb->slot[s][w], inv);
+			inv_way(&smmu->tlb->set[s], w, inv);
 }
 
 /* Probes an address invalidation needs: one per entry-sized block. */
@@ -179,11 +183,11 @@ void tlb_invalidate(struct sio_smmu *smmu, const struct tlb_inv *inv)
 
 		sizes &= sizes - 1;
 		for (;;) {
-			struct tlb_slot *set = tlb->slot[tlb_set_of(
+			struct tlb_set *set = &tlb->set[tlb_set_of(
 				inv->kind, inv->vmid, ls, b)];
 
 			for (unsigned int w = 0; w < TLB_WAYS; w++)
-				inv_slot(&set[w], inv);
+				inv_way(set, w, inv);
 			if (ls >= 64 || b >= tlb_base_of(inv->last, ls))
 				break;
 			b += 1ull << ls;
@@ -194,17 +198,18 @@ void tlb_invalidate(struct sio_smmu *smmu, const struct tlb_inv *inv)
 void tlb_invalidate_all(struct sio_smmu *smmu)
 {
 	for (unsigned int s = 0; s < TLB_SETS; s++) {
+		struct tlb_set *set = &smmu->tlb->set[s];
+
 		for (unsigned int w = 0; w < TLB_WAYS; w++) {
-			struct tlb_slot *sl = &smmu->tlb->slot[s][w];
 			uint64_t held;
 
-			while (atomic_load(&sl->seq) & 1)
+			while (atomic_load(&set->seq[w]) & 1)
 				cpu_relax();
-			if (!(word_read(&sl->tag) & TAG_VALID))
+			if (!(word_read(&set->tag[w]) & TAG_VALID))
 				continue;
-			held = seq_lock(&sl->seq);
-			word_write(&sl->tag, 0);
-			seq_unlock(&sl->seq, held);
+			held = seq_lock(&set->seq[w]);
+			word_write(&set->tag[w], 0);
+			seq_unlock(&set->seq[w], held);
 		}
 	}
 }
