@@ -10,6 +10,7 @@
 #ifndef SIO_DRIVERS_IOMMU_DRIVER_H
 #define SIO_DRIVERS_IOMMU_DRIVER_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 
 struct sio_iommu_dev;
 struct sio_iommu_domain;
+struct sio_iommu_viommu;
 
 /* Domain allocation flags (IOMMU_HWPT_ALLOC_* in meaning). */
 #define SIO_DOMAIN_NEST_PARENT	  (1u << 0) /* a stage-2 domain */
@@ -55,6 +57,17 @@ struct sio_iommu_domain_ops {
 	int (*read_and_clear_dirty)(struct sio_iommu_domain *d,
 				    const struct sio_dirty_bitmap *bm,
 				    unsigned int flags);
+	/*
+	 * A domain whose attach is its own (nested domains, as the kernel's
+	 * domain ops carry attach_dev); NULL: the IOMMU's attach_dev().
+	 */
+	int (*attach_dev)(struct sio_iommu_domain *d, uint32_t sid);
+};
+
+/* What a domain translates: its own tables, or a user's over a parent. */
+enum sio_domain_type {
+	SIO_DOMAIN_PAGING,
+	SIO_DOMAIN_NESTED,
 };
 
 struct sio_iommu_domain {
@@ -64,6 +77,69 @@ struct sio_iommu_domain {
 	uint64_t aperture_start;
 	uint64_t aperture_last;
 	unsigned int flags; /* SIO_DOMAIN_* it was allocated with */
+	enum sio_domain_type type;
+};
+
+/*
+ * Driver data from user space (the kernel's iommu_user_data): the
+ * driver copies it in with sio_iommu_copy_struct_from_user(), through
+ * the copy routine iommufd provides, so no driver touches user memory
+ * itself.
+ */
+struct sio_iommu_user_data {
+	uint32_t type;
+	uint64_t uptr;
+	size_t len;
+	/* copy_struct_from_user(): 0, -E2BIG or -EFAULT */
+	int (*copy_in)(void *dst, size_t dst_len, uint64_t uptr, size_t len);
+};
+
+/*
+ * The kernel's iommu_copy_struct_from_user(): the type must be the
+ * driver's, the length at least the struct's first version (@min_len)
+ * and at most what the driver knows (@dst_len), else -EINVAL.
+ */
+static inline int
+sio_iommu_copy_struct_from_user(void *dst, size_t dst_len, size_t min_len,
+				const struct sio_iommu_user_data *ud,
+				uint32_t type)
+{
+	if (ud->type != type)
+		return -EINVAL;
+	if (ud->len < min_len || dst_len < ud->len)
+		return -EINVAL;
+	return ud->copy_in(dst, dst_len, ud->uptr, ud->len);
+}
+
+struct sio_iommu_viommu_ops {
+	/*
+	 * A nested domain over the vIOMMU's parent from the user's data
+	 * (IOMMU_HWPT_ALLOC on a vIOMMU).  -EOPNOTSUPP for flags, -EINVAL
+	 * for data of another type or length, -EIO for data the hardware
+	 * must not be given.
+	 */
+	int (*alloc_domain_nested)(struct sio_iommu_viommu *v,
+				   unsigned int flags,
+				   const struct sio_iommu_user_data *data,
+				   struct sio_iommu_domain **out);
+	void (*destroy)(struct sio_iommu_viommu *v);
+};
+
+/*
+ * A virtual IOMMU instance a VMM presents to its guest, on a stage-2
+ * (NEST_PARENT) domain: the driver's half of iommufd's vIOMMU object.
+ */
+struct sio_iommu_viommu {
+	const struct sio_iommu_viommu_ops *ops;
+	struct sio_iommu_dev *iommu;
+	/*
+	 * Set by iommufd: the virtual ID the user gave the device behind
+	 * @sid on this vIOMMU (a vDEVICE), or -ENOENT without one; the
+	 * kernel's iommufd_viommu_get_vdev_id().
+	 */
+	int (*get_vdev_id)(struct sio_iommu_viommu *v, uint32_t sid,
+			   uint64_t *vdev_id);
+	void *core; /* iommufd's object, for get_vdev_id */
 };
 
 /* A reserved IOVA region of a device (the kernel's iommu_resv_region). */
@@ -108,6 +184,18 @@ struct sio_iommu_ops {
 				struct sio_resv_region *out, int max);
 	/* SIO_IOMMU_CAP_* the hardware offers for @sid. */
 	unsigned int (*capabilities)(struct sio_iommu_dev *iommu, uint32_t sid);
+	/*
+	 * vIOMMUs (NULL: none).  viommu_supported(): whether the device
+	 * behind @sid can have a vIOMMU of @type (the kernel's
+	 * get_viommu_size() returning 0 or not).  viommu_alloc(): one on
+	 * the stage-2 domain @parent, -EINVAL if @parent is another
+	 * IOMMU's.
+	 */
+	bool (*viommu_supported)(struct sio_iommu_dev *iommu, uint32_t sid,
+				 uint32_t type);
+	int (*viommu_alloc)(struct sio_iommu_dev *iommu,
+			    struct sio_iommu_domain *parent, uint32_t type,
+			    struct sio_iommu_viommu **out);
 	void (*remove)(struct sio_iommu_dev *iommu);
 };
 

@@ -116,14 +116,18 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 
 	if (idev->hwpt)
 		iommufd_device_detach(idev);
+	iommufd_device_remove_vdev(idev);
 	iommufd_object_destroy_user(ictx, &idev->obj);
 	iommufd_ctx_put(ictx);
 }
 
-/* The IOAS behind @hwpt, for its reserved regions. */
+/*
+ * The IOAS behind @hwpt, for its reserved regions: a nested HWPT's
+ * output addresses are its parent's IOVAs.
+ */
 static struct io_pagetable *hwpt_iopt(struct iommufd_hw_pagetable *hwpt)
 {
-	struct iommufd_hwpt_paging *paging = to_hwpt_paging(hwpt);
+	struct iommufd_hwpt_paging *paging = find_hwpt_paging(hwpt);
 
 	return paging ? &paging->ioas->iopt : NULL;
 }
@@ -145,8 +149,11 @@ static int hwpt_check_device(struct iommufd_hw_pagetable *hwpt,
 static int hwpt_attach_dev(struct iommufd_hw_pagetable *hwpt,
 			   struct iommufd_device *idev)
 {
-	return hwpt->domain->iommu->ops->attach_dev(hwpt->domain,
-						    idev->dev->sid);
+	struct sio_iommu_domain *d = hwpt->domain;
+
+	if (d->ops->attach_dev)
+		return d->ops->attach_dev(d, idev->dev->sid);
+	return d->iommu->ops->attach_dev(d, idev->dev->sid);
 }
 
 /*
@@ -297,6 +304,7 @@ static int device_change_pt(struct iommufd_device *idev, uint32_t *pt_id,
 		return -ENOENT;
 	switch (pt_obj->type) {
 	case IOMMUFD_OBJ_HWPT_PAGING:
+	case IOMMUFD_OBJ_HWPT_NESTED:
 		rc = do_attach(idev, (struct iommufd_hw_pagetable *)pt_obj,
 			       &destroy);
 		break;

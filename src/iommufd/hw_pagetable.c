@@ -10,6 +10,7 @@
 
 #include "iommufd_private.h"
 #include "uapi/iommufd_abi.h"
+#include "uapi/uapi.h"
 
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 {
@@ -40,6 +41,64 @@ void iommufd_hwpt_paging_abort(struct iommufd_ctx *ictx,
 					 hwpt_paging->common.domain);
 	}
 	iommufd_object_abort_and_destroy(ictx, &hwpt_paging->common.obj);
+}
+
+void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_nested *hwpt_nested =
+		(struct iommufd_hwpt_nested *)obj;
+
+	if (hwpt_nested->common.domain)
+		hwpt_nested->common.domain->ops->free(
+			hwpt_nested->common.domain);
+	if (hwpt_nested->viommu)
+		atomic_fetch_sub(&hwpt_nested->viommu->obj.users, 1);
+}
+
+/*
+ * The kernel's iommufd_viommu_alloc_hwpt_nested(): a nested domain from
+ * the vIOMMU's driver, over the vIOMMU's parent.  Not finalized.
+ */
+static int viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
+				    struct iommufd_viommu *viommu,
+				    uint32_t flags,
+				    const struct sio_iommu_user_data *data,
+				    struct iommufd_hwpt_nested **out)
+{
+	struct iommufd_hwpt_nested *hwpt_nested;
+	int rc;
+
+	if (flags & ~SIO_IOMMU_HWPT_FAULT_ID_VALID)
+		return -EOPNOTSUPP;
+	if (!data->len)
+		return -EOPNOTSUPP;
+	if (!viommu->drv->ops->alloc_domain_nested)
+		return -EOPNOTSUPP;
+
+	hwpt_nested = calloc(1, sizeof(*hwpt_nested));
+	if (!hwpt_nested)
+		return -ENOMEM;
+	rc = iommufd_object_alloc(ictx, &hwpt_nested->common.obj,
+				  IOMMUFD_OBJ_HWPT_NESTED);
+	if (rc) {
+		free(hwpt_nested);
+		return rc;
+	}
+	hwpt_nested->viommu = viommu;
+	atomic_fetch_add(&viommu->obj.users, 1);
+	hwpt_nested->parent = viommu->hwpt;
+
+	rc = viommu->drv->ops->alloc_domain_nested(
+		viommu->drv, flags & ~SIO_IOMMU_HWPT_FAULT_ID_VALID, data,
+		&hwpt_nested->common.domain);
+	if (rc) {
+		hwpt_nested->common.domain = NULL;
+		iommufd_object_abort_and_destroy(ictx,
+						 &hwpt_nested->common.obj);
+		return rc;
+	}
+	*out = hwpt_nested;
+	return 0;
 }
 
 static unsigned int domain_flags(uint32_t hwpt_flags)
@@ -123,10 +182,17 @@ out_abort:
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 {
 	struct sio_iommu_hwpt_alloc *cmd = ucmd->cmd;
+	const struct sio_iommu_user_data user_data = {
+		.type = cmd->data_type,
+		.uptr = cmd->data_uptr,
+		.len = cmd->data_len,
+		.copy_in = sio_user_struct_in,
+	};
 	struct iommufd_ctx *ictx = ucmd->ictx;
-	struct iommufd_hwpt_paging *hwpt_paging;
+	struct iommufd_hw_pagetable *hwpt;
 	struct iommufd_object *pt_obj, *dev_obj;
-	struct iommufd_ioas *ioas;
+	struct iommufd_ioas *ioas = NULL;
+	struct iommufd_device *idev;
 	int rc;
 
 	if (cmd->__reserved)
@@ -138,51 +204,74 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	dev_obj = iommufd_get_object(ictx, cmd->dev_id, IOMMUFD_OBJ_DEVICE);
 	if (!dev_obj)
 		return -ENOENT;
+	idev = (struct iommufd_device *)dev_obj;
 	pt_obj = iommufd_get_object(ictx, cmd->pt_id, IOMMUFD_OBJ_ANY);
 	if (!pt_obj) {
 		rc = -EINVAL;
 		goto out_put_idev;
 	}
-	/*
-	 * A paging HWPT as parent asks for a nested domain, which a driver
-	 * without domain_alloc_nested refuses with -EOPNOTSUPP; objects of
-	 * any other type cannot be page tables at all.
-	 */
-	if (pt_obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
+
+	if (pt_obj->type == IOMMUFD_OBJ_IOAS) {
+		struct iommufd_hwpt_paging *hwpt_paging;
+
+		/* no paging domain of ours takes driver data (arm-smmu-v3
+		 * neither) */
+		if (cmd->data_type != SIO_IOMMU_HWPT_DATA_NONE) {
+			rc = -EOPNOTSUPP;
+			goto out_put_pt;
+		}
+		ioas = (struct iommufd_ioas *)pt_obj;
+		pthread_mutex_lock(&ioas->mutex);
+		rc = iommufd_hwpt_paging_alloc(ictx, ioas, idev, cmd->flags,
+					       &hwpt_paging);
+		if (rc)
+			goto out_unlock;
+		hwpt = &hwpt_paging->common;
+	} else if (pt_obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
+		/*
+		 * A nested domain straight on a parent HWPT needs the IOMMU's
+		 * domain_alloc_nested, which arm-smmu-v3 does not have: its
+		 * nested domains come from a vIOMMU.
+		 */
 		rc = -EOPNOTSUPP;
 		goto out_put_pt;
-	}
-	if (pt_obj->type != IOMMUFD_OBJ_IOAS) {
+	} else if (pt_obj->type == IOMMUFD_OBJ_VIOMMU) {
+		struct iommufd_viommu *viommu = (struct iommufd_viommu *)pt_obj;
+		struct iommufd_hwpt_nested *hwpt_nested;
+
+		if (viommu->iommu_dev != idev->dev->iommu) {
+			rc = -EINVAL;
+			goto out_put_pt;
+		}
+		rc = viommu_alloc_hwpt_nested(ictx, viommu, cmd->flags,
+					      &user_data, &hwpt_nested);
+		if (rc)
+			goto out_put_pt;
+		hwpt = &hwpt_nested->common;
+	} else {
 		rc = -EINVAL;
 		goto out_put_pt;
 	}
-	/* no paging domain of ours takes driver data (arm-smmu-v3 neither) */
-	if (cmd->data_type != SIO_IOMMU_HWPT_DATA_NONE) {
-		rc = -EOPNOTSUPP;
-		goto out_put_pt;
-	}
-	ioas = (struct iommufd_ioas *)pt_obj;
-	pthread_mutex_lock(&ioas->mutex);
-	rc = iommufd_hwpt_paging_alloc(ictx, ioas,
-				       (struct iommufd_device *)dev_obj,
-				       cmd->flags, &hwpt_paging);
-	if (rc)
-		goto out_unlock;
-	/* fault queues come with the nesting work: no id names one yet */
+
+	/* fault queues come later: no id names one yet */
 	if (cmd->flags & SIO_IOMMU_HWPT_FAULT_ID_VALID) {
 		rc = -ENOENT;
 		goto out_hwpt;
 	}
-	cmd->out_hwpt_id = hwpt_paging->common.obj.id;
+	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = iommufd_ucmd_respond(ucmd);
 	if (rc)
 		goto out_hwpt;
-	iommufd_object_finalize(ictx, &hwpt_paging->common.obj);
+	iommufd_object_finalize(ictx, &hwpt->obj);
 	goto out_unlock;
 out_hwpt:
-	iommufd_hwpt_paging_abort(ictx, hwpt_paging);
+	if (ioas)
+		iommufd_hwpt_paging_abort(ictx, to_hwpt_paging(hwpt));
+	else
+		iommufd_object_abort_and_destroy(ictx, &hwpt->obj);
 out_unlock:
-	pthread_mutex_unlock(&ioas->mutex);
+	if (ioas)
+		pthread_mutex_unlock(&ioas->mutex);
 out_put_pt:
 	iommufd_put_object(ictx, pt_obj);
 out_put_idev:

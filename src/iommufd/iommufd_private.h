@@ -81,7 +81,10 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
 	IOMMUFD_OBJ_DEVICE,
 	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_HWPT_NESTED,
 	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_VIOMMU,
+	IOMMUFD_OBJ_VDEVICE,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -112,6 +115,12 @@ struct iommufd_ctx {
 	uint32_t nr_slots;
 	uint32_t nr_objs;
 	uint32_t free_hint;
+	/*
+	 * What the slot of a destroyed object holds when its id must stay
+	 * taken (the kernel's tombstone: a vDEVICE whose device went): never
+	 * finalized, so lookups and IOMMU_DESTROY see ENOENT; freed on close.
+	 */
+	struct iommufd_object tombstone;
 	/* IOPT_PAGES_ACCOUNT_USER or _MM, chosen by IOMMU_OPTION RLIMIT_MODE */
 	int account_mode;
 };
@@ -143,6 +152,14 @@ void iommufd_object_finalize(struct iommufd_ctx *ictx,
  */
 int iommufd_object_destroy_user(struct iommufd_ctx *ictx,
 				struct iommufd_object *obj);
+/*
+ * As iommufd_object_destroy_user(), but the id stays taken until the
+ * context closes (a tombstone).
+ */
+int iommufd_object_tombstone_user(struct iommufd_ctx *ictx,
+				  struct iommufd_object *obj);
+/* Undo iommufd_object_alloc() of an object nothing was done to; free it. */
+void iommufd_object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 /* Undo iommufd_object_alloc() and destroy the object. */
 void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
 				      struct iommufd_object *obj);
@@ -348,6 +365,35 @@ to_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
 	return (struct iommufd_hwpt_paging *)hwpt;
 }
 
+struct iommufd_viommu;
+
+/*
+ * A nested HWPT: a user-owned stage 1 over a parent paging HWPT, made
+ * through a vIOMMU (which holds the parent for it).
+ */
+struct iommufd_hwpt_nested {
+	struct iommufd_hw_pagetable common;
+	struct iommufd_hwpt_paging *parent;
+	struct iommufd_viommu *viommu;
+};
+
+static inline struct iommufd_hwpt_nested *
+to_hwpt_nested(struct iommufd_hw_pagetable *hwpt)
+{
+	if (!hwpt || hwpt->obj.type != IOMMUFD_OBJ_HWPT_NESTED)
+		return NULL;
+	return (struct iommufd_hwpt_nested *)hwpt;
+}
+
+/* The paging HWPT a HWPT translates through: itself, or its parent. */
+static inline struct iommufd_hwpt_paging *
+find_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
+{
+	struct iommufd_hwpt_nested *nested = to_hwpt_nested(hwpt);
+
+	return nested ? nested->parent : to_hwpt_paging(hwpt);
+}
+
 struct iommufd_device;
 
 /* Allocate (not finalized) a paging HWPT on @ioas; ioas->mutex held. */
@@ -356,6 +402,7 @@ int iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 			      struct iommufd_device *idev, uint32_t flags,
 			      struct iommufd_hwpt_paging **out);
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
+void iommufd_hwpt_nested_destroy(struct iommufd_object *obj);
 /* Undo iommufd_hwpt_paging_alloc() before finalizing; ioas->mutex held. */
 void iommufd_hwpt_paging_abort(struct iommufd_ctx *ictx,
 			       struct iommufd_hwpt_paging *hwpt_paging);
@@ -385,8 +432,10 @@ struct iommufd_device {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ictx;
 	struct iommufd_dev_desc *dev;
-	pthread_mutex_t lock; /* hwpt (the kernel's igroup->lock) */
+	pthread_mutex_t lock; /* hwpt, vdev (the kernel's igroup->lock) */
 	struct iommufd_hw_pagetable *hwpt;
+	struct iommufd_vdevice *vdev; /* its one vDEVICE, if any */
+	bool destroying;	      /* being unbound: no new vDEVICE */
 };
 
 /* Bind @dev to @ictx (the kernel's iommufd_device_bind()). */
@@ -403,5 +452,40 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 void iommufd_dev_desc_init(struct iommufd_dev_desc *dev,
 			   struct sio_iommu_dev *iommu, uint32_t sid);
 void iommufd_dev_desc_destroy(struct iommufd_dev_desc *dev);
+
+/* -------------------------------------------------------------- viommu */
+
+/*
+ * A vIOMMU: the IOMMU instance a VMM shows its guest, on a NEST_PARENT
+ * paging HWPT (held), with the guest's IDs for its devices (vDEVICEs).
+ */
+struct iommufd_viommu {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct sio_iommu_dev *iommu_dev;
+	struct iommufd_hwpt_paging *hwpt;
+	struct sio_iommu_viommu *drv;
+	uint32_t type;
+	pthread_mutex_t vdevs_lock;
+	struct iommufd_list vdevs;
+};
+
+/* A device as a vIOMMU's guest knows it: its virtual ID (vSID for SMMUv3). */
+struct iommufd_vdevice {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommufd_viommu *viommu; /* held */
+	/* a short-term reference: unbinding waits for the vDEVICE to go */
+	struct iommufd_device *idev;
+	uint64_t virt_id;
+	struct iommufd_list item; /* on viommu->vdevs */
+};
+
+int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_viommu_destroy(struct iommufd_object *obj);
+int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_vdevice_destroy(struct iommufd_object *obj);
+/* Unbinding @idev: its vDEVICE is destroyed, its id left a tombstone. */
+void iommufd_device_remove_vdev(struct iommufd_device *idev);
 
 #endif /* SIO_IOMMUFD_PRIVATE_H */

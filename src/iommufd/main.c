@@ -40,6 +40,15 @@ static void iommufd_object_destroy_ops(struct iommufd_object *obj)
 	case IOMMUFD_OBJ_HWPT_PAGING:
 		iommufd_hwpt_paging_destroy(obj);
 		break;
+	case IOMMUFD_OBJ_HWPT_NESTED:
+		iommufd_hwpt_nested_destroy(obj);
+		break;
+	case IOMMUFD_OBJ_VIOMMU:
+		iommufd_viommu_destroy(obj);
+		break;
+	case IOMMUFD_OBJ_VDEVICE:
+		iommufd_vdevice_destroy(obj);
+		break;
 	case IOMMUFD_OBJ_DEVICE:
 		iommufd_device_destroy(obj);
 		break;
@@ -88,6 +97,13 @@ static void object_erase(struct iommufd_ctx *ictx, uint32_t id)
 static void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
 {
 	bool progress = true;
+
+	for (uint32_t i = 0; i < ictx->nr_slots; i++) {
+		if (ictx->objs[i] == &ictx->tombstone) {
+			ictx->objs[i] = NULL;
+			ictx->nr_objs--;
+		}
+	}
 
 	/*
 	 * Destroy in dependency order: an object is destroyed once nothing
@@ -174,6 +190,12 @@ void iommufd_object_finalize(struct iommufd_ctx *ictx,
 	pthread_mutex_unlock(&ictx->lock);
 }
 
+void iommufd_object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	object_erase(ictx, obj->id);
+	free(obj);
+}
+
 void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
 				      struct iommufd_object *obj)
 {
@@ -246,6 +268,39 @@ int iommufd_object_destroy_user(struct iommufd_ctx *ictx,
 	object_wait_shortterm(ictx, obj);
 	iommufd_object_destroy_ops(obj);
 	object_erase(ictx, id);
+	return 0;
+}
+
+int iommufd_object_tombstone_user(struct iommufd_ctx *ictx,
+				  struct iommufd_object *obj)
+{
+	uint32_t id;
+	bool unused;
+
+	atomic_fetch_sub(&obj->users, 1);
+	for (int tries = 0;; tries++) {
+		pthread_mutex_lock(&ictx->lock);
+		unused = object_detach_if_unused(obj);
+		pthread_mutex_unlock(&ictx->lock);
+		if (unused)
+			break;
+		if (atomic_load(&obj->users) >
+		    atomic_load(&obj->shortterm_users)) {
+			atomic_fetch_add(&obj->users, 1);
+			return -EBUSY;
+		}
+		if (tries > 100)
+			usleep(100);
+		else
+			sched_yield();
+	}
+	id = obj->id;
+	object_wait_shortterm(ictx, obj);
+	iommufd_object_destroy_ops(obj);
+	/* the id stays taken: the slot now holds the tombstone */
+	pthread_mutex_lock(&ictx->lock);
+	ictx->objs[id - 1] = &ictx->tombstone;
+	pthread_mutex_unlock(&ictx->lock);
 	return 0;
 }
 
@@ -371,6 +426,10 @@ static iommufd_execute_fn execute_fn(unsigned int nr)
 		return iommufd_hwpt_set_dirty_tracking;
 	case SIO_IOMMU_HWPT_GET_DIRTY_BITMAP & 0xff:
 		return iommufd_hwpt_get_dirty_bitmap;
+	case SIO_IOMMU_VIOMMU_ALLOC & 0xff:
+		return iommufd_viommu_alloc_ioctl;
+	case SIO_IOMMU_VDEVICE_ALLOC & 0xff:
+		return iommufd_vdevice_alloc_ioctl;
 	default:
 		return NULL;
 	}
@@ -384,6 +443,8 @@ union ucmd_buffer {
 	struct sio_iommu_ioas_map map;
 	struct sio_iommu_ioas_copy copy;
 	struct sio_iommu_hwpt_get_dirty_bitmap dirty;
+	struct sio_iommu_viommu_alloc viommu;
+	struct sio_iommu_vdevice_alloc vdev;
 	uint64_t align[16];
 };
 

@@ -271,6 +271,8 @@ static const struct cmd_row rows[] = {
 	ROW(SIO_IOMMU_IOAS_MAP_FILE, sio_iommu_ioas_map_file, iova),
 	ROW(SIO_IOMMU_IOAS_CHANGE_PROCESS, sio_iommu_ioas_change_process,
 	    __reserved),
+	ROW(SIO_IOMMU_VIOMMU_ALLOC, sio_iommu_viommu_alloc, out_viommu_id),
+	ROW(SIO_IOMMU_VDEVICE_ALLOC, sio_iommu_vdevice_alloc, virt_id),
 };
 
 /*
@@ -2320,6 +2322,150 @@ static void test_vfio_reset_and_unknown(void **state)
 	assert_int_equal(io(f->dev[0], SIO_IOMMU_IOAS_ALLOC, &a), -ENOTTY);
 }
 
+/* ------------------------------------------------------------ nesting */
+
+static int viommu_alloc(struct fx *f, uint32_t dev_id, uint32_t hwpt,
+			uint32_t type, uint32_t *out)
+{
+	struct sio_iommu_viommu_alloc v = {
+		.size = sizeof(v),
+		.type = type,
+		.dev_id = dev_id,
+		.hwpt_id = hwpt,
+	};
+	int rc = io(f->fd, SIO_IOMMU_VIOMMU_ALLOC, &v);
+
+	if (!rc && out)
+		*out = v.out_viommu_id;
+	return rc;
+}
+
+static int vdevice_alloc(struct fx *f, uint32_t viommu, uint32_t dev_id,
+			 uint64_t virt_id, uint32_t *out)
+{
+	struct sio_iommu_vdevice_alloc v = {
+		.size = sizeof(v),
+		.viommu_id = viommu,
+		.dev_id = dev_id,
+		.virt_id = virt_id,
+	};
+	int rc = io(f->fd, SIO_IOMMU_VDEVICE_ALLOC, &v);
+
+	if (!rc && out)
+		*out = v.out_vdevice_id;
+	return rc;
+}
+
+/* IOMMU_HWPT_ALLOC on a vIOMMU with an Arm SMMUv3 vSTE (ste[0], ste[1]). */
+static int vste_alloc(struct fx *f, uint32_t dev_id, uint32_t viommu,
+		      uint64_t w0, uint64_t w1, uint32_t *out)
+{
+	struct sio_iommu_hwpt_arm_smmuv3 vste = {.ste = {w0, w1}};
+	struct sio_iommu_hwpt_alloc h = {
+		.size = sizeof(h),
+		.dev_id = dev_id,
+		.pt_id = viommu,
+		.data_type = SIO_IOMMU_HWPT_DATA_ARM_SMMUV3,
+		.data_len = sizeof(vste),
+		.data_uptr = u64p(&vste),
+	};
+	int rc = io(f->fd, SIO_IOMMU_HWPT_ALLOC, &h);
+
+	if (!rc && out)
+		*out = h.out_hwpt_id;
+	return rc;
+}
+
+/*
+ * The nesting objects through ioctl(2), a VMM's sequence: a NEST_PARENT
+ * HWPT, a vIOMMU on it, a vDEVICE per device, nested HWPTs from vSTEs,
+ * ATTACH_IOMMUFD_PT to them; the kernel's errnos on the way (viommu.c,
+ * hw_pagetable.c, arm-smmu-v3-iommufd.c).
+ */
+static void test_nesting(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t v = 1, cfg_abort = 0 << 1, cfg_s1 = 5ull << 1;
+	const uint64_t cd_ipa = 0x40000000;
+	uint32_t parent = 0, viommu = 0, vdev = 0, s1 = 0, abt = 0, pt = 0;
+
+	open_bound(f, 0);
+	open_bound(f, 1);
+	assert_int_equal(hwpt_alloc(f, f->devid[0], f->ioas,
+				    SIO_IOMMU_HWPT_ALLOC_NEST_PARENT, &parent),
+			 0);
+	assert_int_equal(viommu_alloc(f, f->devid[0], parent,
+				      SIO_IOMMU_VIOMMU_TYPE_DEFAULT, NULL),
+			 -EOPNOTSUPP);
+	assert_int_equal(viommu_alloc(f, f->devid[0], f->ioas,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL),
+			 -ENOENT);
+	assert_int_equal(viommu_alloc(f, f->devid[0], parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	assert_int_equal(vdevice_alloc(f, viommu, f->devid[0], 0x100, &vdev),
+			 0);
+	assert_int_equal(vdevice_alloc(f, viommu, f->devid[1], 0x100, NULL),
+			 -EEXIST);
+	assert_int_equal(vdevice_alloc(f, viommu, f->devid[0], 0x101, NULL),
+			 -EEXIST);
+	/* a vSTE bit outside the allowed fields, a Config of stage 2 */
+	assert_int_equal(vste_alloc(f, f->devid[0], viommu,
+				    v | cfg_s1 | cd_ipa | (1ull << 56), 0,
+				    NULL),
+			 -EIO);
+	assert_int_equal(vste_alloc(f, f->devid[0], viommu, v | (6ull << 1), 0,
+				    NULL),
+			 -EIO);
+	assert_int_equal(vste_alloc(f, f->devid[0], viommu, v | cfg_s1 | cd_ipa,
+				    0, &s1),
+			 0);
+	assert_int_equal(
+		vste_alloc(f, f->devid[1], viommu, v | cfg_abort, 0, &abt), 0);
+	/* stage 1 needs the vDEVICE: device 1 has none, device 0 has */
+	assert_int_equal(attach(f, 1, s1, NULL), -ENOENT);
+	assert_int_equal(attach(f, 1, abt, &pt), 0);
+	assert_int_equal(pt, abt);
+	assert_int_equal(attach(f, 0, s1, &pt), 0);
+	assert_int_equal(pt, s1);
+	/* in use, in dependency order */
+	assert_int_equal(destroy(f, s1), -EBUSY);
+	assert_int_equal(destroy(f, viommu), -EBUSY);
+	assert_int_equal(destroy(f, parent), -EBUSY);
+	assert_int_equal(detach(f, 0), 0);
+	assert_int_equal(detach(f, 1), 0);
+	assert_int_equal(destroy(f, s1), 0);
+	assert_int_equal(destroy(f, abt), 0);
+	assert_int_equal(destroy(f, viommu), -EBUSY);
+	assert_int_equal(destroy(f, vdev), 0);
+	assert_int_equal(destroy(f, viommu), 0);
+	assert_int_equal(destroy(f, parent), 0);
+}
+
+/* Closing the device with a vDEVICE: the vDEVICE goes, its id stays taken. */
+static void test_nesting_device_close(void **state)
+{
+	struct fx *f = *state;
+	uint32_t parent = 0, viommu = 0, vdev = 0;
+
+	open_bound(f, 0);
+	assert_int_equal(hwpt_alloc(f, f->devid[0], f->ioas,
+				    SIO_IOMMU_HWPT_ALLOC_NEST_PARENT, &parent),
+			 0);
+	assert_int_equal(viommu_alloc(f, f->devid[0], parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	assert_int_equal(vdevice_alloc(f, viommu, f->devid[0], 7, &vdev), 0);
+	assert_int_equal(destroy(f, viommu), -EBUSY);
+	close(f->dev[0]);
+	f->dev[0] = -1;
+	assert_int_equal(destroy(f, vdev), -ENOENT);
+	assert_int_equal(destroy(f, viommu), 0);
+	assert_int_equal(destroy(f, parent), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -2355,6 +2501,8 @@ int main(void)
 		T(test_vfio_set_irqs_validate),
 		T(test_vfio_set_irqs_triggers),
 		T(test_vfio_reset_and_unknown),
+		T(test_nesting),
+		T(test_nesting_device_close),
 	};
 
 	if (access("/dev/iommu", F_OK)) {

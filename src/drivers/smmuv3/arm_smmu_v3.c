@@ -41,35 +41,18 @@
 
 /* Command opcodes (section 4.1.1). */
 #define CMD_CFGI_STE	   0x03
+#define CMD_TLBI_NH_ALL	   0x10
 #define CMD_TLBI_NH_ASID   0x11
 #define CMD_TLBI_NH_VA	   0x12
 #define CMD_TLBI_S2_IPA	   0x2a
 #define CMD_TLBI_S12_VMALL 0x28
 #define CMD_SYNC	   0x46
 
-/* STE.Config (section 5.2). */
-#define STE_CFG_ABORT 0x0
-#define STE_CFG_S1    0x5
-#define STE_CFG_S2    0x6
-
 #define STRTAB_MAX_LOG2 10 /* 1024 StreamIDs: 64 KiB of STEs */
 
 static uint64_t field(uint32_t reg, unsigned int lo, unsigned int width)
 {
 	return (reg >> lo) & ((1u << width) - 1);
-}
-
-/* Set bits [lo, lo + width) of a little-endian multi-word structure. */
-static void set_bits(uint64_t *s, unsigned int lo, unsigned int width,
-		     uint64_t v)
-{
-	for (unsigned int i = 0; i < width; i++) {
-		unsigned int b = lo + i;
-		uint64_t bit = (v >> i) & 1;
-
-		s[b / 64] = (s[b / 64] & ~(1ull << (b % 64))) |
-			    (bit << (b % 64));
-	}
 }
 
 static uint64_t pa_of(const void *p)
@@ -182,21 +165,6 @@ static void id_free(uint64_t *map, uint32_t id)
 	map[id / 64] &= ~(1ull << (id % 64));
 }
 
-struct arm_smmu_domain {
-	struct sio_iommu_domain domain;
-	struct arm_smmu_device *dev;
-	unsigned int stage;
-	struct sio_pgtable *pgtbl;
-	struct sio_pgtable_info info;
-	uint64_t *cd; /* stage 1: the one context descriptor */
-	uint16_t asid, vmid;
-};
-
-static struct arm_smmu_domain *to_smmu_domain(struct sio_iommu_domain *d)
-{
-	return (struct arm_smmu_domain *)d;
-}
-
 static unsigned int to_pgt_prot(int prot)
 {
 	unsigned int p = 0;
@@ -254,7 +222,7 @@ static int domain_flush_range(struct arm_smmu_domain *sd, uint64_t start,
 		(unsigned int)__builtin_ctzll(sd->info.pgsize_bitmap);
 	uint64_t pages = ((last - start) >> tg_shift) + 1;
 	bool ril = field(dev->idr[3], 10, 1);
-	uint64_t cmds[TLBI_MAX_PAGES + 2][2], w0, w1,
+	uint64_t cmds[TLBI_MAX_PAGES + 3][2], w0, w1,
 		iova = start & ~((1ull << tg_shift) - 1);
 	unsigned int n = 0;
 	int rc;
@@ -294,6 +262,16 @@ static int domain_flush_range(struct arm_smmu_domain *sd, uint64_t start,
 		n++;
 		pages -= chunk;
 		iova += chunk << tg_shift;
+	}
+	/*
+	 * A nest parent's IPAs are cached in the combined stage-1 + stage-2
+	 * entries of every nested domain on its VMID too: the kernel's
+	 * driver drops them all with TLBI_NH_ALL after the IPA range.
+	 */
+	if (sd->domain.flags & SIO_DOMAIN_NEST_PARENT) {
+		cmds[n][0] = CMD_TLBI_NH_ALL | ((uint64_t)sd->vmid << 32);
+		cmds[n][1] = 0;
+		n++;
 	}
 	cmds[n][0] = CMD_SYNC;
 	cmds[n][1] = 0;
@@ -400,24 +378,24 @@ static void cd_build(uint64_t *cd, const struct sio_pgtable_info *in,
 {
 	uint64_t w[8] = {0};
 
-	set_bits(w, 0, 6, in->tsz);	    /* T0SZ */
-	set_bits(w, 6, 2, in->tg);	    /* TG0 */
-	set_bits(w, 8, 2, 1);		    /* IR0: write-back */
-	set_bits(w, 10, 2, 1);		    /* OR0 */
-	set_bits(w, 12, 2, 3);		    /* SH0: inner shareable */
-	set_bits(w, 30, 1, 1);		    /* EPD1: no TTB1 walks */
-	set_bits(w, 32, 3, in->ps);	    /* IPS */
-	set_bits(w, 41, 1, 1);		    /* AA64 */
-	set_bits(w, 42, 1, hd);		    /* HD */
-	set_bits(w, 43, 1, hd);		    /* HA */
-	set_bits(w, 45, 1, 1);		    /* R: record faults */
-	set_bits(w, 46, 1, 1);		    /* A: abort on fault */
-	set_bits(w, 48, 16, asid);	    /* ASID */
-	set_bits(w, 68, 48, in->root >> 4); /* TTB0[51:4] */
-	set_bits(w, 192, 64, in->mair);	    /* MAIR */
+	arm_smmu_set_bits(w, 0, 6, in->tsz);	     /* T0SZ */
+	arm_smmu_set_bits(w, 6, 2, in->tg);	     /* TG0 */
+	arm_smmu_set_bits(w, 8, 2, 1);		     /* IR0: write-back */
+	arm_smmu_set_bits(w, 10, 2, 1);		     /* OR0 */
+	arm_smmu_set_bits(w, 12, 2, 3);		     /* SH0: inner shareable */
+	arm_smmu_set_bits(w, 30, 1, 1);		     /* EPD1: no TTB1 walks */
+	arm_smmu_set_bits(w, 32, 3, in->ps);	     /* IPS */
+	arm_smmu_set_bits(w, 41, 1, 1);		     /* AA64 */
+	arm_smmu_set_bits(w, 42, 1, hd);	     /* HD */
+	arm_smmu_set_bits(w, 43, 1, hd);	     /* HA */
+	arm_smmu_set_bits(w, 45, 1, 1);		     /* R: record faults */
+	arm_smmu_set_bits(w, 46, 1, 1);		     /* A: abort on fault */
+	arm_smmu_set_bits(w, 48, 16, asid);	     /* ASID */
+	arm_smmu_set_bits(w, 68, 48, in->root >> 4); /* TTB0[51:4] */
+	arm_smmu_set_bits(w, 192, 64, in->mair);     /* MAIR */
 	for (int i = 1; i < 8; i++)
 		__atomic_store_n(&cd[i], w[i], __ATOMIC_RELAXED);
-	set_bits(w, 31, 1, 1); /* V, written last */
+	arm_smmu_set_bits(w, 31, 1, 1); /* V, written last */
 	__atomic_store_n(&cd[0], w[0], __ATOMIC_RELEASE);
 }
 
@@ -518,59 +496,77 @@ static bool sid_valid(struct arm_smmu_device *dev, uint32_t sid)
 	return sid < (1u << dev->strtab_log2);
 }
 
-static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
+void arm_smmu_make_abort_ste(uint64_t *ste)
 {
-	struct arm_smmu_domain *sd = to_smmu_domain(d);
-	struct arm_smmu_device *dev = sd->dev;
-	uint64_t ste[8] = {0};
+	memset(ste, 0, 8 * sizeof(*ste));
+	ste[0] = 1 | (STE_CFG_ABORT << 1);
+}
+
+void arm_smmu_make_s2_domain_ste(uint64_t *ste, struct arm_smmu_domain *sd)
+{
+	memset(ste, 0, 8 * sizeof(*ste));
+	arm_smmu_set_bits(ste, 0, 1, 1); /* V */
+	arm_smmu_set_bits(ste, 1, 3, STE_CFG_S2);
+	arm_smmu_set_bits(ste, 128, 16, sd->vmid);	     /* S2VMID */
+	arm_smmu_set_bits(ste, 160, 6, sd->info.tsz);	     /* S2T0SZ */
+	arm_smmu_set_bits(ste, 166, 2, sd->info.sl0);	     /* S2SL0 */
+	arm_smmu_set_bits(ste, 168, 2, 1);		     /* S2IR0 */
+	arm_smmu_set_bits(ste, 170, 2, 1);		     /* S2OR0 */
+	arm_smmu_set_bits(ste, 172, 2, 3);		     /* S2SH0 */
+	arm_smmu_set_bits(ste, 174, 2, sd->info.tg);	     /* S2TG */
+	arm_smmu_set_bits(ste, 176, 3, sd->info.ps);	     /* S2PS */
+	arm_smmu_set_bits(ste, 179, 1, 1);		     /* S2AA64 */
+	arm_smmu_set_bits(ste, 182, 1, 1);		     /* S2PTW */
+	arm_smmu_set_bits(ste, 186, 1, 1);		     /* S2R */
+	arm_smmu_set_bits(ste, 196, 48, sd->info.root >> 4); /* S2TTB */
+	if (sd->domain.flags & SIO_DOMAIN_DIRTY_TRACKING) {
+		arm_smmu_set_bits(ste, 183, 1, 1); /* S2HD */
+		arm_smmu_set_bits(ste, 184, 1, 1); /* S2HA */
+	}
+}
+
+static void make_cdtable_ste(uint64_t *ste, struct arm_smmu_domain *sd)
+{
+	memset(ste, 0, 8 * sizeof(*ste));
+	arm_smmu_set_bits(ste, 0, 1, 1); /* V */
+	arm_smmu_set_bits(ste, 1, 3, STE_CFG_S1);
+	arm_smmu_set_bits(ste, 6, 50, pa_of(sd->cd) >> 6); /* S1ContextPtr */
+	arm_smmu_set_bits(ste, 66, 2, 1); /* S1CIR: write-back */
+	arm_smmu_set_bits(ste, 68, 2, 1); /* S1COR */
+	arm_smmu_set_bits(ste, 70, 2, 3); /* S1CSH */
+}
+
+int arm_smmu_install_ste(struct arm_smmu_device *dev, uint32_t sid,
+			 const uint64_t *ste)
+{
 	int rc;
 
 	if (!sid_valid(dev, sid))
 		return -EINVAL;
-	set_bits(ste, 0, 1, 1); /* V */
-	if (sd->stage == SIO_PGT_STAGE1) {
-		set_bits(ste, 1, 3, STE_CFG_S1);
-		set_bits(ste, 6, 50, pa_of(sd->cd) >> 6); /* S1ContextPtr */
-		set_bits(ste, 66, 2, 1); /* S1CIR: write-back */
-		set_bits(ste, 68, 2, 1); /* S1COR */
-		set_bits(ste, 70, 2, 3); /* S1CSH */
-	} else {
-		set_bits(ste, 1, 3, STE_CFG_S2);
-		set_bits(ste, 128, 16, sd->vmid);	    /* S2VMID */
-		set_bits(ste, 160, 6, sd->info.tsz);	    /* S2T0SZ */
-		set_bits(ste, 166, 2, sd->info.sl0);	    /* S2SL0 */
-		set_bits(ste, 168, 2, 1);		    /* S2IR0 */
-		set_bits(ste, 170, 2, 1);		    /* S2OR0 */
-		set_bits(ste, 172, 2, 3);		    /* S2SH0 */
-		set_bits(ste, 174, 2, sd->info.tg);	    /* S2TG */
-		set_bits(ste, 176, 3, sd->info.ps);	    /* S2PS */
-		set_bits(ste, 179, 1, 1);		    /* S2AA64 */
-		set_bits(ste, 182, 1, 1);		    /* S2PTW */
-		set_bits(ste, 186, 1, 1);		    /* S2R */
-		set_bits(ste, 196, 48, sd->info.root >> 4); /* S2TTB */
-		if (d->flags & SIO_DOMAIN_DIRTY_TRACKING) {
-			set_bits(ste, 183, 1, 1); /* S2HD */
-			set_bits(ste, 184, 1, 1); /* S2HA */
-		}
-	}
 	pthread_mutex_lock(&dev->lock);
 	rc = ste_write(dev, sid, ste);
 	pthread_mutex_unlock(&dev->lock);
 	return rc;
 }
 
+static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
+{
+	struct arm_smmu_domain *sd = to_smmu_domain(d);
+	uint64_t ste[8];
+
+	if (sd->stage == SIO_PGT_STAGE1)
+		make_cdtable_ste(ste, sd);
+	else
+		arm_smmu_make_s2_domain_ste(ste, sd);
+	return arm_smmu_install_ste(sd->dev, sid, ste);
+}
+
 static int arm_smmu_block_dev(struct sio_iommu_dev *iommu, uint32_t sid)
 {
-	struct arm_smmu_device *dev = (struct arm_smmu_device *)iommu;
-	uint64_t ste[8] = {1 | (STE_CFG_ABORT << 1)};
-	int rc;
+	uint64_t ste[8];
 
-	if (!sid_valid(dev, sid))
-		return -EINVAL;
-	pthread_mutex_lock(&dev->lock);
-	rc = ste_write(dev, sid, ste);
-	pthread_mutex_unlock(&dev->lock);
-	return rc;
+	arm_smmu_make_abort_ste(ste);
+	return arm_smmu_install_ste((struct arm_smmu_device *)iommu, sid, ste);
 }
 
 /* struct iommu_hw_info_arm_smmuv3: flags, __reserved, idr[6], iidr, aidr */
@@ -626,6 +622,11 @@ static unsigned int arm_smmu_capabilities(struct sio_iommu_dev *iommu,
 	return caps;
 }
 
+bool arm_smmu_nesting_capable(struct arm_smmu_device *dev)
+{
+	return dev->s1 && dev->s2;
+}
+
 static void arm_smmu_remove_op(struct sio_iommu_dev *iommu)
 {
 	arm_smmu_remove((struct arm_smmu_device *)iommu);
@@ -638,6 +639,8 @@ static const struct sio_iommu_ops arm_smmu_ops = {
 	.hw_info = arm_smmu_hw_info,
 	.get_resv_regions = arm_smmu_get_resv_regions,
 	.capabilities = arm_smmu_capabilities,
+	.viommu_supported = arm_vsmmu_supported,
+	.viommu_alloc = arm_vsmmu_alloc,
 	.remove = arm_smmu_remove_op,
 };
 

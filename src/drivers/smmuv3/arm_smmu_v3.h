@@ -46,6 +46,59 @@ struct arm_smmu_device {
 	void *evt_opaque;
 };
 
+/* A paging domain: stage-1 (ASID, one CD) or stage-2 (VMID) tables. */
+struct arm_smmu_domain {
+	struct sio_iommu_domain domain;
+	struct arm_smmu_device *dev;
+	unsigned int stage;
+	struct sio_pgtable *pgtbl;
+	struct sio_pgtable_info info;
+	uint64_t *cd; /* stage 1: the one context descriptor */
+	uint16_t asid, vmid;
+};
+
+static inline struct arm_smmu_domain *to_smmu_domain(struct sio_iommu_domain *d)
+{
+	return (struct arm_smmu_domain *)d;
+}
+
+/* STE.Config (section 5.2). */
+#define STE_CFG_ABORT  0x0
+#define STE_CFG_BYPASS 0x4
+#define STE_CFG_S1     0x5
+#define STE_CFG_S2     0x6
+#define STE_CFG_NESTED 0x7
+
+/* Set bits [lo, lo + width) of a little-endian multi-word structure. */
+static inline void arm_smmu_set_bits(uint64_t *s, unsigned int lo,
+				     unsigned int width, uint64_t v)
+{
+	for (unsigned int i = 0; i < width; i++) {
+		unsigned int b = lo + i;
+		uint64_t bit = (v >> i) & 1;
+
+		s[b / 64] = (s[b / 64] & ~(1ull << (b % 64))) |
+			    (bit << (b % 64));
+	}
+}
+
+/* The 8 words of an STE that aborts every transaction without an event. */
+void arm_smmu_make_abort_ste(uint64_t *ste);
+/* The STE of a device attached to the stage-2 domain @sd. */
+void arm_smmu_make_s2_domain_ste(uint64_t *ste, struct arm_smmu_domain *sd);
+/* Write @ste as the StreamID's, with CFGI_STE + CMD_SYNC; -EINVAL, -EIO. */
+int arm_smmu_install_ste(struct arm_smmu_device *dev, uint32_t sid,
+			 const uint64_t *ste);
+/* Stage 1 and stage 2 both (the kernel's ARM_SMMU_FEAT_NESTING). */
+bool arm_smmu_nesting_capable(struct arm_smmu_device *dev);
+
+/* arm_smmu_v3_iommufd.c: the vSMMU and its nested domains. */
+bool arm_vsmmu_supported(struct sio_iommu_dev *iommu, uint32_t sid,
+			 uint32_t type);
+int arm_vsmmu_alloc(struct sio_iommu_dev *iommu,
+		    struct sio_iommu_domain *parent, uint32_t type,
+		    struct sio_iommu_viommu **out);
+
 /* Bring up @smmu: stream table (all STEs abort), queues, SMMUEN. */
 int arm_smmu_probe(struct sio_smmu *smmu, struct sio_mem_bus *bus,
 		   struct arm_smmu_device **out);

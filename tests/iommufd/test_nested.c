@@ -1,0 +1,921 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Nested translation objects: IOMMU_VIOMMU_ALLOC, IOMMU_VDEVICE_ALLOC,
+ * IOMMU_HWPT_ALLOC on a vIOMMU with an Arm SMMUv3 vSTE, attach and
+ * replace to nested HWPTs, and a guest's stage 1 walked through the
+ * parent's stage 2 by the SMMUv3 model.
+ *
+ * Expected values come from the kernel and the architecture: the errnos
+ * of the kernel's viommu.c, hw_pagetable.c and arm-smmu-v3-iommufd.c
+ * (arm_smmu_validate_vste(): V, Config, S1Fmt, S1ContextPtr, S1CDMax in
+ * word 0 and S1DSS, S1CIR, S1COR, S1CSH, S1STALLD, EATS in word 1, the
+ * rest EIO), the physical STE arm_smmu_make_nested_domain_ste() builds
+ * (Config 0b111, MEV, the parent's stage-2 words), the CD, STE, LPAE
+ * descriptor and event-record layouts of the SMMUv3 and VMSAv8-64
+ * specifications (smmu-facts.md §2.5-2.7, §3.1).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "sio_test.h"
+
+#include <softiommu/iommufd.h>
+
+#include "iommufd/iommufd_private.h"
+#include "platform/platform_private.h"
+#include "uapi/iommufd_abi.h"
+
+/* Guest RAM: the CD and the stage-1 tables, at IPA GUEST_IPA. */
+#define GUEST_IPA   0x40000000ull
+#define GUEST_PAGES 8
+#define CD_IPA	    (GUEST_IPA + 0x0000)
+#define L0_IPA	    (GUEST_IPA + 0x1000)
+#define L1_IPA	    (GUEST_IPA + 0x2000)
+#define L2_IPA	    (GUEST_IPA + 0x3000)
+#define L3_IPA	    (GUEST_IPA + 0x4000)
+/* Two data pages, each its own IOAS mapping so each can be unmapped. */
+#define DATA_A_IPA 0x40100000ull
+#define DATA_B_IPA 0x40200000ull
+/* The guest's IOVA: a distinct index at every level (1, 2, 3, 4). */
+#define GUEST_IOVA ((1ull << 39) | (2ull << 30) | (3ull << 21) | (4ull << 12))
+
+/* vSTE and STE fields (SMMUv3 5.2). */
+#define STE0_V	      (1ull << 0)
+#define STE0_CFG(c)   ((uint64_t)(c) << 1)
+#define STE0_CFG_MASK (7ull << 1)
+#define STE0_S1CTXPTR (((1ull << 46) - 1) << 6)
+#define STE1_S1CIR_WB (1ull << 2)
+#define STE1_S1COR_WB (1ull << 4)
+#define STE1_S1CSH_IS (3ull << 6)
+#define STE1_MEV      (1ull << 19)
+#define STE1_EATS(e)  ((uint64_t)(e) << 28)
+#define CFG_ABORT     0
+#define CFG_BYPASS    4
+#define CFG_S1	      5
+#define CFG_S2	      6
+#define CFG_NESTED    7
+
+/* Event records (SMMUv3 7.3). */
+#define EVT_F_TRANSLATION 0x10
+
+struct fx {
+	struct sio_platform *plat;
+	struct sio_iommufd *fd;
+	struct platform_device *pdev, *pdev1;
+	struct iommufd_device *idev, *idev1;
+	uint32_t dev_id, dev1_id;
+	uint64_t pg;
+	uint8_t *ram;		  /* guest RAM (tables) */
+	uint8_t *data_a, *data_b; /* one host page each */
+	uint32_t ioas, parent;
+};
+
+static int ioctl_(struct fx *f, unsigned long cmd, void *arg)
+{
+	return sio_iommufd_ioctl(f->fd, cmd, arg);
+}
+
+static uint32_t ioas_alloc(struct fx *f)
+{
+	struct sio_iommu_ioas_alloc c = {.size = sizeof(c)};
+
+	assert_int_equal(ioctl_(f, SIO_IOMMU_IOAS_ALLOC, &c), 0);
+	return c.out_ioas_id;
+}
+
+static int destroy(struct fx *f, uint32_t id)
+{
+	struct sio_iommu_destroy c = {.size = sizeof(c), .id = id};
+
+	return ioctl_(f, SIO_IOMMU_DESTROY, &c);
+}
+
+static int map_fixed(struct fx *f, void *va, uint64_t len, uint64_t iova)
+{
+	struct sio_iommu_ioas_map c = {
+		.size = sizeof(c),
+		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			 SIO_IOMMU_IOAS_MAP_READABLE |
+			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = f->ioas,
+		.user_va = (uint64_t)(uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl_(f, SIO_IOMMU_IOAS_MAP, &c);
+}
+
+static int unmap(struct fx *f, uint64_t iova, uint64_t len)
+{
+	struct sio_iommu_ioas_unmap c = {.size = sizeof(c),
+					 .ioas_id = f->ioas,
+					 .iova = iova,
+					 .length = len};
+
+	return ioctl_(f, SIO_IOMMU_IOAS_UNMAP, &c);
+}
+
+static int hwpt_alloc(struct fx *f, uint32_t dev_id, uint32_t pt_id,
+		      uint32_t flags, uint32_t *out)
+{
+	struct sio_iommu_hwpt_alloc c = {
+		.size = sizeof(c),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+	};
+	int rc = ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c);
+
+	if (!rc && out)
+		*out = c.out_hwpt_id;
+	return rc;
+}
+
+/* IOMMU_HWPT_ALLOC with driver data, as a VMM asks for a nested HWPT. */
+static int nested_alloc_raw(struct fx *f, uint32_t dev_id, uint32_t pt_id,
+			    uint32_t flags, uint32_t type, const void *data,
+			    uint32_t len, uint32_t *out)
+{
+	struct sio_iommu_hwpt_alloc c = {
+		.size = sizeof(c),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.data_type = type,
+		.data_len = len,
+		.data_uptr = (uint64_t)(uintptr_t)data,
+	};
+	int rc = ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c);
+
+	if (!rc && out)
+		*out = c.out_hwpt_id;
+	return rc;
+}
+
+static int nested_alloc(struct fx *f, uint32_t viommu, uint64_t w0, uint64_t w1,
+			uint32_t *out)
+{
+	struct sio_iommu_hwpt_arm_smmuv3 vste = {.ste = {w0, w1}};
+
+	return nested_alloc_raw(f, f->dev_id, viommu, 0,
+				SIO_IOMMU_HWPT_DATA_ARM_SMMUV3, &vste,
+				sizeof(vste), out);
+}
+
+static int viommu_alloc(struct fx *f, uint32_t dev_id, uint32_t hwpt,
+			uint32_t type, uint32_t *out)
+{
+	struct sio_iommu_viommu_alloc c = {
+		.size = sizeof(c),
+		.type = type,
+		.dev_id = dev_id,
+		.hwpt_id = hwpt,
+	};
+	int rc = ioctl_(f, SIO_IOMMU_VIOMMU_ALLOC, &c);
+
+	if (!rc && out)
+		*out = c.out_viommu_id;
+	return rc;
+}
+
+static int vdevice_alloc(struct fx *f, uint32_t viommu, uint32_t dev_id,
+			 uint64_t virt_id, uint32_t *out)
+{
+	struct sio_iommu_vdevice_alloc c = {
+		.size = sizeof(c),
+		.viommu_id = viommu,
+		.dev_id = dev_id,
+		.virt_id = virt_id,
+	};
+	int rc = ioctl_(f, SIO_IOMMU_VDEVICE_ALLOC, &c);
+
+	if (!rc && out)
+		*out = c.out_vdevice_id;
+	return rc;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(sio_platform_create(&f->plat), 0);
+	assert_int_equal(sio_iommufd_open(f->plat, &f->fd), 0);
+	f->pdev = platform_find_device(f->plat, "0000:00:04.0");
+	f->pdev1 = platform_find_device(f->plat, "0000:00:04.1");
+	assert_non_null(f->pdev);
+	assert_non_null(f->pdev1);
+	assert_int_equal(iommufd_device_bind(f->fd->ictx, &f->pdev->desc,
+					     &f->dev_id, &f->idev),
+			 0);
+	assert_int_equal(iommufd_device_bind(f->fd->ictx, &f->pdev1->desc,
+					     &f->dev1_id, &f->idev1),
+			 0);
+	f->pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	f->ram = mmap(NULL, GUEST_PAGES * 0x1000 + f->pg,
+		      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		      0);
+	f->data_a = mmap(NULL, f->pg, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	f->data_b = mmap(NULL, f->pg, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(f->ram != MAP_FAILED && f->data_a != MAP_FAILED &&
+		    f->data_b != MAP_FAILED);
+	f->ioas = ioas_alloc(f);
+	assert_int_equal(hwpt_alloc(f, f->dev_id, f->ioas,
+				    SIO_IOMMU_HWPT_ALLOC_NEST_PARENT,
+				    &f->parent),
+			 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->idev)
+		iommufd_device_unbind(f->idev);
+	if (f->idev1)
+		iommufd_device_unbind(f->idev1);
+	sio_iommufd_close(f->fd);
+	sio_platform_destroy(f->plat);
+	munmap(f->ram, GUEST_PAGES * 0x1000 + f->pg);
+	munmap(f->data_a, f->pg);
+	munmap(f->data_b, f->pg);
+	free(f);
+	return 0;
+}
+
+/* The physical STE of @sid, as the SMMU reads it from the stream table. */
+static void read_ste(struct fx *f, uint32_t sid, uint64_t ste[8])
+{
+	const uint64_t *p = f->plat->smmu_drv->strtab + 8 * (size_t)sid;
+
+	for (int i = 0; i < 8; i++)
+		ste[i] = __atomic_load_n(&p[i], __ATOMIC_ACQUIRE);
+}
+
+static unsigned int ste_cfg(const uint64_t *ste)
+{
+	return (unsigned int)((ste[0] & STE0_CFG_MASK) >> 1);
+}
+
+static uint64_t vste0_s1(uint64_t cd_ipa)
+{
+	return STE0_V | STE0_CFG(CFG_S1) | (cd_ipa & STE0_S1CTXPTR);
+}
+
+static const uint64_t vste1_s1 = STE1_S1CIR_WB | STE1_S1COR_WB | STE1_S1CSH_IS;
+
+static void test_viommu_alloc_errors(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_viommu_alloc c = {
+		.size = sizeof(c),
+		.type = SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+		.dev_id = f->dev_id,
+		.hwpt_id = f->parent,
+	};
+	uint32_t plain = 0, viommu = 0, viommu2 = 0;
+
+	/* flags, then the DEFAULT type: EOPNOTSUPP before any lookup */
+	c.flags = 1;
+	c.dev_id = 0;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_VIOMMU_ALLOC, &c), -EOPNOTSUPP);
+	c.flags = 0;
+	c.type = SIO_IOMMU_VIOMMU_TYPE_DEFAULT;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_VIOMMU_ALLOC, &c), -EOPNOTSUPP);
+	c.type = SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+	/* a device id that is no device */
+	assert_int_equal(ioctl_(f, SIO_IOMMU_VIOMMU_ALLOC, &c), -ENOENT);
+	c.dev_id = f->ioas;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_VIOMMU_ALLOC, &c), -ENOENT);
+	c.dev_id = f->dev_id;
+	/* a type this SMMU's driver has no vIOMMU for */
+	c.type = SIO_IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_VIOMMU_ALLOC, &c), -EOPNOTSUPP);
+	c.type = 0x1234;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_VIOMMU_ALLOC, &c), -EOPNOTSUPP);
+	c.type = SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+	/* hwpt_id: 0, an IOAS, a non-NEST_PARENT paging HWPT */
+	assert_int_equal(viommu_alloc(f, f->dev_id, 0,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL),
+			 -ENOENT);
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->ioas,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL),
+			 -ENOENT);
+	assert_int_equal(hwpt_alloc(f, f->dev_id, f->ioas, 0, &plain), 0);
+	assert_int_equal(viommu_alloc(f, f->dev_id, plain,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL),
+			 -EINVAL);
+	/* the size word: below offsetofend(out_viommu_id) is EINVAL */
+	c.size = 23;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_VIOMMU_ALLOC, &c), -EINVAL);
+	/* 24 bytes suffice: the driver data is optional */
+	c.size = 24;
+	c.out_viommu_id = 0;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_VIOMMU_ALLOC, &c), 0);
+	viommu = c.out_viommu_id;
+	assert_int_not_equal(viommu, 0);
+	/* several vIOMMUs may share one parent */
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu2),
+			 0);
+	assert_int_not_equal(viommu2, viommu);
+
+	/* the parent is held by each vIOMMU */
+	assert_int_equal(destroy(f, f->parent), -EBUSY);
+	assert_int_equal(destroy(f, viommu), 0);
+	assert_int_equal(destroy(f, f->parent), -EBUSY);
+	assert_int_equal(destroy(f, viommu2), 0);
+	assert_int_equal(destroy(f, viommu2), -ENOENT);
+	assert_int_equal(destroy(f, f->parent), 0);
+	assert_int_equal(destroy(f, plain), 0);
+}
+
+static void test_vdevice_alloc_errors(void **state)
+{
+	struct fx *f = *state;
+	uint32_t viommu = 0, viommu2 = 0, vdev = 0, vdev1 = 0;
+	struct sio_iommu_vdevice_alloc c = {.size = sizeof(c)};
+
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu2),
+			 0);
+	/* the size word: all 24 bytes are needed */
+	c.size = 23;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_VDEVICE_ALLOC, &c), -EINVAL);
+	/* ids that are not a vIOMMU, not a device */
+	assert_int_equal(vdevice_alloc(f, 0, f->dev_id, 1, NULL), -ENOENT);
+	assert_int_equal(vdevice_alloc(f, f->parent, f->dev_id, 1, NULL),
+			 -ENOENT);
+	assert_int_equal(vdevice_alloc(f, viommu, 0, 1, NULL), -ENOENT);
+	assert_int_equal(vdevice_alloc(f, viommu, f->ioas, 1, NULL), -ENOENT);
+
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev_id, 0x20, &vdev), 0);
+	/* the same device again: on this vIOMMU or another, EEXIST */
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev_id, 0x21, NULL),
+			 -EEXIST);
+	assert_int_equal(vdevice_alloc(f, viommu2, f->dev_id, 0x22, NULL),
+			 -EEXIST);
+	/* a virtual ID taken on this vIOMMU, EEXIST; on another, free */
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev1_id, 0x20, NULL),
+			 -EEXIST);
+	assert_int_equal(vdevice_alloc(f, viommu2, f->dev1_id, 0x20, &vdev1),
+			 0);
+
+	/* vDEVICEs hold their vIOMMU */
+	assert_int_equal(destroy(f, viommu), -EBUSY);
+	assert_int_equal(destroy(f, vdev), 0);
+	assert_int_equal(destroy(f, vdev), -ENOENT);
+	assert_int_equal(destroy(f, viommu), 0);
+	assert_int_equal(destroy(f, viommu2), -EBUSY);
+	/* with its vDEVICE gone, the device may have another */
+	assert_int_equal(destroy(f, vdev1), 0);
+	assert_int_equal(vdevice_alloc(f, viommu2, f->dev1_id, 0x20, &vdev1),
+			 0);
+	assert_int_equal(destroy(f, vdev1), 0);
+	assert_int_equal(destroy(f, viommu2), 0);
+}
+
+/*
+ * A device behind another SMMU instance: a second platform's device
+ * bound to this context.  Every object pairing it with this SMMU's is
+ * refused with EINVAL.
+ */
+static void test_other_iommu_einval(void **state)
+{
+	struct fx *f = *state;
+	struct sio_platform *plat2;
+	struct platform_device *pdev2;
+	struct iommufd_device *idev2;
+	uint32_t dev2_id = 0, viommu = 0, nested = 0;
+	uint32_t pt = 0;
+
+	assert_int_equal(sio_platform_create(&plat2), 0);
+	pdev2 = platform_find_device(plat2, "0000:00:04.0");
+	assert_non_null(pdev2);
+	assert_int_equal(iommufd_device_bind(f->fd->ictx, &pdev2->desc,
+					     &dev2_id, &idev2),
+			 0);
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	/* its driver's vIOMMU cannot stand on this SMMU's stage 2 */
+	assert_int_equal(viommu_alloc(f, dev2_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL),
+			 -EINVAL);
+	assert_int_equal(vdevice_alloc(f, viommu, dev2_id, 1, NULL), -EINVAL);
+	assert_int_equal(nested_alloc_raw(f, dev2_id, viommu, 0,
+					  SIO_IOMMU_HWPT_DATA_ARM_SMMUV3,
+					  (uint64_t[2]){0, 0}, 16, NULL),
+			 -EINVAL);
+	assert_int_equal(nested_alloc(f, viommu, STE0_V | STE0_CFG(CFG_ABORT),
+				      0, &nested),
+			 0);
+	pt = nested;
+	assert_int_equal(iommufd_device_attach(idev2, &pt), -EINVAL);
+	assert_int_equal(destroy(f, nested), 0);
+	assert_int_equal(destroy(f, viommu), 0);
+	iommufd_device_unbind(idev2);
+	sio_platform_destroy(plat2);
+}
+
+static void test_nested_alloc_errors(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_hwpt_arm_smmuv3 vste = {
+		.ste = {STE0_V | STE0_CFG(CFG_ABORT), 0}};
+	uint8_t big[24] = {0};
+	uint32_t viommu = 0, nested = 0, nested2 = 0;
+
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	/* a type without data, data without a type: EINVAL up front */
+	assert_int_equal(nested_alloc_raw(f, f->dev_id, viommu, 0,
+					  SIO_IOMMU_HWPT_DATA_ARM_SMMUV3, &vste,
+					  0, NULL),
+			 -EINVAL);
+	assert_int_equal(nested_alloc_raw(f, f->dev_id, viommu, 0,
+					  SIO_IOMMU_HWPT_DATA_NONE, &vste, 16,
+					  NULL),
+			 -EINVAL);
+	/* no data at all: a vIOMMU makes nothing but nested domains */
+	assert_int_equal(hwpt_alloc(f, f->dev_id, viommu, 0, NULL),
+			 -EOPNOTSUPP);
+	/* flags a nested HWPT cannot have */
+	assert_int_equal(nested_alloc_raw(f, f->dev_id, viommu,
+					  SIO_IOMMU_HWPT_ALLOC_NEST_PARENT,
+					  SIO_IOMMU_HWPT_DATA_ARM_SMMUV3, &vste,
+					  16, NULL),
+			 -EOPNOTSUPP);
+	assert_int_equal(nested_alloc_raw(f, f->dev_id, viommu,
+					  SIO_IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+					  SIO_IOMMU_HWPT_DATA_ARM_SMMUV3, &vste,
+					  16, NULL),
+			 -EOPNOTSUPP);
+	assert_int_equal(nested_alloc_raw(f, f->dev_id, viommu,
+					  SIO_IOMMU_HWPT_ALLOC_PASID,
+					  SIO_IOMMU_HWPT_DATA_ARM_SMMUV3, &vste,
+					  16, NULL),
+			 -EOPNOTSUPP);
+	/* driver data of another type or length: EINVAL */
+	assert_int_equal(nested_alloc_raw(f, f->dev_id, viommu, 0,
+					  SIO_IOMMU_HWPT_DATA_VTD_S1, &vste, 16,
+					  NULL),
+			 -EINVAL);
+	assert_int_equal(nested_alloc_raw(f, f->dev_id, viommu, 0,
+					  SIO_IOMMU_HWPT_DATA_ARM_SMMUV3, &vste,
+					  8, NULL),
+			 -EINVAL);
+	assert_int_equal(nested_alloc_raw(f, f->dev_id, viommu, 0,
+					  SIO_IOMMU_HWPT_DATA_ARM_SMMUV3, big,
+					  sizeof(big), NULL),
+			 -EINVAL);
+	/* a bad pointer */
+	assert_int_equal(nested_alloc_raw(f, f->dev_id, viommu, 0,
+					  SIO_IOMMU_HWPT_DATA_ARM_SMMUV3, NULL,
+					  16, NULL),
+			 -EFAULT);
+	/* a fault queue id: none exists */
+	assert_int_equal(nested_alloc_raw(f, f->dev_id, viommu,
+					  SIO_IOMMU_HWPT_FAULT_ID_VALID,
+					  SIO_IOMMU_HWPT_DATA_ARM_SMMUV3, &vste,
+					  16, NULL),
+			 -ENOENT);
+	/* on the parent HWPT itself: arm-smmu-v3 nests only on a vIOMMU */
+	assert_int_equal(nested_alloc_raw(f, f->dev_id, f->parent, 0,
+					  SIO_IOMMU_HWPT_DATA_ARM_SMMUV3, &vste,
+					  16, NULL),
+			 -EOPNOTSUPP);
+	/* on a nested HWPT: not a page table */
+	assert_int_equal(nested_alloc(f, viommu, vste.ste[0], 0, &nested), 0);
+	assert_int_equal(nested_alloc_raw(f, f->dev_id, nested, 0,
+					  SIO_IOMMU_HWPT_DATA_ARM_SMMUV3, &vste,
+					  16, NULL),
+			 -EINVAL);
+	assert_int_equal(nested_alloc_raw(f, f->ioas, viommu, 0,
+					  SIO_IOMMU_HWPT_DATA_ARM_SMMUV3, &vste,
+					  16, NULL),
+			 -ENOENT);
+
+	/* a nested HWPT holds its vIOMMU, which holds the parent */
+	assert_int_equal(destroy(f, viommu), -EBUSY);
+	assert_int_equal(destroy(f, f->parent), -EBUSY);
+	assert_int_equal(nested_alloc(f, viommu, vste.ste[0], 0, &nested2), 0);
+	assert_int_equal(destroy(f, nested), 0);
+	assert_int_equal(destroy(f, viommu), -EBUSY);
+	assert_int_equal(destroy(f, nested2), 0);
+	assert_int_equal(destroy(f, viommu), 0);
+	assert_int_equal(destroy(f, f->parent), 0);
+}
+
+/* Every vSTE rule of arm_smmu_validate_vste(). */
+static void test_vste_validation(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t cd = vste0_s1(CD_IPA);
+	struct {
+		uint64_t w0, w1;
+		int rc;
+	} cases[] = {
+		/* V=0: anything else is ignored (zeroed) */
+		{0, 0, 0},
+		{~1ull, ~0ull, 0},
+		/* the three Configs a guest may ask for */
+		{STE0_V | STE0_CFG(CFG_ABORT), 0, 0},
+		{STE0_V | STE0_CFG(CFG_BYPASS), 0, 0},
+		{cd, vste1_s1, 0},
+		/* the other five are invalid STE data */
+		{STE0_V | STE0_CFG(1), 0, -EIO},
+		{STE0_V | STE0_CFG(2), 0, -EIO},
+		{STE0_V | STE0_CFG(3), 0, -EIO},
+		{STE0_V | STE0_CFG(CFG_S2), 0, -EIO},
+		{STE0_V | STE0_CFG(CFG_NESTED), 0, -EIO},
+		/* every allowed word-0 field at once */
+		{cd | (3ull << 4) | (31ull << 59), 0, 0},
+		/* word 0 outside them: S1ContextPtr[55:52], bits 58:56 */
+		{cd | (1ull << 52), 0, -EIO},
+		{cd | (1ull << 55), 0, -EIO},
+		{cd | (1ull << 56), 0, -EIO},
+		{cd | (1ull << 58), 0, -EIO},
+		/* every allowed word-1 field: S1DSS, S1CIR/COR/CSH, S1STALLD */
+		{cd, 0xffull | (1ull << 27), 0},
+		/* EATS: abort and full ATS only */
+		{cd, vste1_s1 | STE1_EATS(1), 0},
+		{cd, vste1_s1 | STE1_EATS(2), -EIO},
+		{cd, vste1_s1 | STE1_EATS(3), -EIO},
+		{STE0_V | STE0_CFG(CFG_BYPASS), STE1_EATS(2), -EIO},
+		/* word 1 outside them: S2HWU, DRE, CONT, MEV, STRW, SHCFG... */
+		{cd, vste1_s1 | (1ull << 8), -EIO},
+		{cd, vste1_s1 | (1ull << 12), -EIO},
+		{cd, vste1_s1 | STE1_MEV, -EIO},
+		{cd, vste1_s1 | (1ull << 25), -EIO},
+		{cd, vste1_s1 | (1ull << 30), -EIO},
+		{cd, vste1_s1 | (1ull << 44), -EIO},
+		{cd, vste1_s1 | (1ull << 63), -EIO},
+	};
+	uint32_t viommu = 0, nested = 0;
+
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = nested_alloc(f, viommu, cases[i].w0, cases[i].w1,
+				      &nested);
+
+		if (rc != cases[i].rc)
+			fail_msg("case %zu: %#llx %#llx gave %d, want %d", i,
+				 (unsigned long long)cases[i].w0,
+				 (unsigned long long)cases[i].w1, rc,
+				 cases[i].rc);
+		if (!rc)
+			assert_int_equal(destroy(f, nested), 0);
+	}
+	assert_int_equal(destroy(f, viommu), 0);
+}
+
+/*
+ * Attach rules and the physical STE: a translating vSTE needs the
+ * device's vDEVICE; abort and bypass do not; the STE is the parent's
+ * stage 2 with Config nested, the guest's stage-1 fields and MEV.
+ */
+static void test_attach_and_physical_ste(void **state)
+{
+	struct fx *f = *state;
+	uint64_t s2_ste[8], ste[8];
+	uint32_t viommu = 0, vdev = 0, s1 = 0, s1_ats = 0, byp = 0, abt = 0,
+		 inval = 0, pt = 0;
+	uint32_t sid = f->pdev->sid;
+
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	assert_int_equal(nested_alloc(f, viommu,
+				      vste0_s1(CD_IPA) | (2ull << 59),
+				      vste1_s1 | 1, &s1),
+			 0);
+	assert_int_equal(nested_alloc(f, viommu, vste0_s1(CD_IPA),
+				      vste1_s1 | STE1_EATS(1), &s1_ats),
+			 0);
+	assert_int_equal(nested_alloc(f, viommu, STE0_V | STE0_CFG(CFG_BYPASS),
+				      0, &byp),
+			 0);
+	assert_int_equal(nested_alloc(f, viommu, STE0_V | STE0_CFG(CFG_ABORT),
+				      0, &abt),
+			 0);
+	assert_int_equal(nested_alloc(f, viommu, STE0_CFG(CFG_S1) | 0x40000, 0,
+				      &inval),
+			 0);
+
+	/* the parent's own STE, for its stage-2 words */
+	pt = f->parent;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	read_ste(f, sid, s2_ste);
+	assert_int_equal(ste_cfg(s2_ste), CFG_S2);
+	iommufd_device_detach(f->idev);
+
+	/* translating without a vDEVICE: ENOENT, the device stays blocked */
+	pt = s1;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), -ENOENT);
+	read_ste(f, sid, ste);
+	assert_int_equal(ste_cfg(ste), CFG_ABORT);
+	/* bypass and abort attach without one */
+	pt = byp;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	assert_int_equal(pt, byp);
+	read_ste(f, sid, ste);
+	assert_memory_equal(ste, s2_ste, sizeof(ste));
+	pt = abt;
+	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
+	read_ste(f, sid, ste);
+	assert_true(ste[0] & STE0_V);
+	assert_int_equal(ste_cfg(ste), CFG_ABORT);
+	pt = inval; /* V=0: an abort STE too */
+	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
+	read_ste(f, sid, ste);
+	assert_true(ste[0] & STE0_V);
+	assert_int_equal(ste_cfg(ste), CFG_ABORT);
+	pt = s1;
+	assert_int_equal(iommufd_device_replace(f->idev, &pt), -ENOENT);
+
+	/* with the vDEVICE, the nested STE */
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev_id, 0x8, &vdev), 0);
+	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
+	read_ste(f, sid, ste);
+	assert_int_equal(ste[0], STE0_V | STE0_CFG(CFG_NESTED) |
+					 (CD_IPA & STE0_S1CTXPTR) |
+					 (2ull << 59));
+	assert_int_equal(ste[1], vste1_s1 | 1 | STE1_MEV);
+	for (int i = 2; i < 8; i++)
+		assert_int_equal(ste[i], s2_ste[i]);
+	/* the guest's EATS is not the hardware's: this driver enables no ATS */
+	pt = s1_ats;
+	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
+	read_ste(f, sid, ste);
+	assert_int_equal(ste[1], vste1_s1 | STE1_MEV);
+
+	/* in use: the HWPT, its vIOMMU, the parent */
+	assert_int_equal(destroy(f, s1_ats), -EBUSY);
+	assert_int_equal(destroy(f, viommu), -EBUSY);
+	assert_int_equal(destroy(f, f->parent), -EBUSY);
+	assert_int_equal(destroy(f, f->ioas), -EBUSY);
+	/* the vDEVICE may go while its device is attached (the kernel too) */
+	assert_int_equal(destroy(f, vdev), 0);
+	/* a nested HWPT to the parent and back */
+	pt = f->parent;
+	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
+	read_ste(f, sid, ste);
+	assert_memory_equal(ste, s2_ste, sizeof(ste));
+	iommufd_device_detach(f->idev);
+	read_ste(f, sid, ste);
+	assert_int_equal(ste_cfg(ste), CFG_ABORT);
+
+	assert_int_equal(destroy(f, s1), 0);
+	assert_int_equal(destroy(f, s1_ats), 0);
+	assert_int_equal(destroy(f, byp), 0);
+	assert_int_equal(destroy(f, abt), 0);
+	assert_int_equal(destroy(f, inval), 0);
+	assert_int_equal(destroy(f, viommu), 0);
+}
+
+static void wr64(struct fx *f, uint64_t ipa, uint64_t v)
+{
+	memcpy(f->ram + (ipa - GUEST_IPA), &v, sizeof(v));
+}
+
+/* A 4 KiB-granule, 48-bit, 4-level stage-1 table and its CD, by hand. */
+static void build_guest_tables(struct fx *f, uint16_t asid)
+{
+	/* S1 page: AF, inner shareable, AP[1] (EL0 too), AttrIndx 0 */
+	const uint64_t page = (1ull << 10) | (3ull << 8) | (1ull << 6) | 3;
+	uint32_t idr5 = sio_smmu_read32(sio_platform_smmu(f->plat), 0x14);
+	uint64_t cd0 = 0;
+
+	memset(f->ram, 0, GUEST_PAGES * 0x1000);
+	wr64(f, L0_IPA + 8 * 1, L1_IPA | 3);
+	wr64(f, L1_IPA + 8 * 2, L2_IPA | 3);
+	wr64(f, L2_IPA + 8 * 3, L3_IPA | 3);
+	wr64(f, L3_IPA + 8 * 4, DATA_A_IPA | page);
+	wr64(f, L3_IPA + 8 * 5, DATA_B_IPA | page);
+	/* entry 6 stays invalid: the guest's own translation fault */
+
+	cd0 |= 16;			   /* T0SZ: 48-bit input */
+	cd0 |= 1ull << 8;		   /* IR0 write-back */
+	cd0 |= 1ull << 10;		   /* OR0 write-back */
+	cd0 |= 3ull << 12;		   /* SH0 inner shareable */
+	cd0 |= 1ull << 30;		   /* EPD1: no TTB1 */
+	cd0 |= 1ull << 31;		   /* V */
+	cd0 |= (uint64_t)(idr5 & 7) << 32; /* IPS: the SMMU's OAS */
+	cd0 |= 1ull << 41;		   /* AA64 */
+	cd0 |= 1ull << 45;		   /* R: record faults */
+	cd0 |= 1ull << 46;		   /* A: abort on fault */
+	cd0 |= (uint64_t)asid << 48;	   /* ASID */
+	wr64(f, CD_IPA + 8, L0_IPA);	   /* TTB0[51:4] */
+	wr64(f, CD_IPA + 24, 0xff);	   /* MAIR: Attr0 normal write-back */
+	wr64(f, CD_IPA, cd0);
+}
+
+static int dma(struct fx *f, uint64_t iova, void *buf, size_t len, bool wr)
+{
+	struct sio_smmu_txn txn = {.sid = f->pdev->sid,
+				   .addr = iova,
+				   .attr = wr ? SIO_SMMU_WRITE : 0};
+	size_t done;
+
+	return sio_smmu_dma(sio_platform_smmu(f->plat), &txn, buf, len, &done);
+}
+
+static int read_events(struct fx *f, uint64_t (*ev)[4], int max)
+{
+	return arm_smmu_read_events(f->plat->smmu_drv, ev, max);
+}
+
+/*
+ * End to end: the guest's CD and stage-1 tables in guest RAM (the
+ * parent's IOAS), its IOVA to IPA, the parent's IPA to host memory; a
+ * guest fault is a stage-1 event, an IPA unmapped from the IOAS a
+ * stage-2 one.
+ */
+static void test_nested_dma(void **state)
+{
+	struct fx *f = *state;
+	const char msg[] = "IOVA -> IPA -> PA";
+	uint64_t ev[8][4];
+	uint32_t viommu = 0, vdev = 0, s1 = 0, byp = 0, pt = 0;
+	uint8_t back[8];
+
+	build_guest_tables(f, 7);
+	assert_int_equal(map_fixed(f, f->ram,
+				   GUEST_PAGES * 0x1000 > f->pg
+					   ? GUEST_PAGES * 0x1000
+					   : f->pg,
+				   GUEST_IPA),
+			 0);
+	assert_int_equal(map_fixed(f, f->data_a, f->pg, DATA_A_IPA), 0);
+	assert_int_equal(map_fixed(f, f->data_b, f->pg, DATA_B_IPA), 0);
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev_id, 0x8, &vdev), 0);
+	assert_int_equal(
+		nested_alloc(f, viommu, vste0_s1(CD_IPA), vste1_s1, &s1), 0);
+	assert_int_equal(nested_alloc(f, viommu, STE0_V | STE0_CFG(CFG_BYPASS),
+				      0, &byp),
+			 0);
+	while (read_events(f, ev, 8) > 0)
+		;
+
+	/* a guest in bypass: its IPAs are the parent's IOVAs */
+	pt = byp;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	assert_int_equal(
+		dma(f, DATA_A_IPA + 0x40, (void *)msg, sizeof(msg), true), 0);
+	assert_memory_equal(f->data_a + 0x40, msg, sizeof(msg));
+
+	/* the guest's stage 1: IOVA page 4 is data A, page 5 data B */
+	pt = s1;
+	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
+	memset(f->data_a, 0, f->pg);
+	assert_int_equal(
+		dma(f, GUEST_IOVA + 0x123, (void *)msg, sizeof(msg), true), 0);
+	assert_memory_equal(f->data_a + 0x123, msg, sizeof(msg));
+	memcpy(f->data_b + 0xff8, "stage-2", 8);
+	assert_int_equal(dma(f, GUEST_IOVA + 0x1ff8, back, 8, false), 0);
+	assert_memory_equal(back, "stage-2", 8);
+	assert_int_equal(read_events(f, ev, 8), 0);
+
+	/* page 6 has no guest descriptor: a stage-1 translation fault */
+	assert_int_equal(dma(f, GUEST_IOVA + 0x2010, back, 8, true), -EFAULT);
+	assert_int_equal(read_events(f, ev, 8), 1);
+	assert_int_equal(ev[0][0] & 0xff, EVT_F_TRANSLATION);
+	assert_int_equal(ev[0][0] >> 32, f->pdev->sid);
+	assert_int_equal(ev[0][2], GUEST_IOVA + 0x2010);
+	assert_false(ev[0][1] & (1ull << 39)); /* S2 */
+
+	/*
+	 * IOAS_UNMAP of data B's IPA: its stage-2 mapping goes, and with it
+	 * every cached nested translation through it.
+	 */
+	assert_int_equal(unmap(f, DATA_B_IPA, f->pg), 0);
+	assert_int_equal(dma(f, GUEST_IOVA + 0x1ff8, back, 8, false), -EFAULT);
+	assert_int_equal(read_events(f, ev, 8), 1);
+	assert_int_equal(ev[0][0] & 0xff, EVT_F_TRANSLATION);
+	assert_int_equal(ev[0][0] >> 32, f->pdev->sid);
+	assert_int_equal(ev[0][2], GUEST_IOVA + 0x1ff8);
+	assert_true(ev[0][1] & (1ull << 39));	   /* S2 */
+	assert_int_equal((ev[0][1] >> 40) & 3, 2); /* CLASS: IN */
+	assert_int_equal(ev[0][3] & (((1ull << 40) - 1) << 12),
+			 DATA_B_IPA); /* IPA[51:12] */
+	/* page 4 still translates */
+	assert_int_equal(dma(f, GUEST_IOVA + 0x10, back, 8, false), 0);
+	assert_memory_equal(back, f->data_a + 0x10, 8);
+
+	iommufd_device_detach(f->idev);
+	assert_int_equal(dma(f, GUEST_IOVA, back, 8, false), -EFAULT);
+	assert_int_equal(destroy(f, s1), 0);
+	assert_int_equal(destroy(f, byp), 0);
+	assert_int_equal(destroy(f, vdev), 0);
+	assert_int_equal(destroy(f, viommu), 0);
+}
+
+/*
+ * A device unbound while it has a vDEVICE: the vDEVICE goes with it and
+ * its id stays taken (the kernel's tombstone), its vIOMMU is free.
+ */
+static void test_unbind_tombstone(void **state)
+{
+	struct fx *f = *state;
+	uint32_t viommu = 0, vdev = 0, vdev1 = 0, nested = 0, pt = 0, ioas2 = 0;
+
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev1_id, 0x30, &vdev1), 0);
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev_id, 0x31, &vdev), 0);
+	assert_int_equal(nested_alloc(f, viommu, vste0_s1(CD_IPA), vste1_s1,
+				      &nested),
+			 0);
+	pt = nested;
+	assert_int_equal(iommufd_device_attach(f->idev1, &pt), 0);
+
+	iommufd_device_unbind(f->idev1);
+	f->idev1 = NULL;
+	assert_int_equal(destroy(f, vdev1), -ENOENT);
+	/* the tombstone's id is not handed out again */
+	ioas2 = ioas_alloc(f);
+	assert_int_not_equal(ioas2, vdev1);
+	/* the other vDEVICE is untouched; the virtual ID is free again */
+	assert_int_equal(destroy(f, nested), 0);
+	assert_int_equal(destroy(f, viommu), -EBUSY);
+	assert_int_equal(destroy(f, vdev), 0);
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev_id, 0x30, &vdev), 0);
+	assert_int_equal(destroy(f, vdev), 0);
+	assert_int_equal(destroy(f, viommu), 0);
+	assert_int_equal(destroy(f, ioas2), 0);
+}
+
+/* Closing with everything still in place frees it all (ASan checks). */
+static void test_close_frees_everything(void **state)
+{
+	struct fx *f = *state;
+	uint32_t viommu = 0, vdev = 0, nested = 0, pt = 0;
+
+	assert_int_equal(map_fixed(f, f->data_a, f->pg, DATA_A_IPA), 0);
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev_id, 1, &vdev), 0);
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev1_id, 2, NULL), 0);
+	assert_int_equal(nested_alloc(f, viommu, vste0_s1(CD_IPA), vste1_s1,
+				      &nested),
+			 0);
+	pt = nested;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	/* the teardown unbinds (detach, tombstones) and closes */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_viommu_alloc_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vdevice_alloc_errors,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_iommu_einval, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_nested_alloc_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vste_validation, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_attach_and_physical_ste,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_dma, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unbind_tombstone, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_close_frees_everything,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
