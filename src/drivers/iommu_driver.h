@@ -111,6 +111,45 @@ sio_iommu_copy_struct_from_user(void *dst, size_t dst_len, size_t min_len,
 	return ud->copy_in(dst, dst_len, ud->uptr, ud->len);
 }
 
+/*
+ * An array of driver entries from user space (the kernel's
+ * iommu_user_data_array): @entry_num entries of @entry_len bytes at
+ * @uptr; the driver says back in @entry_num how many it handled.
+ */
+struct sio_iommu_user_data_array {
+	uint32_t type;
+	uint64_t uptr;
+	uint32_t entry_len;
+	uint32_t entry_num;
+	/* copy_struct_from_user(): 0, -E2BIG or -EFAULT */
+	int (*copy_in)(void *dst, size_t dst_len, uint64_t uptr, size_t len);
+};
+
+/*
+ * The kernel's iommu_copy_struct_from_full_user_array(): every entry into
+ * @dst (room for entry_num entries of @entry_size), each as
+ * copy_struct_from_user() takes it: a shorter user entry zero-extended,
+ * a longer one with a zero tail only.  -EINVAL for another type or no
+ * entries.
+ */
+static inline int
+sio_iommu_copy_full_user_array(void *dst, size_t entry_size,
+			       const struct sio_iommu_user_data_array *a,
+			       uint32_t type)
+{
+	if (a->type != type || !a->entry_num)
+		return -EINVAL;
+	for (uint32_t i = 0; i < a->entry_num; i++) {
+		int rc = a->copy_in((char *)dst + entry_size * i, entry_size,
+				    a->uptr + (uint64_t)a->entry_len * i,
+				    a->entry_len);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 struct sio_iommu_viommu_ops {
 	/*
 	 * A nested domain over the vIOMMU's parent from the user's data
@@ -122,6 +161,13 @@ struct sio_iommu_viommu_ops {
 				   unsigned int flags,
 				   const struct sio_iommu_user_data *data,
 				   struct sio_iommu_domain **out);
+	/*
+	 * IOMMU_HWPT_INVALIDATE on the vIOMMU: the guest's invalidation
+	 * entries, carried out in order; @array->entry_num says back how
+	 * many were.  0 or the errno of the first that was not.
+	 */
+	int (*cache_invalidate)(struct sio_iommu_viommu *v,
+				struct sio_iommu_user_data_array *array);
 	void (*destroy)(struct sio_iommu_viommu *v);
 };
 
@@ -139,7 +185,14 @@ struct sio_iommu_viommu {
 	 */
 	int (*get_vdev_id)(struct sio_iommu_viommu *v, uint32_t sid,
 			   uint64_t *vdev_id);
-	void *core; /* iommufd's object, for get_vdev_id */
+	/*
+	 * Set by iommufd: the StreamID of the device the user gave virtual
+	 * ID @vdev_id on this vIOMMU, or -ENOENT (the kernel's lookup in
+	 * the vIOMMU's vdevs).
+	 */
+	int (*vdev_to_sid)(struct sio_iommu_viommu *v, uint64_t vdev_id,
+			   uint32_t *sid);
+	void *core; /* iommufd's object, for the lookups */
 };
 
 /* A reserved IOVA region of a device (the kernel's iommu_resv_region). */

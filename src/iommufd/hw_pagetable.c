@@ -324,3 +324,62 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 	iommufd_put_object(ucmd->ictx, obj);
 	return rc;
 }
+
+/*
+ * IOMMU_HWPT_INVALIDATE: user-managed caches, those of a nested HWPT or
+ * of a vIOMMU, in the kernel's order.  entry_num says back how many
+ * entries were carried out, whatever the outcome.
+ */
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
+{
+	struct sio_iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct sio_iommu_user_data_array array = {
+		.type = cmd->data_type,
+		.uptr = cmd->data_uptr,
+		.entry_len = cmd->entry_len,
+		.entry_num = cmd->entry_num,
+		.copy_in = sio_user_struct_in,
+	};
+	struct iommufd_object *obj;
+	uint32_t done = 0;
+	int rc;
+
+	if (cmd->__reserved) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	obj = iommufd_get_object(ucmd->ictx, cmd->hwpt_id, IOMMUFD_OBJ_ANY);
+	if (!obj) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (obj->type == IOMMUFD_OBJ_VIOMMU) {
+		struct sio_iommu_viommu *v =
+			((struct iommufd_viommu *)obj)->drv;
+
+		if (v->ops->cache_invalidate) {
+			rc = v->ops->cache_invalidate(v, &array);
+			done = array.entry_num;
+		} else {
+			rc = -EOPNOTSUPP;
+		}
+	} else if (obj->type == IOMMUFD_OBJ_HWPT_NESTED) {
+		/*
+		 * A nested domain's own invalidation op: arm-smmu-v3's have
+		 * none, its guests invalidate through the vIOMMU.
+		 */
+		rc = -EOPNOTSUPP;
+	} else {
+		rc = -EINVAL;
+	}
+	iommufd_put_object(ucmd->ictx, obj);
+out:
+	cmd->entry_num = done;
+	if (iommufd_ucmd_respond(ucmd))
+		return -EFAULT;
+	return rc;
+}

@@ -408,6 +408,7 @@ void iommufd_hwpt_paging_abort(struct iommufd_ctx *ictx,
 			       struct iommufd_hwpt_paging *hwpt_paging);
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
 /* Drop a reference; an auto domain nobody uses any more is destroyed. */
 void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,

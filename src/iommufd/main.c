@@ -426,6 +426,8 @@ static iommufd_execute_fn execute_fn(unsigned int nr)
 		return iommufd_hwpt_set_dirty_tracking;
 	case SIO_IOMMU_HWPT_GET_DIRTY_BITMAP & 0xff:
 		return iommufd_hwpt_get_dirty_bitmap;
+	case SIO_IOMMU_HWPT_INVALIDATE & 0xff:
+		return iommufd_hwpt_invalidate;
 	case SIO_IOMMU_VIOMMU_ALLOC & 0xff:
 		return iommufd_viommu_alloc_ioctl;
 	case SIO_IOMMU_VDEVICE_ALLOC & 0xff:
@@ -445,6 +447,7 @@ union ucmd_buffer {
 	struct sio_iommu_hwpt_get_dirty_bitmap dirty;
 	struct sio_iommu_viommu_alloc viommu;
 	struct sio_iommu_vdevice_alloc vdev;
+	struct sio_iommu_hwpt_invalidate inv;
 	uint64_t align[16];
 };
 

@@ -46,6 +46,28 @@ static int viommu_get_vdev_id(struct sio_iommu_viommu *v, uint32_t sid,
 	return rc;
 }
 
+static struct iommufd_vdevice *viommu_find_vdev(struct iommufd_viommu *viommu,
+						uint64_t virt_id);
+
+/* The driver's lookup of a guest's device ID (the kernel's xa_load of vdevs).
+ */
+static int viommu_vdev_to_sid(struct sio_iommu_viommu *v, uint64_t vdev_id,
+			      uint32_t *sid)
+{
+	struct iommufd_viommu *viommu = v->core;
+	struct iommufd_vdevice *vdev;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&viommu->vdevs_lock);
+	vdev = viommu_find_vdev(viommu, vdev_id);
+	if (vdev) {
+		*sid = vdev->idev->dev->sid;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&viommu->vdevs_lock);
+	return rc;
+}
+
 int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 {
 	struct sio_iommu_viommu_alloc *cmd = ucmd->cmd;
@@ -107,6 +129,7 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		goto out_abort;
 	}
 	viommu->drv->get_vdev_id = viommu_get_vdev_id;
+	viommu->drv->vdev_to_sid = viommu_vdev_to_sid;
 	viommu->drv->core = viommu;
 
 	cmd->out_viommu_id = viommu->obj.id;

@@ -836,6 +836,244 @@ static void test_nested_dma(void **state)
 	assert_int_equal(destroy(f, viommu), 0);
 }
 
+/* SMMUv3 commands (section 4.1.1), as a guest's driver builds them. */
+#define CMD_CFGI_STE	   0x03
+#define CMD_CFGI_CD	   0x05
+#define CMD_TLBI_NH_ALL	   0x10
+#define CMD_TLBI_NH_VA	   0x12
+#define CMD_TLBI_S12_VMALL 0x28
+#define CMD_TLBI_S2_IPA	   0x2a
+#define CMD_TLBI_NSNH_ALL  0x30
+#define CMD_ATC_INV	   0x40
+#define CMD_PRI_RESP	   0x41
+#define CMD_RESUME	   0x44
+#define CMD_SYNC	   0x46
+#define CMD_SID(s)	   ((uint64_t)(s) << 32)
+#define CMD_VMID(v)	   ((uint64_t)(v) << 32)
+#define CMD_ASID(a)	   ((uint64_t)(a) << 48)
+#define CMD_SSEC	   (1ull << 10)
+
+struct inv_cmd {
+	uint64_t cmd[2];
+};
+
+/* IOMMU_HWPT_INVALIDATE; *@done gets entry_num back. */
+static int invalidate(struct fx *f, uint32_t id, uint32_t type,
+		      const void *cmds, uint32_t entry_len, uint32_t num,
+		      uint32_t *done)
+{
+	struct sio_iommu_hwpt_invalidate c = {
+		.size = sizeof(c),
+		.hwpt_id = id,
+		.data_uptr = (uint64_t)(uintptr_t)cmds,
+		.data_type = type,
+		.entry_len = entry_len,
+		.entry_num = num,
+	};
+	int rc = ioctl_(f, SIO_IOMMU_HWPT_INVALIDATE, &c);
+
+	if (done)
+		*done = c.entry_num;
+	return rc;
+}
+
+static int vinv(struct fx *f, uint32_t viommu, const struct inv_cmd *cmds,
+		uint32_t num, uint32_t *done)
+{
+	return invalidate(f, viommu,
+			  SIO_IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, cmds,
+			  sizeof(*cmds), num, done);
+}
+
+/*
+ * IOMMU_HWPT_INVALIDATE's arguments in the kernel's order
+ * (iommufd_hwpt_invalidate()), and the commands the vSMMU takes
+ * (arm_vsmmu_convert_user_cmd()): entry_num always says how many were
+ * carried out.
+ */
+static void test_invalidate_errors(void **state)
+{
+	struct fx *f = *state;
+	struct inv_cmd ok = {{CMD_TLBI_NH_ALL | CMD_VMID(0x77), 0}};
+	struct inv_cmd mix[4] = {
+		{{CMD_TLBI_NH_ALL, 0}},
+		{{CMD_TLBI_NH_VA | CMD_ASID(3), 0x1000}},
+		{{CMD_CFGI_STE | CMD_SID(8), 0}},
+		{{CMD_TLBI_NH_ALL, 0}},
+	};
+	const uint64_t refused[] = {
+		CMD_CFGI_STE,
+		CMD_TLBI_S2_IPA,
+		CMD_TLBI_S12_VMALL,
+		CMD_SYNC,
+		CMD_PRI_RESP,
+		CMD_RESUME,
+		0x04 /* CFGI_STE_RANGE */,
+		0x2c /* NH_ALL EL2 */,
+		0xff,
+	};
+	struct inv_cmd many[100];
+	uint64_t wide[3] = {CMD_TLBI_NH_ALL, 0, 0};
+	struct sio_iommu_hwpt_invalidate c = {.size = sizeof(c)};
+	uint32_t viommu = 0, nested = 0, vdev = 0, done = 99;
+
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	assert_int_equal(nested_alloc(f, viommu, vste0_s1(CD_IPA), vste1_s1,
+				      &nested),
+			 0);
+
+	/* __reserved, then the array's shape, before any lookup */
+	c.hwpt_id = viommu;
+	c.__reserved = 1;
+	c.entry_num = 5;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HWPT_INVALIDATE, &c), -EOPNOTSUPP);
+	assert_int_equal(c.entry_num, 0);
+	assert_int_equal(invalidate(f, 4242, 1, NULL, 16, 1, &done), -EINVAL);
+	assert_int_equal(done, 0);
+	assert_int_equal(invalidate(f, 4242, 1, &ok, 0, 1, &done), -EINVAL);
+	assert_int_equal(invalidate(f, 4242, 1, &ok, 16, 1, &done), -ENOENT);
+	/* what it names: an IOAS or a paging HWPT have no user caches */
+	assert_int_equal(invalidate(f, f->ioas, 1, &ok, 16, 1, &done), -EINVAL);
+	assert_int_equal(invalidate(f, f->parent, 1, &ok, 16, 1, &done),
+			 -EINVAL);
+	/* arm-smmu-v3's nested domains invalidate through their vIOMMU */
+	assert_int_equal(invalidate(f, nested, 1, &ok, 16, 1, &done),
+			 -EOPNOTSUPP);
+	assert_int_equal(done, 0);
+
+	/* the vSMMU: its type, at least one entry, readable */
+	assert_int_equal(invalidate(f, viommu, 0, &ok, 16, 1, &done), -EINVAL);
+	assert_int_equal(vinv(f, viommu, &ok, 0, &done), -EINVAL);
+	assert_int_equal(invalidate(f, viommu, 1, (void *)8, 16, 1, &done),
+			 -EFAULT);
+	assert_int_equal(done, 0);
+	assert_int_equal(vinv(f, viommu, &ok, 1, &done), 0);
+	assert_int_equal(done, 1);
+	/* entries of another length: copy_struct_from_user() each */
+	assert_int_equal(invalidate(f, viommu, 1, wide, 24, 1, &done), 0);
+	wide[2] = 1;
+	assert_int_equal(invalidate(f, viommu, 1, wide, 24, 1, &done), -E2BIG);
+	assert_int_equal(done, 0);
+	assert_int_equal(invalidate(f, viommu, 1, wide, 8, 1, &done), 0);
+
+	/* a refused command stops the array there */
+	assert_int_equal(vinv(f, viommu, mix, 4, &done), -EIO);
+	assert_int_equal(done, 2);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct inv_cmd r = {{refused[i], 0}};
+
+		assert_int_equal(vinv(f, viommu, &r, 1, &done), -EIO);
+		assert_int_equal(done, 0);
+	}
+	/* a virtual StreamID the vIOMMU does not know */
+	mix[0].cmd[0] = CMD_CFGI_CD | CMD_SID(8);
+	assert_int_equal(vinv(f, viommu, mix, 1, &done), -EIO);
+	mix[0].cmd[0] = CMD_ATC_INV | CMD_SID(8);
+	assert_int_equal(vinv(f, viommu, mix, 1, &done), -EIO);
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev_id, 8, &vdev), 0);
+	mix[0].cmd[0] = CMD_CFGI_CD | CMD_SID(8);
+	assert_int_equal(vinv(f, viommu, mix, 1, &done), 0);
+	assert_int_equal(done, 1);
+
+	/* more than one batch of the command queue */
+	for (int i = 0; i < 100; i++)
+		many[i] = (struct inv_cmd){
+			{CMD_TLBI_NH_VA | CMD_ASID(i), (uint64_t)i << 12}};
+	assert_int_equal(vinv(f, viommu, many, 100, &done), 0);
+	assert_int_equal(done, 100);
+
+	assert_int_equal(destroy(f, vdev), 0);
+	assert_int_equal(destroy(f, nested), 0);
+	assert_int_equal(destroy(f, viommu), 0);
+}
+
+/*
+ * The guest's caches are its to invalidate: a changed stage-1 entry is
+ * not seen until its TLBI (NH_VA, or NSNH_ALL made NH_ALL of the VMID),
+ * a changed CD not until CFGI_CD with the guest's StreamID.  A command
+ * the SMMU refuses (a CFGI naming a Secure stream) is skipped, as the
+ * kernel's driver skips it, and the queue goes on.
+ */
+static void test_invalidate_guest_caches(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t page = (1ull << 10) | (3ull << 8) | (1ull << 6) | 3;
+	uint32_t viommu = 0, vdev = 0, s1 = 0, pt = 0, done = 0;
+	uint64_t ev[8][4];
+	uint8_t v = 0x5a, back = 0;
+	struct inv_cmd va = {
+		{CMD_TLBI_NH_VA | CMD_ASID(7) | CMD_VMID(0x99), GUEST_IOVA}};
+	struct inv_cmd all = {{CMD_TLBI_NSNH_ALL, 0}};
+	struct inv_cmd cd[3] = {
+		{{CMD_CFGI_CD | CMD_SID(0x8) | CMD_SSEC, 0}},
+		{{CMD_CFGI_CD | CMD_SID(0x8), 0}},
+		{{CMD_TLBI_NH_ALL, 0}},
+	};
+
+	build_guest_tables(f, 7);
+	assert_int_equal(map_fixed(f, f->ram,
+				   GUEST_PAGES * 0x1000 > f->pg
+					   ? GUEST_PAGES * 0x1000
+					   : f->pg,
+				   GUEST_IPA),
+			 0);
+	assert_int_equal(map_fixed(f, f->data_a, f->pg, DATA_A_IPA), 0);
+	assert_int_equal(map_fixed(f, f->data_b, f->pg, DATA_B_IPA), 0);
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev_id, 0x8, &vdev), 0);
+	assert_int_equal(
+		nested_alloc(f, viommu, vste0_s1(CD_IPA), vste1_s1, &s1), 0);
+	pt = s1;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	while (read_events(f, ev, 8) > 0)
+		;
+
+	assert_int_equal(dma(f, GUEST_IOVA, &v, 1, true), 0);
+	assert_int_equal(f->data_a[0], 0x5a);
+	/* the guest points page 4 at data B, without telling the SMMU */
+	wr64(f, L3_IPA + 8 * 4, DATA_B_IPA | page);
+	v = 0x6b;
+	assert_int_equal(dma(f, GUEST_IOVA, &v, 1, true), 0);
+	assert_int_equal(f->data_a[0], 0x6b); /* the stale entry */
+	assert_int_equal(f->data_b[0], 0);
+	/* its TLBI_NH_VA (its VMID field is not the one used) */
+	assert_int_equal(vinv(f, viommu, &va, 1, &done), 0);
+	assert_int_equal(done, 1);
+	v = 0x7c;
+	assert_int_equal(dma(f, GUEST_IOVA, &v, 1, true), 0);
+	assert_int_equal(f->data_b[0], 0x7c);
+	assert_int_equal(f->data_a[0], 0x6b);
+
+	/* back to data A, and TLBI_NSNH_ALL: all of this VMID only */
+	wr64(f, L3_IPA + 8 * 4, DATA_A_IPA | page);
+	assert_int_equal(dma(f, GUEST_IOVA, &back, 1, false), 0);
+	assert_int_equal(back, 0x7c);
+	assert_int_equal(vinv(f, viommu, &all, 1, &done), 0);
+	assert_int_equal(dma(f, GUEST_IOVA, &back, 1, false), 0);
+	assert_int_equal(back, 0x6b);
+
+	/* the guest invalidates its CD: cached until CFGI_CD */
+	wr64(f, CD_IPA, 0); /* V = 0 */
+	assert_int_equal(dma(f, GUEST_IOVA + 0x1000, &back, 1, false), 0);
+	assert_int_equal(vinv(f, viommu, cd, 3, &done), 0);
+	assert_int_equal(done, 3); /* the refused one skipped, not fatal */
+	assert_int_equal(dma(f, GUEST_IOVA + 0x1000, &back, 1, false), -EFAULT);
+	assert_int_equal(read_events(f, ev, 8), 1);
+	assert_int_equal(ev[0][0] & 0xff, 0x0a); /* C_BAD_CD */
+	assert_int_equal(ev[0][0] >> 32, f->pdev->sid);
+
+	iommufd_device_detach(f->idev);
+	assert_int_equal(destroy(f, s1), 0);
+	assert_int_equal(destroy(f, vdev), 0);
+	assert_int_equal(destroy(f, viommu), 0);
+}
+
 /*
  * A device unbound while it has a vDEVICE: the vDEVICE goes with it and
  * its id stays taken (the kernel's tombstone), its vIOMMU is free.
@@ -911,6 +1149,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_dma, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_invalidate_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_invalidate_guest_caches,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unbind_tombstone, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_close_frees_everything,

@@ -271,6 +271,7 @@ static const struct cmd_row rows[] = {
 	ROW(SIO_IOMMU_IOAS_MAP_FILE, sio_iommu_ioas_map_file, iova),
 	ROW(SIO_IOMMU_IOAS_CHANGE_PROCESS, sio_iommu_ioas_change_process,
 	    __reserved),
+	ROW(SIO_IOMMU_HWPT_INVALIDATE, sio_iommu_hwpt_invalidate, __reserved),
 	ROW(SIO_IOMMU_VIOMMU_ALLOC, sio_iommu_viommu_alloc, out_viommu_id),
 	ROW(SIO_IOMMU_VDEVICE_ALLOC, sio_iommu_vdevice_alloc, virt_id),
 };
@@ -2423,6 +2424,47 @@ static void test_nesting(void **state)
 			 0);
 	assert_int_equal(
 		vste_alloc(f, f->devid[1], viommu, v | cfg_abort, 0, &abt), 0);
+	/*
+	 * IOMMU_HWPT_INVALIDATE on the vIOMMU: the guest's stage-1 TLBIs
+	 * and CD invalidations with its own StreamIDs, nothing else
+	 * (iommufd_hwpt_invalidate(), arm_vsmmu_cache_invalidate()).
+	 */
+	{
+		uint64_t cmds[3][2] = {
+			{0x10 /* TLBI_NH_ALL */, 0},
+			{0x05 /* CFGI_CD */ | (0x100ull << 32), 0},
+			{0x03 /* CFGI_STE */ | (0x100ull << 32), 0},
+		};
+		struct sio_iommu_hwpt_invalidate inv = {
+			.size = sizeof(inv),
+			.hwpt_id = viommu,
+			.data_uptr = u64p(cmds),
+			.data_type =
+				SIO_IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+			.entry_len = sizeof(cmds[0]),
+			.entry_num = 3,
+		};
+
+		assert_int_equal(io(f->fd, SIO_IOMMU_HWPT_INVALIDATE, &inv),
+				 -EIO);
+		assert_int_equal(inv.entry_num, 2);
+		inv.entry_num = 2;
+		assert_int_equal(io(f->fd, SIO_IOMMU_HWPT_INVALIDATE, &inv), 0);
+		assert_int_equal(inv.entry_num, 2);
+		/* a nested HWPT's, a parent's: not this way */
+		inv.hwpt_id = s1;
+		assert_int_equal(io(f->fd, SIO_IOMMU_HWPT_INVALIDATE, &inv),
+				 -EOPNOTSUPP);
+		inv.hwpt_id = parent;
+		assert_int_equal(io(f->fd, SIO_IOMMU_HWPT_INVALIDATE, &inv),
+				 -EINVAL);
+		assert_int_equal(inv.entry_num, 0);
+		inv.hwpt_id = viommu;
+		inv.entry_num = 1;
+		inv.data_uptr = 8;
+		assert_int_equal(io(f->fd, SIO_IOMMU_HWPT_INVALIDATE, &inv),
+				 -EFAULT);
+	}
 	/* stage 1 needs the vDEVICE: device 1 has none, device 0 has */
 	assert_int_equal(attach(f, 1, s1, NULL), -ENOENT);
 	assert_int_equal(attach(f, 1, abt, &pt), 0);

@@ -23,6 +23,7 @@
 #define CR0ACK		    0x24
 #define CR1		    0x28
 #define GERROR		    0x60
+#define GERRORN		    0x64
 #define STRTAB_BASE	    0x80
 #define STRTAB_BASE_CFG	    0x88
 #define CMDQ_BASE	    0x90
@@ -60,10 +61,40 @@ static uint64_t pa_of(const void *p)
 	return (uint64_t)(uintptr_t)p;
 }
 
+/* CMDQ_CONS.ERR: why the queue stopped (section 4.8.4). */
+#define CONS_ERR(c)	    (((c) >> 24) & 0x7f)
+#define CERROR_ABT	    2
+#define CERROR_ATC_INV_SYNC 3
+
+/*
+ * The queue stopped at CONS on an erroneous command (GERROR.CMDQ_ERR):
+ * the kernel's arm_smmu_cmdq_skip_err().  An illegal command is turned
+ * into a CMD_SYNC in place; a fetch abort is retried; a CMD_SYNC whose
+ * ATC invalidations did not complete is retried as it is.  Then the
+ * error is acknowledged and the SMMU goes on from CONS.  So a command
+ * the hardware refuses (one a guest sent through its vIOMMU, say) costs
+ * that command only, never the queue.
+ */
+static void cmdq_skip_err(struct arm_smmu_device *dev)
+{
+	uint32_t cons = sio_smmu_read32(dev->smmu, CMDQ_CONS);
+	uint32_t idx = cons & ((1u << dev->cmdq_log2) - 1);
+	unsigned int err = CONS_ERR(cons);
+
+	if (err != CERROR_ABT && err != CERROR_ATC_INV_SYNC) {
+		__atomic_store_n(&dev->cmdq[2 * idx], CMD_SYNC,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&dev->cmdq[2 * idx + 1], 0, __ATOMIC_RELAXED);
+	}
+	dev->cmdq_errors++;
+	sio_smmu_write32(dev->smmu, GERRORN,
+			 sio_smmu_read32(dev->smmu, GERROR));
+}
+
 /*
  * Issue commands and wait for them: the model consumes the queue when
- * PROD moves.  Called with dev->lock held.  A command the SMMU refused
- * stops the queue (GERROR.CMDQ_ERR): -EIO.
+ * PROD moves.  Called with dev->lock held.  0 once the SMMU consumed
+ * them all, erroneous ones skipped; -EIO if it could not be made to.
  */
 static int cmdq_issue(struct arm_smmu_device *dev, const uint64_t (*cmds)[2],
 		      unsigned int n)
@@ -86,12 +117,34 @@ static int cmdq_issue(struct arm_smmu_device *dev, const uint64_t (*cmds)[2],
 	}
 	/* the SMMU consumes what PROD publishes, CMD_SYNC last */
 	sio_smmu_write32(dev->smmu, CMDQ_PROD, prod);
-	if ((sio_smmu_read32(dev->smmu, CMDQ_CONS) & wrap_mask) !=
-	    (prod & wrap_mask))
-		return -EIO;
-	if (sio_smmu_read32(dev->smmu, GERROR) & 1)
-		return -EIO;
-	return 0;
+	for (unsigned int tries = 0; tries <= n; tries++) {
+		if ((sio_smmu_read32(dev->smmu, CMDQ_CONS) & wrap_mask) ==
+		    (prod & wrap_mask))
+			return 0;
+		if (!((sio_smmu_read32(dev->smmu, GERROR) ^
+		       sio_smmu_read32(dev->smmu, GERRORN)) &
+		      1))
+			return -EIO; /* stopped for another reason */
+		cmdq_skip_err(dev);
+	}
+	return -EIO;
+}
+
+int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *dev,
+				const uint64_t (*cmds)[2], unsigned int n)
+{
+	uint64_t batch[ARM_SMMU_CMDQ_BATCH + 1][2];
+	int rc;
+
+	if (n > ARM_SMMU_CMDQ_BATCH)
+		return -EINVAL;
+	memcpy(batch, cmds, n * sizeof(batch[0]));
+	batch[n][0] = CMD_SYNC;
+	batch[n][1] = 0;
+	pthread_mutex_lock(&dev->lock);
+	rc = cmdq_issue(dev, batch, n + 1);
+	pthread_mutex_unlock(&dev->lock);
+	return rc;
 }
 
 static int cmd_sync_one(struct arm_smmu_device *dev, uint64_t d0, uint64_t d1)

@@ -33,6 +33,7 @@ struct arm_smmu_device {
 	pthread_mutex_t lock; /* command queue, STEs, id allocators */
 	uint64_t *cmdq;
 	unsigned int cmdq_log2;
+	unsigned long cmdq_errors; /* erroneous commands skipped (dev->lock) */
 	uint64_t *evtq;
 	unsigned int evtq_log2;
 	uint64_t *asid_map, *vmid_map; /* allocation bitmaps */
@@ -91,6 +92,19 @@ int arm_smmu_install_ste(struct arm_smmu_device *dev, uint32_t sid,
 			 const uint64_t *ste);
 /* Stage 1 and stage 2 both (the kernel's ARM_SMMU_FEAT_NESTING). */
 bool arm_smmu_nesting_capable(struct arm_smmu_device *dev);
+
+/*
+ * Commands a batch carries at most before its CMD_SYNC: the kernel's
+ * CMDQ_BATCH_ENTRIES - 1 on a 64-bit machine.
+ */
+#define ARM_SMMU_CMDQ_BATCH 63
+/*
+ * Issue @n commands and a CMD_SYNC, and wait for them; a command the
+ * SMMU refuses is skipped (the kernel's arm_smmu_cmdq_skip_err()).
+ * 0, -EINVAL for a batch over ARM_SMMU_CMDQ_BATCH, -EIO.
+ */
+int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *dev,
+				const uint64_t (*cmds)[2], unsigned int n);
 
 /* arm_smmu_v3_iommufd.c: the vSMMU and its nested domains. */
 bool arm_vsmmu_supported(struct sio_iommu_dev *iommu, uint32_t sid,

@@ -7,6 +7,7 @@
  * physical STE keeps the parent's stage 2 and takes the guest's CD table
  * pointer, an IPA the SMMU translates through that stage 2.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "arm_smmu_v3.h"
@@ -199,6 +200,101 @@ static int arm_vsmmu_alloc_domain_nested(struct sio_iommu_viommu *v,
 	return 0;
 }
 
+/* Command fields a guest's invalidation names (section 4.4, 4.5). */
+#define CMD_OP(c0)	  ((c0)&0xff)
+#define CMD_VMID_SHIFT	  32
+#define CMD_VMID	  (0xffffull << CMD_VMID_SHIFT)
+#define CMD_SID_SHIFT	  32
+#define CMD_SID		  (0xffffffffull << CMD_SID_SHIFT)
+#define CMD_CFGI_CD	  0x05
+#define CMD_CFGI_CD_ALL	  0x06
+#define CMD_TLBI_NH_ALL	  0x10
+#define CMD_TLBI_NH_ASID  0x11
+#define CMD_TLBI_NH_VA	  0x12
+#define CMD_TLBI_NH_VAA	  0x13
+#define CMD_TLBI_NSNH_ALL 0x30
+#define CMD_ATC_INV	  0x40
+
+/*
+ * One guest command made safe to issue, as the kernel's
+ * arm_vsmmu_convert_user_cmd(): a guest may invalidate only what its
+ * vSMMU caches.  Its stage-1 TLBIs get the vSMMU's VMID, TLBI_NSNH_ALL
+ * shrinks to TLBI_NH_ALL of that VMID, and commands naming a device get
+ * its physical StreamID for the virtual one.  Anything else (stage-2
+ * and STE invalidations, CMD_SYNC, PRI or stall answers) is -EIO.
+ */
+static int convert_user_cmd(struct arm_vsmmu *vsmmu, uint64_t *cmd)
+{
+	uint32_t sid;
+
+	switch (CMD_OP(cmd[0])) {
+	case CMD_TLBI_NSNH_ALL:
+		cmd[0] = CMD_TLBI_NH_ALL |
+			 ((uint64_t)vsmmu->vmid << CMD_VMID_SHIFT);
+		cmd[1] = 0;
+		return 0;
+	case CMD_TLBI_NH_VA:
+	case CMD_TLBI_NH_VAA:
+	case CMD_TLBI_NH_ALL:
+	case CMD_TLBI_NH_ASID:
+		cmd[0] = (cmd[0] & ~CMD_VMID) |
+			 ((uint64_t)vsmmu->vmid << CMD_VMID_SHIFT);
+		return 0;
+	case CMD_ATC_INV:
+	case CMD_CFGI_CD:
+	case CMD_CFGI_CD_ALL:
+		if (vsmmu->core.vdev_to_sid(&vsmmu->core,
+					    cmd[0] >> CMD_SID_SHIFT, &sid))
+			return -EIO;
+		cmd[0] = (cmd[0] & ~CMD_SID) | ((uint64_t)sid << CMD_SID_SHIFT);
+		return 0;
+	default:
+		return -EIO;
+	}
+}
+
+/*
+ * The kernel's arm_vsmmu_cache_invalidate(): the whole array copied in
+ * first (the guest cannot change an entry between its check and its
+ * issue), converted in order, issued in batches with a CMD_SYNC each.
+ * The count handled stops at the first entry refused.
+ */
+static int arm_vsmmu_cache_invalidate(struct sio_iommu_viommu *v,
+				      struct sio_iommu_user_data_array *array)
+{
+	struct arm_vsmmu *vsmmu = (struct arm_vsmmu *)v;
+	uint32_t n = array->entry_num, cur = 0, last = 0;
+	uint64_t(*cmds)[2] = calloc(n ? n : 1, sizeof(*cmds));
+	int rc;
+
+	if (!cmds) {
+		array->entry_num = 0;
+		return -ENOMEM;
+	}
+	rc = sio_iommu_copy_full_user_array(
+		cmds, sizeof(*cmds), array,
+		SIO_IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3);
+	while (!rc && cur != n) {
+		rc = convert_user_cmd(vsmmu, cmds[cur]);
+		if (rc)
+			break;
+		cur++;
+		if (cur != n && cur - last != ARM_SMMU_CMDQ_BATCH)
+			continue;
+		rc = arm_smmu_cmdq_issue_cmdlist(
+			vsmmu->smmu, (const uint64_t(*)[2])cmds + last,
+			cur - last);
+		if (rc) {
+			cur--;
+			break;
+		}
+		last = cur;
+	}
+	array->entry_num = cur;
+	free(cmds);
+	return rc;
+}
+
 static void arm_vsmmu_destroy(struct sio_iommu_viommu *v)
 {
 	free(v);
@@ -206,6 +302,7 @@ static void arm_vsmmu_destroy(struct sio_iommu_viommu *v)
 
 static const struct sio_iommu_viommu_ops arm_vsmmu_ops = {
 	.alloc_domain_nested = arm_vsmmu_alloc_domain_nested,
+	.cache_invalidate = arm_vsmmu_cache_invalidate,
 	.destroy = arm_vsmmu_destroy,
 };
 
