@@ -30,7 +30,7 @@
 
 /* Guest RAM: the CD and the stage-1 tables, at IPA GUEST_IPA. */
 #define GUEST_IPA   0x40000000ull
-#define GUEST_PAGES 8
+#define GUEST_PAGES 32
 #define CD_IPA	    (GUEST_IPA + 0x0000)
 #define L0_IPA	    (GUEST_IPA + 0x1000)
 #define L1_IPA	    (GUEST_IPA + 0x2000)
@@ -1075,6 +1075,310 @@ static void test_invalidate_guest_caches(void **state)
 }
 
 /*
+ * Isolation, as a property: random guest stage-1 tables (valid and
+ * invalid descriptors, tables and outputs at IPAs stage 2 maps and at
+ * IPAs it does not, access flag clear, read-only pages) and random DMA
+ * through them.  The expected outcome of every access comes from a walk
+ * the test does itself over guest RAM and a shadow of the stage-2 map:
+ * the fault and its stage, or the one host page the bytes must land in.
+ * Every other host page the device could reach is checked unchanged.
+ */
+/* guest RAM: the CD, L0, then tables; the last two pages guest data */
+#define PROP_TABLE_PAGES (GUEST_PAGES - 4)
+#define PROP_GUEST_DATA	 (GUEST_IPA + (GUEST_PAGES - 2) * 0x1000ull)
+#define PROP_DATA_PAGES	 8
+#define PROP_DATA_IPA	 0x40400000ull /* data page i at + 2i pages */
+#define PROP_ROUNDS	 300
+
+struct prop {
+	struct fx *f;
+	uint8_t *data; /* PROP_DATA_PAGES host pages, stage 2 maps each */
+	unsigned int seed;
+};
+
+static uint32_t prop_rand(struct prop *p)
+{
+	p->seed = p->seed * 1103515245u + 12345u;
+	return p->seed >> 8;
+}
+
+/* Stage 2 as the test set it: IPA -> host byte, or NULL. */
+static uint8_t *shadow_s2(struct prop *p, uint64_t ipa)
+{
+	uint64_t page = ipa & ~0xfffull, off = ipa & 0xfff;
+
+	if (page >= GUEST_IPA && page < GUEST_IPA + GUEST_PAGES * 0x1000)
+		return p->f->ram + (page - GUEST_IPA) + off;
+	if (page >= PROP_DATA_IPA &&
+	    page < PROP_DATA_IPA + 2 * PROP_DATA_PAGES * 0x1000 &&
+	    !((page - PROP_DATA_IPA) & 0x1000))
+		return p->data + (page - PROP_DATA_IPA) / 2 + off;
+	return NULL;
+}
+
+/*
+ * A random output IPA: the guest's data pages in its RAM, a data page,
+ * the hole after one, far away.  Never a table page: a device write
+ * there would change walks the SMMU may have cached, which real guests
+ * invalidate after and this test does not.
+ */
+static uint64_t random_ipa(struct prop *p)
+{
+	switch (prop_rand(p) % 4) {
+	case 0:
+		return PROP_GUEST_DATA + (uint64_t)(prop_rand(p) % 2) * 0x1000;
+	case 1:
+	case 2:
+		return PROP_DATA_IPA +
+		       (uint64_t)(prop_rand(p) % (2 * PROP_DATA_PAGES)) *
+			       0x1000;
+	default:
+		return 0x7000000000ull +
+		       (uint64_t)(prop_rand(p) % 4096) * 0x1000;
+	}
+}
+
+/* A table pointer stage 2 does not map: a hole, or far away. */
+static uint64_t random_hole(struct prop *p)
+{
+	if (prop_rand(p) & 1)
+		return PROP_DATA_IPA + 0x1000 +
+		       (uint64_t)(prop_rand(p) % PROP_DATA_PAGES) * 0x2000;
+	return 0x7000000000ull + (uint64_t)(prop_rand(p) % 4096) * 0x1000;
+}
+
+/*
+ * Fill the guest's tables: level 0 at L0_IPA, then tables from the pool
+ * of guest pages, each entry of the walks the test will take random.
+ */
+static void random_tables(struct prop *p, const uint64_t *iovas, int n)
+{
+	const uint64_t attrs = (3ull << 8) | (1ull << 6) | 3; /* SH, AP[1] */
+	unsigned int next = 1; /* pool pages after L0 */
+
+	memset(p->f->ram + (L0_IPA - GUEST_IPA), 0,
+	       (PROP_TABLE_PAGES + 1) * 0x1000);
+	for (int k = 0; k < n; k++) {
+		uint64_t table = L0_IPA;
+
+		for (int lvl = 0; lvl < 4; lvl++) {
+			unsigned int idx =
+				(unsigned int)(iovas[k] >> (39 - 9 * lvl)) &
+				511;
+			uint8_t *host = shadow_s2(p, table);
+			uint64_t d, r = prop_rand(p) % 16;
+
+			if (!host)
+				break; /* a table stage 2 does not map */
+			memcpy(&d, host + 8 * idx, 8);
+			if (d)
+				goto follow; /* shared with an earlier walk */
+			if (lvl < 3) {
+				if (r == 0)
+					d = 0; /* invalid */
+				else if (r == 1)
+					d = random_hole(p) | 3;
+				else if (next <= PROP_TABLE_PAGES)
+					d = (L0_IPA + 0x1000ull * next++) | 3;
+				else
+					d = 0;
+			} else {
+				d = r == 0 ? 0 : random_ipa(p) | attrs;
+				if (r == 1)
+					d &= ~(1ull << 10); /* AF clear */
+				else
+					d |= 1ull << 10;
+				if (r == 2)
+					d |= 1ull << 7; /* AP[2]: read-only */
+			}
+			memcpy(host + 8 * idx, &d, 8);
+follow:
+			if (lvl == 3 || !(d & 1))
+				break;
+			table = d & 0xfffffffff000ull;
+		}
+	}
+}
+
+enum prop_outcome { PROP_OK, PROP_S1_FAULT, PROP_S2_FAULT };
+
+/*
+ * The independent walk: what an access to @iova must do.  @host gets the
+ * page it lands in; @id the event of a fault.
+ */
+static enum prop_outcome expect_walk(struct prop *p, uint64_t iova, bool wr,
+				     uint8_t **host, uint8_t *id)
+{
+	uint64_t table = L0_IPA;
+
+	for (int lvl = 0; lvl < 4; lvl++) {
+		unsigned int idx = (unsigned int)(iova >> (39 - 9 * lvl)) & 511;
+		uint8_t *t = shadow_s2(p, table);
+		uint64_t d;
+
+		if (!t) {
+			*id = EVT_F_TRANSLATION; /* the table's IPA: stage 2 */
+			return PROP_S2_FAULT;
+		}
+		memcpy(&d, t + 8 * idx, 8);
+		if (!(d & 1) || (lvl == 3 && !(d & 2)) ||
+		    (lvl < 3 && !(d & 2))) {
+			*id = EVT_F_TRANSLATION;
+			return PROP_S1_FAULT;
+		}
+		if (lvl < 3) {
+			table = d & 0xfffffffff000ull;
+			continue;
+		}
+		if (!(d & (1ull << 10))) {
+			*id = 0x12; /* F_ACCESS */
+			return PROP_S1_FAULT;
+		}
+		if (wr && (d & (1ull << 7))) {
+			*id = 0x13; /* F_PERMISSION */
+			return PROP_S1_FAULT;
+		}
+		*host = shadow_s2(p, (d & 0xfffffffff000ull) | (iova & 0xfff));
+		if (!*host) {
+			*id = EVT_F_TRANSLATION;
+			return PROP_S2_FAULT;
+		}
+		return PROP_OK;
+	}
+	return PROP_S1_FAULT;
+}
+
+/* @cur equals @old but for the 8 bytes at @hole (if in it). */
+static bool unchanged_except(const uint8_t *cur, const uint8_t *old, size_t len,
+			     const uint8_t *hole)
+{
+	size_t h = hole >= cur && hole < cur + len ? (size_t)(hole - cur) : len;
+	size_t e = h + 8 < len ? h + 8 : len;
+
+	return !memcmp(cur, old, h) && !memcmp(cur + e, old + e, len - e);
+}
+
+static void test_isolation_property(void **state)
+{
+	struct fx *f = *state;
+	struct prop p = {.f = f, .seed = 20261201u};
+	uint32_t viommu = 0, vdev = 0, s1 = 0, pt = 0, done = 0;
+	struct inv_cmd flush = {{CMD_TLBI_NH_ALL, 0}};
+	uint8_t *before = malloc(PROP_DATA_PAGES * 0x1000);
+	uint8_t *ram_before = malloc(GUEST_PAGES * 0x1000);
+	uint64_t iovas[16], ev[8][4];
+	int oks = 0, s1f = 0, s2f = 0;
+
+	assert_non_null(before);
+	assert_non_null(ram_before);
+	p.data = mmap(NULL, PROP_DATA_PAGES * 0x1000, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(p.data != MAP_FAILED);
+	build_guest_tables(f, 7);
+	assert_int_equal(map_fixed(f, f->ram,
+				   GUEST_PAGES * 0x1000 > f->pg
+					   ? GUEST_PAGES * 0x1000
+					   : f->pg,
+				   GUEST_IPA),
+			 0);
+	for (int i = 0; i < PROP_DATA_PAGES; i++)
+		assert_int_equal(map_fixed(f, p.data + i * 0x1000, 0x1000,
+					   PROP_DATA_IPA + 2ull * i * 0x1000),
+				 0);
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev_id, 0x8, &vdev), 0);
+	assert_int_equal(
+		nested_alloc(f, viommu, vste0_s1(CD_IPA), vste1_s1, &s1), 0);
+	pt = s1;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	while (read_events(f, ev, 8) > 0)
+		;
+
+	for (int round = 0; round < PROP_ROUNDS; round++) {
+		for (int k = 0; k < 16; k++)
+			iovas[k] = ((uint64_t)(prop_rand(&p) % 2) << 39) |
+				   ((uint64_t)(prop_rand(&p) % 2) << 30) |
+				   ((uint64_t)(prop_rand(&p) % 2) << 21) |
+				   ((uint64_t)(prop_rand(&p) % 4) << 12) |
+				   (prop_rand(&p) % 0x1000 & ~7ull);
+		random_tables(&p, iovas, 16);
+		assert_int_equal(vinv(f, viommu, &flush, 1, &done), 0);
+		for (int k = 0; k < 16; k++) {
+			bool wr = prop_rand(&p) & 1;
+			uint64_t val = ((uint64_t)round << 32) |
+				       (uint64_t)k << 16 | 0xabcd,
+				 got = 0;
+			uint8_t *host = NULL, id = 0;
+			enum prop_outcome want =
+				expect_walk(&p, iovas[k], wr, &host, &id);
+			int rc, nev;
+
+			memcpy(before, p.data, PROP_DATA_PAGES * 0x1000);
+			memcpy(ram_before, f->ram, GUEST_PAGES * 0x1000);
+			rc = dma(f, iovas[k], wr ? (void *)&val : (void *)&got,
+				 8, wr);
+			nev = read_events(f, ev, 8);
+			if (want == PROP_OK) {
+				if (rc || nev)
+					fail_msg("round %d iova %#llx: rc %d, "
+						 "%d "
+						 "events, expected success",
+						 round,
+						 (unsigned long long)iovas[k],
+						 rc, nev);
+				oks++;
+				if (wr) {
+					uint64_t now;
+
+					memcpy(&now, host, 8);
+					assert_int_equal(now, val);
+				} else {
+					assert_memory_equal(&got, host, 8);
+				}
+			} else {
+				if (rc != -EFAULT || nev != 1)
+					fail_msg("round %d iova %#llx: rc %d, "
+						 "%d "
+						 "events, expected event %#x "
+						 "(stage %d)",
+						 round,
+						 (unsigned long long)iovas[k],
+						 rc, nev, id,
+						 want == PROP_S2_FAULT ? 2 : 1);
+				assert_int_equal(ev[0][0] & 0xff, id);
+				assert_int_equal(!!(ev[0][1] & (1ull << 39)),
+						 want == PROP_S2_FAULT);
+				assert_int_equal(ev[0][2], iovas[k]);
+				if (want == PROP_S2_FAULT)
+					s2f++;
+				else
+					s1f++;
+			}
+			/* nothing else moved: no other data page, no table */
+			assert_true(unchanged_except(
+				p.data, before, PROP_DATA_PAGES * 0x1000,
+				want == PROP_OK && wr ? host : NULL));
+			assert_true(unchanged_except(
+				f->ram, ram_before, GUEST_PAGES * 0x1000,
+				want == PROP_OK && wr ? host : NULL));
+		}
+	}
+	/* every kind of outcome was exercised, many times */
+	assert_true(oks > 100 && s1f > 100 && s2f > 100);
+
+	iommufd_device_detach(f->idev);
+	assert_int_equal(destroy(f, s1), 0);
+	assert_int_equal(destroy(f, vdev), 0);
+	assert_int_equal(destroy(f, viommu), 0);
+	munmap(p.data, PROP_DATA_PAGES * 0x1000);
+	free(before);
+	free(ram_before);
+}
+
+/*
  * A device unbound while it has a vDEVICE: the vDEVICE goes with it and
  * its id stays taken (the kernel's tombstone), its vIOMMU is free.
  */
@@ -1153,6 +1457,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_invalidate_guest_caches,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_isolation_property, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_unbind_tombstone, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_close_frees_everything,
