@@ -236,18 +236,19 @@ void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 	}
 }
 
-int iommufd_object_destroy_user(struct iommufd_ctx *ictx,
-				struct iommufd_object *obj)
+/*
+ * Destroy an object its kernel-side holder owns; with @tombstone its id
+ * stays taken.  An ioctl may be looking at the object right now (a
+ * lookup holds a reference for its duration); it finishes soon, so wait
+ * it out.  Objects holding it for longer are the caller's bug: -EBUSY.
+ */
+static int object_remove_user(struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj, bool tombstone)
 {
 	uint32_t id;
 	bool unused;
 
 	atomic_fetch_sub(&obj->users, 1); /* the holder's own reference */
-	/*
-	 * An ioctl may be looking at the object right now (a lookup holds
-	 * a reference for its duration); it finishes soon, so wait it out.
-	 * Objects holding it for longer are the caller's bug: -EBUSY.
-	 */
 	for (int tries = 0;; tries++) {
 		pthread_mutex_lock(&ictx->lock);
 		unused = object_detach_if_unused(obj);
@@ -267,41 +268,27 @@ int iommufd_object_destroy_user(struct iommufd_ctx *ictx,
 	id = obj->id;
 	object_wait_shortterm(ictx, obj);
 	iommufd_object_destroy_ops(obj);
-	object_erase(ictx, id);
-	return 0;
-}
-
-int iommufd_object_tombstone_user(struct iommufd_ctx *ictx,
-				  struct iommufd_object *obj)
-{
-	uint32_t id;
-	bool unused;
-
-	atomic_fetch_sub(&obj->users, 1);
-	for (int tries = 0;; tries++) {
-		pthread_mutex_lock(&ictx->lock);
-		unused = object_detach_if_unused(obj);
-		pthread_mutex_unlock(&ictx->lock);
-		if (unused)
-			break;
-		if (atomic_load(&obj->users) >
-		    atomic_load(&obj->shortterm_users)) {
-			atomic_fetch_add(&obj->users, 1);
-			return -EBUSY;
-		}
-		if (tries > 100)
-			usleep(100);
-		else
-			sched_yield();
+	if (!tombstone) {
+		object_erase(ictx, id);
+		return 0;
 	}
-	id = obj->id;
-	object_wait_shortterm(ictx, obj);
-	iommufd_object_destroy_ops(obj);
 	/* the id stays taken: the slot now holds the tombstone */
 	pthread_mutex_lock(&ictx->lock);
 	ictx->objs[id - 1] = &ictx->tombstone;
 	pthread_mutex_unlock(&ictx->lock);
 	return 0;
+}
+
+int iommufd_object_destroy_user(struct iommufd_ctx *ictx,
+				struct iommufd_object *obj)
+{
+	return object_remove_user(ictx, obj, false);
+}
+
+int iommufd_object_tombstone_user(struct iommufd_ctx *ictx,
+				  struct iommufd_object *obj)
+{
+	return object_remove_user(ictx, obj, true);
 }
 
 /* Drop a reference; destroy the object if that was the last but the table's. */
