@@ -216,7 +216,7 @@ static int translate_hit(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 	bool write = txn->attr & SIO_SMMU_WRITE;
 	uint64_t need = tlb_need(write, (txn->attr & SIO_SMMU_EXEC) && !write,
 				 txn->attr & SIO_SMMU_PRIV);
-	uint64_t off = txn->addr & 0xfff, gen, v, perm;
+	uint64_t off = txn->addr & 0xfff, gen, perm;
 
 	/* Not a translation to look up: the ATS checks decide (ats.c). */
 	if (txn->attr & SIO_SMMU_TRANSLATED)
@@ -226,16 +226,13 @@ static int translate_hit(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 		return 1;
 	/* Before any lookup: see smmu_cache.h. */
 	gen = utlb_gen(smmu);
+	/*
+	 * Callers without a port have probed the micro-TLB already
+	 * (utlb_hit()); a port caches whole leaves, which only the TLB
+	 * knows, so it skips the micro-TLB.
+	 */
 	if (pc && port_lookup(pc, txn, need, gen, res))
 		return 0;
-	/* A port caches whole leaves, which only the TLB knows. */
-	if (!pc && utlb_lookup(smmu, txn, &v) && (v & need)) {
-		res->pa = (v & ~0xfffull) | off;
-		res->size = 4096 - off;
-		res->perm = write ? SIO_MEM_WRITE : SIO_MEM_READ;
-		res->event = 0;
-		return 0;
-	}
 	if (tlb_hit(smmu, txn, need, res, &perm))
 		return 1;
 	/* Remember what the page allows, for the next access to it. */
@@ -420,20 +417,23 @@ static bool stall(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 }
 
 /*
- * The micro-TLB alone, inlined into the public entry: a hit costs no call
- * into the general hit path and its frame.  False: take the full path.
+ * The micro-TLB alone, inlined where transfers without a port start: a
+ * hit costs no call into the general hit path and its frame, and that
+ * path does not probe it again.  False: take the full path.
  */
 static inline bool utlb_hit(struct sio_smmu *smmu,
 			    const struct sio_smmu_txn *txn,
 			    struct sio_smmu_result *res)
 {
 	bool write = txn->attr & SIO_SMMU_WRITE;
+	uint64_t need = tlb_need(write, (txn->attr & SIO_SMMU_EXEC) && !write,
+				 txn->attr & SIO_SMMU_PRIV);
 	uint64_t off = txn->addr & 0xfff, v;
 
-	if (txn->attr & (SIO_SMMU_TRANSLATED | SIO_SMMU_EXEC | SIO_SMMU_PRIV) ||
+	if ((txn->attr & SIO_SMMU_TRANSLATED) ||
 	    !(atomic_load_explicit(&smmu->cr0, memory_order_acquire) &
 	      CR0_SMMUEN) ||
-	    !utlb_lookup(smmu, txn, &v) || !(v & tlb_need(write, false, false)))
+	    !utlb_lookup(smmu, txn, &v) || !(v & need))
 		return false;
 	res->pa = (v & ~0xfffull) | off;
 	res->size = 4096 - off;
