@@ -293,7 +293,7 @@ int main(int argc, char **argv)
 	double nul[MAX_RUNS], plain[MAX_RUNS], total[MAX_RUNS];
 	double dmap[MAX_RUNS], dunmap[MAX_RUNS];
 	double gpop[MAX_RUNS], gmap[MAX_RUNS], gunmap[MAX_RUNS];
-	double unused, inv[MAX_RUNS];
+	double inv[MAX_RUNS];
 	struct bench b = {0};
 
 	if (argc > 1)
@@ -318,7 +318,6 @@ int main(int argc, char **argv)
 
 	for (int r = 0; r < runs; r++) {
 		nul[r] = null_ioctl_ns(&b);
-		round_trip_ns(&b, b.ioas, &plain[r], &unused);
 		plain[r] = round_trip_total_ns(&b, b.ioas);
 		round_trip_ns(&b, b.dev_ioas, &dmap[r], &dunmap[r]);
 		total[r] = round_trip_total_ns(&b, b.dev_ioas);
