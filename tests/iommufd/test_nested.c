@@ -952,6 +952,11 @@ static void test_invalidate_errors(void **state)
 	assert_int_equal(done, 0);
 	assert_int_equal(vinv(f, viommu, &ok, 1, &done), 0);
 	assert_int_equal(done, 1);
+	/* more than the kernel's one allocation can hold: ENOMEM, nothing */
+	assert_int_equal(vinv(f, viommu, &ok, (4u << 20) / 16 + 1, &done),
+			 -ENOMEM);
+	assert_int_equal(done, 0);
+	assert_int_equal(vinv(f, viommu, &ok, UINT32_MAX, &done), -ENOMEM);
 	/* entries of another length: copy_struct_from_user() each */
 	assert_int_equal(invalidate(f, viommu, 1, wide, 24, 1, &done), 0);
 	wide[2] = 1;

@@ -200,6 +200,8 @@ static int arm_vsmmu_alloc_domain_nested(struct sio_iommu_viommu *v,
 	return 0;
 }
 
+#define VSMMU_INVALIDATE_MAX_BYTES (4u << 20)
+
 /* Command fields a guest's invalidation names (section 4.4, 4.5). */
 #define CMD_OP(c0)	  ((c0)&0xff)
 #define CMD_VMID_SHIFT	  32
@@ -264,9 +266,16 @@ static int arm_vsmmu_cache_invalidate(struct sio_iommu_viommu *v,
 {
 	struct arm_vsmmu *vsmmu = (struct arm_vsmmu *)v;
 	uint32_t n = array->entry_num, cur = 0, last = 0;
-	uint64_t(*cmds)[2] = calloc(n ? n : 1, sizeof(*cmds));
+	uint64_t(*cmds)[2] = NULL;
 	int rc;
 
+	/*
+	 * The kernel's one kzalloc of the array fails past KMALLOC_MAX_SIZE
+	 * (4 MiB with 4 KiB pages): an entry_num no guest needs is ENOMEM
+	 * there, and must not become a huge allocation here.
+	 */
+	if ((uint64_t)n * sizeof(*cmds) <= VSMMU_INVALIDATE_MAX_BYTES)
+		cmds = calloc(n ? n : 1, sizeof(*cmds));
 	if (!cmds) {
 		array->entry_num = 0;
 		return -ENOMEM;
