@@ -13,7 +13,9 @@
 #ifndef SOFTIOMMU_IOMMUFD_H
 #define SOFTIOMMU_IOMMUFD_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <softiommu/common.h>
 #include <softiommu/mem.h>
@@ -72,6 +74,69 @@ SIO_API void sio_iommufd_close(struct sio_iommufd *fd);
  */
 SIO_API int sio_iommufd_ioctl(struct sio_iommufd *fd, unsigned long cmd,
 			      void *arg);
+
+/*
+ * Files an ioctl creates: IOMMU_VEVENTQ_ALLOC (and the fault queue to
+ * come) return an fd whose read(2) gives the queue's records and whose
+ * poll(2) says when there are some, as the kernel's anonymous inodes.
+ *
+ * A program that embeds the library gets, by default, an eventfd as that
+ * fd: readable (its counter non-zero) while records wait, to poll or
+ * epoll beside its other fds; it reads the records with
+ * sio_iommufd_eventq_read() by the queue's object id, and closes the fd
+ * itself (the queue's IOMMU_DESTROY does not wait for that).
+ *
+ * An interposer that presents the uAPI as files instead sets a file host:
+ * install() gives @file an fd number of its own (O_RDWR, O_CLOEXEC) and
+ * then answers read/write/poll on it through sio_iommufd_file_*().  The
+ * file holds the queue (IOMMU_DESTROY of it is EBUSY, as in the kernel)
+ * and the handle until the host calls sio_iommufd_file_release() at its
+ * last close.  uninstall() takes back an fd number install() gave when
+ * the ioctl fails after all (the file is then released by the library).
+ */
+struct sio_iommufd_file;
+
+struct sio_iommufd_file_host {
+	/* The fd number, or -errno; @name is the kernel's inode name. */
+	int (*install)(void *opaque, struct sio_iommufd_file *file,
+		       const char *name);
+	void (*uninstall)(void *opaque, int fd);
+	void *opaque;
+};
+
+/* Set before the first ioctl that creates a file. */
+SIO_API void
+sio_iommufd_set_file_host(struct sio_iommufd *fd,
+			  const struct sio_iommufd_file_host *host);
+
+/*
+ * read(2) and write(2) on the file: @buf is user memory (a bad pointer
+ * is -EFAULT).  The byte count or -errno, with the kernel's rules: whole
+ * records only, a record that does not fit stays for the next read.
+ */
+SIO_API ssize_t sio_iommufd_file_read(struct sio_iommufd_file *file, void *buf,
+				      size_t len);
+SIO_API ssize_t sio_iommufd_file_write(struct sio_iommufd_file *file,
+				       const void *buf, size_t len);
+/* poll(2): POLLIN | POLLRDNORM while records wait (and POLLOUT if any). */
+SIO_API unsigned int sio_iommufd_file_poll(struct sio_iommufd_file *file);
+/*
+ * Call @fn (with the file's lock held: it must not call back into the
+ * file) whenever the file may have become readable or stopped being so;
+ * once at once with the present state.  NULL stops the calls.
+ */
+SIO_API void sio_iommufd_file_set_notify(struct sio_iommufd_file *file,
+					 void (*fn)(void *arg, bool readable),
+					 void *arg);
+SIO_API void sio_iommufd_file_release(struct sio_iommufd_file *file);
+
+/*
+ * Without a file host: read(2) of the event queue object @eventq_id of
+ * the handle.  -ENOENT if there is no such queue.
+ */
+SIO_API ssize_t sio_iommufd_eventq_read(struct sio_iommufd *fd,
+					uint32_t eventq_id, void *buf,
+					size_t len);
 
 #ifdef __cplusplus
 }

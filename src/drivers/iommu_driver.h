@@ -168,6 +168,12 @@ struct sio_iommu_viommu_ops {
 	 */
 	int (*cache_invalidate)(struct sio_iommu_viommu *v,
 				struct sio_iommu_user_data_array *array);
+	/*
+	 * The user made a vEVENTQ: from now on the driver reports its
+	 * events through report_event() (a model's tests may read raw
+	 * events themselves until then).  NULL: nothing to do.
+	 */
+	int (*veventq_enable)(struct sio_iommu_viommu *v);
 	void (*destroy)(struct sio_iommu_viommu *v);
 };
 
@@ -192,6 +198,13 @@ struct sio_iommu_viommu {
 	 */
 	int (*vdev_to_sid)(struct sio_iommu_viommu *v, uint64_t vdev_id,
 			   uint32_t *sid);
+	/*
+	 * Set by iommufd: hand an event of the vEVENTQ type @type to the
+	 * user (the kernel's iommufd_viommu_report_event()); -EOPNOTSUPP
+	 * if the user has no vEVENTQ of that type.
+	 */
+	int (*report_event)(struct sio_iommu_viommu *v, uint32_t type,
+			    const void *data, size_t len);
 	void *core; /* iommufd's object, for the lookups */
 };
 

@@ -15,11 +15,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <softiommu/iommufd.h>
 
 #include "drivers/iommu_driver.h"
 #include "interval_tree.h"
+#include "uapi/iommufd_abi.h"
 
 /* A minimal circular doubly-linked list, as the kernel's list_head. */
 struct iommufd_list {
@@ -85,6 +87,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_IOAS,
 	IOMMUFD_OBJ_VIOMMU,
 	IOMMUFD_OBJ_VDEVICE,
+	IOMMUFD_OBJ_VEVENTQ,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -123,6 +126,8 @@ struct iommufd_ctx {
 	struct iommufd_object tombstone;
 	/* IOPT_PAGES_ACCOUNT_USER or _MM, chosen by IOMMU_OPTION RLIMIT_MODE */
 	int account_mode;
+	/* who gives event queues their fd numbers (none: eventfds) */
+	struct sio_iommufd_file_host file_host;
 };
 
 struct iommufd_ucmd {
@@ -469,6 +474,9 @@ struct iommufd_viommu {
 	uint32_t type;
 	pthread_mutex_t vdevs_lock;
 	struct iommufd_list vdevs;
+	/* its vEVENTQs, one per type; read-held while an event is queued */
+	pthread_rwlock_t veventqs_rwsem;
+	struct iommufd_list veventqs;
 };
 
 /* A device as a vIOMMU's guest knows it: its virtual ID (vSID for SMMUv3). */
@@ -488,5 +496,68 @@ int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd);
 void iommufd_vdevice_destroy(struct iommufd_object *obj);
 /* Unbinding @idev: its vDEVICE is destroyed, its id left a tombstone. */
 void iommufd_device_remove_vdev(struct iommufd_device *idev);
+
+/* -------------------------------------------------------------- eventq */
+
+/*
+ * What an event queue object and its file share: the records waiting to
+ * be read, and how a reader waiting on the file is told of them.
+ */
+struct iommufd_eventq {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	pthread_mutex_t lock;
+	struct iommufd_list deliver;
+	void (*notify)(void *arg, bool readable); /* the embedder's file */
+	void *notify_arg;
+	int efd; /* without a file host: our fd on the user's eventfd */
+};
+
+struct iommufd_vevent {
+	struct iommufd_list node;
+	struct sio_iommufd_vevent_header header;
+	size_t data_len; /* 0: the lost-events record */
+	uint8_t event_data[];
+};
+
+struct iommufd_veventq {
+	struct iommufd_eventq common;
+	struct iommufd_viommu *viommu; /* held */
+	struct iommufd_list node;      /* on viommu->veventqs */
+	uint32_t type;
+	uint32_t depth;
+	uint32_t num_events; /* common.lock */
+	uint32_t sequence;   /* common.lock; wraps at INT_MAX */
+	/* on the list (last) while events are being lost */
+	struct iommufd_vevent lost_events_header;
+};
+
+int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
+void iommufd_veventq_destroy(struct iommufd_object *obj);
+/* The vIOMMU's queue of @type; veventqs_rwsem held. */
+struct iommufd_veventq *
+iommufd_viommu_find_veventq(struct iommufd_viommu *viommu, uint32_t type);
+/*
+ * Queue an event of @type for the user (the kernel's
+ * iommufd_viommu_report_event()): -EOPNOTSUPP without a vEVENTQ of that
+ * type; a full queue records the loss instead.
+ */
+int iommufd_viommu_report_event(struct iommufd_viommu *viommu, uint32_t type,
+				const void *data, size_t len);
+
+/* The file's operations; user buffers as the uAPI reads and writes them. */
+ssize_t iommufd_eventq_read(struct iommufd_eventq *eventq, uint64_t ubuf,
+			    size_t len);
+ssize_t iommufd_eventq_write(struct iommufd_eventq *eventq, uint64_t ubuf,
+			     size_t len);
+unsigned int iommufd_eventq_poll(struct iommufd_eventq *eventq);
+void iommufd_eventq_set_notify(struct iommufd_eventq *eventq,
+			       void (*fn)(void *arg, bool readable), void *arg);
+/* The file's last close: its references on the object and context go. */
+void iommufd_eventq_release(struct iommufd_eventq *eventq);
+void iommufd_ctx_set_file_host(struct iommufd_ctx *ictx,
+			       const struct sio_iommufd_file_host *host);
+ssize_t iommufd_eventq_read_by_id(struct iommufd_ctx *ictx, uint32_t id,
+				  void *buf, size_t len);
 
 #endif /* SIO_IOMMUFD_PRIVATE_H */

@@ -49,6 +49,9 @@ static void iommufd_object_destroy_ops(struct iommufd_object *obj)
 	case IOMMUFD_OBJ_VDEVICE:
 		iommufd_vdevice_destroy(obj);
 		break;
+	case IOMMUFD_OBJ_VEVENTQ:
+		iommufd_veventq_destroy(obj);
+		break;
 	case IOMMUFD_OBJ_DEVICE:
 		iommufd_device_destroy(obj);
 		break;
@@ -419,6 +422,8 @@ static iommufd_execute_fn execute_fn(unsigned int nr)
 		return iommufd_viommu_alloc_ioctl;
 	case SIO_IOMMU_VDEVICE_ALLOC & 0xff:
 		return iommufd_vdevice_alloc_ioctl;
+	case SIO_IOMMU_VEVENTQ_ALLOC & 0xff:
+		return iommufd_veventq_alloc;
 	default:
 		return NULL;
 	}
@@ -435,6 +440,7 @@ union ucmd_buffer {
 	struct sio_iommu_viommu_alloc viommu;
 	struct sio_iommu_vdevice_alloc vdev;
 	struct sio_iommu_hwpt_invalidate inv;
+	struct sio_iommu_veventq_alloc veventq;
 	uint64_t align[16];
 };
 

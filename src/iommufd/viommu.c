@@ -21,6 +21,14 @@ void iommufd_viommu_destroy(struct iommufd_object *obj)
 		viommu->drv->ops->destroy(viommu->drv);
 	atomic_fetch_sub(&viommu->hwpt->common.obj.users, 1);
 	pthread_mutex_destroy(&viommu->vdevs_lock);
+	pthread_rwlock_destroy(&viommu->veventqs_rwsem);
+}
+
+/* The driver's event for the user (iommufd_viommu_report_event()). */
+static int viommu_report_event(struct sio_iommu_viommu *v, uint32_t type,
+			       const void *data, size_t len)
+{
+	return iommufd_viommu_report_event(v->core, type, data, len);
 }
 
 /* The driver's vDEVICE lookup (iommufd_viommu_get_vdev_id()). */
@@ -121,6 +129,8 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	atomic_fetch_add(&hwpt_paging->common.obj.users, 1);
 	pthread_mutex_init(&viommu->vdevs_lock, NULL);
 	iommufd_list_init(&viommu->vdevs);
+	pthread_rwlock_init(&viommu->veventqs_rwsem, NULL);
+	iommufd_list_init(&viommu->veventqs);
 
 	rc = iommu->ops->viommu_alloc(iommu, hwpt_paging->common.domain,
 				      cmd->type, &viommu->drv);
@@ -130,6 +140,7 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	}
 	viommu->drv->get_vdev_id = viommu_get_vdev_id;
 	viommu->drv->vdev_to_sid = viommu_vdev_to_sid;
+	viommu->drv->report_event = viommu_report_event;
 	viommu->drv->core = viommu;
 
 	cmd->out_viommu_id = viommu->obj.id;

@@ -200,3 +200,15 @@ int sio_iommufd_ioctl(struct sio_iommufd *fd, unsigned long cmd, void *arg)
 {
 	return iommufd_ctx_ioctl(fd->ictx, cmd, (uint64_t)(uintptr_t)arg);
 }
+
+void sio_iommufd_set_file_host(struct sio_iommufd *fd,
+			       const struct sio_iommufd_file_host *host)
+{
+	iommufd_ctx_set_file_host(fd->ictx, host);
+}
+
+ssize_t sio_iommufd_eventq_read(struct sio_iommufd *fd, uint32_t eventq_id,
+				void *buf, size_t len)
+{
+	return iommufd_eventq_read_by_id(fd->ictx, eventq_id, buf, len);
+}

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 
@@ -38,6 +39,66 @@ static int iommu_mmap(struct sio_vfile *f, void *addr, size_t len, int prot,
 	return -ENXIO;
 }
 
+/*
+ * The files iommufd's ioctls create (vEVENTQs): anonymous virtual files
+ * whose read, write and poll are the library's, with the fd readable
+ * exactly while records wait.
+ */
+static ssize_t eventq_read(struct sio_vfile *f, void *buf, size_t len)
+{
+	return sio_iommufd_file_read(sio_vfile_priv(f), buf, len);
+}
+
+static ssize_t eventq_write(struct sio_vfile *f, const void *buf, size_t len)
+{
+	return sio_iommufd_file_write(sio_vfile_priv(f), buf, len);
+}
+
+static void eventq_release(void *priv)
+{
+	sio_iommufd_file_set_notify(priv, NULL, NULL);
+	sio_iommufd_file_release(priv);
+}
+
+static const struct sio_vfile_ops eventq_ops = {
+	.name = "iommufd-eventq",
+	.read = eventq_read,
+	.write = eventq_write,
+	.release = eventq_release,
+	.pollable = true,
+};
+
+static void eventq_notify(void *arg, bool readable)
+{
+	sio_vfile_set_ready(arg, readable);
+}
+
+static int eventq_install(void *opaque, struct sio_iommufd_file *file,
+			  const char *name)
+{
+	struct sio_vfile *f;
+	int fd;
+
+	(void)opaque, (void)name;
+	fd = vfile_open_anon(&eventq_ops, file, O_RDWR | O_CLOEXEC, &f);
+	if (fd < 0)
+		return fd;
+	sio_iommufd_file_set_notify(file, eventq_notify, f);
+	vfile_put(f);
+	return fd;
+}
+
+static void eventq_uninstall(void *opaque, int fd)
+{
+	(void)opaque;
+	vfile_close(fd);
+}
+
+static const struct sio_iommufd_file_host eventq_host = {
+	.install = eventq_install,
+	.uninstall = eventq_uninstall,
+};
+
 static void iommu_release(void *priv)
 {
 	sio_iommufd_close(priv);
@@ -63,6 +124,7 @@ static int iommu_open(void *ctx, int flags, const struct sio_vfile_ops **ops,
 		rc = sio_iommufd_open(p, &fd);
 	if (rc)
 		return rc;
+	sio_iommufd_set_file_host(fd, &eventq_host);
 	*ops = &preload_iommufd_ops;
 	*priv = fd;
 	return 0;

@@ -624,11 +624,16 @@ static bool fd_node(int fd, struct stat *st)
 {
 	struct sio_vfile *f = vfile_get_fd(fd);
 
+	bool ours;
+
 	if (!f)
 		return false;
-	preload_node_stat(vfile_node(f), st);
+	/* an anonymous file's stat is its eventfd's: both are anon inodes */
+	ours = vfile_node(f);
+	if (ours)
+		preload_node_stat(vfile_node(f), st);
 	vfile_put(f);
-	return true;
+	return ours;
 }
 
 EXPORT int fstat(int fd, struct stat *st)
@@ -673,6 +678,10 @@ EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 	preload_ready();
 	if (preload_path_empty(path) && (flags & AT_EMPTY_PATH))
 		f = vfile_get_fd(dirfd);
+	if (f && !vfile_node(f)) {
+		vfile_put(f);
+		f = NULL;
+	}
 	if (f) {
 		preload_node_statx(vfile_node(f), stx);
 		vfile_put(f);

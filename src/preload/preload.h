@@ -262,6 +262,13 @@ const struct preload_node *vfile_node(const struct sio_vfile *f);
 
 /* vfile.c: the calls, each returning >= 0 or -errno */
 int vfile_open(const struct preload_node *n, int flags);
+/*
+ * A file no node opens (the kernel's anon_inode_getfd()): an fd for
+ * @ops and @priv, with *@out a reference of the caller's to put once it
+ * has set the file up.  The fd or -errno (then @priv is the caller's).
+ */
+int vfile_open_anon(const struct sio_vfile_ops *ops, void *priv, int flags,
+		    struct sio_vfile **out);
 int vfile_close(int fd);
 int vfile_close_range(unsigned int first, unsigned int last,
 		      int (*real)(unsigned int, unsigned int, int), int flags);

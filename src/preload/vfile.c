@@ -68,7 +68,7 @@ void vfile_put(struct sio_vfile *f)
 	 * thread of the parent: its locks and state cannot be trusted, so it
 	 * is left alone (its memory is the parent's copy-on-write image).
 	 */
-	if (!atomic_load(&f->orphan) && f->ops->release)
+	if (!atomic_load(&f->orphan) && f->ops && f->ops->release)
 		f->ops->release(f->priv);
 	if (f->anchor >= 0)
 		preload.real.close(f->anchor);
@@ -250,23 +250,16 @@ static int open_checks(int flags)
 	return 0;
 }
 
-int vfile_open(const struct preload_node *n, int flags)
+/*
+ * Give @f its fd: an eventfd (not readable yet if pollable; else readable
+ * and writable forever) entered in the table.  The fd, or -errno with @f
+ * put.
+ */
+static int vfile_install(struct sio_vfile *f, int flags)
 {
-	struct sio_vfile *f, *stale = NULL;
-	int rc = open_checks(flags), fd;
+	struct sio_vfile *stale = NULL;
+	int rc, fd;
 
-	if (rc)
-		return rc;
-	f = vfile_new(n, flags);
-	if (!f)
-		return -ENOMEM;
-	rc = n->open(n->ctx, flags, &f->ops, &f->priv);
-	if (rc) {
-		pthread_mutex_destroy(&f->ready_lock);
-		free(f);
-		return rc;
-	}
-	/* not readable yet if pollable; else readable and writable forever */
 	fd = eventfd(f->ops->pollable ? 0 : 1,
 		     (flags & O_CLOEXEC) ? EFD_CLOEXEC : 0);
 	if (fd >= 0 && f->ops->pollable) {
@@ -291,6 +284,47 @@ int vfile_open(const struct preload_node *n, int flags)
 		vfile_put(f);
 		return rc;
 	}
+	return fd;
+}
+
+int vfile_open(const struct preload_node *n, int flags)
+{
+	struct sio_vfile *f;
+	int rc = open_checks(flags);
+
+	if (rc)
+		return rc;
+	f = vfile_new(n, flags);
+	if (!f)
+		return -ENOMEM;
+	rc = n->open(n->ctx, flags, &f->ops, &f->priv);
+	if (rc) {
+		pthread_mutex_destroy(&f->ready_lock);
+		free(f);
+		return rc;
+	}
+	return vfile_install(f, flags);
+}
+
+int vfile_open_anon(const struct sio_vfile_ops *ops, void *priv, int flags,
+		    struct sio_vfile **out)
+{
+	struct sio_vfile *f = vfile_new(NULL, flags);
+	int fd;
+
+	if (!f)
+		return -ENOMEM;
+	f->ops = ops;
+	f->priv = priv;
+	/* the caller's reference, for the time it sets the file up */
+	vfile_get(f);
+	fd = vfile_install(f, flags);
+	if (fd < 0) {
+		f->ops = NULL; /* the caller still owns @priv */
+		vfile_put(f);
+		return fd;
+	}
+	*out = f;
 	return fd;
 }
 

@@ -17,6 +17,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -1420,6 +1422,266 @@ static void test_unbind_tombstone(void **state)
 	assert_int_equal(destroy(f, ioas2), 0);
 }
 
+/* ------------------------------------------------------------ vEVENTQ */
+
+static bool veventq_wait_ms(int efd, int ms)
+{
+	struct pollfd p = {.fd = efd, .events = POLLIN};
+
+	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+/*
+ * The event thread queues the third and fourth faults as a lost-events
+ * header after the fd is already readable: wait for the fourth.
+ */
+static void wait_lost_header(struct fx *f, uint32_t q)
+{
+	struct iommufd_object *obj =
+		iommufd_get_object(f->fd->ictx, q, IOMMUFD_OBJ_VEVENTQ);
+	struct iommufd_veventq *veventq = (struct iommufd_veventq *)obj;
+	bool done = false;
+
+	assert_non_null(obj);
+	for (int i = 0; i < 2000 && !done; i++) {
+		pthread_mutex_lock(&veventq->common.lock);
+		done = veventq->sequence == 4;
+		pthread_mutex_unlock(&veventq->common.lock);
+		if (!done)
+			usleep(1000);
+	}
+	iommufd_put_object(f->fd->ictx, obj);
+	assert_true(done);
+}
+
+static int veventq_alloc(struct fx *f, uint32_t viommu, uint32_t type,
+			 uint32_t depth, uint32_t *id, int *efd)
+{
+	struct sio_iommu_veventq_alloc c = {
+		.size = sizeof(c),
+		.viommu_id = viommu,
+		.type = type,
+		.veventq_depth = depth,
+	};
+	int rc = ioctl_(f, SIO_IOMMU_VEVENTQ_ALLOC, &c);
+
+	if (!rc && id)
+		*id = c.out_veventq_id;
+	if (!rc && efd)
+		*efd = (int)c.out_veventq_fd;
+	return rc;
+}
+
+/*
+ * The guest's stage 1 attached to device 0 with vSID @vsid, its RAM and
+ * data page A mapped; *@viommu the vIOMMU.
+ */
+static void guest_s1_attached(struct fx *f, uint64_t vsid, uint32_t *viommu)
+{
+	uint32_t s1 = 0, pt = 0;
+
+	build_guest_tables(f, 7);
+	assert_int_equal(map_fixed(f, f->ram,
+				   GUEST_PAGES * 0x1000 > f->pg
+					   ? GUEST_PAGES * 0x1000
+					   : f->pg,
+				   GUEST_IPA),
+			 0);
+	assert_int_equal(map_fixed(f, f->data_a, f->pg, DATA_A_IPA), 0);
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3, viommu),
+			 0);
+	assert_int_equal(vdevice_alloc(f, *viommu, f->dev_id, vsid, NULL), 0);
+	assert_int_equal(
+		nested_alloc(f, *viommu, vste0_s1(CD_IPA), vste1_s1, &s1), 0);
+	pt = s1;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+}
+
+/* Wait (2 s at most) for the queue's eventfd to say records wait. */
+static bool veventq_wait(int efd)
+{
+	struct pollfd p = {.fd = efd, .events = POLLIN};
+
+	return poll(&p, 1, 2000) == 1 && (p.revents & POLLIN);
+}
+
+/* IOMMU_VEVENTQ_ALLOC refuses in the kernel's order with its errnos. */
+static void test_veventq_alloc_errors(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_veventq_alloc c;
+	uint32_t viommu = 0, q = 0;
+	int efd = -1;
+
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	c = (struct sio_iommu_veventq_alloc){.size = sizeof(c),
+					     .flags = 1,
+					     .viommu_id = viommu,
+					     .type = 1,
+					     .veventq_depth = 4};
+	assert_int_equal(ioctl_(f, SIO_IOMMU_VEVENTQ_ALLOC, &c), -EOPNOTSUPP);
+	c.flags = 0;
+	c.__reserved = 1;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_VEVENTQ_ALLOC, &c), -EOPNOTSUPP);
+	/* type DEFAULT before depth 0, depth before the vIOMMU's id */
+	assert_int_equal(veventq_alloc(f, viommu,
+				       SIO_IOMMU_VEVENTQ_TYPE_DEFAULT, 0, NULL,
+				       NULL),
+			 -EOPNOTSUPP);
+	assert_int_equal(veventq_alloc(f, 9999,
+				       SIO_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 0,
+				       NULL, NULL),
+			 -EINVAL);
+	assert_int_equal(veventq_alloc(f, 9999,
+				       SIO_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4,
+				       NULL, NULL),
+			 -ENOENT);
+	/* a vIOMMU's id only: the parent HWPT is not one */
+	assert_int_equal(veventq_alloc(f, f->parent,
+				       SIO_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4,
+				       NULL, NULL),
+			 -ENOENT);
+	assert_int_equal(veventq_alloc(f, viommu,
+				       SIO_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4, &q,
+				       &efd),
+			 0);
+	assert_true(efd >= 0);
+	assert_true(fcntl(efd, F_GETFD) & FD_CLOEXEC);
+	/* one queue per type on a vIOMMU */
+	assert_int_equal(veventq_alloc(f, viommu,
+				       SIO_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 8,
+				       NULL, NULL),
+			 -EEXIST);
+	/* the queue holds its vIOMMU */
+	assert_int_equal(destroy(f, viommu), -EBUSY);
+	assert_int_equal(destroy(f, q), 0);
+	assert_int_equal(veventq_alloc(f, viommu,
+				       SIO_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 8,
+				       NULL, NULL),
+			 0);
+	close(efd);
+}
+
+/*
+ * A guest's stage-1 fault reaches its vEVENTQ as the raw record with the
+ * vSID in place of the StreamID (smmu-facts 2.4); a stage-2 fault is the
+ * host's and is not forwarded.
+ */
+static void test_veventq_forwards_guest_faults(void **state)
+{
+	struct fx *f = *state;
+	struct {
+		struct sio_iommufd_vevent_header hdr;
+		uint64_t evt[4];
+	} rec[2];
+	uint32_t viommu = 0, q = 0;
+	uint8_t back[8];
+	int efd = -1;
+
+	guest_s1_attached(f, 0x77, &viommu);
+	assert_int_equal(veventq_alloc(f, viommu,
+				       SIO_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 16,
+				       &q, &efd),
+			 0);
+	/* nothing to read: 0 bytes, the fd not readable */
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, q, rec, sizeof(rec)),
+			 0);
+	assert_false(veventq_wait_ms(efd, 0));
+
+	/* IOVA page 6 has no guest descriptor: F_TRANSLATION, S2 = 0 */
+	assert_int_equal(dma(f, GUEST_IOVA + 0x2010, back, 8, true), -EFAULT);
+	assert_true(veventq_wait(efd));
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, q, rec, sizeof(rec)),
+			 8 + 32);
+	assert_int_equal(rec[0].hdr.flags, 0);
+	assert_int_equal(rec[0].hdr.sequence, 0);
+	assert_int_equal(rec[0].evt[0] & 0xff, EVT_F_TRANSLATION);
+	assert_int_equal(rec[0].evt[0] >> 32, 0x77); /* the vSID */
+	assert_int_equal(rec[0].evt[2], GUEST_IOVA + 0x2010);
+	assert_false(rec[0].evt[1] & (1ull << 39));
+	assert_false(rec[0].evt[1] & (1ull << 35)); /* RnW: a write */
+	assert_false(veventq_wait_ms(efd, 0));
+
+	/*
+	 * Data A's IPA unmapped: the walk's stage 2 faults (S2 = 1), which
+	 * stays with the host; then a guest fault again, sequence 1.
+	 */
+	assert_int_equal(unmap(f, DATA_A_IPA, f->pg), 0);
+	assert_int_equal(dma(f, GUEST_IOVA + 0x10, back, 8, false), -EFAULT);
+	assert_int_equal(dma(f, GUEST_IOVA + 0x3010, back, 8, false), -EFAULT);
+	assert_true(veventq_wait(efd));
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, q, rec, sizeof(rec)),
+			 8 + 32);
+	assert_int_equal(rec[0].hdr.sequence, 1);
+	assert_int_equal(rec[0].evt[2], GUEST_IOVA + 0x3010);
+	assert_true(rec[0].evt[1] & (1ull << 35)); /* RnW: a read */
+	close(efd);
+}
+
+/*
+ * Depth 2 and four faults: two records, then one lost-events header
+ * whose sequence (3) counts the two lost; the next event is sequence 4.
+ * Reads take whole records only.
+ */
+static void test_veventq_overflow(void **state)
+{
+	struct fx *f = *state;
+	uint8_t buf[256];
+	struct sio_iommufd_vevent_header hdr;
+	uint32_t viommu = 0, q = 0;
+	uint8_t back[8];
+	int efd = -1;
+
+	guest_s1_attached(f, 5, &viommu);
+	assert_int_equal(veventq_alloc(f, viommu,
+				       SIO_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 2, &q,
+				       &efd),
+			 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(dma(f, GUEST_IOVA + 0x2000 + 0x1000 * i, back,
+				     8, false),
+				 -EFAULT);
+		/* one at a time, so the SMMU merges none of them */
+		assert_true(veventq_wait(efd));
+	}
+	wait_lost_header(f, q);
+	/* a header fits, a record does not: nothing is read */
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, q, buf, 8 + 31), 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, q, buf, 7), 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, q, buf, 40), 40);
+	memcpy(&hdr, buf, 8);
+	assert_int_equal(hdr.sequence, 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, q, buf, sizeof(buf)),
+			 40 + 8);
+	memcpy(&hdr, buf, 8);
+	assert_int_equal(hdr.flags, 0);
+	assert_int_equal(hdr.sequence, 1);
+	memcpy(&hdr, buf + 40, 8);
+	assert_int_equal(hdr.flags, SIO_IOMMU_VEVENTQ_FLAG_LOST_EVENTS);
+	assert_int_equal(hdr.sequence, 3);
+	assert_false(veventq_wait_ms(efd, 0));
+
+	assert_int_equal(dma(f, GUEST_IOVA + 0x7000, back, 8, false), -EFAULT);
+	assert_true(veventq_wait(efd));
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, q, buf, sizeof(buf)),
+			 40);
+	memcpy(&hdr, buf, 8);
+	assert_int_equal(hdr.flags, 0);
+	assert_int_equal(hdr.sequence, 4);
+	/* a bad buffer: EFAULT, and the record stays */
+	assert_int_equal(dma(f, GUEST_IOVA + 0x8000, back, 8, false), -EFAULT);
+	assert_true(veventq_wait(efd));
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, q, (void *)8, 40),
+			 -EFAULT);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, q, buf, sizeof(buf)),
+			 40);
+	close(efd);
+}
+
 /* Closing with everything still in place frees it all (ASan checks). */
 static void test_close_frees_everything(void **state)
 {
@@ -1465,6 +1727,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_isolation_property, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unbind_tombstone, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_veventq_alloc_errors,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_veventq_forwards_guest_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_veventq_overflow, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_close_frees_everything,
 						setup, teardown),

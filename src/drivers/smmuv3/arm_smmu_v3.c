@@ -607,19 +607,29 @@ static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
 	struct arm_smmu_domain *sd = to_smmu_domain(d);
 	uint64_t ste[8];
 
+	int rc;
+
 	if (sd->stage == SIO_PGT_STAGE1)
 		make_cdtable_ste(ste, sd);
 	else
 		arm_smmu_make_s2_domain_ste(ste, sd);
-	return arm_smmu_install_ste(sd->dev, sid, ste);
+	rc = arm_smmu_install_ste(sd->dev, sid, ste);
+	if (!rc)
+		arm_smmu_set_vmaster(sd->dev, sid, NULL, 0);
+	return rc;
 }
 
 static int arm_smmu_block_dev(struct sio_iommu_dev *iommu, uint32_t sid)
 {
+	struct arm_smmu_device *dev = (struct arm_smmu_device *)iommu;
 	uint64_t ste[8];
+	int rc;
 
 	arm_smmu_make_abort_ste(ste);
-	return arm_smmu_install_ste((struct arm_smmu_device *)iommu, sid, ste);
+	rc = arm_smmu_install_ste(dev, sid, ste);
+	if (!rc)
+		arm_smmu_set_vmaster(dev, sid, NULL, 0);
+	return rc;
 }
 
 /* struct iommu_hw_info_arm_smmuv3: flags, __reserved, idr[6], iidr, aidr */
@@ -729,8 +739,10 @@ int arm_smmu_probe(struct sio_smmu *smmu, struct sio_mem_bus *bus,
 	dev->bus = bus;
 	dev->iommu.ops = &arm_smmu_ops;
 	pthread_mutex_init(&dev->lock, NULL);
+	pthread_mutex_init(&dev->evt_start_lock, NULL);
 	pthread_mutex_init(&dev->evt_lock, NULL);
 	pthread_cond_init(&dev->evt_cond, NULL);
+	pthread_mutex_init(&dev->streams_lock, NULL);
 	read_features(dev);
 	if (!dev->s1 && !dev->s2) {
 		rc = -ENODEV;
@@ -790,6 +802,9 @@ void arm_smmu_remove(struct arm_smmu_device *dev)
 	arm_smmu_stop_events(dev);
 	pthread_cond_destroy(&dev->evt_cond);
 	pthread_mutex_destroy(&dev->evt_lock);
+	pthread_mutex_destroy(&dev->evt_start_lock);
+	pthread_mutex_destroy(&dev->streams_lock);
+	free(dev->vmasters);
 	if (dev->pool) {
 		sio_smmu_write32(dev->smmu, CR0, 0);
 		sio_mem_pool_destroy(dev->pool);
@@ -813,6 +828,55 @@ static void arm_smmu_irq(void *opaque, enum sio_smmu_irq irq)
 	pthread_mutex_unlock(&dev->evt_lock);
 }
 
+/* Event IDs (section 7.3) the kernel may hand to a guest. */
+#define EVT_ID_BAD_STE_CONFIG	      0x04
+#define EVT_ID_STREAM_DISABLED_FAULT  0x06
+#define EVT_ID_BAD_SUBSTREAMID_CONFIG 0x08
+#define EVT_ID_BAD_CD_CONFIG	      0x0a
+#define EVT_ID_TRANSLATION_FAULT      0x10
+#define EVT_ID_PERMISSION_FAULT	      0x13
+#define EVTQ_1_STALL		      (1ull << 31)
+#define EVTQ_1_S2		      (1ull << 39)
+
+static struct arm_smmu_vmaster *find_vmaster(struct arm_smmu_device *dev,
+					     uint32_t sid)
+{
+	for (unsigned int i = 0; i < dev->nr_vmasters; i++)
+		if (dev->vmasters[i].sid == sid)
+			return &dev->vmasters[i];
+	return NULL;
+}
+
+/*
+ * The kernel's arm_smmu_handle_evt(): configuration errors and
+ * translation faults of a guest's device, outside a stall and not of
+ * stage 2 (the host's own table), go to the guest; the rest stays with
+ * the host.  streams_lock held.
+ */
+static int arm_smmu_handle_evt(struct arm_smmu_device *dev,
+			       const uint64_t ev[4])
+{
+	unsigned int id = ev[0] & 0xff;
+	struct arm_smmu_vmaster *vmaster;
+
+	switch (id) {
+	case EVT_ID_BAD_STE_CONFIG:
+	case EVT_ID_STREAM_DISABLED_FAULT:
+	case EVT_ID_BAD_SUBSTREAMID_CONFIG:
+	case EVT_ID_BAD_CD_CONFIG:
+	case EVT_ID_TRANSLATION_FAULT ... EVT_ID_PERMISSION_FAULT:
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (ev[1] & EVTQ_1_STALL)
+		return -EOPNOTSUPP; /* the fault queue's, not yet forwarded */
+	vmaster = find_vmaster(dev, (uint32_t)(ev[0] >> 32));
+	if (!vmaster || (ev[1] & EVTQ_1_S2))
+		return -EOPNOTSUPP;
+	return arm_vmaster_report_event(vmaster, ev);
+}
+
 static void *arm_smmu_evtq_thread(void *arg)
 {
 	struct arm_smmu_device *dev = arg;
@@ -827,38 +891,98 @@ static void *arm_smmu_evtq_thread(void *arg)
 		}
 		dev->evt_pending = false;
 		pthread_mutex_unlock(&dev->evt_lock);
-		while ((n = arm_smmu_read_events(dev, ev, 8)) > 0)
+		while ((n = arm_smmu_read_events(dev, ev, 8)) > 0) {
+			pthread_mutex_lock(&dev->streams_lock);
 			for (int i = 0; i < n; i++)
-				dev->evt_handler(dev->evt_opaque, ev[i]);
+				if (arm_smmu_handle_evt(dev, ev[i]) &&
+				    dev->evt_handler)
+					dev->evt_handler(dev->evt_opaque,
+							 ev[i]);
+			pthread_mutex_unlock(&dev->streams_lock);
+		}
 		pthread_mutex_lock(&dev->evt_lock);
 	}
 	pthread_mutex_unlock(&dev->evt_lock);
 	return NULL;
 }
 
-int arm_smmu_set_event_handler(struct arm_smmu_device *dev,
-			       void (*fn)(void *opaque, const uint64_t ev[4]),
-			       void *opaque)
+int arm_smmu_events_start(struct arm_smmu_device *dev)
 {
 	uint32_t want;
-	int rc;
+	int rc = 0;
 
+	pthread_mutex_lock(&dev->evt_start_lock);
 	if (dev->evt_running)
-		return -EBUSY;
-	dev->evt_handler = fn;
-	dev->evt_opaque = opaque;
-	rc = pthread_create(&dev->evt_thread, NULL, arm_smmu_evtq_thread, dev);
+		goto out_unlock;
+	rc = -pthread_create(&dev->evt_thread, NULL, arm_smmu_evtq_thread, dev);
 	if (rc)
-		return -rc;
+		goto out_unlock;
 	dev->evt_running = true;
 	sio_smmu_set_irq(dev->smmu, arm_smmu_irq, dev);
 	/* IRQ_CTRL.EVENTQ_IRQEN, acknowledged through IRQ_CTRLACK */
 	want = sio_smmu_read32(dev->smmu, IRQ_CTRL) | IRQ_CTRL_EVTQ_IRQEN;
 	sio_smmu_write32(dev->smmu, IRQ_CTRL, want);
-	for (int i = 0; i < 1000000; i++)
-		if (sio_smmu_read32(dev->smmu, IRQ_CTRLACK) == want)
-			return 0;
-	return -ETIMEDOUT;
+	rc = -ETIMEDOUT;
+	for (int i = 0; i < 1000000; i++) {
+		if (sio_smmu_read32(dev->smmu, IRQ_CTRLACK) == want) {
+			rc = 0;
+			break;
+		}
+	}
+	/* events queued before the line was enabled raised no interrupt */
+	arm_smmu_irq(dev, SIO_SMMU_IRQ_EVTQ);
+out_unlock:
+	pthread_mutex_unlock(&dev->evt_start_lock);
+	return rc;
+}
+
+int arm_smmu_set_event_handler(struct arm_smmu_device *dev,
+			       void (*fn)(void *opaque, const uint64_t ev[4]),
+			       void *opaque)
+{
+	pthread_mutex_lock(&dev->streams_lock);
+	if (dev->evt_handler) {
+		pthread_mutex_unlock(&dev->streams_lock);
+		return -EBUSY;
+	}
+	dev->evt_handler = fn;
+	dev->evt_opaque = opaque;
+	pthread_mutex_unlock(&dev->streams_lock);
+	return arm_smmu_events_start(dev);
+}
+
+int arm_smmu_set_vmaster(struct arm_smmu_device *dev, uint32_t sid,
+			 struct arm_vsmmu *vsmmu, uint64_t vsid)
+{
+	struct arm_smmu_vmaster *vmaster;
+	int rc = 0;
+
+	pthread_mutex_lock(&dev->streams_lock);
+	vmaster = find_vmaster(dev, sid);
+	if (!vsmmu) {
+		if (vmaster)
+			*vmaster = dev->vmasters[--dev->nr_vmasters];
+		goto out_unlock;
+	}
+	if (!vmaster && dev->nr_vmasters == dev->vmasters_cap) {
+		unsigned int cap = dev->vmasters_cap ? 2 * dev->vmasters_cap
+						     : 4;
+		void *p = realloc(dev->vmasters, cap * sizeof(*dev->vmasters));
+
+		if (!p) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+		dev->vmasters = p;
+		dev->vmasters_cap = cap;
+	}
+	if (!vmaster)
+		vmaster = &dev->vmasters[dev->nr_vmasters++];
+	*vmaster = (struct arm_smmu_vmaster){
+		.sid = sid, .vsmmu = vsmmu, .vsid = vsid};
+out_unlock:
+	pthread_mutex_unlock(&dev->streams_lock);
+	return rc;
 }
 
 static void arm_smmu_stop_events(struct arm_smmu_device *dev)

@@ -39,12 +39,33 @@ struct arm_smmu_device {
 	uint64_t *asid_map, *vmid_map; /* allocation bitmaps */
 
 	/* the event thread (the kernel's arm_smmu_evtq_thread), if started */
+	pthread_mutex_t evt_start_lock; /* starting and stopping it */
 	pthread_mutex_t evt_lock;
 	pthread_cond_t evt_cond;
 	pthread_t evt_thread;
 	bool evt_running, evt_pending, evt_stop;
+
+	/*
+	 * streams_lock (the kernel's streams_mutex): the devices a guest
+	 * knows, and the host's handler, as the event thread looks them up.
+	 */
+	pthread_mutex_t streams_lock;
+	struct arm_smmu_vmaster *vmasters;
+	unsigned int nr_vmasters, vmasters_cap;
 	void (*evt_handler)(void *opaque, const uint64_t ev[4]);
 	void *evt_opaque;
+};
+
+struct arm_vsmmu;
+
+/*
+ * A device attached to a nested domain with a vDEVICE (the kernel's
+ * arm_smmu_vmaster): its events go to the vSMMU's user with the vSID.
+ */
+struct arm_smmu_vmaster {
+	uint32_t sid;
+	struct arm_vsmmu *vsmmu;
+	uint64_t vsid;
 };
 
 /* A paging domain: stage-1 (ASID, one CD) or stage-2 (VMID) tables. */
@@ -106,12 +127,27 @@ bool arm_smmu_nesting_capable(struct arm_smmu_device *dev);
 int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *dev,
 				const uint64_t (*cmds)[2], unsigned int n);
 
+/*
+ * The StreamID's vmaster after an attach: @vsmmu NULL clears it (a
+ * paging or blocked domain, a nested one without a vDEVICE).
+ */
+int arm_smmu_set_vmaster(struct arm_smmu_device *dev, uint32_t sid,
+			 struct arm_vsmmu *vsmmu, uint64_t vsid);
+/*
+ * Run the event thread (once started it stays until remove): events
+ * then reach vEVENTQs and the handler, no longer arm_smmu_read_events().
+ */
+int arm_smmu_events_start(struct arm_smmu_device *dev);
+
 /* arm_smmu_v3_iommufd.c: the vSMMU and its nested domains. */
 bool arm_vsmmu_supported(struct sio_iommu_dev *iommu, uint32_t sid,
 			 uint32_t type);
 int arm_vsmmu_alloc(struct sio_iommu_dev *iommu,
 		    struct sio_iommu_domain *parent, uint32_t type,
 		    struct sio_iommu_viommu **out);
+/* Forward an event of a guest's device to its vSMMU's user; 0 or -errno. */
+int arm_vmaster_report_event(const struct arm_smmu_vmaster *vmaster,
+			     const uint64_t ev[4]);
 
 /* Bring up @smmu: stream table (all STEs abort), queues, SMMUEN. */
 int arm_smmu_probe(struct sio_smmu *smmu, struct sio_mem_bus *bus,

@@ -120,7 +120,15 @@ static int arm_smmu_attach_dev_nested(struct sio_iommu_domain *d, uint32_t sid)
 	 * EATS only says whether the guest wants it, enable_ats).
 	 */
 	make_nested_domain_ste(ste, nd);
-	return arm_smmu_install_ste(nd->vsmmu->smmu, sid, ste);
+	/* events name the device by its vSID from the first one on */
+	rc = arm_smmu_set_vmaster(nd->vsmmu->smmu, sid, rc ? NULL : nd->vsmmu,
+				  vsid);
+	if (rc)
+		return rc;
+	rc = arm_smmu_install_ste(nd->vsmmu->smmu, sid, ste);
+	if (rc)
+		arm_smmu_set_vmaster(nd->vsmmu->smmu, sid, NULL, 0);
+	return rc;
 }
 
 static void arm_smmu_domain_nested_free(struct sio_iommu_domain *d)
@@ -304,6 +312,30 @@ static int arm_vsmmu_cache_invalidate(struct sio_iommu_viommu *v,
 	return rc;
 }
 
+/*
+ * The kernel's arm_vmaster_report_event(): the raw record with the
+ * guest's StreamID (the vSID) in place of the physical one.
+ */
+int arm_vmaster_report_event(const struct arm_smmu_vmaster *vmaster,
+			     const uint64_t ev[4])
+{
+	struct sio_iommu_viommu *v = &vmaster->vsmmu->core;
+	struct sio_iommu_vevent_arm_smmuv3 vevt;
+
+	vevt.evt[0] = (ev[0] & 0xffffffffull) | (vmaster->vsid << 32);
+	vevt.evt[1] = ev[1];
+	vevt.evt[2] = ev[2];
+	vevt.evt[3] = ev[3];
+	return v->report_event(v, SIO_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, &vevt,
+			       sizeof(vevt));
+}
+
+/* A vEVENTQ exists: the event thread must run to fill it. */
+static int arm_vsmmu_veventq_enable(struct sio_iommu_viommu *v)
+{
+	return arm_smmu_events_start(((struct arm_vsmmu *)v)->smmu);
+}
+
 static void arm_vsmmu_destroy(struct sio_iommu_viommu *v)
 {
 	free(v);
@@ -312,6 +344,7 @@ static void arm_vsmmu_destroy(struct sio_iommu_viommu *v)
 static const struct sio_iommu_viommu_ops arm_vsmmu_ops = {
 	.alloc_domain_nested = arm_vsmmu_alloc_domain_nested,
 	.cache_invalidate = arm_vsmmu_cache_invalidate,
+	.veventq_enable = arm_vsmmu_veventq_enable,
 	.destroy = arm_vsmmu_destroy,
 };
 
