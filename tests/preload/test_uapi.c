@@ -2508,6 +2508,135 @@ static void test_nesting_device_close(void **state)
 	assert_int_equal(destroy(f, parent), 0);
 }
 
+/* Start a 64-byte copy on @dev whose every DMA faults; wait for the halt. */
+static void ioat_copy_faults(int dev)
+{
+	uint16_t cmd = PCI_COMMAND_MEM | PCI_COMMAND_BUSMA;
+	uint64_t sts = 0;
+
+	dev_rw(dev, SIO_VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND, &cmd, 2,
+	       true);
+	bar_wr(dev, IOAT_CHANCMD, 1, IOAT_CMD_RESET);
+	for (int i = 0;
+	     i < 1000 && (bar_rd(dev, IOAT_CHANCMD, 1) & IOAT_CMD_RESET); i++)
+		usleep(100);
+	bar_wr(dev, IOAT_CHAINADDR, 8, IOVA_BASE);
+	bar_wr(dev, IOAT_DMACOUNT, 2, 1);
+	for (int i = 0; i < 20000; i++) {
+		sts = bar_rd(dev, IOAT_CHANSTS, 8) & IOAT_STS_MASK;
+		if (sts == IOAT_STS_HALTED)
+			break;
+		usleep(50);
+	}
+	assert_int_equal(sts, IOAT_STS_HALTED);
+}
+
+/*
+ * IOMMU_VEVENTQ_ALLOC through ioctl(2), and its fd as the kernel's
+ * "[iommufd-viommu-event]" file: a guest whose CD is invalid (V = 0)
+ * makes its device's DMA a C_BAD_CD, which poll(2) announces and read(2)
+ * returns as a vEVENT with the guest's StreamID; the fd holds the queue
+ * (IOMMU_DESTROY is EBUSY until it is closed) and the iommufd.
+ */
+static void test_veventq(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t cd_ipa = IOVA_BASE + 4 * f->pg;
+	uint32_t parent = 0, viommu = 0, s1 = 0, pt = 0;
+	struct sio_iommu_veventq_alloc q = {
+		.size = sizeof(q),
+		.type = SIO_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+		.veventq_depth = 8,
+	};
+	struct {
+		struct sio_iommufd_vevent_header hdr;
+		uint64_t evt[4];
+	} rec;
+	struct pollfd p;
+	uint8_t small[8];
+	int efd;
+
+	open_bound(f, 0);
+	assert_int_equal(hwpt_alloc(f, f->devid[0], f->ioas,
+				    SIO_IOMMU_HWPT_ALLOC_NEST_PARENT, &parent),
+			 0);
+	assert_int_equal(viommu_alloc(f, f->devid[0], parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	q.viommu_id = viommu;
+	q.veventq_depth = 0;
+	assert_int_equal(io(f->fd, SIO_IOMMU_VEVENTQ_ALLOC, &q), -EINVAL);
+	q.veventq_depth = 8;
+	q.type = SIO_IOMMU_VEVENTQ_TYPE_DEFAULT;
+	assert_int_equal(io(f->fd, SIO_IOMMU_VEVENTQ_ALLOC, &q), -EOPNOTSUPP);
+	q.type = SIO_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3;
+	assert_int_equal(io(f->fd, SIO_IOMMU_VEVENTQ_ALLOC, &q), 0);
+	efd = (int)q.out_veventq_fd;
+	assert_true(fcntl(efd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(fcntl(efd, F_GETFL) & O_ACCMODE, O_RDWR);
+	assert_int_equal(io(f->fd, SIO_IOMMU_VEVENTQ_ALLOC, &q), -EEXIST);
+
+	/* the guest RAM (IOVA_BASE..) holds a zeroed CD at cd_ipa */
+	memset(f->buf, 0, BUF_PAGES * f->pg);
+	assert_int_equal(
+		map_fixed(f, f->ioas, f->buf, BUF_PAGES * f->pg, IOVA_BASE), 0);
+	assert_int_equal(vdevice_alloc(f, viommu, f->devid[0], 0x42, NULL), 0);
+	assert_int_equal(vste_alloc(f, f->devid[0], viommu,
+				    1 | (5ull << 1) | cd_ipa, 0, &s1),
+			 0);
+	assert_int_equal(attach(f, 0, s1, &pt), 0);
+
+	/*
+	 * nothing yet: poll says so, read returns 0 (POLLOUT is not asked:
+	 * the interposer's fds are eventfds, always writable to poll)
+	 */
+	p = (struct pollfd){.fd = efd, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 0), 0);
+	assert_int_equal(read(efd, &rec, sizeof(rec)), 0);
+
+	ioat_copy_faults(f->dev[0]);
+	p = (struct pollfd){.fd = efd, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	assert_true(p.revents & POLLIN);
+	/* too small for the record: nothing is taken */
+	assert_int_equal(read(efd, small, sizeof(small)), 0);
+	assert_int_equal(read(efd, &rec, sizeof(rec)), sizeof(rec));
+	assert_int_equal(rec.hdr.flags, 0);
+	assert_int_equal(rec.hdr.sequence, 0);
+	assert_int_equal(rec.evt[0] & 0xff, 0x0a); /* C_BAD_CD */
+	assert_int_equal(rec.evt[0] >> 32, 0x42);  /* the vSID */
+	/* a further fault of the halted channel may follow; drain it */
+	while (read(efd, &rec, sizeof(rec)) > 0)
+		;
+	assert_int_equal(poll(&p, 1, 0), 0);
+
+	/* not seekable, no write (the kernel's file has none) */
+	assert_int_equal(pread(efd, &rec, sizeof(rec), 0), -1);
+	assert_int_equal(errno, ESPIPE);
+	assert_int_equal(write(efd, &rec, sizeof(rec)), -1);
+	assert_int_equal(errno, EINVAL);
+
+	/* the open fd holds the queue */
+	assert_int_equal(destroy(f, q.out_veventq_id), -EBUSY);
+	assert_int_equal(close(efd), 0);
+	assert_int_equal(destroy(f, q.out_veventq_id), 0);
+	assert_int_equal(detach(f, 0), 0);
+	assert_int_equal(destroy(f, s1), 0);
+
+	/* a queue outliving its iommufd's fd keeps the context alive */
+	q.veventq_depth = 1;
+	assert_int_equal(io(f->fd, SIO_IOMMU_VEVENTQ_ALLOC, &q), 0);
+	efd = (int)q.out_veventq_fd;
+	close(f->dev[0]);
+	f->dev[0] = -1;
+	close(f->fd);
+	f->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	assert_true(f->fd >= 0);
+	assert_int_equal(read(efd, &rec, sizeof(rec)), 0);
+	assert_int_equal(close(efd), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -2545,6 +2674,7 @@ int main(void)
 		T(test_vfio_reset_and_unknown),
 		T(test_nesting),
 		T(test_nesting_device_close),
+		T(test_veventq),
 	};
 
 	if (access("/dev/iommu", F_OK)) {
