@@ -496,6 +496,7 @@ int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd);
 void iommufd_vdevice_destroy(struct iommufd_object *obj);
 /* Unbinding @idev: its vDEVICE is destroyed, its id left a tombstone. */
 void iommufd_device_remove_vdev(struct iommufd_device *idev);
+int iommufd_hw_queue_alloc_ioctl(struct iommufd_ucmd *ucmd);
 
 /* -------------------------------------------------------------- eventq */
 

@@ -424,6 +424,8 @@ static iommufd_execute_fn execute_fn(unsigned int nr)
 		return iommufd_vdevice_alloc_ioctl;
 	case SIO_IOMMU_VEVENTQ_ALLOC & 0xff:
 		return iommufd_veventq_alloc;
+	case SIO_IOMMU_HW_QUEUE_ALLOC & 0xff:
+		return iommufd_hw_queue_alloc_ioctl;
 	default:
 		return NULL;
 	}
@@ -441,6 +443,7 @@ union ucmd_buffer {
 	struct sio_iommu_vdevice_alloc vdev;
 	struct sio_iommu_hwpt_invalidate inv;
 	struct sio_iommu_veventq_alloc veventq;
+	struct sio_iommu_hw_queue_alloc hw_queue;
 	uint64_t align[16];
 };
 

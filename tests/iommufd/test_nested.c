@@ -1682,6 +1682,51 @@ static void test_veventq_overflow(void **state)
 	close(efd);
 }
 
+/*
+ * IOMMU_HW_QUEUE_ALLOC in iommufd_hw_queue_alloc_ioctl()'s order: flags
+ * and type, length, overflow, the vIOMMU; then an SMMUv3 without CMDQV
+ * has no hardware queue to give (EOPNOTSUPP).
+ */
+static void test_hw_queue_alloc(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_hw_queue_alloc c;
+	uint32_t viommu = 0;
+
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	c = (struct sio_iommu_hw_queue_alloc){
+		.size = sizeof(c),
+		.flags = 1,
+		.viommu_id = viommu,
+		.type = SIO_IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
+		.nesting_parent_iova = DATA_A_IPA,
+		.length = 0x1000,
+	};
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HW_QUEUE_ALLOC, &c), -EOPNOTSUPP);
+	c.flags = 0;
+	c.type = SIO_IOMMU_HW_QUEUE_TYPE_DEFAULT;
+	c.length = 0;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HW_QUEUE_ALLOC, &c), -EOPNOTSUPP);
+	c.type = SIO_IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV;
+	c.viommu_id = 9999;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HW_QUEUE_ALLOC, &c), -EINVAL);
+	c.length = 0x1000;
+	c.nesting_parent_iova = UINT64_MAX - 0xffe;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HW_QUEUE_ALLOC, &c), -EOVERFLOW);
+	c.nesting_parent_iova = UINT64_MAX - 0xfff;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HW_QUEUE_ALLOC, &c), -ENOENT);
+	c.viommu_id = f->parent;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HW_QUEUE_ALLOC, &c), -ENOENT);
+	c.viommu_id = viommu;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HW_QUEUE_ALLOC, &c), -EOPNOTSUPP);
+	/* the short struct: 40 bytes are all mandatory */
+	c.size = 32;
+	assert_int_equal(ioctl_(f, SIO_IOMMU_HW_QUEUE_ALLOC, &c), -EINVAL);
+}
+
 /* Closing with everything still in place frees it all (ASan checks). */
 static void test_close_frees_everything(void **state)
 {
@@ -1733,6 +1778,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_veventq_forwards_guest_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_veventq_overflow, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hw_queue_alloc, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_close_frees_everything,
 						setup, teardown),
