@@ -76,8 +76,8 @@ SIO_API int sio_iommufd_ioctl(struct sio_iommufd *fd, unsigned long cmd,
 			      void *arg);
 
 /*
- * Files an ioctl creates: IOMMU_VEVENTQ_ALLOC (and the fault queue to
- * come) return an fd whose read(2) gives the queue's records and whose
+ * Files an ioctl creates: IOMMU_VEVENTQ_ALLOC and IOMMU_FAULT_QUEUE_ALLOC
+ * return an fd whose read(2) gives the queue's records and whose
  * poll(2) says when there are some, as the kernel's anonymous inodes.
  *
  * A program that embeds the library gets, by default, an eventfd as that
@@ -131,12 +131,16 @@ SIO_API void sio_iommufd_file_set_notify(struct sio_iommufd_file *file,
 SIO_API void sio_iommufd_file_release(struct sio_iommufd_file *file);
 
 /*
- * Without a file host: read(2) of the event queue object @eventq_id of
- * the handle.  -ENOENT if there is no such queue.
+ * Without a file host: read(2) and write(2) of the event queue object
+ * @eventq_id of the handle (a vEVENTQ or a fault queue).  -ENOENT if
+ * there is no such queue.
  */
 SIO_API ssize_t sio_iommufd_eventq_read(struct sio_iommufd *fd,
 					uint32_t eventq_id, void *buf,
 					size_t len);
+SIO_API ssize_t sio_iommufd_eventq_write(struct sio_iommufd *fd,
+					 uint32_t eventq_id, const void *buf,
+					 size_t len);
 
 #ifdef __cplusplus
 }

@@ -70,6 +70,32 @@ enum sio_domain_type {
 	SIO_DOMAIN_NESTED,
 };
 
+/*
+ * An I/O page fault (the kernel's iommu_fault_page_request): a device's
+ * transaction held by the IOMMU (an SMMUv3 stall) until it is answered.
+ */
+#define SIO_IOPF_PASID_VALID (1u << 0)
+#define SIO_IOPF_LAST_PAGE   (1u << 1)
+#define SIO_IOPF_PERM_READ   (1u << 0)
+#define SIO_IOPF_PERM_WRITE  (1u << 1)
+#define SIO_IOPF_PERM_EXEC   (1u << 2)
+#define SIO_IOPF_PERM_PRIV   (1u << 3)
+
+struct sio_iopf_fault {
+	uint32_t flags; /* SIO_IOPF_PASID_VALID, _LAST_PAGE */
+	uint32_t pasid;
+	uint32_t grpid; /* the SMMUv3's STAG */
+	uint32_t perm;	/* SIO_IOPF_PERM_* */
+	uint64_t addr;
+};
+
+/* Answers to an I/O page fault (the kernel's iommu_page_response_code). */
+enum sio_iopf_resp {
+	SIO_IOPF_RESP_SUCCESS, /* retry the transaction */
+	SIO_IOPF_RESP_INVALID, /* fail it */
+	SIO_IOPF_RESP_FAILURE, /* fail it: nobody could handle the fault */
+};
+
 struct sio_iommu_domain {
 	const struct sio_iommu_domain_ops *ops;
 	struct sio_iommu_dev *iommu;
@@ -78,6 +104,16 @@ struct sio_iommu_domain {
 	uint64_t aperture_last;
 	unsigned int flags; /* SIO_DOMAIN_* it was allocated with */
 	enum sio_domain_type type;
+	/*
+	 * Set by iommufd before the first attach, for an HWPT with a fault
+	 * queue (the kernel's domain->iopf_handler): the driver hands it
+	 * the I/O page faults of the devices attached, from its event
+	 * thread; 0 means the fault will be answered through
+	 * page_response(), else the driver fails the transaction.
+	 */
+	int (*iopf_handler)(struct sio_iommu_domain *d, uint32_t sid,
+			    const struct sio_iopf_fault *fault);
+	void *iopf_data;
 };
 
 /*
@@ -250,6 +286,10 @@ struct sio_iommu_ops {
 				struct sio_resv_region *out, int max);
 	/* SIO_IOMMU_CAP_* the hardware offers for @sid. */
 	unsigned int (*capabilities)(struct sio_iommu_dev *iommu, uint32_t sid);
+	/* Answer an I/O page fault of the device behind @sid. */
+	void (*page_response)(struct sio_iommu_dev *iommu, uint32_t sid,
+			      const struct sio_iopf_fault *fault,
+			      enum sio_iopf_resp code);
 	/*
 	 * vIOMMUs (NULL: none).  viommu_supported(): whether the device
 	 * behind @sid can have a vIOMMU of @type (the kernel's

@@ -183,14 +183,20 @@ static int device_do_attach(struct iommufd_device *idev,
 		if (rc)
 			goto out_unlock;
 	}
+	rc = iommufd_fault_add_handle(hwpt, idev);
+	if (rc)
+		goto out_resv;
 	rc = hwpt_attach_dev(hwpt, idev);
 	if (rc) {
-		if (iopt)
-			iopt_remove_reserved_iova(iopt, idev->dev);
-		goto out_unlock;
+		iommufd_fault_remove_handle(hwpt, idev);
+		goto out_resv;
 	}
 	atomic_fetch_add(&hwpt->obj.users, 1);
 	idev->hwpt = hwpt;
+	goto out_unlock;
+out_resv:
+	if (iopt)
+		iopt_remove_reserved_iova(iopt, idev->dev);
 out_unlock:
 	pthread_mutex_unlock(&idev->lock);
 	return rc;
@@ -228,17 +234,25 @@ static int device_do_replace(struct iommufd_device *idev,
 		if (rc)
 			goto out_unlock;
 	}
+	rc = iommufd_fault_add_handle(hwpt, idev);
+	if (rc)
+		goto out_resv;
 	rc = hwpt_attach_dev(hwpt, idev);
 	if (rc) {
-		if (other_ioas)
-			iopt_remove_reserved_iova(iopt, idev->dev);
-		goto out_unlock;
+		iommufd_fault_remove_handle(hwpt, idev);
+		goto out_resv;
 	}
+	/* the old HWPT's faults of the device: answered, none to come */
+	iommufd_fault_remove_handle(old, idev);
 	if (old_iopt && old_iopt != iopt)
 		iopt_remove_reserved_iova(old_iopt, idev->dev);
 	atomic_fetch_add(&hwpt->obj.users, 1);
 	idev->hwpt = hwpt;
 	*destroy = old;
+	goto out_unlock;
+out_resv:
+	if (other_ioas)
+		iopt_remove_reserved_iova(iopt, idev->dev);
 out_unlock:
 	pthread_mutex_unlock(&idev->lock);
 	return rc;
@@ -351,6 +365,7 @@ void iommufd_device_detach(struct iommufd_device *idev)
 	}
 	/* blocked before the domain can go away */
 	idev->dev->iommu->ops->block_dev(idev->dev->iommu, idev->dev->sid);
+	iommufd_fault_remove_handle(hwpt, idev);
 	iopt = hwpt_iopt(hwpt);
 	if (iopt)
 		iopt_remove_reserved_iova(iopt, idev->dev);

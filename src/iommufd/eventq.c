@@ -390,6 +390,363 @@ out_unlock_veventqs:
 	return rc;
 }
 
+/* ---------------------------------------------------------- the FAULT */
+
+/*
+ * An I/O page fault the user has to answer (the kernel's iopf_group of
+ * one fault: an SMMUv3 stall is its own group).
+ */
+struct iommufd_iopf_group {
+	struct iommufd_list node; /* deliver, then the response list */
+	struct sio_iopf_fault fault;
+	struct iommufd_hw_pagetable *hwpt; /* the attach handle: */
+	struct iommufd_device *idev;	   /* (HWPT, device) */
+	struct sio_iommu_dev *iommu;
+	uint32_t sid;
+	uint32_t dev_id;
+	uint32_t cookie;
+};
+
+static struct iommufd_iopf_group *to_group(struct iommufd_list *n)
+{
+	return iommufd_container_of(n, struct iommufd_iopf_group, node);
+}
+
+static void iopf_group_respond(struct iommufd_iopf_group *group,
+			       enum sio_iopf_resp code)
+{
+	group->iommu->ops->page_response(group->iommu, group->sid,
+					 &group->fault, code);
+	free(group);
+}
+
+/*
+ * The handler the driver calls (iommufd_fault_iopf_handler()): queue the
+ * fault for the HWPT's fault queue, naming the device by its object id.
+ */
+static int hwpt_iopf_handler(struct sio_iommu_domain *d, uint32_t sid,
+			     const struct sio_iopf_fault *fault)
+{
+	struct iommufd_hw_pagetable *hwpt = d->iopf_data;
+	struct iommufd_fault *f = hwpt->fault;
+	struct iommufd_iopf_group *group;
+	struct iommufd_device *idev = NULL;
+	struct iommufd_list *pos;
+
+	pthread_mutex_lock(&hwpt->handles_lock);
+	for (pos = hwpt->handles.next; pos != &hwpt->handles; pos = pos->next) {
+		struct iommufd_attach_handle *h = iommufd_container_of(
+			pos, struct iommufd_attach_handle, node);
+
+		if (h->idev->dev->sid == sid) {
+			idev = h->idev;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&hwpt->handles_lock);
+	if (!idev)
+		return -ENODEV;
+	group = calloc(1, sizeof(*group));
+	if (!group)
+		return -ENOMEM;
+	group->fault = *fault;
+	group->hwpt = hwpt;
+	group->idev = idev;
+	group->iommu = d->iommu;
+	group->sid = sid;
+	group->dev_id = idev->obj.id;
+	pthread_mutex_lock(&f->common.lock);
+	iommufd_list_add_tail(&group->node, &f->common.deliver);
+	eventq_signal(&f->common);
+	pthread_mutex_unlock(&f->common.lock);
+	return 0;
+}
+
+void iommufd_hwpt_set_fault(struct iommufd_hw_pagetable *hwpt,
+			    struct iommufd_fault *fault)
+{
+	hwpt->fault = fault;
+	atomic_fetch_add(&fault->common.obj.users, 1);
+	hwpt->domain->iopf_data = hwpt;
+	hwpt->domain->iopf_handler = hwpt_iopf_handler;
+}
+
+void iommufd_hwpt_put_fault(struct iommufd_hw_pagetable *hwpt)
+{
+	if (!hwpt->fault)
+		return;
+	atomic_fetch_sub(&hwpt->fault->common.obj.users, 1);
+	hwpt->fault = NULL;
+}
+
+int iommufd_fault_add_handle(struct iommufd_hw_pagetable *hwpt,
+			     struct iommufd_device *idev)
+{
+	struct iommufd_attach_handle *h;
+
+	if (!hwpt->fault)
+		return 0;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->idev = idev;
+	pthread_mutex_lock(&hwpt->handles_lock);
+	iommufd_list_add_tail(&h->node, &hwpt->handles);
+	pthread_mutex_unlock(&hwpt->handles_lock);
+	return 0;
+}
+
+/* Move the faults of (@hwpt, @idev) on @l to @out. */
+static void take_groups(struct iommufd_list *l,
+			struct iommufd_hw_pagetable *hwpt,
+			struct iommufd_device *idev, struct iommufd_list *out)
+{
+	struct iommufd_list *pos = l->next;
+
+	while (pos != l) {
+		struct iommufd_iopf_group *group = to_group(pos);
+
+		pos = pos->next;
+		if (group->hwpt == hwpt && group->idev == idev) {
+			iommufd_list_del_init(&group->node);
+			iommufd_list_add_tail(&group->node, out);
+		}
+	}
+}
+
+/*
+ * The device left @hwpt (the kernel's iommufd_auto_response_faults()):
+ * it gets no more faults through it, and those it has waiting, read or
+ * not, are answered INVALID so none of its transactions waits forever.
+ * Call after the driver stopped routing the device's faults to @hwpt.
+ */
+void iommufd_fault_remove_handle(struct iommufd_hw_pagetable *hwpt,
+				 struct iommufd_device *idev)
+{
+	struct iommufd_fault *f = hwpt->fault;
+	struct iommufd_list answer;
+	struct iommufd_list *pos;
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&hwpt->handles_lock);
+	for (pos = hwpt->handles.next; pos != &hwpt->handles; pos = pos->next) {
+		struct iommufd_attach_handle *h = iommufd_container_of(
+			pos, struct iommufd_attach_handle, node);
+
+		if (h->idev == idev) {
+			iommufd_list_del_init(&h->node);
+			free(h);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&hwpt->handles_lock);
+
+	iommufd_list_init(&answer);
+	pthread_mutex_lock(&f->mutex);
+	pthread_mutex_lock(&f->common.lock);
+	take_groups(&f->common.deliver, hwpt, idev, &answer);
+	eventq_signal(&f->common);
+	pthread_mutex_unlock(&f->common.lock);
+	take_groups(&f->response, hwpt, idev, &answer);
+	pthread_mutex_unlock(&f->mutex);
+	while (!iommufd_list_empty(&answer)) {
+		struct iommufd_iopf_group *group = to_group(answer.next);
+
+		iommufd_list_del_init(&group->node);
+		iopf_group_respond(group, SIO_IOPF_RESP_INVALID);
+	}
+}
+
+void iommufd_fault_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_fault *f = (struct iommufd_fault *)obj;
+
+	/* nothing holds the object any more: no lock is needed */
+	while (!iommufd_list_empty(&f->common.deliver)) {
+		struct iommufd_iopf_group *group =
+			to_group(f->common.deliver.next);
+
+		iommufd_list_del_init(&group->node);
+		iopf_group_respond(group, SIO_IOPF_RESP_INVALID);
+	}
+	while (!iommufd_list_empty(&f->response)) {
+		struct iommufd_iopf_group *group = to_group(f->response.next);
+
+		iommufd_list_del_init(&group->node);
+		iopf_group_respond(group, SIO_IOPF_RESP_INVALID);
+	}
+	pthread_mutex_destroy(&f->mutex);
+	eventq_destroy_common(&f->common);
+}
+
+/* A cookie no fault awaiting an answer has (the kernel's xa_alloc from 1). */
+static uint32_t fault_alloc_cookie(struct iommufd_fault *f)
+{
+	for (;;) {
+		uint32_t cookie = f->next_cookie++;
+		struct iommufd_list *pos;
+		bool used = false;
+
+		if (!cookie)
+			continue;
+		for (pos = f->response.next; pos != &f->response && !used;
+		     pos = pos->next)
+			used = to_group(pos)->cookie == cookie;
+		if (!used)
+			return cookie;
+	}
+}
+
+/*
+ * read(): whole struct iommu_hwpt_pgfault records only (else ESPIPE),
+ * each fault given a cookie to answer it by and kept for the answer.
+ */
+static ssize_t fault_read(struct iommufd_fault *f, uint64_t ubuf, size_t count)
+{
+	const size_t fault_size = sizeof(struct sio_iommu_hwpt_pgfault);
+	size_t done = 0;
+	int rc = 0;
+
+	if (count % fault_size)
+		return -ESPIPE;
+	pthread_mutex_lock(&f->mutex);
+	while (done < count) {
+		struct sio_iommu_hwpt_pgfault rec;
+		struct iommufd_iopf_group *group;
+
+		pthread_mutex_lock(&f->common.lock);
+		group = iommufd_list_empty(&f->common.deliver)
+				? NULL
+				: to_group(f->common.deliver.next);
+		if (group)
+			iommufd_list_del_init(&group->node);
+		pthread_mutex_unlock(&f->common.lock);
+		if (!group)
+			break;
+		group->cookie = fault_alloc_cookie(f);
+		rec = (struct sio_iommu_hwpt_pgfault){
+			.flags = group->fault.flags,
+			.dev_id = group->dev_id,
+			.pasid = group->fault.pasid,
+			.grpid = group->fault.grpid,
+			.perm = group->fault.perm,
+			.addr = group->fault.addr,
+			.length = 0,
+			.cookie = group->cookie,
+		};
+		rc = sio_user_write(ubuf + done, &rec, fault_size);
+		if (rc) {
+			/* back to the head: it is the first to deliver */
+			pthread_mutex_lock(&f->common.lock);
+			group->node.next = f->common.deliver.next;
+			group->node.prev = &f->common.deliver;
+			f->common.deliver.next->prev = &group->node;
+			f->common.deliver.next = &group->node;
+			pthread_mutex_unlock(&f->common.lock);
+			break;
+		}
+		iommufd_list_add_tail(&group->node, &f->response);
+		done += fault_size;
+	}
+	pthread_mutex_unlock(&f->mutex);
+	pthread_mutex_lock(&f->common.lock);
+	eventq_signal(&f->common);
+	pthread_mutex_unlock(&f->common.lock);
+	return done ? (ssize_t)done : rc;
+}
+
+/*
+ * write(): struct iommu_hwpt_page_response records (else ESPIPE); a code
+ * other than SUCCESS or INVALID, or a cookie no read fault has, stops
+ * with EINVAL after the ones before it were carried out.
+ */
+static ssize_t fault_write(struct iommufd_fault *f, uint64_t ubuf, size_t count)
+{
+	const size_t response_size =
+		sizeof(struct sio_iommu_hwpt_page_response);
+	size_t done = 0;
+	int rc = 0;
+
+	if (count % response_size)
+		return -ESPIPE;
+	pthread_mutex_lock(&f->mutex);
+	while (count > done) {
+		struct sio_iommu_hwpt_page_response resp;
+		struct iommufd_iopf_group *group = NULL;
+		struct iommufd_list *pos;
+
+		rc = sio_user_read(&resp, ubuf + done, response_size);
+		if (rc)
+			break;
+		if (resp.code != SIO_IOMMUFD_PAGE_RESP_SUCCESS &&
+		    resp.code != SIO_IOMMUFD_PAGE_RESP_INVALID) {
+			rc = -EINVAL;
+			break;
+		}
+		for (pos = f->response.next; pos != &f->response;
+		     pos = pos->next) {
+			if (to_group(pos)->cookie == resp.cookie) {
+				group = to_group(pos);
+				break;
+			}
+		}
+		if (!group) {
+			rc = -EINVAL;
+			break;
+		}
+		iommufd_list_del_init(&group->node);
+		iopf_group_respond(group,
+				   resp.code == SIO_IOMMUFD_PAGE_RESP_SUCCESS
+					   ? SIO_IOPF_RESP_SUCCESS
+					   : SIO_IOPF_RESP_INVALID);
+		done += response_size;
+	}
+	pthread_mutex_unlock(&f->mutex);
+	return done ? (ssize_t)done : rc;
+}
+
+int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
+{
+	struct sio_iommu_fault_alloc *cmd = ucmd->cmd;
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	struct iommufd_fault *f;
+	int fd, rc;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	rc = iommufd_object_alloc(ictx, &f->common.obj, IOMMUFD_OBJ_FAULT);
+	if (rc) {
+		free(f);
+		return rc;
+	}
+	eventq_init(&f->common, ictx);
+	pthread_mutex_init(&f->mutex, NULL);
+	iommufd_list_init(&f->response);
+	f->next_cookie = 1;
+
+	fd = eventq_install_fd(&f->common, "[iommufd-pgfault]");
+	if (fd < 0) {
+		rc = fd;
+		goto out_abort;
+	}
+	cmd->out_fault_id = f->common.obj.id;
+	cmd->out_fault_fd = (uint32_t)fd;
+	rc = iommufd_ucmd_respond(ucmd);
+	if (rc) {
+		eventq_uninstall_fd(&f->common, fd);
+		goto out_abort;
+	}
+	iommufd_object_finalize(ictx, &f->common.obj);
+	return 0;
+out_abort:
+	iommufd_object_abort_and_destroy(ictx, &f->common.obj);
+	return rc;
+}
+
 /* ------------------------------------------------------------ the file */
 
 ssize_t iommufd_eventq_read(struct iommufd_eventq *eventq, uint64_t ubuf,
@@ -400,6 +757,8 @@ ssize_t iommufd_eventq_read(struct iommufd_eventq *eventq, uint64_t ubuf,
 	case IOMMUFD_OBJ_VEVENTQ:
 		return veventq_read((struct iommufd_veventq *)eventq, ubuf,
 				    len);
+	case IOMMUFD_OBJ_FAULT:
+		return fault_read((struct iommufd_fault *)eventq, ubuf, len);
 	default:
 		return -EINVAL;
 	}
@@ -408,15 +767,17 @@ ssize_t iommufd_eventq_read(struct iommufd_eventq *eventq, uint64_t ubuf,
 ssize_t iommufd_eventq_write(struct iommufd_eventq *eventq, uint64_t ubuf,
 			     size_t len)
 {
-	(void)ubuf, (void)len;
+	sio_user_begin();
+	if (eventq->obj.type == IOMMUFD_OBJ_FAULT)
+		return fault_write((struct iommufd_fault *)eventq, ubuf, len);
 	/* a vEVENTQ's file has no write: the VFS's answer */
-	(void)eventq;
 	return -EINVAL;
 }
 
 unsigned int iommufd_eventq_poll(struct iommufd_eventq *eventq)
 {
-	unsigned int mask = 0;
+	/* a fault queue always takes answers */
+	unsigned int mask = eventq->obj.type == IOMMUFD_OBJ_FAULT ? POLLOUT : 0;
 
 	pthread_mutex_lock(&eventq->lock);
 	if (!iommufd_list_empty(&eventq->deliver))
@@ -489,17 +850,26 @@ void iommufd_ctx_set_file_host(struct iommufd_ctx *ictx,
 	ictx->file_host = *host;
 }
 
-ssize_t iommufd_eventq_read_by_id(struct iommufd_ctx *ictx, uint32_t id,
-				  void *buf, size_t len)
+ssize_t iommufd_eventq_rw_by_id(struct iommufd_ctx *ictx, uint32_t id,
+				void *buf, size_t len, bool write)
 {
 	struct iommufd_object *obj;
 	ssize_t rc;
 
-	obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_VEVENTQ);
+	obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_ANY);
+	if (obj && obj->type != IOMMUFD_OBJ_VEVENTQ &&
+	    obj->type != IOMMUFD_OBJ_FAULT) {
+		iommufd_put_object(ictx, obj);
+		obj = NULL;
+	}
 	if (!obj)
 		return -ENOENT;
-	rc = iommufd_eventq_read((struct iommufd_eventq *)obj, (uintptr_t)buf,
-				 len);
+	if (write)
+		rc = iommufd_eventq_write((struct iommufd_eventq *)obj,
+					  (uintptr_t)buf, len);
+	else
+		rc = iommufd_eventq_read((struct iommufd_eventq *)obj,
+					 (uintptr_t)buf, len);
 	iommufd_put_object(ictx, obj);
 	return rc;
 }

@@ -12,6 +12,19 @@
 #include "uapi/iommufd_abi.h"
 #include "uapi/uapi.h"
 
+/* What every HWPT starts with, before its object is allocated. */
+static void hwpt_init_common(struct iommufd_hw_pagetable *hwpt)
+{
+	pthread_mutex_init(&hwpt->handles_lock, NULL);
+	iommufd_list_init(&hwpt->handles);
+}
+
+static void hwpt_destroy_common(struct iommufd_hw_pagetable *hwpt)
+{
+	iommufd_hwpt_put_fault(hwpt);
+	pthread_mutex_destroy(&hwpt->handles_lock);
+}
+
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_hwpt_paging *hwpt_paging =
@@ -29,6 +42,7 @@ void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 		hwpt_paging->common.domain->ops->free(
 			hwpt_paging->common.domain);
 	atomic_fetch_sub(&ioas->obj.users, 1);
+	hwpt_destroy_common(&hwpt_paging->common);
 }
 
 void iommufd_hwpt_paging_abort(struct iommufd_ctx *ictx,
@@ -53,6 +67,7 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 			hwpt_nested->common.domain);
 	if (hwpt_nested->viommu)
 		atomic_fetch_sub(&hwpt_nested->viommu->obj.users, 1);
+	hwpt_destroy_common(&hwpt_nested->common);
 }
 
 /*
@@ -78,9 +93,11 @@ static int viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	hwpt_nested = calloc(1, sizeof(*hwpt_nested));
 	if (!hwpt_nested)
 		return -ENOMEM;
+	hwpt_init_common(&hwpt_nested->common);
 	rc = iommufd_object_alloc(ictx, &hwpt_nested->common.obj,
 				  IOMMUFD_OBJ_HWPT_NESTED);
 	if (rc) {
+		hwpt_destroy_common(&hwpt_nested->common);
 		free(hwpt_nested);
 		return rc;
 	}
@@ -153,9 +170,11 @@ int iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 	if (!hwpt_paging)
 		return -ENOMEM;
 	iommufd_list_init(&hwpt_paging->hwpt_item);
+	hwpt_init_common(&hwpt_paging->common);
 	rc = iommufd_object_alloc(ictx, &hwpt_paging->common.obj,
 				  IOMMUFD_OBJ_HWPT_PAGING);
 	if (rc) {
+		hwpt_destroy_common(&hwpt_paging->common);
 		free(hwpt_paging);
 		return rc;
 	}
@@ -253,10 +272,16 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		goto out_put_pt;
 	}
 
-	/* fault queues come later: no id names one yet */
 	if (cmd->flags & SIO_IOMMU_HWPT_FAULT_ID_VALID) {
-		rc = -ENOENT;
-		goto out_hwpt;
+		struct iommufd_object *fault_obj = iommufd_get_object(
+			ictx, cmd->fault_id, IOMMUFD_OBJ_FAULT);
+
+		if (!fault_obj) {
+			rc = -ENOENT;
+			goto out_hwpt;
+		}
+		iommufd_hwpt_set_fault(hwpt, (struct iommufd_fault *)fault_obj);
+		iommufd_put_object(ictx, fault_obj);
 	}
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = iommufd_ucmd_respond(ucmd);

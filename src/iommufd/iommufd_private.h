@@ -88,6 +88,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_VIOMMU,
 	IOMMUFD_OBJ_VDEVICE,
 	IOMMUFD_OBJ_VEVENTQ,
+	IOMMUFD_OBJ_FAULT,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -349,9 +350,14 @@ int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd);
 
 /* ---------------------------------------------------------------- hwpt */
 
+struct iommufd_fault;
+
 struct iommufd_hw_pagetable {
 	struct iommufd_object obj;
 	struct sio_iommu_domain *domain;
+	struct iommufd_fault *fault; /* held; NULL without a fault queue */
+	pthread_mutex_t handles_lock;
+	struct iommufd_list handles; /* devices attached, with a fault */
 };
 
 struct iommufd_hwpt_paging {
@@ -558,7 +564,38 @@ void iommufd_eventq_set_notify(struct iommufd_eventq *eventq,
 void iommufd_eventq_release(struct iommufd_eventq *eventq);
 void iommufd_ctx_set_file_host(struct iommufd_ctx *ictx,
 			       const struct sio_iommufd_file_host *host);
-ssize_t iommufd_eventq_read_by_id(struct iommufd_ctx *ictx, uint32_t id,
-				  void *buf, size_t len);
+/* read() (or write()) of the event queue object @id, without a file host */
+ssize_t iommufd_eventq_rw_by_id(struct iommufd_ctx *ictx, uint32_t id,
+				void *buf, size_t len, bool write);
+
+/*
+ * A fault queue (IOMMU_FAULT_QUEUE_ALLOC): the I/O page faults of the
+ * devices attached to HWPTs allocated with it, read from its file and
+ * answered by writing to it.
+ */
+struct iommufd_fault {
+	struct iommufd_eventq common; /* deliver: faults not yet read */
+	pthread_mutex_t mutex;	      /* response, next_cookie */
+	struct iommufd_list response; /* read, waiting for their answer */
+	uint32_t next_cookie;
+};
+
+/* A device attached to an HWPT with a fault queue (the kernel's handle). */
+struct iommufd_attach_handle {
+	struct iommufd_list node; /* on hwpt->handles */
+	struct iommufd_device *idev;
+};
+
+int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
+void iommufd_fault_destroy(struct iommufd_object *obj);
+/* The HWPT takes its faults to @fault (held); before it is attached. */
+void iommufd_hwpt_set_fault(struct iommufd_hw_pagetable *hwpt,
+			    struct iommufd_fault *fault);
+void iommufd_hwpt_put_fault(struct iommufd_hw_pagetable *hwpt);
+/* Before attaching @idev to @hwpt: its faults through @hwpt have a home. */
+int iommufd_fault_add_handle(struct iommufd_hw_pagetable *hwpt,
+			     struct iommufd_device *idev);
+void iommufd_fault_remove_handle(struct iommufd_hw_pagetable *hwpt,
+				 struct iommufd_device *idev);
 
 #endif /* SIO_IOMMUFD_PRIVATE_H */

@@ -52,6 +52,9 @@ static void iommufd_object_destroy_ops(struct iommufd_object *obj)
 	case IOMMUFD_OBJ_VEVENTQ:
 		iommufd_veventq_destroy(obj);
 		break;
+	case IOMMUFD_OBJ_FAULT:
+		iommufd_fault_destroy(obj);
+		break;
 	case IOMMUFD_OBJ_DEVICE:
 		iommufd_device_destroy(obj);
 		break;
@@ -424,6 +427,8 @@ static iommufd_execute_fn execute_fn(unsigned int nr)
 		return iommufd_vdevice_alloc_ioctl;
 	case SIO_IOMMU_VEVENTQ_ALLOC & 0xff:
 		return iommufd_veventq_alloc;
+	case SIO_IOMMU_FAULT_QUEUE_ALLOC & 0xff:
+		return iommufd_fault_alloc;
 	case SIO_IOMMU_HW_QUEUE_ALLOC & 0xff:
 		return iommufd_hw_queue_alloc_ioctl;
 	default:
@@ -444,6 +449,7 @@ union ucmd_buffer {
 	struct sio_iommu_hwpt_invalidate inv;
 	struct sio_iommu_veventq_alloc veventq;
 	struct sio_iommu_hw_queue_alloc hw_queue;
+	struct sio_iommu_fault_alloc fault;
 	uint64_t align[16];
 };
 

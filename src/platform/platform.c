@@ -210,5 +210,12 @@ void sio_iommufd_set_file_host(struct sio_iommufd *fd,
 ssize_t sio_iommufd_eventq_read(struct sio_iommufd *fd, uint32_t eventq_id,
 				void *buf, size_t len)
 {
-	return iommufd_eventq_read_by_id(fd->ictx, eventq_id, buf, len);
+	return iommufd_eventq_rw_by_id(fd->ictx, eventq_id, buf, len, false);
+}
+
+ssize_t sio_iommufd_eventq_write(struct sio_iommufd *fd, uint32_t eventq_id,
+				 const void *buf, size_t len)
+{
+	return iommufd_eventq_rw_by_id(fd->ictx, eventq_id, (void *)buf, len,
+				       true);
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@
 #define STE1_S1COR_WB (1ull << 4)
 #define STE1_S1CSH_IS (3ull << 6)
 #define STE1_MEV      (1ull << 19)
+#define STE1_S1STALLD (1ull << 27)
 #define STE1_EATS(e)  ((uint64_t)(e) << 28)
 #define CFG_ABORT     0
 #define CFG_BYPASS    4
@@ -272,7 +274,12 @@ static uint64_t vste0_s1(uint64_t cd_ipa)
 	return STE0_V | STE0_CFG(CFG_S1) | (cd_ipa & STE0_S1CTXPTR);
 }
 
-static const uint64_t vste1_s1 = STE1_S1CIR_WB | STE1_S1COR_WB | STE1_S1CSH_IS;
+/*
+ * S1STALLD: these guests never stall their device, so the driver's event
+ * thread stays off and the tests read the SMMU's event queue themselves.
+ */
+static const uint64_t vste1_s1 = STE1_S1CIR_WB | STE1_S1COR_WB | STE1_S1CSH_IS |
+				 STE1_S1STALLD;
 
 static void test_viommu_alloc_errors(void **state)
 {
@@ -1727,6 +1734,275 @@ static void test_hw_queue_alloc(void **state)
 	assert_int_equal(ioctl_(f, SIO_IOMMU_HW_QUEUE_ALLOC, &c), -EINVAL);
 }
 
+/* ------------------------------------------------------- fault queues */
+
+#define CD0_S (1ull << 44) /* stall on a fault (CD.S) */
+
+static int fault_alloc(struct fx *f, uint32_t *id, int *efd)
+{
+	struct sio_iommu_fault_alloc c = {.size = sizeof(c)};
+	int rc = ioctl_(f, SIO_IOMMU_FAULT_QUEUE_ALLOC, &c);
+
+	if (!rc) {
+		*id = c.out_fault_id;
+		*efd = (int)c.out_fault_fd;
+	}
+	return rc;
+}
+
+/* A nested HWPT with fault queue @fault_id, from a guest that may stall. */
+static int nested_alloc_fault(struct fx *f, uint32_t viommu, uint32_t fault_id,
+			      uint32_t *out)
+{
+	struct sio_iommu_hwpt_arm_smmuv3 vste = {
+		.ste = {vste0_s1(CD_IPA), vste1_s1 & ~STE1_S1STALLD}};
+	struct sio_iommu_hwpt_alloc c = {
+		.size = sizeof(c),
+		.flags = SIO_IOMMU_HWPT_FAULT_ID_VALID,
+		.dev_id = f->dev_id,
+		.pt_id = viommu,
+		.data_type = SIO_IOMMU_HWPT_DATA_ARM_SMMUV3,
+		.data_len = sizeof(vste),
+		.data_uptr = (uint64_t)(uintptr_t)&vste,
+		.fault_id = fault_id,
+	};
+	int rc = ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c);
+
+	if (!rc && out)
+		*out = c.out_hwpt_id;
+	return rc;
+}
+
+/*
+ * A guest that stalls its device: its RAM and data A mapped, its CD with
+ * S set, device 0 with vSID 3 attached to a nested HWPT of fault queue
+ * @fault_id (0: a nested HWPT without one).  *@viommu, *@hwpt.
+ */
+static void guest_stalling(struct fx *f, uint32_t fault_id, uint32_t *viommu,
+			   uint32_t *hwpt)
+{
+	uint64_t cd0;
+	uint32_t pt;
+
+	build_guest_tables(f, 9);
+	memcpy(&cd0, f->ram + (CD_IPA - GUEST_IPA), 8);
+	wr64(f, CD_IPA, cd0 | CD0_S);
+	assert_int_equal(map_fixed(f, f->ram,
+				   GUEST_PAGES * 0x1000 > f->pg
+					   ? GUEST_PAGES * 0x1000
+					   : f->pg,
+				   GUEST_IPA),
+			 0);
+	assert_int_equal(map_fixed(f, f->data_a, f->pg, DATA_A_IPA), 0);
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3, viommu),
+			 0);
+	assert_int_equal(vdevice_alloc(f, *viommu, f->dev_id, 3, NULL), 0);
+	if (fault_id)
+		assert_int_equal(nested_alloc_fault(f, *viommu, fault_id, hwpt),
+				 0);
+	else
+		assert_int_equal(nested_alloc(f, *viommu, vste0_s1(CD_IPA),
+					      vste1_s1 & ~STE1_S1STALLD, hwpt),
+				 0);
+	pt = *hwpt;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+}
+
+/* A device transaction on its own thread: it may stall. */
+struct dma_job {
+	struct fx *f;
+	uint64_t iova;
+	uint8_t buf[8];
+	bool wr;
+	int rc;
+	pthread_t t;
+};
+
+static void *dma_thread(void *arg)
+{
+	struct dma_job *j = arg;
+
+	j->rc = dma(j->f, j->iova, j->buf, sizeof(j->buf), j->wr);
+	return NULL;
+}
+
+static void dma_start(struct dma_job *j, struct fx *f, uint64_t iova, bool wr)
+{
+	j->f = f;
+	j->iova = iova;
+	j->wr = wr;
+	memcpy(j->buf, "stalled!", 8);
+	assert_int_equal(pthread_create(&j->t, NULL, dma_thread, j), 0);
+}
+
+static int dma_finish(struct dma_job *j)
+{
+	pthread_join(j->t, NULL);
+	return j->rc;
+}
+
+/* The next fault record: waits (2 s at most) for one. */
+static void read_pgfault(struct fx *f, uint32_t fault, int efd,
+			 struct sio_iommu_hwpt_pgfault *rec)
+{
+	assert_true(veventq_wait(efd));
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fault, rec,
+						 sizeof(*rec)),
+			 sizeof(*rec));
+}
+
+static ssize_t respond(struct fx *f, uint32_t fault, uint32_t cookie,
+		       uint32_t code)
+{
+	struct sio_iommu_hwpt_page_response r = {.cookie = cookie,
+						 .code = code};
+
+	return sio_iommufd_eventq_write(f->fd, fault, &r, sizeof(r));
+}
+
+/* IOMMU_FAULT_QUEUE_ALLOC and HWPTs with a fault queue: the kernel's errnos. */
+static void test_fault_queue_errors(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_fault_alloc c = {.size = sizeof(c), .flags = 1};
+	struct sio_iommu_hwpt_pgfault rec[2];
+	uint32_t fault = 0, hwpt = 0, viommu = 0;
+	int efd = -1;
+
+	assert_int_equal(ioctl_(f, SIO_IOMMU_FAULT_QUEUE_ALLOC, &c),
+			 -EOPNOTSUPP);
+	assert_int_equal(fault_alloc(f, &fault, &efd), 0);
+	assert_true(fcntl(efd, F_GETFD) & FD_CLOEXEC);
+	/* a fault id that names no fault queue */
+	assert_int_equal(hwpt_alloc(f, f->dev_id, f->ioas,
+				    SIO_IOMMU_HWPT_FAULT_ID_VALID, NULL),
+			 -ENOENT);
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	assert_int_equal(nested_alloc_fault(f, viommu, f->ioas, NULL), -ENOENT);
+	/* not for a nesting parent */
+	{
+		struct sio_iommu_hwpt_alloc h = {
+			.size = sizeof(h),
+			.flags = SIO_IOMMU_HWPT_FAULT_ID_VALID |
+				 SIO_IOMMU_HWPT_ALLOC_NEST_PARENT,
+			.dev_id = f->dev_id,
+			.pt_id = f->ioas,
+			.fault_id = fault,
+		};
+
+		assert_int_equal(ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &h),
+				 -EOPNOTSUPP);
+		h.flags = SIO_IOMMU_HWPT_FAULT_ID_VALID;
+		assert_int_equal(ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &h), 0);
+		hwpt = h.out_hwpt_id;
+	}
+	/* the HWPT holds its fault queue */
+	assert_int_equal(destroy(f, fault), -EBUSY);
+	/* whole records only, and answers to faults that were read */
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fault, rec, 39),
+			 -ESPIPE);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fault, rec, 0), 0);
+	assert_int_equal(
+		sio_iommufd_eventq_read(f->fd, fault, rec, sizeof(rec)), 0);
+	assert_int_equal(sio_iommufd_eventq_write(f->fd, fault, rec, 12),
+			 -ESPIPE);
+	assert_int_equal(respond(f, fault, 1, SIO_IOMMUFD_PAGE_RESP_SUCCESS),
+			 -EINVAL);
+	assert_int_equal(respond(f, fault, 1, 2), -EINVAL);
+	assert_int_equal(destroy(f, hwpt), 0);
+	assert_int_equal(destroy(f, fault), 0);
+	close(efd);
+}
+
+/*
+ * A guest's stage-1 fault stalls the device's transaction and reaches
+ * the fault queue as an iommu_hwpt_pgfault; the guest fixes its table
+ * and the VMM answers SUCCESS: the transaction retries and lands.  An
+ * INVALID answer fails it; a detach answers what is still pending.
+ * No vEVENT is made of a stall.
+ */
+static void test_fault_queue_stall(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t page = (1ull << 10) | (3ull << 8) | (1ull << 6) | 3;
+	struct sio_iommu_hwpt_pgfault rec, more[2];
+	uint32_t fault = 0, viommu = 0, hwpt = 0, q = 0;
+	struct dma_job job;
+	int efd = -1, qfd = -1;
+
+	assert_int_equal(fault_alloc(f, &fault, &efd), 0);
+	guest_stalling(f, fault, &viommu, &hwpt);
+	assert_int_equal(veventq_alloc(f, viommu,
+				       SIO_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 8, &q,
+				       &qfd),
+			 0);
+	assert_int_equal(map_fixed(f, f->data_b, f->pg, DATA_B_IPA), 0);
+
+	/* IOVA page 6: no guest descriptor, the write stalls */
+	dma_start(&job, f, GUEST_IOVA + 0x2100, true);
+	read_pgfault(f, fault, efd, &rec);
+	assert_int_equal(rec.flags, SIO_IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	assert_int_equal(rec.dev_id, f->dev_id);
+	assert_int_equal(rec.perm, SIO_IOMMU_PGFAULT_PERM_WRITE);
+	assert_int_equal(rec.addr, GUEST_IOVA + 0x2100);
+	assert_int_equal(rec.length, 0);
+	assert_int_not_equal(rec.cookie, 0);
+	/* the guest maps page 6 to data B; the VMM says: retry */
+	wr64(f, L3_IPA + 8 * 6, DATA_B_IPA | page);
+	assert_int_equal(respond(f, fault, rec.cookie,
+				 SIO_IOMMUFD_PAGE_RESP_SUCCESS),
+			 sizeof(struct sio_iommu_hwpt_page_response));
+	assert_int_equal(dma_finish(&job), 0);
+	assert_memory_equal(f->data_b + 0x100, "stalled!", 8);
+	/* answered once: the cookie is spent */
+	assert_int_equal(respond(f, fault, rec.cookie,
+				 SIO_IOMMUFD_PAGE_RESP_SUCCESS),
+			 -EINVAL);
+
+	/* page 7, a read: answered INVALID, the transaction fails */
+	dma_start(&job, f, GUEST_IOVA + 0x3000, false);
+	read_pgfault(f, fault, efd, &rec);
+	assert_int_equal(rec.perm, SIO_IOMMU_PGFAULT_PERM_READ);
+	assert_int_equal(respond(f, fault, rec.cookie,
+				 SIO_IOMMUFD_PAGE_RESP_INVALID),
+			 sizeof(struct sio_iommu_hwpt_page_response));
+	assert_int_equal(dma_finish(&job), -EFAULT);
+
+	/* page 8 stalls, unread; the detach answers it INVALID */
+	dma_start(&job, f, GUEST_IOVA + 0x4000, false);
+	assert_true(veventq_wait(efd));
+	iommufd_device_detach(f->idev);
+	assert_int_equal(dma_finish(&job), -EFAULT);
+	assert_int_equal(
+		sio_iommufd_eventq_read(f->fd, fault, more, sizeof(more)), 0);
+	/* stalls are the fault queue's: the vEVENTQ saw none */
+	assert_false(veventq_wait_ms(qfd, 50));
+	close(qfd);
+	close(efd);
+}
+
+/*
+ * A guest that stalls with no fault queue to answer: the driver aborts
+ * the transaction at once (it must not wait forever).
+ */
+static void test_stall_without_fault_queue(void **state)
+{
+	struct fx *f = *state;
+	uint32_t viommu = 0, hwpt = 0;
+	uint8_t back[8];
+
+	guest_stalling(f, 0, &viommu, &hwpt);
+	assert_int_equal(dma(f, GUEST_IOVA + 0x2000, back, 8, false), -EFAULT);
+	/* translations that need no answer still work */
+	memcpy(f->data_a + 8, "in place", 8);
+	assert_int_equal(dma(f, GUEST_IOVA + 8, back, 8, false), 0);
+	assert_memory_equal(back, "in place", 8);
+}
+
 /* Closing with everything still in place frees it all (ASan checks). */
 static void test_close_frees_everything(void **state)
 {
@@ -1781,6 +2057,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hw_queue_alloc, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fault_queue_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fault_queue_stall, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stall_without_fault_queue,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_frees_everything,
 						setup, teardown),
 	};

@@ -2637,6 +2637,61 @@ static void test_veventq(void **state)
 	assert_int_equal(close(efd), 0);
 }
 
+/*
+ * IOMMU_FAULT_QUEUE_ALLOC through ioctl(2): its fd is the kernel's
+ * "[iommufd-pgfault]" file — whole records only (ESPIPE otherwise),
+ * nothing to read yet, unknown cookies refused — and it holds the queue
+ * as an HWPT with FAULT_ID_VALID does.
+ */
+static void test_fault_queue(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_fault_alloc q = {.size = sizeof(q), .flags = 1};
+	struct sio_iommu_hwpt_page_response resp = {.cookie = 1, .code = 0};
+	struct sio_iommu_hwpt_pgfault rec;
+	struct sio_iommu_hwpt_alloc h;
+	struct pollfd p;
+	int efd;
+
+	assert_int_equal(io(f->fd, SIO_IOMMU_FAULT_QUEUE_ALLOC, &q),
+			 -EOPNOTSUPP);
+	q.flags = 0;
+	assert_int_equal(io(f->fd, SIO_IOMMU_FAULT_QUEUE_ALLOC, &q), 0);
+	efd = (int)q.out_fault_fd;
+	assert_true(fcntl(efd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(fcntl(efd, F_GETFL) & O_ACCMODE, O_RDWR);
+
+	assert_int_equal(read(efd, &rec, sizeof(rec) - 1), -1);
+	assert_int_equal(errno, ESPIPE);
+	assert_int_equal(read(efd, &rec, sizeof(rec)), 0);
+	assert_int_equal(write(efd, &resp, sizeof(resp) - 1), -1);
+	assert_int_equal(errno, ESPIPE);
+	assert_int_equal(write(efd, &resp, sizeof(resp)), -1);
+	assert_int_equal(errno, EINVAL);
+	p = (struct pollfd){.fd = efd, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 0), 0);
+
+	open_bound(f, 0);
+	h = (struct sio_iommu_hwpt_alloc){
+		.size = sizeof(h),
+		.flags = SIO_IOMMU_HWPT_FAULT_ID_VALID,
+		.dev_id = f->devid[0],
+		.pt_id = f->ioas,
+		.fault_id = f->ioas,
+	};
+	assert_int_equal(io(f->fd, SIO_IOMMU_HWPT_ALLOC, &h), -ENOENT);
+	h.fault_id = q.out_fault_id;
+	assert_int_equal(io(f->fd, SIO_IOMMU_HWPT_ALLOC, &h), 0);
+	assert_int_equal(attach(f, 0, h.out_hwpt_id, NULL), 0);
+	assert_int_equal(detach(f, 0), 0);
+	/* held by the HWPT, then by the fd */
+	assert_int_equal(destroy(f, q.out_fault_id), -EBUSY);
+	assert_int_equal(destroy(f, h.out_hwpt_id), 0);
+	assert_int_equal(destroy(f, q.out_fault_id), -EBUSY);
+	assert_int_equal(close(efd), 0);
+	assert_int_equal(destroy(f, q.out_fault_id), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -2675,6 +2730,7 @@ int main(void)
 		T(test_nesting),
 		T(test_nesting_device_close),
 		T(test_veventq),
+		T(test_fault_queue),
 	};
 
 	if (access("/dev/iommu", F_OK)) {

@@ -613,9 +613,12 @@ static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
 		make_cdtable_ste(ste, sd);
 	else
 		arm_smmu_make_s2_domain_ste(ste, sd);
+	rc = arm_smmu_set_master(sd->dev, sid, d, NULL, 0);
+	if (rc)
+		return rc;
 	rc = arm_smmu_install_ste(sd->dev, sid, ste);
-	if (!rc)
-		arm_smmu_set_vmaster(sd->dev, sid, NULL, 0);
+	if (rc)
+		arm_smmu_set_master(sd->dev, sid, NULL, NULL, 0);
 	return rc;
 }
 
@@ -628,7 +631,7 @@ static int arm_smmu_block_dev(struct sio_iommu_dev *iommu, uint32_t sid)
 	arm_smmu_make_abort_ste(ste);
 	rc = arm_smmu_install_ste(dev, sid, ste);
 	if (!rc)
-		arm_smmu_set_vmaster(dev, sid, NULL, 0);
+		arm_smmu_set_master(dev, sid, NULL, NULL, 0);
 	return rc;
 }
 
@@ -695,10 +698,15 @@ static void arm_smmu_remove_op(struct sio_iommu_dev *iommu)
 	arm_smmu_remove((struct arm_smmu_device *)iommu);
 }
 
+static void arm_smmu_page_response(struct sio_iommu_dev *iommu, uint32_t sid,
+				   const struct sio_iopf_fault *fault,
+				   enum sio_iopf_resp code);
+
 static const struct sio_iommu_ops arm_smmu_ops = {
 	.domain_alloc_paging = arm_smmu_domain_alloc_paging,
 	.attach_dev = arm_smmu_attach_dev,
 	.block_dev = arm_smmu_block_dev,
+	.page_response = arm_smmu_page_response,
 	.hw_info = arm_smmu_hw_info,
 	.get_resv_regions = arm_smmu_get_resv_regions,
 	.capabilities = arm_smmu_capabilities,
@@ -804,7 +812,7 @@ void arm_smmu_remove(struct arm_smmu_device *dev)
 	pthread_mutex_destroy(&dev->evt_lock);
 	pthread_mutex_destroy(&dev->evt_start_lock);
 	pthread_mutex_destroy(&dev->streams_lock);
-	free(dev->vmasters);
+	free(dev->masters);
 	if (dev->pool) {
 		sio_smmu_write32(dev->smmu, CR0, 0);
 		sio_mem_pool_destroy(dev->pool);
@@ -835,16 +843,82 @@ static void arm_smmu_irq(void *opaque, enum sio_smmu_irq irq)
 #define EVT_ID_BAD_CD_CONFIG	      0x0a
 #define EVT_ID_TRANSLATION_FAULT      0x10
 #define EVT_ID_PERMISSION_FAULT	      0x13
+#define EVTQ_0_SSV		      (1ull << 11)
 #define EVTQ_1_STALL		      (1ull << 31)
+#define EVTQ_1_PNU		      (1ull << 33)
+#define EVTQ_1_IND		      (1ull << 34)
+#define EVTQ_1_RNW		      (1ull << 35)
 #define EVTQ_1_S2		      (1ull << 39)
 
-static struct arm_smmu_vmaster *find_vmaster(struct arm_smmu_device *dev,
-					     uint32_t sid)
+static struct arm_smmu_master *find_master(struct arm_smmu_device *dev,
+					   uint32_t sid)
 {
-	for (unsigned int i = 0; i < dev->nr_vmasters; i++)
-		if (dev->vmasters[i].sid == sid)
-			return &dev->vmasters[i];
+	for (unsigned int i = 0; i < dev->nr_masters; i++)
+		if (dev->masters[i].sid == sid)
+			return &dev->masters[i];
 	return NULL;
+}
+
+#define CMDQ_OP_RESUME	       0x44
+#define CMDQ_RESUME_RESP_RETRY 1ull
+#define CMDQ_RESUME_RESP_ABORT 2ull
+
+/*
+ * The kernel's arm_smmu_page_response(): CMD_RESUME for the stall's STAG,
+ * retry on success, abort otherwise; no CMD_SYNC (it does nothing for a
+ * RESUME).
+ */
+static void arm_smmu_page_response(struct sio_iommu_dev *iommu, uint32_t sid,
+				   const struct sio_iopf_fault *fault,
+				   enum sio_iopf_resp code)
+{
+	struct arm_smmu_device *dev = (struct arm_smmu_device *)iommu;
+	uint64_t cmd[1][2] = {{CMDQ_OP_RESUME | ((uint64_t)sid << 32),
+			       fault->grpid & 0xffff}};
+
+	cmd[0][0] |= (code == SIO_IOPF_RESP_SUCCESS ? CMDQ_RESUME_RESP_RETRY
+						    : CMDQ_RESUME_RESP_ABORT)
+		     << 12;
+	pthread_mutex_lock(&dev->lock);
+	cmdq_issue(dev, cmd, 1);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/*
+ * A stall record as an I/O page fault (the kernel's arm_smmu_handle_evt()):
+ * a read or else a write, exec, privileged; the STAG is the group.
+ * Handed to the attached domain's handler; without one, or if it cannot
+ * take it, the transaction is aborted at once, so no device waits for an
+ * answer nobody will give.  streams_lock held.
+ */
+static int arm_smmu_report_iopf(struct arm_smmu_device *dev,
+				const uint64_t ev[4])
+{
+	uint32_t sid = (uint32_t)(ev[0] >> 32);
+	struct sio_iopf_fault fault = {
+		.flags = SIO_IOPF_LAST_PAGE,
+		.grpid = (uint32_t)(ev[1] & 0xffff),
+		.addr = ev[2],
+	};
+	struct arm_smmu_master *master = find_master(dev, sid);
+	int rc = -ENODEV;
+
+	fault.perm = (ev[1] & EVTQ_1_RNW) ? SIO_IOPF_PERM_READ
+					  : SIO_IOPF_PERM_WRITE;
+	if (ev[1] & EVTQ_1_IND)
+		fault.perm |= SIO_IOPF_PERM_EXEC;
+	if (ev[1] & EVTQ_1_PNU)
+		fault.perm |= SIO_IOPF_PERM_PRIV;
+	if (ev[0] & EVTQ_0_SSV) {
+		fault.flags |= SIO_IOPF_PASID_VALID;
+		fault.pasid = (uint32_t)((ev[0] >> 12) & 0xfffff);
+	}
+	if (master && master->domain && master->domain->iopf_handler)
+		rc = master->domain->iopf_handler(master->domain, sid, &fault);
+	if (rc)
+		arm_smmu_page_response(&dev->iommu, sid, &fault,
+				       SIO_IOPF_RESP_FAILURE);
+	return rc;
 }
 
 /*
@@ -857,7 +931,7 @@ static int arm_smmu_handle_evt(struct arm_smmu_device *dev,
 			       const uint64_t ev[4])
 {
 	unsigned int id = ev[0] & 0xff;
-	struct arm_smmu_vmaster *vmaster;
+	struct arm_smmu_master *master;
 
 	switch (id) {
 	case EVT_ID_BAD_STE_CONFIG:
@@ -870,11 +944,11 @@ static int arm_smmu_handle_evt(struct arm_smmu_device *dev,
 		return -EOPNOTSUPP;
 	}
 	if (ev[1] & EVTQ_1_STALL)
-		return -EOPNOTSUPP; /* the fault queue's, not yet forwarded */
-	vmaster = find_vmaster(dev, (uint32_t)(ev[0] >> 32));
-	if (!vmaster || (ev[1] & EVTQ_1_S2))
+		return arm_smmu_report_iopf(dev, ev);
+	master = find_master(dev, (uint32_t)(ev[0] >> 32));
+	if (!master || !master->vsmmu || (ev[1] & EVTQ_1_S2))
 		return -EOPNOTSUPP;
-	return arm_vmaster_report_event(vmaster, ev);
+	return arm_vmaster_report_event(master, ev);
 }
 
 static void *arm_smmu_evtq_thread(void *arg)
@@ -951,35 +1025,35 @@ int arm_smmu_set_event_handler(struct arm_smmu_device *dev,
 	return arm_smmu_events_start(dev);
 }
 
-int arm_smmu_set_vmaster(struct arm_smmu_device *dev, uint32_t sid,
-			 struct arm_vsmmu *vsmmu, uint64_t vsid)
+int arm_smmu_set_master(struct arm_smmu_device *dev, uint32_t sid,
+			struct sio_iommu_domain *domain,
+			struct arm_vsmmu *vsmmu, uint64_t vsid)
 {
-	struct arm_smmu_vmaster *vmaster;
+	struct arm_smmu_master *master;
 	int rc = 0;
 
 	pthread_mutex_lock(&dev->streams_lock);
-	vmaster = find_vmaster(dev, sid);
-	if (!vsmmu) {
-		if (vmaster)
-			*vmaster = dev->vmasters[--dev->nr_vmasters];
+	master = find_master(dev, sid);
+	if (!domain) {
+		if (master)
+			*master = dev->masters[--dev->nr_masters];
 		goto out_unlock;
 	}
-	if (!vmaster && dev->nr_vmasters == dev->vmasters_cap) {
-		unsigned int cap = dev->vmasters_cap ? 2 * dev->vmasters_cap
-						     : 4;
-		void *p = realloc(dev->vmasters, cap * sizeof(*dev->vmasters));
+	if (!master && dev->nr_masters == dev->masters_cap) {
+		unsigned int cap = dev->masters_cap ? 2 * dev->masters_cap : 4;
+		void *p = realloc(dev->masters, cap * sizeof(*dev->masters));
 
 		if (!p) {
 			rc = -ENOMEM;
 			goto out_unlock;
 		}
-		dev->vmasters = p;
-		dev->vmasters_cap = cap;
+		dev->masters = p;
+		dev->masters_cap = cap;
 	}
-	if (!vmaster)
-		vmaster = &dev->vmasters[dev->nr_vmasters++];
-	*vmaster = (struct arm_smmu_vmaster){
-		.sid = sid, .vsmmu = vsmmu, .vsid = vsid};
+	if (!master)
+		master = &dev->masters[dev->nr_masters++];
+	*master = (struct arm_smmu_master){
+		.sid = sid, .domain = domain, .vsmmu = vsmmu, .vsid = vsid};
 out_unlock:
 	pthread_mutex_unlock(&dev->streams_lock);
 	return rc;

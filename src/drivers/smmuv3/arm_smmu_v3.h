@@ -50,8 +50,8 @@ struct arm_smmu_device {
 	 * knows, and the host's handler, as the event thread looks them up.
 	 */
 	pthread_mutex_t streams_lock;
-	struct arm_smmu_vmaster *vmasters;
-	unsigned int nr_vmasters, vmasters_cap;
+	struct arm_smmu_master *masters;
+	unsigned int nr_masters, masters_cap;
 	void (*evt_handler)(void *opaque, const uint64_t ev[4]);
 	void *evt_opaque;
 };
@@ -59,12 +59,15 @@ struct arm_smmu_device {
 struct arm_vsmmu;
 
 /*
- * A device attached to a nested domain with a vDEVICE (the kernel's
- * arm_smmu_vmaster): its events go to the vSMMU's user with the vSID.
+ * An attached device as the event thread needs it (the kernel's
+ * arm_smmu_master): its domain, whose iopf handler takes its stalls, and
+ * for a nested domain with a vDEVICE its vmaster (the kernel's
+ * arm_smmu_vmaster): the vSMMU whose user gets its events, by the vSID.
  */
-struct arm_smmu_vmaster {
+struct arm_smmu_master {
 	uint32_t sid;
-	struct arm_vsmmu *vsmmu;
+	struct sio_iommu_domain *domain;
+	struct arm_vsmmu *vsmmu; /* NULL: no vmaster */
 	uint64_t vsid;
 };
 
@@ -128,11 +131,14 @@ int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *dev,
 				const uint64_t (*cmds)[2], unsigned int n);
 
 /*
- * The StreamID's vmaster after an attach: @vsmmu NULL clears it (a
- * paging or blocked domain, a nested one without a vDEVICE).
+ * Record what the StreamID is attached to, for the event thread: @domain
+ * NULL when blocked; @vsmmu NULL without a vmaster (a paging domain, a
+ * nested one without a vDEVICE).  Once it returns, no event is handed to
+ * what was recorded before.
  */
-int arm_smmu_set_vmaster(struct arm_smmu_device *dev, uint32_t sid,
-			 struct arm_vsmmu *vsmmu, uint64_t vsid);
+int arm_smmu_set_master(struct arm_smmu_device *dev, uint32_t sid,
+			struct sio_iommu_domain *domain,
+			struct arm_vsmmu *vsmmu, uint64_t vsid);
 /*
  * Run the event thread (once started it stays until remove): events
  * then reach vEVENTQs and the handler, no longer arm_smmu_read_events().
@@ -146,7 +152,7 @@ int arm_vsmmu_alloc(struct sio_iommu_dev *iommu,
 		    struct sio_iommu_domain *parent, uint32_t type,
 		    struct sio_iommu_viommu **out);
 /* Forward an event of a guest's device to its vSMMU's user; 0 or -errno. */
-int arm_vmaster_report_event(const struct arm_smmu_vmaster *vmaster,
+int arm_vmaster_report_event(const struct arm_smmu_master *master,
 			     const uint64_t ev[4]);
 
 /* Bring up @smmu: stream table (all STEs abort), queues, SMMUEN. */

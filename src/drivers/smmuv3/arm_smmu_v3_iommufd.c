@@ -103,31 +103,43 @@ static int arm_smmu_attach_dev_nested(struct sio_iommu_domain *d, uint32_t sid)
 {
 	struct arm_smmu_nested_domain *nd = to_nested(d);
 	struct sio_iommu_viommu *v = &nd->vsmmu->core;
+	struct arm_smmu_device *smmu = nd->vsmmu->smmu;
 	unsigned int cfg = vste_cfg(nd->ste);
-	uint64_t vsid, ste[8];
-	int rc;
+	uint64_t vsid = 0, ste[8];
+	int rc, vsid_rc;
 
 	/*
 	 * A translating vSTE needs the device's vSID (a vDEVICE) first:
 	 * the guest's CD and ATC invalidations and its events name the
 	 * device by it.  Abort and bypass need none (the guest's GBPA).
 	 */
-	rc = v->get_vdev_id(v, sid, &vsid);
-	if (rc && cfg != STE_CFG_ABORT && cfg != STE_CFG_BYPASS)
-		return rc;
+	vsid_rc = v->get_vdev_id(v, sid, &vsid);
+	if (vsid_rc && cfg != STE_CFG_ABORT && cfg != STE_CFG_BYPASS)
+		return vsid_rc;
 	/*
 	 * EATS stays 0: the driver enables ATS for no device (the vSTE's
 	 * EATS only says whether the guest wants it, enable_ats).
 	 */
 	make_nested_domain_ste(ste, nd);
+	/*
+	 * A guest that may stall its device (S1STALLD = 0 and its CD's S)
+	 * needs the event thread to answer: the fault queue's user, or an
+	 * abort when there is none.
+	 */
+	if (!(ste[1] & VSTE1_S1STALLD) && vste_cfg(nd->ste) == STE_CFG_S1 &&
+	    (nd->ste[0] & VSTE0_V)) {
+		rc = arm_smmu_events_start(smmu);
+		if (rc)
+			return rc;
+	}
 	/* events name the device by its vSID from the first one on */
-	rc = arm_smmu_set_vmaster(nd->vsmmu->smmu, sid, rc ? NULL : nd->vsmmu,
-				  vsid);
+	rc = arm_smmu_set_master(smmu, sid, d, vsid_rc ? NULL : nd->vsmmu,
+				 vsid);
 	if (rc)
 		return rc;
-	rc = arm_smmu_install_ste(nd->vsmmu->smmu, sid, ste);
+	rc = arm_smmu_install_ste(smmu, sid, ste);
 	if (rc)
-		arm_smmu_set_vmaster(nd->vsmmu->smmu, sid, NULL, 0);
+		arm_smmu_set_master(smmu, sid, NULL, NULL, 0);
 	return rc;
 }
 
@@ -316,7 +328,7 @@ static int arm_vsmmu_cache_invalidate(struct sio_iommu_viommu *v,
  * The kernel's arm_vmaster_report_event(): the raw record with the
  * guest's StreamID (the vSID) in place of the physical one.
  */
-int arm_vmaster_report_event(const struct arm_smmu_vmaster *vmaster,
+int arm_vmaster_report_event(const struct arm_smmu_master *vmaster,
 			     const uint64_t ev[4])
 {
 	struct sio_iommu_viommu *v = &vmaster->vsmmu->core;
