@@ -274,6 +274,9 @@ static const struct cmd_row rows[] = {
 	ROW(SIO_IOMMU_HWPT_INVALIDATE, sio_iommu_hwpt_invalidate, __reserved),
 	ROW(SIO_IOMMU_VIOMMU_ALLOC, sio_iommu_viommu_alloc, out_viommu_id),
 	ROW(SIO_IOMMU_VDEVICE_ALLOC, sio_iommu_vdevice_alloc, virt_id),
+	ROW(SIO_IOMMU_VEVENTQ_ALLOC, sio_iommu_veventq_alloc, out_veventq_fd),
+	ROW(SIO_IOMMU_HW_QUEUE_ALLOC, sio_iommu_hw_queue_alloc, length),
+	/* FAULT_QUEUE_ALLOC: its zero struct succeeds; test_fault_queue */
 };
 
 /*
@@ -2655,7 +2658,10 @@ static void test_fault_queue(void **state)
 
 	assert_int_equal(io(f->fd, SIO_IOMMU_FAULT_QUEUE_ALLOC, &q),
 			 -EOPNOTSUPP);
-	q.flags = 0;
+	/* the size rules: all 16 bytes are mandatory */
+	q = (struct sio_iommu_fault_alloc){.size = 15};
+	assert_int_equal(io(f->fd, SIO_IOMMU_FAULT_QUEUE_ALLOC, &q), -EINVAL);
+	q.size = sizeof(q);
 	assert_int_equal(io(f->fd, SIO_IOMMU_FAULT_QUEUE_ALLOC, &q), 0);
 	efd = (int)q.out_fault_fd;
 	assert_true(fcntl(efd, F_GETFD) & FD_CLOEXEC);
