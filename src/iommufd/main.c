@@ -342,6 +342,7 @@ int iommufd_destroy(struct iommufd_ucmd *ucmd)
 	if (rc)
 		return rc;
 
+	iommufd_vfio_compat_forget(ictx, id);
 	object_wait_shortterm(ictx, obj);
 	iommufd_object_destroy_ops(obj);
 	object_erase(ictx, id);
@@ -419,6 +420,8 @@ static iommufd_execute_fn execute_fn(unsigned int nr)
 		return iommufd_viommu_alloc_ioctl;
 	case SIO_IOMMU_VDEVICE_ALLOC & 0xff:
 		return iommufd_vdevice_alloc_ioctl;
+	case SIO_IOMMU_VFIO_IOAS & 0xff:
+		return iommufd_vfio_ioas;
 	default:
 		return NULL;
 	}
@@ -445,6 +448,12 @@ int iommufd_ctx_ioctl(struct iommufd_ctx *ictx, unsigned long cmd, uint64_t arg)
 	iommufd_execute_fn fn;
 	int rc;
 
+	/*
+	 * Numbers outside the table are offered to the VFIO compatibility
+	 * layer first, as iommufd_fops_ioctl() does; its arg is no struct.
+	 */
+	if (!sio_iommufd_cmd_find((unsigned int)cmd))
+		return (int)iommufd_vfio_ioctl(ictx, (unsigned int)cmd, arg);
 	/* Only the ioctl number's low 32 bits reach a driver's handler. */
 	rc = sio_iommufd_ucmd_in((unsigned int)cmd, arg, &buf, sizeof(buf),
 				 &ucmd.op, &ucmd.user_size);
