@@ -1013,6 +1013,70 @@ static void test_device_dma(void **state)
 		assert_int_equal(f->mem[f->pg + i], 0);
 }
 
+/*
+ * Bad user memory is EFAULT, never a crash: NULL arguments, an info
+ * buffer the caller cannot write, a dirty bitmap nowhere (type1 checks
+ * v1 before it reads anything: EACCES).
+ */
+static void test_bad_pointers(void **state)
+{
+	struct fx *f = *state;
+	struct sio_vfio_iommu_type1_info *info;
+	uint64_t size;
+	uint8_t *ro;
+
+	assert_int_equal(pioctl(f->container, SIO_VFIO_IOMMU_GET_INFO, NULL),
+			 -EFAULT);
+	assert_int_equal(pioctl(f->container, SIO_VFIO_IOMMU_UNMAP_DMA, NULL),
+			 -EFAULT);
+	assert_int_equal(pioctl(f->group, SIO_VFIO_GROUP_GET_STATUS, NULL),
+			 -EFAULT);
+	assert_int_equal(pioctl(f->group, SIO_VFIO_GROUP_SET_CONTAINER,
+				(void *)8),
+			 -EFAULT);
+	assert_int_equal(pioctl(f->group, SIO_VFIO_GROUP_GET_DEVICE_FD,
+				(void *)8),
+			 -EFAULT);
+	assert_int_equal(pioctl(f->container, SIO_VFIO_IOMMU_DIRTY_PAGES, NULL),
+			 compat(f) ? -ENOTTY
+			 : v2(f)   ? -EFAULT
+				   : -EACCES);
+
+	ro = mmap(NULL, (size_t)f->pg, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(ro != MAP_FAILED);
+	info = (void *)ro;
+	info->argsz = (uint32_t)f->pg;
+	assert_int_equal(mprotect(ro, (size_t)f->pg, PROT_READ), 0);
+	assert_int_equal(pioctl(f->container, SIO_VFIO_IOMMU_GET_INFO, info),
+			 -EFAULT);
+	munmap(ro, (size_t)f->pg);
+
+	if (f->mode == TYPE1V2) {
+		struct {
+			struct sio_vfio_iommu_type1_dma_unmap u;
+			struct sio_vfio_bitmap b;
+		} d = {
+			.u = {.argsz = sizeof(d),
+			      .flags = SIO_VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+			      .iova = page_iova(f, 0),
+			      .size = pages(f, 1)},
+			.b = {.pgsize = (uint64_t)f->pg, .size = 8, .data = 8},
+		};
+
+		assert_int_equal(map_rw(f, 0, 1), 0);
+		assert_int_equal(
+			dirty(f, SIO_VFIO_IOMMU_DIRTY_PAGES_FLAG_START), 0);
+		assert_int_equal(pioctl(f->container, SIO_VFIO_IOMMU_UNMAP_DMA,
+					&d),
+				 -EFAULT);
+		/* the mapping was not lost on the way */
+		assert_int_equal(
+			unmap(f, page_iova(f, 0), pages(f, 1), 0, &size), 0);
+		assert_int_equal(size, pages(f, 1));
+	}
+}
+
 /* ------------------------------------------------- IOMMU_VFIO_IOAS */
 
 static long vfio_ioas(int fd, uint16_t op, uint32_t id, uint32_t *out)
@@ -1129,6 +1193,7 @@ int main(void)
 		FOR_MODES(test_group_rules, setup_bare, teardown),
 		FOR_MODES(test_group_viability, setup_bare, teardown),
 		FOR_MODES(test_device_dma, setup, teardown),
+		FOR_MODES(test_bad_pointers, setup, teardown),
 		FOR_COMPAT(test_vfio_ioas, setup_bare, teardown),
 		FOR_COMPAT(test_compat_map_is_ioas_area, setup, teardown),
 	};
