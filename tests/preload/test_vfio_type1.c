@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -922,6 +923,109 @@ static void test_group_viability(void **state)
 	assert_true(f->dev >= 0);
 }
 
+/*
+ * Two groups in one type1 container: the second joins the running IOMMU
+ * (not while a vaddr is invalid: EBUSY), the IOMMU stays while either
+ * is in, and the last one leaving takes it (the container is
+ * deprivileged: EINVAL again).
+ */
+static void test_two_groups(void **state)
+{
+	struct fx *f = *state;
+	int g1 = open("/dev/vfio/1", O_RDWR | O_CLOEXEC), dev1;
+	uint64_t size;
+
+	assert_true(g1 >= 0);
+	assert_int_equal(map_rw(f, 0, 2), 0);
+	if (!compat(f)) {
+		assert_int_equal(unmap(f, page_iova(f, 0), pages(f, 2),
+				       SIO_VFIO_DMA_UNMAP_FLAG_VADDR, NULL),
+				 0);
+		assert_int_equal(pioctl(g1, SIO_VFIO_GROUP_SET_CONTAINER,
+					&f->container),
+				 -EBUSY);
+		assert_int_equal(map(f, 0, page_iova(f, 0), pages(f, 2),
+				     SIO_VFIO_DMA_MAP_FLAG_VADDR),
+				 0);
+	}
+	assert_int_equal(
+		pioctl(g1, SIO_VFIO_GROUP_SET_CONTAINER, &f->container), 0);
+	dev1 = (int)pioctl(g1, SIO_VFIO_GROUP_GET_DEVICE_FD, "0000:00:04.1");
+	assert_true(dev1 >= 0);
+	close(dev1);
+	/* group 0 leaves; the mappings stay for group 1 */
+	close(f->dev);
+	f->dev = -1;
+	assert_int_equal(xioctl(f->group, SIO_VFIO_GROUP_UNSET_CONTAINER, 0),
+			 0);
+	assert_int_equal(map_rw(f, 4, 1), 0);
+	assert_int_equal(unmap(f, 0, 0, SIO_VFIO_DMA_UNMAP_FLAG_ALL, &size), 0);
+	assert_int_equal(size, pages(f, 3));
+	assert_int_equal(xioctl(g1, SIO_VFIO_GROUP_UNSET_CONTAINER, 0), 0);
+	if (!compat(f)) {
+		assert_int_equal(map_rw(f, 0, 1), -EINVAL);
+		assert_int_equal(xioctl(f->container, SIO_VFIO_SET_IOMMU,
+					iommu_type(f)),
+				 -EINVAL);
+	}
+	close(g1);
+}
+
+/* Threads mapping and unmapping their own pages, one reading GET_INFO. */
+struct worker {
+	struct fx *f;
+	int page;
+	long rc;
+};
+
+static void *map_unmap_loop(void *arg)
+{
+	struct worker *w = arg;
+
+	for (int i = 0; i < 200 && !w->rc; i++) {
+		uint64_t size = 0;
+
+		w->rc = map_rw(w->f, w->page, 1);
+		if (!w->rc)
+			w->rc = unmap(w->f, page_iova(w->f, w->page),
+				      pages(w->f, 1), 0, &size);
+		if (!w->rc && size != pages(w->f, 1))
+			w->rc = -1000;
+	}
+	return NULL;
+}
+
+static void *get_info_loop(void *arg)
+{
+	struct worker *w = arg;
+	uint8_t buf[256];
+	struct sio_vfio_iommu_type1_info *info = (void *)buf;
+
+	for (int i = 0; i < 200 && !w->rc; i++) {
+		info->argsz = sizeof(buf);
+		w->rc = pioctl(w->f->container, SIO_VFIO_IOMMU_GET_INFO, info);
+	}
+	return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+	struct fx *f = *state;
+	struct worker w[3] = {{f, 0, 0}, {f, 3, 0}, {f, 0, 0}};
+	pthread_t t[3];
+
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&t[i], NULL,
+						i < 2 ? map_unmap_loop
+						      : get_info_loop,
+						&w[i]),
+				 0);
+	for (int i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].rc, 0);
+	}
+}
+
 /* ------------------------------------------------------ device DMA */
 
 static void bar_write(struct fx *f, uint64_t off, unsigned int size,
@@ -1192,6 +1296,8 @@ int main(void)
 		FOR_MODES(test_dirty_pages, setup, teardown),
 		FOR_MODES(test_group_rules, setup_bare, teardown),
 		FOR_MODES(test_group_viability, setup_bare, teardown),
+		FOR_MODES(test_two_groups, setup, teardown),
+		FOR_MODES(test_concurrent, setup, teardown),
 		FOR_MODES(test_device_dma, setup, teardown),
 		FOR_MODES(test_bad_pointers, setup, teardown),
 		FOR_COMPAT(test_vfio_ioas, setup_bare, teardown),
