@@ -43,7 +43,8 @@ int vfio_group_open(struct vfio_group *g)
 	/* one open of a group at a time, as the kernel's */
 	if (g->opened)
 		rc = -EBUSY;
-	g->opened = true;
+	else
+		g->opened = true;
 	pthread_mutex_unlock(&g->lock);
 	return rc;
 }
