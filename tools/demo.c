@@ -6,6 +6,8 @@
  * buffers, attaches the I/OAT DMA engine, copies through the SMMUv3, then
  * unmaps the destination and shows the fault — the device's channel
  * error and the SMMU's event record (SOFTIOMMU_LOG=events).
+ * `softiommu demo vfio` does the same on the legacy path: a type1
+ * container, the device's group, MAP_DMA/UNMAP_DMA.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -286,14 +288,166 @@ static int run(void)
 	return 0;
 }
 
+/* demo vfio: page @page at its IOVA through VFIO_IOMMU_MAP_DMA. */
+static int map_dma_page(struct demo *d, int page)
+{
+	struct sio_vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = SIO_VFIO_DMA_MAP_FLAG_READ |
+			 SIO_VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uint64_t)(uintptr_t)(d->mem + page * d->pg),
+		.iova = iova_of(d, page),
+		.size = (uint64_t)d->pg,
+	};
+
+	return ioctl(d->iommufd, SIO_VFIO_IOMMU_MAP_DMA, &m);
+}
+
+/* demo vfio: the DMA_AVAIL capability of VFIO_IOMMU_GET_INFO. */
+static long dma_avail(struct demo *d)
+{
+	uint8_t buf[512] = {0};
+	struct sio_vfio_iommu_type1_info *info = (void *)buf;
+
+	info->argsz = sizeof(buf);
+	if (ioctl(d->iommufd, SIO_VFIO_IOMMU_GET_INFO, info))
+		return -1;
+	for (uint32_t at = info->cap_offset; at && at < sizeof(buf);) {
+		struct sio_vfio_info_cap_header *h = (void *)(buf + at);
+
+		if (h->id == SIO_VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL)
+			return ((struct sio_vfio_iommu_type1_info_dma_avail *)h)
+				->avail;
+		at = h->next;
+	}
+	return -1;
+}
+
+/*
+ * The same driver on the legacy path: a type1 container, the device's
+ * group, VFIO_SET_IOMMU and VFIO_IOMMU_MAP_DMA.  On the way, what
+ * became of VFIO_TYPE1_NESTING_IOMMU.
+ */
+static int run_vfio(void)
+{
+	struct demo d = {.pg = sysconf(_SC_PAGESIZE)};
+	struct sio_vfio_group_status st = {.argsz = sizeof(st)};
+	struct sio_vfio_iommu_type1_dma_unmap un = {.argsz = sizeof(un)};
+	const char msg[] = "hello through a type1 container";
+	uint16_t cmd = 0x6; /* memory space, bus master */
+	int group, rc;
+	uint64_t sts;
+	bool ok;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("softiommu demo vfio: the VFIO container path on the default "
+	       "platform\n(this process runs under `softiommu exec`: "
+	       "/dev/vfio/vfio and /dev/vfio/0 answer from the library)\n");
+
+	step(1, "a container and the device's group");
+	d.iommufd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (d.iommufd < 0)
+		return die("open /dev/vfio/vfio");
+	group = open("/dev/vfio/0", O_RDWR | O_CLOEXEC);
+	if (group < 0)
+		return die("open /dev/vfio/0");
+	if (ioctl(group, SIO_VFIO_GROUP_GET_STATUS, &st))
+		return die("VFIO_GROUP_GET_STATUS");
+	printf("   VFIO_GET_API_VERSION %d; group 0 is %sviable\n",
+	       ioctl(d.iommufd, SIO_VFIO_GET_API_VERSION),
+	       st.flags & SIO_VFIO_GROUP_FLAGS_VIABLE ? "" : "not ");
+	printf("   VFIO_CHECK_EXTENSION: TYPE1v2 %d, UNMAP_ALL %d, "
+	       "6 (was VFIO_TYPE1_NESTING_IOMMU) %d\n",
+	       ioctl(d.iommufd, SIO_VFIO_CHECK_EXTENSION,
+		     SIO_VFIO_TYPE1v2_IOMMU),
+	       ioctl(d.iommufd, SIO_VFIO_CHECK_EXTENSION, SIO_VFIO_UNMAP_ALL),
+	       ioctl(d.iommufd, SIO_VFIO_CHECK_EXTENSION,
+		     SIO___VFIO_RESERVED_TYPE1_NESTING_IOMMU));
+	if (ioctl(group, SIO_VFIO_GROUP_SET_CONTAINER, &d.iommufd))
+		return die("VFIO_GROUP_SET_CONTAINER");
+	printf("   VFIO_GROUP_SET_CONTAINER: the group's DMA is the "
+	       "container's now\n");
+
+	step(2, "choose the IOMMU driver");
+	rc = ioctl(d.iommufd, SIO_VFIO_SET_IOMMU,
+		   SIO___VFIO_RESERVED_TYPE1_NESTING_IOMMU);
+	printf("   VFIO_SET_IOMMU(6): %s — no driver advertises the removed "
+	       "nesting type any more; nesting is iommufd's "
+	       "(IOMMU_HWPT_ALLOC NEST_PARENT, vIOMMU, nested HWPT)\n",
+	       !rc		 ? "accepted"
+	       : errno == ENODEV ? "ENODEV"
+				 : strerror(errno));
+	if (ioctl(d.iommufd, SIO_VFIO_SET_IOMMU, SIO_VFIO_TYPE1v2_IOMMU))
+		return die("VFIO_SET_IOMMU(TYPE1v2)");
+	d.dev = ioctl(group, SIO_VFIO_GROUP_GET_DEVICE_FD, "0000:00:04.0");
+	if (d.dev < 0)
+		return die("VFIO_GROUP_GET_DEVICE_FD");
+	printf("   VFIO_SET_IOMMU(TYPE1v2): 0; VFIO_GROUP_GET_DEVICE_FD "
+	       "\"0000:00:04.0\": fd %d\n",
+	       d.dev);
+
+	step(3, "map the program's buffers");
+	d.mem = mmap(NULL, 4 * (size_t)d.pg, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (d.mem == MAP_FAILED)
+		return die("mmap");
+	memcpy(d.mem, msg, sizeof(msg));
+	for (int i = 0; i < 4; i++)
+		if (map_dma_page(&d, i))
+			return die("VFIO_IOMMU_MAP_DMA");
+	printf("   VFIO_IOMMU_MAP_DMA x4 at IOVA %#llx..%#" PRIx64
+	       "; GET_INFO's DMA_AVAIL: %ld entries left\n",
+	       IOVA, iova_of(&d, 4) - 1, dma_avail(&d));
+
+	step(4, "copy with the I/OAT engine");
+	if (pwrite(d.dev, &cmd, 2, (off_t)region_off(7, PCI_COMMAND)) != 2)
+		return die("config write");
+	chan_reset(&d);
+	sts = copy_page(&d);
+	printf("   CHANSTS %s; the destination page reads \"%s\"\n",
+	       chansts_name[sts & 7], (char *)d.mem + d.pg);
+	ok = (sts & 7) == 1 && !memcmp(d.mem + d.pg, msg, sizeof(msg));
+
+	step(5, "unmap the destination, and copy again");
+	un.iova = iova_of(&d, 1);
+	un.size = (uint64_t)d.pg;
+	if (ioctl(d.iommufd, SIO_VFIO_IOMMU_UNMAP_DMA, &un))
+		return die("VFIO_IOMMU_UNMAP_DMA");
+	printf("   VFIO_IOMMU_UNMAP_DMA %#" PRIx64 ": %" PRIu64 " bytes "
+	       "unmapped\n",
+	       un.iova, un.size);
+	memset(d.mem + d.pg, 0, (size_t)d.pg);
+	chan_reset(&d);
+	fflush(stdout);
+	sts = copy_page(&d);
+	usleep(20000); /* let the event thread's report come first */
+	printf("   CHANSTS %s, CHANERR %#" PRIx64 "; the page stayed zero: "
+	       "%s\n",
+	       chansts_name[sts & 7], bar_rd(&d, CHANERR, 4),
+	       d.mem[d.pg] == 0 ? "yes" : "NO");
+	ok = ok && (sts & 7) == 3 && d.mem[d.pg] == 0;
+
+	close(d.dev);
+	close(group);
+	close(d.iommufd);
+	munmap(d.mem, 4 * (size_t)d.pg);
+	printf("\n%s\n", ok ? "done." : "FAILED: see above.");
+	return ok ? 0 : 1;
+}
+
 int sio_cmd_demo(int argc, char **argv)
 {
 	char *args[] = {"exec", "--", "/proc/self/exe", "demo", "--run", NULL};
 
 	if (argc == 2 && !strcmp(argv[1], "--run"))
 		return run();
-	if (argc != 1) {
-		fprintf(stderr, "usage: softiommu demo\n");
+	if (argc == 2 && !strcmp(argv[1], "--run-vfio"))
+		return run_vfio();
+	/* `demo vfio`: the container and group path */
+	if (argc == 2 && !strcmp(argv[1], "vfio"))
+		args[4] = "--run-vfio";
+	else if (argc != 1) {
+		fprintf(stderr, "usage: softiommu demo [vfio]\n");
 		return 2;
 	}
 	/* the SMMU's event records on stderr, like the kernel's log */

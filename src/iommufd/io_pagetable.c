@@ -540,6 +540,68 @@ int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 	return iopt_unmap_iova_range(iopt, iova, last, unmapped);
 }
 
+/*
+ * Split @area after @iova: the upper part becomes an area of its own on
+ * the same pages (one more reference, and one more pin if the area holds
+ * one), so either part can be unmapped alone.  The domains' mappings do
+ * not change.  The kernel's iopt_area_split(); iova_rwsem held.
+ */
+static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
+			   uint64_t iova)
+{
+	uint64_t new_start = iova + 1;
+	struct iopt_area *upper;
+	int rc;
+
+	if (!area->pages)
+		return -EBUSY;
+	if ((new_start & (iopt->iova_alignment - 1)) ||
+	    (area_start_byte(area, new_start) & (iopt->iova_alignment - 1)))
+		return -EINVAL;
+	upper = calloc(1, sizeof(*upper));
+	if (!upper)
+		return -ENOMEM;
+	if (area->pinned) {
+		rc = iopt_pages_pin(area->pages);
+		if (rc) {
+			free(upper);
+			return rc;
+		}
+		upper->pinned = true;
+	}
+	iopt_get_pages_ref(area->pages);
+	upper->pages = area->pages;
+	upper->iopt = iopt;
+	upper->iommu_prot = area->iommu_prot;
+	upper->start_byte = area_start_byte(area, new_start);
+	upper->node.start = new_start;
+	upper->node.last = area_last(area);
+	/* the tree keeps each subtree's largest last: re-insert to shrink */
+	sio_itree_remove(&iopt->area_itree, &area->node);
+	area->node.last = iova;
+	sio_itree_insert(&iopt->area_itree, &area->node);
+	sio_itree_insert(&iopt->area_itree, &upper->node);
+	return 0;
+}
+
+int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
+		  unsigned int num)
+{
+	int rc = 0;
+
+	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	for (unsigned int i = 0; i < num && !rc; i++) {
+		struct iopt_area *area = to_area(
+			sio_itree_first(&iopt->area_itree, iovas[i], iovas[i]));
+
+		if (!area || area_last(area) == iovas[i])
+			continue;
+		rc = iopt_area_split(iopt, area, iovas[i]);
+	}
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return rc;
+}
+
 int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped)
 {
 	int rc = iopt_unmap_iova_range(iopt, 0, UINT64_MAX, unmapped);

@@ -29,6 +29,25 @@ void iommufd_ioas_destroy(struct iommufd_object *obj)
 	pthread_mutex_destroy(&ioas->mutex);
 }
 
+int iommufd_ioas_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas **out)
+{
+	struct iommufd_ioas *ioas = calloc(1, sizeof(*ioas));
+	int rc;
+
+	if (!ioas)
+		return -ENOMEM;
+	rc = iommufd_object_alloc(ictx, &ioas->obj, IOMMUFD_OBJ_IOAS);
+	if (rc) {
+		free(ioas);
+		return rc;
+	}
+	iopt_init_table(&ioas->iopt);
+	pthread_mutex_init(&ioas->mutex, NULL);
+	iommufd_list_init(&ioas->hwpt_list);
+	*out = ioas;
+	return 0;
+}
+
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 {
 	struct sio_iommu_ioas_alloc *cmd = ucmd->cmd;
@@ -37,17 +56,9 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	ioas = calloc(1, sizeof(*ioas));
-	if (!ioas)
-		return -ENOMEM;
-	rc = iommufd_object_alloc(ucmd->ictx, &ioas->obj, IOMMUFD_OBJ_IOAS);
-	if (rc) {
-		free(ioas);
+	rc = iommufd_ioas_alloc(ucmd->ictx, &ioas);
+	if (rc)
 		return rc;
-	}
-	iopt_init_table(&ioas->iopt);
-	pthread_mutex_init(&ioas->mutex, NULL);
-	iommufd_list_init(&ioas->hwpt_list);
 
 	cmd->out_ioas_id = ioas->obj.id;
 	rc = iommufd_ucmd_respond(ucmd);

@@ -129,6 +129,11 @@ struct iommufd_ctx {
 	int account_mode;
 	/* who gives event queues their fd numbers (none: eventfds) */
 	struct sio_iommufd_file_host file_host;
+	/*
+	 * The IOAS the VFIO container ioctls on this fd work on (0: none),
+	 * under lock; cleared when that IOAS is destroyed (vfio_compat.c).
+	 */
+	uint32_t vfio_ioas_id;
 };
 
 struct iommufd_ucmd {
@@ -302,6 +307,12 @@ void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner);
 int iopt_disable_large_pages(struct io_pagetable *iopt, uint64_t page_size);
 void iopt_enable_large_pages(struct io_pagetable *iopt, uint64_t page_size);
 /*
+ * Split the areas holding each of @iovas so that one ends at it (the
+ * kernel's iopt_cut_iova(), for VFIO type1 unmaps inside a mapping).
+ */
+int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
+		  unsigned int num);
+/*
  * Add a paging domain: reserve what lies outside its aperture, raise the
  * IOVA alignment to its smallest page, pin and map every area into it.
  */
@@ -338,6 +349,8 @@ struct iommufd_ioas {
 struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, uint32_t id);
 void iommufd_ioas_destroy(struct iommufd_object *obj);
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
+/* A new empty IOAS, id reserved but not yet finalized. */
+int iommufd_ioas_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas **out);
 int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
@@ -597,5 +610,20 @@ int iommufd_fault_add_handle(struct iommufd_hw_pagetable *hwpt,
 			     struct iommufd_device *idev);
 void iommufd_fault_remove_handle(struct iommufd_hw_pagetable *hwpt,
 				 struct iommufd_device *idev);
+
+/* --------------------------------------------------------- vfio_compat */
+
+int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
+/*
+ * The VFIO container ioctls on an iommufd fd: those the command table
+ * does not hold come here.  A result >= 0, -errno, -ENOTTY if unknown.
+ */
+long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
+			uint64_t arg);
+/* A group joined this fd as its container: make sure a compat IOAS exists. */
+int iommufd_vfio_compat_ioas_create(struct iommufd_ctx *ictx);
+int iommufd_vfio_compat_ioas_get_id(struct iommufd_ctx *ictx, uint32_t *id);
+/* IOMMU_DESTROY of object @id: forget it as the compat IOAS. */
+void iommufd_vfio_compat_forget(struct iommufd_ctx *ictx, uint32_t id);
 
 #endif /* SIO_IOMMUFD_PRIVATE_H */

@@ -348,6 +348,7 @@ int iommufd_destroy(struct iommufd_ucmd *ucmd)
 	if (rc)
 		return rc;
 
+	iommufd_vfio_compat_forget(ictx, id);
 	object_wait_shortterm(ictx, obj);
 	iommufd_object_destroy_ops(obj);
 	object_erase(ictx, id);
@@ -431,6 +432,8 @@ static iommufd_execute_fn execute_fn(unsigned int nr)
 		return iommufd_fault_alloc;
 	case SIO_IOMMU_HW_QUEUE_ALLOC & 0xff:
 		return iommufd_hw_queue_alloc_ioctl;
+	case SIO_IOMMU_VFIO_IOAS & 0xff:
+		return iommufd_vfio_ioas;
 	default:
 		return NULL;
 	}
@@ -460,6 +463,12 @@ int iommufd_ctx_ioctl(struct iommufd_ctx *ictx, unsigned long cmd, uint64_t arg)
 	iommufd_execute_fn fn;
 	int rc;
 
+	/*
+	 * Numbers outside the table are offered to the VFIO compatibility
+	 * layer first, as iommufd_fops_ioctl() does; its arg is no struct.
+	 */
+	if (!sio_iommufd_cmd_find((unsigned int)cmd))
+		return (int)iommufd_vfio_ioctl(ictx, (unsigned int)cmd, arg);
 	/* Only the ioctl number's low 32 bits reach a driver's handler. */
 	rc = sio_iommufd_ucmd_in((unsigned int)cmd, arg, &buf, sizeof(buf),
 				 &ucmd.op, &ucmd.user_size);

@@ -84,6 +84,7 @@ int sio_platform_create(struct sio_platform **out)
 		d->plat = p;
 		d->sid = default_devices[i].rid;
 		iommufd_dev_desc_init(&d->desc, &p->smmu_drv->iommu, d->sid);
+		vfio_group_init(&d->group, (unsigned int)i, d->name, &d->desc);
 		d->dma = (struct sio_dma_smmu){.smmu = p->smmu, .sid = d->sid};
 		port = sio_dma_smmu_port(&d->dma);
 		rc = sio_vfio_ioat_create(&port, &platform_vfio_iommufd_hooks,
@@ -105,6 +106,7 @@ void sio_platform_destroy(struct sio_platform *p)
 	for (unsigned int i = 0; i < p->nr_devs; i++) {
 		/* the engine stops before the SMMU it translates through */
 		sio_vfio_ioat_destroy(p->devs[i].vioat);
+		vfio_group_destroy(&p->devs[i].group);
 		iommufd_dev_desc_destroy(&p->devs[i].desc);
 	}
 	arm_smmu_remove(p->smmu_drv);

@@ -40,6 +40,7 @@ struct platform_device {
 	atomic_bool open;	     /* one open device fd at a time */
 	struct iommufd_device *idev; /* while bound */
 	bool attached;
+	struct vfio_group group; /* its IOMMU group, /dev/vfio/<index> */
 };
 
 /* The default platform: one SMMUv3 (every feature the model has). */
@@ -73,6 +74,14 @@ struct iommufd_ctx *platform_iommufd_ctx(struct sio_iommufd *fd);
 int platform_device_open(struct platform_device *d,
 			 struct sio_vfio_pci_dev **out);
 void platform_device_close(struct platform_device *d);
+/*
+ * VFIO_GROUP_GET_DEVICE_FD of @name in @d's group: the group's checks,
+ * then the device opened as the cdev is (-EBUSY while that is open), on
+ * an iommufd bound and attached to the compat IOAS.  Close undoes it.
+ */
+int platform_group_open_device(struct platform_device *d, const char *name,
+			       struct sio_vfio_pci_dev **out);
+void platform_group_close_device(struct platform_device *d);
 
 /* event_log.c: write the SMMU's event records to @f as they arrive. */
 int platform_log_events(struct sio_platform *p, FILE *f);

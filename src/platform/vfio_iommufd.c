@@ -76,3 +76,62 @@ const struct sio_vfio_iommufd_hooks platform_vfio_iommufd_hooks = {
 	.attach = vfio_iommufd_attach,
 	.detach = vfio_iommufd_detach,
 };
+
+/*
+ * The group path onto an iommufd (vfio_df_group_open() with
+ * group->iommufd): bind to that context, then attach to its compat IOAS;
+ * the legacy path has no way to name another.
+ */
+static int group_bind_compat(struct platform_device *d,
+			     struct iommufd_ctx *ictx)
+{
+	uint32_t devid, pt_id;
+	int rc;
+
+	rc = iommufd_device_bind(ictx, &d->desc, &devid, &d->idev);
+	if (rc)
+		return rc;
+	rc = iommufd_vfio_compat_ioas_get_id(ictx, &pt_id);
+	if (!rc)
+		rc = iommufd_device_attach(d->idev, &pt_id);
+	if (rc) {
+		iommufd_device_unbind(d->idev);
+		d->idev = NULL;
+		return rc;
+	}
+	d->attached = true;
+	return 0;
+}
+
+int platform_group_open_device(struct platform_device *d, const char *name,
+			       struct sio_vfio_pci_dev **out)
+{
+	struct iommufd_ctx *ictx;
+	int rc;
+
+	rc = vfio_group_device_open(&d->group, name, &ictx);
+	if (rc)
+		return rc;
+	rc = platform_device_open(d, out);
+	if (rc)
+		goto err_group;
+	if (ictx) {
+		rc = group_bind_compat(d, ictx);
+		if (rc)
+			goto err_dev;
+	}
+	sio_vfio_pci_open_group(*out);
+	return 0;
+err_dev:
+	platform_device_close(d);
+err_group:
+	vfio_group_device_close(&d->group);
+	return rc;
+}
+
+void platform_group_close_device(struct platform_device *d)
+{
+	/* the release unbinds a compat binding through the hooks above */
+	platform_device_close(d);
+	vfio_group_device_close(&d->group);
+}

@@ -138,4 +138,5 @@ void preload_register_defaults(void)
 {
 	preload_register_node("/dev/iommu", 0666, IOMMU_RDEV, iommu_open, NULL);
 	preload_register_vfio_nodes();
+	preload_register_vfio_group_nodes();
 }

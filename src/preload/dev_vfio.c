@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@
 struct vfio_file {
 	struct platform_device *dev;
 	struct sio_vfio_pci_dev *vdev;
+	/* a group's device fd holds the group file, as the kernel's does */
+	struct sio_vfile *group;
 };
 
 static struct vfio_file *to_vfio_file(struct sio_vfile *f)
@@ -131,7 +134,12 @@ static void vfio_dev_release(void *priv)
 {
 	struct vfio_file *vf = priv;
 
-	platform_device_close(vf->dev);
+	if (vf->group) {
+		platform_group_close_device(vf->dev);
+		vfile_put(vf->group);
+	} else {
+		platform_device_close(vf->dev);
+	}
 	free(vf);
 }
 
@@ -199,4 +207,55 @@ void preload_register_vfio_nodes(void)
 		preload_register_node(path, 0600, makedev(VFIO_DEV_MAJOR, i),
 				      vfio_dev_open, (void *)(uintptr_t)i);
 	}
+}
+
+/* What VFIO_GROUP_GET_DEVICE_FD opens: the device, already opened. */
+struct group_device_open {
+	struct platform_device *dev;
+	struct sio_vfio_pci_dev *vdev;
+	struct sio_vfile *group;
+	bool taken; /* the file owns the above: its release undoes them */
+};
+
+static int group_device_open(void *ctx, int flags,
+			     const struct sio_vfile_ops **ops, void **priv)
+{
+	struct group_device_open *o = ctx;
+	struct vfio_file *vf = calloc(1, sizeof(*vf));
+
+	(void)flags;
+	if (!vf)
+		return -ENOMEM;
+	*vf = (struct vfio_file){
+		.dev = o->dev, .vdev = o->vdev, .group = o->group};
+	*ops = &vfio_dev_ops;
+	*priv = vf;
+	o->taken = true;
+	return 0;
+}
+
+/* The kernel's "[vfio-device]" anon inode, as stat() sees it. */
+static const struct preload_node anon_vfio_device = {
+	.path = "anon_inode:[vfio-device]",
+	.mode = 0600,
+	.ino = 0x50f6fff,
+};
+
+int preload_vfio_group_device_fd(struct platform_device *d,
+				 struct sio_vfile *group, const char *name)
+{
+	struct group_device_open o = {.dev = d, .group = group};
+	int rc, fd;
+
+	rc = platform_group_open_device(d, name, &o.vdev);
+	if (rc)
+		return rc;
+	vfile_get(group);
+	fd = vfile_open_with(&anon_vfio_device, O_RDWR | O_CLOEXEC,
+			     group_device_open, &o);
+	if (fd < 0 && !o.taken) {
+		vfile_put(group);
+		platform_group_close_device(d);
+	}
+	return fd;
 }

@@ -100,6 +100,15 @@ int preload_register_node(const char *path, mode_t mode, dev_t rdev,
 void preload_register_defaults(void);
 /* dev_vfio.c: the platform devices' VFIO cdevs */
 void preload_register_vfio_nodes(void);
+struct platform_device;
+/*
+ * dev_vfio.c: VFIO_GROUP_GET_DEVICE_FD's new fd for device @name of @d's
+ * group (the group file @group is held while it is open), or -errno.
+ */
+int preload_vfio_group_device_fd(struct platform_device *d,
+				 struct sio_vfile *group, const char *name);
+/* dev_vfio_group.c: /dev/vfio/vfio and the groups /dev/vfio/N */
+void preload_register_vfio_group_nodes(void);
 
 /*
  * The description behind @fd, referenced, if it is a virtual file with
@@ -269,6 +278,12 @@ int vfile_open(const struct preload_node *n, int flags);
  */
 int vfile_open_anon(const struct sio_vfile_ops *ops, void *priv, int flags,
 		    struct sio_vfile **out);
+/*
+ * A file of node @n opened by @open(@ctx) instead of the node's own: a
+ * file an ioctl hands out (a group's device fd, the kernel's anon inode).
+ */
+int vfile_open_with(const struct preload_node *n, int flags,
+		    sio_vfile_open_fn open, void *ctx);
 int vfile_close(int fd);
 int vfile_close_range(unsigned int first, unsigned int last,
 		      int (*real)(unsigned int, unsigned int, int), int flags);

@@ -289,6 +289,12 @@ static int vfile_install(struct sio_vfile *f, int flags)
 
 int vfile_open(const struct preload_node *n, int flags)
 {
+	return vfile_open_with(n, flags, n->open, n->ctx);
+}
+
+int vfile_open_with(const struct preload_node *n, int flags,
+		    sio_vfile_open_fn open, void *ctx)
+{
 	struct sio_vfile *f;
 	int rc = open_checks(flags);
 
@@ -297,7 +303,7 @@ int vfile_open(const struct preload_node *n, int flags)
 	f = vfile_new(n, flags);
 	if (!f)
 		return -ENOMEM;
-	rc = n->open(n->ctx, flags, &f->ops, &f->priv);
+	rc = open(ctx, flags, &f->ops, &f->priv);
 	if (rc) {
 		pthread_mutex_destroy(&f->ready_lock);
 		free(f);

@@ -27,6 +27,130 @@
 #define SIO_VFIO_DEVICE_ATTACH_IOMMUFD_PT SIO_VFIO_IO(19)
 #define SIO_VFIO_DEVICE_DETACH_IOMMUFD_PT SIO_VFIO_IO(20)
 
+/* The container, group and type1 IOMMU ioctls (§2.1–2.3). */
+#define SIO_VFIO_API_VERSION 0
+
+#define SIO_VFIO_GET_API_VERSION       SIO_VFIO_IO(0)
+#define SIO_VFIO_CHECK_EXTENSION       SIO_VFIO_IO(1)
+#define SIO_VFIO_SET_IOMMU	       SIO_VFIO_IO(2)
+#define SIO_VFIO_GROUP_GET_STATUS      SIO_VFIO_IO(3)
+#define SIO_VFIO_GROUP_SET_CONTAINER   SIO_VFIO_IO(4)
+#define SIO_VFIO_GROUP_UNSET_CONTAINER SIO_VFIO_IO(5)
+#define SIO_VFIO_GROUP_GET_DEVICE_FD   SIO_VFIO_IO(6)
+#define SIO_VFIO_IOMMU_GET_INFO	       SIO_VFIO_IO(12)
+#define SIO_VFIO_IOMMU_MAP_DMA	       SIO_VFIO_IO(13)
+#define SIO_VFIO_IOMMU_UNMAP_DMA       SIO_VFIO_IO(14)
+#define SIO_VFIO_IOMMU_DIRTY_PAGES     SIO_VFIO_IO(17)
+
+/* VFIO_CHECK_EXTENSION / VFIO_SET_IOMMU arguments */
+#define SIO_VFIO_TYPE1_IOMMU	 1
+#define SIO_VFIO_SPAPR_TCE_IOMMU 2
+#define SIO_VFIO_TYPE1v2_IOMMU	 3
+#define SIO_VFIO_DMA_CC_IOMMU	 4
+#define SIO_VFIO_EEH		 5
+/* was VFIO_TYPE1_NESTING_IOMMU; removed, the number kept */
+#define SIO___VFIO_RESERVED_TYPE1_NESTING_IOMMU 6
+#define SIO_VFIO_SPAPR_TCE_v2_IOMMU		7
+#define SIO_VFIO_NOIOMMU_IOMMU			8
+#define SIO_VFIO_UNMAP_ALL			9
+#define SIO_VFIO_UPDATE_VADDR			10
+
+struct sio_vfio_group_status {
+	uint32_t argsz;
+	uint32_t flags;
+};
+
+#define SIO_VFIO_GROUP_FLAGS_VIABLE	   (1u << 0)
+#define SIO_VFIO_GROUP_FLAGS_CONTAINER_SET (1u << 1)
+
+struct sio_vfio_iommu_type1_info {
+	uint32_t argsz;
+	uint32_t flags;
+	uint64_t iova_pgsizes; /* bitmap of supported page sizes */
+	uint32_t cap_offset;
+	uint32_t pad;
+};
+
+#define SIO_VFIO_IOMMU_INFO_PGSIZES (1u << 0)
+#define SIO_VFIO_IOMMU_INFO_CAPS    (1u << 1)
+
+#define SIO_VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE 1
+#define SIO_VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION	 2
+#define SIO_VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL	 3
+
+struct sio_vfio_iova_range {
+	uint64_t start;
+	uint64_t end; /* inclusive */
+};
+
+struct sio_vfio_iommu_type1_info_cap_iova_range {
+	uint16_t id, version;
+	uint32_t next;
+	uint32_t nr_iovas;
+	uint32_t reserved;
+	struct sio_vfio_iova_range iova_ranges[];
+};
+
+struct sio_vfio_iommu_type1_info_cap_migration {
+	uint16_t id, version;
+	uint32_t next;
+	uint32_t flags;
+	uint64_t pgsize_bitmap;
+	uint64_t max_dirty_bitmap_size; /* in bytes */
+};
+
+struct sio_vfio_iommu_type1_info_dma_avail {
+	uint16_t id, version;
+	uint32_t next;
+	uint32_t avail;
+};
+
+struct sio_vfio_iommu_type1_dma_map {
+	uint32_t argsz;
+	uint32_t flags;
+	uint64_t vaddr;
+	uint64_t iova;
+	uint64_t size;
+};
+
+#define SIO_VFIO_DMA_MAP_FLAG_READ  (1u << 0)
+#define SIO_VFIO_DMA_MAP_FLAG_WRITE (1u << 1)
+#define SIO_VFIO_DMA_MAP_FLAG_VADDR (1u << 2)
+
+struct sio_vfio_bitmap {
+	uint64_t pgsize;
+	uint64_t size; /* in bytes */
+	uint64_t data; /* user pointer to u64s */
+};
+
+struct sio_vfio_iommu_type1_dma_unmap {
+	uint32_t argsz;
+	uint32_t flags;
+	uint64_t iova;
+	uint64_t size;
+	uint8_t data[];
+};
+
+#define SIO_VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP (1u << 0)
+#define SIO_VFIO_DMA_UNMAP_FLAG_ALL		 (1u << 1)
+#define SIO_VFIO_DMA_UNMAP_FLAG_VADDR		 (1u << 2)
+
+struct sio_vfio_iommu_type1_dirty_bitmap {
+	uint32_t argsz;
+	uint32_t flags;
+	uint8_t data[];
+};
+
+#define SIO_VFIO_IOMMU_DIRTY_PAGES_FLAG_START	   (1u << 0)
+#define SIO_VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP	   (1u << 1)
+#define SIO_VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP (1u << 2)
+
+struct sio_vfio_iommu_type1_dirty_bitmap_get {
+	uint64_t iova;
+	uint64_t size;
+	struct sio_vfio_bitmap bitmap;
+};
+
 /* Capability chains: offsets from the start of the info struct. */
 struct sio_vfio_info_cap_header {
 	uint16_t id;
@@ -197,5 +321,20 @@ SIO_VFIO_ABI_OFF(sio_vfio_device_attach_iommufd_pt, pt_id, 8);
 SIO_VFIO_ABI_OFF(sio_vfio_device_attach_iommufd_pt, pasid, 12);
 SIO_VFIO_ABI_SIZE(sio_vfio_device_detach_iommufd_pt, 12);
 SIO_VFIO_ABI_OFF(sio_vfio_device_detach_iommufd_pt, pasid, 8);
+
+SIO_VFIO_ABI_SIZE(sio_vfio_group_status, 8);
+SIO_VFIO_ABI_SIZE(sio_vfio_iommu_type1_info, 24);
+SIO_VFIO_ABI_OFF(sio_vfio_iommu_type1_info, iova_pgsizes, 8);
+SIO_VFIO_ABI_OFF(sio_vfio_iommu_type1_info, cap_offset, 16);
+SIO_VFIO_ABI_SIZE(sio_vfio_iova_range, 16);
+SIO_VFIO_ABI_SIZE(sio_vfio_iommu_type1_info_cap_iova_range, 16);
+SIO_VFIO_ABI_SIZE(sio_vfio_iommu_type1_info_cap_migration, 32);
+SIO_VFIO_ABI_OFF(sio_vfio_iommu_type1_info_cap_migration, pgsize_bitmap, 16);
+SIO_VFIO_ABI_SIZE(sio_vfio_iommu_type1_info_dma_avail, 12);
+SIO_VFIO_ABI_SIZE(sio_vfio_iommu_type1_dma_map, 32);
+SIO_VFIO_ABI_SIZE(sio_vfio_bitmap, 24);
+SIO_VFIO_ABI_SIZE(sio_vfio_iommu_type1_dma_unmap, 24);
+SIO_VFIO_ABI_SIZE(sio_vfio_iommu_type1_dirty_bitmap, 8);
+SIO_VFIO_ABI_SIZE(sio_vfio_iommu_type1_dirty_bitmap_get, 40);
 
 #endif /* SIO_UAPI_VFIO_ABI_H */

@@ -217,9 +217,14 @@ int sio_vfio_pci_ioctl(struct sio_vfio_pci_dev *vdev, unsigned long cmd,
 {
 	sio_user_begin();
 	if (cmd == SIO_VFIO_DEVICE_BIND_IOMMUFD)
-		return bind_iommufd(vdev, arg);
+		/* BIND_IOMMUFD is only for the cdev's fds */
+		return vdev->group_open ? -EINVAL : bind_iommufd(vdev, arg);
 	if (!bound(vdev))
 		return -EINVAL;
+	/* a group's device fd has no cdev-only ioctls: vfio-pci's ENOTTY */
+	if (vdev->group_open && (cmd == SIO_VFIO_DEVICE_ATTACH_IOMMUFD_PT ||
+				 cmd == SIO_VFIO_DEVICE_DETACH_IOMMUFD_PT))
+		return -ENOTTY;
 	switch (cmd) {
 	case SIO_VFIO_DEVICE_ATTACH_IOMMUFD_PT:
 		return attach_pt(vdev, arg);
@@ -415,6 +420,14 @@ int sio_vfio_pci_create(const struct sio_vfio_pci_id *id,
 	return 0;
 }
 
+void sio_vfio_pci_open_group(struct sio_vfio_pci_dev *vdev)
+{
+	pthread_mutex_lock(&vdev->lock);
+	vdev->group_open = true;
+	__atomic_store_n(&vdev->bound, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
 void sio_vfio_pci_release(struct sio_vfio_pci_dev *vdev)
 {
 	bool was_bound;
@@ -423,6 +436,7 @@ void sio_vfio_pci_release(struct sio_vfio_pci_dev *vdev)
 	pthread_mutex_lock(&vdev->lock);
 	was_bound = vdev->bound;
 	vdev->bound = false;
+	vdev->group_open = false;
 	pthread_mutex_unlock(&vdev->lock);
 	/* unbinding detaches first: no DMA reaches the program's memory */
 	if (was_bound)

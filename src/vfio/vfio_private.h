@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "devices/dma.h"
+#include "iommufd/iommufd_private.h"
 
 struct sio_vfio_pci_dev;
 
@@ -79,6 +80,11 @@ struct sio_vfio_pci_dev {
 	int msix_fd[8]; /* dup'ed eventfds, -1 when none */
 	int err_fd, req_fd;
 	bool msix_on; /* MSI-X Enable, atomic */
+	/*
+	 * Opened through a group (VFIO_GROUP_GET_DEVICE_FD): usable at once,
+	 * its iommu the group's business, so no cdev BIND/ATTACH/DETACH.
+	 */
+	bool group_open;
 };
 
 int sio_vfio_pci_create(const struct sio_vfio_pci_id *id,
@@ -94,6 +100,8 @@ void sio_vfio_pci_destroy(struct sio_vfio_pci_dev *vdev);
  */
 void sio_vfio_pci_release(struct sio_vfio_pci_dev *vdev);
 
+/* The device fd a group hands out: bound from the start (group_open). */
+void sio_vfio_pci_open_group(struct sio_vfio_pci_dev *vdev);
 /* A device-fd ioctl with the program's argument pointer: 0 or -errno. */
 int sio_vfio_pci_ioctl(struct sio_vfio_pci_dev *vdev, unsigned long cmd,
 		       void *arg);
@@ -138,5 +146,118 @@ int sio_vfio_ioat_create(const struct sio_dma_port *dma,
 			 void *hooks_ctx, struct sio_vfio_ioat **out);
 void sio_vfio_ioat_destroy(struct sio_vfio_ioat *v);
 struct sio_vfio_pci_dev *sio_vfio_ioat_pci(struct sio_vfio_ioat *v);
+
+/* ------------------------------------------- vfio_iommu_type1.c */
+
+/*
+ * A type1 IOMMU (the container's once VFIO_SET_IOMMU chose it): one IOAS
+ * in the container's private iommufd context and type1's own record of
+ * the mappings, interval tree of struct vfio_dma.  Under lock.
+ */
+struct vfio_iommu {
+	pthread_mutex_t lock;
+	struct iommufd_ctx *ictx;
+	struct iommufd_ioas *ioas;
+	struct sio_itree dmas;
+	unsigned int dma_avail; /* entries left of dma_entry_limit */
+	unsigned int vaddr_invalid_count;
+	uint64_t pgsize_bitmap;
+	bool v2;
+	bool dirty_tracking;
+};
+
+/* The type1 driver's answer; @iommu NULL before SET_IOMMU. */
+int vfio_iommu_type1_check_extension(struct vfio_iommu *iommu, uint64_t arg);
+/* The driver's open(): -EINVAL for a type it does not take. */
+int vfio_iommu_type1_open(uint64_t arg, struct iommufd_ctx *ictx,
+			  unsigned int dma_entry_limit,
+			  struct vfio_iommu **out);
+void vfio_iommu_type1_release(struct vfio_iommu *iommu);
+int vfio_iommu_type1_attach_group(struct vfio_iommu *iommu,
+				  struct iommufd_device *idev);
+void vfio_iommu_type1_detach_group(struct vfio_iommu *iommu,
+				   struct iommufd_device *idev);
+long vfio_iommu_type1_ioctl(struct vfio_iommu *iommu, unsigned int cmd,
+			    uint64_t arg);
+
+/* --------------------------------------------------- container.c */
+
+/* type1's dma_entry_limit module parameter's default (U16_MAX) */
+#define VFIO_DMA_ENTRY_LIMIT_DEFAULT 65535u
+
+/*
+ * One open of /dev/vfio/vfio.  Its groups' devices are bound to a
+ * private iommufd context (that is their DMA ownership); the IOMMU
+ * driver exists from SET_IOMMU until the last group leaves.  Alive while
+ * the file or a group holds it.
+ */
+struct vfio_container {
+	atomic_uint refs;
+	pthread_rwlock_t lock; /* groups, iommu; read for the iommu's ioctls */
+	struct iommufd_ctx *ictx;
+	struct iommufd_list groups;
+	struct vfio_iommu *iommu;
+	unsigned int dma_entry_limit;
+};
+
+int vfio_container_create(struct iommufd_host *host,
+			  unsigned int dma_entry_limit,
+			  struct vfio_container **out);
+void vfio_container_get(struct vfio_container *c);
+void vfio_container_put(struct vfio_container *c);
+/* An ioctl on the container fd: a result >= 0 or -errno. */
+long vfio_container_ioctl(struct vfio_container *c, unsigned int cmd,
+			  uint64_t arg);
+
+struct vfio_group;
+/* The group joins (claims its device's DMA) and leaves; group lock held. */
+int vfio_container_attach_group(struct vfio_container *c, struct vfio_group *g);
+void vfio_container_detach_group(struct vfio_group *g);
+
+/* ------------------------------------------------------- group.c */
+
+/*
+ * An IOMMU group, /dev/vfio/N: here one device each.  Opened once at a
+ * time; while open it may sit in a type1 container or on an iommufd
+ * (the compat path), not both.  Under lock.
+ */
+struct vfio_group {
+	pthread_mutex_t lock;
+	unsigned int id;
+	const char *dev_name; /* the PCI name GET_DEVICE_FD matches */
+	struct iommufd_dev_desc *desc;
+	bool opened;
+	struct vfio_container *container;
+	struct iommufd_device *idev; /* bound in the container's context */
+	struct iommufd_list container_item;
+	unsigned int container_users; /* 1 + open device fds */
+	struct iommufd_ctx *iommufd;
+};
+
+void vfio_group_init(struct vfio_group *g, unsigned int id,
+		     const char *dev_name, struct iommufd_dev_desc *desc);
+void vfio_group_destroy(struct vfio_group *g);
+/* open(): -EBUSY while open already. */
+int vfio_group_open(struct vfio_group *g);
+/* The last close: leaves its container or iommufd. */
+void vfio_group_release(struct vfio_group *g);
+int vfio_group_get_status(struct vfio_group *g, uint64_t arg);
+/*
+ * VFIO_GROUP_SET_CONTAINER with the fd resolved: a container, an
+ * iommufd context (referenced; the group keeps it), or neither (-EBADFD
+ * once the group's own checks pass).
+ */
+int vfio_group_set_container(struct vfio_group *g, struct vfio_container *c,
+			     struct iommufd_ctx *ictx);
+int vfio_group_unset_container(struct vfio_group *g);
+/*
+ * GET_DEVICE_FD's checks for device @name: -ENODEV for a name not in the
+ * group, -EINVAL without a container with an IOMMU or an iommufd.  On
+ * success a device user is counted; *@ictx is the iommufd to bind the
+ * device to (compat path), NULL for a type1 container.
+ */
+int vfio_group_device_open(struct vfio_group *g, const char *name,
+			   struct iommufd_ctx **ictx);
+void vfio_group_device_close(struct vfio_group *g);
 
 #endif /* SIO_VFIO_PRIVATE_H */

@@ -148,6 +148,66 @@ static void test_layouts(void **state)
 #endif
 }
 
+/* The container, group and type1 IOMMU ABI (uapi-facts.md §2.1-2.3). */
+static void test_container_abi(void **state)
+{
+	(void)state;
+	SAME_NUM(SIO_VFIO_API_VERSION, VFIO_API_VERSION);
+	SAME_NUM(SIO_VFIO_GET_API_VERSION, VFIO_GET_API_VERSION);
+	SAME_NUM(SIO_VFIO_CHECK_EXTENSION, VFIO_CHECK_EXTENSION);
+	SAME_NUM(SIO_VFIO_SET_IOMMU, VFIO_SET_IOMMU);
+	SAME_NUM(SIO_VFIO_GROUP_GET_STATUS, VFIO_GROUP_GET_STATUS);
+	SAME_NUM(SIO_VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_SET_CONTAINER);
+	SAME_NUM(SIO_VFIO_GROUP_UNSET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER);
+	SAME_NUM(SIO_VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_GET_DEVICE_FD);
+	SAME_NUM(SIO_VFIO_IOMMU_GET_INFO, VFIO_IOMMU_GET_INFO);
+	SAME_NUM(SIO_VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_MAP_DMA);
+	SAME_NUM(SIO_VFIO_IOMMU_UNMAP_DMA, VFIO_IOMMU_UNMAP_DMA);
+	SAME_NUM(SIO_VFIO_IOMMU_DIRTY_PAGES, VFIO_IOMMU_DIRTY_PAGES);
+	SAME_NUM(SIO_VFIO_TYPE1_IOMMU, VFIO_TYPE1_IOMMU);
+	SAME_NUM(SIO_VFIO_TYPE1v2_IOMMU, VFIO_TYPE1v2_IOMMU);
+	SAME_NUM(SIO_VFIO_DMA_CC_IOMMU, VFIO_DMA_CC_IOMMU);
+#ifdef VFIO_TYPE1_NESTING_IOMMU
+	/* an older header: the name the number had before its removal */
+	SAME_NUM(SIO___VFIO_RESERVED_TYPE1_NESTING_IOMMU,
+		 VFIO_TYPE1_NESTING_IOMMU);
+#else
+	SAME_NUM(SIO___VFIO_RESERVED_TYPE1_NESTING_IOMMU,
+		 __VFIO_RESERVED_TYPE1_NESTING_IOMMU);
+#endif
+	SAME_NUM(SIO_VFIO_NOIOMMU_IOMMU, VFIO_NOIOMMU_IOMMU);
+	SAME_NUM(SIO_VFIO_UNMAP_ALL, VFIO_UNMAP_ALL);
+	SAME_NUM(SIO_VFIO_UPDATE_VADDR, VFIO_UPDATE_VADDR);
+	SAME_NUM(SIO_VFIO_GROUP_FLAGS_VIABLE, VFIO_GROUP_FLAGS_VIABLE);
+	SAME_NUM(SIO_VFIO_GROUP_FLAGS_CONTAINER_SET,
+		 VFIO_GROUP_FLAGS_CONTAINER_SET);
+	SAME_NUM(SIO_VFIO_IOMMU_INFO_CAPS, VFIO_IOMMU_INFO_CAPS);
+	SAME_NUM(SIO_VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION,
+		 VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
+	SAME_NUM(SIO_VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
+		 VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	SAME_NUM(SIO_VFIO_DMA_UNMAP_FLAG_ALL, VFIO_DMA_UNMAP_FLAG_ALL);
+	SAME_NUM(SIO_VFIO_DMA_UNMAP_FLAG_VADDR, VFIO_DMA_UNMAP_FLAG_VADDR);
+	SAME_NUM(SIO_VFIO_DMA_MAP_FLAG_VADDR, VFIO_DMA_MAP_FLAG_VADDR);
+	SAME_NUM(SIO_VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+		 VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP);
+	SAME_STRUCT(sio_vfio_group_status, vfio_group_status);
+	SAME_STRUCT(sio_vfio_iommu_type1_info, vfio_iommu_type1_info);
+	SAME_FIELD(sio_vfio_iommu_type1_info, vfio_iommu_type1_info,
+		   cap_offset);
+	SAME_STRUCT(sio_vfio_iommu_type1_dma_map, vfio_iommu_type1_dma_map);
+	SAME_STRUCT(sio_vfio_iommu_type1_dma_unmap, vfio_iommu_type1_dma_unmap);
+	SAME_STRUCT(sio_vfio_bitmap, vfio_bitmap);
+	SAME_STRUCT(sio_vfio_iommu_type1_dirty_bitmap_get,
+		    vfio_iommu_type1_dirty_bitmap_get);
+	SAME_STRUCT(sio_vfio_iommu_type1_info_cap_migration,
+		    vfio_iommu_type1_info_cap_migration);
+	SAME_STRUCT(sio_vfio_iommu_type1_info_dma_avail,
+		    vfio_iommu_type1_info_dma_avail);
+	SAME_STRUCT(sio_vfio_iommu_type1_info_cap_iova_range,
+		    vfio_iommu_type1_info_cap_iova_range);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_indexes),
 		cmocka_unit_test(test_layouts),
+		cmocka_unit_test(test_container_abi),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
