@@ -16,6 +16,11 @@
  * descriptor (Translation), then an output address beyond the effective
  * output size (Address size), then AF == 0 (Access flag), then
  * permissions.
+ *
+ * A walk being explained (w->trace set) records each read, walks from the
+ * start level with no cache consulted or filled, and writes no HTTU
+ * update: the explanation must show the whole walk and change nothing.
+ * Ordinary walks pay one predictable test of a NULL pointer per read.
  */
 #include <endian.h>
 
@@ -65,6 +70,11 @@ static int httu_update(struct smmu_walk *w, uint64_t pa, uint64_t *desc,
 
 	if (!p)
 		return -1;
+	if (__builtin_expect(w->trace != NULL, 0)) {
+		/* Explaining: the update the walk would make, not made. */
+		*desc = upd;
+		return 0;
+	}
 	if (__atomic_compare_exchange_n(p, &old, htole64(upd), false,
 					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
 		*desc = upd;
@@ -133,7 +143,12 @@ static bool s2_hit_ok(const struct smmu_s2 *s2, uint64_t perm, uint8_t class,
 static void s2_fill(struct smmu_walk *w, const struct smmu_s2 *s2,
 		    const struct smmu_leaf *l)
 {
-	struct tlb_ent e = {
+	struct tlb_ent e;
+
+	/* An explained walk leaves the caches as they were. */
+	if (w->trace)
+		return;
+	e = (struct tlb_ent){
 		.va = l->base,
 		.pa = l->oa & ~(l->size - 1),
 		.log2size = (unsigned int)__builtin_ctzll(l->size),
@@ -156,7 +171,12 @@ static void walk_fill(struct smmu_walk *w, unsigned int kind,
 		      uint64_t ia, uint64_t table, uint64_t limits)
 {
 	unsigned int ls = lpae_level_shift(fmt, 2);
-	struct tlb_ent e = {
+	struct tlb_ent e;
+
+	/* An explained walk leaves the caches as they were. */
+	if (w->trace)
+		return;
+	e = (struct tlb_ent){
 		.va = ia & ~((1ull << ls) - 1),
 		.pa = table,
 		.log2size = ls,
@@ -181,7 +201,7 @@ static bool walk_hit(struct smmu_walk *w, unsigned int kind,
 {
 	struct tlb_ent e;
 
-	if (fmt->start_level > 2 ||
+	if (fmt->start_level > 2 || w->trace ||
 	    !tlb_lookup(w->smmu, kind, vmid, asid, ia, &e) ||
 	    e.tg != tg_of(fmt) || e.log2size != lpae_level_shift(fmt, 2))
 		return false;
@@ -204,7 +224,8 @@ int smmu_s2_translate(struct smmu_walk *w, const struct smmu_s2 *s2,
 	if (fmt->ias < 64 && (ipa >> fmt->ias))
 		return fault(f, EVT_F_TRANSLATION, true, class, ipa,
 			     s2->record);
-	if (tlb_lookup(w->smmu, TLB_KIND_S2, s2->vmid, 0, ipa, &hit) &&
+	if (!w->trace &&
+	    tlb_lookup(w->smmu, TLB_KIND_S2, s2->vmid, 0, ipa, &hit) &&
 	    s2_hit_ok(s2, hit.perm, class, write, acc)) {
 		out->size = 1ull << hit.log2size;
 		out->base = hit.va;
@@ -221,10 +242,13 @@ int smmu_s2_translate(struct smmu_walk *w, const struct smmu_s2 *s2,
 		level = 3;
 	for (; level <= 3; level++) {
 		uint64_t addr = table + 8ull * lpae_index(fmt, level, ipa);
-		uint64_t desc, oa, size;
-		int rc;
+		uint64_t desc = 0, oa, size;
+		int rc = desc_read(w, addr, &desc);
 
-		if (desc_read(w, addr, &desc))
+		if (__builtin_expect(w->trace != NULL, 0))
+			smmu_trace_s2(w->trace, level, class, write, ipa, addr,
+				      desc, rc != 0);
+		if (rc)
 			return walk_abort(f, true, class, ipa, addr);
 retry:
 		if (!(desc & 1))
@@ -419,18 +443,24 @@ int smmu_s1_translate(struct smmu_walk *w, const struct smmu_s1 *s1,
 	}
 	for (; level <= 3; level++) {
 		uint64_t ipa = table + 8ull * lpae_index(&tt->fmt, level, va);
-		uint64_t pa = ipa, desc, oa, size;
+		uint64_t pa = ipa, desc = 0, oa, size;
 		struct smmu_leaf l2;
 		bool dirty;
 		int rc;
 
+		if (__builtin_expect(w->trace != NULL, 0))
+			w->trace->s1_level = (uint8_t)level;
 		/* Nested: the descriptor's address is an IPA. */
 		if (s2 && smmu_s2_translate(w, s2, ipa, EVT_CLASS_TT, false,
 					    acc, &l2, f))
 			return -1;
 		if (s2)
 			pa = l2.oa;
-		if (desc_read(w, pa, &desc))
+		rc = desc_read(w, pa, &desc);
+		if (__builtin_expect(w->trace != NULL, 0))
+			smmu_trace_read(w->trace, SIO_SMMU_READ_S1, level, va,
+					ipa, pa, &desc, 1, rc != 0);
+		if (rc)
 			return walk_abort(f, false, EVT_CLASS_TT, 0, pa);
 retry:
 		if (!(desc & 1))
