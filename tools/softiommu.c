@@ -19,6 +19,8 @@ static const struct {
 	 "build stage-1 and stage-2 IO page tables and show walks"},
 	{"exec", sio_cmd_exec,
 	 "run a program with /dev/iommu and /dev/vfio/* present"},
+	{"explain", sio_cmd_explain,
+	 "one translation, every descriptor read (--help)"},
 };
 
 static void usage(FILE *f)
