@@ -292,8 +292,10 @@ int sio_cmd_demo(int argc, char **argv)
 
 	if (argc == 2 && !strcmp(argv[1], "--run"))
 		return run();
+	if (argc == 2 && !strcmp(argv[1], "nested"))
+		return sio_demo_nested();
 	if (argc != 1) {
-		fprintf(stderr, "usage: softiommu demo\n");
+		fprintf(stderr, "usage: softiommu demo [nested]\n");
 		return 2;
 	}
 	/* the SMMU's event records on stderr, like the kernel's log */
