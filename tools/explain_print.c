@@ -153,7 +153,9 @@ static void build_grid(struct grid *g, const struct sio_smmu_explain *ex)
 	}
 }
 
-static void print_cell(FILE *f, const struct sio_smmu_explain *ex, int i)
+/* One cell: read @i (none if < 0), padded unless it ends the line. */
+static void print_cell(FILE *f, const struct sio_smmu_explain *ex, int i,
+		       bool last)
 {
 	char buf[32];
 
@@ -162,7 +164,7 @@ static void print_cell(FILE *f, const struct sio_smmu_explain *ex, int i)
 	else
 		snprintf(buf, sizeof(buf), "#%d %s", i + 1,
 			 desc_type(&ex->read[i]));
-	fprintf(f, "| %-*s", CELL - 1, buf);
+	fprintf(f, "| %-*s", last ? 0 : CELL - 1, buf);
 }
 
 static void print_grid(FILE *f, const struct sio_smmu_explain *ex)
@@ -188,9 +190,9 @@ static void print_grid(FILE *f, const struct sio_smmu_explain *ex)
 
 		fprintf(f, "  %-10s", rw->label);
 		for (int l = g.s2_min; l <= g.s2_max; l++)
-			print_cell(f, ex, rw->cell[l]);
+			print_cell(f, ex, rw->cell[l], false);
 		if (rw->read >= 0)
-			print_cell(f, ex, rw->read);
+			print_cell(f, ex, rw->read, true);
 		else if (last && ex->rc == 0)
 			fprintf(f, "| PA %#" PRIx64, ex->res.pa);
 		else if (last)
