@@ -404,6 +404,31 @@ static void test_walk_abort(void **state)
 	assert_true(ex.evt_recorded);
 }
 
+/*
+ * With CD.R = 0 a stage-1 fault is not recorded, yet the explanation
+ * has its record, and says it would not be written.
+ */
+static void test_unrecorded_fault(void **state)
+{
+	struct nfx *n = *state;
+	uint64_t iova = IOVA + 0x1000; /* level-3 index 4: invalid */
+	struct sio_smmu_txn t = {.sid = SID, .addr = iova};
+	struct sio_smmu_result res;
+	struct sio_smmu_explain ex;
+
+	bits_set((uint64_t *)(n->ram + CD_OFF), 45, 1, 0); /* CD.R */
+	explain(n, iova, false, &ex);
+	assert_int_equal(ex.rc, -EFAULT);
+	assert_int_equal(ex.evt_id, 0x10);
+	assert_false(ex.evt_recorded);
+	assert_int_equal(EV_INPUT(ex.evt), iova);
+	assert_int_equal(EV_RNW(ex.evt), 1);
+	/* and a real transaction indeed records nothing */
+	assert_int_equal(sio_smmu_translate(n->fx->smmu, &t, &res), -EFAULT);
+	assert_int_equal(res.event, 0x10);
+	fx_no_event(n->fx);
+}
+
 /* Stage 1 alone: STE, CD, three levels, at PAs. */
 static void test_stage1_only(void **state)
 {
@@ -484,6 +509,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stage2_fault_on_cd, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_walk_abort, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unrecorded_fault, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stage1_only, setup,
 						teardown),
