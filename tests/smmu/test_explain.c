@@ -271,6 +271,11 @@ static void test_caches_untouched(void **state)
 	struct want w[32];
 	unsigned int k = nested_reads(n, IOVA, w);
 
+	/* the stream's STE and CD cached, as the TLB's hit path needs */
+	t.addr = IOVA + 0x1000;
+	assert_int_equal(sio_smmu_translate(n->fx->smmu, &t, &res), -EFAULT);
+	fx_one_event(n->fx, (uint64_t[4]){0});
+	t.addr = IOVA;
 	explain(n, IOVA, false, &ex);
 	assert_false(ex.cached);
 	/* the explanation filled nothing: still not cached */
@@ -429,6 +434,31 @@ static void test_unrecorded_fault(void **state)
 	fx_no_event(n->fx);
 }
 
+/*
+ * HTTU: with CD.HA a leaf with AF == 0 is updated by the walk — a write
+ * to the descriptor, which stage 2 must allow (a stage-2 walk of its
+ * IPA for writing, after the read).  Explained, the update is not made.
+ */
+static void test_httu_not_written(void **state)
+{
+	struct nfx *n = *state;
+	uint64_t *l3 = &n->guest[(S1L3_OFF + 8 * 3) / 8];
+	struct sio_smmu_explain ex;
+
+	bits_set((uint64_t *)(n->ram + CD_OFF), 43, 1, 1); /* CD.HA */
+	*l3 &= ~(1ull << 10);				   /* AF = 0 */
+	explain(n, IOVA, false, &ex);
+	assert_int_equal(ex.rc, 0);
+	assert_int_equal(ex.nreads, 20 + 3);
+	for (unsigned int i = 17; i < 20; i++) {
+		assert_int_equal(ex.read[i].kind, K_S2);
+		assert_true(ex.read[i].write);
+		assert_int_equal(ex.read[i].s1_level, 3);
+		assert_int_equal(ex.read[i].in, G + S1L3_OFF + 8 * 3);
+	}
+	assert_false(*l3 & (1ull << 10)); /* still AF == 0 */
+}
+
 /* Stage 1 alone: STE, CD, three levels, at PAs. */
 static void test_stage1_only(void **state)
 {
@@ -511,6 +541,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_walk_abort, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unrecorded_fault, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_httu_not_written, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stage1_only, setup,
 						teardown),
