@@ -112,9 +112,14 @@ static void result_from(struct sio_smmu_result *res, const struct tlb_ent *e,
 	res->event = 0;
 }
 
-/* The hit path, below the micro-TLB: STE, CD and TLB from the caches. */
-static int tlb_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
-		   uint64_t need, struct sio_smmu_result *res, uint64_t *perm)
+/*
+ * The hit path, below the micro-TLB: STE, CD and TLB from the caches.
+ * Always inlined: sio_smmu_translate_explain() asks it too, and the hit
+ * path must not pay a call for that.
+ */
+static inline __attribute__((always_inline)) int
+tlb_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn, uint64_t need,
+	struct sio_smmu_result *res, uint64_t *perm)
 {
 	bool write = txn->attr & SIO_SMMU_WRITE;
 	struct smmu_cfg_fault cf;
