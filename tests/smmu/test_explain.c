@@ -410,6 +410,44 @@ static void test_walk_abort(void **state)
 }
 
 /*
+ * A two-level CD table (S1Fmt 0b01: 64 CDs per leaf table) and a
+ * SubstreamID: the L1CD is fetched through stage 2 as the CD is, so
+ * two stage-2 walks of CLASS CD come before the stage-1 walk.
+ */
+static void test_two_level_cd(void **state)
+{
+	struct nfx *n = *state;
+	const uint32_t ssid = 0x41; /* L1 index 1, CD 1 of its leaf table */
+	const uint64_t l1cd = G + 0x4000 + 8 * 1, cd = G + 0x5000 + 64 * 1;
+	uint64_t *ste = fx_ste(n->fx, SID);
+	struct sio_smmu_txn t = {
+		.sid = SID, .ssid = ssid, .ssv = true, .addr = IOVA};
+	struct sio_smmu_explain ex;
+	struct want w[40];
+	unsigned int k;
+
+	gwr(n, 0x4000 + 8 * 1, (G + 0x5000) | 1); /* L1CD: L2Ptr, V */
+	memcpy(n->ram + (cd - G), n->ram + CD_OFF, 64);
+	ste_s1(ste, G + 0x4000, 8, 1, 0); /* S1CDMax 8, S1Fmt 1 */
+	k = nested_reads(n, IOVA, w);
+	/* the STE, then the L1CD and its walk in place of the CD's */
+	memmove(&w[9], &w[5], (k - 5) * sizeof(w[0]));
+	s2_walk(n, &w[1], SIO_SMMU_CLASS_CD, 0, l1cd);
+	w[4] = (struct want){.kind = SIO_SMMU_READ_L1CD,
+			     .in = ssid,
+			     .ipa = l1cd,
+			     .pa = ram_pa(n, l1cd - G)};
+	s2_walk(n, &w[5], SIO_SMMU_CLASS_CD, 0, cd);
+	w[8] = (struct want){
+		.kind = K_CD, .in = ssid, .ipa = cd, .pa = ram_pa(n, cd - G)};
+	k += 4;
+	assert_int_equal(sio_smmu_translate_explain(n->fx->smmu, &t, &ex), 0);
+	check_reads(&ex, w, k);
+	assert_int_equal(ex.rc, 0);
+	assert_int_equal(ex.res.pa, ram_pa(n, DATA_OFF));
+}
+
+/*
  * With CD.R = 0 a stage-1 fault is not recorded, yet the explanation
  * has its record, and says it would not be written.
  */
@@ -539,6 +577,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stage2_fault_on_cd, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_walk_abort, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_two_level_cd, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unrecorded_fault, setup,
 						teardown),
