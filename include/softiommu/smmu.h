@@ -360,7 +360,9 @@ struct sio_smmu_explain {
 	 * its main fields decoded, and whether a transaction would have
 	 * written it to the event queue (CD.R, STE.S2R, always for aborts
 	 * and configuration errors).  rc == -EFAULT with evt_id 0 is an STE
-	 * that aborts silently (Config 0b000).
+	 * that aborts silently (Config 0b000).  A fault that would stall
+	 * the transaction (CD.S, STE.S2S) is shown without Stall and STAG:
+	 * an explanation never stalls.
 	 */
 	uint8_t evt_id;
 	bool evt_recorded;
