@@ -352,7 +352,7 @@ struct sio_smmu_explain {
 	/* The stage-1 output: the IPA of a nested stream (else res.pa). */
 	uint64_t ipa;
 	/* What the TLB holds for the address now, if anything (it may be
-	 * stale: the walk above is what memory says). */
+	 * stale: the reads below are what memory says). */
 	bool cached;
 	uint64_t cached_pa;
 	/*
