@@ -443,11 +443,13 @@ int sio_cmd_demo(int argc, char **argv)
 		return run();
 	if (argc == 2 && !strcmp(argv[1], "--run-vfio"))
 		return run_vfio();
+	if (argc == 2 && !strcmp(argv[1], "nested"))
+		return sio_demo_nested();
 	/* `demo vfio`: the container and group path */
 	if (argc == 2 && !strcmp(argv[1], "vfio"))
 		args[4] = "--run-vfio";
 	else if (argc != 1) {
-		fprintf(stderr, "usage: softiommu demo [vfio]\n");
+		fprintf(stderr, "usage: softiommu demo [nested|vfio]\n");
 		return 2;
 	}
 	/* the SMMU's event records on stderr, like the kernel's log */

@@ -13,12 +13,15 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{"demo", sio_cmd_demo,
-	 "a user-space driver: map, attach, DMA, unmap, fault"},
+	 "a user-space driver: map, attach, DMA, unmap, fault "
+	 "(nested: a VMM and its guest)"},
 	{"info", sio_cmd_info, "the default platform: SMMU, devices"},
 	{"pgtable", sio_cmd_pgtable,
 	 "build stage-1 and stage-2 IO page tables and show walks"},
 	{"exec", sio_cmd_exec,
 	 "run a program with /dev/iommu and /dev/vfio/* present"},
+	{"explain", sio_cmd_explain,
+	 "one translation, every descriptor read (--help)"},
 };
 
 static void usage(FILE *f)

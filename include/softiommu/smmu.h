@@ -295,6 +295,106 @@ SIO_API int sio_smmu_ats_translate(struct sio_smmu *smmu,
 				   struct sio_smmu_ats_entry *ent,
 				   unsigned int max, unsigned int *count);
 
+/*
+ * Explaining one translation: every descriptor the SMMU reads for it, in
+ * order — the STE, the CD (each through stage 2 when the stream nests),
+ * each stage-1 table descriptor with its IPA and the PA stage 2 gave it,
+ * each stage-2 descriptor — then the output, or the event of the fault
+ * and the read it happened at.  The reads are recorded by the model's
+ * own walkers as they go (a trace sink in the walk, NULL for ordinary
+ * transactions), so the explanation is the translation.
+ */
+
+/* What a read fetched. */
+enum sio_smmu_read_kind {
+	SIO_SMMU_READ_L1STD = 1, /* a level-1 stream table descriptor */
+	SIO_SMMU_READ_STE,	 /* the STE (8 words) */
+	SIO_SMMU_READ_L1CD,	 /* a level-1 CD table descriptor */
+	SIO_SMMU_READ_CD,	 /* the CD (8 words) */
+	SIO_SMMU_READ_S1,	 /* a stage-1 translation table descriptor */
+	SIO_SMMU_READ_S2,	 /* a stage-2 translation table descriptor */
+};
+
+/* What a stage-2 walk translates: the CLASS of its fault (section 7.3). */
+#define SIO_SMMU_CLASS_CD 0 /* the address of a CD or L1CD */
+#define SIO_SMMU_CLASS_TT 1 /* the address of a stage-1 table */
+#define SIO_SMMU_CLASS_IN 2 /* the transaction's IPA (stage-1 output) */
+
+struct sio_smmu_read {
+	uint8_t kind;	  /* SIO_SMMU_READ_* */
+	uint8_t level;	  /* S1, S2: the translation table level, 0..3 */
+	uint8_t class;	  /* S2: SIO_SMMU_CLASS_* */
+	uint8_t s1_level; /* S2 of CLASS TT: the stage-1 level whose table
+			     address this stage-2 walk translates */
+	bool write;	  /* S2: for an HTTU update of a stage-1 descriptor */
+	bool abort;	  /* the read aborted (nothing backs @pa) */
+	/*
+	 * What the walk translates: the input address (S1), the IPA (S2);
+	 * the StreamID (STE, L1STD); the CD-table index (CD, L1CD).
+	 */
+	uint64_t in;
+	/*
+	 * The address of what was read as the walk computed it: an IPA for
+	 * stage-1 descriptors, CDs and L1CDs of a nested stream (stage 2
+	 * then gave @pa), else equal to @pa.
+	 */
+	uint64_t ipa;
+	uint64_t pa;	   /* the physical address read */
+	unsigned int nval; /* words in @val: 8 for an STE or a CD, else 1 */
+	uint64_t val[8];   /* what was read, in host order */
+};
+
+#define SIO_SMMU_EXPLAIN_MAX 64
+
+struct sio_smmu_explain {
+	int rc;			    /* as sio_smmu_translate() would return */
+	struct sio_smmu_result res; /* its result */
+	/* The stage-1 output: the IPA of a nested stream (else res.pa). */
+	uint64_t ipa;
+	/* What the TLB holds for the address now, if anything (it may be
+	 * stale: the reads below are what memory says). */
+	bool cached;
+	uint64_t cached_pa;
+	/*
+	 * The fault (evt_id != 0): the record as the SMMU builds it, with
+	 * its main fields decoded, and whether a transaction would have
+	 * written it to the event queue (CD.R, STE.S2R, always for aborts
+	 * and configuration errors).  rc == -EFAULT with evt_id 0 is an STE
+	 * that aborts silently (Config 0b000).  A fault that would stall
+	 * the transaction (CD.S, STE.S2S) is shown without Stall and STAG:
+	 * an explanation never stalls.
+	 */
+	uint8_t evt_id;
+	bool evt_recorded;
+	bool evt_s2;	    /* S2: stage 2 faulted */
+	uint8_t evt_class;  /* CLASS: SIO_SMMU_CLASS_* */
+	uint64_t evt_input; /* InputAddr */
+	uint64_t evt_ipa;   /* IPA (stage-2 faults) */
+	uint64_t evt_fetch; /* FetchAddr (fetch aborts, F_WALK_EABT) */
+	uint64_t evt[4];
+	/* The reads in order; more than SIO_SMMU_EXPLAIN_MAX: truncated. */
+	unsigned int nreads;
+	bool truncated;
+	struct sio_smmu_read read[SIO_SMMU_EXPLAIN_MAX];
+};
+
+/*
+ * Translate @txn as a TLB miss would, and explain it into @ex.  Nothing
+ * of the caches is used or filled (the configuration cache, the TLB and
+ * the walk caches are left as they are), no event is recorded, nothing
+ * stalls, and HTTU updates of the Access flag or dirty state are
+ * computed but not written: explaining an access changes nothing.
+ * Returns 0, or -EINVAL for a Translated (SIO_SMMU_TRANSLATED)
+ * transaction, which nothing walks.  With SMMUEN == 0 there are no
+ * reads; ex->rc and ex->res say what GBPA does.
+ */
+SIO_API int sio_smmu_translate_explain(struct sio_smmu *smmu,
+				       const struct sio_smmu_txn *txn,
+				       struct sio_smmu_explain *ex);
+
+/* The name of event @id ("F_TRANSLATION"), or NULL if it has none. */
+SIO_API const char *sio_smmu_event_name(uint8_t id);
+
 #ifdef __cplusplus
 }
 #endif

@@ -52,15 +52,18 @@ static int cd_fail(struct smmu_cfg_fault *cf, uint8_t id, uint64_t fetch,
 /*
  * Read @n 64-bit words of configuration at @addr (a PA, or an IPA
  * translated by stage 2, CLASS CD, when the stream nests), each single-
- * copy atomic as the SMMU fetches them, into host order.
+ * copy atomic as the SMMU fetches them, into host order.  @kind and @idx
+ * say what it is for an explanation: an L1CD or the CD, of CD index @idx.
  */
 static int cfg_read(struct smmu_walk *w, const struct smmu_ste *ste,
-		    const struct smmu_access *acc, uint64_t addr, uint64_t *buf,
-		    size_t n, struct smmu_cfg_fault *cf, uint32_t ssid)
+		    const struct smmu_access *acc, unsigned int kind,
+		    uint32_t idx, uint64_t addr, uint64_t *buf, size_t n,
+		    struct smmu_cfg_fault *cf, uint32_t ssid)
 {
 	size_t len = n * 8;
 	struct sio_smmu *smmu = w->smmu;
 	uint64_t pa = addr;
+	bool bad;
 
 	if (ste->s2) {
 		struct smmu_leaf leaf;
@@ -72,8 +75,12 @@ static int cfg_read(struct smmu_walk *w, const struct smmu_ste *ste,
 		}
 		pa = leaf.oa;
 	}
-	if ((smmu->oas < 64 && ((pa + len - 1) >> smmu->oas)) ||
-	    sio_mem_read_words(smmu->bus, pa, buf, n))
+	bad = (smmu->oas < 64 && ((pa + len - 1) >> smmu->oas)) ||
+	      sio_mem_read_words(smmu->bus, pa, buf, n);
+	if (w->trace)
+		smmu_trace_read(w->trace, kind, 0, idx, addr, pa, buf,
+				(unsigned int)n, bad);
+	if (bad)
 		return cd_fail(cf, EVT_F_CD_FETCH, pa, ssid);
 	return 0;
 }
@@ -87,10 +94,10 @@ static int cd_table_2lvl(struct smmu_walk *w, const struct smmu_ste *ste,
 	struct sio_smmu *smmu = w->smmu;
 	unsigned int l2bits = ste->s1fmt == 1 ? 6 : 10;
 	uint64_t l1idx = ste->s1cdmax <= l2bits ? 0 : ssid >> l2bits;
-	uint64_t l1cd, l2ptr;
+	uint64_t l1cd = 0, l2ptr;
 
-	if (cfg_read(w, ste, acc, ste->s1ctxptr + 8 * l1idx, &l1cd, 1, cf,
-		     rec_ssid))
+	if (cfg_read(w, ste, acc, SIO_SMMU_READ_L1CD, ssid,
+		     ste->s1ctxptr + 8 * l1idx, &l1cd, 1, cf, rec_ssid))
 		return -1;
 	l2ptr = l1cd & L1CD_L2PTR;
 	if (l2bits == 10)
@@ -230,7 +237,7 @@ int smmu_cd_load(struct smmu_walk *w, const struct smmu_ste *ste,
 		 uint32_t idx, struct smmu_s1 *s1, struct smmu_cfg_fault *cf)
 {
 	uint32_t rec_ssid = txn->ssv ? txn->ssid : 0;
-	uint64_t addr = ste->s1ctxptr, d[8];
+	uint64_t addr = ste->s1ctxptr, d[8] = {0};
 
 	if (ste->s1cdmax && w->smmu->cfg.ssid_bits) {
 		if (ste->s1fmt == 0)
@@ -238,7 +245,8 @@ int smmu_cd_load(struct smmu_walk *w, const struct smmu_ste *ste,
 		else if (cd_table_2lvl(w, ste, acc, idx, rec_ssid, &addr, cf))
 			return -1;
 	}
-	if (cfg_read(w, ste, acc, addr, d, 8, cf, rec_ssid))
+	if (cfg_read(w, ste, acc, SIO_SMMU_READ_CD, idx, addr, d, 8, cf,
+		     rec_ssid))
 		return -1;
 	if (!cd_decode(w->smmu, ste, d, s1))
 		return cd_fail(cf, EVT_C_BAD_CD, 0, rec_ssid);

@@ -32,9 +32,12 @@ struct smmu_cfg_fault {
 	struct smmu_fault fault;
 };
 
-/* ste.c: 0, or -1 with @cf saying what to record. */
+/*
+ * ste.c: 0, or -1 with @cf saying what to record.  @trace (NULL but when
+ * explaining) records the reads.
+ */
 int smmu_ste_fetch(struct sio_smmu *smmu, uint32_t sid, struct smmu_ste *ste,
-		   struct smmu_cfg_fault *cf);
+		   struct smmu_cfg_fault *cf, struct smmu_trace *trace);
 
 /*
  * cd.c: the CD-table index a transaction uses (S1CDMax, S1DSS, its

@@ -61,7 +61,32 @@ struct smmu_walk {
 	struct sio_mem_guard *g;
 	uint64_t gen;
 	uint16_t vmid; /* the tag of stage-1 entries: the STE's VMID */
+	/*
+	 * NULL, except when the walk is being explained: then every read
+	 * is recorded there, and the caches are neither used nor filled.
+	 */
+	struct smmu_trace *trace;
 };
+
+/* An explanation being recorded (explain.c). */
+struct smmu_trace {
+	struct sio_smmu_explain *ex;
+	/* The stage-1 level whose table address stage 2 is translating. */
+	uint8_t s1_level;
+};
+
+/*
+ * explain.c: record one read of @nval words @val at @pa (@ipa as the walk
+ * computed it) of kind SIO_SMMU_READ_*, for the walk of @in.
+ */
+void smmu_trace_read(struct smmu_trace *t, unsigned int kind,
+		     unsigned int level, uint64_t in, uint64_t ipa, uint64_t pa,
+		     const uint64_t *val, unsigned int nval, bool abort);
+
+/* explain.c: record a stage-2 descriptor read, for a walk of @class. */
+void smmu_trace_s2(struct smmu_trace *t, unsigned int level, uint8_t class,
+		   bool write, uint64_t ipa, uint64_t pa, uint64_t desc,
+		   bool abort);
 
 /*
  * Stage-2 translation of @ipa for an access of kind @class (CD fetch, a

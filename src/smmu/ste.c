@@ -54,14 +54,15 @@ static bool out_of_range(uint64_t addr, unsigned int bits)
  * C_BAD_STREAMID or F_STE_FETCH fault.
  */
 static int locate(struct sio_smmu *smmu, uint32_t sid, uint64_t *addr,
-		  struct smmu_cfg_fault *cf)
+		  struct smmu_cfg_fault *cf, struct smmu_trace *trace)
 {
 	uint64_t base = atomic_load(&smmu->strtab_base) & STRTAB_BASE_ADDR;
 	uint32_t cfg = atomic_load(&smmu->strtab_cfg);
 	unsigned int log2 = (unsigned int)FIELD_GET(STRTAB_CFG_LOG2SIZE, cfg);
 	unsigned int split = (unsigned int)FIELD_GET(STRTAB_CFG_SPLIT, cfg);
-	uint64_t l1, l1std, l2;
+	uint64_t l1, l1std = 0, l2;
 	unsigned int span;
+	bool bad;
 
 	/* Sizes beyond the implemented SIDSIZE behave as SIDSIZE. */
 	if (log2 > smmu->cfg.sid_bits)
@@ -81,8 +82,12 @@ static int locate(struct sio_smmu *smmu, uint32_t sid, uint64_t *addr,
 	if (split > log2)
 		split = log2;
 	l1 = base + 8ull * (sid >> split);
-	if (out_of_range(l1, smmu->oas) ||
-	    sio_mem_read64(smmu->bus, l1, &l1std))
+	bad = out_of_range(l1, smmu->oas) ||
+	      sio_mem_read64(smmu->bus, l1, &l1std);
+	if (trace)
+		smmu_trace_read(trace, SIO_SMMU_READ_L1STD, 0, sid, l1, l1,
+				&l1std, 1, bad);
+	if (bad)
 		return ste_fail(cf, EVT_F_STE_FETCH, l1);
 	span = (unsigned int)FIELD_GET(L1STD_SPAN, l1std);
 	/* Span 0 (invalid), reserved, or too small for this StreamID. */
@@ -201,15 +206,20 @@ static bool ste_illegal(struct sio_smmu *smmu, const uint64_t *d,
 }
 
 int smmu_ste_fetch(struct sio_smmu *smmu, uint32_t sid, struct smmu_ste *ste,
-		   struct smmu_cfg_fault *cf)
+		   struct smmu_cfg_fault *cf, struct smmu_trace *trace)
 {
-	uint64_t addr, d[8];
+	uint64_t addr, d[8] = {0};
 	unsigned int config;
+	bool bad;
 
-	if (locate(smmu, sid, &addr, cf))
+	if (locate(smmu, sid, &addr, cf, trace))
 		return -1;
 	/* 64-bit single-copy atomic words: software may be rewriting it */
-	if (sio_mem_read_words(smmu->bus, addr, d, 8))
+	bad = sio_mem_read_words(smmu->bus, addr, d, 8) != 0;
+	if (trace)
+		smmu_trace_read(trace, SIO_SMMU_READ_STE, 0, sid, addr, addr, d,
+				8, bad);
+	if (bad)
 		return ste_fail(cf, EVT_F_STE_FETCH, addr);
 	if (!(d[0] & STE0_V))
 		return ste_fail(cf, EVT_C_BAD_STE, 0);

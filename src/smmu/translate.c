@@ -39,12 +39,11 @@ void smmu_record_fault(struct smmu_pending *p, const struct sio_smmu_txn *txn,
 		       const struct smmu_access *acc,
 		       const struct smmu_fault *f)
 {
-	/* A stall is always recorded: R is taken as 1. */
-	if (!f->record && !p->stall)
-		return;
+	/* Built even when not recorded: an explanation shows it. */
 	smmu_event_init(&p->ev, f->id, txn);
 	smmu_event_fault(&p->ev, acc, f);
-	p->set = true;
+	/* A stall is always recorded: R is taken as 1. */
+	p->set = f->record || p->stall;
 }
 
 void smmu_cfg_event(struct smmu_event *ev, const struct sio_smmu_txn *txn,
@@ -78,12 +77,10 @@ static void record_cfg(struct sio_smmu *smmu, struct smmu_pending *p,
 		return;
 	}
 	p->stall = false;
-	/* C_BAD_STREAMID is recorded only when software asks for it. */
-	if (cf->id == EVT_C_BAD_STREAMID &&
-	    !(atomic_load(&smmu->cr2) & CR2_RECINVSID))
-		return;
 	smmu_cfg_event(&p->ev, txn, cf);
-	p->set = true;
+	/* C_BAD_STREAMID is recorded only when software asks for it. */
+	p->set = cf->id != EVT_C_BAD_STREAMID ||
+		 (atomic_load(&smmu->cr2) & CR2_RECINVSID);
 }
 
 static int abort_with(struct sio_smmu_result *res, uint8_t id)
@@ -115,9 +112,14 @@ static void result_from(struct sio_smmu_result *res, const struct tlb_ent *e,
 	res->event = 0;
 }
 
-/* The hit path, below the micro-TLB: STE, CD and TLB from the caches. */
-static int tlb_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
-		   uint64_t need, struct sio_smmu_result *res, uint64_t *perm)
+/*
+ * The hit path, below the micro-TLB: STE, CD and TLB from the caches.
+ * Always inlined: sio_smmu_translate_explain() asks it too, and the hit
+ * path must not pay a call for that.
+ */
+static inline __attribute__((always_inline)) int
+tlb_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn, uint64_t need,
+	struct sio_smmu_result *res, uint64_t *perm)
 {
 	bool write = txn->attr & SIO_SMMU_WRITE;
 	struct smmu_cfg_fault cf;
@@ -245,11 +247,13 @@ static int translate_hit(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 int smmu_get_ste(struct smmu_walk *w, uint32_t sid, struct smmu_ste *ste,
 		 struct smmu_cfg_fault *cf)
 {
-	if (cfgc_ste_get(w->smmu, sid, ste))
+	/* An explanation fetches, and leaves the cache as it was. */
+	if (!w->trace && cfgc_ste_get(w->smmu, sid, ste))
 		return 0;
-	if (smmu_ste_fetch(w->smmu, sid, ste, cf))
+	if (smmu_ste_fetch(w->smmu, sid, ste, cf, w->trace))
 		return -1;
-	cfgc_ste_put(w->smmu, sid, ste, w->gen);
+	if (!w->trace)
+		cfgc_ste_put(w->smmu, sid, ste, w->gen);
 	return 0;
 }
 
@@ -263,11 +267,12 @@ int smmu_get_cd(struct smmu_walk *w, const struct smmu_ste *ste,
 
 	if (rc)
 		return rc;
-	if (cfgc_cd_get(w->smmu, txn->sid, idx, s1))
+	if (!w->trace && cfgc_cd_get(w->smmu, txn->sid, idx, s1))
 		return 0;
 	if (smmu_cd_load(w, ste, txn, acc, idx, s1, cf))
 		return -1;
-	cfgc_cd_put(w->smmu, txn->sid, idx, s1, w->gen);
+	if (!w->trace)
+		cfgc_cd_put(w->smmu, txn->sid, idx, s1, w->gen);
 	return 0;
 }
 
@@ -296,13 +301,18 @@ static void s1_fill(struct smmu_walk *w, const struct smmu_s1 *s1,
 	tlb_insert(w->smmu, &e, w->gen);
 }
 
-/* The walk path, inside the caller's bus section @g. */
+/*
+ * The walk path, inside the caller's bus section @g; with @trace, the
+ * walk of an explanation (sio_smmu_translate_explain()).
+ */
 static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 			  const struct sio_smmu_txn *txn,
-			  struct sio_smmu_result *res, struct smmu_pending *p)
+			  struct sio_smmu_result *res, struct smmu_pending *p,
+			  struct smmu_trace *trace)
 {
 	struct smmu_access acc = access_of(txn);
-	struct smmu_walk w = {.smmu = smmu, .g = g, .gen = smmu_gen(smmu)};
+	struct smmu_walk w = {
+		.smmu = smmu, .g = g, .gen = smmu_gen(smmu), .trace = trace};
 	struct smmu_cfg_fault cf = {0};
 	struct smmu_leaf l1, l2;
 	struct smmu_fault f;
@@ -378,7 +388,7 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 			size = smmu_remaining(l2.base, l2.size, ipa);
 		ipa = l2.oa;
 	}
-	if (s1_on)
+	if (s1_on && !trace)
 		s1_fill(&w, &s1, &l1, ste.s2 ? &l2 : NULL, txn->addr, ipa);
 	res->pa = ipa;
 	res->size = size;
@@ -455,7 +465,7 @@ int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		if (translate_hit(smmu, NULL, txn, res) == 0)
 			return 0;
 		sio_mem_enter(smmu->bus, &g);
-		rc = translate_walk(smmu, &g, txn, res, &p);
+		rc = translate_walk(smmu, &g, txn, res, &p, NULL);
 		sio_mem_exit(smmu->bus, &g);
 		if (!p.stall) {
 			record(smmu, &p);
@@ -482,7 +492,7 @@ static int piece_translate(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 
 	if ((!pc && utlb_hit(smmu, t, res)) ||
 	    !translate_hit(smmu, pc, t, res) ||
-	    !translate_walk(smmu, g, t, res, p))
+	    !translate_walk(smmu, g, t, res, p, NULL))
 		return 0;
 	if (!p->stall)
 		return -EFAULT;
@@ -685,4 +695,66 @@ int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		 void *buf, size_t len, size_t *done)
 {
 	return smmu_port_dma(smmu, NULL, txn, buf, len, done);
+}
+
+/* The record's main fields, decoded for the explanation's reader. */
+static void explain_event(struct sio_smmu_explain *ex,
+			  const struct smmu_pending *p)
+{
+	const uint64_t *d = p->ev.d;
+
+	memcpy(ex->evt, d, sizeof(ex->evt));
+	ex->evt_id = (uint8_t)FIELD_GET(EVT0_ID, d[0]);
+	ex->evt_recorded = p->set;
+	ex->evt_s2 = d[1] & EVT1_S2;
+	ex->evt_class = (uint8_t)FIELD_GET(EVT1_CLASS, d[1]);
+	ex->evt_input = d[2];
+	if (ex->evt_id == EVT_F_STE_FETCH || ex->evt_id == EVT_F_CD_FETCH ||
+	    ex->evt_id == EVT_F_WALK_EABT)
+		ex->evt_fetch = d[3] & EVT3_FETCH;
+	else if (ex->evt_s2)
+		ex->evt_ipa = d[3] & EVT3_IPA;
+}
+
+/* The stage-1 output: what the last stage-2 walk (CLASS IN) translated. */
+static uint64_t explain_ipa(const struct sio_smmu_explain *ex)
+{
+	for (unsigned int i = ex->nreads; i-- > 0;) {
+		const struct sio_smmu_read *r = &ex->read[i];
+
+		if (r->kind == SIO_SMMU_READ_S2 && r->class == EVT_CLASS_IN)
+			return r->in;
+	}
+	return ex->res.pa;
+}
+
+int sio_smmu_translate_explain(struct sio_smmu *smmu,
+			       const struct sio_smmu_txn *txn,
+			       struct sio_smmu_explain *ex)
+{
+	bool write = txn->attr & SIO_SMMU_WRITE;
+	uint64_t need = tlb_need(write, (txn->attr & SIO_SMMU_EXEC) && !write,
+				 txn->attr & SIO_SMMU_PRIV);
+	struct smmu_pending p = {.set = false, .stall = false};
+	struct smmu_trace trace = {.ex = ex};
+	struct sio_smmu_result cached;
+	struct sio_mem_guard g;
+	uint64_t perm;
+
+	if (txn->attr & SIO_SMMU_TRANSLATED)
+		return -EINVAL;
+	memset(ex, 0, sizeof(*ex));
+	if ((atomic_load(&smmu->cr0) & CR0_SMMUEN) &&
+	    !tlb_hit(smmu, txn, need, &cached, &perm)) {
+		ex->cached = true;
+		ex->cached_pa = cached.pa;
+	}
+	sio_mem_enter(smmu->bus, &g);
+	ex->rc = translate_walk(smmu, &g, txn, &ex->res, &p, &trace);
+	sio_mem_exit(smmu->bus, &g);
+	if (ex->rc && ex->res.event)
+		explain_event(ex, &p);
+	if (!ex->rc)
+		ex->ipa = explain_ipa(ex);
+	return 0;
 }

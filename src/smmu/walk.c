@@ -16,6 +16,13 @@
  * descriptor (Translation), then an output address beyond the effective
  * output size (Address size), then AF == 0 (Access flag), then
  * permissions.
+ *
+ * A walk being explained (w->trace set) records each read, walks from the
+ * start level with no cache consulted or filled, and writes no HTTU
+ * update: the explanation must show the whole walk and change nothing.
+ * Each walker is one body compiled twice, with @tracing a constant: the
+ * ordinary instance has no trace code at all, and the choice between
+ * them is made once per stage-2 translation, not per read.
  */
 #include <endian.h>
 
@@ -65,6 +72,11 @@ static int httu_update(struct smmu_walk *w, uint64_t pa, uint64_t *desc,
 
 	if (!p)
 		return -1;
+	if (__builtin_expect(w->trace != NULL, 0)) {
+		/* Explaining: the update the walk would make, not made. */
+		*desc = upd;
+		return 0;
+	}
 	if (__atomic_compare_exchange_n(p, &old, htole64(upd), false,
 					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
 		*desc = upd;
@@ -190,10 +202,14 @@ static bool walk_hit(struct smmu_walk *w, unsigned int kind,
 	return true;
 }
 
-int smmu_s2_translate(struct smmu_walk *w, const struct smmu_s2 *s2,
-		      uint64_t ipa, uint8_t class, bool write,
-		      const struct smmu_access *acc, struct smmu_leaf *out,
-		      struct smmu_fault *f)
+/*
+ * The stage-2 walker; @tracing is a constant in each of its two
+ * instances.  An explained walk uses no cache and fills none.
+ */
+static inline __attribute__((always_inline)) int
+s2_walk(struct smmu_walk *w, const struct smmu_s2 *s2, uint64_t ipa,
+	uint8_t class, bool write, const struct smmu_access *acc,
+	struct smmu_leaf *out, struct smmu_fault *f, const bool tracing)
 {
 	const struct lpae_fmt *fmt = &s2->fmt;
 	uint64_t table = s2->ttb, unused;
@@ -204,7 +220,8 @@ int smmu_s2_translate(struct smmu_walk *w, const struct smmu_s2 *s2,
 	if (fmt->ias < 64 && (ipa >> fmt->ias))
 		return fault(f, EVT_F_TRANSLATION, true, class, ipa,
 			     s2->record);
-	if (tlb_lookup(w->smmu, TLB_KIND_S2, s2->vmid, 0, ipa, &hit) &&
+	if (!tracing &&
+	    tlb_lookup(w->smmu, TLB_KIND_S2, s2->vmid, 0, ipa, &hit) &&
 	    s2_hit_ok(s2, hit.perm, class, write, acc)) {
 		out->size = 1ull << hit.log2size;
 		out->base = hit.va;
@@ -216,15 +233,18 @@ int smmu_s2_translate(struct smmu_walk *w, const struct smmu_s2 *s2,
 		out->perm = hit.perm;
 		return 0;
 	}
-	if (walk_hit(w, TLB_KIND_S2_WALK, fmt, s2->vmid, 0, ipa, &table,
-		     &unused))
+	if (!tracing && walk_hit(w, TLB_KIND_S2_WALK, fmt, s2->vmid, 0, ipa,
+				 &table, &unused))
 		level = 3;
 	for (; level <= 3; level++) {
 		uint64_t addr = table + 8ull * lpae_index(fmt, level, ipa);
-		uint64_t desc, oa, size;
-		int rc;
+		uint64_t desc = 0, oa, size;
+		int rc = desc_read(w, addr, &desc);
 
-		if (desc_read(w, addr, &desc))
+		if (tracing)
+			smmu_trace_s2(w->trace, level, class, write, ipa, addr,
+				      desc, rc != 0);
+		if (rc)
 			return walk_abort(f, true, class, ipa, addr);
 retry:
 		if (!(desc & 1))
@@ -235,7 +255,7 @@ retry:
 			if (table >> fmt->oas)
 				return fault(f, EVT_F_ADDR_SIZE, true, class,
 					     ipa, s2->record);
-			if (level == 2)
+			if (level == 2 && !tracing)
 				walk_fill(w, TLB_KIND_S2_WALK, fmt, s2->vmid, 0,
 					  ipa, table, 0);
 			continue;
@@ -288,10 +308,36 @@ retry:
 		out->level = level;
 		out->tg = tg_of(fmt);
 		out->perm = s2_perms(desc);
-		s2_fill(w, s2, out);
+		if (!tracing)
+			s2_fill(w, s2, out);
 		return 0;
 	}
 	return fault(f, EVT_F_TRANSLATION, true, class, ipa, s2->record);
+}
+
+static int s2_plain(struct smmu_walk *w, const struct smmu_s2 *s2, uint64_t ipa,
+		    uint8_t class, bool write, const struct smmu_access *acc,
+		    struct smmu_leaf *out, struct smmu_fault *f)
+{
+	return s2_walk(w, s2, ipa, class, write, acc, out, f, false);
+}
+
+static int s2_traced(struct smmu_walk *w, const struct smmu_s2 *s2,
+		     uint64_t ipa, uint8_t class, bool write,
+		     const struct smmu_access *acc, struct smmu_leaf *out,
+		     struct smmu_fault *f)
+{
+	return s2_walk(w, s2, ipa, class, write, acc, out, f, true);
+}
+
+int smmu_s2_translate(struct smmu_walk *w, const struct smmu_s2 *s2,
+		      uint64_t ipa, uint8_t class, bool write,
+		      const struct smmu_access *acc, struct smmu_leaf *out,
+		      struct smmu_fault *f)
+{
+	if (__builtin_expect(w->trace != NULL, 0))
+		return s2_traced(w, s2, ipa, class, write, acc, out, f);
+	return s2_plain(w, s2, ipa, class, write, acc, out, f);
 }
 
 /* Hierarchical permission limits gathered from table descriptors. */
@@ -398,9 +444,14 @@ static const struct smmu_tt *s1_select(const struct smmu_s1 *s1, uint64_t va)
 	return upper == want ? tt : NULL;
 }
 
-int smmu_s1_translate(struct smmu_walk *w, const struct smmu_s1 *s1,
-		      const struct smmu_s2 *s2, const struct smmu_access *acc,
-		      struct smmu_leaf *out, struct smmu_fault *f)
+/*
+ * The stage-1 walker, nested or not; @tracing is a constant in each of
+ * its two instances, which call the stage-2 instance of the same kind.
+ */
+static inline __attribute__((always_inline)) int
+s1_walk(struct smmu_walk *w, const struct smmu_s1 *s1, const struct smmu_s2 *s2,
+	const struct smmu_access *acc, struct smmu_leaf *out,
+	struct smmu_fault *f, const bool tracing)
 {
 	const struct smmu_tt *tt = s1_select(s1, acc->input);
 	struct s1_limits lim = {0};
@@ -412,25 +463,31 @@ int smmu_s1_translate(struct smmu_walk *w, const struct smmu_s1 *s1,
 			     s1->record);
 	table = tt->ttb;
 	level = tt->fmt.start_level;
-	if (walk_hit(w, TLB_KIND_S1_WALK, &tt->fmt, w->vmid, s1->asid, key,
-		     &table, &bits)) {
+	if (!tracing && walk_hit(w, TLB_KIND_S1_WALK, &tt->fmt, w->vmid,
+				 s1->asid, key, &table, &bits)) {
 		lim = limits_unpack(bits);
 		level = 3;
 	}
 	for (; level <= 3; level++) {
 		uint64_t ipa = table + 8ull * lpae_index(&tt->fmt, level, va);
-		uint64_t pa = ipa, desc, oa, size;
+		uint64_t pa = ipa, desc = 0, oa, size;
 		struct smmu_leaf l2;
 		bool dirty;
 		int rc;
 
+		if (tracing)
+			w->trace->s1_level = (uint8_t)level;
 		/* Nested: the descriptor's address is an IPA. */
-		if (s2 && smmu_s2_translate(w, s2, ipa, EVT_CLASS_TT, false,
-					    acc, &l2, f))
+		if (s2 && (tracing ? s2_traced : s2_plain)(
+				  w, s2, ipa, EVT_CLASS_TT, false, acc, &l2, f))
 			return -1;
 		if (s2)
 			pa = l2.oa;
-		if (desc_read(w, pa, &desc))
+		rc = desc_read(w, pa, &desc);
+		if (tracing)
+			smmu_trace_read(w->trace, SIO_SMMU_READ_S1, level, va,
+					ipa, pa, &desc, 1, rc != 0);
+		if (rc)
 			return walk_abort(f, false, EVT_CLASS_TT, 0, pa);
 retry:
 		if (!(desc & 1))
@@ -443,7 +500,7 @@ retry:
 					     EVT_CLASS_IN, 0, s1->record);
 			if (!tt->had)
 				s1_limit(&lim, desc);
-			if (level == 2)
+			if (level == 2 && !tracing)
 				walk_fill(w, TLB_KIND_S1_WALK, &tt->fmt,
 					  w->vmid, s1->asid, key, table,
 					  limits_pack(&lim));
@@ -464,8 +521,9 @@ retry:
 				     0, s1->record);
 		if ((!(desc & LPAE_AF) && s1->ha) || dirty) {
 			/* HTTU writes the descriptor: stage 2 must allow it. */
-			if (s2 && smmu_s2_translate(w, s2, ipa, EVT_CLASS_TT,
-						    true, acc, &l2, f)) {
+			if (s2 && (tracing ? s2_traced
+					   : s2_plain)(w, s2, ipa, EVT_CLASS_TT,
+						       true, acc, &l2, f)) {
 				f->tt_write = true;
 				return -1;
 			}
@@ -489,4 +547,13 @@ retry:
 		return 0;
 	}
 	return fault(f, EVT_F_TRANSLATION, false, EVT_CLASS_IN, 0, s1->record);
+}
+
+int smmu_s1_translate(struct smmu_walk *w, const struct smmu_s1 *s1,
+		      const struct smmu_s2 *s2, const struct smmu_access *acc,
+		      struct smmu_leaf *out, struct smmu_fault *f)
+{
+	if (__builtin_expect(w->trace != NULL, 0))
+		return s1_walk(w, s1, s2, acc, out, f, true);
+	return s1_walk(w, s1, s2, acc, out, f, false);
 }
