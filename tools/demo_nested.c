@@ -9,7 +9,8 @@
  * nested HWPT.  Then the device's DMA is translated IOVA -> IPA -> PA
  * (shown read by read with sio_smmu_translate_explain()), the guest
  * changes a mapping and invalidates it with TLBI_NH_VA through
- * IOMMU_HWPT_INVALIDATE, and the guest makes its device fault.
+ * IOMMU_HWPT_INVALIDATE, and the guest makes its device fault, which the
+ * VMM reads from its vEVENTQ with the guest's StreamID (the vSID).
  *
  * The VMM runs in this process on the library API (sio_iommufd_ioctl
  * takes the same structs as ioctl(2) on /dev/iommu); binding and
@@ -23,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <softiommu/iommufd.h>
 
@@ -52,7 +55,8 @@ struct vmm {
 	struct sio_iommufd *fd;
 	struct platform_device *pdev;
 	struct iommufd_device *idev;
-	uint32_t dev_id, ioas, parent, viommu, vdev, nested;
+	uint32_t dev_id, ioas, parent, viommu, vdev, nested, veventq;
+	int veventq_fd; /* readable while vEVENTs wait */
 	bool attached;
 	uint8_t *ram; /* guest RAM */
 	struct guest_s1 s1;
@@ -107,6 +111,11 @@ static int vmm_setup(struct vmm *v)
 	};
 	struct sio_iommu_vdevice_alloc vdev = {.size = sizeof(vdev),
 					       .virt_id = VSID};
+	struct sio_iommu_veventq_alloc veventq = {
+		.size = sizeof(veventq),
+		.type = SIO_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+		.veventq_depth = 64,
+	};
 	int rc;
 
 	rc = iommufd_device_bind(v->fd->ictx, &v->pdev->desc, &v->dev_id,
@@ -144,10 +153,17 @@ static int vmm_setup(struct vmm *v)
 	if (rc)
 		return fail("IOMMU_VDEVICE_ALLOC", rc);
 	v->vdev = vdev.out_vdevice_id;
+	veventq.viommu_id = v->viommu;
+	rc = ioctl_(v, SIO_IOMMU_VEVENTQ_ALLOC, &veventq);
+	if (rc)
+		return fail("IOMMU_VEVENTQ_ALLOC", rc);
+	v->veventq = veventq.out_veventq_id;
+	v->veventq_fd = (int)veventq.out_veventq_fd;
 	printf("   IOMMU_HWPT_ALLOC(NEST_PARENT): stage 2, HWPT %u; "
 	       "IOMMU_VIOMMU_ALLOC: vSMMU %u;\n   IOMMU_VDEVICE_ALLOC: the "
-	       "guest knows the device as vSID %#x\n",
-	       v->parent, v->viommu, VSID);
+	       "guest knows the device as vSID %#x;\n   IOMMU_VEVENTQ_ALLOC: "
+	       "the guest's events arrive on fd %d\n",
+	       v->parent, v->viommu, VSID, v->veventq_fd);
 	return 0;
 }
 
@@ -250,7 +266,7 @@ static void show_event(const uint64_t ev[4])
 {
 	const char *name = sio_smmu_event_name(ev[0] & 0xff);
 
-	printf("   the SMMU's event record: %s StreamID %#" PRIx64
+	printf("   the vEVENT's record: %s StreamID %#" PRIx64
 	       " InputAddr %#" PRIx64 " S2=%u CLASS=%u\n",
 	       name ? name : "?", ev[0] >> 32, ev[2],
 	       (unsigned int)(ev[1] >> 39) & 1,
@@ -260,11 +276,11 @@ static void show_event(const uint64_t ev[4])
 	       ev[0], ev[1], ev[2], ev[3]);
 }
 
+static int read_vevent(struct vmm *v);
+
 static int demo(struct vmm *v)
 {
 	const char a[] = "to page A", b[] = "to page B";
-	uint64_t ev[8][4];
-	int n;
 
 	step(1, "the VMM: guest RAM in an IOAS, stage 2, vIOMMU, vDEVICE");
 	if (vmm_setup(v))
@@ -319,31 +335,50 @@ static int demo(struct vmm *v)
 	       "the TLBI did not take effect");
 
 	step(6, "the guest's device faults: an IOVA its stage 1 does not map");
-	while (arm_smmu_read_events(v->plat->smmu_drv, ev, 8) > 0)
-		;
 	expect(v, dma(v, IOVA + 0x2000, a, sizeof(a)) == -EFAULT,
 	       "the DMA did not fault");
 	explain(v, IOVA + 0x2000);
-	/*
-	 * vEVENTQ: once IOMMU_VEVENTQ_ALLOC exists, the VMM allocates one
-	 * on the vIOMMU in step 1 and reads this fault here from its fd —
-	 * an iommufd_vevent_header and the 32-byte record with the vSID in
-	 * place of the StreamID — to inject into the guest's event queue.
-	 * Until then: the record as the SMMU wrote it to its event queue.
-	 */
-	n = arm_smmu_read_events(v->plat->smmu_drv, ev, 8);
-	printf("\n   [vEVENTQ not yet available: the host SMMU's event "
-	       "queue instead]\n");
-	for (int i = 0; i < n; i++)
-		show_event(ev[i]);
+	return read_vevent(v);
+}
+
+/*
+ * The VMM's event loop, once: wait for the vEVENTQ's fd, read the
+ * record — an iommufd_vevent_header and the raw 32-byte event with the
+ * vSID in place of the StreamID — for the guest's event queue.
+ */
+static int read_vevent(struct vmm *v)
+{
+	struct pollfd p = {.fd = v->veventq_fd, .events = POLLIN};
+	struct {
+		struct sio_iommufd_vevent_header hdr;
+		uint64_t evt[4];
+	} rec;
+	ssize_t n;
+
+	if (poll(&p, 1, 2000) != 1)
+		return fail("no vEVENT within 2 s", ETIMEDOUT);
+	n = sio_iommufd_eventq_read(v->fd, v->veventq, &rec, sizeof(rec));
+	if (n != (ssize_t)sizeof(rec))
+		return fail("reading the vEVENTQ", n < 0 ? (int)-n : EIO);
+	printf("\n   the VMM's vEVENTQ (fd %d) is readable: a %zd-byte vEVENT, "
+	       "sequence %u, flags %#x\n",
+	       v->veventq_fd, n, rec.hdr.sequence, rec.hdr.flags);
+	show_event(rec.evt);
+	printf("   (the device's StreamID is %#x; the guest sees its vSID "
+	       "%#x)\n",
+	       v->pdev->sid, VSID);
 	expect(v,
-	       n == 1 && (ev[0][0] & 0xff) == 0x10 && !((ev[0][1] >> 39) & 1),
-	       "no stage-1 F_TRANSLATION event");
+	       (rec.evt[0] & 0xff) == 0x10 && !((rec.evt[1] >> 39) & 1) &&
+		       (rec.evt[0] >> 32) == VSID &&
+		       rec.evt[2] == IOVA + 0x2000,
+	       "no stage-1 F_TRANSLATION vEVENT with the vSID");
 	return 0;
 }
 
 static void teardown(struct vmm *v)
 {
+	if (v->veventq_fd >= 0)
+		close(v->veventq_fd);
 	if (v->attached)
 		iommufd_device_detach(v->idev);
 	if (v->idev)
@@ -364,6 +399,7 @@ int sio_demo_nested(void)
 	if (!v)
 		return 1;
 	v->ok = true;
+	v->veventq_fd = -1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("softiommu demo nested: a VMM, its guest, and the guest's "
 	       "assigned device\n");
