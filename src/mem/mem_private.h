@@ -131,6 +131,40 @@ static inline void sio_mem_hint_save(const struct sio_mem_guard *g,
 	h->serial = g->view->serial;
 }
 
+/*
+ * The same, packed in one word for a hint several threads share without
+ * a lock: the view's serial above, the segment's index + 1 below.  A
+ * torn or stale word only misses (the serial must match the section's
+ * view and the index be inside it).
+ */
+#define SIO_MEM_HINT_IDX_BITS 24
+
+static inline void sio_mem_hint_load_word(struct sio_mem_guard *g,
+					  uint64_t word)
+{
+	const struct sio_mem_view *v = g->view;
+	uint64_t idx = word & ((1ull << SIO_MEM_HINT_IDX_BITS) - 1);
+
+	if (idx && idx <= v->nr &&
+	    (word >> SIO_MEM_HINT_IDX_BITS) ==
+		    (v->serial & (~0ull >> SIO_MEM_HINT_IDX_BITS)))
+		g->hint = &v->seg[idx - 1];
+}
+
+static inline uint64_t sio_mem_hint_word(const struct sio_mem_guard *g,
+					 const void *seg)
+{
+	const struct sio_mem_view *v = g->view;
+	uint64_t idx;
+
+	if (!seg)
+		return 0;
+	idx = (uint64_t)((const struct sio_mem_seg *)seg - v->seg) + 1;
+	if (idx >> SIO_MEM_HINT_IDX_BITS)
+		return 0;
+	return (v->serial << SIO_MEM_HINT_IDX_BITS) | idx;
+}
+
 /* grace.c */
 void sio_mem_synchronize(struct sio_mem_bus *bus);
 

@@ -14,24 +14,30 @@
 _Static_assert(sizeof(struct smmu_ste) <= CFGC_WORDS * 8, "STE body");
 _Static_assert(sizeof(struct smmu_s1) <= CFGC_WORDS * 8, "CD body");
 
-/* Read the hot word (and with @body, the whole entry) if @key is there. */
+/*
+ * Read the hot word (and with @body, the whole entry) if @key is there.
+ * The body is copied straight into the caller's: on false (a miss, or an
+ * entry that changed under us) it may hold a torn copy, which every
+ * caller overwrites with the fetch a miss makes.
+ */
 static bool entry_read(struct cfgc_entry *e, uint64_t key, uint64_t *hot,
 		       void *body, size_t len)
 {
-	uint64_t words[CFGC_WORDS];
 	uint64_t s = seq_read(&e->seq);
 
 	if ((s & 1) || word_read(&e->key) != key)
 		return false;
 	*hot = word_read(&e->hot);
-	if (body)
-		for (size_t i = 0; i < (len + 7) / 8; i++)
-			words[i] = word_read(&e->body[i]);
-	if (seq_read(&e->seq) != s)
-		return false; /* changing under us: call it a miss */
-	if (body)
-		memcpy(body, words, len);
-	return true;
+	if (body) {
+		uint64_t *out = body;
+
+		_Static_assert(sizeof(struct smmu_ste) % 8 == 0 &&
+				       sizeof(struct smmu_s1) % 8 == 0,
+			       "bodies are whole words");
+		for (size_t i = 0; i < len / 8; i++)
+			out[i] = word_read(&e->body[i]);
+	}
+	return seq_read(&e->seq) == s;
 }
 
 static void entry_clear_if(struct cfgc_entry *e, uint64_t key)

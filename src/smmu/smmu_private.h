@@ -266,6 +266,8 @@ struct sio_smmu {
 	_Atomic uint64_t inv_gen;
 	_Atomic uint64_t utlb_gen; /* advanced after invalidations: utlb.c */
 	struct smmu_utlb *utlb;
+	/* each stage's table segment, for walks to start from (walk.c) */
+	_Atomic uint64_t walk_hint[2];
 	bool sync_wait; /* an invalidation since the last CMD_SYNC */
 
 	/*

@@ -60,7 +60,14 @@ struct smmu_walk {
 	struct sio_smmu *smmu;
 	struct sio_mem_guard *g;
 	uint64_t gen;
-	uint16_t vmid; /* the tag of stage-1 entries: the STE's VMID */
+	uint16_t vmid;	     /* the tag of stage-1 entries: the STE's VMID */
+	const void *hint[2]; /* the bus segment of each stage's last read */
+	/*
+	 * The output's stage-2 leaf is not cached on its own: the combined
+	 * entry the nested translation fills holds it (set for the final
+	 * stage 2 of a nested translation).
+	 */
+	bool no_s2_fill;
 	/*
 	 * NULL, except when the walk is being explained: then every read
 	 * is recorded there, and the caches are neither used nor filled.

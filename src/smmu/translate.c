@@ -378,6 +378,7 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 		return abort_with(res, f.id);
 	}
 	if (ste.s2) {
+		w.no_s2_fill = s1_on;
 		if (smmu_s2_translate(&w, &ste.s2cfg, ipa, EVT_CLASS_IN,
 				      acc.write, &acc, &l2, &f)) {
 			p->stall = stalls(&f, NULL, &ste.s2cfg);

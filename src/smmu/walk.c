@@ -48,11 +48,32 @@ static int walk_abort(struct smmu_fault *f, bool s2, uint8_t class,
 	return -1;
 }
 
-/* One descriptor read, single-copy atomic, in the walk's bus section. */
-static int desc_read(struct smmu_walk *w, uint64_t pa, uint64_t *desc)
+/*
+ * One descriptor read, single-copy atomic, in the walk's bus section.
+ * Each stage remembers the bus segment its tables were last found in —
+ * the walk's own, else the SMMU's shared word — because a nested walk
+ * alternates between the guest's tables and stage 2's, which the
+ * section's one-segment memory alone would search for at every read.
+ */
+static int desc_read(struct smmu_walk *w, uint64_t pa, uint64_t *desc, bool s2)
 {
-	uint64_t *p = (pa & 7) ? NULL : sio_mem_ptr(w->g, pa, 8, SIO_MEM_READ);
+	struct sio_mem_guard *g = w->g;
+	const void *found;
+	uint64_t *p;
 
+	if (w->hint[s2])
+		g->hint = w->hint[s2];
+	else
+		sio_mem_hint_load_word(
+			g, atomic_load_explicit(&w->smmu->walk_hint[s2],
+						memory_order_relaxed));
+	found = g->hint;
+	p = (pa & 7) ? NULL : sio_mem_ptr(g, pa, 8, SIO_MEM_READ);
+	w->hint[s2] = g->hint;
+	if (g->hint != found)
+		atomic_store_explicit(&w->smmu->walk_hint[s2],
+				      sio_mem_hint_word(g, g->hint),
+				      memory_order_relaxed);
 	if (!p)
 		return -1;
 	*desc = le64toh(__atomic_load_n(p, __ATOMIC_ACQUIRE));
@@ -239,7 +260,7 @@ s2_walk(struct smmu_walk *w, const struct smmu_s2 *s2, uint64_t ipa,
 	for (; level <= 3; level++) {
 		uint64_t addr = table + 8ull * lpae_index(fmt, level, ipa);
 		uint64_t desc = 0, oa, size;
-		int rc = desc_read(w, addr, &desc);
+		int rc = desc_read(w, addr, &desc, true);
 
 		if (tracing)
 			smmu_trace_s2(w->trace, level, class, write, ipa, addr,
@@ -308,7 +329,7 @@ retry:
 		out->level = level;
 		out->tg = tg_of(fmt);
 		out->perm = s2_perms(desc);
-		if (!tracing)
+		if (!tracing && !w->no_s2_fill)
 			s2_fill(w, s2, out);
 		return 0;
 	}
@@ -483,7 +504,7 @@ s1_walk(struct smmu_walk *w, const struct smmu_s1 *s1, const struct smmu_s2 *s2,
 			return -1;
 		if (s2)
 			pa = l2.oa;
-		rc = desc_read(w, pa, &desc);
+		rc = desc_read(w, pa, &desc, false);
 		if (tracing)
 			smmu_trace_read(w->trace, SIO_SMMU_READ_S1, level, va,
 					ipa, pa, &desc, 1, rc != 0);
