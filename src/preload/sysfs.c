@@ -384,6 +384,7 @@ static int lookup(const char *path, bool follow, bool overlay_too,
 {
 	int rc;
 
+	w->rewritten = false;
 	if (!path || strncmp(path, "/sys/", 5))
 		return WALK_PASS;
 	preload_ready();
