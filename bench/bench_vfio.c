@@ -286,10 +286,10 @@ static void report(struct figures *fg, int runs)
 	       "(4 KiB x %d, 1 GiB x %d each)\n",
 	       runs, ROUNDS, GIB_ROUNDS);
 	printf("  %-34s %12s %7s %12s %7s\n", "path", "4 KiB ns", "ratio",
-	       "1 GiB ms", "ratio");
+	       "1 GiB us", "ratio");
 	for (int m = 0; m < NR_MODES; m++)
-		printf("  %-34s %12.0f %7.2f %12.2f %7.2f\n", mode_name[m],
-		       small[m], small[m] / small[NATIVE], gib[m] / 1e6,
+		printf("  %-34s %12.0f %7.2f %12.1f %7.2f\n", mode_name[m],
+		       small[m], small[m] / small[NATIVE], gib[m] / 1e3,
 		       gib[m] / gib[NATIVE]);
 	printf("  %-34s %12.0f %7.2f\n", "ioctl(2) on /dev/null (ENOTTY)", null,
 	       null / small[NATIVE]);
