@@ -111,6 +111,7 @@ static void resolve_all(void)
 	REAL(seekdir, "seekdir");
 	REAL(fopen, "fopen");
 	REAL(realpath, "realpath");
+	REAL(scandir, "scandir");
 	REAL(getxattr, "getxattr");
 	REAL(lgetxattr, "lgetxattr");
 	REAL(listxattr, "listxattr");

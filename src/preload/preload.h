@@ -192,6 +192,9 @@ struct preload_real {
 	void (*seekdir)(DIR *, long);
 	FILE *(*fopen)(const char *, const char *);
 	char *(*realpath)(const char *, char *);
+	int (*scandir)(const char *, struct dirent ***,
+		       int (*)(const struct dirent *),
+		       int (*)(const struct dirent **, const struct dirent **));
 	ssize_t (*getxattr)(const char *, const char *, void *, size_t);
 	ssize_t (*lgetxattr)(const char *, const char *, void *, size_t);
 	ssize_t (*listxattr)(const char *, char *, size_t);

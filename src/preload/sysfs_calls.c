@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * The libc entry points only the /sys view needs (sysfs.c): readlink,
- * the directory streams, fopen, realpath and the xattr reads (ls -l asks
- * for ACLs and labels).  glibc's own opendir,
- * fopen and realpath call its internal openat, getdents64, lstat and
- * readlink, which never reach the interposer, so these are taken whole
- * for our paths and streams; everything else goes to libc untouched.
+ * the directory streams and scandir, fopen, realpath and the xattr reads (ls -l
+ * asks for ACLs and labels).  glibc's own opendir, fopen and realpath call its
+ * internal openat, getdents64, lstat and readlink, which never reach the
+ * interposer, so these are taken whole for our paths and streams; everything
+ * else goes to libc untouched.
  */
 #undef _FILE_OFFSET_BITS
 #undef _FORTIFY_SOURCE
@@ -107,6 +107,84 @@ EXPORT void seekdir(DIR *d, long loc)
 	preload_ready();
 	if (!preload_sysfs_seekdir(d, loc))
 		preload.real.seekdir(d, loc);
+}
+
+typedef int (*scandir_filter)(const struct dirent *);
+typedef int (*scandir_compar)(const struct dirent **, const struct dirent **);
+
+/* Append a malloc'd copy of @e, as scandir's caller frees each one. */
+static int scandir_push(struct dirent ***list, size_t *n, size_t *cap,
+			const struct dirent *e)
+{
+	struct dirent *copy, **l;
+
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		l = realloc(*list, *cap * sizeof(*l));
+		if (!l)
+			return -1;
+		*list = l;
+	}
+	copy = malloc(sizeof(*copy));
+	if (!copy)
+		return -1;
+	memcpy(copy, e, sizeof(*copy));
+	(*list)[(*n)++] = copy;
+	return 0;
+}
+
+/* scandir(3) over one of our streams. */
+static int scandir_ours(DIR *d, struct dirent ***out, scandir_filter filter,
+			scandir_compar compar)
+{
+	struct dirent **list = NULL, *e;
+	size_t n = 0, cap = 0;
+	int saved;
+
+	while ((e = readdir(d))) {
+		if (filter && !filter(e))
+			continue;
+		if (scandir_push(&list, &n, &cap, e))
+			goto err;
+	}
+	closedir(d);
+	if (compar && n > 1)
+		qsort(list, n, sizeof(*list),
+		      (int (*)(const void *, const void *))compar);
+	*out = list;
+	return (int)n;
+err:
+	saved = errno;
+	while (n)
+		free(list[--n]);
+	free(list);
+	closedir(d);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * glibc's scandir opens the directory with its internal opendir, which
+ * never reaches us: our directories are listed here instead.
+ */
+EXPORT int scandir(const char *path, struct dirent ***out,
+		   scandir_filter filter, scandir_compar compar)
+{
+	DIR *d;
+
+	preload_ready();
+	if (!preload_sysfs_opendir(path, &d))
+		return preload.real.scandir(path, out, filter, compar);
+	return d ? scandir_ours(d, out, filter, compar) : -1;
+}
+
+EXPORT int scandir64(const char *path, struct dirent64 ***out,
+		     int (*filter)(const struct dirent64 *),
+		     int (*compar)(const struct dirent64 **,
+				   const struct dirent64 **))
+{
+	return scandir(path, (struct dirent ***)out, (scandir_filter)filter,
+		       (scandir_compar)compar);
 }
 
 /* fopen(3)'s mode string as open(2) flags */

@@ -289,6 +289,20 @@ static void test_group_listing(void **state)
 	assert_string_equal(e->d_name, buf);
 	assert_true(dirfd(d) >= 0);
 	closedir(d);
+
+	/* scandir: libc's own would open the directory behind our back */
+	struct dirent **list;
+	n = scandir(DEV_DIR "/vfio-dev", &list, NULL, alphasort);
+	assert_int_equal(n, 3);
+	assert_string_equal(list[0]->d_name, ".");
+	assert_string_equal(list[1]->d_name, "..");
+	assert_string_equal(list[2]->d_name, "vfio1");
+	while (n--)
+		free(list[n]);
+	free(list);
+	errno = 0;
+	assert_int_equal(scandir(DEV_DIR "/nope", &list, NULL, alphasort), -1);
+	assert_int_equal(errno, ENOENT);
 }
 
 struct linux_dirent64 {
