@@ -30,6 +30,7 @@ bench: deps
 	build-release/bench/bench-smmu
 	build-release/bench/bench-iommufd
 	build-release/tools/softiommu exec -- build-release/bench/bench-uapi
+	build-release/tools/softiommu exec -- build-release/bench/bench-vfio
 
 install: all
 	meson install -C $(BUILD)

@@ -28,6 +28,8 @@ struct preload_ctx preload = {
 	.fdt = {.lock = PTHREAD_MUTEX_INITIALIZER},
 	.node_lock = PTHREAD_MUTEX_INITIALIZER,
 	.platform_lock = PTHREAD_MUTEX_INITIALIZER,
+	.sysfs = {.lock = PTHREAD_MUTEX_INITIALIZER,
+		  .dir_lock = PTHREAD_MUTEX_INITIALIZER},
 };
 
 static void *resolve(const char *name, bool required)
@@ -99,6 +101,21 @@ static void resolve_all(void)
 	REAL(sysv_signal, "sysv_signal");
 	REAL(sigset, "sigset");
 	REAL(sigignore, "sigignore");
+	REAL(readlink, "readlink");
+	REAL(readlinkat, "readlinkat");
+	REAL(opendir, "opendir");
+	REAL(readdir, "readdir");
+	REAL(closedir, "closedir");
+	REAL(rewinddir, "rewinddir");
+	REAL(telldir, "telldir");
+	REAL(seekdir, "seekdir");
+	REAL(fopen, "fopen");
+	REAL(realpath, "realpath");
+	REAL(scandir, "scandir");
+	REAL(getxattr, "getxattr");
+	REAL(lgetxattr, "lgetxattr");
+	REAL(listxattr, "listxattr");
+	REAL(llistxattr, "llistxattr");
 	if (!preload.real.fcntl64)
 		preload.real.fcntl64 = preload.real.fcntl;
 }
@@ -109,6 +126,7 @@ static void resolve_all(void)
  */
 static void atfork_prepare(void)
 {
+	preload_sysfs_lock(); /* it takes platform_lock under its own */
 	pthread_mutex_lock(&preload.platform_lock);
 	pthread_mutex_lock(&preload.fdt.lock);
 }
@@ -117,6 +135,7 @@ static void atfork_parent(void)
 {
 	pthread_mutex_unlock(&preload.fdt.lock);
 	pthread_mutex_unlock(&preload.platform_lock);
+	preload_sysfs_unlock();
 }
 
 static void atfork_child(void)
@@ -130,6 +149,8 @@ static void atfork_child(void)
 	preload.platform = NULL;
 	pthread_mutex_unlock(&preload.fdt.lock);
 	pthread_mutex_unlock(&preload.platform_lock);
+	/* the view keeps only names and contents: the child's copy is good */
+	preload_sysfs_unlock();
 }
 
 static void init_once(void)

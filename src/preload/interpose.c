@@ -91,9 +91,19 @@ static mode_t open_mode(int flags, va_list ap)
 	return OPEN_NEEDS_MODE(flags) ? va_arg(ap, mode_t) : 0;
 }
 
+/* A path of the /sys view (sysfs.c): true with *@fd the call's result. */
+static bool sysfs_open(const char *path, int flags, mode_t mode, int *fd)
+{
+	if (!preload_sysfs_open(path, flags, mode, fd))
+		return false;
+	*fd = plain_fd(*fd);
+	return true;
+}
+
 EXPORT int open(const char *path, int flags, ...)
 {
 	const struct preload_node *n;
+	int fd;
 	va_list ap;
 	mode_t mode;
 
@@ -104,6 +114,8 @@ EXPORT int open(const char *path, int flags, ...)
 	n = preload_node_find(path);
 	if (n)
 		return open_node(n, flags);
+	if (sysfs_open(path, flags, mode, &fd))
+		return fd;
 	return plain_fd(preload.real.open(path, flags, mode));
 }
 
@@ -113,6 +125,7 @@ EXPORT int open64(const char *path, int flags, ...) __attribute__((alias("ope"
 EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
 	const struct preload_node *n;
+	int fd;
 	va_list ap;
 	mode_t mode;
 
@@ -124,6 +137,8 @@ EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	n = preload_node_find(path);
 	if (n)
 		return open_node(n, flags);
+	if (sysfs_open(path, flags, mode, &fd))
+		return fd;
 	return plain_fd(preload.real.openat(dirfd, path, flags, mode));
 }
 
@@ -134,55 +149,70 @@ EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 EXPORT int __open_2(const char *path, int flags)
 {
 	const struct preload_node *n;
+	int fd;
 
 	preload_ready();
 	n = preload_node_find(path);
 	if (n)
 		return open_node(n, flags);
+	if (sysfs_open(path, flags, 0, &fd))
+		return fd;
 	return plain_fd(preload.real.open_2(path, flags));
 }
 
 EXPORT int __open64_2(const char *path, int flags)
 {
 	const struct preload_node *n;
+	int fd;
 
 	preload_ready();
 	n = preload_node_find(path);
 	if (n)
 		return open_node(n, flags);
+	if (sysfs_open(path, flags, 0, &fd))
+		return fd;
 	return plain_fd(preload.real.open64_2(path, flags));
 }
 
 EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
 	const struct preload_node *n;
+	int fd;
 
 	preload_ready();
 	n = preload_node_find(path);
 	if (n)
 		return open_node(n, flags);
+	if (sysfs_open(path, flags, 0, &fd))
+		return fd;
 	return plain_fd(preload.real.openat_2(dirfd, path, flags));
 }
 
 EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
 	const struct preload_node *n;
+	int fd;
 
 	preload_ready();
 	n = preload_node_find(path);
 	if (n)
 		return open_node(n, flags);
+	if (sysfs_open(path, flags, 0, &fd))
+		return fd;
 	return plain_fd(preload.real.openat64_2(dirfd, path, flags));
 }
 
 EXPORT int creat(const char *path, mode_t mode)
 {
 	const struct preload_node *n;
+	int fd;
 
 	preload_ready();
 	n = preload_node_find(path);
 	if (n)
 		return open_node(n, O_CREAT | O_WRONLY | O_TRUNC);
+	if (sysfs_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode, &fd))
+		return fd;
 	return plain_fd(preload.real.creat(path, mode));
 }
 
@@ -601,7 +631,13 @@ static bool path_node(const char *path, struct stat *st)
 
 EXPORT int stat(const char *path, struct stat *st)
 {
-	return path_node(path, st) ? 0 : preload.real.stat(path, st);
+	int rc;
+
+	if (path_node(path, st))
+		return 0;
+	if (preload_sysfs_stat(path, true, st, &rc))
+		return rc;
+	return preload.real.stat(path, st);
 }
 
 EXPORT int stat64(const char *path, struct stat64 *st)
@@ -612,7 +648,13 @@ EXPORT int stat64(const char *path, struct stat64 *st)
 /* our nodes are not symlinks: lstat is stat */
 EXPORT int lstat(const char *path, struct stat *st)
 {
-	return path_node(path, st) ? 0 : preload.real.lstat(path, st);
+	int rc;
+
+	if (path_node(path, st))
+		return 0;
+	if (preload_sysfs_stat(path, false, st, &rc))
+		return rc;
+	return preload.real.lstat(path, st);
 }
 
 EXPORT int lstat64(const char *path, struct stat64 *st)
@@ -652,16 +694,20 @@ EXPORT int fstat64(int fd, struct stat64 *st)
 EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
 	const struct preload_node *n;
+	int rc;
 
 	preload_ready();
 	if (preload_path_empty(path) && (flags & AT_EMPTY_PATH) &&
 	    fd_node(dirfd, st))
 		return 0;
 	n = preload_node_find(path);
-	if (!n)
-		return preload.real.fstatat(dirfd, path, st, flags);
-	preload_node_stat(n, st);
-	return 0;
+	if (n) {
+		preload_node_stat(n, st);
+		return 0;
+	}
+	if (preload_sysfs_stat(path, !(flags & AT_SYMLINK_NOFOLLOW), st, &rc))
+		return rc;
+	return preload.real.fstatat(dirfd, path, st, flags);
 }
 
 EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
@@ -674,6 +720,7 @@ EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 {
 	const struct preload_node *n = NULL;
 	struct sio_vfile *f = NULL;
+	int rc;
 
 	preload_ready();
 	if (preload_path_empty(path) && (flags & AT_EMPTY_PATH))
@@ -692,6 +739,8 @@ EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		preload_node_statx(n, stx);
 		return 0;
 	}
+	if (preload_sysfs_statx(path, flags, stx, &rc))
+		return rc;
 	if (!preload.real.statx)
 		return errno = ENOSYS, -1;
 	return preload.real.statx(dirfd, path, flags, mask, stx);
@@ -700,9 +749,13 @@ EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 /* The versioned stats binaries built before glibc 2.33 call. */
 EXPORT int __xstat(int ver, const char *path, struct stat *st)
 {
+	int rc;
+
 	preload_ready();
 	if (preload_node_find(path))
 		return stat(path, st);
+	if (preload_sysfs_stat(path, true, st, &rc))
+		return rc;
 	return preload.real.xstat(ver, path, st);
 }
 
@@ -713,9 +766,13 @@ EXPORT int __xstat64(int ver, const char *path, struct stat64 *st)
 
 EXPORT int __lxstat(int ver, const char *path, struct stat *st)
 {
+	int rc;
+
 	preload_ready();
 	if (preload_node_find(path))
 		return stat(path, st);
+	if (preload_sysfs_stat(path, false, st, &rc))
+		return rc;
 	return preload.real.lxstat(ver, path, st);
 }
 
@@ -740,11 +797,15 @@ EXPORT int __fxstat64(int ver, int fd, struct stat64 *st)
 EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
 		      int flags)
 {
+	int rc;
+
 	preload_ready();
 	if (preload_node_find(path) ||
 	    (preload_path_empty(path) && (flags & AT_EMPTY_PATH) &&
 	     preload_fd_maybe(dirfd)))
 		return fstatat(dirfd, path, st, flags);
+	if (preload_sysfs_stat(path, !(flags & AT_SYMLINK_NOFOLLOW), st, &rc))
+		return rc;
 	return preload.real.fxstatat(ver, dirfd, path, st, flags);
 }
 
@@ -770,29 +831,44 @@ static int node_access(const struct preload_node *n, int mode)
 EXPORT int access(const char *path, int mode)
 {
 	const struct preload_node *n;
+	int rc;
 
 	preload_ready();
 	n = preload_node_find(path);
-	return n ? node_access(n, mode) : preload.real.access(path, mode);
+	if (n)
+		return node_access(n, mode);
+	if (preload_sysfs_access(path, mode, true, &rc))
+		return rc;
+	return preload.real.access(path, mode);
 }
 
 EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 {
 	const struct preload_node *n;
+	int rc;
 
 	preload_ready();
 	n = preload_node_find(path);
-	return n ? node_access(n, mode)
-		 : preload.real.faccessat(dirfd, path, mode, flags);
+	if (n)
+		return node_access(n, mode);
+	if (preload_sysfs_access(path, mode, !(flags & AT_SYMLINK_NOFOLLOW),
+				 &rc))
+		return rc;
+	return preload.real.faccessat(dirfd, path, mode, flags);
 }
 
 EXPORT int eaccess(const char *path, int mode)
 {
 	const struct preload_node *n;
+	int rc;
 
 	preload_ready();
 	n = preload_node_find(path);
-	return n ? node_access(n, mode) : preload.real.eaccess(path, mode);
+	if (n)
+		return node_access(n, mode);
+	if (preload_sysfs_access(path, mode, true, &rc))
+		return rc;
+	return preload.real.eaccess(path, mode);
 }
 
 EXPORT int euidaccess(const char *path, int mode) __attribute__((alias("eacces"

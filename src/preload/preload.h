@@ -21,10 +21,12 @@
 #ifndef SIO_PRELOAD_H
 #define SIO_PRELOAD_H
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -179,6 +181,24 @@ struct preload_real {
 	void (*(*sysv_signal)(int, void (*)(int)))(int);
 	void (*(*sigset)(int, void (*)(int)))(int);
 	int (*sigignore)(int);
+	/* sysfs_calls.c: the calls only the /sys view needs */
+	ssize_t (*readlink)(const char *, char *, size_t);
+	ssize_t (*readlinkat)(int, const char *, char *, size_t);
+	DIR *(*opendir)(const char *);
+	struct dirent *(*readdir)(DIR *);
+	int (*closedir)(DIR *);
+	void (*rewinddir)(DIR *);
+	long (*telldir)(DIR *);
+	void (*seekdir)(DIR *, long);
+	FILE *(*fopen)(const char *, const char *);
+	char *(*realpath)(const char *, char *);
+	int (*scandir)(const char *, struct dirent ***,
+		       int (*)(const struct dirent *),
+		       int (*)(const struct dirent **, const struct dirent **));
+	ssize_t (*getxattr)(const char *, const char *, void *, size_t);
+	ssize_t (*lgetxattr)(const char *, const char *, void *, size_t);
+	ssize_t (*listxattr)(const char *, char *, size_t);
+	ssize_t (*llistxattr)(const char *, char *, size_t);
 };
 
 #define PRELOAD_FD_CHUNK_SHIFT 10
@@ -187,6 +207,38 @@ struct preload_real {
 #define PRELOAD_MAX_NODES      64
 
 typedef _Atomic(struct sio_vfile *) preload_slot;
+
+#define PRELOAD_SYSFS_MAX_NODES 128
+#define PRELOAD_SYSFS_MAX_DIRS	64
+
+enum sysfs_type { SYSFS_DIR, SYSFS_FILE, SYSFS_LINK };
+
+/* One name of the /sys view (immutable once published, never freed). */
+struct sysfs_node {
+	char name[24];
+	unsigned char type;    /* enum sysfs_type */
+	bool overlay;	       /* a real directory of /sys may stand here */
+	bool has_devices;      /* its children come from the platform */
+	unsigned short parent; /* the root is its own parent */
+	char data[64];	       /* a file's contents, a link's target */
+};
+
+struct sysfs_dir; /* sysfs.c: an open directory stream of ours */
+
+/* The /sys view of the platform's devices (sysfs.c, sysfs_calls.c). */
+struct preload_sysfs {
+	/* nodes: appended under lock, read without it */
+	pthread_mutex_t lock;
+	atomic_uint nr;
+	atomic_bool built;   /* the skeleton (no platform needed) */
+	atomic_bool devices; /* the platform's devices are in */
+	dev_t dev;	     /* st_dev: the real /sys's when there is one */
+	struct sysfs_node node[PRELOAD_SYSFS_MAX_NODES];
+	/* the DIR streams opendir() gave for our directories */
+	pthread_mutex_t dir_lock;
+	atomic_uint nr_dirs;
+	struct sysfs_dir *dirs[PRELOAD_SYSFS_MAX_DIRS];
+};
 
 /* fd number -> description.  Lookups of plain fds take no lock. */
 struct preload_fdtable {
@@ -214,6 +266,7 @@ struct preload_ctx {
 	/* the default platform, created by the first open of /dev/iommu */
 	pthread_mutex_t platform_lock;
 	struct sio_platform *platform;
+	struct preload_sysfs sysfs;
 };
 
 extern struct preload_ctx preload;
@@ -247,6 +300,40 @@ const struct preload_node *preload_node_find(const char *path);
 bool preload_path_empty(const char *path);
 void preload_node_stat(const struct preload_node *n, struct stat *st);
 void preload_node_statx(const struct preload_node *n, struct statx *stx);
+
+/*
+ * sysfs.c: the /sys view.  Each returns false when the path is not ours
+ * (libc answers it, as given); true when it answered, with *@ret the
+ * call's result (errno set on failure, kept on success).  Only absolute
+ * paths under /sys/ can be ours.
+ */
+bool preload_sysfs_open(const char *path, int flags, mode_t mode, int *ret);
+bool preload_sysfs_stat(const char *path, bool follow, struct stat *st,
+			int *ret);
+bool preload_sysfs_statx(const char *path, int flags, struct statx *stx,
+			 int *ret);
+bool preload_sysfs_access(const char *path, int mode, bool follow, int *ret);
+/*
+ * The path libc answers an xattr call for (@path or, after a link of
+ * ours, @real), or NULL with *@err its errno: ENODATA for our names
+ * (they have no attributes), or the walk's failure.
+ */
+const char *preload_sysfs_xattr(const char *path, bool follow, char *real,
+				size_t size, int *err);
+bool preload_sysfs_readlink(const char *path, char *buf, size_t size,
+			    ssize_t *ret);
+bool preload_sysfs_realpath(const char *path, char *resolved, size_t size,
+			    char **ret);
+bool preload_sysfs_opendir(const char *path, DIR **ret);
+/* Calls on a DIR stream: false when @d is not one of ours. */
+bool preload_sysfs_readdir(DIR *d, struct dirent **ret);
+bool preload_sysfs_closedir(DIR *d);
+bool preload_sysfs_rewinddir(DIR *d);
+bool preload_sysfs_telldir(DIR *d, long *ret);
+bool preload_sysfs_seekdir(DIR *d, long loc);
+/* fork: the parent holds the view's locks across it */
+void preload_sysfs_lock(void);
+void preload_sysfs_unlock(void);
 
 /* vfile.c: the fd table */
 static inline bool preload_fd_maybe(int fd)

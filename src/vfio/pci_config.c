@@ -75,6 +75,26 @@ void vfio_pci_config_init(struct sio_vfio_pci_dev *vdev)
 	}
 }
 
+/*
+ * Read from config space, never kept beside it: the kernel's sysfs prints
+ * what it read from the header at enumeration, and these bits are
+ * read-only (wmask 0), so the live header says the same.
+ */
+void vfio_pci_config_ids(struct sio_vfio_pci_dev *vdev,
+			 struct vfio_pci_ids *out)
+{
+	const uint8_t *c = vdev->cfg;
+
+	pthread_mutex_lock(&vdev->lock);
+	out->vendor = (uint16_t)get(c, PCI_VENDOR_ID, 2);
+	out->device = (uint16_t)get(c, PCI_DEVICE_ID, 2);
+	out->subsystem_vendor = (uint16_t)get(c, PCI_SUBSYSTEM_VENDOR_ID, 2);
+	out->subsystem_device = (uint16_t)get(c, PCI_SUBSYSTEM_ID, 2);
+	out->class_code = get(c, PCI_CLASS_PROG, 3);
+	out->revision = c[PCI_REVISION_ID];
+	pthread_mutex_unlock(&vdev->lock);
+}
+
 bool vfio_pci_memory_enabled(struct sio_vfio_pci_dev *vdev)
 {
 	bool on;

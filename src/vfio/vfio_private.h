@@ -131,6 +131,16 @@ void vfio_pci_config_init(struct sio_vfio_pci_dev *vdev);
 ssize_t vfio_pci_config_rw(struct sio_vfio_pci_dev *vdev, uint8_t *buf,
 			   size_t count, uint64_t pos, bool write);
 bool vfio_pci_memory_enabled(struct sio_vfio_pci_dev *vdev);
+
+/* What pci-sysfs.c shows of a function: the IDs of its config header. */
+struct vfio_pci_ids {
+	uint16_t vendor, device;
+	uint16_t subsystem_vendor, subsystem_device;
+	uint32_t class_code; /* base, sub-class, prog-if: 24 bits */
+	uint8_t revision;
+};
+void vfio_pci_config_ids(struct sio_vfio_pci_dev *vdev,
+			 struct vfio_pci_ids *out);
 void vfio_pci_msix_set_enable(struct sio_vfio_pci_dev *vdev, bool on);
 
 /* pci_irq.c */
