@@ -234,12 +234,39 @@ static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
 	return 0;
 }
 
+/*
+ * Large pages off (IOMMU_OPTION_HUGE_PAGES 0, VFIO compat TYPE1): one
+ * host page at a time, as the kernel's batch_iommu_map_small() does, so
+ * the domain holds no block that any page-sized unmap would split, and
+ * dirty tracking sees pages, not blocks.  All or nothing.
+ */
+static int area_map_domain_small(struct iopt_area *area, uint64_t pa,
+				 uint64_t len, struct sio_iommu_domain *d)
+{
+	uint64_t step = area->iopt->host_page_size, iova = area_iova(area);
+	uint64_t done, unmapped;
+	int rc = 0;
+
+	for (done = 0; done < len; done += step) {
+		rc = d->ops->map(d, iova + done, pa + done, step,
+				 area->iommu_prot);
+		if (rc)
+			break;
+	}
+	if (rc && done)
+		d->ops->unmap(d, iova, done, &unmapped);
+	return rc;
+}
+
 static int area_map_domain(struct iopt_area *area, struct iopt_pages *pages,
 			   struct sio_iommu_domain *d)
 {
-	return d->ops->map(d, area_iova(area), pages->uptr + area->start_byte,
-			   area_last(area) - area_iova(area) + 1,
-			   area->iommu_prot);
+	uint64_t pa = pages->uptr + area->start_byte;
+	uint64_t len = area_last(area) - area_iova(area) + 1;
+
+	if (area->iopt->disable_large_pages)
+		return area_map_domain_small(area, pa, len, d);
+	return d->ops->map(d, area_iova(area), pa, len, area->iommu_prot);
 }
 
 static void area_unmap_domain(struct iopt_area *area,

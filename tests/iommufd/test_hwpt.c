@@ -559,6 +559,62 @@ static void test_dirty_tracking(void **state)
 	iommufd_device_detach(f->idev);
 }
 
+/* IOMMU_OPTION HUGE_PAGES on an IOAS: 0 turns large pages off. */
+static int huge_pages(struct fx *f, uint32_t ioas, uint64_t on)
+{
+	struct sio_iommu_option c = {.size = sizeof(c),
+				     .option_id = SIO_IOMMU_OPTION_HUGE_PAGES,
+				     .op = SIO_IOMMU_OPTION_OP_SET,
+				     .object_id = ioas,
+				     .val64 = on};
+
+	return ioctl_(f, SIO_IOMMU_OPTION, &c);
+}
+
+/*
+ * A 2 MiB-aligned, 2 MiB mapping is one level-2 block in a domain, so one
+ * write dirties the block: all 512 pages are reported, as the kernel's
+ * io-pgtable reports a dirty block.  With large pages off the kernel
+ * maps it page by page (batch_iommu_map_small()), and the same write
+ * dirties one page.
+ */
+static void test_dirty_block_vs_small_pages(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t sz = 2ull << 20, base = 0x40000000;
+	uint8_t *raw = mmap(NULL, 2 * sz, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *buf, bm[64], v = 7;
+
+	assert_true(raw != MAP_FAILED);
+	buf = (uint8_t *)(((uintptr_t)raw + sz - 1) & ~(uintptr_t)(sz - 1));
+	for (int on = 1; on >= 0; on--) {
+		uint32_t ioas = ioas_alloc(f), hwpt = 0, pt;
+		unsigned int n = 0;
+
+		assert_int_equal(huge_pages(f, ioas, (uint64_t)on), 0);
+		assert_int_equal(map_fixed(f, ioas, buf, sz, base), 0);
+		assert_int_equal(hwpt_alloc(f, ioas,
+					    SIO_IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+					    &hwpt),
+				 0);
+		pt = hwpt;
+		assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+		assert_int_equal(set_dirty(f, hwpt, 1), 0);
+		assert_int_equal(dma_write(f, base + 5 * 4096 + 9, &v, 1), 0);
+		memset(bm, 0, sizeof(bm));
+		assert_int_equal(get_bitmap(f, hwpt, 0, base, sz, 4096, bm), 0);
+		for (unsigned int i = 0; i < 512; i++)
+			n += bit(bm, i);
+		assert_int_equal(n, on ? 512 : 1);
+		assert_true(bit(bm, 5));
+		iommufd_device_detach(f->idev);
+		assert_int_equal(destroy(f, hwpt), 0);
+		assert_int_equal(destroy(f, ioas), 0);
+	}
+	munmap(raw, 2 * sz);
+}
+
 /* IOMMU_GET_HW_INFO: the SMMU's own ID registers, in the uAPI blob. */
 static void test_get_hw_info(void **state)
 {
@@ -668,6 +724,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace_is_hitless, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_dirty_block_vs_small_pages,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dirty_tracking, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_get_hw_info, setup,
