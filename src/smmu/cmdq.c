@@ -164,6 +164,11 @@ static void tlb_inv_with_walks(struct sio_smmu *smmu, struct tlb_inv *inv,
 	inv->kind += TLB_KIND_S1_WALK;
 	inv->tg = inv->ttl = 0;
 	tlb_invalidate(smmu, inv);
+	if (inv->kind == TLB_KIND_S1_WALK) {
+		inv->kind = TLB_KIND_S1_WALK_PA;
+		tlb_invalidate(smmu, inv);
+		inv->kind = TLB_KIND_S1_WALK;
+	}
 }
 
 static unsigned int tlbi(struct sio_smmu *smmu, const uint64_t *cmd,

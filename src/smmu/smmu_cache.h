@@ -225,7 +225,17 @@ static inline uint64_t tlb_need(bool write, bool instr, bool priv)
 #define TLB_KIND_S2	 1
 #define TLB_KIND_S1_WALK 2
 #define TLB_KIND_S2_WALK 3
-#define TLB_KINDS	 4
+/*
+ * A nested stage 1's walk entry with stage 2 applied: the PA of the
+ * last-level table, so that a nested miss reads its descriptor without
+ * translating the table's IPA.  A combined stage-1 + stage-2 entry, as
+ * the architecture allows: invalidated with the stage-1 walk entries
+ * (TLBI_NH_*, S12_VMALL, NSNH_ALL), not by TLBI_S2_IPA, after which
+ * software invalidates combined entries anyway (Linux follows its
+ * stage-2 TLBIs with TLBI_NH_ALL for a nesting parent's VMID).
+ */
+#define TLB_KIND_S1_WALK_PA 4
+#define TLB_KINDS	    5
 
 #define WALK_NO_EL0 BIT(0) /* APTable[0] */
 #define WALK_RO	    BIT(1) /* APTable[1] */
@@ -277,7 +287,7 @@ struct smmu_tlb {
 #define TAG_TG	   GENMASK(10, 9)
 #define TAG_LEVEL  GENMASK(12, 11)
 #define TAG_PERM   GENMASK(19, 13)
-#define TAG_KIND   GENMASK(21, 20)
+#define TAG_KIND   GENMASK(22, 20)
 #define TAG_VMID   GENMASK(47, 32)
 #define TAG_ASID   GENMASK(63, 48)
 /* What identifies an entry apart from its address and ASID. */
@@ -287,7 +297,7 @@ static inline unsigned int tlb_set_of(unsigned int kind, uint16_t vmid,
 				      unsigned int log2size, uint64_t base)
 {
 	uint64_t h = (base >> log2size) ^ ((uint64_t)vmid << 44) ^
-		     ((uint64_t)kind << 62) ^ ((uint64_t)log2size << 36);
+		     ((uint64_t)kind << 60) ^ ((uint64_t)log2size << 36);
 
 	h *= 0x9e3779b97f4a7c15ull;
 	return (unsigned int)(h >> 40) & (TLB_SETS - 1);

@@ -392,6 +392,23 @@ static struct s1_limits limits_unpack(uint64_t bits)
 }
 
 /*
+ * The nested walk entry (TLB_KIND_S1_WALK_PA) for the last-level table
+ * at @table_pa: only when stage 2's leaf @l2 holds the whole table, as a
+ * table of a larger granule than stage 2's may span leaves apart in PA.
+ */
+static void walk_fill_pa(struct smmu_walk *w, const struct lpae_fmt *fmt,
+			 uint16_t asid, uint64_t ia, uint64_t table_pa,
+			 const struct smmu_leaf *l2,
+			 const struct s1_limits *lim)
+{
+	/* the table is granule-aligned: the leaf holds it if not smaller */
+	if (l2->size < (1ull << fmt->gshift) || fmt->start_level > 2)
+		return;
+	walk_fill(w, TLB_KIND_S1_WALK_PA, fmt, w->vmid, asid, ia, table_pa,
+		  limits_pack(lim));
+}
+
+/*
  * Stage-1 permissions of the AArch64 EL1&0 regime (AP[2:1], UXN/PXN, the
  * table limits, WXN, PAN), for the transaction's privilege.  @dirty_ok
  * says whether a write to a read-only leaf may set it dirty instead.
@@ -477,20 +494,33 @@ s1_walk(struct smmu_walk *w, const struct smmu_s1 *s1, const struct smmu_s2 *s2,
 	const struct smmu_tt *tt = s1_select(s1, acc->input);
 	struct s1_limits lim = {0};
 	uint64_t va = acc->input, key = tlb_va_key(va), table, bits;
+	/* nested, from a TLB_KIND_S1_WALK_PA hit: @table is already a PA */
+	bool table_pa = false;
 	unsigned int level;
 
 	if (!tt)
 		return fault(f, EVT_F_TRANSLATION, false, EVT_CLASS_IN, 0,
 			     s1->record);
+restart:
 	table = tt->ttb;
 	level = tt->fmt.start_level;
-	if (!tracing && walk_hit(w, TLB_KIND_S1_WALK, &tt->fmt, w->vmid,
-				 s1->asid, key, &table, &bits)) {
+	if (!tracing && s2 && !table_pa &&
+	    walk_hit(w, TLB_KIND_S1_WALK_PA, &tt->fmt, w->vmid, s1->asid, key,
+		     &table, &bits)) {
 		lim = limits_unpack(bits);
 		level = 3;
+		table_pa = true;
+	} else if (!tracing && walk_hit(w, TLB_KIND_S1_WALK, &tt->fmt, w->vmid,
+					s1->asid, key, &table, &bits)) {
+		lim = limits_unpack(bits);
+		level = 3;
+		table_pa = false;
+	} else {
+		table_pa = false;
 	}
 	for (; level <= 3; level++) {
-		uint64_t ipa = table + 8ull * lpae_index(&tt->fmt, level, va);
+		uint64_t idx = lpae_index(&tt->fmt, level, va);
+		uint64_t ipa = table + 8ull * idx;
 		uint64_t pa = ipa, desc = 0, oa, size;
 		struct smmu_leaf l2;
 		bool dirty;
@@ -499,11 +529,16 @@ s1_walk(struct smmu_walk *w, const struct smmu_s1 *s1, const struct smmu_s2 *s2,
 		if (tracing)
 			w->trace->s1_level = (uint8_t)level;
 		/* Nested: the descriptor's address is an IPA. */
-		if (s2 && (tracing ? s2_traced : s2_plain)(
-				  w, s2, ipa, EVT_CLASS_TT, false, acc, &l2, f))
+		if (s2 && !table_pa &&
+		    (tracing ? s2_traced : s2_plain)(w, s2, ipa, EVT_CLASS_TT,
+						     false, acc, &l2, f))
 			return -1;
-		if (s2)
+		if (s2 && !table_pa) {
 			pa = l2.oa;
+			if (level == 3 && !tracing)
+				walk_fill_pa(w, &tt->fmt, s1->asid, key,
+					     pa - 8ull * idx, &l2, &lim);
+		}
 		rc = desc_read(w, pa, &desc, false);
 		if (tracing)
 			smmu_trace_read(w->trace, SIO_SMMU_READ_S1, level, va,
@@ -541,6 +576,13 @@ retry:
 			return fault(f, EVT_F_PERMISSION, false, EVT_CLASS_IN,
 				     0, s1->record);
 		if ((!(desc & LPAE_AF) && s1->ha) || dirty) {
+			/*
+			 * The write's stage-2 check needs the descriptor's
+			 * IPA, which a PA walk entry does not keep: walk
+			 * again from the IPA one.
+			 */
+			if (table_pa)
+				goto restart;
 			/* HTTU writes the descriptor: stage 2 must allow it. */
 			if (s2 && (tracing ? s2_traced
 					   : s2_plain)(w, s2, ipa, EVT_CLASS_TT,

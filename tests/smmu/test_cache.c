@@ -519,6 +519,95 @@ static void test_walk_cache_stage2(void **state)
 	fx_destroy(fx);
 }
 
+/*
+ * A nested walk keeps the last-level table's PA (stage 2 applied) beside
+ * its IPA.  What it must not lose: TLBI_NH_ALL for the VMID, which Linux
+ * issues after changing a nesting parent's stage 2, makes the walk see a
+ * table that stage 2 moved; and a hardware update of a descriptor found
+ * through the PA still needs stage 2 to allow the write at the table's
+ * IPA (a read-only table: F_PERMISSION, S2, CLASS TT, a write, at that
+ * IPA, the descriptor untouched).
+ */
+static void test_walk_cache_nested(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *s1 = sio_test_pgtable(fx->bus, SIO_PGT_STAGE1, 4096,
+						  48, 48, SIO_PGT_TTB0, 0);
+	struct sio_pgtable *s2 = sio_test_pgtable(fx->bus, SIO_PGT_STAGE2, 4096,
+						  48, 48, SIO_PGT_TTB0, 0);
+	struct sio_pgtable_info i1, i2;
+	struct sio_pgtable_walk w;
+	uint64_t *cd = fx_alloc(fx, 4096), *moved = fx_alloc(fx, 4096);
+	uint64_t ev[4], l3, unmapped = 0;
+
+	(void)state;
+	sio_pgtable_get_info(s1, &i1);
+	sio_pgtable_get_info(s2, &i2);
+	cd_make(cd, &i1, NULL, 11);
+	bits_set(cd, 43, 1, 1); /* HA */
+	ste_valid(fx_ste(fx, 8), 7);
+	ste_s1(fx_ste(fx, 8), fx_pa(cd), 0, 0, 0);
+	ste_s2(fx_ste(fx, 8), &i2, 3);
+	for (uint64_t i = 0; i < 4; i++)
+		assert_int_equal(sio_pgtable_map(s2, 0x500000 + i * 4096,
+						 0x9000000 + i * 4096, 4096,
+						 RW),
+				 0);
+	for (uint64_t i = 0; i < 3; i++)
+		assert_int_equal(sio_pgtable_map(s1, 0x40000 + i * 4096,
+						 0x500000 + i * 4096, 4096, RW),
+				 0);
+	assert_int_equal(sio_pgtable_map(s2, fx_pa(cd), fx_pa(cd), 4096, RW),
+			 0);
+	assert_int_equal(sio_pgtable_walk(s1, 0x40000, &w), 0);
+	for (unsigned int i = 0; i < w.nsteps; i++)
+		assert_int_equal(sio_pgtable_map(s2, w.step[i].table,
+						 w.step[i].table, 4096, RW),
+				 0);
+	l3 = w.step[3].table;
+	/* the walk now caches the last-level table at PA l3 */
+	assert_true(pa_of(fx, 8, false, 0, 0x40010) == 0x9000010);
+
+	/*
+	 * Stage 2 moves that table, read-only, to a copy where 0x42000
+	 * goes to IPA 0x503000; after TLBI_NH_ALL the walk reads the copy.
+	 */
+	for (unsigned int i = 0; i < 512; i++)
+		assert_int_equal(sio_mem_read64(fx->bus, l3 + 8 * i, &moved[i]),
+				 0);
+	moved[0x42] = (moved[0x42] & ~0xfffffffff000ull) | 0x503000;
+	assert_int_equal(sio_pgtable_unmap(s2, l3, 4096, &unmapped, NULL), 0);
+	assert_int_equal(
+		sio_pgtable_map(s2, l3, fx_pa(moved), 4096, SIO_PROT_READ), 0);
+	fx_cmd(fx, C0(CMD_TLBI_S2_IPA) | C0_VMID(3), C1_ADDR(l3));
+	fx_cmd(fx, C0(CMD_TLBI_NH_ALL) | C0_VMID(3), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 8, false, 0, 0x42010) == 0x9003010);
+
+	/* 0x41000 loses its AF in the copy: HTTU must write, at IPA l3 */
+	__atomic_and_fetch(&moved[0x41], ~(1ull << 10), __ATOMIC_SEQ_CST);
+	assert_true(pa_of(fx, 8, false, 0, 0x41010) == ~0ull);
+	fx_one_event(fx, ev);
+	assert_int_equal(EV_ID(ev), 0x13); /* F_PERMISSION */
+	assert_int_equal(EV_S2(ev), 1);
+	assert_int_equal(EV_CLASS(ev), 1); /* TT */
+	assert_int_equal(EV_TTRNW(ev), 0); /* the table write */
+	assert_int_equal(bits_get(ev, 247, 204) << 12, l3);
+	assert_false(moved[0x41] & (1ull << 10));
+	/* writable now: HTTU sets the AF and the access goes through */
+	assert_int_equal(sio_pgtable_unmap(s2, l3, 4096, &unmapped, NULL), 0);
+	assert_int_equal(sio_pgtable_map(s2, l3, fx_pa(moved), 4096, RW), 0);
+	fx_cmd(fx, C0(CMD_TLBI_S2_IPA) | C0_VMID(3), C1_ADDR(l3));
+	fx_cmd(fx, C0(CMD_TLBI_NH_ALL) | C0_VMID(3), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 8, false, 0, 0x41010) == 0x9001010);
+	assert_true(moved[0x41] & (1ull << 10));
+	fx_no_event(fx);
+	sio_pgtable_destroy(s1);
+	sio_pgtable_destroy(s2);
+	fx_destroy(fx);
+}
+
 static void test_fill_racing_invalidation(void **state)
 {
 	struct smmu_fx *fx = fx_create(NULL);
@@ -556,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_config_cache_ranges),
 		cmocka_unit_test(test_walk_cache_stage1),
 		cmocka_unit_test(test_walk_cache_stage2),
+		cmocka_unit_test(test_walk_cache_nested),
 		cmocka_unit_test(test_fill_racing_invalidation),
 	};
 
