@@ -1480,14 +1480,14 @@ static int veventq_alloc(struct fx *f, uint32_t viommu, uint32_t type,
 }
 
 /*
- * The guest's stage 1 attached to device 0 with vSID @vsid, its RAM and
- * data page A mapped; *@viommu the vIOMMU.
+ * What every guest here starts with: its tables (ASID @asid) in its RAM,
+ * the RAM and data page A mapped at their IPAs, a vIOMMU (*@viommu) and
+ * device 0's vDEVICE with vSID @vsid.
  */
-static void guest_s1_attached(struct fx *f, uint64_t vsid, uint32_t *viommu)
+static void guest_vmm_setup(struct fx *f, uint16_t asid, uint64_t vsid,
+			    uint32_t *viommu)
 {
-	uint32_t s1 = 0, pt = 0;
-
-	build_guest_tables(f, 7);
+	build_guest_tables(f, asid);
 	assert_int_equal(map_fixed(f, f->ram,
 				   GUEST_PAGES * 0x1000 > f->pg
 					   ? GUEST_PAGES * 0x1000
@@ -1499,10 +1499,24 @@ static void guest_s1_attached(struct fx *f, uint64_t vsid, uint32_t *viommu)
 				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3, viommu),
 			 0);
 	assert_int_equal(vdevice_alloc(f, *viommu, f->dev_id, vsid, NULL), 0);
+}
+
+static void attach_dev0(struct fx *f, uint32_t hwpt)
+{
+	uint32_t pt = hwpt;
+
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+}
+
+/* The guest's stage 1 attached to device 0 with vSID @vsid. */
+static void guest_s1_attached(struct fx *f, uint64_t vsid, uint32_t *viommu)
+{
+	uint32_t s1 = 0;
+
+	guest_vmm_setup(f, 7, vsid, viommu);
 	assert_int_equal(
 		nested_alloc(f, *viommu, vste0_s1(CD_IPA), vste1_s1, &s1), 0);
-	pt = s1;
-	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	attach_dev0(f, s1);
 }
 
 /* Wait (2 s at most) for the queue's eventfd to say records wait. */
@@ -1782,22 +1796,10 @@ static void guest_stalling(struct fx *f, uint32_t fault_id, uint32_t *viommu,
 			   uint32_t *hwpt)
 {
 	uint64_t cd0;
-	uint32_t pt;
 
-	build_guest_tables(f, 9);
+	guest_vmm_setup(f, 9, 3, viommu);
 	memcpy(&cd0, f->ram + (CD_IPA - GUEST_IPA), 8);
 	wr64(f, CD_IPA, cd0 | CD0_S);
-	assert_int_equal(map_fixed(f, f->ram,
-				   GUEST_PAGES * 0x1000 > f->pg
-					   ? GUEST_PAGES * 0x1000
-					   : f->pg,
-				   GUEST_IPA),
-			 0);
-	assert_int_equal(map_fixed(f, f->data_a, f->pg, DATA_A_IPA), 0);
-	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
-				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3, viommu),
-			 0);
-	assert_int_equal(vdevice_alloc(f, *viommu, f->dev_id, 3, NULL), 0);
 	if (fault_id)
 		assert_int_equal(nested_alloc_fault(f, *viommu, fault_id, hwpt),
 				 0);
@@ -1805,8 +1807,7 @@ static void guest_stalling(struct fx *f, uint32_t fault_id, uint32_t *viommu,
 		assert_int_equal(nested_alloc(f, *viommu, vste0_s1(CD_IPA),
 					      vste1_s1 & ~STE1_S1STALLD, hwpt),
 				 0);
-	pt = *hwpt;
-	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	attach_dev0(f, *hwpt);
 }
 
 /* A device transaction on its own thread: it may stall. */

@@ -1608,12 +1608,10 @@ static void bar_wr(int dev, uint64_t off, size_t n, uint64_t v)
 	dev_rw(dev, SIO_VFIO_PCI_BAR0_REGION_INDEX, off, &v, n, true);
 }
 
-/* Copy 64 bytes from IOVA page @src to page @dst with a descriptor on @desc. */
-static void ioat_copy(struct fx *f, int dev, int src, int dst, int desc)
+/* Bus mastering on, the channel reset, ready for a chain. */
+static void ioat_reset(int dev)
 {
-	struct ioat_desc *d = (struct ioat_desc *)(f->buf + desc * f->pg);
 	uint16_t cmd = PCI_COMMAND_MEM | PCI_COMMAND_BUSMA;
-	uint64_t sts = 0;
 
 	dev_rw(dev, SIO_VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND, &cmd, 2,
 	       true);
@@ -1621,6 +1619,28 @@ static void ioat_copy(struct fx *f, int dev, int src, int dst, int desc)
 	for (int i = 0;
 	     i < 1000 && (bar_rd(dev, IOAT_CHANCMD, 1) & IOAT_CMD_RESET); i++)
 		usleep(100);
+}
+
+/* The channel's state once it is done or halted (1 s at most). */
+static uint64_t ioat_wait(int dev)
+{
+	uint64_t sts = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		sts = bar_rd(dev, IOAT_CHANSTS, 8) & IOAT_STS_MASK;
+		if (sts == IOAT_STS_DONE || sts == IOAT_STS_HALTED)
+			break;
+		usleep(50);
+	}
+	return sts;
+}
+
+/* Copy 64 bytes from IOVA page @src to page @dst with a descriptor on @desc. */
+static void ioat_copy(struct fx *f, int dev, int src, int dst, int desc)
+{
+	struct ioat_desc *d = (struct ioat_desc *)(f->buf + desc * f->pg);
+
+	ioat_reset(dev);
 	*d = (struct ioat_desc){
 		.size = 64,
 		.src = IOVA_BASE + src * f->pg,
@@ -1630,13 +1650,7 @@ static void ioat_copy(struct fx *f, int dev, int src, int dst, int desc)
 	bar_wr(dev, IOAT_CHAINADDR, 8, IOVA_BASE + desc * f->pg);
 	bar_wr(dev, IOAT_CHANCTRL, 2, 0x0008);
 	bar_wr(dev, IOAT_DMACOUNT, 2, 1);
-	for (int i = 0; i < 20000; i++) {
-		sts = bar_rd(dev, IOAT_CHANSTS, 8) & IOAT_STS_MASK;
-		if (sts == IOAT_STS_DONE || sts == IOAT_STS_HALTED)
-			break;
-		usleep(50);
-	}
-	assert_int_equal(sts, IOAT_STS_DONE);
+	assert_int_equal(ioat_wait(dev), IOAT_STS_DONE);
 	assert_int_equal(bar_rd(dev, IOAT_CHANERR, 4), 0);
 }
 
@@ -2514,24 +2528,10 @@ static void test_nesting_device_close(void **state)
 /* Start a 64-byte copy on @dev whose every DMA faults; wait for the halt. */
 static void ioat_copy_faults(int dev)
 {
-	uint16_t cmd = PCI_COMMAND_MEM | PCI_COMMAND_BUSMA;
-	uint64_t sts = 0;
-
-	dev_rw(dev, SIO_VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND, &cmd, 2,
-	       true);
-	bar_wr(dev, IOAT_CHANCMD, 1, IOAT_CMD_RESET);
-	for (int i = 0;
-	     i < 1000 && (bar_rd(dev, IOAT_CHANCMD, 1) & IOAT_CMD_RESET); i++)
-		usleep(100);
+	ioat_reset(dev);
 	bar_wr(dev, IOAT_CHAINADDR, 8, IOVA_BASE);
 	bar_wr(dev, IOAT_DMACOUNT, 2, 1);
-	for (int i = 0; i < 20000; i++) {
-		sts = bar_rd(dev, IOAT_CHANSTS, 8) & IOAT_STS_MASK;
-		if (sts == IOAT_STS_HALTED)
-			break;
-		usleep(50);
-	}
-	assert_int_equal(sts, IOAT_STS_HALTED);
+	assert_int_equal(ioat_wait(dev), IOAT_STS_HALTED);
 }
 
 /*

@@ -253,36 +253,60 @@ static void test_tlb_stage2_by_vmid_and_ipa(void **state)
 }
 
 /*
+ * StreamID @sid nested: a stage 1 (ASID @asid) in *@s1, over a stage 2
+ * (VMID @vmid) in *@s2 that maps the CD at its own address; returns the
+ * CD.
+ */
+static uint64_t *nested_stream(struct smmu_fx *fx, uint32_t sid, uint16_t asid,
+			       uint16_t vmid, struct sio_pgtable **s1,
+			       struct sio_pgtable **s2)
+{
+	struct sio_pgtable_info i1, i2;
+	uint64_t *cd = fx_alloc(fx, 4096);
+
+	*s1 = sio_test_pgtable(fx->bus, SIO_PGT_STAGE1, 4096, 48, 48,
+			       SIO_PGT_TTB0, 0);
+	*s2 = sio_test_pgtable(fx->bus, SIO_PGT_STAGE2, 4096, 48, 48,
+			       SIO_PGT_TTB0, 0);
+	sio_pgtable_get_info(*s1, &i1);
+	sio_pgtable_get_info(*s2, &i2);
+	cd_make(cd, &i1, NULL, asid);
+	ste_valid(fx_ste(fx, sid), 7);
+	ste_s1(fx_ste(fx, sid), fx_pa(cd), 0, 0, 0);
+	ste_s2(fx_ste(fx, sid), &i2, vmid);
+	assert_int_equal(sio_pgtable_map(*s2, fx_pa(cd), fx_pa(cd), 4096, RW),
+			 0);
+	return cd;
+}
+
+/* Stage 2 maps @s1's tables for @va at their own addresses, with @prot. */
+static uint64_t map_s1_tables(struct sio_pgtable *s1, struct sio_pgtable *s2,
+			      uint64_t va, int prot)
+{
+	struct sio_pgtable_walk w;
+
+	assert_int_equal(sio_pgtable_walk(s1, va, &w), 0);
+	for (unsigned int i = 0; i < w.nsteps; i++)
+		assert_int_equal(sio_pgtable_map(s2, w.step[i].table,
+						 w.step[i].table, 4096, prot),
+				 0);
+	return w.step[w.nsteps - 1].table;
+}
+
+/*
  * Nested: S2_IPA is not required to reach combined entries (section
  * 4.4.3.1); software follows it with NH_ALL, as Linux does.
  */
 static void test_tlb_combined_entries_need_nh(void **state)
 {
 	struct smmu_fx *fx = fx_create(NULL);
-	struct sio_pgtable *s1 = sio_test_pgtable(fx->bus, SIO_PGT_STAGE1, 4096,
-						  48, 48, SIO_PGT_TTB0, 0);
-	struct sio_pgtable *s2 = sio_test_pgtable(fx->bus, SIO_PGT_STAGE2, 4096,
-						  48, 48, SIO_PGT_TTB0, 0);
-	struct sio_pgtable_info i1, i2;
-	struct sio_pgtable_walk w;
-	uint64_t *cd = fx_alloc(fx, 4096);
+	struct sio_pgtable *s1, *s2;
 
 	(void)state;
-	sio_pgtable_get_info(s1, &i1);
-	sio_pgtable_get_info(s2, &i2);
-	cd_make(cd, &i1, NULL, 11);
-	ste_valid(fx_ste(fx, 8), 7);
-	ste_s1(fx_ste(fx, 8), fx_pa(cd), 0, 0, 0);
-	ste_s2(fx_ste(fx, 8), &i2, 3);
+	nested_stream(fx, 8, 11, 3, &s1, &s2);
 	assert_int_equal(sio_pgtable_map(s1, 0x40000, 0x500000, 4096, RW), 0);
 	assert_int_equal(sio_pgtable_map(s2, 0x500000, 0x9000000, 4096, RW), 0);
-	assert_int_equal(sio_pgtable_map(s2, fx_pa(cd), fx_pa(cd), 4096, RW),
-			 0);
-	assert_int_equal(sio_pgtable_walk(s1, 0x40000, &w), 0);
-	for (unsigned int i = 0; i < w.nsteps; i++)
-		assert_int_equal(sio_pgtable_map(s2, w.step[i].table,
-						 w.step[i].table, 4096, RW),
-				 0);
+	map_s1_tables(s1, s2, 0x40000, RW);
 	assert_true(pa_of(fx, 8, false, 0, 0x40010) == 0x9000010);
 	remap(s2, 0x500000, 0xa000000, 4096);
 	fx_cmd(fx, C0(CMD_TLBI_S2_IPA) | C0_VMID(3), C1_ADDR(0x500000));
@@ -531,23 +555,13 @@ static void test_walk_cache_stage2(void **state)
 static void test_walk_cache_nested(void **state)
 {
 	struct smmu_fx *fx = fx_create(NULL);
-	struct sio_pgtable *s1 = sio_test_pgtable(fx->bus, SIO_PGT_STAGE1, 4096,
-						  48, 48, SIO_PGT_TTB0, 0);
-	struct sio_pgtable *s2 = sio_test_pgtable(fx->bus, SIO_PGT_STAGE2, 4096,
-						  48, 48, SIO_PGT_TTB0, 0);
-	struct sio_pgtable_info i1, i2;
-	struct sio_pgtable_walk w;
-	uint64_t *cd = fx_alloc(fx, 4096), *moved = fx_alloc(fx, 4096);
+	struct sio_pgtable *s1, *s2;
+	uint64_t *cd = nested_stream(fx, 8, 11, 3, &s1, &s2);
+	uint64_t *moved = fx_alloc(fx, 4096);
 	uint64_t ev[4], l3, unmapped = 0;
 
 	(void)state;
-	sio_pgtable_get_info(s1, &i1);
-	sio_pgtable_get_info(s2, &i2);
-	cd_make(cd, &i1, NULL, 11);
 	bits_set(cd, 43, 1, 1); /* HA */
-	ste_valid(fx_ste(fx, 8), 7);
-	ste_s1(fx_ste(fx, 8), fx_pa(cd), 0, 0, 0);
-	ste_s2(fx_ste(fx, 8), &i2, 3);
 	for (uint64_t i = 0; i < 4; i++)
 		assert_int_equal(sio_pgtable_map(s2, 0x500000 + i * 4096,
 						 0x9000000 + i * 4096, 4096,
@@ -557,14 +571,7 @@ static void test_walk_cache_nested(void **state)
 		assert_int_equal(sio_pgtable_map(s1, 0x40000 + i * 4096,
 						 0x500000 + i * 4096, 4096, RW),
 				 0);
-	assert_int_equal(sio_pgtable_map(s2, fx_pa(cd), fx_pa(cd), 4096, RW),
-			 0);
-	assert_int_equal(sio_pgtable_walk(s1, 0x40000, &w), 0);
-	for (unsigned int i = 0; i < w.nsteps; i++)
-		assert_int_equal(sio_pgtable_map(s2, w.step[i].table,
-						 w.step[i].table, 4096, RW),
-				 0);
-	l3 = w.step[3].table;
+	l3 = map_s1_tables(s1, s2, 0x40000, RW);
 	/* the walk now caches the last-level table at PA l3 */
 	assert_true(pa_of(fx, 8, false, 0, 0x40010) == 0x9000010);
 
