@@ -49,6 +49,7 @@ struct dpdk_dev {
 	uint64_t cfg_off;
 	volatile uint8_t *bar;
 	size_t bar_len;
+	uint64_t bar_off; /* BAR0 in the device fd */
 	/* descriptor ring, completion record and sources; destinations */
 	struct dpdk_seg ctl, dst;
 	const char *failed; /* the step that failed */
