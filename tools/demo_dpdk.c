@@ -51,7 +51,7 @@ static void show_device(const struct dpdk_dev *d)
 		       BDF, d->group_no, d->group_no, d->dev);
 	printf("   ring + sources: 2 MiB %s at IOVA %#" PRIx64
 	       "; destinations: 2 MiB anonymous at IOVA %#" PRIx64 " (IOVA = "
-								   "VA)\n",
+	       "VA)\n",
 	       d->ctl.hugetlb ? "hugepage"
 			      : "anonymous, 2 MiB-aligned (no hugepages here)",
 	       d->ctl.iova, d->dst.iova);
@@ -81,6 +81,7 @@ static bool show_copy(struct dpdk_dev *d)
 	       NR_COPIES, same, total, b.polled == 1 ? "received" : "MISSING",
 	       b.wait_ms, status[b.chansts & 7], b.writeback);
 	return same == total && b.polled == 1 && b.irqs == 1 &&
+	       b.chansts == (last | ST_DONE) &&
 	       b.writeback == (last | ST_DONE) && !b.chanerr;
 }
 
