@@ -7,7 +7,8 @@
  * unmaps the destination and shows the fault — the device's channel
  * error and the SMMU's event record (SOFTIOMMU_LOG=events).
  * `softiommu demo vfio` does the same on the legacy path: a type1
- * container, the device's group, MAP_DMA/UNMAP_DMA.
+ * container, the device's group, MAP_DMA/UNMAP_DMA; then demo_dpdk.c
+ * runs a DPDK-style driver in all five DMA set-ups.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -441,8 +442,9 @@ int sio_cmd_demo(int argc, char **argv)
 
 	if (argc == 2 && !strcmp(argv[1], "--run"))
 		return run();
+	/* the container tour, then the DPDK-style driver in five modes */
 	if (argc == 2 && !strcmp(argv[1], "--run-vfio"))
-		return run_vfio();
+		return run_vfio() | sio_demo_dpdk();
 	if (argc == 2 && !strcmp(argv[1], "nested"))
 		return sio_demo_nested();
 	/* `demo vfio`: the container and group path */

@@ -14,6 +14,8 @@ int sio_cmd_pgtable(int argc, char **argv);
 int sio_cmd_explain(int argc, char **argv);
 /* demo_nested.c: `softiommu demo nested`; 0 if everything behaved. */
 int sio_demo_nested(void);
+/* demo_dpdk.c: the DPDK-style driver in the five DMA set-ups. */
+int sio_demo_dpdk(void);
 
 /* explain_print.c: an explained translation, for people and for tools. */
 void sio_explain_print(FILE *f, const struct sio_smmu_txn *t,

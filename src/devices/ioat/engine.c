@@ -31,6 +31,20 @@ static void raise_irq(struct sio_ioat *d)
 	if (!(d->intrctrl & (IOAT_INTRCTRL_MASTER_INT_EN |
 			     IOAT_INTRCTRL_MSIX_VECTOR_CONTROL)))
 		return;
+	/* sent by send_due_irq(), after the mapped BAR shows the status */
+	d->irq_due = true;
+}
+
+/*
+ * The MSI-X write is posted after the status it reports, so on hardware
+ * a handler's read of CHANSTS sees that status; here the mapped BAR's
+ * image must be republished first, or a load there reads the old one.
+ */
+static void send_due_irq(struct sio_ioat *d)
+{
+	if (!d->irq_due)
+		return;
+	d->irq_due = false;
 	if (d->irq)
 		d->irq(d->irq_opaque, 0);
 }
@@ -467,6 +481,7 @@ void *ioat_engine(void *arg)
 		}
 		if (d->polling)
 			ioat_bar_publish(d);
+		send_due_irq(d);
 		if (busy) {
 			backoff = 10000;
 			spun = false;

@@ -53,6 +53,7 @@ struct sio_ioat {
 	bool kicked;	    /* DMACOUNT written: may leave HALTED or
 			       SUSPENDED */
 	uint64_t gen;	    /* bumped by reset: work in flight is dropped */
+	bool irq_due;	    /* MSI-X to send once the status is published */
 
 	/* BAR0 memory: the registers' published image and the rest. */
 	int memfd;
