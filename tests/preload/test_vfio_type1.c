@@ -34,32 +34,7 @@
 #include "uapi/iommufd_abi.h"
 #include "uapi/vfio_abi.h"
 
-/* drivers/dma/ioat/registers.h, hw.h; include/uapi/linux/pci_regs.h */
-#define CHAN		   0x80
-#define CHANCTRL	   (CHAN + 0x00)
-#define CHANCTRL_INT_REARM 0x0001
-#define CHANCTRL_ERR_ABORT 0x0008
-#define CHANCMD		   (CHAN + 0x04)
-#define CHANCMD_RESET	   0x20
-#define DMACOUNT	   (CHAN + 0x06)
-#define CHANSTS		   (CHAN + 0x08)
-#define CHANSTS_DONE	   1
-#define CHANSTS_HALTED	   3
-#define CHAINADDR	   (CHAN + 0x10)
-#define CHANCMP		   (CHAN + 0x18)
-#define CHANERR		   (CHAN + 0x28)
-#define CHANERR_DEST_ADDR  0x0002
-#define CTL_COMPL_WRITE	   (1u << 3)
-#define PCI_COMMAND	   0x04
-#define PCI_COMMAND_MEMORY 0x2
-#define PCI_COMMAND_MASTER 0x4
-
-struct ioat_desc {
-	uint32_t size;
-	uint32_t ctl;
-	uint64_t src, dst, next;
-	uint64_t rsv1, rsv2, user1, user2;
-};
+#include "ioat_test.h"
 
 #define DEV_NAME  "0000:00:04.0"
 #define GROUP	  "/dev/vfio/0"
@@ -1031,35 +1006,23 @@ static void test_concurrent(void **state)
 static void bar_write(struct fx *f, uint64_t off, unsigned int size,
 		      uint64_t val)
 {
-	assert_int_equal(pwrite(f->dev, &val, size,
-				(off_t)(SIO_VFIO_PCI_INDEX_TO_OFFSET(0) + off)),
-			 (ssize_t)size);
+	ioat_bar_write(f->dev, off, size, val);
 }
 
 static uint64_t bar_read(struct fx *f, uint64_t off, unsigned int size)
 {
-	uint64_t v = 0;
-
-	assert_int_equal(pread(f->dev, &v, size,
-			       (off_t)(SIO_VFIO_PCI_INDEX_TO_OFFSET(0) + off)),
-			 (ssize_t)size);
-	return v;
+	return ioat_bar_read(f->dev, off, size);
 }
 
 static void chan_reset(struct fx *f)
 {
-	bar_write(f, CHANCMD, 1, CHANCMD_RESET);
-	for (int i = 0; i < 1000 && (bar_read(f, CHANCMD, 1) & CHANCMD_RESET);
-	     i++)
-		usleep(100);
-	assert_int_equal(bar_read(f, CHANSTS, 8) & 7, CHANSTS_HALTED);
+	ioat_chan_reset(f->dev);
 }
 
 /* One copy of a page from page 0 to page 1; the channel's status. */
 static uint64_t memcpy_wait(struct fx *f)
 {
 	struct ioat_desc *d = (struct ioat_desc *)(f->mem + 2 * f->pg);
-	uint64_t sts = 0;
 
 	*d = (struct ioat_desc){
 		.size = (uint32_t)f->pg,
@@ -1072,13 +1035,7 @@ static uint64_t memcpy_wait(struct fx *f)
 	bar_write(f, CHAINADDR, 8, page_iova(f, 2));
 	bar_write(f, CHANCTRL, 2, CHANCTRL_INT_REARM | CHANCTRL_ERR_ABORT);
 	bar_write(f, DMACOUNT, 2, 1);
-	for (int i = 0; i < 20000; i++) {
-		sts = bar_read(f, CHANSTS, 8);
-		if ((sts & 7) == CHANSTS_DONE || (sts & 7) == CHANSTS_HALTED)
-			break;
-		usleep(50);
-	}
-	return sts;
+	return ioat_chan_wait(f->dev);
 }
 
 /*
