@@ -43,6 +43,15 @@ static inline void fz_bytes(struct fz_in *in, void *dst, size_t len)
 	in->n -= k;
 }
 
+/* Little-endian, in one call: no unsequenced pair of fz_u8() calls. */
+static inline uint16_t fz_u16(struct fz_in *in)
+{
+	uint16_t v;
+
+	fz_bytes(in, &v, sizeof(v));
+	return v;
+}
+
 static inline uint32_t fz_u32(struct fz_in *in)
 {
 	uint32_t v;

@@ -117,7 +117,7 @@ static void make_txn(struct fz_in *in, struct sio_smmu_txn *t)
 
 static void op_word(struct fz_in *in, bool pointer)
 {
-	uint32_t off = (uint32_t)(fz_u8(in) | fz_u8(in) << 8) * 8 % ARENA_SIZE;
+	uint32_t off = (uint32_t)fz_u16(in) * 8 % ARENA_SIZE;
 	uint64_t v = fz_u64(in);
 
 	if (pointer) /* a descriptor: an address with attribute bits */
@@ -132,9 +132,9 @@ static void op_ste(struct fz_in *in)
 	unsigned int sid = fz_u8(in) % 256;
 	uint8_t c = fz_u8(in);
 
-	ste[0] = 1 | (uint64_t)(c & 7) << 1 | (uint64_t)((c >> 3) & 3) << 4 |
-		 (fz_machine_pa(&m, in) & 0x00ffffffffffffc0ull) |
-		 (uint64_t)(fz_u8(in) & 0x1f) << 59;
+	ste[0] = fz_machine_pa(&m, in) & 0x00ffffffffffffc0ull;
+	ste[0] |= 1 | (uint64_t)(c & 7) << 1 | (uint64_t)((c >> 3) & 3) << 4 |
+		  (uint64_t)(fz_u8(in) & 0x1f) << 59;
 	ste[1] = fz_u32(in);
 	ste[2] = fz_u64(in);
 	ste[3] = fz_machine_pa(&m, in) & 0x000ffffffffffff0ull;
@@ -160,7 +160,7 @@ static void op_table(struct fz_in *in)
 	uint32_t tbl = (uint32_t)fz_u8(in) * 4096 % ARENA_SIZE;
 	uint32_t first = fz_u8(in), n = 1 + fz_u8(in) % 64;
 	/* valid (table or page), AF, and the input's other low bits */
-	uint64_t attr = (uint64_t)(fz_u8(in) | fz_u8(in) << 8) & 0xfff;
+	uint64_t attr = (uint64_t)fz_u16(in) & 0xfff;
 
 	attr |= fz_u8(in) & 1 ? 0x403 : 0;
 
@@ -267,7 +267,7 @@ static void op_dma(struct fz_in *in)
 	int rc;
 
 	make_txn(in, &t);
-	len = 1 + (fz_u8(in) | fz_u8(in) << 8) % BUF_MAX;
+	len = 1 + fz_u16(in) % BUF_MAX;
 	memset(dmabuf, GUARD_MAX, sizeof(dmabuf));
 	memset(buf, BUF_BYTE, len);
 	rc = sio_smmu_dma(smmu, &t, buf, len, &done);
@@ -290,7 +290,7 @@ static void op_dma(struct fz_in *in)
 static void op_copy(struct fz_in *in)
 {
 	struct sio_smmu_txn dst, src;
-	size_t len = 1 + (fz_u8(in) | fz_u8(in) << 8) % BUF_MAX;
+	size_t len = 1 + fz_u16(in) % BUF_MAX;
 	size_t done = (size_t)-1;
 	bool dst_failed = false;
 	int rc;
@@ -400,16 +400,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_table(&in);
 			break;
 		case 5: {
-			uint64_t off = reg_offset(&in);
+			uint64_t off = reg_offset(&in), v;
 
-			if (k & 0x80)
-				sio_smmu_write64(
-					smmu, off,
-					k & 0x40 ? fz_machine_pa(&m, &in) |
-							   fz_u8(&in) % 20
-						 : fz_u64(&in));
-			else
+			if (k & 0x80) {
+				if (k & 0x40) { /* a base: address | size */
+					v = fz_machine_pa(&m, &in);
+					v |= fz_u8(&in) % 20;
+				} else {
+					v = fz_u64(&in);
+				}
+				sio_smmu_write64(smmu, off, v);
+			} else {
 				sio_smmu_write32(smmu, off, fz_u32(&in));
+			}
 			break;
 		}
 		case 6: {

@@ -465,10 +465,10 @@ static void op_random_cmd(struct run *r)
 
 	if (s % 4 == 0)
 		cmd = fz_u32(&r->in);
-	else if (s % 4 == 1) /* the right number in another ioctl type */
-		cmd = (unsigned long)fz_u8(&r->in) << 8 |
-		      (0x80 + fz_u8(&r->in) % 0x18);
-	else
+	else if (s % 4 == 1) { /* the right number in another ioctl type */
+		cmd = fz_u16(&r->in);
+		cmd = (cmd & 0xff00) | (0x80 + (cmd & 0xff) % 0x18);
+	} else
 		cmd = SIO_IOMMUFD_IO(fz_u8(&r->in));
 	memset(arg, 0, 256);
 	fz_bytes(&r->in, arg, 64);
@@ -553,15 +553,16 @@ static void op_device(struct run *r, uint8_t k)
 /* A device's DMA through whatever its attachment says: never a crash. */
 static void op_dma(struct run *r, uint8_t k)
 {
-	struct sio_smmu_txn txn = {
-		.sid = r->pdev[k % NR_DEVS]->sid,
-		.addr = shape_num(r, fz_u64(&r->in)),
-		.attr = fz_u8(&r->in) & (SIO_SMMU_WRITE | SIO_SMMU_PRIV),
-	};
+	struct sio_smmu_txn txn = {.sid = r->pdev[k % NR_DEVS]->sid};
 	uint8_t buf[64] = {0};
 	size_t done;
-	uint8_t s = fz_u8(&r->in);
+	uint8_t s;
 
+	/* one statement each: the input is read in a defined order */
+	txn.addr = fz_u64(&r->in);
+	txn.addr = shape_num(r, txn.addr);
+	txn.attr = fz_u8(&r->in) & (SIO_SMMU_WRITE | SIO_SMMU_PRIV);
+	s = fz_u8(&r->in);
 	/*
 	 * A guest may have set its CD to stall; with a fault queue the
 	 * stall waits for a response we would never write.  Not a bug.
