@@ -463,13 +463,14 @@ static void op_random_cmd(struct run *r)
 	unsigned long cmd;
 	int rc;
 
-	if (s % 4 == 0)
+	if (s % 4 == 0) {
 		cmd = fz_u32(&r->in);
-	else if (s % 4 == 1) { /* the right number in another ioctl type */
+	} else if (s % 4 == 1) { /* the right number in another ioctl type */
 		cmd = fz_u16(&r->in);
 		cmd = (cmd & 0xff00) | (0x80 + (cmd & 0xff) % 0x18);
-	} else
+	} else {
 		cmd = SIO_IOMMUFD_IO(fz_u8(&r->in));
+	}
 	memset(arg, 0, 256);
 	fz_bytes(&r->in, arg, 64);
 	/*
