@@ -206,6 +206,8 @@ static struct {
 	size_t pg;
 	int memfd;
 	size_t regs0;
+	bool trace; /* FUZZ_TRACE=1: each operation and its result, to read
+		       what a crashing input does */
 } g;
 
 struct run {
@@ -261,6 +263,7 @@ static void fuzz_init(void)
 	size_t views;
 
 	g.pg = (size_t)sysconf(_SC_PAGESIZE);
+	g.trace = getenv("FUZZ_TRACE") != NULL;
 	if (sio_platform_create(&g.plat))
 		abort();
 	g.mem = mmap(NULL, NR_PAGES * g.pg, PROT_READ | PROT_WRITE,
@@ -436,6 +439,9 @@ static void op_cmd(struct run *r, const struct cmd_desc *d)
 		memmove(p, arg, (size_t)(page(PG_GUARD2) - p));
 	}
 	rc = sio_iommufd_ioctl(r->fd, d->cmd, p);
+	if (g.trace)
+		fprintf(stderr, "ioctl %#lx size %u arg %p: %d\n", d->cmd, size,
+			(void *)p, rc);
 	check_rc(rc, d->cmd);
 	if (rc || p != page(PG_ARG))
 		return;
@@ -526,6 +532,8 @@ static void op_device(struct run *r, uint8_t k)
 			return;
 		rc = iommufd_device_bind(r->fd->ictx, &r->pdev[d]->desc, &id,
 					 &r->idev[d]);
+		if (g.trace)
+			fprintf(stderr, "bind dev %u: %d id %u\n", d, rc, id);
 		check_rc(rc, 0);
 		if (!rc)
 			add_id(r, id);
@@ -542,6 +550,8 @@ static void op_device(struct run *r, uint8_t k)
 		id = pick_id(r, fz_u8(&r->in));
 		rc = fz_u8(&r->in) & 1 ? iommufd_device_replace(idev, &id)
 				       : iommufd_device_attach(idev, &id);
+		if (g.trace)
+			fprintf(stderr, "attach dev %u to %u: %d\n", d, id, rc);
 		check_rc(rc, 0);
 		break;
 	default:

@@ -66,7 +66,8 @@ def bind(dev):
 
 
 def attach(dev, id_idx):
-    return u8(220 + dev) + ID_SEEN(id_idx) + u8(0)
+    # op_device: raw id byte, then pick_id's selector, then attach/replace
+    return u8(220 + dev) + u8(0) + ID_SEEN(id_idx) + u8(0)
 
 
 def dma(dev, iova_pages, write):
@@ -96,6 +97,8 @@ def uapi_seeds():
     nested = (u32(48) + u32(0) + bytes(16) + u32(2) + u32(16) + bytes(16))
     # a vSTE: V, Config 0b101 (S1 translate) pointing at IPA 0
     vste = u8(248, 0) + u64(0xB) + bytes(24)
+    # and at data + 32 one invalidation command: CMD_TLBI_NH_ASID, ASID 0
+    vste += u8(248, 2) + u64(0x11) + bytes(24)
     s["nested"] = (u8(0) + bind(0) + ioas_alloc() + ioas_map(1, 4, 0) +
                    cmd(HWPT_ALLOC, hwpt_parent,
                        ID_SEEN(0) + ID_SEEN(1) + u8(255) + DATA(0)) +
@@ -107,8 +110,8 @@ def uapi_seeds():
                    cmd(HWPT_ALLOC, nested,
                        ID_SEEN(0) + ID_SEEN(3) + u8(255) + DATA(0)) +
                    cmd(INVALIDATE, u32(32) + bytes(4) + bytes(8) + u32(1) +
-                       u32(16) + u32(1) + bytes(4), ID_SEEN(3) + DATA(0)) +
-                   u8(241) + ID_SEEN(5) + u8(8) + DATA(0))
+                       u32(16) + u32(1) + bytes(4), ID_SEEN(3) + DATA(4)) +
+                   u8(241) + u8(0) + ID_SEEN(5) + u8(8) + DATA(0))
     # dirty tracking on a paging HWPT, then a bitmap read
     s["dirty"] = (u8(2) + bind(1) + ioas_alloc() + ioas_map(1, 4, 0) +
                   cmd(HWPT_ALLOC, u32(48) + u32(2) + bytes(40),
@@ -116,7 +119,7 @@ def uapi_seeds():
                   attach(1, 2) +
                   cmd(SET_DIRTY, u32(16) + u32(1) + bytes(8), ID_SEEN(2)) +
                   dma(1, 1, True) +
-                  cmd(GET_DIRTY, bytes(56), ID_SEEN(2) + ZERO + PAGES(8) +
+                  cmd(GET_DIRTY, bytes(48), ID_SEEN(2) + ZERO + PAGES(8) +
                       PAGES(1) + DATA(8)))
     # sizes and pointers the kernel rejects; an unknown command
     s["bad-args"] = (u8(0) + u8(IOAS_ALLOC, 170) + bytes(12) + GOOD_ARG +
