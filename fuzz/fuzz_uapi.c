@@ -19,6 +19,8 @@
  *    return (nothing positive, no kernel-internal code like ENOIOCTLCMD);
  *  - after close and unbind the platform's pin counts are zero and the
  *    bus holds exactly the registrations it had before the input;
+ *  - once a device is detached or unbound (and after close), none of
+ *    its DMA reaches memory;
  *  - no file descriptor leaks (the queue fds that succeeded are closed
  *    here; one that failed must have been taken back by the library);
  *  - no crash, leak or undefined behaviour (ASan, UBSan).
@@ -519,6 +521,34 @@ static void op_random_cmd(struct run *r)
 	}
 }
 
+/*
+ * A device with no domain is blocked: the SMMUv3 driver gives it an
+ * abort STE (no bypass for unattached devices).  Once detach or unbind
+ * returns, no DMA of it may reach memory at any of the IOVAs the stream
+ * can map (small page multiples) nor at the host addresses of the
+ * fuzzer's pages (what a bypass would reach).
+ */
+static void check_blocked(struct run *r, unsigned int d)
+{
+	struct sio_smmu *smmu = sio_platform_smmu(g.plat);
+	uint8_t buf[8];
+	size_t done;
+
+	for (unsigned int i = 0; i < 32 + MAP_PAGES; i++) {
+		struct sio_smmu_txn txn = {
+			.sid = r->pdev[d]->sid,
+			.addr = i < 32 ? i * g.pg
+				       : (uint64_t)(uintptr_t)page(i - 32),
+			.attr = i & 1 ? SIO_SMMU_WRITE : 0,
+		};
+		int rc = sio_smmu_dma(smmu, &txn, buf, sizeof(buf), &done);
+
+		FZ_CHECK(rc == -EFAULT && done == 0,
+			 "device %u DMA at %#llx after detach: %d, %zu done", d,
+			 (unsigned long long)txn.addr, rc, done);
+	}
+}
+
 static void op_device(struct run *r, uint8_t k)
 {
 	unsigned int d = k % NR_DEVS;
@@ -543,6 +573,7 @@ static void op_device(struct run *r, uint8_t k)
 			return;
 		iommufd_device_unbind(idev);
 		r->idev[d] = NULL;
+		check_blocked(r, d);
 		break;
 	case 2: /* VFIO_DEVICE_ATTACH_IOMMUFD_PT: attach, or replace */
 		if (!idev)
@@ -555,8 +586,10 @@ static void op_device(struct run *r, uint8_t k)
 		check_rc(rc, 0);
 		break;
 	default:
-		if (idev)
+		if (idev) {
 			iommufd_device_detach(idev);
+			check_blocked(r, d);
+		}
 		break;
 	}
 }
@@ -656,9 +689,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* the device goes last, as in test_fuzz: close must cope with it */
 	sio_iommufd_close(r.fd);
-	for (unsigned int d = 0; d < NR_DEVS; d++)
+	for (unsigned int d = 0; d < NR_DEVS; d++) {
 		if (r.idev[d])
 			iommufd_device_unbind(r.idev[d]);
+		check_blocked(&r, d);
+	}
 
 	sio_platform_pin_stats(g.plat, &st);
 	FZ_CHECK(!st.user_locked && !st.mm_locked && !st.mm_pinned,
