@@ -16,6 +16,9 @@
  *    (guard patterns around and after it), succeeds only completely,
  *    and returns 0, -EFAULT or -EIO; translations return 0 or -EFAULT
  *    with a non-empty range and only read/write permissions;
+ *  - a successful DMA write changed no arena byte but to its data, at
+ *    most its length of them; a successful read or translation changed
+ *    nothing (HTTU's AF and dirty bits aside);
  *  - no crash, no hang: the Stall model is "terminate only"
  *    (IDR0.STALL_MODEL = 1), so no transaction can wait for a resume,
  *    and every loop here is bounded by the input's length;
@@ -34,6 +37,60 @@ static struct sio_smmu *smmu;
 #define GUARD_MAX 0x3c
 
 static uint8_t dmabuf[GUARD + BUF_MAX + GUARD];
+static uint8_t before[ARENA_SIZE]; /* the arena before a transaction */
+static struct sio_smmu_config cur; /* this input's configuration */
+static int trace = -1; /* FUZZ_TRACE=1: each transaction and its result */
+
+/*
+ * What a successful transaction may have changed in the arena: a write
+ * DMA its data (the buffer's pattern byte) and nothing else; a read or a
+ * translation nothing.  No event is recorded without a fault.  With
+ * HTTU, descriptors may also gain AF (bit 10) or dirty state (bit 7:
+ * AP[2] cleared at stage 1, S2AP[1] set at stage 2); a write DMA then
+ * may land on a descriptor that HTTU updates too, so only reads and
+ * translations are checked then, for words that differ in those bits
+ * alone.
+ */
+static void arena_snapshot(void)
+{
+	memcpy(before, m.arena, ARENA_SIZE);
+}
+
+static void arena_check(bool wrote, size_t len, const char *what)
+{
+	const uint64_t httu_bits = 1ull << 10 | 1ull << 7;
+	size_t changed = 0;
+
+	if (!memcmp(before, m.arena, ARENA_SIZE))
+		return;
+	if (cur.httu && wrote)
+		return;
+	for (size_t off = 0; off < ARENA_SIZE; off += 8) {
+		uint64_t a, b;
+
+		memcpy(&a, before + off, 8);
+		memcpy(&b, m.arena + off, 8);
+		if (a == b)
+			continue;
+		if (cur.httu) {
+			FZ_CHECK(!((a ^ b) & ~httu_bits),
+				 "%s changed arena + %#zx: %#llx -> %#llx",
+				 what, off, (unsigned long long)a,
+				 (unsigned long long)b);
+			continue;
+		}
+		for (size_t i = off; i < off + 8; i++) {
+			if (before[i] == m.arena[i])
+				continue;
+			FZ_CHECK(wrote && m.arena[i] == BUF_BYTE,
+				 "%s changed arena + %#zx: %#x -> %#x", what, i,
+				 before[i], m.arena[i]);
+			changed++;
+		}
+	}
+	FZ_CHECK(changed <= len, "%s of %zu bytes changed %zu arena bytes",
+		 what, len, changed);
+}
 static unsigned int irqs;
 static bool atc_fail;
 static unsigned int prg_responses;
@@ -246,9 +303,15 @@ static void op_translate(struct fz_in *in)
 
 	make_txn(in, &t);
 	memset(&res, 0, sizeof(res));
+	arena_snapshot();
 	rc = sio_smmu_translate(smmu, &t, &res);
+	if (trace)
+		fprintf(stderr, "translate sid %#x %#llx: %d pa %#llx\n", t.sid,
+			(unsigned long long)t.addr, rc,
+			(unsigned long long)res.pa);
 	FZ_CHECK(rc == 0 || rc == -EFAULT, "translate: %d", rc);
 	if (!rc) {
+		arena_check(false, 0, "translation");
 		FZ_CHECK(res.size > 0, "empty translation");
 		FZ_CHECK(!(res.perm & ~SIO_MEM_RW), "perm %#x", res.perm);
 	}
@@ -270,7 +333,15 @@ static void op_dma(struct fz_in *in)
 	len = 1 + fz_u16(in) % BUF_MAX;
 	memset(dmabuf, GUARD_MAX, sizeof(dmabuf));
 	memset(buf, BUF_BYTE, len);
+	arena_snapshot();
 	rc = sio_smmu_dma(smmu, &t, buf, len, &done);
+	if (trace)
+		fprintf(stderr, "dma sid %#x %#llx %s %zu: %d done %zu\n",
+			t.sid, (unsigned long long)t.addr,
+			t.attr & SIO_SMMU_WRITE ? "write" : "read", len, rc,
+			done);
+	if (!rc)
+		arena_check(t.attr & SIO_SMMU_WRITE, len, "DMA");
 	FZ_CHECK(rc == 0 || rc == -EFAULT || rc == -EIO, "dma: %d", rc);
 	FZ_CHECK(done <= len, "done %zu of %zu", done, len);
 	FZ_CHECK(rc || done == len, "success after %zu of %zu", done, len);
@@ -298,6 +369,10 @@ static void op_copy(struct fz_in *in)
 	make_txn(in, &dst);
 	make_txn(in, &src);
 	rc = sio_smmu_dma_copy(smmu, &dst, &src, len, &done, &dst_failed);
+	if (trace)
+		fprintf(stderr, "copy %#llx <- %#llx %zu: %d done %zu\n",
+			(unsigned long long)dst.addr,
+			(unsigned long long)src.addr, len, rc, done);
 	FZ_CHECK(rc == 0 || rc == -EFAULT || rc == -EIO, "copy: %d", rc);
 	FZ_CHECK(done <= len, "copy done %zu of %zu", done, len);
 	FZ_CHECK(rc || done == len, "copy success after %zu of %zu", done, len);
@@ -371,9 +446,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!m.map)
 		fz_machine_map(&m);
+	if (trace < 0)
+		trace = getenv("FUZZ_TRACE") != NULL;
 	fz_machine_reset(&m);
 	fz_config(&in, &cfg);
 	cfg.stall_model = 1; /* terminate only: nothing can wait */
+	cur = cfg;
 	if (sio_smmu_create(&cfg, m.bus, &smmu)) {
 		fz_machine_check(&m);
 		return 0;
