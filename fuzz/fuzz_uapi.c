@@ -247,7 +247,8 @@ static bool kernel_errno(int rc)
 	case ERANGE:
 	case EOVERFLOW:
 	case EBADFD:
-	case EMSGSIZE: /* IOAS_IOVA_RANGES: the array is too short */
+	case EADDRINUSE: /* a reserved region or alignment meets a mapping */
+	case EMSGSIZE:	 /* IOAS_IOVA_RANGES: the array is too short */
 	case EOPNOTSUPP:
 		return true;
 	}
