@@ -19,6 +19,8 @@
  *    return (nothing positive, no kernel-internal code like ENOIOCTLCMD);
  *  - after close and unbind the platform's pin counts are zero and the
  *    bus holds exactly the registrations it had before the input;
+ *  - once IOAS_UNMAP succeeds, a device attached to a paging HWPT of
+ *    that IOAS faults on every page of the range;
  *  - once a device is detached or unbound (and after close), none of
  *    its DMA reaches memory;
  *  - no file descriptor leaks (the queue fds that succeeded are closed
@@ -375,6 +377,59 @@ static uint8_t *arg_ptr(struct run *r, uint32_t size)
 	}
 }
 
+/*
+ * The promise users rely on: once IOAS_UNMAP returns, no DMA reaches the
+ * old mapping.  A successful unmap removed every area inside the range
+ * (one crossing a bound would have failed it), so a device attached to a
+ * paging HWPT of that IOAS must now fault on every page of the range;
+ * pages sampled: the first eight and the last below 2^48.  Not with a
+ * fault queue (a paging HWPT with one may stall the fault for an answer
+ * nobody gives) nor for nested HWPTs, whose stage 1 the guest decides.
+ */
+static void check_unmapped(struct run *r, uint32_t ioas, uint64_t iova,
+			   uint64_t len)
+{
+	struct sio_smmu *smmu = sio_platform_smmu(g.plat);
+	uint64_t last = len ? iova + (len - 1) : iova;
+
+	if (r->fault_queue || !len)
+		return;
+	if (last < iova)
+		last = UINT64_MAX;
+	for (unsigned int d = 0; d < NR_DEVS; d++) {
+		struct iommufd_device *idev = r->idev[d];
+		struct iommufd_hwpt_paging *hp =
+			idev ? to_hwpt_paging(idev->hwpt) : NULL;
+
+		if (!hp || hp->ioas->obj.id != ioas)
+			continue;
+		for (unsigned int i = 0; i < 9; i++) {
+			uint64_t a = i < 8 ? iova + i * g.pg
+					   : (last < (1ull << 48)
+						      ? last
+						      : (1ull << 48) - 8);
+			struct sio_smmu_txn txn = {.sid = r->pdev[d]->sid,
+						   .addr = a & ~7ull};
+			uint8_t b[8];
+			size_t done;
+			int rc;
+
+			if (a < iova || a > last || (a & ~7ull) < iova)
+				continue;
+			rc = sio_smmu_dma(smmu, &txn, b, 1, &done);
+			if (g.trace)
+				fprintf(stderr, "unmapped: dev %u %#llx: %d\n",
+					d, (unsigned long long)txn.addr, rc);
+			FZ_CHECK(rc == -EFAULT,
+				 "device %u read IOVA %#llx after IOAS %u "
+				 "unmapped [%#llx, %#llx]: %d",
+				 d, (unsigned long long)txn.addr, ioas,
+				 (unsigned long long)iova,
+				 (unsigned long long)last, rc);
+		}
+	}
+}
+
 static void check_rc(int rc, unsigned long cmd)
 {
 	FZ_CHECK(rc == 0 || kernel_errno(rc), "ioctl %#lx returned %d", cmd,
@@ -384,6 +439,7 @@ static void check_rc(int rc, unsigned long cmd)
 static void op_cmd(struct run *r, const struct cmd_desc *d)
 {
 	uint8_t *arg = page(PG_ARG), mode = fz_u8(&r->in);
+	uint8_t req[64];
 	uint32_t size = d->size;
 	uint8_t *p;
 	int rc;
@@ -430,6 +486,7 @@ static void op_cmd(struct run *r, const struct cmd_desc *d)
 		       4);
 	}
 	memcpy(arg, &size, 4);
+	memcpy(req, arg, sizeof(req)); /* the request, before the reply */
 	p = arg_ptr(r, size);
 	if (p == page(PG_RO)) {
 		/* a good struct on a read-only page: only the reply fails */
@@ -448,6 +505,12 @@ static void op_cmd(struct run *r, const struct cmd_desc *d)
 	check_rc(rc, d->cmd);
 	if (rc || p != page(PG_ARG))
 		return;
+	if (d->cmd == SIO_IOMMU_IOAS_UNMAP) {
+		struct sio_iommu_ioas_unmap u;
+
+		memcpy(&u, req, sizeof(u));
+		check_unmapped(r, u.ioas_id, u.iova, u.length);
+	}
 	if (d->out_id != NO_OFF) {
 		uint32_t id;
 
