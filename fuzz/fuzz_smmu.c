@@ -19,6 +19,9 @@
  *  - a successful DMA write changed no arena byte but to its data, at
  *    most its length of them; a successful read or translation changed
  *    nothing (HTTU's AF and dirty bits aside);
+ *  - after CFGI_ALL, TLBI_NSNH_ALL and a completed CMD_SYNC, the model
+ *    translates as a new SMMU with the same registers that has cached
+ *    nothing (same result, output address and permission);
  *  - no crash, no hang: the Stall model is "terminate only"
  *    (IDR0.STALL_MODEL = 1), so no transaction can wait for a resume,
  *    and every loop here is bounded by the input's length;
@@ -250,23 +253,14 @@ static void op_bringup(struct fz_in *in, const struct sio_smmu_config *cfg)
 }
 
 /* One command into the queue wherever CMDQ_BASE says it is. */
-static void op_command(struct fz_in *in)
+static void push_command(const uint64_t *cmd)
 {
-	static const uint8_t ops[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
-				      0x10, 0x11, 0x12, 0x13, 0x20, 0x21,
-				      0x22, 0x23, 0x28, 0x2a, 0x30, 0x40,
-				      0x41, 0x44, 0x45, 0x46};
 	uint64_t base = sio_smmu_read64(smmu, R_CMDQ_BASE);
 	uint32_t prod = sio_smmu_read32(smmu, R_CMDQ_PROD);
 	unsigned int log2 = base & 0x1f;
-	uint64_t qa = base & 0x000fffffffffffe0ull, cmd[2];
+	uint64_t qa = base & 0x000fffffffffffe0ull;
 	uint32_t idx, wrap;
-	uint8_t s = fz_u8(in);
 
-	cmd[0] = fz_u64(in);
-	cmd[1] = fz_u64(in);
-	if (s < 0xf0)
-		cmd[0] = (cmd[0] & ~0xffull) | ops[s % sizeof(ops)];
 	if (log2 > 19)
 		log2 = 19;
 	idx = prod & ((1u << log2) - 1);
@@ -277,6 +271,94 @@ static void op_command(struct fz_in *in)
 		memcpy((void *)(uintptr_t)(qa + idx * 16), cmd, 16);
 	prod = (prod & ~(2 * wrap - 1)) | ((prod + 1) & (2 * wrap - 1));
 	sio_smmu_write32(smmu, R_CMDQ_PROD, prod);
+}
+
+static void op_command(struct fz_in *in)
+{
+	static const uint8_t ops[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+				      0x10, 0x11, 0x12, 0x13, 0x20, 0x21,
+				      0x22, 0x23, 0x28, 0x2a, 0x30, 0x40,
+				      0x41, 0x44, 0x45, 0x46};
+	uint8_t s = fz_u8(in);
+	uint64_t cmd[2];
+
+	cmd[0] = fz_u64(in);
+	cmd[1] = fz_u64(in);
+	if (s < 0xf0)
+		cmd[0] = (cmd[0] & ~0xffull) | ops[s % sizeof(ops)];
+	push_command(cmd);
+}
+
+/*
+ * Caches must not change what a translation gives once software has
+ * invalidated everything: after CFGI_ALL, TLBI_NSNH_ALL (and
+ * TLBI_EL2_ALL with HYP) and a CMD_SYNC that completed, the SMMU must
+ * translate as a new one with the same registers, on the same memory,
+ * that has cached nothing.  The new one translates first, with its
+ * event queue off, so nothing it does changes the arena but what HTTU
+ * would change for both.  At most twice an input: a new SMMU is dear.
+ */
+static void op_differential(struct fz_in *in, const struct sio_smmu_config *cfg,
+			    unsigned int *budget)
+{
+	static const uint64_t inv[][2] = {
+		{0x04, 31}, {0x30, 0}, {0x20, 0}, {0x46, 0}};
+	const uint32_t cr0_copy = CR0_SMMUEN | 1u << 4 | 7u << 6;
+	struct sio_smmu *ref;
+	uint32_t prod, cons, cr0;
+	unsigned int n = 1 + fz_u8(in) % 8;
+
+	for (unsigned int i = 0; i < 4; i++)
+		if (inv[i][0] != 0x20 || cfg->hyp)
+			push_command(inv[i]);
+	prod = sio_smmu_read32(smmu, R_CMDQ_PROD);
+	cons = sio_smmu_read32(smmu, R_CMDQ_CONS);
+	cr0 = sio_smmu_read32(smmu, R_CR0ACK);
+	/* the queue must have taken them all, without an error */
+	if (!(cr0 & CR0_CMDQEN) || ((prod ^ cons) & 0xfffff) ||
+	    ((sio_smmu_read32(smmu, R_GERROR) ^
+	      sio_smmu_read32(smmu, R_GERRORN)) &
+	     GERROR_CMDQ) ||
+	    !*budget)
+		return;
+	--*budget;
+	if (sio_smmu_create(cfg, m.bus, &ref))
+		abort();
+	sio_smmu_write64(ref, R_STRTAB_BASE,
+			 sio_smmu_read64(smmu, R_STRTAB_BASE));
+	sio_smmu_write32(ref, R_STRTAB_BASE_CFG,
+			 sio_smmu_read32(smmu, R_STRTAB_BASE_CFG));
+	sio_smmu_write32(ref, R_CR1, sio_smmu_read32(smmu, R_CR1));
+	sio_smmu_write32(ref, R_CR2, sio_smmu_read32(smmu, R_CR2));
+	sio_smmu_write32(ref, R_GBPA, sio_smmu_read32(smmu, R_GBPA) | 1u << 31);
+	sio_smmu_write32(ref, R_CR0, cr0 & cr0_copy);
+	for (unsigned int i = 0; i < n; i++) {
+		struct sio_smmu_result a, b;
+		struct sio_smmu_txn t;
+		int ra, rb;
+
+		make_txn(in, &t);
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		ra = sio_smmu_translate(ref, &t, &a);
+		rb = sio_smmu_translate(smmu, &t, &b);
+		if (trace)
+			fprintf(stderr,
+				"differential sid %#x %#llx: new %d %#llx, "
+				"cached %d %#llx\n",
+				t.sid, (unsigned long long)t.addr, ra,
+				(unsigned long long)a.pa, rb,
+				(unsigned long long)b.pa);
+		FZ_CHECK(ra == rb && (ra || (a.pa == b.pa && a.perm == b.perm)),
+			 "sid %#x ssid %#x%s addr %#llx attr %#x: new SMMU %d "
+			 "pa %#llx perm %#x, invalidated SMMU %d pa %#llx "
+			 "perm %#x",
+			 t.sid, t.ssid, t.ssv ? "" : " (none)",
+			 (unsigned long long)t.addr, t.attr, ra,
+			 (unsigned long long)a.pa, a.perm, rb,
+			 (unsigned long long)b.pa, b.perm);
+	}
+	sio_smmu_destroy(ref);
 }
 
 /* What a driver does with its queues: consume events, acknowledge. */
@@ -442,7 +524,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_in in = {data, size};
 	struct sio_smmu_config cfg;
-	unsigned int ops = 0;
+	unsigned int ops = 0, diff_budget = 2;
 
 	if (!m.map)
 		fz_machine_map(&m);
@@ -528,6 +610,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 17:
 			atc_fail = k & 0x80;
+			break;
+		case 18:
+			op_differential(&in, &cfg, &diff_budget);
 			break;
 		default:
 			op_word(&in, true);

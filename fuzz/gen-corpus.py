@@ -166,6 +166,12 @@ def smmu_seeds():
         u8(0, 0) + u8(6, 0) + u8(0)
     s["s1-walk"] = cfg + bringup + ste + cd + tables + inv + txn + \
         dma_rd + dma_wr + copy + u8(10, 7)
+    # walk, then rewrite a leaf, invalidate all and compare with a new SMMU
+    leaf = u8(140) + u8(0x00, (22 * 4096 // 8) >> 8) + u64(0x443) + \
+        arena_pa(40 * 4096)
+    s["differential"] = cfg + bringup + ste + cd + tables + txn + leaf + \
+        u8(18, 2) + u8(0, 0) + u8(2, 0) + u8(0) + u8(0, 0) + u8(6, 0) + \
+        u8(1) + u8(0, 0) + u8(2, 0) + u8(4)
     # bypass STE and a DMA into the arena; then an abort STE
     s["bypass"] = cfg + bringup + u8(2, 1, 4) + arena_pa(0) + u8(0) + \
         u32(0) + u64(0) + arena_pa(0) + inv + \
