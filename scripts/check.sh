@@ -30,5 +30,17 @@ for b in "${builds[@]}"; do
 	logs+=("$dir/meson-logs/testlog.json")
 done
 
+# The fuzzers (docs/reliability.md), if clang is there and FUZZ_CI is not
+# 0: a short fixed run of each from its seeds, one test case per fuzzer.
+if [ "${FUZZ_CI:-1}" != 0 ] && command -v clang >/dev/null 2>&1; then
+	echo "== build-fuzz (clang, libFuzzer, ASan + UBSan)"
+	scripts/fuzz.sh --ci || status=1
+	if [ -f build-fuzz/fuzz-ci.json ]; then
+		logs+=("build-fuzz/fuzz-ci.json")
+	else
+		broken=$((broken + 1))
+	fi
+fi
+
 python3 scripts/tap-summary.py --broken "$broken" "${logs[@]}" || status=1
 exit $status
