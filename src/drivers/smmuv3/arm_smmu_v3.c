@@ -605,20 +605,20 @@ int arm_smmu_install_ste(struct arm_smmu_device *dev, uint32_t sid,
 static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
 {
 	struct arm_smmu_domain *sd = to_smmu_domain(d);
+	struct arm_smmu_master prev;
 	uint64_t ste[8];
-
 	int rc;
 
 	if (sd->stage == SIO_PGT_STAGE1)
 		make_cdtable_ste(ste, sd);
 	else
 		arm_smmu_make_s2_domain_ste(ste, sd);
-	rc = arm_smmu_set_master(sd->dev, sid, d, NULL, 0);
+	rc = arm_smmu_set_master(sd->dev, sid, d, NULL, 0, &prev);
 	if (rc)
 		return rc;
 	rc = arm_smmu_install_ste(sd->dev, sid, ste);
 	if (rc)
-		arm_smmu_set_master(sd->dev, sid, NULL, NULL, 0);
+		arm_smmu_restore_master(sd->dev, &prev);
 	return rc;
 }
 
@@ -631,7 +631,7 @@ static int arm_smmu_block_dev(struct sio_iommu_dev *iommu, uint32_t sid)
 	arm_smmu_make_abort_ste(ste);
 	rc = arm_smmu_install_ste(dev, sid, ste);
 	if (!rc)
-		arm_smmu_set_master(dev, sid, NULL, NULL, 0);
+		arm_smmu_set_master(dev, sid, NULL, NULL, 0, NULL);
 	return rc;
 }
 
@@ -1027,13 +1027,16 @@ int arm_smmu_set_event_handler(struct arm_smmu_device *dev,
 
 int arm_smmu_set_master(struct arm_smmu_device *dev, uint32_t sid,
 			struct sio_iommu_domain *domain,
-			struct arm_vsmmu *vsmmu, uint64_t vsid)
+			struct arm_vsmmu *vsmmu, uint64_t vsid,
+			struct arm_smmu_master *prev)
 {
 	struct arm_smmu_master *master;
 	int rc = 0;
 
 	pthread_mutex_lock(&dev->streams_lock);
 	master = find_master(dev, sid);
+	if (prev)
+		*prev = master ? *master : (struct arm_smmu_master){.sid = sid};
 	if (!domain) {
 		if (master)
 			*master = dev->masters[--dev->nr_masters];
@@ -1057,6 +1060,14 @@ int arm_smmu_set_master(struct arm_smmu_device *dev, uint32_t sid,
 out_unlock:
 	pthread_mutex_unlock(&dev->streams_lock);
 	return rc;
+}
+
+void arm_smmu_restore_master(struct arm_smmu_device *dev,
+			     const struct arm_smmu_master *prev)
+{
+	/* the entry is there or goes: no allocation, so no failure */
+	arm_smmu_set_master(dev, prev->sid, prev->domain, prev->vsmmu,
+			    prev->vsid, NULL);
 }
 
 static void arm_smmu_stop_events(struct arm_smmu_device *dev)

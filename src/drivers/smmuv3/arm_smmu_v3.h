@@ -134,11 +134,15 @@ int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *dev,
  * Record what the StreamID is attached to, for the event thread: @domain
  * NULL when blocked; @vsmmu NULL without a vmaster (a paging domain, a
  * nested one without a vDEVICE).  Once it returns, no event is handed to
- * what was recorded before.
+ * what was recorded before.  With @prev, what was recorded (domain NULL:
+ * nothing), for arm_smmu_restore_master() if the attach then fails.
  */
 int arm_smmu_set_master(struct arm_smmu_device *dev, uint32_t sid,
 			struct sio_iommu_domain *domain,
-			struct arm_vsmmu *vsmmu, uint64_t vsid);
+			struct arm_vsmmu *vsmmu, uint64_t vsid,
+			struct arm_smmu_master *prev);
+void arm_smmu_restore_master(struct arm_smmu_device *dev,
+			     const struct arm_smmu_master *prev);
 /*
  * Run the event thread (once started it stays until remove): events
  * then reach vEVENTQs and the handler, no longer arm_smmu_read_events().

@@ -104,6 +104,7 @@ static int arm_smmu_attach_dev_nested(struct sio_iommu_domain *d, uint32_t sid)
 	struct arm_smmu_nested_domain *nd = to_nested(d);
 	struct sio_iommu_viommu *v = &nd->vsmmu->core;
 	struct arm_smmu_device *smmu = nd->vsmmu->smmu;
+	struct arm_smmu_master prev;
 	unsigned int cfg = vste_cfg(nd->ste);
 	uint64_t vsid = 0, ste[8];
 	int rc, vsid_rc;
@@ -133,13 +134,13 @@ static int arm_smmu_attach_dev_nested(struct sio_iommu_domain *d, uint32_t sid)
 			return rc;
 	}
 	/* events name the device by its vSID from the first one on */
-	rc = arm_smmu_set_master(smmu, sid, d, vsid_rc ? NULL : nd->vsmmu,
-				 vsid);
+	rc = arm_smmu_set_master(smmu, sid, d, vsid_rc ? NULL : nd->vsmmu, vsid,
+				 &prev);
 	if (rc)
 		return rc;
 	rc = arm_smmu_install_ste(smmu, sid, ste);
 	if (rc)
-		arm_smmu_set_master(smmu, sid, NULL, NULL, 0);
+		arm_smmu_restore_master(smmu, &prev);
 	return rc;
 }
 
