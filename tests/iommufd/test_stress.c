@@ -78,6 +78,24 @@
 
 enum mode { MODE_S1, MODE_S2, MODE_NESTED };
 
+/* What went wrong, counted apart so a failure says which property broke. */
+enum vkind {
+	V_ERRNO,	   /* a DMA returned neither 0 nor -EFAULT */
+	V_GAP,		   /* a DMA at a never-mapped page succeeded */
+	V_AFTER_UNMAP,	   /* ... after its range's IOAS_UNMAP returned */
+	V_AFTER_GUEST_INV, /* ... after the guest's invalidation returned */
+	V_READ_DATA,	   /* a read returned another range's bytes */
+	V_IOCTL,	   /* a map, unmap, replace, invalidation failed */
+	V_BUFFER,	   /* a buffer holds another range's bytes */
+	V_GUARD,	   /* a guard byte changed */
+	V_NR
+};
+
+static const char *const vkind_name[V_NR] = {
+	"DMA errno", "never-mapped", "after unmap", "after guest inv",
+	"read data", "ioctl",	     "buffer",	    "guard",
+};
+
 struct slot {
 	uint64_t iova; /* in the IOAS (the IPA in the nested case) */
 	uint64_t pages;
@@ -111,7 +129,7 @@ struct fx {
 
 	atomic_bool stop;
 	_Atomic uint64_t dma_ok, dma_fault, maps, unmaps, replaces, ginv;
-	_Atomic uint64_t violations;
+	_Atomic uint64_t violations, by_kind[V_NR];
 	pthread_mutex_t msg_lock;
 	char msg[256]; /* the first violation */
 };
@@ -121,13 +139,14 @@ struct worker {
 	int id;
 };
 
-static void violation(struct fx *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void violation(struct fx *f, enum vkind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static void violation(struct fx *f, const char *fmt, ...)
+static void violation(struct fx *f, enum vkind kind, const char *fmt, ...)
 {
 	va_list ap;
 
+	atomic_fetch_add(&f->by_kind[kind], 1);
 	pthread_mutex_lock(&f->msg_lock);
 	if (!atomic_fetch_add(&f->violations, 1)) {
 		va_start(ap, fmt);
@@ -314,7 +333,7 @@ static void *dma_thread(void *arg)
 		s1 = atomic_load(&s->seq);
 		g1 = atomic_load(&s->gseq);
 		if (rc && rc != -EFAULT) {
-			violation(f, "DMA at %#llx: %d",
+			violation(f, V_ERRNO, "DMA at %#llx: %d",
 				  (unsigned long long)addr, rc);
 			continue;
 		}
@@ -324,17 +343,18 @@ static void *dma_thread(void *arg)
 		}
 		atomic_fetch_add(&f->dma_ok, 1);
 		if (gap)
-			violation(f, "DMA at never-mapped %#llx succeeded",
+			violation(f, V_GAP,
+				  "DMA at never-mapped %#llx succeeded",
 				  (unsigned long long)addr);
 		else if (stable_unmapped(s0, s1))
-			violation(f,
+			violation(f, V_AFTER_UNMAP,
 				  "%s of range %d at %#llx succeeded after "
 				  "its IOAS_UNMAP returned (seq %llu)",
 				  wr ? "write" : "read", i,
 				  (unsigned long long)addr,
 				  (unsigned long long)s0);
 		else if (f->mode == MODE_NESTED && stable_unmapped(g0, g1))
-			violation(f,
+			violation(f, V_AFTER_GUEST_INV,
 				  "%s of range %d at %#llx succeeded after "
 				  "the guest's invalidation returned",
 				  wr ? "write" : "read", i,
@@ -346,7 +366,7 @@ static void *dma_thread(void *arg)
 
 			if ((tag != TAG_FILL && tag != TAG_WRITE) ||
 			    ((words[k] >> 40) & 0xffff) != (uint64_t)i) {
-				violation(f,
+				violation(f, V_READ_DATA,
 					  "read of range %d at %#llx returned "
 					  "%#llx",
 					  i, (unsigned long long)addr,
@@ -382,7 +402,8 @@ static void *mapper_thread(void *arg)
 			rc = map_fixed(f, s->buf[s->next], s->pages * f->pg,
 				       s->iova);
 			if (rc)
-				violation(f, "IOAS_MAP of range %d: %d", i, rc);
+				violation(f, V_IOCTL,
+					  "IOAS_MAP of range %d: %d", i, rc);
 			s->next = (s->next + 1) % NBUF;
 			atomic_fetch_add(&f->maps, 1);
 			continue;
@@ -400,7 +421,7 @@ static void *mapper_thread(void *arg)
 				   s->iova,
 			   &done);
 		if (rc || done != want)
-			violation(f,
+			violation(f, V_IOCTL,
 				  "IOAS_UNMAP of ranges %d-%d: %d, %llu bytes",
 				  i, last, rc, (unsigned long long)done);
 		for (int k = i; k <= last; k++)
@@ -420,7 +441,8 @@ static void *replace_thread(void *arg)
 		int rc = iommufd_device_replace(f->idev, &pt);
 
 		if (rc)
-			violation(f, "replace to %u: %d", f->hwpt[n % 2], rc);
+			violation(f, V_IOCTL, "replace to %u: %d",
+				  f->hwpt[n % 2], rc);
 		atomic_fetch_add(&f->replaces, 1);
 		sched_yield();
 	} while (!atomic_load(&f->stop));
@@ -485,8 +507,8 @@ static void *guest_thread(void *arg)
 			rc = vinv(f, cmds, (uint32_t)s->pages);
 		}
 		if (rc)
-			violation(f, "guest invalidation of range %d: %d", i,
-				  rc);
+			violation(f, V_IOCTL,
+				  "guest invalidation of range %d: %d", i, rc);
 		atomic_fetch_add(&s->gseq, 1);
 		atomic_fetch_add(&f->ginv, 1);
 	} while (!atomic_load(&f->stop));
@@ -631,7 +653,7 @@ static void run(void **state, enum mode mode)
 				if (wd[k] >> 56 == TAG_WRITE &&
 				    ((wd[k] >> 40) & 0xffff) == (uint64_t)i)
 					continue;
-				violation(f,
+				violation(f, V_BUFFER,
 					  "range %d buffer %d word %zu: %#llx",
 					  i, b, k, (unsigned long long)wd[k]);
 				break;
@@ -650,7 +672,7 @@ static void run(void **state, enum mode mode)
 					buf = true;
 		for (uint64_t k = 0; !buf && k < f->pg; k++)
 			if (p[k] != GUARD) {
-				violation(f, "guard byte %zu changed",
+				violation(f, V_GUARD, "guard byte %zu changed",
 					  (size_t)(p + k - f->mem));
 				break;
 			}
@@ -670,6 +692,10 @@ static void run(void **state, enum mode mode)
 	       (unsigned long long)atomic_load(&f->replaces),
 	       (unsigned long long)atomic_load(&f->ginv),
 	       (unsigned long long)atomic_load(&f->violations));
+	for (int k = 0; k < V_NR; k++)
+		if (atomic_load(&f->by_kind[k]))
+			printf("#   %s: %llu\n", vkind_name[k],
+			       (unsigned long long)atomic_load(&f->by_kind[k]));
 	if (atomic_load(&f->violations))
 		fail_msg("%llu violations, the first: %s",
 			 (unsigned long long)atomic_load(&f->violations),
