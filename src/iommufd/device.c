@@ -146,14 +146,25 @@ static int hwpt_check_device(struct iommufd_hw_pagetable *hwpt,
 	return 0;
 }
 
+/*
+ * Point the device at @hwpt's domain.  With a fault queue, the device's
+ * faults through @hwpt have a home before the first can arrive.
+ */
 static int hwpt_attach_dev(struct iommufd_hw_pagetable *hwpt,
 			   struct iommufd_device *idev)
 {
 	struct sio_iommu_domain *d = hwpt->domain;
+	int rc = iommufd_fault_add_handle(hwpt, idev);
 
+	if (rc)
+		return rc;
 	if (d->ops->attach_dev)
-		return d->ops->attach_dev(d, idev->dev->sid);
-	return d->iommu->ops->attach_dev(d, idev->dev->sid);
+		rc = d->ops->attach_dev(d, idev->dev->sid);
+	else
+		rc = d->iommu->ops->attach_dev(d, idev->dev->sid);
+	if (rc)
+		iommufd_fault_remove_handle(hwpt, idev);
+	return rc;
 }
 
 /*
@@ -183,20 +194,14 @@ static int device_do_attach(struct iommufd_device *idev,
 		if (rc)
 			goto out_unlock;
 	}
-	rc = iommufd_fault_add_handle(hwpt, idev);
-	if (rc)
-		goto out_resv;
 	rc = hwpt_attach_dev(hwpt, idev);
 	if (rc) {
-		iommufd_fault_remove_handle(hwpt, idev);
-		goto out_resv;
+		if (iopt)
+			iopt_remove_reserved_iova(iopt, idev->dev);
+		goto out_unlock;
 	}
 	atomic_fetch_add(&hwpt->obj.users, 1);
 	idev->hwpt = hwpt;
-	goto out_unlock;
-out_resv:
-	if (iopt)
-		iopt_remove_reserved_iova(iopt, idev->dev);
 out_unlock:
 	pthread_mutex_unlock(&idev->lock);
 	return rc;
@@ -234,13 +239,11 @@ static int device_do_replace(struct iommufd_device *idev,
 		if (rc)
 			goto out_unlock;
 	}
-	rc = iommufd_fault_add_handle(hwpt, idev);
-	if (rc)
-		goto out_resv;
 	rc = hwpt_attach_dev(hwpt, idev);
 	if (rc) {
-		iommufd_fault_remove_handle(hwpt, idev);
-		goto out_resv;
+		if (other_ioas)
+			iopt_remove_reserved_iova(iopt, idev->dev);
+		goto out_unlock;
 	}
 	/* the old HWPT's faults of the device: answered, none to come */
 	iommufd_fault_remove_handle(old, idev);
@@ -249,10 +252,6 @@ static int device_do_replace(struct iommufd_device *idev,
 	atomic_fetch_add(&hwpt->obj.users, 1);
 	idev->hwpt = hwpt;
 	*destroy = old;
-	goto out_unlock;
-out_resv:
-	if (other_ioas)
-		iopt_remove_reserved_iova(iopt, idev->dev);
 out_unlock:
 	pthread_mutex_unlock(&idev->lock);
 	return rc;
