@@ -492,10 +492,10 @@ s1_walk(struct smmu_walk *w, const struct smmu_s1 *s1, const struct smmu_s2 *s2,
 	struct smmu_fault *f, const bool tracing)
 {
 	const struct smmu_tt *tt = s1_select(s1, acc->input);
-	struct s1_limits lim = {0};
+	struct s1_limits lim;
 	uint64_t va = acc->input, key = tlb_va_key(va), table, bits;
 	/* nested, from a TLB_KIND_S1_WALK_PA hit: @table is already a PA */
-	bool table_pa = false;
+	bool table_pa, restarted = false;
 	unsigned int level;
 
 	if (!tt)
@@ -504,19 +504,15 @@ s1_walk(struct smmu_walk *w, const struct smmu_s1 *s1, const struct smmu_s2 *s2,
 restart:
 	table = tt->ttb;
 	level = tt->fmt.start_level;
-	if (!tracing && s2 && !table_pa &&
-	    walk_hit(w, TLB_KIND_S1_WALK_PA, &tt->fmt, w->vmid, s1->asid, key,
-		     &table, &bits)) {
+	lim = (struct s1_limits){0};
+	table_pa = !tracing && s2 && !restarted &&
+		   walk_hit(w, TLB_KIND_S1_WALK_PA, &tt->fmt, w->vmid, s1->asid,
+			    key, &table, &bits);
+	if (table_pa ||
+	    (!tracing && walk_hit(w, TLB_KIND_S1_WALK, &tt->fmt, w->vmid,
+				  s1->asid, key, &table, &bits))) {
 		lim = limits_unpack(bits);
 		level = 3;
-		table_pa = true;
-	} else if (!tracing && walk_hit(w, TLB_KIND_S1_WALK, &tt->fmt, w->vmid,
-					s1->asid, key, &table, &bits)) {
-		lim = limits_unpack(bits);
-		level = 3;
-		table_pa = false;
-	} else {
-		table_pa = false;
 	}
 	for (; level <= 3; level++) {
 		uint64_t idx = lpae_index(&tt->fmt, level, va);
@@ -581,8 +577,10 @@ retry:
 			 * IPA, which a PA walk entry does not keep: walk
 			 * again from the IPA one.
 			 */
-			if (table_pa)
+			if (table_pa) {
+				restarted = true;
 				goto restart;
+			}
 			/* HTTU writes the descriptor: stage 2 must allow it. */
 			if (s2 && (tracing ? s2_traced
 					   : s2_plain)(w, s2, ipa, EVT_CLASS_TT,
