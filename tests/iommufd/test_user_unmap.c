@@ -249,7 +249,7 @@ struct racer {
 	struct fx *f;
 	atomic_bool stop;
 	atomic_bool gone; /* set once user_unmap returned */
-	unsigned long after_ok;
+	unsigned long after_ok, bad;
 };
 
 static void *dma_loop(void *arg)
@@ -260,7 +260,9 @@ static void *dma_loop(void *arg)
 		bool gone = atomic_load(&r->gone);
 		int rc = dma_poke(r->f, 0, 3, 0x5c);
 
-		assert_true(rc == 0 || rc == -EIO);
+		/* counted, not asserted: cmocka asserts on the main thread */
+		if (rc != 0 && rc != -EIO)
+			r->bad++;
 		if (gone && rc == 0)
 			r->after_ok++;
 	}
@@ -291,6 +293,7 @@ static void test_unmap_racing_dma(void **state)
 	atomic_store(&r.stop, true);
 	pthread_join(t, NULL);
 	assert_int_equal(r.after_ok, 0);
+	assert_int_equal(r.bad, 0);
 	assert_true(mmap(f->buf + 3 * f->pg, f->pg, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
 			 0) == f->buf + 3 * f->pg);
