@@ -332,18 +332,18 @@ static void fill_out_pages(struct iopt_pages *pages, uint64_t index,
 }
 
 /*
- * Pin the pages of [first, last] no pin holds yet: fault them in as the
- * kernel's pin_user_pages() would (writable if the pages are) and count
- * them.  pages->mutex held.
+ * Fault in the pages of [first, last] no pin holds yet, as the kernel's
+ * pin_user_pages() would take them (writable if the pages are).
+ * pages->mutex held.
  */
-static int pin_access_holes(struct iopt_pages *pages, uint64_t first,
-			    uint64_t last)
+static int populate_access_holes(struct iopt_pages *pages, uint64_t first,
+				 uint64_t last)
 {
 	struct sio_itree_span span;
 	int rc;
 
 	if (pages->pin_users)
-		return 0; /* a domain's pin holds and counts every page */
+		return 0; /* a domain's pin holds every page */
 	sio_itree_for_each_span(&span, &pages->access_itree, first, last)
 	{
 		if (!span.is_hole)
@@ -354,6 +354,17 @@ static int pin_access_holes(struct iopt_pages *pages, uint64_t first,
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+/* Pin them for good: faulted in, then counted (-EFAULT before -ENOMEM). */
+static int pin_access_holes(struct iopt_pages *pages, uint64_t first,
+			    uint64_t last)
+{
+	int rc = populate_access_holes(pages, first, last);
+
+	if (rc || pages->pin_users)
+		return rc;
 	return update_pinned(pages, access_holes(pages, first, last), true);
 }
 
@@ -440,22 +451,19 @@ static int rw_copy(uint64_t uaddr, void *data, uint64_t length,
 /*
  * The kernel's iopt_pages_rw_slow(): hold every page of the range the
  * way a domain would see it — the pins already there, and for the rest
- * a pin taken (faulted in, counted) for the copy and dropped after.
+ * a pin taken for the copy and dropped after (the kernel's pfn_reader
+ * leaves the RLIMIT_MEMLOCK counters as they were).
  */
 static int rw_slow(struct iopt_pages *pages, uint64_t first, uint64_t last,
 		   uint64_t start_byte, void *data, uint64_t length,
 		   unsigned int flags)
 {
-	uint64_t holes;
 	int rc;
 
 	pthread_mutex_lock(&pages->mutex);
-	holes = pages->pin_users ? 0 : access_holes(pages, first, last);
-	rc = pin_access_holes(pages, first, last);
-	if (!rc) {
+	rc = populate_access_holes(pages, first, last);
+	if (!rc)
 		rc = rw_copy(pages->uptr + start_byte, data, length, flags);
-		update_pinned(pages, holes, false);
-	}
 	pthread_mutex_unlock(&pages->mutex);
 	return rc;
 }
