@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -938,6 +939,78 @@ static void test_concurrency(void **state)
 	assert_int_equal(user_locked(f), 0);
 }
 
+/*
+ * A second access whose unmap callback is slow: destroying it while an
+ * unmap is inside that callback waits for the callback to return (the
+ * notification holds a short-term reference, as the kernel's
+ * iommufd_lock_obj()), and the unmap still succeeds.
+ */
+struct slow_cb {
+	atomic_int in_cb;
+	atomic_uint calls;
+	atomic_bool overlap; /* two callbacks ran at once */
+};
+
+static void slow_unmap(void *data, uint64_t iova, uint64_t length)
+{
+	struct slow_cb *c = data;
+
+	(void)iova;
+	(void)length;
+	if (atomic_fetch_add(&c->in_cb, 1))
+		atomic_store(&c->overlap, true);
+	atomic_fetch_add(&c->calls, 1);
+	usleep(50 * 1000);
+	atomic_fetch_sub(&c->in_cb, 1);
+}
+
+static const struct iommufd_access_ops slow_ops = {.unmap = slow_unmap};
+
+struct unmap_job {
+	struct fx *f;
+	uint32_t ioas;
+	int rc;
+};
+
+static void *unmap_thread(void *arg)
+{
+	struct unmap_job *j = arg;
+
+	j->rc = unmap(j->f, j->ioas, 0x100000, 4 * j->f->pg, NULL);
+	return NULL;
+}
+
+static void test_destroy_during_notify(void **state)
+{
+	struct fx *f = *state;
+	struct unmap_job job = {.f = f, .ioas = ioas_alloc(f)};
+	struct slow_cb cb = {0};
+	struct iommufd_access *slow;
+	void *pages[1];
+	pthread_t t;
+	uint32_t id;
+
+	assert_int_equal(map(f, job.ioas, RW, f->buf, 4 * f->pg, 0x100000), 0);
+	drv_create(f, &pin_ops);
+	assert_int_equal(iommufd_access_attach(f->drv.access, job.ioas), 0);
+	assert_int_equal(
+		iommufd_access_create(f->ictx, &slow_ops, &cb, &id, &slow), 0);
+	assert_int_equal(iommufd_access_attach(slow, job.ioas), 0);
+	assert_int_equal(drv_pin(f, 0x100000, f->pg, pages, 0), 0);
+
+	assert_int_equal(pthread_create(&t, NULL, unmap_thread, &job), 0);
+	while (!atomic_load(&cb.in_cb))
+		sched_yield();
+	iommufd_access_destroy(slow);
+	/* both callbacks (the unmap's, then the detach's) are over */
+	assert_int_equal(atomic_load(&cb.in_cb), 0);
+	assert_int_equal(atomic_load(&cb.calls), 2);
+	assert_false(atomic_load(&cb.overlap));
+	pthread_join(t, NULL);
+	assert_int_equal(job.rc, 0);
+	assert_int_equal(user_locked(f), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -960,6 +1033,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_and_close, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_during_notify,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrency, setup,
 						teardown),
 	};
