@@ -173,7 +173,7 @@ static int update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 	struct iommufd_host *host = pages->host;
 	int rc = 0;
 
-	/* a counter already over the limit refuses no pin of nothing */
+	/* pinning nothing never fails, even with a counter over the limit */
 	if (!npages)
 		return 0;
 	switch (pages->account_mode) {
