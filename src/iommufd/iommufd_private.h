@@ -243,6 +243,12 @@ void iopt_put_pages(struct iopt_pages *pages);
 /* Pin the whole object for one more domain user; the first one pins. */
 int iopt_pages_pin(struct iopt_pages *pages);
 void iopt_pages_unpin(struct iopt_pages *pages);
+/*
+ * Whether page @index (from uptr) is pinned, by a domain or an access:
+ * the kernel holds one pin per pages object on such a page, which its
+ * selftests count (MD_CHECK_REFS).
+ */
+bool iopt_pages_is_pinned(struct iopt_pages *pages, uint64_t index);
 
 /* ------------------------------------------------------- io_pagetable */
 

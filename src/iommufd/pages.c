@@ -298,6 +298,18 @@ void iopt_pages_unpin(struct iopt_pages *pages)
 	pthread_mutex_unlock(&pages->mutex);
 }
 
+bool iopt_pages_is_pinned(struct iopt_pages *pages, uint64_t index)
+{
+	bool pinned;
+
+	pthread_mutex_lock(&pages->mutex);
+	pinned = index < pages->npages &&
+		 (pages->pin_users ||
+		  sio_itree_first(&pages->access_itree, index, index));
+	pthread_mutex_unlock(&pages->mutex);
+	return pinned;
+}
+
 /* ------------------------------------------------------------ accesses */
 
 /* One range of pages an access pinned, shared by its identical pins. */

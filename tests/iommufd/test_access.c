@@ -478,6 +478,14 @@ static void test_pin_pages_data(void **state)
 	assert_ptr_equal(pages[2], f->buf2 + 2 * f->pg);
 	assert_ptr_equal(pages[3], f->buf2 + 3 * f->pg);
 	assert_int_equal(user_locked(f), 4);
+	/* page by page, as MD_CHECK_REFS counts them */
+	struct iopt_area *area = iommufd_container_of(
+		sio_itree_first(&f->drv.access->ioas->iopt.area_itree, 0x100000,
+				0x100000),
+		struct iopt_area, node);
+	for (uint64_t i = 0; i < 4; i++)
+		assert_int_equal(iopt_pages_is_pinned(area->pages, i), i >= 2);
+	assert_false(iopt_pages_is_pinned(area->pages, 4));
 
 	memcpy((char *)pages[2] + 7, "via the pinned page", 20);
 	assert_int_equal(iommufd_access_rw(f->drv.access,
@@ -497,6 +505,7 @@ static void test_pin_pages_data(void **state)
 	assert_int_equal(user_locked(f), 4);
 	assert_true(drv_unpin(f, 0x100000 + 2 * f->pg, 3 * f->pg + 1));
 	assert_int_equal(user_locked(f), 0);
+	assert_false(iopt_pages_is_pinned(area->pages, 2));
 }
 
 /*
