@@ -245,6 +245,56 @@ static void test_unwrite(void **state)
 	assert_int_equal(unmap_all(f), 0);
 }
 
+static void access_unmap(void *data, uint64_t iova, uint64_t length)
+{
+	(void)data;
+	(void)iova;
+	(void)length;
+}
+
+/*
+ * An access (an emulated device's CPU path) neither pins nor copies
+ * through what the program took away; the rest of the mapping it still
+ * reaches.
+ */
+static void test_access_after_unmap(void **state)
+{
+	static const struct iommufd_access_ops ops = {.needs_pin_pages = true,
+						      .unmap = access_unmap};
+	struct fx *f = *state;
+	struct iommufd_access *acc;
+	void *pages[2];
+	uint8_t v = 0x6b;
+	uint32_t id;
+
+	assert_int_equal(map_all(f, SIO_IOMMU_IOAS_MAP_READABLE |
+					    SIO_IOMMU_IOAS_MAP_WRITEABLE),
+			 0);
+	assert_int_equal(
+		iommufd_access_create(f->fd->ictx, &ops, NULL, &id, &acc), 0);
+	assert_int_equal(iommufd_access_attach(acc, f->ioas), 0);
+	replace_pages(f, 2, 1);
+	assert_int_equal(iommufd_access_pin_pages(acc, IOVA + f->pg, 2 * f->pg,
+						  pages,
+						  IOMMUFD_ACCESS_RW_WRITE),
+			 -EFAULT);
+	assert_int_equal(iommufd_access_rw(acc, IOVA + 2 * f->pg + 9, &v, 1,
+					   IOMMUFD_ACCESS_RW_WRITE),
+			 -EFAULT);
+	assert_int_equal(f->buf[2 * f->pg + 9], 0xa5);
+	assert_int_equal(iommufd_access_rw(acc, IOVA + 3 * f->pg + 9, &v, 1,
+					   IOMMUFD_ACCESS_RW_WRITE),
+			 0);
+	assert_int_equal(f->buf[3 * f->pg + 9], 0x6b);
+	assert_int_equal(iommufd_access_pin_pages(acc, IOVA + 3 * f->pg, f->pg,
+						  pages, 0),
+			 0);
+	assert_true(pages[0] == f->buf + 3 * f->pg);
+	iommufd_access_unpin_pages(acc, IOVA + 3 * f->pg, f->pg);
+	iommufd_access_destroy(acc);
+	assert_int_equal(unmap_all(f), 0);
+}
+
 struct racer {
 	struct fx *f;
 	atomic_bool stop;
@@ -308,6 +358,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gone_before_pinned, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unwrite, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_after_unmap, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_unmap_racing_dma, setup,
 						teardown),
 	};
