@@ -519,6 +519,9 @@ void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus)
 	atomic_init(&host->mm_pinned_vm, 0);
 	host->page_size = ps > 0 ? (uint64_t)ps : 4096;
 	host->page_shift = (unsigned int)__builtin_ctzll(host->page_size);
+	pthread_mutex_init(&host->user_pages_lock, NULL);
+	iommufd_list_init(&host->user_pages);
+	atomic_init(&host->nr_user_pages, 0);
 }
 
 bool iommufd_capable(struct iommufd_host *host, unsigned int cap)

@@ -137,6 +137,19 @@ void sio_platform_pin_stats(struct sio_platform *p, struct sio_pin_stats *st)
 	st->mm_pinned = atomic_load(&p->host.mm_pinned_vm);
 }
 
+void sio_platform_user_unmap(struct sio_platform *p, const void *addr,
+			     size_t len)
+{
+	iommufd_host_user_unmap(&p->host, (uint64_t)(uintptr_t)addr, len,
+				false);
+}
+
+void sio_platform_user_unwrite(struct sio_platform *p, const void *addr,
+			       size_t len)
+{
+	iommufd_host_user_unmap(&p->host, (uint64_t)(uintptr_t)addr, len, true);
+}
+
 int sio_iommufd_open(struct sio_platform *p, struct sio_iommufd **out)
 {
 	struct sio_iommufd *fd = calloc(1, sizeof(*fd));

@@ -175,6 +175,9 @@ struct preload_real {
 	off_t (*lseek)(int, off_t, int);
 	int (*munmap)(void *, size_t);
 	void *(*mremap)(void *, size_t, size_t, int, ...);
+	int (*madvise)(void *, size_t, int);
+	int (*mprotect)(void *, size_t, int);
+	int (*shmdt)(const void *);
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 	void (*(*signal)(int, void (*)(int)))(int);
 	void (*(*bsd_signal)(int, void (*)(int)))(int);
@@ -282,6 +285,13 @@ static inline void preload_ready(void)
 
 /* The default platform, created on first use: 0 or -errno. */
 int preload_platform(struct sio_platform **out);
+/*
+ * The program is about to unmap or change [addr, addr + len) (with
+ * @write_only, to take write access away): DMA mapped there stops
+ * reaching it (sio_platform_user_unmap()).  Free while no platform
+ * exists.
+ */
+void preload_user_unmap(const void *addr, size_t len, bool write_only);
 
 /*
  * A mapping of a device whose stores are trapped (sio_user_trap_add()'s
