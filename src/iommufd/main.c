@@ -225,9 +225,10 @@ struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, uint32_t id,
 		if (obj && (!obj->finalized ||
 			    (type != IOMMUFD_OBJ_ANY && obj->type != type)))
 			obj = NULL;
+		/* short-term first: see iommufd_lock_obj() */
 		if (obj) {
-			atomic_fetch_add(&obj->users, 1);
 			atomic_fetch_add(&obj->shortterm_users, 1);
+			atomic_fetch_add(&obj->users, 1);
 		}
 	}
 	pthread_mutex_unlock(&ictx->lock);
@@ -279,6 +280,7 @@ bool iommufd_lock_obj(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 static int object_remove_user(struct iommufd_ctx *ictx,
 			      struct iommufd_object *obj, bool tombstone)
 {
+	unsigned int users;
 	uint32_t id;
 	bool unused;
 
@@ -289,8 +291,13 @@ static int object_remove_user(struct iommufd_ctx *ictx,
 		pthread_mutex_unlock(&ictx->lock);
 		if (unused)
 			break;
-		if (atomic_load(&obj->users) >
-		    atomic_load(&obj->shortterm_users)) {
+		/*
+		 * users before shortterm_users: a lookup raises the second
+		 * before the first and a put lowers them the other way
+		 * round, so a lookup in flight never looks like a holder.
+		 */
+		users = atomic_load(&obj->users);
+		if (users > atomic_load(&obj->shortterm_users)) {
 			atomic_fetch_add(&obj->users, 1);
 			return -EBUSY;
 		}
