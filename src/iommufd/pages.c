@@ -24,6 +24,7 @@
 
 #include <softiommu/mem.h>
 
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/uapi.h"
 
@@ -43,7 +44,7 @@ static int iopt_alloc_pages(struct iommufd_host *host, uint64_t start_byte,
 	/* The kernel's bound keeps DIV_ROUND_UP below from overflowing. */
 	if (length == 0 || length > SIZE_MAX - host->page_size)
 		return -EINVAL;
-	pages = calloc(1, sizeof(*pages));
+	pages = sio_calloc(1, sizeof(*pages));
 	if (!pages)
 		return -ENOMEM;
 	atomic_init(&pages->kref, 1);
@@ -107,9 +108,9 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 		rc = -EOVERFLOW;
 		goto err;
 	}
-	map = mmap(NULL, pages->file_map_len,
-		   PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd,
-		   (off_t)down);
+	map = sio_mmap(NULL, pages->file_map_len,
+		       PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd,
+		       (off_t)down);
 	if (map == MAP_FAILED) {
 		/* a sealed memfd refuses a writable mapping, as
 		 * mapping_map_writable */
@@ -207,6 +208,10 @@ static int update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 static int populate(struct iopt_pages *pages)
 {
 	int advice = pages->writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+
+	/* pin_user_pages() may fail to allocate what it needs */
+	if (sio_should_fail())
+		return -ENOMEM;
 
 	/*
 	 * A few pages are cheaper to touch than a syscall (most of a 4 KiB

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/fault_inject.h"
 #include "mem_private.h"
 
 int sio_mem_bus_create(struct sio_mem_bus **out)
@@ -19,7 +20,7 @@ int sio_mem_bus_create(struct sio_mem_bus **out)
 	struct sio_mem_bus *bus;
 	struct sio_mem_view *v;
 
-	bus = aligned_alloc(_Alignof(struct sio_mem_bus), sizeof(*bus));
+	bus = sio_aligned_alloc(_Alignof(struct sio_mem_bus), sizeof(*bus));
 	v = sio_mem_view_build(NULL, 0);
 	if (!bus || !v) {
 		free(bus);
@@ -76,7 +77,8 @@ int sio_mem_register(struct sio_mem_bus *bus, uint64_t pa, uint64_t size,
 	pthread_mutex_lock(&bus->lock);
 	if (bus->nr_regs == bus->cap_regs) {
 		size_t cap = bus->cap_regs ? 2 * bus->cap_regs : 16;
-		struct sio_mem_reg *r = realloc(bus->regs, cap * sizeof(*r));
+		struct sio_mem_reg *r =
+			sio_realloc(bus->regs, cap * sizeof(*r));
 
 		if (!r) {
 			pthread_mutex_unlock(&bus->lock);
@@ -109,7 +111,7 @@ static size_t remove_matching(struct sio_mem_bus *bus,
 	struct sio_mem_reg *saved;
 	size_t kept = 0, n = bus->nr_regs;
 
-	saved = malloc((n ? n : 1) * sizeof(*saved));
+	saved = sio_malloc((n ? n : 1) * sizeof(*saved));
 	if (!saved) {
 		*rc = -ENOMEM;
 		return 0;

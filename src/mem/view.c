@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 
+#include "fault/fault_inject.h"
 #include "mem_private.h"
 
 typedef unsigned __int128 u128;
@@ -48,8 +49,8 @@ struct sio_mem_view *sio_mem_view_build(const struct sio_mem_reg *regs,
 	int nread = 0, nwrite = 0;
 
 	/* n registrations cut the space into at most 2n - 1 segments. */
-	v = malloc(sizeof(*v) + (nr ? 2 * nr : 1) * sizeof(v->seg[0]));
-	e = malloc((nr ? 2 * nr : 1) * sizeof(*e));
+	v = sio_malloc(sizeof(*v) + (nr ? 2 * nr : 1) * sizeof(v->seg[0]));
+	e = sio_malloc((nr ? 2 * nr : 1) * sizeof(*e));
 	if (!v || !e) {
 		free(v);
 		free(e);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/fault_inject.h"
 #include "pgtable_private.h"
 
 uint64_t *pt_table_alloc(struct sio_pgtable *pt)
@@ -120,7 +121,7 @@ int sio_pgtable_create(const struct sio_pgtable_cfg *cfg,
 	rc = check_cfg(cfg, &gshift);
 	if (rc)
 		return rc;
-	pt = calloc(1, sizeof(*pt));
+	pt = sio_calloc(1, sizeof(*pt));
 	if (!pt)
 		return -ENOMEM;
 	rc = lpae_fmt_init(&pt->fmt, cfg->stage, gshift, cfg->ias, cfg->oas,

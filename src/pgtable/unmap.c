@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fault/fault_inject.h"
 #include "pgtable_private.h"
 
 struct unmap_state {
@@ -37,7 +38,7 @@ static void retire_table(struct sio_pgtable *pt, uint64_t *table,
 		g->tables_freed = true;
 		if (g->nr_freed == g->cap_freed) {
 			size_t cap = g->cap_freed ? 2 * g->cap_freed : 8;
-			void **f = realloc(g->freed, cap * sizeof(*f));
+			void **f = sio_realloc(g->freed, cap * sizeof(*f));
 
 			if (f) {
 				g->freed = f;

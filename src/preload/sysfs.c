@@ -39,6 +39,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fault/fault_inject.h"
 #include "platform/platform_private.h"
 #include "preload.h"
 
@@ -418,7 +419,9 @@ static int file_fd(const struct sysfs_node *n, int flags)
 	size_t len = strlen(n->data);
 	char proc[64];
 
-	fd = memfd_create(n->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	fd = sio_should_fail_fd()
+		     ? -1
+		     : memfd_create(n->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -1;
 	if (preload.real.write(fd, n->data, len) != (ssize_t)len ||
@@ -740,7 +743,7 @@ static int dir_push(struct sysfs_dir *sd, const char *name, unsigned char type,
 	if (sd->nr == sd->cap) {
 		size_t cap = sd->cap ? 2 * sd->cap : 32;
 
-		e = realloc(sd->ents, cap * sizeof(*e));
+		e = sio_realloc(sd->ents, cap * sizeof(*e));
 		if (!e)
 			return -ENOMEM;
 		sd->ents = e;
@@ -836,7 +839,7 @@ static void dir_free(struct sysfs_dir *sd)
  */
 static int dir_open(int dir, DIR **ret)
 {
-	struct sysfs_dir *sd = calloc(1, sizeof(*sd));
+	struct sysfs_dir *sd = sio_calloc(1, sizeof(*sd));
 	char path[PATH_MAX];
 	bool real = false;
 	int rc;

@@ -20,6 +20,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "fault/fault_inject.h"
 #include "preload.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -120,12 +121,12 @@ static int scandir_push(struct dirent ***list, size_t *n, size_t *cap,
 
 	if (*n == *cap) {
 		*cap = *cap ? 2 * *cap : 16;
-		l = realloc(*list, *cap * sizeof(*l));
+		l = sio_realloc(*list, *cap * sizeof(*l));
 		if (!l)
 			return -1;
 		*list = l;
 	}
-	copy = malloc(sizeof(*copy));
+	copy = sio_malloc(sizeof(*copy));
 	if (!copy)
 		return -1;
 	memcpy(copy, e, sizeof(*copy));
