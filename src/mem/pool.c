@@ -217,6 +217,9 @@ void *sio_mem_pool_alloc(struct sio_mem_pool *pool, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
+	/* table memory is the kernel's page allocation: a fault point */
+	if (sio_should_fail())
+		return sio_fail_enomem();
 	cl = &pool->cls[shift - MIN_SHIFT];
 	pthread_mutex_lock(&pool->lock);
 	c = cl->avail;
