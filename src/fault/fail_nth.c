@@ -13,8 +13,7 @@
 
 #include "fault/fault_inject.h"
 
-_Thread_local unsigned int sio_fail_nth_left __attribute__((tls_model("initial-"
-								      "exec")));
+SIO_FAIL_NTH_TLS unsigned int sio_fail_nth_left;
 
 /* As the kernel's should_fail_ex(): the Nth point fails, then disarmed. */
 bool sio_fail_nth_tick(void)

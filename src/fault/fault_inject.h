@@ -24,8 +24,9 @@
  * fixed offset from the thread pointer, no __tls_get_addr call, in the
  * shared library and the interposer too.
  */
-extern _Thread_local unsigned int sio_fail_nth_left
-	__attribute__((tls_model("initial-exec")));
+#define SIO_FAIL_NTH_TLS \
+	_Thread_local __attribute__((tls_model("initial-exec")))
+extern SIO_FAIL_NTH_TLS unsigned int sio_fail_nth_left;
 
 /* Count one armed fault point down: true when it is the one to fail. */
 bool sio_fail_nth_tick(void);
