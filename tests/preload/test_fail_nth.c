@@ -18,7 +18,8 @@
  *  - a walk over IOAS_ALLOC + IOAS_MAP through ioctl(2): every N fails
  *    with ENOMEM or EFAULT until the flow runs whole;
  *  - per thread: /proc/thread-self/ is the caller's, and another thread's
- *    count is not disturbed.
+ *    count is not disturbed; a forked child (as the kselftest harness
+ *    runs each test) has its own.
  *
  * A user program: libc and the ABI headers only.
  */
@@ -37,6 +38,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -274,6 +276,47 @@ static void test_per_thread(void **state)
 	close(fd);
 }
 
+/*
+ * What the kselftest harness does: each test in a forked child, whose
+ * main thread (tid = its pid) opens its own fail-nth and a new
+ * /dev/iommu.
+ */
+static int child_walk_one(void)
+{
+	struct sio_iommu_ioas_alloc a = {.size = sizeof(a)};
+	int nth = open_self_nth(), fd = open("/dev/iommu", O_RDWR);
+	char buf[32];
+	int rc, err;
+
+	if (nth < 0 || fd < 0)
+		return 1;
+	if (pwrite(nth, "1", 1, 0) != 1)
+		return 2;
+	rc = ioctl(fd, SIO_IOMMU_IOAS_ALLOC, &a);
+	err = errno;
+	if (rc != -1 || (err != ENOMEM && err != EFAULT))
+		return 3;
+	if (read_at0(nth, buf, sizeof(buf)) != 2 || strcmp(buf, "0\n"))
+		return 4;
+	/* disarmed: the same call works */
+	return ioctl(fd, SIO_IOMMU_IOAS_ALLOC, &a) ? 5 : 0;
+}
+
+static void test_fork(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid)
+		_exit(child_walk_one());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_per_thread),
+		cmocka_unit_test(test_fork),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
