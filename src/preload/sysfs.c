@@ -781,7 +781,7 @@ bool preload_sysfs_realpath(const char *path, char *resolved, size_t size,
 	}
 	node_path(w.node, tmp, sizeof(tmp));
 	if (!resolved) {
-		*ret = strdup(tmp);
+		*ret = sio_strdup(tmp);
 		return true;
 	}
 	if (strlen(tmp) >= size) {
