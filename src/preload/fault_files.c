@@ -393,7 +393,7 @@ bool preload_fail_nth_open(const char *path, int flags, int *ret)
 	if (!task || task != gettid())
 		return false;
 	c = sio_calloc(1, sizeof(*c));
-	fd = c ? -ENOMEM : 0;
+	fd = -ENOMEM;
 	if (c) {
 		c->show = nth_show;
 		c->store = nth_store;

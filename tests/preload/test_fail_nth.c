@@ -276,6 +276,38 @@ static void test_per_thread(void **state)
 	close(fd);
 }
 
+/* Through stdio, as a shell or a script would reach them. */
+static void test_stdio(void **state)
+{
+	unsigned long v = 99;
+	char line[32];
+	FILE *f;
+
+	(void)state;
+	f = fopen("/proc/thread-self/fail-nth", "w");
+	assert_non_null(f);
+	assert_true(fputs("100\n", f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	f = fopen("/proc/thread-self/fail-nth", "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	/* less: opening the file allocates, as the kernel's open does */
+	v = strtoul(line, NULL, 10);
+	assert_true(v > 90 && v < 100);
+	assert_int_equal(line[strlen(line) - 1], '\n');
+	assert_int_equal(fclose(f), 0);
+	f = fopen("/proc/thread-self/fail-nth", "w");
+	assert_non_null(f);
+	assert_true(fputs("0", f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	f = fopen("/sys/kernel/debug/failslab/interval", "r");
+	assert_non_null(f);
+	v = 99;
+	assert_int_equal(fscanf(f, "%lu", &v), 1);
+	assert_int_equal(v, 1); /* the kernel's default */
+	assert_int_equal(fclose(f), 0);
+}
+
 /*
  * What the kselftest harness does: each test in a forked child, whose
  * main thread (tid = its pid) opens its own fail-nth and a new
@@ -325,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_per_thread),
 		cmocka_unit_test(test_fork),
+		cmocka_unit_test(test_stdio),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
