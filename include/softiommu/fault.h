@@ -16,6 +16,10 @@
  * failed cleanly, or coped); non-zero means the flow reached fewer than
  * N fault points, so every one of them has been failed once.
  *
+ * A new thread starts disarmed.  A forked child inherits the forking
+ * thread's count (the interposer resets it, as the kernel resets a new
+ * task's).
+ *
  * Under `softiommu exec` the same setting is the calling thread's
  * /proc/thread-self/fail-nth.  SOFTIOMMU_FAIL_NTH=N in the environment
  * arms the thread that creates a platform (sio_platform_create()) with

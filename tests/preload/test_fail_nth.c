@@ -322,6 +322,8 @@ static int child_walk_one(void)
 
 	if (nth < 0 || fd < 0)
 		return 1;
+	if (read_at0(nth, buf, sizeof(buf)) != 2 || strcmp(buf, "0\n"))
+		return 6;
 	if (pwrite(nth, "1", 1, 0) != 1)
 		return 2;
 	rc = ioctl(fd, SIO_IOMMU_IOAS_ALLOC, &a);
@@ -336,14 +338,19 @@ static int child_walk_one(void)
 
 static void test_fork(void **state)
 {
-	int status;
+	int nth = open_self_nth(), status;
 	pid_t pid;
 
 	(void)state;
+	/* armed here: the child (a new task) starts disarmed all the same */
+	assert_true(nth >= 0);
+	write_str(nth, "1000", 4, 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (!pid)
 		_exit(child_walk_one());
+	write_str(nth, "0", 1, 0);
+	close(nth);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
