@@ -435,9 +435,9 @@ static int attr_show(struct ctl_file *c, char *buf, size_t size)
  */
 static int attr_store(struct ctl_file *c, const char *buf)
 {
-	unsigned long long u;
+	unsigned long long u = 0;
 	long long v = 0;
-	bool b;
+	bool b = false;
 	int rc;
 
 	switch (attrs[c->attr].kind) {
