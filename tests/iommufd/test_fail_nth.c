@@ -272,9 +272,13 @@ static void snap_expect(const char *flow, unsigned int n, const struct snap *a,
 		what = "driver table memory";
 	else if (a->asids != b->asids || a->vmids != b->vmids)
 		what = "ASIDs/VMIDs";
-	else if (memcmp(a->ste, b->ste, sizeof(a->ste)))
+	else if (memcmp(a->ste, b->ste, sizeof(a->ste))) {
 		what = "the device's STE";
-	else if (a->next_fd != b->next_fd)
+		for (int i = 0; i < 8; i++)
+			printf("# ste[%d] %016llx %016llx\n", i,
+			       (unsigned long long)a->ste[i],
+			       (unsigned long long)b->ste[i]);
+	} else if (a->next_fd != b->next_fd)
 		what = "file descriptors";
 	else if (a->dma_ok != b->dma_ok)
 		what = "DMA reach";
@@ -734,6 +738,157 @@ static void test_attach_nested(void **state)
 	assert_true(walk(f, &fl) > 0);
 }
 
+/* ---- a paging HWPT, and replacing a device's domain ---- */
+
+static int run_hwpt_paging(struct fx *f)
+{
+	return hwpt_alloc(f, f->ioas, SIO_IOMMU_HWPT_ALLOC_NEST_PARENT,
+			  &f->out_id);
+}
+
+static void test_hwpt_paging(void **state)
+{
+	struct fx *f = *state;
+	const struct flow fl = {.name = "paging HWPT_ALLOC",
+				.run = run_hwpt_paging,
+				.undo = undo_destroy,
+				.ioas = first_ioas};
+
+	bind_devices(f);
+	assert_int_equal(map_fixed(f, f->ioas, IOVA), 0);
+	assert_true(walk(f, &fl) > 0);
+}
+
+/*
+ * Between two HWPTs of its own (an automatic domain would go with its
+ * last device, and the undo would make a new one).
+ */
+static int run_replace(struct fx *f)
+{
+	uint32_t pt = f->out_id;
+
+	return iommufd_device_replace(f->idev, &pt);
+}
+
+static void undo_replace(struct fx *f)
+{
+	uint32_t pt = f->parent;
+
+	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
+}
+
+static void test_replace(void **state)
+{
+	struct fx *f = *state;
+	/* the DMA probe: mapped in the first IOAS only */
+	const struct flow fl = {.name = "device replace",
+				.run = run_replace,
+				.undo = undo_replace,
+				.ioas = second_ioas,
+				.iova = IOVA};
+	uint32_t pt;
+
+	bind_devices(f);
+	assert_int_equal(map_fixed(f, f->ioas, IOVA), 0);
+	assert_int_equal(map_fixed(f, f->ioas2, COPY_IOVA), 0);
+	assert_int_equal(hwpt_alloc(f, f->ioas, 0, &f->parent), 0);
+	assert_int_equal(hwpt_alloc(f, f->ioas2, 0, &f->out_id), 0);
+	pt = f->parent;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	assert_true(walk(f, &fl) > 0);
+	iommufd_device_detach(f->idev);
+}
+
+/* ---- IOAS_MAP_FILE of a memfd ---- */
+
+static int run_map_file(struct fx *f)
+{
+	struct sio_iommu_ioas_map_file c = {
+		.size = sizeof(c),
+		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			 SIO_IOMMU_IOAS_MAP_READABLE |
+			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = f->ioas,
+		.fd = f->out_fd,
+		.length = NPAGES * f->pg,
+		.iova = IOVA,
+	};
+
+	return ioctl_(f, SIO_IOMMU_IOAS_MAP_FILE, &c);
+}
+
+static void test_map_file(void **state)
+{
+	struct fx *f = *state;
+	const struct flow fl = {.name = "IOAS_MAP_FILE",
+				.run = run_map_file,
+				.undo = undo_map,
+				.ioas = first_ioas,
+				.iova = IOVA,
+				.reply_after_commit = true};
+	uint32_t pt = f->ioas;
+
+	/* the fixture closes out_fd */
+	f->out_fd = memfd_create("fail_nth", MFD_CLOEXEC);
+	assert_true(f->out_fd >= 0);
+	assert_int_equal(ftruncate(f->out_fd, (off_t)(NPAGES * f->pg)), 0);
+	bind_devices(f);
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	assert_true(walk(f, &fl) > 0);
+	iommufd_device_detach(f->idev);
+}
+
+/* ---- VFIO type1 through iommufd (the compat ioctls) ---- */
+
+static int run_compat_map(struct fx *f)
+{
+	struct sio_vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = SIO_VFIO_DMA_MAP_FLAG_READ |
+			 SIO_VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uint64_t)(uintptr_t)f->buf,
+		.iova = IOVA,
+		.size = NPAGES * f->pg,
+	};
+
+	return ioctl_(f, SIO_VFIO_IOMMU_MAP_DMA, &m);
+}
+
+static void undo_compat_map(struct fx *f)
+{
+	struct sio_vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u),
+		.iova = IOVA,
+		.size = NPAGES * f->pg,
+	};
+
+	assert_int_equal(ioctl_(f, SIO_VFIO_IOMMU_UNMAP_DMA, &u), 0);
+	assert_int_equal(u.size, NPAGES * f->pg);
+}
+
+static void test_compat_map(void **state)
+{
+	struct fx *f = *state;
+	const struct flow fl = {.name = "iommufd VFIO_MAP_DMA",
+				.run = run_compat_map,
+				.undo = undo_compat_map,
+				.ioas = first_ioas,
+				.iova = IOVA};
+	struct sio_iommu_vfio_ioas v = {.size = sizeof(v),
+					.ioas_id = f->ioas,
+					.op = SIO_IOMMU_VFIO_IOAS_SET};
+	uint32_t pt = f->ioas;
+
+	bind_devices(f);
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	assert_int_equal(ioctl_(f, SIO_IOMMU_VFIO_IOAS, &v), 0);
+	assert_int_equal(ioctl_(f, SIO_VFIO_SET_IOMMU,
+				(void *)(uintptr_t)SIO_VFIO_TYPE1v2_IOMMU),
+			 0);
+	assert_true(walk(f, &fl) > 0);
+	iommufd_device_detach(f->idev);
+}
+
 /* ---- VFIO type1: VFIO_IOMMU_MAP_DMA in a container with a group ---- */
 
 static int run_type1_map(struct fx *f)
@@ -862,6 +1017,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unmap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vdevice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_nested, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hwpt_paging, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compat_map, setup,
 						teardown),
 	};
 
