@@ -9,17 +9,17 @@
  *  - nothing changed: the object table, the IOAS's areas, the pinned-page
  *    counts, the bus's registrations, the driver's page-table memory and
  *    ASIDs/VMIDs, the device's STE, the fd table (the next free fd), and
- *    a DMA to the flow's IOVAs still faults;
+ *    whether a DMA at the flow's IOVA reaches memory;
  *  - the flow run again without injection succeeds, and undoing it gives
  *    the same state again.
  * A flow that succeeds although its fault was injected fails the test: it
  * swallowed a failure and did its work some other way, or not at all.
  * Leaks of memory show in the ASan build (LeakSanitizer at exit).
  *
- * One exception is the kernel's own: IOAS_MAP, IOAS_COPY and IOAS_UNMAP
- * write their reply after the work is done, and when that copy_to_user()
- * fails the kernel (iommufd_ioas_map(), _copy(), _unmap()) returns EFAULT
- * and keeps the change.  Then the state must be exactly the success's.
+ * One exception is the kernel's own: IOAS_MAP, IOAS_MAP_FILE, IOAS_COPY
+ * and IOAS_UNMAP write their reply after the work is done, and when that
+ * copy_to_user() fails the kernel (iommufd_ioas_map(), _map_file(),
+ * _copy(), _unmap()) returns EFAULT and keeps the change.  Then the state must be exactly the success's.
  *
  * Each flow prints how many fault points it has.
  */
