@@ -19,7 +19,8 @@
  * One exception is the kernel's own: IOAS_MAP, IOAS_MAP_FILE, IOAS_COPY
  * and IOAS_UNMAP write their reply after the work is done, and when that
  * copy_to_user() fails the kernel (iommufd_ioas_map(), _map_file(),
- * _copy(), _unmap()) returns EFAULT and keeps the change.  Then the state must be exactly the success's.
+ * _copy(), _unmap()) returns EFAULT and keeps the change.  Then the state must
+ * be exactly the success's.
  *
  * Each flow prints how many fault points it has.
  */
@@ -944,6 +945,70 @@ static void test_type1_map(void **state)
 	assert_true(walk(f, &fl) > 0);
 }
 
+/* ---- binding a device (VFIO_DEVICE_BIND_IOMMUFD's part) ---- */
+
+static int run_bind(struct fx *f)
+{
+	return iommufd_device_bind(f->ictx, &f->pdev1->desc, &f->dev1_id,
+				   &f->idev1);
+}
+
+static void undo_bind(struct fx *f)
+{
+	iommufd_device_unbind(f->idev1);
+	f->idev1 = NULL;
+}
+
+static void test_bind(void **state)
+{
+	struct fx *f = *state;
+	const struct flow fl = {.name = "device bind",
+				.run = run_bind,
+				.undo = undo_bind,
+				.ioas = first_ioas};
+
+	assert_true(walk(f, &fl) > 0);
+}
+
+/*
+ * Creating a platform (the SMMU model, its driver's probe, the devices
+ * and their threads) and opening an iommufd on it: no state to compare
+ * but the leaks LeakSanitizer sees and the errno.
+ */
+static void test_platform_create(void **state)
+{
+	unsigned int n;
+
+	(void)state;
+	for (n = 1;; n++) {
+		struct sio_platform *p = NULL;
+		struct sio_iommufd *fd = NULL;
+		unsigned int left;
+		int rc;
+
+		assert_true(n < 2000);
+		sio_fail_nth_set(n);
+		rc = sio_platform_create(&p);
+		if (!rc) {
+			rc = sio_iommufd_open(p, &fd);
+			if (rc)
+				sio_platform_destroy(p);
+		}
+		left = sio_fail_nth_get();
+		sio_fail_nth_set(0);
+		if (!left && !injected_errno(rc))
+			fail_msg("platform, fault point %u: %d%s", n, rc,
+				 rc ? "" : " (injected, yet succeeded)");
+		if (!rc) {
+			sio_iommufd_close(fd);
+			sio_platform_destroy(p);
+		}
+		if (left)
+			break;
+	}
+	printf("# %-22s %3u fault points\n", "platform + iommufd open", n - 1);
+}
+
 /* ---- the hook itself: the kernel's counting ---- */
 
 static void test_counting(void **state)
@@ -1024,6 +1089,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compat_map, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_bind, setup, teardown),
+		cmocka_unit_test(test_platform_create),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
