@@ -886,7 +886,7 @@ static int iopt_access_slot(struct io_pagetable *iopt, uint32_t *slot)
 		if (iopt->accesses_cap == IOPT_MAX_ACCESSES)
 			return -EBUSY; /* xa_alloc() out of ids */
 		cap = iopt->accesses_cap ? iopt->accesses_cap * 2 : 4;
-		p = realloc(iopt->accesses, cap * sizeof(*iopt->accesses));
+		p = sio_realloc(iopt->accesses, cap * sizeof(*iopt->accesses));
 		if (!p)
 			return -ENOMEM;
 		iopt->accesses = p;

@@ -414,7 +414,7 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 		return 0;
 	}
 
-	access = calloc(1, sizeof(*access));
+	access = sio_calloc(1, sizeof(*access));
 	if (!access) {
 		rc = -ENOMEM;
 		goto out_unlock;
