@@ -66,6 +66,7 @@ struct fx {
 	/* what a successful flow made, for its undo */
 	uint32_t out_id;
 	int out_fd;
+	struct iommufd_access *access; /* the access flows' */
 	/* the VFIO flow */
 	struct vfio_container *container;
 	bool group_open;
@@ -989,6 +990,105 @@ static void test_viommu_invalidate(void **state)
 	assert_true(walk(f, &fl) > 0);
 }
 
+/* ---- an access object (an in-kernel user of the IOAS): pin, rw ---- */
+
+/* Nothing stays pinned past a flow here, so no unmap ever finds a pin. */
+static void access_unmap(void *data, uint64_t iova, uint64_t length)
+{
+	(void)data, (void)iova, (void)length;
+}
+
+static const struct iommufd_access_ops pin_ops = {
+	.needs_pin_pages = true,
+	.unmap = access_unmap,
+};
+
+static int run_access_attach(struct fx *f)
+{
+	struct iommufd_access *a;
+	uint32_t id;
+	int rc = iommufd_access_create(f->ictx, &pin_ops, f, &id, &a);
+
+	if (rc)
+		return rc;
+	rc = iommufd_access_attach(a, f->ioas);
+	if (rc) {
+		iommufd_access_destroy(a);
+		return rc;
+	}
+	f->access = a;
+	return 0;
+}
+
+static void undo_access_attach(struct fx *f)
+{
+	iommufd_access_destroy(f->access);
+	f->access = NULL;
+}
+
+static void test_access_attach(void **state)
+{
+	struct fx *f = *state;
+	const struct flow fl = {.name = "access create + attach",
+				.run = run_access_attach,
+				.undo = undo_access_attach,
+				.ioas = first_ioas};
+
+	assert_int_equal(map_fixed(f, f->ioas, IOVA), 0);
+	assert_true(walk(f, &fl) > 0);
+}
+
+static int run_access_pin(struct fx *f)
+{
+	void *pages[NPAGES];
+
+	return iommufd_access_pin_pages(f->access, IOVA, NPAGES * f->pg, pages,
+					IOMMUFD_ACCESS_RW_WRITE);
+}
+
+static void undo_access_pin(struct fx *f)
+{
+	iommufd_access_unpin_pages(f->access, IOVA, NPAGES * f->pg);
+}
+
+static void test_access_pin(void **state)
+{
+	struct fx *f = *state;
+	const struct flow fl = {.name = "access pin pages",
+				.run = run_access_pin,
+				.undo = undo_access_pin,
+				.ioas = first_ioas};
+
+	assert_int_equal(map_fixed(f, f->ioas, IOVA), 0);
+	assert_int_equal(run_access_attach(f), 0);
+	assert_true(walk(f, &fl) > 0);
+	undo_access_attach(f);
+}
+
+static int run_access_rw(struct fx *f)
+{
+	uint8_t data[64];
+
+	memset(data, 0x3c, sizeof(data));
+	/* across a page boundary, as the kernel's slow path would take it */
+	return iommufd_access_rw(f->access, IOVA + f->pg - 32, data,
+				 sizeof(data), IOMMUFD_ACCESS_RW_WRITE);
+}
+
+static void test_access_rw(void **state)
+{
+	struct fx *f = *state;
+	const struct flow fl = {.name = "access rw",
+				.run = run_access_rw,
+				.undo = undo_nothing,
+				.ioas = first_ioas};
+
+	assert_int_equal(map_fixed(f, f->ioas, IOVA), 0);
+	assert_int_equal(run_access_attach(f), 0);
+	assert_true(walk(f, &fl) > 0);
+	undo_access_attach(f);
+}
+
 /* ---- binding a device (VFIO_DEVICE_BIND_IOMMUFD's part) ---- */
 
 static int run_bind(struct fx *f)
@@ -1134,6 +1234,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_compat_map, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_attach, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_access_pin, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_access_rw, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_viommu_invalidate, setup,
 						teardown),
 		cmocka_unit_test(test_platform_create),
