@@ -16,7 +16,9 @@
  *    a fault point (so a read while armed counts one down, and reading
  *    with 1 left fails with EFAULT); parse errors EINVAL and ERANGE;
  *  - a walk over IOAS_ALLOC + IOAS_MAP through ioctl(2): every N fails
- *    with ENOMEM or EFAULT until the flow runs whole;
+ *    with ENOMEM or EFAULT until the flow runs whole; another over the
+ *    VFIO cdev's bind and attach, after each failure everything closes,
+ *    the device opens again and no fd is left behind;
  *  - per thread: /proc/thread-self/ is the caller's, and another thread's
  *    count is not disturbed; a forked child (as the kselftest harness
  *    runs each test) has its own.
@@ -44,6 +46,7 @@
 #include <cmocka.h>
 
 #include "uapi/iommufd_abi.h"
+#include "uapi/vfio_abi.h"
 
 /* pread at 0 as a string; the result of pread */
 static ssize_t read_at0(int fd, char *buf, size_t size)
@@ -61,6 +64,20 @@ static void write_str(int fd, const char *s, ssize_t expect, int err)
 	assert_int_equal(n, expect);
 	if (expect < 0)
 		assert_int_equal(errno, err);
+}
+
+/*
+ * Write 0.  While armed, the write's own copy_from_user() is a fault
+ * point and may be the fault (EFAULT), which disarms too; then write
+ * again, as iommufd_fail_nth.c does.
+ */
+static void disarm(int nth)
+{
+	ssize_t n = pwrite(nth, "0", 1, 0);
+
+	if (n == -1 && errno == EFAULT)
+		n = pwrite(nth, "0", 1, 0);
+	assert_int_equal(n, 1);
 }
 
 static int open_self_nth(void)
@@ -157,6 +174,11 @@ static void test_count(void **state)
 	assert_int_equal(errno, EFAULT);
 	read_at0(fd, buf, sizeof(buf));
 	assert_string_equal(buf, "0\n");
+	/* armed with 1, even the write that disarms meets the fault */
+	write_str(fd, "1", 1, 0);
+	write_str(fd, "0", -1, EFAULT);
+	read_at0(fd, buf, sizeof(buf));
+	assert_string_equal(buf, "0\n");
 	/* kstrtouint_from_user(): base 0, a newline, a '+' */
 	write_str(fd, "+0x20\n", 6, 0);
 	write_str(fd, "0", 1, 0); /* and 0 disarms */
@@ -228,7 +250,7 @@ static void test_walk(void **state)
 			close(fd);
 			continue;
 		}
-		write_str(nth, "0", 1, 0);
+		disarm(nth);
 		assert_int_equal(rc, 0);
 		close(fd);
 		break;
@@ -237,6 +259,87 @@ static void test_walk(void **state)
 	assert_true(n > 2);
 	close(nth);
 	munmap(buf, len);
+}
+
+/* The lowest free fd: what a leaked one would change. */
+static int next_fd(void)
+{
+	int fd = dup(0);
+
+	close(fd);
+	return fd;
+}
+
+/*
+ * The VFIO cdev path through ioctl(2): open the device, bind it to an
+ * iommufd, attach it to an IOAS with a mapping.  After each injected
+ * failure everything closes and the next round can open the device again
+ * (it is open once at a time: a leaked open would be EBUSY) with the fd
+ * table as before.
+ */
+static int vfio_flow(int nth, int n, int *injected)
+{
+	size_t len = 4 * (size_t)sysconf(_SC_PAGESIZE);
+	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct sio_iommu_ioas_alloc a = {.size = sizeof(a)};
+	struct sio_iommu_ioas_map m = {
+		.size = sizeof(m),
+		.flags = SIO_IOMMU_IOAS_MAP_READABLE |
+			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+		.length = len,
+		.user_va = (uintptr_t)buf,
+	};
+	struct sio_vfio_device_bind_iommufd b = {.argsz = sizeof(b)};
+	struct sio_vfio_device_attach_iommufd_pt at = {.argsz = sizeof(at)};
+	int iommufd = open("/dev/iommu", O_RDWR);
+	int dev = open("/dev/vfio/devices/vfio0", O_RDWR);
+	char arm[16], got[32];
+	int rc, err;
+
+	assert_true(buf != MAP_FAILED);
+	assert_true(iommufd >= 0);
+	assert_true(dev >= 0);
+	assert_int_equal(ioctl(iommufd, SIO_IOMMU_IOAS_ALLOC, &a), 0);
+	m.ioas_id = a.out_ioas_id;
+	assert_int_equal(ioctl(iommufd, SIO_IOMMU_IOAS_MAP, &m), 0);
+	b.iommufd = iommufd;
+	at.pt_id = a.out_ioas_id;
+	snprintf(arm, sizeof(arm), "%d", n);
+	write_str(nth, arm, (ssize_t)strlen(arm), 0);
+	rc = ioctl(dev, SIO_VFIO_DEVICE_BIND_IOMMUFD, &b);
+	if (!rc)
+		rc = ioctl(dev, SIO_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
+	err = errno;
+	*injected = read_at0(nth, got, sizeof(got)) == 2 && !strcmp(got, "0\n");
+	disarm(nth);
+	if (*injected) {
+		assert_int_equal(rc, -1);
+		assert_true(err == ENOMEM || err == EFAULT || err == EAGAIN);
+	}
+	close(dev);
+	close(iommufd);
+	munmap(buf, len);
+	return rc;
+}
+
+static void test_walk_vfio_cdev(void **state)
+{
+	int nth = open_self_nth(), fd0, n, injected = 1;
+
+	(void)state;
+	assert_true(nth >= 0);
+	fd0 = next_fd();
+	for (n = 1; injected && n < 400; n++) {
+		int rc = vfio_flow(nth, n, &injected);
+
+		assert_int_equal(next_fd(), fd0);
+		if (!injected)
+			assert_int_equal(rc, 0);
+	}
+	print_message("VFIO cdev bind + attach: %d fault points\n", n - 2);
+	assert_true(n > 3);
+	close(nth);
 }
 
 static void *thread_main(void *arg)
@@ -362,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_debugfs),
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_walk),
+		cmocka_unit_test(test_walk_vfio_cdev),
 		cmocka_unit_test(test_per_thread),
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_stdio),
