@@ -1181,6 +1181,30 @@ static void test_counting(void **state)
 	assert_int_equal(ioctl_(f, SIO_IOMMU_IOAS_ALLOC, &c), 0);
 }
 
+/* SOFTIOMMU_FAIL_NTH arms the thread that creates a platform. */
+static void test_env(void **state)
+{
+	struct sio_platform *p = NULL;
+
+	(void)state;
+	assert_int_equal(setenv("SOFTIOMMU_FAIL_NTH", "1", 1), 0);
+	/* the platform's first allocation is the one to fail */
+	assert_int_equal(sio_platform_create(&p), -ENOMEM);
+	assert_int_equal(sio_fail_nth_get(), 0);
+	/* far ahead: created, the count still armed after it */
+	assert_int_equal(setenv("SOFTIOMMU_FAIL_NTH", "0x100000", 1), 0);
+	assert_int_equal(sio_platform_create(&p), 0);
+	assert_true(sio_fail_nth_get() > 0 && sio_fail_nth_get() < 0x100000);
+	sio_fail_nth_set(0);
+	sio_platform_destroy(p);
+	/* not a number: ignored */
+	assert_int_equal(setenv("SOFTIOMMU_FAIL_NTH", "one", 1), 0);
+	assert_int_equal(sio_platform_create(&p), 0);
+	assert_int_equal(sio_fail_nth_get(), 0);
+	sio_platform_destroy(p);
+	assert_int_equal(unsetenv("SOFTIOMMU_FAIL_NTH"), 0);
+}
+
 static void *other_thread(void *arg)
 {
 	struct fx *f = arg;
@@ -1213,6 +1237,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_per_thread, setup,
 						teardown),
+		cmocka_unit_test(test_env),
 		cmocka_unit_test_setup_teardown(test_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach, setup, teardown),
