@@ -12,13 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/iommufd_abi.h"
 #include "uapi/uapi.h"
 
 int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out)
 {
-	struct iommufd_ctx *ictx = calloc(1, sizeof(*ictx));
+	struct iommufd_ctx *ictx = sio_calloc(1, sizeof(*ictx));
 
 	if (!ictx)
 		return -ENOMEM;
@@ -173,7 +174,7 @@ int iommufd_object_alloc(struct iommufd_ctx *ictx, struct iommufd_object *obj,
 			pthread_mutex_unlock(&ictx->lock);
 			return -ENOSPC;
 		}
-		objs = realloc(ictx->objs, n * sizeof(*objs));
+		objs = sio_realloc(ictx->objs, n * sizeof(*objs));
 		if (!objs) {
 			pthread_mutex_unlock(&ictx->lock);
 			return -ENOMEM;

@@ -24,6 +24,7 @@
 
 #include <softiommu/mem.h>
 
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/uapi.h"
 
@@ -43,7 +44,7 @@ static int iopt_alloc_pages(struct iommufd_host *host, uint64_t start_byte,
 	/* The kernel's bound keeps DIV_ROUND_UP below from overflowing. */
 	if (length == 0 || length > SIZE_MAX - host->page_size)
 		return -EINVAL;
-	pages = calloc(1, sizeof(*pages));
+	pages = sio_calloc(1, sizeof(*pages));
 	if (!pages)
 		return -ENOMEM;
 	atomic_init(&pages->kref, 1);
@@ -112,9 +113,9 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 		rc = -EOVERFLOW;
 		goto err;
 	}
-	map = mmap(NULL, pages->file_map_len,
-		   PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd,
-		   (off_t)down);
+	map = sio_mmap(NULL, pages->file_map_len,
+		       PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd,
+		       (off_t)down);
 	if (map == MAP_FAILED) {
 		/* a sealed memfd refuses a writable mapping, as
 		 * mapping_map_writable */
@@ -228,6 +229,10 @@ static int populate_range(struct iopt_pages *pages, uint64_t index,
 	unsigned int shift = pages->host->page_shift;
 	uint64_t uaddr = pages->uptr + (index << shift);
 	int advice = write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+
+	/* pin_user_pages() may fail to allocate what it needs */
+	if (sio_should_fail())
+		return -ENOMEM;
 
 	/*
 	 * A few pages are cheaper to touch than a syscall (most of a 4 KiB
@@ -411,7 +416,7 @@ static int add_gone(struct iopt_pages *pages, uint64_t first, uint64_t last)
 	struct iopt_pages_gone *g;
 	size_t k = 0, n = 0;
 
-	g = malloc((pages->nr_gone + 1) * sizeof(*g));
+	g = sio_malloc((pages->nr_gone + 1) * sizeof(*g));
 	if (!g)
 		return -ENOMEM;
 	for (; k < pages->nr_gone && pages->gone[k].last + 1 < first; k++)
@@ -472,7 +477,7 @@ static void pages_user_unmap(struct iopt_pages *pages, uint64_t va,
 	if (pages->all_gone)
 		return;
 	if (nr_old) {
-		old = malloc(nr_old * sizeof(*old));
+		old = sio_malloc(nr_old * sizeof(*old));
 		if (old)
 			memcpy(old, pages->gone, nr_old * sizeof(*old));
 	}
@@ -631,7 +636,7 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 		return 0;
 	}
 
-	access = calloc(1, sizeof(*access));
+	access = sio_calloc(1, sizeof(*access));
 	if (!access) {
 		rc = -ENOMEM;
 		goto out_unlock;

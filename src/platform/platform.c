@@ -12,8 +12,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <limits.h>
+#include <softiommu/fault.h>
 #include <softiommu/iommufd.h>
 
+#include "fault/fault_inject.h"
 #include "platform_private.h"
 
 /*
@@ -53,13 +56,35 @@ static unsigned int process_caps(void)
 	return caps;
 }
 
+/*
+ * SOFTIOMMU_FAIL_NTH=N: a whole-program run under fault injection, the
+ * Nth fault point this thread reaches from the platform's creation on
+ * fails (include/softiommu/fault.h).  A value that is not a number is
+ * ignored.
+ */
+static void fail_nth_from_env(void)
+{
+	const char *s = getenv("SOFTIOMMU_FAIL_NTH");
+	unsigned long n;
+	char *end;
+
+	if (!s || !*s)
+		return;
+	errno = 0;
+	n = strtoul(s, &end, 0);
+	if (!*end && !errno && n <= UINT_MAX)
+		sio_fail_nth_set((unsigned int)n);
+}
+
 int sio_platform_create(struct sio_platform **out)
 {
-	struct sio_platform *p = calloc(1, sizeof(*p));
+	struct sio_platform *p;
 	struct sio_smmu_config cfg;
 	struct sio_dma_port port;
 	int rc;
 
+	fail_nth_from_env();
+	p = sio_calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	rc = sio_mem_bus_create(&p->bus);
@@ -152,7 +177,7 @@ void sio_platform_user_unwrite(struct sio_platform *p, const void *addr,
 
 int sio_iommufd_open(struct sio_platform *p, struct sio_iommufd **out)
 {
-	struct sio_iommufd *fd = calloc(1, sizeof(*fd));
+	struct sio_iommufd *fd = sio_calloc(1, sizeof(*fd));
 	int rc;
 
 	if (!fd)

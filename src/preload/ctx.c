@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <softiommu/fault.h>
 #include <softiommu/iommufd.h>
 
 #include "platform/platform_private.h"
@@ -143,6 +144,8 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+	/* a new task's fail_nth starts at 0 (the kernel's dup_task_struct()) */
+	sio_fail_nth_set(0);
 	vfile_orphan_all();
 	/*
 	 * The parent's platform may have been mid-call in a thread that the

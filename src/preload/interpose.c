@@ -93,13 +93,22 @@ static mode_t open_mode(int flags, va_list ap)
 	return OPEN_NEEDS_MODE(flags) ? va_arg(ap, mode_t) : 0;
 }
 
-/* A path of the /sys view (sysfs.c): true with *@fd the call's result. */
+/*
+ * A path of the /sys view (sysfs.c) or a fault-injection file
+ * (fault_files.c): true with *@fd the call's result.
+ */
 static bool sysfs_open(const char *path, int flags, mode_t mode, int *fd)
 {
-	if (!preload_sysfs_open(path, flags, mode, fd))
-		return false;
-	*fd = plain_fd(*fd);
-	return true;
+	return preload_fail_nth_open(path, flags, fd) ||
+	       preload_sysfs_open(path, flags, mode, fd);
+}
+
+/* The same for openat(), whose relative path may start in our /sys. */
+static bool sysfs_openat(int dirfd, const char *path, int flags, mode_t mode,
+			 int *fd)
+{
+	return sysfs_open(path, flags, mode, fd) ||
+	       preload_sysfs_openat(dirfd, path, flags, mode, fd);
 }
 
 EXPORT int open(const char *path, int flags, ...)
@@ -139,7 +148,7 @@ EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	n = preload_node_find(path);
 	if (n)
 		return open_node(n, flags);
-	if (sysfs_open(path, flags, mode, &fd))
+	if (sysfs_openat(dirfd, path, flags, mode, &fd))
 		return fd;
 	return plain_fd(preload.real.openat(dirfd, path, flags, mode));
 }
@@ -185,7 +194,7 @@ EXPORT int __openat_2(int dirfd, const char *path, int flags)
 	n = preload_node_find(path);
 	if (n)
 		return open_node(n, flags);
-	if (sysfs_open(path, flags, 0, &fd))
+	if (sysfs_openat(dirfd, path, flags, 0, &fd))
 		return fd;
 	return plain_fd(preload.real.openat_2(dirfd, path, flags));
 }
@@ -199,7 +208,7 @@ EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 	n = preload_node_find(path);
 	if (n)
 		return open_node(n, flags);
-	if (sysfs_open(path, flags, 0, &fd))
+	if (sysfs_openat(dirfd, path, flags, 0, &fd))
 		return fd;
 	return plain_fd(preload.real.openat64_2(dirfd, path, flags));
 }
