@@ -674,11 +674,15 @@ static void test_attach_and_physical_ste(void **state)
 	assert_int_equal(ste[1], vste1_s1 | 1 | STE1_MEV);
 	for (int i = 2; i < 8; i++)
 		assert_int_equal(ste[i], s2_ste[i]);
-	/* the guest's EATS is not the hardware's: this driver enables no ATS */
+	/*
+	 * The guest's EATS is not copied; the host sets EATS 0b01 itself
+	 * for a device with ATS behind an SMMU with ATS, as the kernel's
+	 * arm_smmu_make_nested_domain_ste() does when ats_enabled.
+	 */
 	pt = s1_ats;
 	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
 	read_ste(f, sid, ste);
-	assert_int_equal(ste[1], vste1_s1 | STE1_MEV);
+	assert_int_equal(ste[1], vste1_s1 | STE1_MEV | STE1_EATS(1));
 
 	/* in use: the HWPT, its vIOMMU, the parent */
 	assert_int_equal(destroy(f, s1_ats), -EBUSY);
