@@ -419,6 +419,37 @@ static void test_blocked_rid(void **state)
 	assert_int_equal(b, 'C');
 }
 
+/*
+ * The I/OAT function's own DMA port (the engine's one way to memory)
+ * tagged with a PASID: its requests go through that PASID's space.
+ */
+static void test_device_port_pasid(void **state)
+{
+	struct fx *f = *state;
+	struct sio_dma_port port = sio_dma_smmu_port(&f->pdev->dma);
+	uint8_t b = 0;
+
+	assert_int_equal(rid_attach(f, f->hwpt[0]), 0);
+	assert_int_equal(pasid_attach(f, 1, f->hwpt[1]), 0);
+	assert_int_equal(pasid_attach(f, 0x54321, f->hwpt[2]), 0);
+	assert_int_equal(sio_dma_read(&port, IOVA, &b, 1), 0);
+	assert_int_equal(b, 'A');
+	sio_dma_smmu_set_pasid(&f->pdev->dma, true, 1);
+	assert_int_equal(sio_dma_read(&port, IOVA, &b, 1), 0);
+	assert_int_equal(b, 'B');
+	sio_dma_smmu_set_pasid(&f->pdev->dma, true, 0x54321);
+	b = 'c';
+	assert_int_equal(sio_dma_write(&port, IOVA + 1, &b, 1), 0);
+	assert_int_equal(f->buf[2][1], 'c');
+	/* a PASID with nothing attached: the write lands nowhere */
+	sio_dma_smmu_set_pasid(&f->pdev->dma, true, 2);
+	assert_int_equal(sio_dma_write(&port, IOVA + 1, &b, 1), -EFAULT);
+	expect_event(f, EVT_C_BAD_CD, true, 2);
+	sio_dma_smmu_set_pasid(&f->pdev->dma, false, 0);
+	assert_int_equal(sio_dma_read(&port, IOVA, &b, 1), 0);
+	assert_int_equal(b, 'A');
+}
+
 /* Unbinding detaches the PASIDs too: nothing left to reach memory. */
 static void test_unbind_detaches(void **state)
 {
@@ -451,6 +482,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_three_address_spaces,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocked_rid, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_device_port_pasid, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unbind_detaches, setup,
 						teardown),
