@@ -638,6 +638,14 @@ static void test_attach_and_physical_ste(void **state)
 	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
 	read_ste(f, sid, s2_ste);
 	assert_int_equal(ste_cfg(s2_ste), CFG_S2);
+	/*
+	 * A paging domain enables ATS for a device that has it (the
+	 * kernel's arm_smmu_attach_prepare()); a nested domain only when
+	 * the guest's vSTE translates and asks for it: the words below are
+	 * the parent's without EATS.
+	 */
+	assert_int_equal(s2_ste[1] & STE1_EATS(3), STE1_EATS(1));
+	s2_ste[1] &= ~STE1_EATS(3);
 	iommufd_device_detach(f->idev);
 
 	/* translating without a vDEVICE: ENOENT, the device stays blocked */
@@ -695,6 +703,8 @@ static void test_attach_and_physical_ste(void **state)
 	pt = f->parent;
 	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
 	read_ste(f, sid, ste);
+	assert_int_equal(ste[1] & STE1_EATS(3), STE1_EATS(1));
+	ste[1] &= ~STE1_EATS(3);
 	assert_memory_equal(ste, s2_ste, sizeof(ste));
 	iommufd_device_detach(f->idev);
 	read_ste(f, sid, ste);
@@ -1404,6 +1414,18 @@ static void test_nested_ats(void **state)
 	assert_false(atc.valid);
 	assert_int_equal(atc_read(f, &atc, GUEST_IOVA, &b), 0);
 	assert_int_equal(b, 'B');
+
+	/*
+	 * The host unmaps the IPA under it: its ATC holds guest IOVAs, so
+	 * the parent's change empties all of it before IOAS_UNMAP returns
+	 * (the kernel's nested_ats_flush), and the page is gone for good.
+	 */
+	n = atc.invalidations;
+	assert_int_equal(unmap(f, DATA_B_IPA, f->pg), 0);
+	assert_int_equal(atc.invalidations, (int)n + 1);
+	assert_int_equal(atc.last_log2, 64);
+	assert_false(atc.valid);
+	assert_int_equal(atc_read(f, &atc, GUEST_IOVA, &b), -EFAULT);
 
 	/* no ATS asked for: the host empties the ATC and turns ATS off */
 	n = atc.invalidations;

@@ -49,6 +49,8 @@
 #define CMD_TLBI_S12_VMALL 0x28
 #define CMD_SYNC	   0x46
 
+#define STE1_EATS_TRANS (1ull << 28) /* STE.EATS 0b01: full ATS */
+
 #define STRTAB_MAX_LOG2 10 /* 1024 StreamIDs: 64 KiB of STEs */
 
 static uint64_t field(uint32_t reg, unsigned int lo, unsigned int width)
@@ -243,7 +245,7 @@ static int domain_flush(struct arm_smmu_domain *sd)
 {
 	struct arm_smmu_device *dev = sd->dev;
 	uint64_t cmd;
-	int rc;
+	int rc, irc;
 
 	if (sd->stage == SIO_PGT_STAGE1)
 		cmd = CMD_TLBI_NH_ASID | ((uint64_t)sd->asid << 48);
@@ -252,7 +254,9 @@ static int domain_flush(struct arm_smmu_domain *sd)
 	pthread_mutex_lock(&dev->lock);
 	rc = cmd_sync_one(dev, cmd, 0);
 	pthread_mutex_unlock(&dev->lock);
-	return rc;
+	/* then the devices' ATCs, which the TLB may have refilled */
+	irc = arm_smmu_atc_inv_domain(sd, 0, 0);
+	return rc ? rc : irc;
 }
 
 /* Without range invalidation, this many pages get a TLBI each, no more. */
@@ -278,7 +282,7 @@ static int domain_flush_range(struct arm_smmu_domain *sd, uint64_t start,
 	uint64_t cmds[TLBI_MAX_PAGES + 3][2], w0, w1,
 		iova = start & ~((1ull << tg_shift) - 1);
 	unsigned int n = 0;
-	int rc;
+	int rc, irc;
 
 	if (!ril && pages > TLBI_MAX_PAGES)
 		return domain_flush(sd);
@@ -331,7 +335,13 @@ static int domain_flush_range(struct arm_smmu_domain *sd, uint64_t start,
 	pthread_mutex_lock(&dev->lock);
 	rc = cmdq_issue(dev, cmds, n + 1);
 	pthread_mutex_unlock(&dev->lock);
-	return rc;
+	/*
+	 * The kernel's arm_smmu_atc_inv_domain() after the TLBI's sync: an
+	 * ATS request racing the unmap may have refilled an ATC from the
+	 * TLB until then.
+	 */
+	irc = arm_smmu_atc_inv_domain(sd, start, last - start + 1);
+	return rc ? rc : irc;
 }
 
 static int domain_unmap(struct sio_iommu_domain *d, uint64_t iova,
@@ -373,6 +383,7 @@ static void domain_free(struct sio_iommu_domain *d)
 
 	sio_pgtable_destroy(sd->pgtbl);
 	sio_mem_pool_free(dev->pool, sd->cd);
+	arm_smmu_domain_ats_destroy(sd);
 	pthread_mutex_lock(&dev->lock);
 	if (sd->stage == SIO_PGT_STAGE1)
 		id_free(dev->asid_map, sd->asid);
@@ -499,6 +510,7 @@ static int arm_smmu_domain_alloc_paging(struct sio_iommu_dev *iommu,
 	sd = calloc(1, sizeof(*sd));
 	if (!sd)
 		return -ENOMEM;
+	arm_smmu_domain_ats_init(sd);
 	sd->dev = dev;
 	sd->stage = s2 ? SIO_PGT_STAGE2 : SIO_PGT_STAGE1;
 	cfg.stage = sd->stage;
@@ -542,6 +554,7 @@ static int arm_smmu_domain_alloc_paging(struct sio_iommu_dev *iommu,
 err_pgtbl:
 	sio_pgtable_destroy(sd->pgtbl);
 err_free:
+	arm_smmu_domain_ats_destroy(sd);
 	free(sd);
 	return rc;
 }
@@ -614,7 +627,7 @@ void arm_smmu_ats_commit(struct arm_smmu_device *dev, uint32_t sid,
 	 */
 	if (st->ats_enabled || ats)
 		arm_smmu_atc_inv_master(dev, sid, false, 0);
-	st->ats_enabled = ats;
+	__atomic_store_n(&st->ats_enabled, ats, __ATOMIC_RELEASE);
 }
 
 /*
@@ -631,14 +644,20 @@ static int rid_paging_ste(struct arm_smmu_domain *sd, uint32_t sid,
 		if (arm_smmu_ssids_in_use(st))
 			return -EBUSY;
 		arm_smmu_make_s2_domain_ste(ste, sd);
-		return 0;
-	}
-	if (!st->cdtab) {
+	} else if (!st->cdtab) {
 		make_cdtable_ste(ste, sd);
-		return 0;
+	} else {
+		arm_smmu_make_cdtable_ste(ste, st, 2 /* S1DSS: substream 0 */,
+					  false);
+		int rc = arm_smmu_set_rid_cd(sd->dev, sid, st, sd);
+
+		if (rc)
+			return rc;
 	}
-	arm_smmu_make_cdtable_ste(ste, st, 2 /* S1DSS: substream 0 */, false);
-	return arm_smmu_set_rid_cd(sd->dev, sid, st, sd);
+	/* paging domains use ATS wherever the device has it (the kernel) */
+	if (st->ats_supported)
+		ste[1] |= STE1_EATS_TRANS;
+	return 0;
 }
 
 static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
@@ -656,19 +675,25 @@ static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
 	rc = rid_paging_ste(sd, sid, st, ste);
 	if (rc)
 		goto out_unlock;
-	rc = arm_smmu_set_master(dev, sid, d, NULL, 0, &prev);
+	rc = arm_smmu_rid_ats_prepare(st, sid, sd, false);
 	if (rc)
 		goto out_unlock;
-	rc = arm_smmu_install_ste(dev, sid, ste);
+	rc = arm_smmu_set_master(dev, sid, d, NULL, 0, &prev);
+	if (!rc) {
+		rc = arm_smmu_install_ste(dev, sid, ste);
+		if (rc)
+			arm_smmu_restore_master(dev, &prev);
+	}
 	if (rc) {
-		arm_smmu_restore_master(dev, &prev);
+		arm_smmu_rid_ats_abort(st, sid, sd, false);
 		goto out_unlock;
 	}
+	arm_smmu_rid_ats_commit(st, sid, sd, false);
 	st->cd_in_ste = sd->stage == SIO_PGT_STAGE1 && st->cdtab;
 	st->rid = sd->stage == SIO_PGT_STAGE1 ? ARM_SMMU_RID_S1
 					      : ARM_SMMU_RID_OTHER;
 	st->rid_s1 = sd->stage == SIO_PGT_STAGE1 ? sd : NULL;
-	arm_smmu_ats_commit(dev, sid, st, false);
+	arm_smmu_ats_commit(dev, sid, st, st->ats_supported);
 out_unlock:
 	pthread_mutex_unlock(&dev->group_lock);
 	return rc;
@@ -690,21 +715,26 @@ static int arm_smmu_block_dev(struct sio_iommu_dev *iommu, uint32_t sid)
 	if (!st)
 		return -EINVAL;
 	pthread_mutex_lock(&dev->group_lock);
+	/*
+	 * A CD table kept for PASIDs keeps ATS on, as the kernel assumes a
+	 * PASID uses it (cd_needs_ats).
+	 */
 	cdtab = arm_smmu_ssids_in_use(st);
 	if (cdtab)
 		arm_smmu_make_cdtable_ste(ste, st, 0 /* S1DSS: terminate */,
-					  false);
+					  st->ats_supported);
 	else
 		arm_smmu_make_abort_ste(ste);
 	rc = arm_smmu_install_ste(dev, sid, ste);
 	if (!rc) {
 		arm_smmu_set_master(dev, sid, NULL, NULL, 0, NULL);
+		arm_smmu_rid_ats_commit(st, sid, NULL, false);
 		if (st->cdtab)
 			arm_smmu_set_rid_cd(dev, sid, st, NULL);
 		st->cd_in_ste = cdtab;
 		st->rid = ARM_SMMU_RID_BLOCKED;
 		st->rid_s1 = NULL;
-		arm_smmu_ats_commit(dev, sid, st, false);
+		arm_smmu_ats_commit(dev, sid, st, cdtab && st->ats_supported);
 	}
 	pthread_mutex_unlock(&dev->group_lock);
 	return rc;

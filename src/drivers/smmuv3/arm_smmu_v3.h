@@ -35,8 +35,11 @@ struct arm_smmu_stream {
 	bool ats_supported, ats_enabled;
 	enum arm_smmu_rid rid;
 	struct arm_smmu_domain *rid_s1; /* with ARM_SMMU_RID_S1 */
-	uint64_t *cdtab;		/* linear CDs, or the L1CDs */
-	uint64_t **l2;			/* two levels: the leaves */
+	/* the domain whose ATS list holds the RID (NULL: none) */
+	struct arm_smmu_domain *rid_ats;
+	bool rid_ats_full;
+	uint64_t *cdtab; /* linear CDs, or the L1CDs */
+	uint64_t **l2;	 /* two levels: the leaves */
 	unsigned int nr_l1, s1fmt, s1cdmax;
 	unsigned int ssids_in_use; /* PASIDs other than 0 with a CD */
 	bool cd_in_ste;		   /* the STE points at cdtab */
@@ -102,6 +105,16 @@ struct arm_smmu_master {
 	uint64_t vsid;
 };
 
+/*
+ * A StreamID (with a PASID if @ssv) whose device may hold a domain's
+ * translations in its ATC; @full: a nested device on a stage-2 parent,
+ * whose ATC only a full invalidation reaches.
+ */
+struct arm_smmu_ats_ent {
+	uint32_t sid, ssid;
+	bool ssv, full;
+};
+
 /* A paging domain: stage-1 (ASID, one CD) or stage-2 (VMID) tables. */
 struct arm_smmu_domain {
 	struct sio_iommu_domain domain;
@@ -111,6 +124,10 @@ struct arm_smmu_domain {
 	struct sio_pgtable_info info;
 	uint64_t *cd; /* stage 1: the one context descriptor */
 	uint16_t asid, vmid;
+	/* the attachments whose ATCs its unmaps reach (arm_smmu_v3_ats.c) */
+	pthread_mutex_t ats_lock;
+	struct arm_smmu_ats_ent *ats;
+	unsigned int nr_ats, ats_cap;
 };
 
 static inline struct arm_smmu_domain *to_smmu_domain(struct sio_iommu_domain *d)
@@ -207,6 +224,33 @@ int arm_smmu_block_dev_pasid(struct sio_iommu_dev *iommu, uint32_t sid,
 int arm_smmu_atc_inv_master(struct arm_smmu_device *dev, uint32_t sid, bool ssv,
 			    uint32_t ssid);
 void arm_smmu_streams_free(struct arm_smmu_device *dev);
+
+/* arm_smmu_v3_ats.c: the ATCs a domain's changes must reach. */
+void arm_smmu_domain_ats_init(struct arm_smmu_domain *sd);
+void arm_smmu_domain_ats_destroy(struct arm_smmu_domain *sd);
+int arm_smmu_domain_ats_add(struct arm_smmu_domain *sd, uint32_t sid, bool ssv,
+			    uint32_t ssid, bool full);
+void arm_smmu_domain_ats_del(struct arm_smmu_domain *sd, uint32_t sid, bool ssv,
+			     uint32_t ssid, bool full);
+/*
+ * After a TLB invalidation of [iova, iova + size) (size 0: all) and its
+ * CMD_SYNC: CMD_ATC_INV to every ATS-enabled attachment, + CMD_SYNC.
+ */
+int arm_smmu_atc_inv_domain(struct arm_smmu_domain *sd, uint64_t iova,
+			    uint64_t size);
+/*
+ * Moving a device's RID to @sd (@full: a nested device on the stage-2
+ * parent @sd; NULL: blocked), for a device with ATS, group_lock held:
+ * prepare puts it on @sd's list before the STE changes (0 or -ENOMEM),
+ * abort takes it off again if the STE could not be installed, commit
+ * takes it off the list it was on before.
+ */
+int arm_smmu_rid_ats_prepare(struct arm_smmu_stream *st, uint32_t sid,
+			     struct arm_smmu_domain *sd, bool full);
+void arm_smmu_rid_ats_abort(struct arm_smmu_stream *st, uint32_t sid,
+			    struct arm_smmu_domain *sd, bool full);
+void arm_smmu_rid_ats_commit(struct arm_smmu_stream *st, uint32_t sid,
+			     struct arm_smmu_domain *sd, bool full);
 
 /* arm_smmu_v3_iommufd.c: the vSMMU and its nested domains. */
 bool arm_vsmmu_supported(struct sio_iommu_dev *iommu, uint32_t sid,

@@ -106,6 +106,7 @@ static int arm_smmu_attach_dev_nested(struct sio_iommu_domain *d, uint32_t sid)
 	struct arm_smmu_device *smmu = nd->vsmmu->smmu;
 	struct arm_smmu_master prev;
 	struct arm_smmu_stream *st;
+	struct arm_smmu_domain *parent;
 	unsigned int cfg = vste_cfg(nd->ste);
 	uint64_t vsid = 0, ste[8];
 	bool ats;
@@ -151,16 +152,29 @@ static int arm_smmu_attach_dev_nested(struct sio_iommu_domain *d, uint32_t sid)
 		if (rc)
 			goto out_unlock;
 	}
+	/*
+	 * With ATS the device joins its parent's ATS list for full
+	 * invalidations: its ATC holds guest IOVAs through the parent, so
+	 * an unmap of an IPA can only empty all of it (the kernel's
+	 * nested_ats_flush).
+	 */
+	parent = ats ? nd->vsmmu->s2_parent : NULL;
+	rc = arm_smmu_rid_ats_prepare(st, sid, parent, true);
+	if (rc)
+		goto out_unlock;
 	/* events name the device by its vSID from the first one on */
 	rc = arm_smmu_set_master(smmu, sid, d, vsid_rc ? NULL : nd->vsmmu, vsid,
 				 &prev);
-	if (rc)
-		goto out_unlock;
-	rc = arm_smmu_install_ste(smmu, sid, ste);
+	if (!rc) {
+		rc = arm_smmu_install_ste(smmu, sid, ste);
+		if (rc)
+			arm_smmu_restore_master(smmu, &prev);
+	}
 	if (rc) {
-		arm_smmu_restore_master(smmu, &prev);
+		arm_smmu_rid_ats_abort(st, sid, parent, true);
 		goto out_unlock;
 	}
+	arm_smmu_rid_ats_commit(st, sid, parent, true);
 	st->rid = ARM_SMMU_RID_OTHER;
 	st->rid_s1 = NULL;
 	st->cd_in_ste = false;

@@ -243,8 +243,10 @@ static int update_ste(struct arm_smmu_device *dev, uint32_t sid,
 	if (st->rid == ARM_SMMU_RID_BLOCKED && !arm_smmu_ssids_in_use(st)) {
 		arm_smmu_make_abort_ste(ste);
 		rc = arm_smmu_install_ste(dev, sid, ste);
-		if (!rc)
+		if (!rc) {
 			st->cd_in_ste = false;
+			arm_smmu_ats_commit(dev, sid, st, false);
+		}
 		return rc;
 	}
 	if (st->cd_in_ste)
@@ -254,13 +256,16 @@ static int update_ste(struct arm_smmu_device *dev, uint32_t sid,
 		if (rc)
 			return rc;
 	}
+	/* a CD table in use runs with ATS where the device has it */
 	arm_smmu_make_cdtable_ste(ste, st,
 				  st->rid == ARM_SMMU_RID_S1 ? STE1_S1DSS_SSID0
 							     : STE1_S1DSS_TERM,
-				  false);
+				  st->ats_supported);
 	rc = arm_smmu_install_ste(dev, sid, ste);
-	if (!rc)
+	if (!rc) {
 		st->cd_in_ste = true;
+		arm_smmu_ats_commit(dev, sid, st, st->ats_supported);
+	}
 	return rc;
 }
 
@@ -291,20 +296,32 @@ int arm_smmu_set_dev_pasid(struct sio_iommu_domain *d, uint32_t sid,
 	cd = cd_ptr(dev, st, pasid, true);
 	if (!cd)
 		goto out_unlock;
+	/* on the domain's ATS list before the PASID can fill an ATC */
+	if (st->ats_supported) {
+		rc = arm_smmu_domain_ats_add(sd, sid, true, pasid, false);
+		if (rc)
+			goto out_unlock;
+	}
 	rc = cd_write(dev, sid, cd, pasid, sd->cd);
-	if (rc)
-		goto out_unlock;
-	if (!old)
-		st->ssids_in_use++;
-	rc = update_ste(dev, sid, st);
+	if (!rc) {
+		if (!old)
+			st->ssids_in_use++;
+		rc = update_ste(dev, sid, st);
+		if (rc && !old)
+			st->ssids_in_use--;
+	}
 	if (rc) {
 		/* the PASID stays as it was: invalid, or the old CD */
-		if (!old)
-			st->ssids_in_use--;
 		cd_write(dev, sid, cd, pasid,
 			 old ? to_smmu_domain(old)->cd : NULL);
+		if (st->ats_supported)
+			arm_smmu_domain_ats_del(sd, sid, true, pasid, false);
 		goto out_unlock;
 	}
+	if (old && st->ats_supported)
+		arm_smmu_domain_ats_del(to_smmu_domain(old), sid, true, pasid,
+					false);
+	/* the PASID's translation changed under the device's ATC */
 	if (st->ats_enabled)
 		rc = arm_smmu_atc_inv_master(dev, sid, true, pasid);
 out_unlock:
@@ -329,6 +346,9 @@ int arm_smmu_block_dev_pasid(struct sio_iommu_dev *iommu, uint32_t sid,
 		rc = cd_write(dev, sid, cd, pasid, NULL);
 		if (st->ats_enabled)
 			arm_smmu_atc_inv_master(dev, sid, true, pasid);
+		if (old && st->ats_supported)
+			arm_smmu_domain_ats_del(to_smmu_domain(old), sid, true,
+						pasid, false);
 		if (old && st->ssids_in_use)
 			st->ssids_in_use--;
 		if (!rc)
