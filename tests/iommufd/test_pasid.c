@@ -450,6 +450,98 @@ static void test_device_port_pasid(void **state)
 	assert_int_equal(b, 'A');
 }
 
+/* The ATC invalidations the device received. */
+struct atc_log {
+	int n;
+	uint32_t sid, ssid;
+	bool ssv;
+	uint64_t addr;
+	unsigned int log2;
+};
+
+static int atc_inv(void *opaque, uint32_t sid, bool ssv, uint32_t ssid,
+		   bool global, uint64_t addr, unsigned int log2size)
+{
+	struct atc_log *l = opaque;
+
+	(void)global;
+	*l = (struct atc_log){.n = l->n + 1,
+			      .sid = sid,
+			      .ssid = ssid,
+			      .ssv = ssv,
+			      .addr = addr,
+			      .log2 = log2size};
+	return 0;
+}
+
+static int unmap_one(struct fx *f, uint32_t ioas)
+{
+	struct sio_iommu_ioas_unmap c = {.size = sizeof(c),
+					 .ioas_id = ioas,
+					 .iova = IOVA,
+					 .length = f->pg};
+
+	return ioctl_(f, SIO_IOMMU_IOAS_UNMAP, &c);
+}
+
+/*
+ * ATS on paging domains, as the kernel's driver runs a device that has
+ * it: EATS 0b01 in the STE, the device's Translation Requests answered
+ * for the RID and for each PASID from its own space, and an IOAS_UNMAP
+ * of a page sends CMD_ATC_INV of that page (with the PASID for a PASID's
+ * space) before it returns.
+ */
+static void test_paging_ats(void **state)
+{
+	struct fx *f = *state;
+	struct sio_smmu *smmu = sio_platform_smmu(f->plat);
+	struct atc_log log = {0};
+	struct sio_smmu_ats_req req = {
+		.sid = f->pdev->sid, .addr = IOVA, .span = 1, .nw = true};
+	struct sio_smmu_ats_entry e;
+	unsigned int n = 0;
+	uint64_t ste[8];
+
+	sio_smmu_set_atc_inv(smmu, atc_inv, &log);
+	assert_int_equal(rid_attach(f, f->hwpt[0]), 0);
+	read_ste(f, ste);
+	assert_int_equal((ste[1] >> 28) & 3, 1);
+	assert_int_equal(log.n, 1); /* the ATC emptied as ATS starts */
+	assert_int_equal(pasid_attach(f, 1, f->hwpt[1]), 0);
+	read_ste(f, ste);
+	assert_int_equal((ste[1] >> 28) & 3, 1);
+
+	assert_int_equal(sio_smmu_ats_translate(smmu, &req, &e, 1, &n),
+			 SIO_SMMU_ATS_SC);
+	assert_int_equal(e.addr, (uint64_t)(uintptr_t)f->buf[0]);
+	req.ssv = true;
+	req.ssid = 1;
+	assert_int_equal(sio_smmu_ats_translate(smmu, &req, &e, 1, &n),
+			 SIO_SMMU_ATS_SC);
+	assert_int_equal(e.addr, (uint64_t)(uintptr_t)f->buf[1]);
+
+	/* the RID's page: ATC_INV without a PASID, that page */
+	log.n = 0;
+	assert_int_equal(unmap_one(f, f->ioas[0]), 0);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.sid, f->pdev->sid);
+	assert_false(log.ssv);
+	assert_int_equal(log.addr, IOVA & ~(f->pg - 1));
+	assert_int_equal(1ull << log.log2, f->pg);
+	/* PASID 1's page: with the PASID */
+	log.n = 0;
+	assert_int_equal(unmap_one(f, f->ioas[1]), 0);
+	assert_int_equal(log.n, 1);
+	assert_true(log.ssv);
+	assert_int_equal(log.ssid, 1);
+	assert_int_equal(log.addr, IOVA & ~(f->pg - 1));
+	/* a space nobody with ATS uses: nothing */
+	log.n = 0;
+	assert_int_equal(unmap_one(f, f->ioas[3]), 0);
+	assert_int_equal(log.n, 0);
+	sio_smmu_set_atc_inv(smmu, NULL, NULL);
+}
+
 /* Unbinding detaches the PASIDs too: nothing left to reach memory. */
 static void test_unbind_detaches(void **state)
 {
@@ -484,6 +576,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blocked_rid, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_device_port_pasid, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_paging_ats, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unbind_detaches, setup,
 						teardown),
