@@ -173,6 +173,9 @@ static int update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 	struct iommufd_host *host = pages->host;
 	int rc = 0;
 
+	/* pinning nothing never fails, even with a counter over the limit */
+	if (!npages)
+		return 0;
 	switch (pages->account_mode) {
 	case IOPT_PAGES_ACCOUNT_USER:
 		if (inc)
@@ -200,30 +203,58 @@ static int update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 }
 
 /*
- * Fault the range in with the access DMA will need.  MADV_POPULATE_*
- * fails with ENOMEM where nothing is mapped and EFAULT where an access
- * would raise SIGSEGV or SIGBUS; pin_user_pages() says EFAULT for both.
+ * Fault in @npages pages from page @index, writable or not.
+ * MADV_POPULATE_* fails with ENOMEM where nothing is mapped and EFAULT
+ * where an access would raise SIGSEGV or SIGBUS; pin_user_pages() says
+ * EFAULT for both.
  */
-static int populate(struct iopt_pages *pages)
+static int populate_range(struct iopt_pages *pages, uint64_t index,
+			  uint64_t npages, bool write)
 {
-	int advice = pages->writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+	unsigned int shift = pages->host->page_shift;
+	uint64_t uaddr = pages->uptr + (index << shift);
+	int advice = write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
 
 	/*
 	 * A few pages are cheaper to touch than a syscall (most of a 4 KiB
 	 * IOAS_MAP's time): the same faults, taken from here.
 	 */
-	if (pages->npages <= POPULATE_BY_TOUCH) {
-		int rc = sio_user_touch(
-			pages->uptr, pages->npages << pages->host->page_shift,
-			pages->writable);
+	if (npages <= POPULATE_BY_TOUCH) {
+		int rc = sio_user_touch(uaddr, npages << shift, write);
 
 		if (rc != -EOPNOTSUPP)
 			return rc;
 	}
-	if (madvise((void *)(uintptr_t)pages->uptr,
-		    pages->npages << pages->host->page_shift, advice))
+	if (madvise((void *)(uintptr_t)uaddr, npages << shift, advice))
 		return -EFAULT;
 	return 0;
+}
+
+/* Pinning takes the pages with the access DMA will need. */
+static int populate(struct iopt_pages *pages)
+{
+	return populate_range(pages, 0, pages->npages, pages->writable);
+}
+
+/* Pages of [first, last] that no access range covers; pages->mutex held. */
+static uint64_t access_holes(struct iopt_pages *pages, uint64_t first,
+			     uint64_t last)
+{
+	struct sio_itree_span span;
+	uint64_t holes = 0;
+
+	sio_itree_for_each_span(&span, &pages->access_itree, first, last)
+	{
+		if (span.is_hole)
+			holes += span.last - span.start + 1;
+	}
+	return holes;
+}
+
+/* What the whole-object pin counts: the pages no access pinned already. */
+static uint64_t domain_pin_npages(struct iopt_pages *pages)
+{
+	return access_holes(pages, 0, pages->npages - 1);
 }
 
 int iopt_pages_pin(struct iopt_pages *pages)
@@ -238,13 +269,13 @@ int iopt_pages_pin(struct iopt_pages *pages)
 	rc = populate(pages);
 	if (rc)
 		goto err;
-	rc = update_pinned(pages, pages->npages, true);
+	rc = update_pinned(pages, domain_pin_npages(pages), true);
 	if (rc)
 		goto err;
 	perm = SIO_MEM_READ | (pages->writable ? SIO_MEM_WRITE : 0);
 	rc = sio_mem_register(pages->host->bus, pages->uptr, len, perm, pages);
 	if (rc) {
-		update_pinned(pages, pages->npages, false);
+		update_pinned(pages, domain_pin_npages(pages), false);
 		goto err;
 	}
 	goto out;
@@ -262,7 +293,229 @@ void iopt_pages_unpin(struct iopt_pages *pages)
 		sio_mem_unregister(pages->host->bus, pages->uptr,
 				   pages->npages << pages->host->page_shift,
 				   pages);
-		update_pinned(pages, pages->npages, false);
+		update_pinned(pages, domain_pin_npages(pages), false);
 	}
 	pthread_mutex_unlock(&pages->mutex);
+}
+
+bool iopt_pages_is_pinned(struct iopt_pages *pages, uint64_t index)
+{
+	bool pinned;
+
+	pthread_mutex_lock(&pages->mutex);
+	pinned = index < pages->npages &&
+		 (pages->pin_users ||
+		  sio_itree_first(&pages->access_itree, index, index));
+	pthread_mutex_unlock(&pages->mutex);
+	return pinned;
+}
+
+/* ------------------------------------------------------------ accesses */
+
+/* One range of pages an access pinned, shared by its identical pins. */
+struct iopt_pages_access {
+	struct sio_itree_node node; /* page indices [start, last] */
+	unsigned int users;
+};
+
+/* The node for exactly [index, last]; ranges may overlap. */
+static struct iopt_pages_access *
+iopt_pages_get_exact_access(struct iopt_pages *pages, uint64_t index,
+			    uint64_t last)
+{
+	struct sio_itree_node *n;
+
+	sio_itree_for_each(n, &pages->access_itree, index, last)
+	{
+		if (n->start == index && n->last == last)
+			return iommufd_container_of(n, struct iopt_pages_access,
+						    node);
+	}
+	return NULL;
+}
+
+static void fill_out_pages(struct iopt_pages *pages, uint64_t index,
+			   uint64_t last, void **out_pages)
+{
+	for (; index <= last; index++)
+		*out_pages++ =
+			(void *)(uintptr_t)(pages->uptr +
+					    (index << pages->host->page_shift));
+}
+
+/*
+ * Fault in the pages of [first, last] no pin holds yet, as the kernel's
+ * pin_user_pages() would take them (writable if the pages are).
+ * pages->mutex held.
+ */
+static int populate_access_holes(struct iopt_pages *pages, uint64_t first,
+				 uint64_t last)
+{
+	struct sio_itree_span span;
+	int rc;
+
+	if (pages->pin_users)
+		return 0; /* a domain's pin holds every page */
+	sio_itree_for_each_span(&span, &pages->access_itree, first, last)
+	{
+		if (!span.is_hole)
+			continue;
+		rc = populate_range(pages, span.start,
+				    span.last - span.start + 1,
+				    pages->writable);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Pin them for good: faulted in, then counted (-EFAULT before -ENOMEM). */
+static int pin_access_holes(struct iopt_pages *pages, uint64_t first,
+			    uint64_t last)
+{
+	int rc = populate_access_holes(pages, first, last);
+
+	if (rc || pages->pin_users)
+		return rc;
+	return update_pinned(pages, access_holes(pages, first, last), true);
+}
+
+/* Undo pin_access_holes() once [first, last] has left the tree. */
+static void unpin_access_holes(struct iopt_pages *pages, uint64_t first,
+			       uint64_t last)
+{
+	if (!pages->pin_users)
+		update_pinned(pages, access_holes(pages, first, last), false);
+}
+
+int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
+			 uint64_t last_index, void **out_pages,
+			 unsigned int flags)
+{
+	struct iopt_pages *pages = area->pages;
+	struct iopt_pages_access *access;
+	int rc;
+
+	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
+		return -EPERM;
+
+	pthread_mutex_lock(&pages->mutex);
+	access = iopt_pages_get_exact_access(pages, start_index, last_index);
+	if (access) {
+		area->num_accesses++;
+		access->users++;
+		fill_out_pages(pages, start_index, last_index, out_pages);
+		pthread_mutex_unlock(&pages->mutex);
+		return 0;
+	}
+
+	access = calloc(1, sizeof(*access));
+	if (!access) {
+		rc = -ENOMEM;
+		goto out_unlock;
+	}
+	rc = pin_access_holes(pages, start_index, last_index);
+	if (rc) {
+		free(access);
+		goto out_unlock;
+	}
+	access->node.start = start_index;
+	access->node.last = last_index;
+	access->users = 1;
+	sio_itree_insert(&pages->access_itree, &access->node);
+	area->num_accesses++;
+	fill_out_pages(pages, start_index, last_index, out_pages);
+out_unlock:
+	pthread_mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+void iopt_area_remove_access(struct iopt_area *area, uint64_t start_index,
+			     uint64_t last_index)
+{
+	struct iopt_pages *pages = area->pages;
+	struct iopt_pages_access *access;
+
+	pthread_mutex_lock(&pages->mutex);
+	access = iopt_pages_get_exact_access(pages, start_index, last_index);
+	/* a caller's unpin of something it never pinned changes nothing */
+	if (!access || !area->num_accesses)
+		goto out_unlock;
+	area->num_accesses--;
+	if (--access->users)
+		goto out_unlock;
+	sio_itree_remove(&pages->access_itree, &access->node);
+	unpin_access_holes(pages, start_index, last_index);
+	free(access);
+out_unlock:
+	pthread_mutex_unlock(&pages->mutex);
+}
+
+/* The CPU's copy: a fault where memory is gone is -EFAULT, not a crash. */
+static int rw_copy(uint64_t uaddr, void *data, uint64_t length,
+		   unsigned int flags)
+{
+	if (flags & IOMMUFD_ACCESS_RW_WRITE)
+		return sio_user_write(uaddr, data, length);
+	return sio_user_read(data, uaddr, length);
+}
+
+/*
+ * The kernel's iopt_pages_rw_slow(): hold every page of the range the
+ * way a domain would see it — the pins already there, and for the rest
+ * a pin taken for the copy and dropped after (the kernel's pfn_reader
+ * leaves the RLIMIT_MEMLOCK counters as they were).
+ */
+static int rw_slow(struct iopt_pages *pages, uint64_t first, uint64_t last,
+		   uint64_t start_byte, void *data, uint64_t length,
+		   unsigned int flags)
+{
+	int rc;
+
+	pthread_mutex_lock(&pages->mutex);
+	rc = populate_access_holes(pages, first, last);
+	if (!rc)
+		rc = rw_copy(pages->uptr + start_byte, data, length, flags);
+	pthread_mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/*
+ * The kernel's iopt_pages_rw_page(): one page, pinned for the copy with
+ * only the access the copy makes, and not counted.
+ */
+static int rw_page(struct iopt_pages *pages, uint64_t index,
+		   uint64_t start_byte, void *data, uint64_t length,
+		   unsigned int flags)
+{
+	int rc = populate_range(pages, index, 1,
+				flags & IOMMUFD_ACCESS_RW_WRITE);
+
+	if (rc)
+		return rc;
+	return rw_copy(pages->uptr + start_byte, data, length, flags);
+}
+
+int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
+			 void *data, uint64_t length, unsigned int flags)
+{
+	uint64_t first = start_byte >> pages->host->page_shift;
+	uint64_t last = (start_byte + length - 1) >> pages->host->page_shift;
+
+	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
+		return -EPERM;
+	/*
+	 * One process has one mm: the kernel's fast path (copy_to_user()
+	 * on the mm that mapped the pages) is always open, unless the
+	 * selftest asks for the path another mm would take.
+	 */
+	if ((flags & IOMMUFD_ACCESS_RW_SLOW_PATH) &&
+	    !(flags & IOMMUFD_ACCESS_RW_KTHREAD)) {
+		if (first == last)
+			return rw_page(pages, first, start_byte, data, length,
+				       flags);
+		return rw_slow(pages, first, last, start_byte, data, length,
+			       flags);
+	}
+	return rw_copy(pages->uptr + start_byte, data, length, flags);
 }
