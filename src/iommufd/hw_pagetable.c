@@ -84,7 +84,8 @@ static int viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	struct iommufd_hwpt_nested *hwpt_nested;
 	int rc;
 
-	if (flags & ~SIO_IOMMU_HWPT_FAULT_ID_VALID)
+	if (flags &
+	    ~(SIO_IOMMU_HWPT_FAULT_ID_VALID | SIO_IOMMU_HWPT_ALLOC_PASID))
 		return -EOPNOTSUPP;
 	if (!data->len)
 		return -EOPNOTSUPP;
@@ -102,6 +103,7 @@ static int viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 		free(hwpt_nested);
 		return rc;
 	}
+	hwpt_nested->common.pasid_compat = flags & SIO_IOMMU_HWPT_ALLOC_PASID;
 	hwpt_nested->viommu = viommu;
 	atomic_fetch_add(&viommu->obj.users, 1);
 	hwpt_nested->parent = viommu->hwpt;
@@ -183,6 +185,7 @@ int iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 	atomic_fetch_add(&ioas->obj.users, 1);
 	hwpt_paging->ioas = ioas;
 	hwpt_paging->nest_parent = flags & SIO_IOMMU_HWPT_ALLOC_NEST_PARENT;
+	hwpt_paging->common.pasid_compat = flags & SIO_IOMMU_HWPT_ALLOC_PASID;
 
 	rc = iommu->ops->domain_alloc_paging(iommu, domain_flags(flags),
 					     &hwpt_paging->common.domain);
