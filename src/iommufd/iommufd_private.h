@@ -235,6 +235,15 @@ struct iopt_pages {
 	/* for MAP_FILE: our own shared mapping of the file's pages */
 	void *file_map;
 	uint64_t file_map_len;
+	/*
+	 * IOAS_MAP from a fork child through its inherited fd: the pages
+	 * are the child's (pid remote_pid, at remote_uptr).  The bus only
+	 * reaches our own memory, so the first pin takes them into
+	 * file_map, an anonymous mapping of ours that uptr then names
+	 * (iopt_pages_take_remote()); until then uptr is the child's.
+	 */
+	pid_t remote_pid;
+	bool remote_taken;
 
 	pthread_mutex_t mutex;
 	/* whole-object pins: the areas that back domains (area->pinned) */

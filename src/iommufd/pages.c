@@ -75,6 +75,10 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 		return rc;
 	(*out)->type = IOPT_ADDRESS_USER;
 	(*out)->uptr = down;
+	(*out)->remote_pid = sio_user_mm();
+	/* the program's munmap() cannot take another process's pages */
+	if ((*out)->remote_pid)
+		return 0;
 	pthread_mutex_lock(&host->user_pages_lock);
 	iommufd_list_add_tail(&(*out)->host_item, &host->user_pages);
 	atomic_fetch_add(&host->nr_user_pages, 1);
@@ -144,7 +148,7 @@ void iopt_put_pages(struct iopt_pages *pages)
 	if (atomic_fetch_sub(&pages->kref, 1) != 1)
 		return;
 	/* the last area is gone, and with it every pin */
-	if (pages->type == IOPT_ADDRESS_USER) {
+	if (pages->type == IOPT_ADDRESS_USER && !pages->remote_pid) {
 		struct iommufd_host *host = pages->host;
 
 		pthread_mutex_lock(&host->user_pages_lock);
@@ -214,6 +218,36 @@ static int update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 		atomic_fetch_add(&host->mm_pinned_vm, npages);
 	else
 		atomic_fetch_sub(&host->mm_pinned_vm, npages);
+	return 0;
+}
+
+/*
+ * A fork child's pages (see remote_pid): pinning them is taking them,
+ * once, into memory of ours, as the kernel's pins hold the child's pages
+ * after it exits.  A child that is gone has nothing to pin: -EFAULT, as
+ * pin_user_pages_remote() on an mm without users.  pages->mutex held.
+ */
+static int take_remote(struct iopt_pages *pages)
+{
+	uint64_t len = pages->npages << pages->host->page_shift;
+	void *map;
+	int rc;
+
+	if (!pages->remote_pid || pages->remote_taken)
+		return 0;
+	map = sio_mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return -ENOMEM;
+	rc = sio_user_copy_from_mm(pages->remote_pid, map, pages->uptr, len);
+	if (rc) {
+		munmap(map, len);
+		return rc;
+	}
+	pages->file_map = map;
+	pages->file_map_len = len;
+	pages->uptr = (uint64_t)(uintptr_t)map;
+	pages->remote_taken = true;
 	return 0;
 }
 
@@ -355,6 +389,9 @@ int iopt_pages_pin(struct iopt_pages *pages)
 	pthread_mutex_lock(&pages->mutex);
 	if (pages->pin_users++)
 		goto out;
+	rc = take_remote(pages);
+	if (rc)
+		goto err;
 	rc = populate_live(pages);
 	if (rc)
 		goto err;
@@ -636,6 +673,9 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 		return 0;
 	}
 
+	rc = take_remote(pages);
+	if (rc)
+		goto out_unlock;
 	access = sio_calloc(1, sizeof(*access));
 	if (!access) {
 		rc = -ENOMEM;
@@ -681,12 +721,19 @@ out_unlock:
 
 /* The CPU's copy: a fault where memory is gone is -EFAULT, not a crash.
  */
-static int rw_copy(uint64_t uaddr, void *data, uint64_t length,
-		   unsigned int flags)
+static int rw_copy(struct iopt_pages *pages, uint64_t uaddr, void *data,
+		   uint64_t length, unsigned int flags)
 {
+	/* a fork child's pages, once taken, are in our own memory */
+	pid_t mm = pages->remote_pid ? sio_user_set_mm(0) : sio_user_mm();
+	int rc;
+
 	if (flags & IOMMUFD_ACCESS_RW_WRITE)
-		return sio_user_write(uaddr, data, length);
-	return sio_user_read(data, uaddr, length);
+		rc = sio_user_write(uaddr, data, length);
+	else
+		rc = sio_user_read(data, uaddr, length);
+	sio_user_set_mm(mm);
+	return rc;
 }
 
 /*
@@ -704,7 +751,8 @@ static int rw_slow(struct iopt_pages *pages, uint64_t first, uint64_t last,
 	pthread_mutex_lock(&pages->mutex);
 	rc = populate_access_holes(pages, first, last);
 	if (!rc)
-		rc = rw_copy(pages->uptr + start_byte, data, length, flags);
+		rc = rw_copy(pages, pages->uptr + start_byte, data, length,
+			     flags);
 	pthread_mutex_unlock(&pages->mutex);
 	return rc;
 }
@@ -722,7 +770,7 @@ static int rw_page(struct iopt_pages *pages, uint64_t index,
 
 	if (rc)
 		return rc;
-	return rw_copy(pages->uptr + start_byte, data, length, flags);
+	return rw_copy(pages, pages->uptr + start_byte, data, length, flags);
 }
 
 int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
@@ -735,6 +783,15 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
 		return -EPERM;
 	if (iopt_pages_range_gone(pages, first, last))
 		return -EFAULT;
+	if (pages->remote_pid) {
+		int rc;
+
+		pthread_mutex_lock(&pages->mutex);
+		rc = take_remote(pages);
+		pthread_mutex_unlock(&pages->mutex);
+		if (rc)
+			return rc;
+	}
 	/*
 	 * One process has one mm: the kernel's fast path
 	 * (copy_to_user() on the mm that mapped the pages) is always
@@ -749,5 +806,5 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
 		return rw_slow(pages, first, last, start_byte, data, length,
 			       flags);
 	}
-	return rw_copy(pages->uptr + start_byte, data, length, flags);
+	return rw_copy(pages, pages->uptr + start_byte, data, length, flags);
 }

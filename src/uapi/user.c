@@ -241,8 +241,44 @@ void sio_user_begin(void)
 #endif
 }
 
+/*
+ * The calling thread's "current mm": 0 for our own memory, or the pid of
+ * a fork child whose call a server thread of ours runs (the preload's
+ * fork channel).  The kernel's copy_{from,to}_user() reach current->mm;
+ * this is the one per-thread part of that "current".
+ */
+static _Thread_local pid_t user_mm;
+
+pid_t sio_user_set_mm(pid_t pid)
+{
+	pid_t old = user_mm;
+
+	user_mm = pid;
+	return old;
+}
+
+pid_t sio_user_mm(void)
+{
+	return user_mm;
+}
+
+int sio_user_copy_from_mm(pid_t pid, void *dst, uint64_t uaddr, size_t len)
+{
+	struct iovec l = {.iov_base = dst, .iov_len = len};
+	struct iovec r = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = len};
+
+	if (!len)
+		return 0;
+	if (uaddr + len < uaddr || uaddr + len - 1 > UINTPTR_MAX)
+		return -EFAULT;
+	/* a process that is gone (ESRCH) has no pages to give either */
+	return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0
+								      : -EFAULT;
+}
+
 static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)
 {
+	pid_t pid = user_mm ? user_mm : getpid();
 	struct iovec l = {.iov_base = local, .iov_len = len};
 	struct iovec r = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = len};
 	ssize_t n;
@@ -256,7 +292,7 @@ static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)
 	if (uaddr + len < uaddr || uaddr + len - 1 > UINTPTR_MAX)
 		return -EFAULT;
 #ifdef SIO_FIXUP_COPY
-	if (fixup_armed) {
+	if (fixup_armed && !user_mm) {
 		void *u = (void *)(uintptr_t)uaddr;
 
 		if (write)
@@ -264,8 +300,8 @@ static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)
 		return sio_fixup_copy(local, u, len) ? -EFAULT : 0;
 	}
 #endif
-	n = write ? process_vm_writev(getpid(), &l, 1, &r, 1, 0)
-		  : process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+	n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0)
+		  : process_vm_readv(pid, &l, 1, &r, 1, 0);
 	/* A short transfer stopped at a fault. */
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
@@ -276,7 +312,8 @@ int sio_user_touch(uint64_t uaddr, uint64_t len, bool write)
 	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t last = uaddr + len - 1;
 
-	if (!fixup_armed)
+	/* another process's pages cannot be touched from here */
+	if (!fixup_armed || user_mm)
 		return -EOPNOTSUPP;
 	if (!len)
 		return 0;
