@@ -294,6 +294,18 @@ static bool any_attached(struct run *r)
 	return false;
 }
 
+/* [iova, last] inside one of the IOVA ranges GET_INFO gave (if any yet). */
+static bool in_ranges(bool compat, uint64_t iova, uint64_t last)
+{
+	if (!g.info_known[compat][1])
+		return true;
+	for (unsigned int k = 0; k < g.nr_ranges[compat][1]; k++)
+		if (g.ranges[compat][1][k].start <= iova &&
+		    last <= g.ranges[compat][1][k].end)
+			return true;
+	return false;
+}
+
 /* ------------------------------------------------------------- DMA checks */
 
 static int dev_dma(struct run *r, unsigned int d, uint64_t iova, bool write,
@@ -566,17 +578,8 @@ static long predict_type1_map(struct run *r,
 		return -EEXIST;
 	if (r->nm >= r->limit)
 		return -ENOSPC;
-	{
-		unsigned int k = 0, nr = g.nr_ranges[0][1];
-		bool valid = false;
-
-		for (k = 0; k < nr; k++)
-			if (g.ranges[0][1][k].start <= m->iova &&
-			    iova_end <= g.ranges[0][1][k].end)
-				valid = true;
-		if (!valid)
-			return -EINVAL;
-	}
+	if (!in_ranges(false, m->iova, iova_end))
+		return -EINVAL;
 	/* pinning: the user range with the access the mapping needs */
 	{
 		struct sio_pin_stats st;
@@ -637,8 +640,7 @@ static void op_map(struct run *r)
 			 "compat MAP [%#llx +%#llx] over a mapping succeeded",
 			 (unsigned long long)m.iova,
 			 (unsigned long long)m.size);
-		/* with a domain the pages were pinned: they must have been good
-		 */
+		/* with a domain: pinned (so good memory), aligned, allowed */
 		if (any_attached(r))
 			FZ_CHECK(
 				accessible(m.vaddr, m.size,
@@ -646,7 +648,8 @@ static void op_map(struct run *r)
 						   ? M_RW
 						   : M_RO) &&
 					!((m.iova | m.size | m.vaddr) &
-					  (g.pg - 1)),
+					  (g.pg - 1)) &&
+					in_ranges(true, m.iova, iova_end),
 				"compat MAP of %#llx +%#llx at %#llx pinned",
 				(unsigned long long)m.vaddr,
 				(unsigned long long)m.size,
@@ -1484,6 +1487,10 @@ static void dev_open(struct run *r, unsigned int d)
 	}
 	r->attached[d] = true;
 	after_attach(r);
+	for (unsigned int i = 0; i < r->nm; i++)
+		FZ_CHECK(in_ranges(true, r->m[i].iova, r->m[i].last),
+			 "device attached over a mapping at reserved %#llx",
+			 (unsigned long long)r->m[i].iova);
 }
 
 static void dev_close(struct run *r, unsigned int d)
