@@ -71,10 +71,17 @@ struct iommufd_host {
 	_Atomic uint64_t mm_pinned_vm;
 	uint64_t page_size;
 	unsigned int page_shift;
+	_Atomic uint64_t user_top; /* iommufd_user_top(), 0 until asked */
 };
 
 void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus);
 bool iommufd_capable(struct iommufd_host *host, unsigned int cap);
+/*
+ * The end of the process's user address space (TASK_SIZE_MAX), the
+ * bound access_ok() checks a user range against: UINT64_MAX where it is
+ * not known.
+ */
+uint64_t iommufd_user_top(struct iommufd_host *host);
 
 /* ------------------------------------------------------------ objects */
 
