@@ -726,11 +726,21 @@ static long bitmap_write_ok(struct run *r, uint64_t data, const struct ment *e,
 	return accessible(data + word * 8, bytes, M_RW) ? 0 : -EFAULT;
 }
 
+/*
+ * Above every user address space a Linux kernel gives (x86-64 with 5-level
+ * paging ends below 2^56, arm64 at 2^52): what access_ok() refuses on
+ * any machine.  Where exactly it stops below that depends on the paging
+ * depth, so the harness only uses addresses past this.
+ */
+#define USER_TOP (1ull << 56)
+
 static bool bitmap_ok(const struct sio_vfio_bitmap *bm, uint64_t size)
 {
 	uint64_t last, npages;
 
-	if (bm->size && __builtin_add_overflow(bm->data, bm->size - 1, &last))
+	/* access_ok(): inside the user address space, not wrapping */
+	if (__builtin_add_overflow(bm->data, bm->size, &last) ||
+	    last > USER_TOP)
 		return false;
 	if (!bm->pgsize)
 		return false;
@@ -907,13 +917,17 @@ static uint64_t bitmap_data(struct run *r)
 	uint8_t s = fz_u8(&r->in);
 
 	memset(page(PG_BITMAP), 0, g.pg);
-	switch (s % 8) {
+	switch (s % 16) {
 	case 0:
 		return 0;
 	case 1:
 		return upage(PG_RO);
 	case 2:
 		return upage(PG_GUARD2) - 8 * (1 + s / 8 % 4);
+	case 3: /* the kernel half: not a user address at all */
+		return 0xffff888000000000ull + (uint64_t)s * 8;
+	case 4: /* non-canonical */
+		return 0xdead000000000000ull;
 	default:
 		return upage(PG_BITMAP);
 	}

@@ -218,7 +218,7 @@ T_V2, T_V1, T_NESTING = u8(0), u8(3), u8(5)
 V_ARG = u8(4)                   # place_arg: the argument page
 V_PAGES = lambda n: u8(n << 3 | 6)        # shape_num: n (< 32) pages
 V_LEN = lambda n: u8((n - 1) << 3 | 6)    # shape_num, length: 1..8 pages
-V_BITMAP = u8(3)                # bitmap_data: the bitmap page
+V_BITMAP = u8(5)                # bitmap_data: the bitmap page
 
 
 def v_map(iova, n, vpage, flags=3):
