@@ -96,6 +96,7 @@ struct ment {
 struct run {
 	struct fz_in in;
 	bool compat;
+	unsigned int caps; /* SIO_CAP_* this input runs with */
 	struct vfio_container *c;
 	struct sio_iommufd *fd;
 	struct iommufd_ctx *ictx;
@@ -304,15 +305,20 @@ static bool any_attached(struct run *r)
 }
 
 /* [iova, last] inside one of the IOVA ranges GET_INFO gave (if any yet). */
-static bool in_ranges(bool compat, uint64_t iova, uint64_t last)
+static bool in_ranges_att(bool compat, bool att, uint64_t iova, uint64_t last)
 {
-	if (!g.info_known[compat][1])
+	if (!g.info_known[compat][att])
 		return true;
-	for (unsigned int k = 0; k < g.nr_ranges[compat][1]; k++)
-		if (g.ranges[compat][1][k].start <= iova &&
-		    last <= g.ranges[compat][1][k].end)
+	for (unsigned int k = 0; k < g.nr_ranges[compat][att]; k++)
+		if (g.ranges[compat][att][k].start <= iova &&
+		    last <= g.ranges[compat][att][k].end)
 			return true;
 	return false;
+}
+
+static bool in_ranges(bool compat, uint64_t iova, uint64_t last)
+{
+	return in_ranges_att(compat, true, iova, last);
 }
 
 /* ------------------------------------------------------------- DMA checks */
@@ -612,6 +618,67 @@ static long predict_type1_map(struct run *r,
 	return 0;
 }
 
+static void probe_info(struct run *r);
+
+/*
+ * iommufd_vfio_map_dma(): iopt_map_user_pages() on the compat IOAS, whose
+ * IOVA alignment is the domains' smallest page, or the host page once
+ * TYPE1 turned large pages off, or a byte.  Pinning only with a domain.
+ */
+static long predict_compat_map(struct run *r,
+			       const struct sio_vfio_iommu_type1_dma_map *m,
+			       uint64_t arg, long *alt)
+{
+	bool att = any_attached(r);
+	uint64_t align = att || r->cut ? g.pg : 1, end, last;
+
+	*alt = NOT_PREDICTED;
+	if (!accessible(arg, sizeof(*m), M_RO))
+		return -EFAULT;
+	if (m->argsz < sizeof(*m) || m->flags & ~3u)
+		return -EINVAL;
+	if (!r->compat_ioas)
+		return -ENODEV;
+	if (__builtin_add_overflow(m->vaddr, m->size, &end))
+		return -EOVERFLOW;
+	if (!m->size || m->size > UINT64_MAX - g.pg)
+		return -EINVAL;
+	if (m->size & (align - 1) || m->iova & (align - 1))
+		return -EINVAL;
+	if (__builtin_add_overflow(m->iova, m->size - 1, &last))
+		return -EOVERFLOW;
+	if (!g.info_known[1][att])
+		return NOT_PREDICTED;
+	if (!in_ranges_att(true, att, m->iova, last))
+		return -EINVAL;
+	if (count_overlaps(r, m->iova, last))
+		return -EEXIST;
+	if (m->vaddr & (g.pg - 1) & (align - 1))
+		return -EINVAL;
+	if (!att)
+		return 0; /* nothing pinned until a device attaches */
+	{
+		uint64_t npages =
+			(m->size + (m->vaddr & (g.pg - 1)) + g.pg - 1) / g.pg;
+		struct sio_pin_stats st;
+		bool over;
+
+		sio_platform_pin_stats(g.plat, &st);
+		over = !(r->caps & SIO_CAP_IPC_LOCK) &&
+		       st.user_locked + npages > g.memlock_pages;
+		if (!accessible(m->vaddr, m->size,
+				m->flags & SIO_VFIO_DMA_MAP_FLAG_WRITE
+					? M_RW
+					: M_RO)) {
+			*alt = over ? -ENOMEM : NOT_PREDICTED;
+			return -EFAULT;
+		}
+		if (over)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static void op_map(struct run *r)
 {
 	struct sio_vfio_iommu_type1_dma_map m = {.argsz = sizeof(m)};
@@ -628,17 +695,16 @@ static void op_map(struct run *r)
 	m.iova = shape_num(r, false);
 	m.size = shape_num(r, true);
 	m.vaddr = user_va(r);
+	/* the compat IOAS's ranges for this attachment, asked first */
+	if (r->compat && r->compat_ioas && !g.info_known[1][any_attached(r)])
+		probe_info(r);
 	arg = place_arg(r, &m, sizeof(m));
 	if (r->compat) {
-		want = NOT_PREDICTED;
-		if (!accessible(arg, sizeof(m), M_RO))
-			want = -EFAULT;
-		else if (m.argsz < sizeof(m) || m.flags & ~3u)
-			want = -EINVAL;
-		else if (!r->compat_ioas)
-			want = -ENODEV;
+		want = predict_compat_map(r, &m, arg, &alt);
 		rc = do_ioctl(r, SIO_VFIO_IOMMU_MAP_DMA, arg);
 		unplace_arg(arg);
+		if (alt != NOT_PREDICTED && rc == alt)
+			want = alt;
 		check_result(rc, want, "compat MAP_DMA");
 		if (rc)
 			return;
@@ -1350,9 +1416,16 @@ static void op_set_iommu(struct run *r, uint64_t type)
 			 any_attached(r) && r->nm)
 			want = -EINVAL;
 		else
-			want = type == SIO_VFIO_TYPE1_IOMMU && !r->cut && r->nm
-				       ? NOT_PREDICTED
-				       : 0;
+			want = 0;
+		/* large pages off: every area must be whole host pages */
+		for (unsigned int i = 0;
+		     !want && type == SIO_VFIO_TYPE1_IOMMU && !r->cut &&
+		     i < r->nm;
+		     i++)
+			if ((r->m[i].iova | (r->m[i].last + 1) |
+			     r->m[i].vaddr) &
+			    (g.pg - 1))
+				want = -EADDRINUSE;
 	} else {
 		bool any = r->joined[0] || r->joined[1];
 
@@ -1478,9 +1551,66 @@ static void group_leave(struct run *r, unsigned int d)
 	check_pins_released();
 }
 
+/*
+ * The compat device fd attaches the device to the compat IOAS, in the
+ * kernel's order: a new domain wants every area whole pages, none
+ * outside its aperture (EADDRINUSE, iopt_table_add_domain()), then pins
+ * every area (EFAULT, ENOMEM); only then does the attach reserve the
+ * device's own regions, the MSI window (EADDRINUSE again).  A second
+ * device finds all that done.
+ */
+static long predict_compat_attach(struct run *r, long *alt)
+{
+	const struct sio_vfio_iova_range *rg = g.ranges[1][1];
+	unsigned int nr = g.nr_ranges[1][1];
+	uint64_t npages = 0;
+	bool bad = false;
+
+	*alt = NOT_PREDICTED;
+	if (any_attached(r))
+		return 0;
+	if (!g.info_known[1][1])
+		return NOT_PREDICTED;
+	for (unsigned int i = 0; i < r->nm; i++) {
+		struct ment *e = &r->m[i];
+		uint64_t len = e->last - e->iova + 1;
+
+		if ((e->iova | len | e->vaddr) & (g.pg - 1))
+			return -EADDRINUSE;
+	}
+	for (unsigned int i = 0; i < r->nm; i++)
+		if (r->m[i].iova < rg[0].start || r->m[i].last > rg[nr - 1].end)
+			return -EADDRINUSE;
+	for (unsigned int i = 0; i < r->nm; i++) {
+		struct ment *e = &r->m[i];
+		uint64_t len = e->last - e->iova + 1;
+
+		npages += len / g.pg;
+		bad |= !accessible(
+			e->vaddr, len,
+			e->prot & SIO_VFIO_DMA_MAP_FLAG_WRITE ? M_RW : M_RO);
+	}
+	if (!(r->caps & SIO_CAP_IPC_LOCK)) {
+		struct sio_pin_stats st;
+
+		sio_platform_pin_stats(g.plat, &st);
+		if (st.user_locked + npages > g.memlock_pages) {
+			if (!bad)
+				return -ENOMEM;
+			*alt = -ENOMEM;
+		}
+	}
+	if (bad)
+		return -EFAULT;
+	for (unsigned int i = 0; i < r->nm; i++)
+		if (!in_ranges(true, r->m[i].iova, r->m[i].last))
+			return -EADDRINUSE;
+	return 0;
+}
+
 static void dev_open(struct run *r, unsigned int d)
 {
-	long rc, want = NOT_PREDICTED;
+	long rc, want = NOT_PREDICTED, alt = NOT_PREDICTED;
 
 	if (!r->joined[d] || (!r->compat && !r->iommu_set))
 		want = -EINVAL;
@@ -1488,9 +1618,13 @@ static void dev_open(struct run *r, unsigned int d)
 		want = -EBUSY;
 	else if (!r->compat)
 		want = 0;
+	else
+		want = predict_compat_attach(r, &alt);
 	rc = platform_group_open_device(r->pdev[d], r->pdev[d]->name,
 					&r->vdev[d]);
 	FZ_CHECK(rc == 0 || compat_errno(rc), "GET_DEVICE_FD: %ld", rc);
+	if (alt != NOT_PREDICTED && rc == alt)
+		want = alt;
 	check_result(rc, want, "GET_DEVICE_FD");
 	if (rc)
 		return;
@@ -1616,7 +1750,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fill_patterns();
 	h = fz_u8(&r.in);
 	r.compat = h & 1;
-	sio_platform_set_caps(g.plat, h >> 1 & 3);
+	r.caps = h >> 1 & 3;
+	sio_platform_set_caps(g.plat, r.caps);
 	r.limit = limits[h >> 3 & 3];
 	r.pgsize = g.pg;
 	for (unsigned int d = 0; d < NR_DEVS; d++) {
