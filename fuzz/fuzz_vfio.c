@@ -18,7 +18,9 @@
  *  - compat: every result exactly too, by iommufd's rules (UNMAP's cuts
  *    in TYPE1 mode, ENOENT for a range crossing an area, the size written
  *    back even on failure; MAP's alignment, reserved ranges, overlaps and
- *    pinning; the device attach's order of checks);
+ *    pinning; the device attach's order of checks), but for the attach
+ *    over pieces of a cut area, where softiommu pins more than Linux
+ *    (an open bug, docs/reliability.md);
  *  - GET_INFO: nothing written past argsz; the capability chain, when
  *    returned, well formed (ids in the driver's order, 8-byte aligned,
  *    inside the buffer); DMA_AVAIL the entries left; pgsizes and IOVA
