@@ -20,11 +20,14 @@
 struct sio_iommu_dev;
 struct sio_iommu_domain;
 struct sio_iommu_viommu;
+struct sio_iommu_user_data;
+struct sio_iommu_user_data_array;
 
 /* Domain allocation flags (IOMMU_HWPT_ALLOC_* in meaning). */
 #define SIO_DOMAIN_NEST_PARENT	  (1u << 0) /* a stage-2 domain */
 #define SIO_DOMAIN_DIRTY_TRACKING (1u << 1)
 #define SIO_DOMAIN_PASID	  (1u << 2) /* may also serve PASIDs */
+#define SIO_DOMAIN_HUGE_PAGES	  (1u << 3) /* large pages (driver-chosen) */
 
 /* Mapping permissions (the kernel's IOMMU_READ/WRITE/CACHE). */
 #define SIO_IOMMU_READ	(1 << 0)
@@ -62,6 +65,13 @@ struct sio_iommu_domain_ops {
 	 * domain ops carry attach_dev); NULL: the IOMMU's attach_dev().
 	 */
 	int (*attach_dev)(struct sio_iommu_domain *d, uint32_t sid);
+	/*
+	 * IOMMU_HWPT_INVALIDATE on a nested HWPT (the kernel's
+	 * cache_invalidate_user): the user's entries in order; @array's
+	 * entry_num says back how many were carried out.  NULL: -EOPNOTSUPP.
+	 */
+	int (*cache_invalidate_user)(struct sio_iommu_domain *d,
+				     struct sio_iommu_user_data_array *array);
 };
 
 /* What a domain translates: its own tables, or a user's over a parent. */
@@ -268,6 +278,23 @@ struct sio_iommu_ops {
 	int (*domain_alloc_paging)(struct sio_iommu_dev *iommu,
 				   unsigned int flags,
 				   struct sio_iommu_domain **out);
+	/*
+	 * A nested domain straight on the paging domain @parent (the
+	 * kernel's domain_alloc_nested without a vIOMMU); NULL: -EOPNOTSUPP.
+	 * -EINVAL for a parent that is not this IOMMU's, -EOPNOTSUPP for
+	 * data of another type or flags.
+	 */
+	int (*domain_alloc_nested)(struct sio_iommu_dev *iommu,
+				   struct sio_iommu_domain *parent,
+				   unsigned int flags,
+				   const struct sio_iommu_user_data *data,
+				   struct sio_iommu_domain **out);
+	/*
+	 * SIO_DOMAIN_* flags every paging domain for the device behind @sid
+	 * gets (the kernel's drivers look at the device when allocating);
+	 * NULL: none.
+	 */
+	unsigned int (*domain_flags)(struct sio_iommu_dev *iommu, uint32_t sid);
 	/* Point the device's StreamID at @d (replacing what it had). */
 	int (*attach_dev)(struct sio_iommu_domain *d, uint32_t sid);
 	/* Block all DMA of the StreamID (the kernel's blocked domain). */
@@ -286,6 +313,11 @@ struct sio_iommu_ops {
 				struct sio_resv_region *out, int max);
 	/* SIO_IOMMU_CAP_* the hardware offers for @sid. */
 	unsigned int (*capabilities)(struct sio_iommu_dev *iommu, uint32_t sid);
+	/*
+	 * log2 of the PASIDs the device behind @sid has (the kernel's
+	 * dev->iommu->max_pasids); NULL or 0: no PASID support.
+	 */
+	uint32_t (*max_pasid_log2)(struct sio_iommu_dev *iommu, uint32_t sid);
 	/* Answer an I/O page fault of the device behind @sid. */
 	void (*page_response)(struct sio_iommu_dev *iommu, uint32_t sid,
 			      const struct sio_iopf_fault *fault,

@@ -22,6 +22,7 @@ void iommufd_dev_desc_init(struct iommufd_dev_desc *dev,
 	pthread_mutex_init(&dev->owner_lock, NULL);
 	dev->owner = NULL;
 	dev->owner_cnt = 0;
+	dev->selftest = false;
 }
 
 void iommufd_dev_desc_destroy(struct iommufd_dev_desc *dev)
@@ -98,7 +99,8 @@ int iommufd_device_bind(struct iommufd_ctx *ictx, struct iommufd_dev_desc *dev,
 	idev->ictx = ictx;
 	idev->dev = dev;
 	pthread_mutex_init(&idev->lock, NULL);
-	iommufd_ctx_get(ictx);
+	if (!dev->selftest)
+		iommufd_ctx_get(ictx);
 	/* the binding driver is a user until iommufd_device_unbind() */
 	atomic_fetch_add(&idev->obj.users, 1);
 	iommufd_object_finalize(ictx, &idev->obj);
@@ -116,9 +118,12 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 
 	if (idev->hwpt)
 		iommufd_device_detach(idev);
+	bool selftest = idev->dev->selftest;
+
 	iommufd_device_remove_vdev(idev);
 	iommufd_object_destroy_user(ictx, &idev->obj);
-	iommufd_ctx_put(ictx);
+	if (!selftest)
+		iommufd_ctx_put(ictx);
 }
 
 /*
@@ -428,8 +433,12 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	cmd->out_capabilities = 0;
 	if (dev_capable(idev->dev, SIO_IOMMU_CAP_DIRTY_TRACKING))
 		cmd->out_capabilities |= SIO_IOMMU_HW_CAP_DIRTY_TRACKING;
-	/* the devices here have no PASID capability */
 	cmd->out_max_pasid_log2 = 0;
+	if (idev->dev->iommu->ops->max_pasid_log2)
+		cmd->out_max_pasid_log2 = (uint8_t)idev->dev->iommu->ops
+						  ->max_pasid_log2(
+							  idev->dev->iommu,
+							  idev->dev->sid);
 	rc = iommufd_ucmd_respond(ucmd);
 out_put:
 	iommufd_put_object(ucmd->ictx, obj);

@@ -67,6 +67,8 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 			hwpt_nested->common.domain);
 	if (hwpt_nested->viommu)
 		atomic_fetch_sub(&hwpt_nested->viommu->obj.users, 1);
+	else if (hwpt_nested->parent)
+		atomic_fetch_sub(&hwpt_nested->parent->common.obj.users, 1);
 	hwpt_destroy_common(&hwpt_nested->common);
 }
 
@@ -139,6 +141,68 @@ static bool device_capable(struct iommufd_device *idev, unsigned int cap)
 	       (iommu->ops->capabilities(iommu, idev->dev->sid) & cap);
 }
 
+/* What the driver gives every domain of this device (huge pages...). */
+static unsigned int device_domain_flags(struct iommufd_device *idev)
+{
+	struct sio_iommu_dev *iommu = idev->dev->iommu;
+
+	return iommu->ops->domain_flags
+		       ? iommu->ops->domain_flags(iommu, idev->dev->sid)
+		       : 0;
+}
+
+/*
+ * The kernel's iommufd_hwpt_nested_alloc(): a nested domain straight on
+ * a NEST_PARENT paging HWPT, from the IOMMU's domain_alloc_nested.  Not
+ * finalized.
+ */
+static int hwpt_nested_alloc(struct iommufd_ctx *ictx,
+			     struct iommufd_hwpt_paging *parent,
+			     struct iommufd_device *idev, uint32_t flags,
+			     const struct sio_iommu_user_data *data,
+			     struct iommufd_hwpt_nested **out)
+{
+	struct sio_iommu_dev *iommu = idev->dev->iommu;
+	struct iommufd_hwpt_nested *hwpt_nested;
+	int rc;
+
+	if ((flags & ~(SIO_IOMMU_HWPT_FAULT_ID_VALID |
+		       SIO_IOMMU_HWPT_ALLOC_PASID)) ||
+	    !data->len || !iommu->ops->domain_alloc_nested)
+		return -EOPNOTSUPP;
+	if (parent->auto_domain || !parent->nest_parent ||
+	    parent->common.domain->iommu != iommu)
+		return -EINVAL;
+
+	hwpt_nested = calloc(1, sizeof(*hwpt_nested));
+	if (!hwpt_nested)
+		return -ENOMEM;
+	hwpt_init_common(&hwpt_nested->common);
+	rc = iommufd_object_alloc(ictx, &hwpt_nested->common.obj,
+				  IOMMUFD_OBJ_HWPT_NESTED);
+	if (rc) {
+		hwpt_destroy_common(&hwpt_nested->common);
+		free(hwpt_nested);
+		return rc;
+	}
+	/* pairs with iommufd_hwpt_nested_destroy() */
+	hwpt_nested->parent = parent;
+	atomic_fetch_add(&parent->common.obj.users, 1);
+	rc = iommu->ops->domain_alloc_nested(
+		iommu, parent->common.domain,
+		flags & ~(SIO_IOMMU_HWPT_FAULT_ID_VALID |
+			  SIO_IOMMU_HWPT_ALLOC_PASID),
+		data, &hwpt_nested->common.domain);
+	if (rc) {
+		hwpt_nested->common.domain = NULL;
+		iommufd_object_abort_and_destroy(ictx,
+						 &hwpt_nested->common.obj);
+		return rc;
+	}
+	*out = hwpt_nested;
+	return 0;
+}
+
 /*
  * The kernel's iommufd_hwpt_paging_alloc() without immediate attach
  * (every driver here allocates domains directly).  The object is
@@ -183,8 +247,9 @@ int iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 	hwpt_paging->ioas = ioas;
 	hwpt_paging->nest_parent = flags & SIO_IOMMU_HWPT_ALLOC_NEST_PARENT;
 
-	rc = iommu->ops->domain_alloc_paging(iommu, domain_flags(flags),
-					     &hwpt_paging->common.domain);
+	rc = iommu->ops->domain_alloc_paging(
+		iommu, domain_flags(flags) | device_domain_flags(idev),
+		&hwpt_paging->common.domain);
 	if (rc)
 		goto out_abort;
 	rc = iopt_table_add_domain(&ioas->iopt, hwpt_paging->common.domain);
@@ -249,11 +314,18 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	} else if (pt_obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
 		/*
 		 * A nested domain straight on a parent HWPT needs the IOMMU's
-		 * domain_alloc_nested, which arm-smmu-v3 does not have: its
-		 * nested domains come from a vIOMMU.
+		 * domain_alloc_nested (the mock has it; arm-smmu-v3's nested
+		 * domains come from a vIOMMU).
 		 */
-		rc = -EOPNOTSUPP;
-		goto out_put_pt;
+		struct iommufd_hwpt_nested *hwpt_nested;
+
+		rc = hwpt_nested_alloc(ictx,
+				       (struct iommufd_hwpt_paging *)pt_obj,
+				       idev, cmd->flags, &user_data,
+				       &hwpt_nested);
+		if (rc)
+			goto out_put_pt;
+		hwpt = &hwpt_nested->common;
 	} else if (pt_obj->type == IOMMUFD_OBJ_VIOMMU) {
 		struct iommufd_viommu *viommu = (struct iommufd_viommu *)pt_obj;
 		struct iommufd_hwpt_nested *hwpt_nested;
@@ -397,7 +469,15 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 		 * A nested domain's own invalidation op: arm-smmu-v3's have
 		 * none, its guests invalidate through the vIOMMU.
 		 */
-		rc = -EOPNOTSUPP;
+		struct sio_iommu_domain *d =
+			((struct iommufd_hw_pagetable *)obj)->domain;
+
+		if (d->ops->cache_invalidate_user) {
+			rc = d->ops->cache_invalidate_user(d, &array);
+			done = array.entry_num;
+		} else {
+			rc = -EOPNOTSUPP;
+		}
 	} else {
 		rc = -EINVAL;
 	}

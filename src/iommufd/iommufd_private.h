@@ -71,6 +71,14 @@ struct iommufd_host {
 	_Atomic uint64_t mm_pinned_vm;
 	uint64_t page_size;
 	unsigned int page_shift;
+	/* the pages objects pinned now, for the selftest's MD_CHECK_REFS */
+	pthread_mutex_t pinned_lock;
+	struct iommufd_list pinned;
+	/*
+	 * The selftest mock IOMMU when the platform runs in selftest mode
+	 * (IOMMU_TEST_CMD answered); NULL otherwise.
+	 */
+	struct mock_iommu *selftest;
 };
 
 void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus);
@@ -89,6 +97,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_VDEVICE,
 	IOMMUFD_OBJ_VEVENTQ,
 	IOMMUFD_OBJ_FAULT,
+	IOMMUFD_OBJ_SELFTEST,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -134,7 +143,11 @@ struct iommufd_ctx {
 	 * under lock; cleared when that IOAS is destroyed (vfio_compat.c).
 	 */
 	uint32_t vfio_ioas_id;
+	/* opened in selftest mode: IOMMU_TEST_CMD's mock IOMMU, else NULL */
+	struct mock_iommu *selftest;
 };
+
+struct mock_iommu;
 
 struct iommufd_ucmd {
 	struct iommufd_ctx *ictx;
@@ -216,6 +229,7 @@ struct iopt_pages {
 
 	pthread_mutex_t mutex;
 	unsigned int pin_users;
+	struct iommufd_list pinned_node; /* on host->pinned while pinned */
 };
 
 int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
@@ -229,6 +243,11 @@ void iopt_put_pages(struct iopt_pages *pages);
 /* Pin for one more user (a domain, an access); the first one pins. */
 int iopt_pages_pin(struct iopt_pages *pages);
 void iopt_pages_unpin(struct iopt_pages *pages);
+/*
+ * How many pinned pages objects hold the page at user address @uaddr
+ * (the kernel's pin count of the page, for MD_CHECK_REFS).
+ */
+unsigned int iopt_pages_count_pins(struct iommufd_host *host, uint64_t uaddr);
 
 /* ------------------------------------------------------- io_pagetable */
 
@@ -448,6 +467,12 @@ void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,
 struct iommufd_dev_desc {
 	struct sio_iommu_dev *iommu;
 	uint32_t sid;
+	/*
+	 * A selftest mock device: its binding takes no reference on the
+	 * context, whose own object (the selftest's stdev) holds it (the
+	 * kernel's iommufd_selftest_is_mock_dev()).
+	 */
+	bool selftest;
 	pthread_mutex_t owner_lock;
 	struct iommufd_ctx *owner;
 	unsigned int owner_cnt;
@@ -610,6 +635,12 @@ int iommufd_fault_add_handle(struct iommufd_hw_pagetable *hwpt,
 			     struct iommufd_device *idev);
 void iommufd_fault_remove_handle(struct iommufd_hw_pagetable *hwpt,
 				 struct iommufd_device *idev);
+
+/* ------------------------------------------------------------ selftest */
+
+/* IOMMU_TEST_CMD (selftest.c); only for a context in selftest mode. */
+int iommufd_test(struct iommufd_ucmd *ucmd);
+void iommufd_selftest_destroy(struct iommufd_object *obj);
 
 /* --------------------------------------------------------- vfio_compat */
 

@@ -14,6 +14,7 @@
 
 #include "iommufd_private.h"
 #include "uapi/iommufd_abi.h"
+#include "uapi/iommufd_test_abi.h"
 #include "uapi/uapi.h"
 
 int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out)
@@ -24,6 +25,7 @@ int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out)
 		return -ENOMEM;
 	ictx->host = host;
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
+	ictx->selftest = host->selftest;
 	atomic_init(&ictx->refs, 1);
 	pthread_mutex_init(&ictx->lock, NULL);
 	pthread_cond_init(&ictx->destroy_wait, NULL);
@@ -54,6 +56,9 @@ static void iommufd_object_destroy_ops(struct iommufd_object *obj)
 		break;
 	case IOMMUFD_OBJ_FAULT:
 		iommufd_fault_destroy(obj);
+		break;
+	case IOMMUFD_OBJ_SELFTEST:
+		iommufd_selftest_destroy(obj);
 		break;
 	case IOMMUFD_OBJ_DEVICE:
 		iommufd_device_destroy(obj);
@@ -453,6 +458,7 @@ union ucmd_buffer {
 	struct sio_iommu_veventq_alloc veventq;
 	struct sio_iommu_hw_queue_alloc hw_queue;
 	struct sio_iommu_fault_alloc fault;
+	struct sio_iommu_test_cmd test;
 	uint64_t align[16];
 };
 
@@ -463,6 +469,16 @@ int iommufd_ctx_ioctl(struct iommufd_ctx *ictx, unsigned long cmd, uint64_t arg)
 	iommufd_execute_fn fn;
 	int rc;
 
+	/*
+	 * IOMMU_TEST_CMD exists only for a context in selftest mode, as
+	 * the kernel has it only with CONFIG_IOMMUFD_TEST.
+	 */
+	if (ictx->selftest && sio_iommufd_test_cmd_find((unsigned int)cmd)) {
+		rc = sio_iommufd_test_ucmd_in((unsigned int)cmd, arg, &buf,
+					      sizeof(buf), &ucmd.op,
+					      &ucmd.user_size);
+		return rc ? rc : iommufd_test(&ucmd);
+	}
 	/*
 	 * Numbers outside the table are offered to the VFIO compatibility
 	 * layer first, as iommufd_fops_ioctl() does; its arg is no struct.
@@ -491,6 +507,9 @@ void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus)
 	atomic_init(&host->mm_pinned_vm, 0);
 	host->page_size = ps > 0 ? (uint64_t)ps : 4096;
 	host->page_shift = (unsigned int)__builtin_ctzll(host->page_size);
+	pthread_mutex_init(&host->pinned_lock, NULL);
+	iommufd_list_init(&host->pinned);
+	host->selftest = NULL;
 }
 
 bool iommufd_capable(struct iommufd_host *host, unsigned int cap)

@@ -55,6 +55,7 @@ static int iopt_alloc_pages(struct iommufd_host *host, uint64_t start_byte,
 				      ? IOPT_PAGES_ACCOUNT_NONE
 				      : IOPT_PAGES_ACCOUNT_USER;
 	pthread_mutex_init(&pages->mutex, NULL);
+	iommufd_list_init(&pages->pinned_node);
 	*out = pages;
 	return 0;
 }
@@ -247,6 +248,9 @@ int iopt_pages_pin(struct iopt_pages *pages)
 		update_pinned(pages, pages->npages, false);
 		goto err;
 	}
+	pthread_mutex_lock(&pages->host->pinned_lock);
+	iommufd_list_add_tail(&pages->pinned_node, &pages->host->pinned);
+	pthread_mutex_unlock(&pages->host->pinned_lock);
 	goto out;
 err:
 	pages->pin_users--;
@@ -259,10 +263,33 @@ void iopt_pages_unpin(struct iopt_pages *pages)
 {
 	pthread_mutex_lock(&pages->mutex);
 	if (--pages->pin_users == 0) {
+		pthread_mutex_lock(&pages->host->pinned_lock);
+		iommufd_list_del_init(&pages->pinned_node);
+		pthread_mutex_unlock(&pages->host->pinned_lock);
 		sio_mem_unregister(pages->host->bus, pages->uptr,
 				   pages->npages << pages->host->page_shift,
 				   pages);
 		update_pinned(pages, pages->npages, false);
 	}
 	pthread_mutex_unlock(&pages->mutex);
+}
+
+unsigned int iopt_pages_count_pins(struct iommufd_host *host, uint64_t uaddr)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&host->pinned_lock);
+	for (struct iommufd_list *l = host->pinned.next; l != &host->pinned;
+	     l = l->next) {
+		struct iopt_pages *pages =
+			iommufd_container_of(l, struct iopt_pages, pinned_node);
+		uint64_t len = pages->npages << host->page_shift;
+
+		/* a file's pages are pinned through our own mapping of it */
+		if (pages->type == IOPT_ADDRESS_USER && uaddr >= pages->uptr &&
+		    uaddr - pages->uptr < len)
+			n++;
+	}
+	pthread_mutex_unlock(&host->pinned_lock);
+	return n;
 }

@@ -1,0 +1,632 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The selftest mock IOMMU: the hardware half of the kernel's
+ * drivers/iommu/iommufd/selftest.c.  A paging domain is a two-level
+ * table of 2 KiB entries over the aperture, each entry the output
+ * address it was mapped to plus the marks the kernel's mock keeps (first
+ * and last page of a map call, dirty); a nested domain is four IOTLB
+ * words the user's invalidations clear.  Attach has nothing to program.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mock_iommu.h"
+
+/* Mock StreamIDs start here, clear of the platform's PCI requester IDs. */
+#define MOCK_SID_BASE 0x10000u
+
+#define MOCK_LEAF_SHIFT 10
+#define MOCK_LEAF_NUM	(1u << MOCK_LEAF_SHIFT)
+#define MOCK_NR_PAGES	((MOCK_APERTURE_LAST + 1) / MOCK_IO_PAGE_SIZE)
+#define MOCK_NR_LEAVES	(MOCK_NR_PAGES / MOCK_LEAF_NUM)
+
+enum {
+	MOCK_ENT_VALID = 1 << 0,
+	MOCK_ENT_START = 1 << 1, /* first page of a map() call */
+	MOCK_ENT_LAST = 1 << 2,	 /* last page of a map() call */
+	MOCK_ENT_DIRTY = 1 << 3,
+};
+
+struct mock_ent {
+	uint64_t pa;
+	uint8_t flags;
+};
+
+struct mock_dev {
+	bool used;
+	uint32_t flags;
+};
+
+struct mock_iommu {
+	struct sio_iommu_dev iommu;
+	pthread_mutex_t lock; /* devs */
+	struct mock_dev *devs;
+	uint32_t nr_devs;
+};
+
+struct mock_domain {
+	struct sio_iommu_domain domain;
+	pthread_mutex_t lock;
+	bool dirty_tracking;
+	struct mock_ent *leaves[MOCK_NR_LEAVES];
+};
+
+struct mock_domain_nested {
+	struct sio_iommu_domain domain;
+	struct mock_domain *parent;
+	pthread_mutex_t lock;
+	uint32_t iotlb[MOCK_NESTED_IOTLB_NUM];
+};
+
+static const struct sio_iommu_domain_ops mock_domain_ops;
+static const struct sio_iommu_domain_ops mock_dirty_domain_ops;
+static const struct sio_iommu_domain_ops mock_nested_ops;
+
+static struct mock_iommu *to_mock(struct sio_iommu_dev *iommu)
+{
+	return (struct mock_iommu *)iommu;
+}
+
+static struct mock_domain *to_mock_domain(struct sio_iommu_domain *d)
+{
+	return (struct mock_domain *)d;
+}
+
+bool mock_domain_is_paging(const struct sio_iommu_domain *d)
+{
+	return d &&
+	       (d->ops == &mock_domain_ops || d->ops == &mock_dirty_domain_ops);
+}
+
+bool mock_domain_is_nested(const struct sio_iommu_domain *d)
+{
+	return d && d->ops == &mock_nested_ops;
+}
+
+/* ------------------------------------------------------------- devices */
+
+static struct mock_dev *find_dev(struct mock_iommu *m, uint32_t sid)
+{
+	uint32_t i = sid - MOCK_SID_BASE;
+
+	if (sid < MOCK_SID_BASE || i >= m->nr_devs || !m->devs[i].used)
+		return NULL;
+	return &m->devs[i];
+}
+
+/* The device's flags; 0 for a StreamID that is not a mock device's. */
+static uint32_t dev_flags(struct mock_iommu *m, uint32_t sid)
+{
+	struct mock_dev *md;
+	uint32_t flags = 0;
+
+	pthread_mutex_lock(&m->lock);
+	md = find_dev(m, sid);
+	if (md)
+		flags = md->flags;
+	pthread_mutex_unlock(&m->lock);
+	return flags;
+}
+
+int mock_dev_add(struct mock_iommu *m, uint32_t flags, uint32_t *sid)
+{
+	const uint32_t valid = MOCK_DEV_NO_DIRTY | MOCK_DEV_HUGE_IOVA |
+			       MOCK_DEV_PASID;
+	uint32_t i;
+
+	if (flags & ~valid)
+		return -EINVAL;
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->nr_devs && m->devs[i].used; i++)
+		;
+	if (i == m->nr_devs) {
+		uint32_t n = m->nr_devs ? 2 * m->nr_devs : 8;
+		struct mock_dev *devs = realloc(m->devs, n * sizeof(*devs));
+
+		if (!devs) {
+			pthread_mutex_unlock(&m->lock);
+			return -ENOMEM;
+		}
+		memset(devs + m->nr_devs, 0, (n - m->nr_devs) * sizeof(*devs));
+		m->devs = devs;
+		m->nr_devs = n;
+	}
+	m->devs[i] = (struct mock_dev){.used = true, .flags = flags};
+	pthread_mutex_unlock(&m->lock);
+	*sid = MOCK_SID_BASE + i;
+	return 0;
+}
+
+void mock_dev_remove(struct mock_iommu *m, uint32_t sid)
+{
+	struct mock_dev *md;
+
+	pthread_mutex_lock(&m->lock);
+	md = find_dev(m, sid);
+	if (md)
+		md->used = false;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* ------------------------------------------------------- paging domains */
+
+/* The entry of @iova, allocating its leaf when @alloc; NULL if none. */
+static struct mock_ent *ent_of(struct mock_domain *md, uint64_t iova,
+			       bool alloc)
+{
+	uint64_t idx = iova / MOCK_IO_PAGE_SIZE;
+	struct mock_ent **leaf;
+
+	if (iova > MOCK_APERTURE_LAST)
+		return NULL;
+	leaf = &md->leaves[idx >> MOCK_LEAF_SHIFT];
+	if (!*leaf && alloc)
+		*leaf = calloc(MOCK_LEAF_NUM, sizeof(**leaf));
+	if (!*leaf)
+		return NULL;
+	return &(*leaf)[idx & (MOCK_LEAF_NUM - 1)];
+}
+
+static bool range_ok(uint64_t iova, uint64_t size)
+{
+	return size && !(iova % MOCK_IO_PAGE_SIZE) &&
+	       !(size % MOCK_IO_PAGE_SIZE) && iova >= MOCK_APERTURE_START &&
+	       iova + size - 1 >= iova && iova + size - 1 <= MOCK_APERTURE_LAST;
+}
+
+static void clear_range(struct mock_domain *md, uint64_t iova, uint64_t size)
+{
+	for (uint64_t off = 0; off < size; off += MOCK_IO_PAGE_SIZE) {
+		struct mock_ent *e = ent_of(md, iova + off, false);
+
+		if (e)
+			*e = (struct mock_ent){0};
+	}
+}
+
+static int mock_map(struct sio_iommu_domain *d, uint64_t iova, uint64_t pa,
+		    uint64_t size, int prot)
+{
+	struct mock_domain *md = to_mock_domain(d);
+	uint64_t off;
+	int rc = 0;
+
+	(void)prot;
+	if (!range_ok(iova, size) || pa % MOCK_IO_PAGE_SIZE)
+		return -EINVAL;
+	pthread_mutex_lock(&md->lock);
+	for (off = 0; off < size; off += MOCK_IO_PAGE_SIZE) {
+		struct mock_ent *e = ent_of(md, iova + off, true);
+
+		if (!e) {
+			rc = -ENOMEM;
+			break;
+		}
+		/* iommufd never maps over a mapping: the kernel's WARN */
+		if (e->flags & MOCK_ENT_VALID) {
+			rc = -EEXIST;
+			break;
+		}
+		e->pa = pa + off;
+		e->flags = MOCK_ENT_VALID;
+		if (!off)
+			e->flags |= MOCK_ENT_START;
+		if (off + MOCK_IO_PAGE_SIZE == size)
+			e->flags |= MOCK_ENT_LAST;
+	}
+	if (rc)
+		clear_range(md, iova, off);
+	pthread_mutex_unlock(&md->lock);
+	return rc;
+}
+
+static int mock_unmap(struct sio_iommu_domain *d, uint64_t iova, uint64_t size,
+		      uint64_t *unmapped)
+{
+	struct mock_domain *md = to_mock_domain(d);
+
+	if (!range_ok(iova, size))
+		return -EINVAL;
+	pthread_mutex_lock(&md->lock);
+	clear_range(md, iova, size);
+	pthread_mutex_unlock(&md->lock);
+	if (unmapped)
+		*unmapped = size;
+	return 0;
+}
+
+int mock_domain_lookup(struct sio_iommu_domain *d, uint64_t iova, uint64_t *pa)
+{
+	struct mock_domain *md = to_mock_domain(d);
+	struct mock_ent *e;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&md->lock);
+	e = ent_of(md, iova & ~(MOCK_IO_PAGE_SIZE - 1), false);
+	if (e && (e->flags & MOCK_ENT_VALID)) {
+		*pa = e->pa + (iova & (MOCK_IO_PAGE_SIZE - 1));
+		rc = 0;
+	}
+	pthread_mutex_unlock(&md->lock);
+	return rc;
+}
+
+static int mock_iova_to_phys(struct sio_iommu_domain *d, uint64_t iova,
+			     uint64_t *pa)
+{
+	return mock_domain_lookup(d, iova, pa);
+}
+
+static void mock_domain_free(struct sio_iommu_domain *d)
+{
+	struct mock_domain *md = to_mock_domain(d);
+
+	for (size_t i = 0; i < MOCK_NR_LEAVES; i++)
+		free(md->leaves[i]);
+	pthread_mutex_destroy(&md->lock);
+	free(md);
+}
+
+static int mock_set_dirty_tracking(struct sio_iommu_domain *d, bool enable)
+{
+	struct mock_domain *md = to_mock_domain(d);
+
+	pthread_mutex_lock(&md->lock);
+	md->dirty_tracking = enable;
+	pthread_mutex_unlock(&md->lock);
+	return 0;
+}
+
+bool mock_domain_dirty_tracking(struct sio_iommu_domain *d)
+{
+	struct mock_domain *md = to_mock_domain(d);
+	bool on;
+
+	pthread_mutex_lock(&md->lock);
+	on = md->dirty_tracking;
+	pthread_mutex_unlock(&md->lock);
+	return on;
+}
+
+int mock_domain_set_dirty(struct sio_iommu_domain *d, uint64_t iova)
+{
+	struct mock_domain *md = to_mock_domain(d);
+	struct mock_ent *e;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&md->lock);
+	e = ent_of(md, iova & ~(MOCK_IO_PAGE_SIZE - 1), false);
+	if (e && (e->flags & MOCK_ENT_VALID)) {
+		e->flags |= MOCK_ENT_DIRTY;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&md->lock);
+	return rc;
+}
+
+static void bitmap_record(const struct sio_dirty_bitmap *bm, uint64_t iova)
+{
+	uint64_t bit = (iova - bm->iova) / bm->pgsize;
+
+	bm->bits[bit / 64] |= 1ull << (bit % 64);
+}
+
+/*
+ * Record each dirty mock page of the range at the bitmap's page size and,
+ * unless asked not to, clean it.  Reading without tracking on is refused
+ * as the kernel's mock refuses it.
+ */
+static int mock_read_and_clear_dirty(struct sio_iommu_domain *d,
+				     const struct sio_dirty_bitmap *bm,
+				     unsigned int flags)
+{
+	struct mock_domain *md = to_mock_domain(d);
+	uint64_t iova = bm->iova & ~(MOCK_IO_PAGE_SIZE - 1);
+	uint64_t end = bm->iova + bm->length;
+	int rc = 0;
+
+	pthread_mutex_lock(&md->lock);
+	if (!md->dirty_tracking && bm->bits) {
+		rc = -EINVAL;
+		goto out;
+	}
+	for (; iova < end; iova += MOCK_IO_PAGE_SIZE) {
+		struct mock_ent *e = ent_of(md, iova, false);
+
+		if (!e || !(e->flags & MOCK_ENT_DIRTY))
+			continue;
+		if (bm->bits)
+			bitmap_record(bm, iova < bm->iova ? bm->iova : iova);
+		if (!(flags & SIO_DIRTY_NO_CLEAR))
+			e->flags &= (uint8_t)~MOCK_ENT_DIRTY;
+	}
+out:
+	pthread_mutex_unlock(&md->lock);
+	return rc;
+}
+
+static const struct sio_iommu_domain_ops mock_domain_ops = {
+	.map = mock_map,
+	.unmap = mock_unmap,
+	.iova_to_phys = mock_iova_to_phys,
+	.free = mock_domain_free,
+};
+
+static const struct sio_iommu_domain_ops mock_dirty_domain_ops = {
+	.map = mock_map,
+	.unmap = mock_unmap,
+	.iova_to_phys = mock_iova_to_phys,
+	.free = mock_domain_free,
+	.set_dirty_tracking = mock_set_dirty_tracking,
+	.read_and_clear_dirty = mock_read_and_clear_dirty,
+};
+
+static int mock_domain_alloc_paging(struct sio_iommu_dev *iommu,
+				    unsigned int flags,
+				    struct sio_iommu_domain **out)
+{
+	const unsigned int valid = SIO_DOMAIN_NEST_PARENT |
+				   SIO_DOMAIN_DIRTY_TRACKING |
+				   SIO_DOMAIN_PASID | SIO_DOMAIN_HUGE_PAGES;
+	struct mock_domain *md;
+
+	if (flags & ~valid)
+		return -EOPNOTSUPP;
+	md = calloc(1, sizeof(*md));
+	if (!md)
+		return -ENOMEM;
+	pthread_mutex_init(&md->lock, NULL);
+	md->domain.ops = (flags & SIO_DOMAIN_DIRTY_TRACKING)
+				 ? &mock_dirty_domain_ops
+				 : &mock_domain_ops;
+	md->domain.iommu = iommu;
+	md->domain.pgsize_bitmap = MOCK_IO_PAGE_SIZE;
+	if (flags & SIO_DOMAIN_HUGE_PAGES)
+		md->domain.pgsize_bitmap |= MOCK_HUGE_PAGE_SIZE;
+	md->domain.aperture_start = MOCK_APERTURE_START;
+	md->domain.aperture_last = MOCK_APERTURE_LAST;
+	md->domain.flags = flags;
+	md->domain.type = SIO_DOMAIN_PAGING;
+	*out = &md->domain;
+	return 0;
+}
+
+/* ------------------------------------------------------- nested domains */
+
+static void mock_nested_free(struct sio_iommu_domain *d)
+{
+	struct mock_domain_nested *mn = (struct mock_domain_nested *)d;
+
+	pthread_mutex_destroy(&mn->lock);
+	free(mn);
+}
+
+/* One invalidation entry: all four IOTLB words, or the one named. */
+struct mock_inv {
+	uint32_t flags;
+	uint32_t iotlb_id;
+};
+
+static int mock_nested_invalidate(struct sio_iommu_domain *d,
+				  struct sio_iommu_user_data_array *array)
+{
+	struct mock_domain_nested *mn = (struct mock_domain_nested *)d;
+	uint32_t done = 0;
+	int rc = 0;
+
+	if (array->type != MOCK_HWPT_INVALIDATE_DATA_SELFTEST) {
+		rc = -EINVAL;
+		goto out;
+	}
+	for (uint32_t i = 0; i < array->entry_num; i++) {
+		struct mock_inv inv;
+
+		/* the kernel's array copy: iotlb_id is the minimum */
+		if (array->entry_len < sizeof(inv)) {
+			rc = -EINVAL;
+			break;
+		}
+		rc = array->copy_in(&inv, sizeof(inv),
+				    array->uptr +
+					    (uint64_t)array->entry_len * i,
+				    array->entry_len);
+		if (rc)
+			break;
+		if (inv.flags & ~MOCK_INVALIDATE_FLAG_ALL) {
+			rc = -EOPNOTSUPP;
+			break;
+		}
+		if (inv.iotlb_id >= MOCK_NESTED_IOTLB_NUM) {
+			rc = -EINVAL;
+			break;
+		}
+		pthread_mutex_lock(&mn->lock);
+		if (inv.flags & MOCK_INVALIDATE_FLAG_ALL)
+			memset(mn->iotlb, 0, sizeof(mn->iotlb));
+		else
+			mn->iotlb[inv.iotlb_id] = 0;
+		pthread_mutex_unlock(&mn->lock);
+		done++;
+	}
+out:
+	array->entry_num = done;
+	return rc;
+}
+
+/* A nested domain needs no programming: attach only accepts. */
+static int mock_nested_attach(struct sio_iommu_domain *d, uint32_t sid)
+{
+	(void)d;
+	(void)sid;
+	return 0;
+}
+
+static const struct sio_iommu_domain_ops mock_nested_ops = {
+	.free = mock_nested_free,
+	.attach_dev = mock_nested_attach,
+	.cache_invalidate_user = mock_nested_invalidate,
+};
+
+int mock_nested_iotlb(struct sio_iommu_domain *d, uint32_t idx, uint32_t *val)
+{
+	struct mock_domain_nested *mn = (struct mock_domain_nested *)d;
+
+	if (idx >= MOCK_NESTED_IOTLB_NUM)
+		return -EINVAL;
+	pthread_mutex_lock(&mn->lock);
+	*val = mn->iotlb[idx];
+	pthread_mutex_unlock(&mn->lock);
+	return 0;
+}
+
+/* struct iommu_hwpt_selftest: the value every IOTLB word starts with. */
+struct mock_hwpt_selftest {
+	uint32_t iotlb;
+};
+
+static int mock_domain_alloc_nested(struct sio_iommu_dev *iommu,
+				    struct sio_iommu_domain *parent,
+				    unsigned int flags,
+				    const struct sio_iommu_user_data *data,
+				    struct sio_iommu_domain **out)
+{
+	struct mock_hwpt_selftest cfg;
+	struct mock_domain_nested *mn;
+	int rc;
+
+	if (data->type != MOCK_HWPT_DATA_SELFTEST || flags)
+		return -EOPNOTSUPP;
+	if (!mock_domain_is_paging(parent))
+		return -EINVAL;
+	rc = sio_iommu_copy_struct_from_user(&cfg, sizeof(cfg), sizeof(cfg),
+					     data, MOCK_HWPT_DATA_SELFTEST);
+	if (rc)
+		return rc;
+	mn = calloc(1, sizeof(*mn));
+	if (!mn)
+		return -ENOMEM;
+	pthread_mutex_init(&mn->lock, NULL);
+	mn->parent = to_mock_domain(parent);
+	mn->domain.ops = &mock_nested_ops;
+	mn->domain.iommu = iommu;
+	mn->domain.type = SIO_DOMAIN_NESTED;
+	for (int i = 0; i < MOCK_NESTED_IOTLB_NUM; i++)
+		mn->iotlb[i] = cfg.iotlb;
+	*out = &mn->domain;
+	return 0;
+}
+
+/* ----------------------------------------------------------- iommu ops */
+
+static int mock_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
+{
+	/* a dirty-tracking domain needs a device that can track */
+	if (d->ops == &mock_dirty_domain_ops &&
+	    (dev_flags(to_mock(d->iommu), sid) & MOCK_DEV_NO_DIRTY))
+		return -EINVAL;
+	return 0;
+}
+
+static int mock_block_dev(struct sio_iommu_dev *iommu, uint32_t sid)
+{
+	(void)iommu;
+	(void)sid;
+	return 0;
+}
+
+/* struct iommu_test_hw_info */
+struct mock_hw_info {
+	uint32_t flags;
+	uint32_t test_reg;
+};
+
+static size_t mock_hw_info(struct sio_iommu_dev *iommu, void *data, size_t len,
+			   uint32_t *type)
+{
+	struct mock_hw_info info = {.test_reg = MOCK_HW_INFO_REGVAL};
+
+	(void)iommu;
+	*type = MOCK_HW_INFO_TYPE_SELFTEST;
+	memcpy(data, &info, len < sizeof(info) ? len : sizeof(info));
+	return sizeof(info);
+}
+
+static int mock_get_resv_regions(struct sio_iommu_dev *iommu, uint32_t sid,
+				 struct sio_resv_region *out, int max)
+{
+	(void)iommu;
+	(void)sid;
+	(void)out;
+	(void)max;
+	return 0;
+}
+
+static unsigned int mock_capabilities(struct sio_iommu_dev *iommu, uint32_t sid)
+{
+	unsigned int caps = SIO_IOMMU_CAP_CACHE_COHERENCY;
+
+	if (!(dev_flags(to_mock(iommu), sid) & MOCK_DEV_NO_DIRTY))
+		caps |= SIO_IOMMU_CAP_DIRTY_TRACKING;
+	return caps;
+}
+
+static unsigned int mock_domain_flags_for(struct sio_iommu_dev *iommu,
+					  uint32_t sid)
+{
+	return (dev_flags(to_mock(iommu), sid) & MOCK_DEV_HUGE_IOVA)
+		       ? SIO_DOMAIN_HUGE_PAGES
+		       : 0;
+}
+
+static uint32_t mock_max_pasid_log2(struct sio_iommu_dev *iommu, uint32_t sid)
+{
+	return (dev_flags(to_mock(iommu), sid) & MOCK_DEV_PASID)
+		       ? MOCK_PASID_WIDTH
+		       : 0;
+}
+
+static void mock_remove(struct sio_iommu_dev *iommu)
+{
+	mock_iommu_destroy(to_mock(iommu));
+}
+
+static const struct sio_iommu_ops mock_ops = {
+	.domain_alloc_paging = mock_domain_alloc_paging,
+	.domain_alloc_nested = mock_domain_alloc_nested,
+	.domain_flags = mock_domain_flags_for,
+	.attach_dev = mock_attach_dev,
+	.block_dev = mock_block_dev,
+	.hw_info = mock_hw_info,
+	.get_resv_regions = mock_get_resv_regions,
+	.capabilities = mock_capabilities,
+	.max_pasid_log2 = mock_max_pasid_log2,
+	.remove = mock_remove,
+};
+
+int mock_iommu_create(struct mock_iommu **out)
+{
+	struct mock_iommu *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	m->iommu.ops = &mock_ops;
+	pthread_mutex_init(&m->lock, NULL);
+	*out = m;
+	return 0;
+}
+
+void mock_iommu_destroy(struct mock_iommu *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_destroy(&m->lock);
+	free(m->devs);
+	free(m);
+}
+
+struct sio_iommu_dev *mock_iommu_dev(struct mock_iommu *m)
+{
+	return &m->iommu;
+}

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IOMMU_TEST_CMD: the iommufd half of the kernel's selftest driver
+ * (drivers/iommu/iommufd/selftest.c).  A mock device is an ordinary
+ * iommufd device on the mock IOMMU (drivers/mock), bound and attached
+ * through the same device.c paths a VFIO device takes; its "stdev"
+ * object owns it, and destroying that object unbinds it.  The other ops
+ * look inside mock domains (what is mapped where, dirty bits, the nested
+ * IOTLB) or at the pins iommufd holds.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "drivers/mock/mock_iommu.h"
+#include "iommufd_private.h"
+#include "uapi/iommufd_test_abi.h"
+#include "uapi/uapi.h"
+
+/* The selftest's own object: one mock device, bound and attached. */
+struct selftest_obj {
+	struct iommufd_object obj;
+	struct mock_iommu *mock;
+	struct iommufd_dev_desc desc;
+	struct iommufd_device *idev;
+};
+
+void iommufd_selftest_destroy(struct iommufd_object *obj)
+{
+	struct selftest_obj *sobj = (struct selftest_obj *)obj;
+
+	iommufd_device_unbind(sobj->idev);
+	mock_dev_remove(sobj->mock, sobj->desc.sid);
+	iommufd_dev_desc_destroy(&sobj->desc);
+}
+
+/* MOCK_DOMAIN(_FLAGS): a mock device bound and attached to IOAS/HWPT @id. */
+static int test_mock_domain(struct iommufd_ucmd *ucmd,
+			    struct sio_iommu_test_cmd *cmd)
+{
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	struct selftest_obj *sobj = calloc(1, sizeof(*sobj));
+	uint32_t flags = 0, sid, idev_id, pt_id = cmd->id;
+	int rc;
+
+	if (!sobj)
+		return -ENOMEM;
+	rc = iommufd_object_alloc(ictx, &sobj->obj, IOMMUFD_OBJ_SELFTEST);
+	if (rc) {
+		free(sobj);
+		return rc;
+	}
+	if (cmd->op == SIO_TEST_OP_MOCK_DOMAIN_FLAGS)
+		flags = cmd->mock_domain.dev_flags;
+	sobj->mock = ictx->selftest;
+	rc = mock_dev_add(sobj->mock, flags, &sid);
+	if (rc)
+		goto out_abort;
+	iommufd_dev_desc_init(&sobj->desc, mock_iommu_dev(sobj->mock), sid);
+	sobj->desc.selftest = true;
+
+	rc = iommufd_device_bind(ictx, &sobj->desc, &idev_id, &sobj->idev);
+	if (rc)
+		goto out_mdev;
+	rc = iommufd_device_attach(sobj->idev, &pt_id);
+	if (rc)
+		goto out_unbind;
+	cmd->mock_domain.out_hwpt_id = pt_id;
+	cmd->mock_domain.out_stdev_id = sobj->obj.id;
+	cmd->mock_domain.out_idev_id = idev_id;
+	rc = iommufd_ucmd_respond(ucmd);
+	if (rc)
+		goto out_unbind;
+	iommufd_object_finalize(ictx, &sobj->obj);
+	return 0;
+out_unbind:
+	iommufd_device_unbind(sobj->idev);
+out_mdev:
+	iommufd_dev_desc_destroy(&sobj->desc);
+	mock_dev_remove(sobj->mock, sid);
+out_abort:
+	iommufd_object_abort(ictx, &sobj->obj);
+	return rc;
+}
+
+/* MOCK_DOMAIN_REPLACE: the stdev @id's device moves to pt_id. */
+static int test_mock_domain_replace(struct iommufd_ucmd *ucmd,
+				    struct sio_iommu_test_cmd *cmd)
+{
+	struct iommufd_object *obj;
+	uint32_t pt_id = cmd->mock_domain_replace.pt_id;
+	int rc;
+
+	obj = iommufd_get_object(ucmd->ictx, cmd->id, IOMMUFD_OBJ_SELFTEST);
+	if (!obj)
+		return -ENOENT;
+	rc = iommufd_device_replace(((struct selftest_obj *)obj)->idev, &pt_id);
+	if (!rc) {
+		cmd->mock_domain_replace.pt_id = pt_id;
+		rc = iommufd_ucmd_respond(ucmd);
+	}
+	iommufd_put_object(ucmd->ictx, obj);
+	return rc;
+}
+
+/* ADD_RESERVED: a reserved range in IOAS @id that nothing removes. */
+static int test_add_reserved(struct iommufd_ucmd *ucmd,
+			     struct sio_iommu_test_cmd *cmd)
+{
+	uint64_t start = cmd->add_reserved.start;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->id);
+	if (!ioas)
+		return -ENOENT;
+	rc = iopt_reserve_iova(&ioas->iopt, start,
+			       start + cmd->add_reserved.length - 1, NULL);
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
+/*
+ * The paging HWPT @id with its mock domain, as a short-term reference:
+ * -ENOENT without one, -EINVAL when its domain is not a mock one.
+ */
+static int get_md_pagetable(struct iommufd_ctx *ictx, uint32_t id,
+			    enum iommufd_object_type type,
+			    struct iommufd_hw_pagetable **out)
+{
+	struct iommufd_hw_pagetable *hwpt;
+	bool ok;
+
+	hwpt = (struct iommufd_hw_pagetable *)iommufd_get_object(ictx, id,
+								 type);
+	if (!hwpt)
+		return -ENOENT;
+	ok = type == IOMMUFD_OBJ_HWPT_PAGING
+		     ? mock_domain_is_paging(hwpt->domain)
+		     : mock_domain_is_nested(hwpt->domain);
+	if (!ok) {
+		iommufd_put_object(ictx, &hwpt->obj);
+		return -EINVAL;
+	}
+	*out = hwpt;
+	return 0;
+}
+
+/*
+ * The page frame behind host address @va, from /proc/self/pagemap; 0
+ * when it cannot be read (no privilege) or the page is not present.
+ */
+static uint64_t host_pfn(int fd, uint64_t va, uint64_t page_size)
+{
+	uint64_t ent;
+
+	if (fd < 0 || pread(fd, &ent, sizeof(ent),
+			    (off_t)(va / page_size * sizeof(ent))) !=
+			      (ssize_t)sizeof(ent))
+		return 0;
+	if (!(ent & (1ull << 63)))
+		return 0;
+	return ent & ((1ull << 55) - 1);
+}
+
+/*
+ * Whether output address @pa is the memory at user address @uaddr: the
+ * same address (anonymous memory is pinned where it is), or the same
+ * physical page at the same offset (a file pinned through our own
+ * mapping of it).
+ */
+static bool same_memory(int pagemap, struct iommufd_host *host, uint64_t pa,
+			uint64_t uaddr)
+{
+	uint64_t pfn;
+
+	if (pa == uaddr)
+		return true;
+	if ((pa ^ uaddr) & (host->page_size - 1))
+		return false;
+	pfn = host_pfn(pagemap, uaddr, host->page_size);
+	return pfn && pfn == host_pfn(pagemap, pa, host->page_size);
+}
+
+/* MD_CHECK_MAP: every mock page of the range maps the user's memory. */
+static int test_md_check_pa(struct iommufd_ucmd *ucmd,
+			    struct sio_iommu_test_cmd *cmd)
+{
+	uint64_t iova = cmd->check_map.iova, length = cmd->check_map.length;
+	uint64_t uptr = cmd->check_map.uptr;
+	struct iommufd_hw_pagetable *hwpt;
+	int pagemap, rc;
+
+	if (iova % MOCK_IO_PAGE_SIZE || length % MOCK_IO_PAGE_SIZE ||
+	    uptr % MOCK_IO_PAGE_SIZE || uptr + length < uptr)
+		return -EINVAL;
+	rc = get_md_pagetable(ucmd->ictx, cmd->id, IOMMUFD_OBJ_HWPT_PAGING,
+			      &hwpt);
+	if (rc)
+		return rc;
+	pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	for (; length; length -= MOCK_IO_PAGE_SIZE) {
+		uint8_t probe;
+		uint64_t pa;
+
+		/* the kernel's get_user_pages(): the user's page must exist */
+		rc = sio_user_read(&probe, uptr, 1);
+		if (rc)
+			break;
+		if (mock_domain_lookup(hwpt->domain, iova, &pa) ||
+		    !same_memory(pagemap, ucmd->ictx->host, pa, uptr)) {
+			rc = -EINVAL;
+			break;
+		}
+		iova += MOCK_IO_PAGE_SIZE;
+		uptr += MOCK_IO_PAGE_SIZE;
+	}
+	if (pagemap >= 0)
+		close(pagemap);
+	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	return rc;
+}
+
+/* MD_CHECK_REFS: each page of the range is pinned exactly @refs times. */
+static int test_md_check_refs(struct iommufd_ucmd *ucmd,
+			      struct sio_iommu_test_cmd *cmd)
+{
+	struct iommufd_host *host = ucmd->ictx->host;
+	uint64_t length = cmd->check_refs.length, uptr = cmd->check_refs.uptr;
+
+	if (length % host->page_size || uptr % host->page_size ||
+	    uptr + length < uptr)
+		return -EINVAL;
+	for (; length; length -= host->page_size) {
+		uint8_t probe;
+		int rc = sio_user_read(&probe, uptr, 1);
+
+		if (rc)
+			return rc;
+		if (iopt_pages_count_pins(host, uptr) != cmd->check_refs.refs)
+			return -EIO;
+		uptr += host->page_size;
+	}
+	return 0;
+}
+
+/* MD_CHECK_IOTLB: entry @check_iotlb.id of nested mock HWPT @id. */
+static int test_md_check_iotlb(struct iommufd_ucmd *ucmd,
+			       struct sio_iommu_test_cmd *cmd)
+{
+	struct iommufd_hw_pagetable *hwpt;
+	uint32_t val;
+	int rc;
+
+	rc = get_md_pagetable(ucmd->ictx, cmd->id, IOMMUFD_OBJ_HWPT_NESTED,
+			      &hwpt);
+	if (rc)
+		return rc;
+	rc = mock_nested_iotlb(hwpt->domain, cmd->check_iotlb.id, &val);
+	if (!rc && val != cmd->check_iotlb.iotlb)
+		rc = -EINVAL;
+	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	return rc;
+}
+
+/*
+ * DIRTY: a device writes the pages whose bits are set in the user's
+ * bitmap (one bit per page_size from iova); out_nr_dirty counts them.
+ */
+static int test_dirty(struct iommufd_ucmd *ucmd, struct sio_iommu_test_cmd *cmd)
+{
+	uint64_t iova = cmd->dirty.iova, length = cmd->dirty.length;
+	uint64_t page_size = cmd->dirty.page_size, max, count = 0;
+	struct iommufd_hw_pagetable *hwpt;
+	uint8_t *bits;
+	int rc;
+
+	if (!page_size || !length || iova % page_size || length % page_size ||
+	    !cmd->dirty.uptr)
+		return -EINVAL;
+	rc = get_md_pagetable(ucmd->ictx, cmd->id, IOMMUFD_OBJ_HWPT_PAGING,
+			      &hwpt);
+	if (rc)
+		return rc;
+	if (!hwpt->domain->ops->set_dirty_tracking ||
+	    !mock_domain_dirty_tracking(hwpt->domain)) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	max = length / page_size;
+	bits = calloc((max + 7) / 8, 1);
+	if (!bits) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	rc = sio_user_read(bits, cmd->dirty.uptr, (max + 7) / 8);
+	for (uint64_t i = 0; !rc && i < max; i++) {
+		if (!(bits[i / 8] & (1u << (i % 8))))
+			continue;
+		if (!mock_domain_set_dirty(hwpt->domain, iova + i * page_size))
+			count++;
+	}
+	free(bits);
+	if (!rc) {
+		cmd->dirty.out_nr_dirty = count;
+		rc = iommufd_ucmd_respond(ucmd);
+	}
+out_put:
+	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	return rc;
+}
+
+int iommufd_test(struct iommufd_ucmd *ucmd)
+{
+	struct sio_iommu_test_cmd *cmd = ucmd->cmd;
+
+	switch (cmd->op) {
+	case SIO_TEST_OP_ADD_RESERVED:
+		return test_add_reserved(ucmd, cmd);
+	case SIO_TEST_OP_MOCK_DOMAIN:
+	case SIO_TEST_OP_MOCK_DOMAIN_FLAGS:
+		return test_mock_domain(ucmd, cmd);
+	case SIO_TEST_OP_MOCK_DOMAIN_REPLACE:
+		return test_mock_domain_replace(ucmd, cmd);
+	case SIO_TEST_OP_MD_CHECK_MAP:
+		return test_md_check_pa(ucmd, cmd);
+	case SIO_TEST_OP_MD_CHECK_REFS:
+		return test_md_check_refs(ucmd, cmd);
+	case SIO_TEST_OP_MD_CHECK_IOTLB:
+		return test_md_check_iotlb(ucmd, cmd);
+	case SIO_TEST_OP_SET_TEMP_MEMORY_LIMIT:
+		/*
+		 * The kernel shrinks its pinning batches to force their
+		 * splits; pinning here has no batches, so nothing changes.
+		 */
+		return 0;
+	case SIO_TEST_OP_DIRTY:
+		return test_dirty(ucmd, cmd);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
