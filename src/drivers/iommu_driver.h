@@ -27,7 +27,6 @@ struct sio_iommu_user_data_array;
 #define SIO_DOMAIN_NEST_PARENT	  (1u << 0) /* a stage-2 domain */
 #define SIO_DOMAIN_DIRTY_TRACKING (1u << 1)
 #define SIO_DOMAIN_PASID	  (1u << 2) /* may also serve PASIDs */
-#define SIO_DOMAIN_HUGE_PAGES	  (1u << 3) /* large pages (driver-chosen) */
 
 /* Mapping permissions (the kernel's IOMMU_READ/WRITE/CACHE). */
 #define SIO_IOMMU_READ	(1 << 0)
@@ -199,7 +198,7 @@ sio_iommu_copy_full_user_array(void *dst, size_t entry_size,
 struct sio_iommu_viommu_ops {
 	/*
 	 * A nested domain over the vIOMMU's parent from the user's data
-	 * (IOMMU_HWPT_ALLOC on a vIOMMU).  -EOPNOTSUPP for flags, -EINVAL
+	 * (IOMMU_HWPT_ALLOC on a vIOMMU); @flags are SIO_DOMAIN_*.  -EOPNOTSUPP for flags, -EINVAL
 	 * for data of another type or length, -EIO for data the hardware
 	 * must not be given.
 	 */
@@ -290,11 +289,14 @@ struct sio_iommu_ops {
 				   const struct sio_iommu_user_data *data,
 				   struct sio_iommu_domain **out);
 	/*
-	 * SIO_DOMAIN_* flags every paging domain for the device behind @sid
-	 * gets (the kernel's drivers look at the device when allocating);
-	 * NULL: none.
+	 * A paging domain from driver data (IOMMU_HWPT_ALLOC on an IOAS with
+	 * a data type, the kernel's domain_alloc_paging_flags() given
+	 * user_data); NULL: -EOPNOTSUPP, as drivers that take none answer.
 	 */
-	unsigned int (*domain_flags)(struct sio_iommu_dev *iommu, uint32_t sid);
+	int (*domain_alloc_paging_data)(struct sio_iommu_dev *iommu,
+					unsigned int flags,
+					const struct sio_iommu_user_data *data,
+					struct sio_iommu_domain **out);
 	/* Point the device's StreamID at @d (replacing what it had). */
 	int (*attach_dev)(struct sio_iommu_domain *d, uint32_t sid);
 	/* Block all DMA of the StreamID (the kernel's blocked domain). */

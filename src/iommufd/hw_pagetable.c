@@ -72,6 +72,19 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 	hwpt_destroy_common(&hwpt_nested->common);
 }
 
+static unsigned int domain_flags(uint32_t hwpt_flags)
+{
+	unsigned int f = 0;
+
+	if (hwpt_flags & SIO_IOMMU_HWPT_ALLOC_NEST_PARENT)
+		f |= SIO_DOMAIN_NEST_PARENT;
+	if (hwpt_flags & SIO_IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		f |= SIO_DOMAIN_DIRTY_TRACKING;
+	if (hwpt_flags & SIO_IOMMU_HWPT_ALLOC_PASID)
+		f |= SIO_DOMAIN_PASID;
+	return f;
+}
+
 /*
  * The kernel's iommufd_viommu_alloc_hwpt_nested(): a nested domain from
  * the vIOMMU's driver, over the vIOMMU's parent.  Not finalized.
@@ -85,7 +98,8 @@ static int viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	struct iommufd_hwpt_nested *hwpt_nested;
 	int rc;
 
-	if (flags & ~SIO_IOMMU_HWPT_FAULT_ID_VALID)
+	if (flags &
+	    ~(SIO_IOMMU_HWPT_FAULT_ID_VALID | SIO_IOMMU_HWPT_ALLOC_PASID))
 		return -EOPNOTSUPP;
 	if (!data->len)
 		return -EOPNOTSUPP;
@@ -107,9 +121,9 @@ static int viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	atomic_fetch_add(&viommu->obj.users, 1);
 	hwpt_nested->parent = viommu->hwpt;
 
-	rc = viommu->drv->ops->alloc_domain_nested(
-		viommu->drv, flags & ~SIO_IOMMU_HWPT_FAULT_ID_VALID, data,
-		&hwpt_nested->common.domain);
+	rc = viommu->drv->ops->alloc_domain_nested(viommu->drv,
+						   domain_flags(flags), data,
+						   &hwpt_nested->common.domain);
 	if (rc) {
 		hwpt_nested->common.domain = NULL;
 		iommufd_object_abort_and_destroy(ictx,
@@ -120,35 +134,12 @@ static int viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	return 0;
 }
 
-static unsigned int domain_flags(uint32_t hwpt_flags)
-{
-	unsigned int f = 0;
-
-	if (hwpt_flags & SIO_IOMMU_HWPT_ALLOC_NEST_PARENT)
-		f |= SIO_DOMAIN_NEST_PARENT;
-	if (hwpt_flags & SIO_IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
-		f |= SIO_DOMAIN_DIRTY_TRACKING;
-	if (hwpt_flags & SIO_IOMMU_HWPT_ALLOC_PASID)
-		f |= SIO_DOMAIN_PASID;
-	return f;
-}
-
 static bool device_capable(struct iommufd_device *idev, unsigned int cap)
 {
 	struct sio_iommu_dev *iommu = idev->dev->iommu;
 
 	return iommu->ops->capabilities &&
 	       (iommu->ops->capabilities(iommu, idev->dev->sid) & cap);
-}
-
-/* What the driver gives every domain of this device (huge pages...). */
-static unsigned int device_domain_flags(struct iommufd_device *idev)
-{
-	struct sio_iommu_dev *iommu = idev->dev->iommu;
-
-	return iommu->ops->domain_flags
-		       ? iommu->ops->domain_flags(iommu, idev->dev->sid)
-		       : 0;
 }
 
 /*
@@ -166,8 +157,8 @@ static int hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	struct iommufd_hwpt_nested *hwpt_nested;
 	int rc;
 
-	if ((flags & ~(SIO_IOMMU_HWPT_FAULT_ID_VALID |
-		       SIO_IOMMU_HWPT_ALLOC_PASID)) ||
+	if ((flags &
+	     ~(SIO_IOMMU_HWPT_FAULT_ID_VALID | SIO_IOMMU_HWPT_ALLOC_PASID)) ||
 	    !data->len || !iommu->ops->domain_alloc_nested)
 		return -EOPNOTSUPP;
 	if (parent->auto_domain || !parent->nest_parent ||
@@ -188,11 +179,9 @@ static int hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	/* pairs with iommufd_hwpt_nested_destroy() */
 	hwpt_nested->parent = parent;
 	atomic_fetch_add(&parent->common.obj.users, 1);
-	rc = iommu->ops->domain_alloc_nested(
-		iommu, parent->common.domain,
-		flags & ~(SIO_IOMMU_HWPT_FAULT_ID_VALID |
-			  SIO_IOMMU_HWPT_ALLOC_PASID),
-		data, &hwpt_nested->common.domain);
+	rc = iommu->ops->domain_alloc_nested(iommu, parent->common.domain,
+					     domain_flags(flags), data,
+					     &hwpt_nested->common.domain);
 	if (rc) {
 		hwpt_nested->common.domain = NULL;
 		iommufd_object_abort_and_destroy(ictx,
@@ -212,6 +201,30 @@ int iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 			      struct iommufd_ioas *ioas,
 			      struct iommufd_device *idev, uint32_t flags,
 			      struct iommufd_hwpt_paging **out)
+{
+	return iommufd_hwpt_paging_alloc_data(ictx, ioas, idev, flags, NULL,
+					      out);
+}
+
+/* A paging domain, from driver data when @data names a type. */
+static int domain_alloc_paging(struct sio_iommu_dev *iommu, uint32_t flags,
+			       const struct sio_iommu_user_data *data,
+			       struct sio_iommu_domain **out)
+{
+	if (!data || data->type == SIO_IOMMU_HWPT_DATA_NONE)
+		return iommu->ops->domain_alloc_paging(
+			iommu, domain_flags(flags), out);
+	if (!iommu->ops->domain_alloc_paging_data)
+		return -EOPNOTSUPP;
+	return iommu->ops->domain_alloc_paging_data(iommu, domain_flags(flags),
+						    data, out);
+}
+
+int iommufd_hwpt_paging_alloc_data(struct iommufd_ctx *ictx,
+				   struct iommufd_ioas *ioas,
+				   struct iommufd_device *idev, uint32_t flags,
+				   const struct sio_iommu_user_data *data,
+				   struct iommufd_hwpt_paging **out)
 {
 	const uint32_t valid_flags = SIO_IOMMU_HWPT_ALLOC_NEST_PARENT |
 				     SIO_IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
@@ -247,9 +260,8 @@ int iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 	hwpt_paging->ioas = ioas;
 	hwpt_paging->nest_parent = flags & SIO_IOMMU_HWPT_ALLOC_NEST_PARENT;
 
-	rc = iommu->ops->domain_alloc_paging(
-		iommu, domain_flags(flags) | device_domain_flags(idev),
-		&hwpt_paging->common.domain);
+	rc = domain_alloc_paging(iommu, flags, data,
+				 &hwpt_paging->common.domain);
 	if (rc)
 		goto out_abort;
 	rc = iopt_table_add_domain(&ioas->iopt, hwpt_paging->common.domain);
@@ -298,16 +310,12 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	if (pt_obj->type == IOMMUFD_OBJ_IOAS) {
 		struct iommufd_hwpt_paging *hwpt_paging;
 
-		/* no paging domain of ours takes driver data (arm-smmu-v3
-		 * neither) */
-		if (cmd->data_type != SIO_IOMMU_HWPT_DATA_NONE) {
-			rc = -EOPNOTSUPP;
-			goto out_put_pt;
-		}
+		/* driver data: the driver's paging format (arm-smmu-v3 takes
+		 * none) */
 		ioas = (struct iommufd_ioas *)pt_obj;
 		pthread_mutex_lock(&ioas->mutex);
-		rc = iommufd_hwpt_paging_alloc(ictx, ioas, idev, cmd->flags,
-					       &hwpt_paging);
+		rc = iommufd_hwpt_paging_alloc_data(
+			ictx, ioas, idev, cmd->flags, &user_data, &hwpt_paging);
 		if (rc)
 			goto out_unlock;
 		hwpt = &hwpt_paging->common;

@@ -444,6 +444,12 @@ int iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 			      struct iommufd_ioas *ioas,
 			      struct iommufd_device *idev, uint32_t flags,
 			      struct iommufd_hwpt_paging **out);
+/* The same with driver data (@data NULL or of type NONE: none). */
+int iommufd_hwpt_paging_alloc_data(struct iommufd_ctx *ictx,
+				   struct iommufd_ioas *ioas,
+				   struct iommufd_device *idev, uint32_t flags,
+				   const struct sio_iommu_user_data *data,
+				   struct iommufd_hwpt_paging **out);
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
 void iommufd_hwpt_nested_destroy(struct iommufd_object *obj);
 /* Undo iommufd_hwpt_paging_alloc() before finalizing; ioas->mutex held. */

@@ -311,6 +311,49 @@ out_put:
 	return rc;
 }
 
+/* DEV_CHECK_CACHE: entry check_dev_cache.id of mock device (idev) @id. */
+static int test_dev_check_cache(struct iommufd_ucmd *ucmd,
+				struct sio_iommu_test_cmd *cmd)
+{
+	struct iommufd_object *obj;
+	struct iommufd_device *idev;
+	uint32_t val;
+	int rc;
+
+	obj = iommufd_get_object(ucmd->ictx, cmd->id, IOMMUFD_OBJ_DEVICE);
+	if (!obj)
+		return -ENOENT;
+	idev = (struct iommufd_device *)obj;
+	rc = -EINVAL;
+	if (idev->dev->selftest &&
+	    !mock_dev_cache(ucmd->ictx->selftest, idev->dev->sid,
+			    cmd->check_dev_cache.id, &val) &&
+	    val == cmd->check_dev_cache.cache)
+		rc = 0;
+	iommufd_put_object(ucmd->ictx, obj);
+	return rc;
+}
+
+/* TRIGGER_VEVENT: the mock device behind idev dev_id raises a vEVENT. */
+static int test_trigger_vevent(struct iommufd_ucmd *ucmd,
+			       struct sio_iommu_test_cmd *cmd)
+{
+	struct iommufd_object *obj;
+	struct iommufd_device *idev;
+	int rc = -EINVAL;
+
+	obj = iommufd_get_object(ucmd->ictx, cmd->trigger_vevent.dev_id,
+				 IOMMUFD_OBJ_DEVICE);
+	if (!obj)
+		return -ENOENT;
+	idev = (struct iommufd_device *)obj;
+	if (idev->dev->selftest)
+		rc = mock_dev_trigger_vevent(ucmd->ictx->selftest,
+					     idev->dev->sid);
+	iommufd_put_object(ucmd->ictx, obj);
+	return rc;
+}
+
 int iommufd_test(struct iommufd_ucmd *ucmd)
 {
 	struct sio_iommu_test_cmd *cmd = ucmd->cmd;
@@ -329,6 +372,10 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_md_check_refs(ucmd, cmd);
 	case SIO_TEST_OP_MD_CHECK_IOTLB:
 		return test_md_check_iotlb(ucmd, cmd);
+	case SIO_TEST_OP_DEV_CHECK_CACHE:
+		return test_dev_check_cache(ucmd, cmd);
+	case SIO_TEST_OP_TRIGGER_VEVENT:
+		return test_trigger_vevent(ucmd, cmd);
 	case SIO_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		/*
 		 * The kernel shrinks its pinning batches to force their

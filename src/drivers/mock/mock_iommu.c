@@ -27,6 +27,18 @@ enum {
 	MOCK_ENT_START = 1 << 1, /* first page of a map() call */
 	MOCK_ENT_LAST = 1 << 2,	 /* last page of a map() call */
 	MOCK_ENT_DIRTY = 1 << 3,
+	MOCK_ENT_HUGE = 1 << 4, /* part of one 1 MiB leaf */
+};
+
+#define MOCK_HUGE_ENTS (MOCK_HUGE_PAGE_SIZE / MOCK_IO_PAGE_SIZE)
+
+/*
+ * struct iommu_hwpt_selftest: a nested domain's first IOTLB value, or a
+ * paging domain's format; its first version ends at iotlb.
+ */
+struct mock_hwpt_selftest {
+	uint32_t iotlb;
+	uint32_t pagetable_type;
 };
 
 struct mock_ent {
@@ -34,9 +46,16 @@ struct mock_ent {
 	uint8_t flags;
 };
 
+struct mock_viommu;
+
 struct mock_dev {
 	bool used;
 	uint32_t flags;
+	/* the vIOMMU of the nested domain it is attached to, and its vID */
+	struct mock_viommu *viommu;
+	uint64_t vdev_id;
+	uint32_t cache[MOCK_DEV_CACHE_NUM]; /* what vIOMMU invalidation clears
+					     */
 };
 
 struct mock_iommu {
@@ -50,12 +69,21 @@ struct mock_domain {
 	struct sio_iommu_domain domain;
 	pthread_mutex_t lock;
 	bool dirty_tracking;
+	bool huge; /* maps aligned 1 MiB runs as one leaf (MOCK_IOMMUPT_HUGE) */
 	struct mock_ent *leaves[MOCK_NR_LEAVES];
+};
+
+/* A mock vIOMMU (IOMMU_VIOMMU_TYPE_SELFTEST) on a mock stage-2 domain. */
+struct mock_viommu {
+	struct sio_iommu_viommu v;
+	struct mock_iommu *m;
+	struct sio_iommu_domain *parent;
 };
 
 struct mock_domain_nested {
 	struct sio_iommu_domain domain;
 	struct mock_domain *parent;
+	struct mock_viommu *viommu; /* NULL: made straight on the parent */
 	pthread_mutex_t lock;
 	uint32_t iotlb[MOCK_NESTED_IOTLB_NUM];
 };
@@ -112,8 +140,7 @@ static uint32_t dev_flags(struct mock_iommu *m, uint32_t sid)
 
 int mock_dev_add(struct mock_iommu *m, uint32_t flags, uint32_t *sid)
 {
-	const uint32_t valid = MOCK_DEV_NO_DIRTY | MOCK_DEV_HUGE_IOVA |
-			       MOCK_DEV_PASID;
+	const uint32_t valid = MOCK_DEV_NO_DIRTY | MOCK_DEV_PASID;
 	uint32_t i;
 
 	if (flags & ~valid)
@@ -134,6 +161,8 @@ int mock_dev_add(struct mock_iommu *m, uint32_t flags, uint32_t *sid)
 		m->nr_devs = n;
 	}
 	m->devs[i] = (struct mock_dev){.used = true, .flags = flags};
+	for (int c = 0; c < MOCK_DEV_CACHE_NUM; c++)
+		m->devs[i].cache[c] = MOCK_DEV_CACHE_DEFAULT;
 	pthread_mutex_unlock(&m->lock);
 	*sid = MOCK_SID_BASE + i;
 	return 0;
@@ -148,6 +177,42 @@ void mock_dev_remove(struct mock_iommu *m, uint32_t sid)
 	if (md)
 		md->used = false;
 	pthread_mutex_unlock(&m->lock);
+}
+
+int mock_dev_cache(struct mock_iommu *m, uint32_t sid, uint32_t idx,
+		   uint32_t *val)
+{
+	struct mock_dev *md;
+	int rc = -EINVAL;
+
+	pthread_mutex_lock(&m->lock);
+	md = find_dev(m, sid);
+	if (md && idx < MOCK_DEV_CACHE_NUM) {
+		*val = md->cache[idx];
+		rc = 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+/* Clear entry @idx of the device's cache, or all of them with @all. */
+static int mock_dev_cache_clear(struct mock_iommu *m, uint32_t sid,
+				uint32_t idx, bool all)
+{
+	struct mock_dev *md;
+	int rc = -EINVAL;
+
+	pthread_mutex_lock(&m->lock);
+	md = find_dev(m, sid);
+	if (md) {
+		if (all)
+			memset(md->cache, 0, sizeof(md->cache));
+		else
+			md->cache[idx] = 0;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return rc;
 }
 
 /* ------------------------------------------------------- paging domains */
@@ -190,7 +255,7 @@ static int mock_map(struct sio_iommu_domain *d, uint64_t iova, uint64_t pa,
 		    uint64_t size, int prot)
 {
 	struct mock_domain *md = to_mock_domain(d);
-	uint64_t off;
+	uint64_t off, huge_left = 0;
 	int rc = 0;
 
 	(void)prot;
@@ -209,8 +274,17 @@ static int mock_map(struct sio_iommu_domain *d, uint64_t iova, uint64_t pa,
 			rc = -EEXIST;
 			break;
 		}
+		/* a huge-page format keeps an aligned 1 MiB run as one leaf */
+		if (md->huge && !((iova + off) % MOCK_HUGE_PAGE_SIZE) &&
+		    !((pa + off) % MOCK_HUGE_PAGE_SIZE) &&
+		    size - off >= MOCK_HUGE_PAGE_SIZE)
+			huge_left = MOCK_HUGE_ENTS;
 		e->pa = pa + off;
 		e->flags = MOCK_ENT_VALID;
+		if (huge_left) {
+			e->flags |= MOCK_ENT_HUGE;
+			huge_left--;
+		}
 		if (!off)
 			e->flags |= MOCK_ENT_START;
 		if (off + MOCK_IO_PAGE_SIZE == size)
@@ -302,6 +376,16 @@ int mock_domain_set_dirty(struct sio_iommu_domain *d, uint64_t iova)
 		e->flags |= MOCK_ENT_DIRTY;
 		rc = 0;
 	}
+	/* a write marks the whole leaf, as a huge PTE has one dirty bit */
+	if (!rc && (e->flags & MOCK_ENT_HUGE)) {
+		uint64_t head = iova & ~(MOCK_HUGE_PAGE_SIZE - 1);
+
+		for (uint64_t i = 0; i < MOCK_HUGE_ENTS; i++) {
+			e = ent_of(md, head + i * MOCK_IO_PAGE_SIZE, false);
+			if (e && (e->flags & MOCK_ENT_HUGE))
+				e->flags |= MOCK_ENT_DIRTY;
+		}
+	}
 	pthread_mutex_unlock(&md->lock);
 	return rc;
 }
@@ -363,13 +447,11 @@ static const struct sio_iommu_domain_ops mock_dirty_domain_ops = {
 	.read_and_clear_dirty = mock_read_and_clear_dirty,
 };
 
-static int mock_domain_alloc_paging(struct sio_iommu_dev *iommu,
-				    unsigned int flags,
-				    struct sio_iommu_domain **out)
+static int domain_alloc(struct sio_iommu_dev *iommu, unsigned int flags,
+			bool huge, struct sio_iommu_domain **out)
 {
 	const unsigned int valid = SIO_DOMAIN_NEST_PARENT |
-				   SIO_DOMAIN_DIRTY_TRACKING |
-				   SIO_DOMAIN_PASID | SIO_DOMAIN_HUGE_PAGES;
+				   SIO_DOMAIN_DIRTY_TRACKING | SIO_DOMAIN_PASID;
 	struct mock_domain *md;
 
 	if (flags & ~valid)
@@ -383,7 +465,8 @@ static int mock_domain_alloc_paging(struct sio_iommu_dev *iommu,
 				 : &mock_domain_ops;
 	md->domain.iommu = iommu;
 	md->domain.pgsize_bitmap = MOCK_IO_PAGE_SIZE;
-	if (flags & SIO_DOMAIN_HUGE_PAGES)
+	md->huge = huge;
+	if (huge)
 		md->domain.pgsize_bitmap |= MOCK_HUGE_PAGE_SIZE;
 	md->domain.aperture_start = MOCK_APERTURE_START;
 	md->domain.aperture_last = MOCK_APERTURE_LAST;
@@ -391,6 +474,37 @@ static int mock_domain_alloc_paging(struct sio_iommu_dev *iommu,
 	md->domain.type = SIO_DOMAIN_PAGING;
 	*out = &md->domain;
 	return 0;
+}
+
+static int mock_domain_alloc_paging(struct sio_iommu_dev *iommu,
+				    unsigned int flags,
+				    struct sio_iommu_domain **out)
+{
+	return domain_alloc(iommu, flags, false, out);
+}
+
+static int mock_domain_alloc_paging_data(struct sio_iommu_dev *iommu,
+					 unsigned int flags,
+					 const struct sio_iommu_user_data *data,
+					 struct sio_iommu_domain **out)
+{
+	struct mock_hwpt_selftest cfg = {0};
+	int rc;
+
+	/* the first version of the struct ends at iotlb */
+	rc = sio_iommu_copy_struct_from_user(&cfg, sizeof(cfg),
+					     sizeof(cfg.iotlb), data,
+					     MOCK_HWPT_DATA_SELFTEST);
+	if (rc)
+		return rc;
+	switch (cfg.pagetable_type) {
+	case MOCK_IOMMUPT_DEFAULT:
+		return domain_alloc(iommu, flags, false, out);
+	case MOCK_IOMMUPT_HUGE:
+		return domain_alloc(iommu, flags, true, out);
+	default:
+		return -EOPNOTSUPP;
+	}
 }
 
 /* ------------------------------------------------------- nested domains */
@@ -421,17 +535,18 @@ static int mock_nested_invalidate(struct sio_iommu_domain *d,
 		goto out;
 	}
 	for (uint32_t i = 0; i < array->entry_num; i++) {
+		/* one entry as iommu_copy_struct_from_user_array() takes it */
+		const struct sio_iommu_user_data ud = {
+			.type = array->type,
+			.uptr = array->uptr + (uint64_t)array->entry_len * i,
+			.len = array->entry_len,
+			.copy_in = array->copy_in,
+		};
 		struct mock_inv inv;
 
-		/* the kernel's array copy: iotlb_id is the minimum */
-		if (array->entry_len < sizeof(inv)) {
-			rc = -EINVAL;
-			break;
-		}
-		rc = array->copy_in(&inv, sizeof(inv),
-				    array->uptr +
-					    (uint64_t)array->entry_len * i,
-				    array->entry_len);
+		rc = sio_iommu_copy_struct_from_user(
+			&inv, sizeof(inv), sizeof(inv), &ud,
+			MOCK_HWPT_INVALIDATE_DATA_SELFTEST);
 		if (rc)
 			break;
 		if (inv.flags & ~MOCK_INVALIDATE_FLAG_ALL) {
@@ -455,11 +570,38 @@ out:
 	return rc;
 }
 
-/* A nested domain needs no programming: attach only accepts. */
+/* Remember which vIOMMU (and virtual ID) the device now sits behind. */
+static void dev_set_viommu(struct mock_iommu *m, uint32_t sid,
+			   struct mock_viommu *mv, uint64_t vdev_id)
+{
+	struct mock_dev *md;
+
+	pthread_mutex_lock(&m->lock);
+	md = find_dev(m, sid);
+	if (md) {
+		md->viommu = mv;
+		md->vdev_id = vdev_id;
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+/*
+ * A nested domain of a vIOMMU needs the device's virtual ID there (a
+ * vDEVICE), as the kernel's mock insists: -ENOENT without one.
+ */
 static int mock_nested_attach(struct sio_iommu_domain *d, uint32_t sid)
 {
-	(void)d;
-	(void)sid;
+	struct mock_domain_nested *mn = (struct mock_domain_nested *)d;
+	uint64_t vdev_id = 0;
+
+	if (mn->viommu) {
+		int rc = mn->viommu->v.get_vdev_id(&mn->viommu->v, sid,
+						   &vdev_id);
+
+		if (rc)
+			return rc;
+	}
+	dev_set_viommu(to_mock(d->iommu), sid, mn->viommu, vdev_id);
 	return 0;
 }
 
@@ -481,27 +623,19 @@ int mock_nested_iotlb(struct sio_iommu_domain *d, uint32_t idx, uint32_t *val)
 	return 0;
 }
 
-/* struct iommu_hwpt_selftest: the value every IOTLB word starts with. */
-struct mock_hwpt_selftest {
-	uint32_t iotlb;
-};
-
-static int mock_domain_alloc_nested(struct sio_iommu_dev *iommu,
-				    struct sio_iommu_domain *parent,
-				    unsigned int flags,
-				    const struct sio_iommu_user_data *data,
-				    struct sio_iommu_domain **out)
+/* A nested domain over @parent, its IOTLB words from the user's data. */
+static int nested_alloc(struct sio_iommu_dev *iommu,
+			struct sio_iommu_domain *parent, struct mock_viommu *mv,
+			const struct sio_iommu_user_data *data,
+			struct sio_iommu_domain **out)
 {
 	struct mock_hwpt_selftest cfg;
 	struct mock_domain_nested *mn;
 	int rc;
 
-	if (data->type != MOCK_HWPT_DATA_SELFTEST || flags)
-		return -EOPNOTSUPP;
-	if (!mock_domain_is_paging(parent))
-		return -EINVAL;
-	rc = sio_iommu_copy_struct_from_user(&cfg, sizeof(cfg), sizeof(cfg),
-					     data, MOCK_HWPT_DATA_SELFTEST);
+	rc = sio_iommu_copy_struct_from_user(&cfg, sizeof(cfg),
+					     sizeof(cfg.iotlb), data,
+					     MOCK_HWPT_DATA_SELFTEST);
 	if (rc)
 		return rc;
 	mn = calloc(1, sizeof(*mn));
@@ -509,6 +643,7 @@ static int mock_domain_alloc_nested(struct sio_iommu_dev *iommu,
 		return -ENOMEM;
 	pthread_mutex_init(&mn->lock, NULL);
 	mn->parent = to_mock_domain(parent);
+	mn->viommu = mv;
 	mn->domain.ops = &mock_nested_ops;
 	mn->domain.iommu = iommu;
 	mn->domain.type = SIO_DOMAIN_NESTED;
@@ -516,6 +651,149 @@ static int mock_domain_alloc_nested(struct sio_iommu_dev *iommu,
 		mn->iotlb[i] = cfg.iotlb;
 	*out = &mn->domain;
 	return 0;
+}
+
+static int mock_domain_alloc_nested(struct sio_iommu_dev *iommu,
+				    struct sio_iommu_domain *parent,
+				    unsigned int flags,
+				    const struct sio_iommu_user_data *data,
+				    struct sio_iommu_domain **out)
+{
+	if (data->type != MOCK_HWPT_DATA_SELFTEST ||
+	    (flags & ~SIO_DOMAIN_PASID))
+		return -EOPNOTSUPP;
+	if (!mock_domain_is_paging(parent))
+		return -EINVAL;
+	return nested_alloc(iommu, parent, NULL, data, out);
+}
+
+/* ------------------------------------------------------------- vIOMMU */
+
+static int mock_viommu_alloc_nested(struct sio_iommu_viommu *v,
+				    unsigned int flags,
+				    const struct sio_iommu_user_data *data,
+				    struct sio_iommu_domain **out)
+{
+	struct mock_viommu *mv = (struct mock_viommu *)v;
+
+	if (flags & ~SIO_DOMAIN_PASID)
+		return -EOPNOTSUPP;
+	if (data->type != MOCK_HWPT_DATA_SELFTEST)
+		return -EOPNOTSUPP;
+	return nested_alloc(v->iommu, mv->parent, mv, data, out);
+}
+
+/* struct iommu_viommu_invalidate_selftest */
+struct mock_viommu_inv {
+	uint32_t flags;
+	uint32_t vdev_id;
+	uint32_t cache_id;
+};
+
+/* One entry: the device's cache entry, or all of it, by virtual ID. */
+static int viommu_inv_one(struct mock_viommu *mv,
+			  const struct mock_viommu_inv *inv)
+{
+	uint32_t sid;
+
+	if (inv->flags & ~MOCK_INVALIDATE_FLAG_ALL)
+		return -EOPNOTSUPP;
+	if (inv->cache_id >= MOCK_DEV_CACHE_NUM)
+		return -EINVAL;
+	if (mv->v.vdev_to_sid(&mv->v, inv->vdev_id, &sid))
+		return -EINVAL;
+	return mock_dev_cache_clear(mv->m, sid, inv->cache_id,
+				    inv->flags & MOCK_INVALIDATE_FLAG_ALL);
+}
+
+static int mock_viommu_invalidate(struct sio_iommu_viommu *v,
+				  struct sio_iommu_user_data_array *array)
+{
+	struct mock_viommu *mv = (struct mock_viommu *)v;
+	struct mock_viommu_inv *invs;
+	uint32_t done = 0;
+	int rc;
+
+	if (!array->entry_num)
+		return array->type == MOCK_VIOMMU_INVALIDATE_DATA_SELFTEST
+			       ? 0
+			       : -EINVAL;
+	invs = calloc(array->entry_num, sizeof(*invs));
+	if (!invs) {
+		array->entry_num = 0;
+		return -ENOMEM;
+	}
+	rc = sio_iommu_copy_full_user_array(
+		invs, sizeof(*invs), array,
+		MOCK_VIOMMU_INVALIDATE_DATA_SELFTEST);
+	for (; !rc && done < array->entry_num; done++) {
+		rc = viommu_inv_one(mv, &invs[done]);
+		if (rc)
+			break;
+	}
+	free(invs);
+	array->entry_num = done;
+	return rc;
+}
+
+static void mock_viommu_destroy(struct sio_iommu_viommu *v)
+{
+	free(v);
+}
+
+static const struct sio_iommu_viommu_ops mock_viommu_ops = {
+	.alloc_domain_nested = mock_viommu_alloc_nested,
+	.cache_invalidate = mock_viommu_invalidate,
+	.destroy = mock_viommu_destroy,
+};
+
+static bool mock_viommu_supported(struct sio_iommu_dev *iommu, uint32_t sid,
+				  uint32_t type)
+{
+	(void)iommu;
+	(void)sid;
+	return type == MOCK_VIOMMU_TYPE_SELFTEST;
+}
+
+static int mock_viommu_alloc(struct sio_iommu_dev *iommu,
+			     struct sio_iommu_domain *parent, uint32_t type,
+			     struct sio_iommu_viommu **out)
+{
+	struct mock_viommu *mv;
+
+	if (type != MOCK_VIOMMU_TYPE_SELFTEST)
+		return -EOPNOTSUPP;
+	if (!mock_domain_is_paging(parent) || parent->iommu != iommu)
+		return -EINVAL;
+	mv = calloc(1, sizeof(*mv));
+	if (!mv)
+		return -ENOMEM;
+	mv->v.ops = &mock_viommu_ops;
+	mv->v.iommu = iommu;
+	mv->m = to_mock(iommu);
+	mv->parent = parent;
+	*out = &mv->v;
+	return 0;
+}
+
+int mock_dev_trigger_vevent(struct mock_iommu *m, uint32_t sid)
+{
+	struct mock_viommu *mv = NULL;
+	uint32_t virt_id = 0;
+	struct mock_dev *md;
+
+	pthread_mutex_lock(&m->lock);
+	md = find_dev(m, sid);
+	if (md && md->viommu) {
+		mv = md->viommu;
+		virt_id = (uint32_t)md->vdev_id;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (!mv)
+		return -ENOENT;
+	/* struct iommu_viommu_event_selftest: the device's virtual ID */
+	return mv->v.report_event(&mv->v, MOCK_VEVENTQ_TYPE_SELFTEST, &virt_id,
+				  sizeof(virt_id));
 }
 
 /* ----------------------------------------------------------- iommu ops */
@@ -526,13 +804,13 @@ static int mock_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
 	if (d->ops == &mock_dirty_domain_ops &&
 	    (dev_flags(to_mock(d->iommu), sid) & MOCK_DEV_NO_DIRTY))
 		return -EINVAL;
+	dev_set_viommu(to_mock(d->iommu), sid, NULL, 0);
 	return 0;
 }
 
 static int mock_block_dev(struct sio_iommu_dev *iommu, uint32_t sid)
 {
-	(void)iommu;
-	(void)sid;
+	dev_set_viommu(to_mock(iommu), sid, NULL, 0);
 	return 0;
 }
 
@@ -572,14 +850,6 @@ static unsigned int mock_capabilities(struct sio_iommu_dev *iommu, uint32_t sid)
 	return caps;
 }
 
-static unsigned int mock_domain_flags_for(struct sio_iommu_dev *iommu,
-					  uint32_t sid)
-{
-	return (dev_flags(to_mock(iommu), sid) & MOCK_DEV_HUGE_IOVA)
-		       ? SIO_DOMAIN_HUGE_PAGES
-		       : 0;
-}
-
 static uint32_t mock_max_pasid_log2(struct sio_iommu_dev *iommu, uint32_t sid)
 {
 	return (dev_flags(to_mock(iommu), sid) & MOCK_DEV_PASID)
@@ -595,13 +865,15 @@ static void mock_remove(struct sio_iommu_dev *iommu)
 static const struct sio_iommu_ops mock_ops = {
 	.domain_alloc_paging = mock_domain_alloc_paging,
 	.domain_alloc_nested = mock_domain_alloc_nested,
-	.domain_flags = mock_domain_flags_for,
+	.domain_alloc_paging_data = mock_domain_alloc_paging_data,
 	.attach_dev = mock_attach_dev,
 	.block_dev = mock_block_dev,
 	.hw_info = mock_hw_info,
 	.get_resv_regions = mock_get_resv_regions,
 	.capabilities = mock_capabilities,
 	.max_pasid_log2 = mock_max_pasid_log2,
+	.viommu_supported = mock_viommu_supported,
+	.viommu_alloc = mock_viommu_alloc,
 	.remove = mock_remove,
 };
 

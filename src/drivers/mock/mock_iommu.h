@@ -24,17 +24,25 @@
 #define MOCK_PASID_WIDTH    20
 
 /* Mock device flags (MOCK_FLAGS_DEVICE_*). */
-#define MOCK_DEV_NO_DIRTY  (1u << 0)
-#define MOCK_DEV_HUGE_IOVA (1u << 1)
-#define MOCK_DEV_PASID	   (1u << 2)
+#define MOCK_DEV_NO_DIRTY (1u << 0)
+#define MOCK_DEV_PASID	  (1u << 2)
+
+/* Paging formats a paging domain's selftest data may ask for. */
+#define MOCK_IOMMUPT_DEFAULT 0
+#define MOCK_IOMMUPT_HUGE    1
 
 /* Nested domain data and its invalidation (IOMMU_HWPT_DATA_SELFTEST). */
-#define MOCK_HWPT_DATA_SELFTEST		   0xdeadu
-#define MOCK_HWPT_INVALIDATE_DATA_SELFTEST 0xdeadbeefu
-#define MOCK_INVALIDATE_FLAG_ALL	   (1u << 0)
-#define MOCK_NESTED_IOTLB_NUM		   4
-#define MOCK_HW_INFO_TYPE_SELFTEST	   0xfeedbeefu
-#define MOCK_HW_INFO_REGVAL		   0xdeadbeefu
+#define MOCK_HWPT_DATA_SELFTEST		     0xdeadu
+#define MOCK_HWPT_INVALIDATE_DATA_SELFTEST   0xdeadbeefu
+#define MOCK_INVALIDATE_FLAG_ALL	     (1u << 0)
+#define MOCK_NESTED_IOTLB_NUM		     4
+#define MOCK_HW_INFO_TYPE_SELFTEST	     0xfeedbeefu
+#define MOCK_HW_INFO_REGVAL		     0xdeadbeefu
+#define MOCK_VIOMMU_TYPE_SELFTEST	     0xdeadbeefu
+#define MOCK_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeefu
+#define MOCK_VEVENTQ_TYPE_SELFTEST	     0xbeefbeefu
+#define MOCK_DEV_CACHE_NUM		     4
+#define MOCK_DEV_CACHE_DEFAULT		     0xbaddadu
 
 struct mock_iommu;
 
@@ -49,6 +57,20 @@ struct sio_iommu_dev *mock_iommu_dev(struct mock_iommu *m);
  */
 int mock_dev_add(struct mock_iommu *m, uint32_t flags, uint32_t *sid);
 void mock_dev_remove(struct mock_iommu *m, uint32_t sid);
+/*
+ * Entry @idx of the device's cache (IOMMU_TEST_DEV_CACHE_DEFAULT until a
+ * vIOMMU invalidation clears it); -EINVAL past the last or for a
+ * StreamID that is no mock device's.
+ */
+int mock_dev_cache(struct mock_iommu *m, uint32_t sid, uint32_t idx,
+		   uint32_t *val);
+
+/*
+ * The device raises an event for its guest (TRIGGER_VEVENT): its vIOMMU's
+ * vEVENTQ of the selftest type gets the device's virtual ID.  -ENOENT
+ * unless it is attached to a nested domain of a vIOMMU.
+ */
+int mock_dev_trigger_vevent(struct mock_iommu *m, uint32_t sid);
 
 /* Whether @d is a paging (or nested) domain of a mock IOMMU. */
 bool mock_domain_is_paging(const struct sio_iommu_domain *d);
