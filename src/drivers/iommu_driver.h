@@ -53,7 +53,9 @@ struct sio_iommu_domain_ops {
 	 * dirty_ops).  read_and_clear_dirty() records the dirty leaves of
 	 * [bm->iova, bm->iova + bm->length) at bm->pgsize resolution and,
 	 * unless SIO_DIRTY_NO_CLEAR, cleans them and invalidates the
-	 * IOMMU's TLB so the next write is recorded again.
+	 * IOMMU's TLB so the next write is recorded again.  bm->bits NULL
+	 * (at most 4096 pages): clean only, as before tracking is enabled,
+	 * which a driver allows even while tracking is off.
 	 */
 	int (*set_dirty_tracking)(struct sio_iommu_domain *d, bool enable);
 	int (*read_and_clear_dirty)(struct sio_iommu_domain *d,

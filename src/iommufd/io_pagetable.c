@@ -519,13 +519,17 @@ err:
 	return rc;
 }
 
-/* Unmap the areas inside [start, last]; an area crossing a bound fails. */
+/*
+ * Unmap the areas inside [start, last]; an area crossing a bound fails.
+ * Nothing mapped there is success, as the kernel's: IOMMU_IOAS_UNMAP
+ * makes that -ENOENT itself, VFIO's compat unmap does not.
+ */
 static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 				 uint64_t last, uint64_t *unmapped)
 {
 	uint64_t unmapped_bytes = 0;
 	struct sio_itree_node *n;
-	int rc = -ENOENT;
+	int rc = 0;
 
 	pthread_rwlock_wrlock(&iopt->iova_rwsem);
 	while ((n = sio_itree_first(&iopt->area_itree, start, last))) {
@@ -546,8 +550,6 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 		free(area);
 		unmapped_bytes += alast - first + 1;
 	}
-	if (unmapped_bytes)
-		rc = 0;
 out:
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 	if (unmapped)
@@ -631,10 +633,7 @@ int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
 
 int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped)
 {
-	int rc = iopt_unmap_iova_range(iopt, 0, UINT64_MAX, unmapped);
-
-	/* an empty IOAS unmaps all successfully */
-	return rc == -ENOENT ? 0 : rc;
+	return iopt_unmap_iova_range(iopt, 0, UINT64_MAX, unmapped);
 }
 
 /*
@@ -1030,8 +1029,10 @@ static int window_read_domain(struct dirty_window *w,
 
 	while (start <= last) {
 		uint64_t len = last - start + 1;
-		struct sio_dirty_bitmap bm = {
-			.iova = start, .pgsize = gran, .bits = scratch};
+		/* without a window this is the kernel's NULL-bitmap clean */
+		struct sio_dirty_bitmap bm = {.iova = start,
+					      .pgsize = gran,
+					      .bits = w ? scratch : NULL};
 		int rc;
 
 		if (len > gran * 64 * 64)

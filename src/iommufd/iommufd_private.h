@@ -226,6 +226,8 @@ struct iopt_pages {
 	/* for MAP_FILE: our own shared mapping of the file's pages */
 	void *file_map;
 	uint64_t file_map_len;
+	int file_fd;	     /* our reference on the file */
+	uint64_t file_start; /* file offset of file_map */
 
 	pthread_mutex_t mutex;
 	unsigned int pin_users;

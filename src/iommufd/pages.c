@@ -117,6 +117,14 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 		rc = errno == EACCES ? -EPERM : -errno;
 		goto err;
 	}
+	/* kept for the file's size at pin time, as the kernel's file ref */
+	pages->file_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (pages->file_fd < 0) {
+		rc = -EMFILE;
+		munmap(map, pages->file_map_len);
+		goto err;
+	}
+	pages->file_start = down;
 	pages->file_map = map;
 	pages->type = IOPT_ADDRESS_FILE;
 	pages->uptr = (uint64_t)(uintptr_t)map;
@@ -139,8 +147,10 @@ void iopt_put_pages(struct iopt_pages *pages)
 	if (atomic_fetch_sub(&pages->kref, 1) != 1)
 		return;
 	/* the last area is gone, and with it every pin */
-	if (pages->file_map)
+	if (pages->file_map) {
 		munmap(pages->file_map, pages->file_map_len);
+		close(pages->file_fd);
+	}
 	pthread_mutex_destroy(&pages->mutex);
 	free(pages);
 }
@@ -205,9 +215,32 @@ static int update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
  * fails with ENOMEM where nothing is mapped and EFAULT where an access
  * would raise SIGSEGV or SIGBUS; pin_user_pages() says EFAULT for both.
  */
+/*
+ * A file's pages exist only below its size: pinning past the end fails
+ * with -EINVAL, as the kernel's memfd_pin_folios() does, not with a
+ * fault.
+ */
+static int file_range_ok(struct iopt_pages *pages)
+{
+	uint64_t end =
+		pages->file_start + (pages->npages << pages->host->page_shift);
+	struct stat st;
+
+	if (fstat(pages->file_fd, &st))
+		return -EBADF;
+	return end > (uint64_t)st.st_size ? -EINVAL : 0;
+}
+
 static int populate(struct iopt_pages *pages)
 {
 	int advice = pages->writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+
+	if (pages->type == IOPT_ADDRESS_FILE) {
+		int rc = file_range_ok(pages);
+
+		if (rc)
+			return rc;
+	}
 
 	/*
 	 * A few pages are cheaper to touch than a syscall (most of a 4 KiB

@@ -354,6 +354,34 @@ static int test_trigger_vevent(struct iommufd_ucmd *ucmd,
 	return rc;
 }
 
+/* TRIGGER_IOPF: the mock device behind idev dev_id sends a page request. */
+static int test_trigger_iopf(struct iommufd_ucmd *ucmd,
+			     struct sio_iommu_test_cmd *cmd)
+{
+	const struct sio_iopf_fault fault = {
+		.flags = SIO_IOPF_LAST_PAGE |
+			 (cmd->trigger_iopf.pasid ? SIO_IOPF_PASID_VALID : 0),
+		.pasid = cmd->trigger_iopf.pasid,
+		.grpid = cmd->trigger_iopf.grpid,
+		.perm = cmd->trigger_iopf.perm,
+		.addr = cmd->trigger_iopf.addr,
+	};
+	struct iommufd_object *obj;
+	struct iommufd_device *idev;
+	int rc = -EINVAL;
+
+	obj = iommufd_get_object(ucmd->ictx, cmd->trigger_iopf.dev_id,
+				 IOMMUFD_OBJ_DEVICE);
+	if (!obj)
+		return -ENOENT;
+	idev = (struct iommufd_device *)obj;
+	if (idev->dev->selftest)
+		rc = mock_dev_trigger_iopf(ucmd->ictx->selftest, idev->dev->sid,
+					   &fault);
+	iommufd_put_object(ucmd->ictx, obj);
+	return rc;
+}
+
 int iommufd_test(struct iommufd_ucmd *ucmd)
 {
 	struct sio_iommu_test_cmd *cmd = ucmd->cmd;
@@ -374,6 +402,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_md_check_iotlb(ucmd, cmd);
 	case SIO_TEST_OP_DEV_CHECK_CACHE:
 		return test_dev_check_cache(ucmd, cmd);
+	case SIO_TEST_OP_TRIGGER_IOPF:
+		return test_trigger_iopf(ucmd, cmd);
 	case SIO_TEST_OP_TRIGGER_VEVENT:
 		return test_trigger_vevent(ucmd, cmd);
 	case SIO_TEST_OP_SET_TEMP_MEMORY_LIMIT:

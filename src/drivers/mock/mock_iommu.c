@@ -54,6 +54,8 @@ struct mock_dev {
 	/* the vIOMMU of the nested domain it is attached to, and its vID */
 	struct mock_viommu *viommu;
 	uint64_t vdev_id;
+	/* where its transactions go now (NULL: blocked), for faults */
+	struct sio_iommu_domain *domain;
 	uint32_t cache[MOCK_DEV_CACHE_NUM]; /* what vIOMMU invalidation clears
 					     */
 };
@@ -571,14 +573,16 @@ out:
 }
 
 /* Remember which vIOMMU (and virtual ID) the device now sits behind. */
-static void dev_set_viommu(struct mock_iommu *m, uint32_t sid,
-			   struct mock_viommu *mv, uint64_t vdev_id)
+static void dev_set_domain(struct mock_iommu *m, uint32_t sid,
+			   struct sio_iommu_domain *d, struct mock_viommu *mv,
+			   uint64_t vdev_id)
 {
 	struct mock_dev *md;
 
 	pthread_mutex_lock(&m->lock);
 	md = find_dev(m, sid);
 	if (md) {
+		md->domain = d;
 		md->viommu = mv;
 		md->vdev_id = vdev_id;
 	}
@@ -601,7 +605,7 @@ static int mock_nested_attach(struct sio_iommu_domain *d, uint32_t sid)
 		if (rc)
 			return rc;
 	}
-	dev_set_viommu(to_mock(d->iommu), sid, mn->viommu, vdev_id);
+	dev_set_domain(to_mock(d->iommu), sid, d, mn->viommu, vdev_id);
 	return 0;
 }
 
@@ -804,13 +808,13 @@ static int mock_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
 	if (d->ops == &mock_dirty_domain_ops &&
 	    (dev_flags(to_mock(d->iommu), sid) & MOCK_DEV_NO_DIRTY))
 		return -EINVAL;
-	dev_set_viommu(to_mock(d->iommu), sid, NULL, 0);
+	dev_set_domain(to_mock(d->iommu), sid, d, NULL, 0);
 	return 0;
 }
 
 static int mock_block_dev(struct sio_iommu_dev *iommu, uint32_t sid)
 {
-	dev_set_viommu(to_mock(iommu), sid, NULL, 0);
+	dev_set_domain(to_mock(iommu), sid, NULL, NULL, 0);
 	return 0;
 }
 
@@ -857,6 +861,34 @@ static uint32_t mock_max_pasid_log2(struct sio_iommu_dev *iommu, uint32_t sid)
 		       : 0;
 }
 
+int mock_dev_trigger_iopf(struct mock_iommu *m, uint32_t sid,
+			  const struct sio_iopf_fault *fault)
+{
+	struct sio_iommu_domain *d = NULL;
+	struct mock_dev *md;
+
+	pthread_mutex_lock(&m->lock);
+	md = find_dev(m, sid);
+	if (md)
+		d = md->domain;
+	pthread_mutex_unlock(&m->lock);
+	/* a fault nobody takes is dropped, as iommu_report_device_fault() */
+	if (d && d->iopf_handler)
+		d->iopf_handler(d, sid, fault);
+	return 0;
+}
+
+/* The user's answer to a fault: there is no transaction to resume. */
+static void mock_page_response(struct sio_iommu_dev *iommu, uint32_t sid,
+			       const struct sio_iopf_fault *fault,
+			       enum sio_iopf_resp code)
+{
+	(void)iommu;
+	(void)sid;
+	(void)fault;
+	(void)code;
+}
+
 static void mock_remove(struct sio_iommu_dev *iommu)
 {
 	mock_iommu_destroy(to_mock(iommu));
@@ -872,6 +904,7 @@ static const struct sio_iommu_ops mock_ops = {
 	.get_resv_regions = mock_get_resv_regions,
 	.capabilities = mock_capabilities,
 	.max_pasid_log2 = mock_max_pasid_log2,
+	.page_response = mock_page_response,
 	.viommu_supported = mock_viommu_supported,
 	.viommu_alloc = mock_viommu_alloc,
 	.remove = mock_remove,

@@ -72,6 +72,13 @@ int mock_dev_cache(struct mock_iommu *m, uint32_t sid, uint32_t idx,
  */
 int mock_dev_trigger_vevent(struct mock_iommu *m, uint32_t sid);
 
+/*
+ * The device's page request (TRIGGER_IOPF): handed to the fault handler
+ * of the domain it is attached to, if it has one; otherwise dropped.
+ */
+int mock_dev_trigger_iopf(struct mock_iommu *m, uint32_t sid,
+			  const struct sio_iopf_fault *fault);
+
 /* Whether @d is a paging (or nested) domain of a mock IOMMU. */
 bool mock_domain_is_paging(const struct sio_iommu_domain *d);
 bool mock_domain_is_nested(const struct sio_iommu_domain *d);
