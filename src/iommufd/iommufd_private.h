@@ -228,6 +228,8 @@ struct iopt_pages {
 	uint64_t file_map_len;
 	int file_fd;	     /* our reference on the file */
 	uint64_t file_start; /* file offset of file_map */
+	dev_t file_dev;	     /* the file, for MD_CHECK_REFS */
+	ino_t file_ino;
 
 	pthread_mutex_t mutex;
 	unsigned int pin_users;
@@ -250,6 +252,9 @@ void iopt_pages_unpin(struct iopt_pages *pages);
  * (the kernel's pin count of the page, for MD_CHECK_REFS).
  */
 unsigned int iopt_pages_count_pins(struct iommufd_host *host, uint64_t uaddr);
+/* The same for the page at offset @off of file (@dev, @ino). */
+unsigned int iopt_pages_count_file_pins(struct iommufd_host *host, dev_t dev,
+					ino_t ino, uint64_t off);
 
 /* ------------------------------------------------------- io_pagetable */
 

@@ -125,6 +125,8 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 		goto err;
 	}
 	pages->file_start = down;
+	pages->file_dev = st.st_dev;
+	pages->file_ino = st.st_ino;
 	pages->file_map = map;
 	pages->type = IOPT_ADDRESS_FILE;
 	pages->uptr = (uint64_t)(uintptr_t)map;
@@ -321,6 +323,27 @@ unsigned int iopt_pages_count_pins(struct iommufd_host *host, uint64_t uaddr)
 		/* a file's pages are pinned through our own mapping of it */
 		if (pages->type == IOPT_ADDRESS_USER && uaddr >= pages->uptr &&
 		    uaddr - pages->uptr < len)
+			n++;
+	}
+	pthread_mutex_unlock(&host->pinned_lock);
+	return n;
+}
+
+unsigned int iopt_pages_count_file_pins(struct iommufd_host *host, dev_t dev,
+					ino_t ino, uint64_t off)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&host->pinned_lock);
+	for (struct iommufd_list *l = host->pinned.next; l != &host->pinned;
+	     l = l->next) {
+		struct iopt_pages *pages =
+			iommufd_container_of(l, struct iopt_pages, pinned_node);
+
+		if (pages->type == IOPT_ADDRESS_FILE &&
+		    pages->file_dev == dev && pages->file_ino == ino &&
+		    off >= pages->file_start &&
+		    off - pages->file_start < pages->file_map_len)
 			n++;
 	}
 	pthread_mutex_unlock(&host->pinned_lock);

@@ -10,7 +10,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "drivers/mock/mock_iommu.h"
@@ -222,6 +224,51 @@ static int test_md_check_pa(struct iommufd_ucmd *ucmd,
 	return rc;
 }
 
+/*
+ * The file page behind user address @uaddr, from /proc/self/maps: false
+ * for anonymous memory.
+ */
+static bool file_page_of(uint64_t uaddr, dev_t *dev, ino_t *ino,
+			 uint64_t *off)
+{
+	unsigned long long start, end, pgoff, inode;
+	unsigned int maj, min;
+	bool found = false;
+	char line[512];
+	FILE *f;
+
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %*s %llx %x:%x %llu", &start, &end,
+			   &pgoff, &maj, &min, &inode) != 6)
+			continue;
+		if (uaddr < start || uaddr >= end)
+			continue;
+		found = inode != 0;
+		*dev = makedev(maj, min);
+		*ino = (ino_t)inode;
+		*off = pgoff + (uaddr - start);
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+/* The pins of the page at @uaddr: of its address, or of its file page. */
+static unsigned int count_pins(struct iommufd_host *host, uint64_t uaddr)
+{
+	unsigned int n = iopt_pages_count_pins(host, uaddr);
+	uint64_t off;
+	dev_t dev;
+	ino_t ino;
+
+	if (file_page_of(uaddr, &dev, &ino, &off))
+		n += iopt_pages_count_file_pins(host, dev, ino, off);
+	return n;
+}
+
 /* MD_CHECK_REFS: each page of the range is pinned exactly @refs times. */
 static int test_md_check_refs(struct iommufd_ucmd *ucmd,
 			      struct sio_iommu_test_cmd *cmd)
@@ -238,7 +285,7 @@ static int test_md_check_refs(struct iommufd_ucmd *ucmd,
 
 		if (rc)
 			return rc;
-		if (iopt_pages_count_pins(host, uptr) != cmd->check_refs.refs)
+		if (count_pins(host, uptr) != cmd->check_refs.refs)
 			return -EIO;
 		uptr += host->page_size;
 	}
