@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IOMMU_TEST_CMD on a selftest-mode context, as the kernel's selftest
+ * driver (drivers/iommu/iommufd/selftest.c, iommufd_test.h) answers it:
+ * only such a context knows the command (ENOTTY elsewhere); the size
+ * rules of every iommufd command; each op's result and errnos; mock
+ * devices bound and attached through iommufd's own device paths.
+ *
+ * Expected values come from the kernel: the struct's 72 bytes and minimum
+ * of 68 (offsetofend(last)), the mock's aperture and 2 KiB page, the
+ * 0xbaddad / IOTLB defaults, -EOPNOTSUPP for an unknown op, -EIO for a
+ * wrong pin count, -EINVAL for a mismatching page.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "sio_test.h"
+
+#include <softiommu/iommufd.h>
+
+#include "iommufd/iommufd_private.h"
+#include "platform/platform_private.h"
+#include "uapi/iommufd_abi.h"
+#include "uapi/iommufd_test_abi.h"
+
+#define APERTURE (1ull << 24)
+#define NPAGES	 8
+
+struct fx {
+	struct sio_platform *plat;
+	struct sio_iommufd *fd;
+	uint32_t ioas;
+	uint64_t pg;
+	uint8_t *buf;
+};
+
+static int do_ioctl(struct fx *f, unsigned long cmd, void *arg)
+{
+	return sio_iommufd_ioctl(f->fd, cmd, arg);
+}
+
+static int test_cmd(struct fx *f, struct sio_iommu_test_cmd *c)
+{
+	c->size = sizeof(*c);
+	return do_ioctl(f, SIO_IOMMU_TEST_CMD, c);
+}
+
+static uint32_t ioas_alloc(struct fx *f)
+{
+	struct sio_iommu_ioas_alloc a = {.size = sizeof(a)};
+
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_IOAS_ALLOC, &a), 0);
+	return a.out_ioas_id;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(sio_platform_create(&f->plat), 0);
+	assert_int_equal(sio_platform_enable_selftest(f->plat), 0);
+	assert_int_equal(sio_iommufd_open(f->plat, &f->fd), 0);
+	f->ioas = ioas_alloc(f);
+	f->pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	f->buf = mmap(NULL, NPAGES * f->pg, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(f->buf != MAP_FAILED);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	/* objects left behind (stdevs too) go with the context */
+	sio_iommufd_close(f->fd);
+	sio_platform_destroy(f->plat);
+	munmap(f->buf, NPAGES * f->pg);
+	free(f);
+	return 0;
+}
+
+struct mock {
+	uint32_t stdev, hwpt, idev;
+};
+
+static int mock_domain(struct fx *f, uint32_t pt, uint32_t flags,
+		       struct mock *out)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = flags ? SIO_TEST_OP_MOCK_DOMAIN_FLAGS
+			    : SIO_TEST_OP_MOCK_DOMAIN,
+		.id = pt,
+		.mock_domain = {.dev_flags = flags},
+	};
+	int rc = test_cmd(f, &c);
+
+	if (!rc && out)
+		*out = (struct mock){c.mock_domain.out_stdev_id,
+				     c.mock_domain.out_hwpt_id,
+				     c.mock_domain.out_idev_id};
+	return rc;
+}
+
+static int map_fixed(struct fx *f, void *p, uint64_t len, uint64_t iova)
+{
+	struct sio_iommu_ioas_map m = {
+		.size = sizeof(m),
+		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			 SIO_IOMMU_IOAS_MAP_READABLE |
+			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = f->ioas,
+		.user_va = (uint64_t)(uintptr_t)p,
+		.length = len,
+		.iova = iova,
+	};
+
+	return do_ioctl(f, SIO_IOMMU_IOAS_MAP, &m);
+}
+
+static int destroy(struct fx *f, uint32_t id)
+{
+	struct sio_iommu_destroy d = {.size = sizeof(d), .id = id};
+
+	return do_ioctl(f, SIO_IOMMU_DESTROY, &d);
+}
+
+static int check_map(struct fx *f, uint32_t hwpt, uint64_t iova, uint64_t len,
+		     void *p)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_MD_CHECK_MAP,
+		.id = hwpt,
+		.check_map = {iova, len, (uint64_t)(uintptr_t)p},
+	};
+
+	return test_cmd(f, &c);
+}
+
+static int check_refs(struct fx *f, void *p, uint64_t len, uint32_t refs)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_MD_CHECK_REFS,
+		.check_refs = {len, (uint64_t)(uintptr_t)p, refs},
+	};
+
+	return test_cmd(f, &c);
+}
+
+static void test_only_in_selftest_mode(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_test_cmd c = {.size = sizeof(c),
+				       .op = SIO_TEST_OP_MOCK_DOMAIN,
+				       .id = f->ioas};
+	struct sio_platform *plain;
+	struct sio_iommufd *fd;
+
+	assert_int_equal(sio_platform_create(&plain), 0);
+	assert_int_equal(sio_iommufd_open(plain, &fd), 0);
+	assert_int_equal(sio_iommufd_ioctl(fd, SIO_IOMMU_TEST_CMD, &c),
+			 -ENOTTY);
+	sio_iommufd_close(fd);
+	sio_platform_destroy(plain);
+}
+
+static void test_size_rules(void **state)
+{
+	struct fx *f = *state;
+	struct {
+		struct sio_iommu_test_cmd c;
+		uint64_t extra;
+	} big = {{.op = SIO_TEST_OP_SET_TEMP_MEMORY_LIMIT}, 1};
+
+	big.c.size = 67; /* below offsetofend(last) */
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_TEST_CMD, &big), -EINVAL);
+	big.c.size = 68;
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_TEST_CMD, &big), 0);
+	big.c.size = sizeof(big);
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_TEST_CMD, &big), -E2BIG);
+	big.extra = 0;
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_TEST_CMD, &big), 0);
+	big.c.op = 99;
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_TEST_CMD, &big), -EOPNOTSUPP);
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_TEST_CMD, NULL), -EFAULT);
+}
+
+static void test_mock_domain(void **state)
+{
+	struct fx *f = *state;
+	struct mock a, b;
+
+	assert_int_equal(mock_domain(f, 1000, 0, NULL), -ENOENT);
+	assert_int_equal(mock_domain(f, f->ioas, 1u << 1, NULL), -EINVAL);
+	assert_int_equal(mock_domain(f, f->ioas, 0, &a), 0);
+	assert_true(a.stdev && a.hwpt && a.idev);
+	assert_true(a.stdev != a.hwpt && a.hwpt != a.idev);
+	/* a second device on the first one's HWPT */
+	assert_int_equal(mock_domain(f, a.hwpt, 0, &b), 0);
+	assert_int_equal(b.hwpt, a.hwpt);
+	/* the binding holds the device; the HWPT holds the IOAS */
+	assert_int_equal(destroy(f, a.idev), -EBUSY);
+	assert_int_equal(destroy(f, f->ioas), -EBUSY);
+	assert_int_equal(destroy(f, a.stdev), 0);
+	assert_int_equal(destroy(f, a.idev), -ENOENT);
+	assert_int_equal(destroy(f, b.stdev), 0);
+	/* the automatic domain went with its last device */
+	assert_int_equal(destroy(f, a.hwpt), -ENOENT);
+	assert_int_equal(destroy(f, f->ioas), 0);
+}
+
+static void test_check_map_and_refs(void **state)
+{
+	struct fx *f = *state;
+	uint64_t len = 4 * f->pg;
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	assert_int_equal(check_refs(f, f->buf, len, 0), 0);
+	assert_int_equal(map_fixed(f, f->buf, len, APERTURE), 0);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, len, f->buf), 0);
+	assert_int_equal(check_refs(f, f->buf, len, 1), 0);
+	assert_int_equal(check_refs(f, f->buf, len, 2), -EIO);
+	/* another page, unaligned arguments, not a mock HWPT */
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, len, f->buf + f->pg),
+			 -EINVAL);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE + 1024, 2048, f->buf),
+			 -EINVAL);
+	assert_int_equal(check_map(f, f->ioas, APERTURE, len, f->buf), -ENOENT);
+	assert_int_equal(check_refs(f, f->buf + 1, f->pg, 1), -EINVAL);
+	/* nothing mapped past the area */
+	assert_int_equal(check_map(f, m.hwpt, APERTURE + len, 2048, f->buf),
+			 -EINVAL);
+	struct sio_iommu_ioas_unmap u = {.size = sizeof(u),
+					 .ioas_id = f->ioas,
+					 .iova = APERTURE,
+					 .length = len};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_IOAS_UNMAP, &u), 0);
+	assert_int_equal(check_refs(f, f->buf, len, 0), 0);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, 2048, f->buf), -EINVAL);
+}
+
+static void test_add_reserved(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_test_cmd c = {.op = SIO_TEST_OP_ADD_RESERVED,
+				       .id = f->ioas,
+				       .add_reserved = {APERTURE, f->pg}};
+
+	assert_int_equal(test_cmd(f, &c), 0);
+	/* iopt_check_iova(): a reserved IOVA is -EINVAL */
+	assert_int_equal(map_fixed(f, f->buf, f->pg, APERTURE), -EINVAL);
+	assert_int_equal(map_fixed(f, f->buf, f->pg, APERTURE + f->pg), 0);
+	c.id = 1000;
+	assert_int_equal(test_cmd(f, &c), -ENOENT);
+}
+
+static void test_dev_cache_and_flags(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_test_cmd c = {.op = SIO_TEST_OP_DEV_CHECK_CACHE};
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	c.id = m.idev;
+	for (uint32_t i = 0; i < 4; i++) {
+		c.check_dev_cache.id = i;
+		c.check_dev_cache.cache = 0xbaddad;
+		assert_int_equal(test_cmd(f, &c), 0);
+	}
+	c.check_dev_cache.cache = 0;
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	c.check_dev_cache.id = 4;
+	c.check_dev_cache.cache = 0xbaddad;
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	c.id = m.stdev; /* not a device */
+	c.check_dev_cache.id = 0;
+	assert_int_equal(test_cmd(f, &c), -ENOENT);
+	/* a vEVENT needs a vIOMMU's nested domain */
+	c = (struct sio_iommu_test_cmd){.op = SIO_TEST_OP_TRIGGER_VEVENT,
+					.trigger_vevent = {m.idev}};
+	assert_int_equal(test_cmd(f, &c), -ENOENT);
+}
+
+static void test_replace(void **state)
+{
+	struct fx *f = *state;
+	uint32_t ioas2 = ioas_alloc(f);
+	struct sio_iommu_test_cmd c = {.op = SIO_TEST_OP_MOCK_DOMAIN_REPLACE};
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	c.id = m.stdev;
+	c.mock_domain_replace.pt_id = ioas2;
+	assert_int_equal(test_cmd(f, &c), 0);
+	assert_true(c.mock_domain_replace.pt_id != ioas2);
+	assert_true(c.mock_domain_replace.pt_id != m.hwpt);
+	/* the old automatic domain is gone with its last user */
+	assert_int_equal(destroy(f, m.hwpt), -ENOENT);
+	assert_int_equal(destroy(f, f->ioas), 0);
+	c.id = m.idev; /* not a selftest object */
+	assert_int_equal(test_cmd(f, &c), -ENOENT);
+}
+
+static void test_dirty(void **state)
+{
+	struct fx *f = *state;
+	uint64_t bitmap = 0, bits = 0x5;
+	struct sio_iommu_hwpt_alloc a = {.size = sizeof(a),
+					 .flags = 1u << 1, /* DIRTY_TRACKING */
+					 .pt_id = f->ioas};
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_DIRTY,
+		.dirty = {.iova = APERTURE,
+			  .length = 4 * 2048,
+			  .page_size = 2048,
+			  .uptr = (uint64_t)(uintptr_t)&bits},
+	};
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	a.dev_id = m.idev;
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_ALLOC, &a), 0);
+	assert_int_equal(map_fixed(f, f->buf, 2 * f->pg, APERTURE), 0);
+	c.id = a.out_hwpt_id;
+	/* tracking off: the kernel's mock refuses */
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	struct sio_iommu_hwpt_set_dirty_tracking t = {
+		.size = sizeof(t), .flags = 1, .hwpt_id = a.out_hwpt_id};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_SET_DIRTY_TRACKING, &t), 0);
+	assert_int_equal(test_cmd(f, &c), 0);
+	assert_int_equal(c.dirty.out_nr_dirty, 2);
+	struct sio_iommu_hwpt_get_dirty_bitmap g = {
+		.size = sizeof(g),
+		.hwpt_id = a.out_hwpt_id,
+		.iova = APERTURE,
+		.length = 4 * 2048,
+		.page_size = 2048,
+		.data = (uint64_t)(uintptr_t)&bitmap};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_GET_DIRTY_BITMAP, &g), 0);
+	assert_int_equal(bitmap, 0x5);
+	/* argument checks, the automatic (non-dirty) domain */
+	c.dirty.page_size = 0;
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	c.dirty.page_size = 2048;
+	c.dirty.uptr = 0;
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	c.dirty.uptr = (uint64_t)(uintptr_t)&bits;
+	c.id = m.hwpt;
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	assert_int_equal(destroy(f, m.stdev), 0);
+}
+
+static void test_nested_iotlb(void **state)
+{
+	struct fx *f = *state;
+	uint32_t data[2] = {0xbadbeef, 0}, inv[2] = {0, 2};
+	struct sio_iommu_hwpt_alloc p = {.size = sizeof(p),
+					 .flags = 1u << 0, /* NEST_PARENT */
+					 .pt_id = f->ioas};
+	struct sio_iommu_test_cmd c = {.op = SIO_TEST_OP_MD_CHECK_IOTLB};
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	p.dev_id = m.idev;
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_ALLOC, &p), 0);
+	struct sio_iommu_hwpt_alloc n = {
+		.size = sizeof(n),
+		.dev_id = m.idev,
+		.pt_id = p.out_hwpt_id,
+		.data_type = 0xdead,
+		.data_len = sizeof(data),
+		.data_uptr = (uint64_t)(uintptr_t)data,
+	};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_ALLOC, &n), 0);
+	c.id = n.out_hwpt_id;
+	c.check_iotlb.id = 2;
+	c.check_iotlb.iotlb = 0xbadbeef;
+	assert_int_equal(test_cmd(f, &c), 0);
+	struct sio_iommu_hwpt_invalidate i = {
+		.size = sizeof(i),
+		.hwpt_id = n.out_hwpt_id,
+		.data_uptr = (uint64_t)(uintptr_t)inv,
+		.data_type = 0xdeadbeef,
+		.entry_len = sizeof(inv),
+		.entry_num = 1,
+	};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_INVALIDATE, &i), 0);
+	assert_int_equal(i.entry_num, 1);
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	c.check_iotlb.iotlb = 0;
+	assert_int_equal(test_cmd(f, &c), 0);
+	c.check_iotlb.id = 4;
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	/* a paging HWPT is no nested one */
+	c.id = p.out_hwpt_id;
+	c.check_iotlb.id = 0;
+	assert_int_equal(test_cmd(f, &c), -ENOENT);
+	/* the nested HWPT holds its parent */
+	assert_int_equal(destroy(f, p.out_hwpt_id), -EBUSY);
+	assert_int_equal(destroy(f, n.out_hwpt_id), 0);
+	assert_int_equal(destroy(f, p.out_hwpt_id), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_only_in_selftest_mode,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_size_rules, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mock_domain, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_check_map_and_refs, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_add_reserved, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dev_cache_and_flags, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dirty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_iotlb, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
