@@ -183,6 +183,8 @@ const struct pt_walkers *pt_walkers_for(unsigned int gshift,
 void pt_init_prot(struct sio_pgtable *pt);
 unsigned int pt_attrs_to_prot(const struct sio_pgtable *pt, uint64_t pte);
 bool pt_leaf_dirty(const struct sio_pgtable *pt, uint64_t pte);
+/* Fill pt->leaf_prot (part of pt_init_prot()). */
+void pt_init_leaf_prot(struct sio_pgtable *pt);
 
 /* Leaf attributes for @prot, or 0 if the table refuses it. */
 static inline uint64_t pt_prot_attrs(const struct sio_pgtable *pt,

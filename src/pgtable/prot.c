@@ -83,13 +83,37 @@ void pt_init_prot(struct sio_pgtable *pt)
 						: s2_attrs(pt, prot)) |
 				       sh << LPAE_SH_SHIFT;
 	}
-	for (unsigned int key = 0; key < (1u << 14); key++) {
-		uint64_t pte = pt_key_to_attrs(key);
-		bool dirty = (pt->flags & SIO_PGT_F_HD) &&
-			     pt_leaf_dirty(pt, pte);
+	pt_init_leaf_prot(pt);
+}
 
-		pt->leaf_prot[key] = (uint8_t)(pt_attrs_to_prot(pt, pte) |
-					       (dirty ? PT_DIRTY : 0));
+/*
+ * The leaf table, without evaluating all 16384 keys (a table creation
+ * would cost 50 us): the key's high field, desc[54:51], only adds
+ * execute-never and, with HD, DBM's write permission, and DBM with the
+ * low field's write permission is the dirty state.  So each entry is an
+ * OR of what pt_attrs_to_prot() says of its low field and of its high
+ * field, and test_prot_table checks that against every key.
+ */
+void pt_init_leaf_prot(struct sio_pgtable *pt)
+{
+	bool hd = pt->flags & SIO_PGT_F_HD;
+	uint8_t lo[1u << 10];
+
+	for (unsigned int i = 0; i < (1u << 10); i++)
+		lo[i] = (uint8_t)pt_attrs_to_prot(pt, pt_key_to_attrs(i));
+	for (unsigned int j = 0; j < (1u << 4); j++) {
+		uint64_t hi = pt_key_to_attrs(j << 10);
+		uint8_t add = (uint8_t)(pt_attrs_to_prot(pt, hi) &
+					SIO_PROT_NOEXEC);
+		bool dbm = hd && (hi & LPAE_DBM);
+		uint8_t *row = &pt->leaf_prot[j << 10];
+
+		if (dbm)
+			add |= SIO_PROT_WRITE;
+		for (unsigned int i = 0; i < (1u << 10); i++)
+			row[i] = lo[i] | add |
+				 (dbm && (lo[i] & SIO_PROT_WRITE) ? PT_DIRTY
+								  : 0);
 	}
 }
 

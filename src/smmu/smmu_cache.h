@@ -274,11 +274,39 @@ struct tlb_set {
 
 _Static_assert(sizeof(struct tlb_set) == 128, "two cache lines a set");
 
+/*
+ * Each VMID's epoch of each kind of entry, kept in the low bits of every
+ * entry's address word, which the granule leaves clear: an entry of an
+ * older epoch never matches.  A VMID's epochs share one word, so a
+ * translation's lookups of every kind find them in one cache line.  So the
+ * invalidations that remove everything of a VMID's stage (TLBI_NH_ALL,
+ * TLBI_S12_VMALL), which a nesting parent's every unmap issues, advance the
+ * epoch instead of scanning the whole TLB.  Only when an epoch wraps does a
+ * scan clear the VMID's entries of every epoch, so that none can come back to
+ * life.
+ */
+#define TLB_EPOCH_BITS 12
+#define TLB_EPOCH_MASK ((1ull << TLB_EPOCH_BITS) - 1)
+
 struct smmu_tlb {
 	_Atomic uint64_t sizes[TLB_KINDS]; /* per kind: entry sizes present */
 	_Atomic uint8_t victim[TLB_SETS];  /* round-robin replacement */
 	struct tlb_set set[TLB_SETS];
+	_Atomic uint64_t epochs[1u << 16]; /* by VMID: TLB_EPOCH_BITS a kind */
 };
+
+_Static_assert(TLB_KINDS *TLB_EPOCH_BITS <= 64, "a VMID's epochs in a word");
+
+static inline uint64_t tlb_epoch_of(uint64_t epochs, unsigned int kind)
+{
+	return (epochs >> (kind * TLB_EPOCH_BITS)) & TLB_EPOCH_MASK;
+}
+
+/* A VMID's epochs, for its lookups. */
+static inline uint64_t tlb_epochs(struct smmu_tlb *tlb, uint16_t vmid)
+{
+	return atomic_load_explicit(&tlb->epochs[vmid], memory_order_relaxed);
+}
 
 /* The tag word of a slot. */
 #define TAG_VALID  BIT(0)
@@ -332,12 +360,13 @@ static inline uint64_t tlb_base_of(uint64_t va, unsigned int log2size)
  */
 static inline bool tlb_probe(struct tlb_set *set, unsigned int kind,
 			     uint64_t want, uint16_t asid, uint64_t base,
-			     struct tlb_ent *e)
+			     uint64_t epoch, struct tlb_ent *e)
 {
+	uint64_t key = base | epoch;
 	unsigned int m = 0;
 
 	for (unsigned int w = 0; w < TLB_WAYS; w++)
-		m |= (unsigned int)(word_read(&set->va[w]) == base) << w;
+		m |= (unsigned int)(word_read(&set->va[w]) == key) << w;
 	while (m) {
 		unsigned int w = (unsigned int)__builtin_ctz(m);
 		uint64_t s = seq_read(&set->seq[w]), tag, pa;
@@ -349,7 +378,7 @@ static inline bool tlb_probe(struct tlb_set *set, unsigned int kind,
 		     FIELD_GET(TAG_ASID, tag) != asid))
 			continue;
 		pa = word_read(&set->pa[w]);
-		if (word_read(&set->va[w]) != base || (s & 1) ||
+		if (word_read(&set->va[w]) != key || (s & 1) ||
 		    seq_read(&set->seq[w]) != s)
 			continue;
 		e->va = base;
@@ -365,17 +394,19 @@ static inline bool tlb_probe(struct tlb_set *set, unsigned int kind,
 }
 
 /*
- * Look @va up among entries of @kind for (@vmid, @asid): one probe per
- * entry size present.  A hit fills @e (va, pa, log2size, perm, global,
- * tg, level).
+ * Look @va up among entries of @kind for (@vmid, @asid), whose epochs are
+ * @epochs (tlb_epochs(), loaded once for all the lookups of a
+ * translation): one probe per entry size present.  A hit fills @e (va,
+ * pa, log2size, perm, global, tg, level).
  */
 static inline bool tlb_lookup(struct sio_smmu *smmu, unsigned int kind,
 			      uint16_t vmid, uint16_t asid, uint64_t va,
-			      struct tlb_ent *e)
+			      uint64_t epochs, struct tlb_ent *e)
 {
 	struct smmu_tlb *tlb = smmu->tlb;
 	uint64_t sizes =
 		atomic_load_explicit(&tlb->sizes[kind], memory_order_relaxed);
+	uint64_t epoch = tlb_epoch_of(epochs, kind);
 
 	while (sizes) {
 		unsigned int ls = (unsigned int)__builtin_ctzll(sizes);
@@ -383,7 +414,7 @@ static inline bool tlb_lookup(struct sio_smmu *smmu, unsigned int kind,
 
 		sizes &= sizes - 1;
 		if (tlb_probe(&tlb->set[tlb_set_of(kind, vmid, ls, base)], kind,
-			      tlb_tag_id(kind, vmid, ls), asid, base, e))
+			      tlb_tag_id(kind, vmid, ls), asid, base, epoch, e))
 			return true;
 	}
 	return false;

@@ -62,6 +62,10 @@ struct smmu_walk {
 	uint64_t gen;
 	uint16_t vmid;	     /* the tag of stage-1 entries: the STE's VMID */
 	const void *hint[2]; /* the bus segment of each stage's last read */
+	/* the TLB epochs of epochs_vmid, once a lookup needed them */
+	uint64_t epochs;
+	uint16_t epochs_vmid;
+	bool epochs_loaded;
 	/*
 	 * The output's stage-2 leaf is not cached on its own: the combined
 	 * entry the nested translation fills holds it (set for the final

@@ -35,12 +35,16 @@ static uint64_t make_tag(const struct tlb_ent *e)
 	       FIELD_PREP(TAG_ASID, e->asid);
 }
 
-/* Does slot content (@va, @tag) hold the translation @e is for? */
-static bool same_key(uint64_t va, uint64_t tag, const struct tlb_ent *e)
+/*
+ * Does slot content (@va, @tag) hold the translation @e is for, in the
+ * epoch @key carries?
+ */
+static bool same_key(uint64_t va, uint64_t tag, const struct tlb_ent *e,
+		     uint64_t key)
 {
 	uint64_t want = tlb_tag_id(e->kind, e->vmid, e->log2size);
 
-	if (va != e->va || (tag & TAG_ID) != want)
+	if (va != key || (tag & TAG_ID) != want)
 		return false;
 	if ((e->kind & 1) || ((tag & TAG_GLOBAL) && e->global))
 		return true;
@@ -54,7 +58,7 @@ static bool same_key(uint64_t va, uint64_t tag, const struct tlb_ent *e)
  * than evicting each other for ever.
  */
 static unsigned int choose_way(struct smmu_tlb *tlb, unsigned int s,
-			       const struct tlb_ent *e)
+			       const struct tlb_ent *e, uint64_t key)
 {
 	struct tlb_set *set = &tlb->set[s];
 	unsigned int free_way = TLB_WAYS;
@@ -62,7 +66,7 @@ static unsigned int choose_way(struct smmu_tlb *tlb, unsigned int s,
 	for (unsigned int w = 0; w < TLB_WAYS; w++) {
 		uint64_t tag = word_read(&set->tag[w]);
 
-		if (same_key(word_read(&set->va[w]), tag, e))
+		if (same_key(word_read(&set->va[w]), tag, e, key))
 			return w;
 		if (!(tag & TAG_VALID) && free_way == TLB_WAYS)
 			free_way = w;
@@ -79,7 +83,10 @@ void tlb_insert(struct sio_smmu *smmu, const struct tlb_ent *e, uint64_t gen)
 	struct smmu_tlb *tlb = smmu->tlb;
 	unsigned int s = tlb_set_of(e->kind, e->vmid, e->log2size, e->va);
 	struct tlb_set *set = &tlb->set[s];
-	unsigned int w = choose_way(tlb, s, e);
+	/* the epoch now: one that moved since @gen withdraws the entry */
+	uint64_t key = e->va | tlb_epoch_of(atomic_load(&tlb->epochs[e->vmid]),
+					    e->kind);
+	unsigned int w = choose_way(tlb, s, e, key);
 	uint64_t bit = 1ull << e->log2size, tag = make_tag(e), held;
 
 	if (!(atomic_load_explicit(&tlb->sizes[e->kind], memory_order_relaxed) &
@@ -87,14 +94,14 @@ void tlb_insert(struct sio_smmu *smmu, const struct tlb_ent *e, uint64_t gen)
 		atomic_fetch_or(&tlb->sizes[e->kind], bit);
 	if (!seq_trylock(&set->seq[w], &held))
 		return; /* someone else is writing it: skip the fill */
-	word_write(&set->va[w], e->va);
+	word_write(&set->va[w], key);
 	word_write(&set->tag[w], tag);
 	word_write(&set->pa[w], e->pa);
 	seq_unlock(&set->seq[w], held);
 	/* Raced an invalidation: withdraw (see smmu_cache.h). */
 	if (smmu_gen(smmu) != gen) {
 		held = seq_lock(&set->seq[w]);
-		if (word_read(&set->va[w]) == e->va &&
+		if (word_read(&set->va[w]) == key &&
 		    word_read(&set->tag[w]) == tag)
 			word_write(&set->tag[w], 0);
 		seq_unlock(&set->seq[w], held);
@@ -107,6 +114,7 @@ static bool inv_matches(const struct tlb_inv *inv, uint64_t va, uint64_t tag)
 	unsigned int ls = (unsigned int)FIELD_GET(TAG_LOG2SZ, tag);
 	uint64_t last;
 
+	va &= ~TLB_EPOCH_MASK;
 	if (!(tag & TAG_VALID) || FIELD_GET(TAG_KIND, tag) != inv->kind)
 		return false;
 	if (inv->match_vmid && FIELD_GET(TAG_VMID, tag) != inv->vmid)
@@ -168,11 +176,35 @@ static uint64_t probes(uint64_t sizes, const struct tlb_inv *inv)
 	return n;
 }
 
+/*
+ * Everything of a VMID's stage: a new epoch.  The caller advanced
+ * smmu->inv_gen first, so a fill that read the old epoch either sees the
+ * generation move and withdraws, or was published before the wrap's scan
+ * (made after the epoch's store) looks at it.
+ */
+static void inv_epoch(struct sio_smmu *smmu, const struct tlb_inv *inv)
+{
+	_Atomic uint64_t *ep = &smmu->tlb->epochs[inv->vmid];
+	unsigned int shift = inv->kind * TLB_EPOCH_BITS;
+	uint64_t old = atomic_load(ep), next, word;
+
+	/* commands run one at a time: no other writer */
+	next = (tlb_epoch_of(old, inv->kind) + 1) & TLB_EPOCH_MASK;
+	word = (old & ~(TLB_EPOCH_MASK << shift)) | next << shift;
+	atomic_store(ep, word);
+	if (!next)
+		inv_scan(smmu, inv);
+}
+
 void tlb_invalidate(struct sio_smmu *smmu, const struct tlb_inv *inv)
 {
 	struct smmu_tlb *tlb = smmu->tlb;
 	uint64_t sizes = atomic_load(&tlb->sizes[inv->kind]);
 
+	if (!inv->by_addr && inv->match_vmid && !inv->match_asid) {
+		inv_epoch(smmu, inv);
+		return;
+	}
 	if (!inv->by_addr || probes(sizes, inv) > PROBE_LIMIT) {
 		inv_scan(smmu, inv);
 		return;

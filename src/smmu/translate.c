@@ -148,7 +148,7 @@ tlb_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn, uint64_t need,
 			return 1;
 		if (!tlb_lookup(smmu, TLB_KIND_S1, vmid,
 				(uint16_t)FIELD_GET(CD_HOT_ASID, ch), key,
-				&e) ||
+				tlb_epochs(smmu->tlb, vmid), &e) ||
 		    !(e.perm & need))
 			return 1;
 		result_from(res, &e, key, write);
@@ -157,7 +157,8 @@ tlb_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn, uint64_t need,
 	}
 	if (!(sh & STE_HOT_S2) ||
 	    (smmu->oas < 64 && (txn->addr >> smmu->oas)) ||
-	    !tlb_lookup(smmu, TLB_KIND_S2, vmid, 0, txn->addr, &e) ||
+	    !tlb_lookup(smmu, TLB_KIND_S2, vmid, 0, txn->addr,
+			tlb_epochs(smmu->tlb, vmid), &e) ||
 	    !(e.perm & need))
 		return 1;
 	result_from(res, &e, txn->addr, write);

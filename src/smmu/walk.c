@@ -204,6 +204,17 @@ static void walk_fill(struct smmu_walk *w, unsigned int kind,
 	tlb_insert(w->smmu, &e, w->gen);
 }
 
+/* The TLB epochs of @vmid, loaded once a walk. */
+static uint64_t walk_epochs(struct smmu_walk *w, uint16_t vmid)
+{
+	if (!w->epochs_loaded || w->epochs_vmid != vmid) {
+		w->epochs = tlb_epochs(w->smmu->tlb, vmid);
+		w->epochs_vmid = vmid;
+		w->epochs_loaded = true;
+	}
+	return w->epochs;
+}
+
 /*
  * A walk-cache hit for @ia: the last-level table (and stage-1 limits), if
  * the walk reaches level 3 through a table at all.
@@ -215,7 +226,8 @@ static bool walk_hit(struct smmu_walk *w, unsigned int kind,
 	struct tlb_ent e;
 
 	if (fmt->start_level > 2 ||
-	    !tlb_lookup(w->smmu, kind, vmid, asid, ia, &e) ||
+	    !tlb_lookup(w->smmu, kind, vmid, asid, ia, walk_epochs(w, vmid),
+			&e) ||
 	    e.tg != tg_of(fmt) || e.log2size != lpae_level_shift(fmt, 2))
 		return false;
 	*table = e.pa;
@@ -242,7 +254,8 @@ s2_walk(struct smmu_walk *w, const struct smmu_s2 *s2, uint64_t ipa,
 		return fault(f, EVT_F_TRANSLATION, true, class, ipa,
 			     s2->record);
 	if (!tracing &&
-	    tlb_lookup(w->smmu, TLB_KIND_S2, s2->vmid, 0, ipa, &hit) &&
+	    tlb_lookup(w->smmu, TLB_KIND_S2, s2->vmid, 0, ipa,
+		       walk_epochs(w, s2->vmid), &hit) &&
 	    s2_hit_ok(s2, hit.perm, class, write, acc)) {
 		out->size = 1ull << hit.log2size;
 		out->base = hit.va;

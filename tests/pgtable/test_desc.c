@@ -214,6 +214,84 @@ static void test_dbm_with_hardware_dirty_tracking(void **state)
 	sio_pgtable_destroy(pt);
 }
 
+/* What a leaf grants, decoded from the bit layout above. */
+static unsigned int expect_prot(unsigned int stage, bool hd, uint64_t d,
+				bool *dirty)
+{
+	unsigned int prot = 0;
+	bool dbm = hd && (d & DBM);
+
+	if (stage == SIO_PGT_STAGE1) {
+		uint64_t idx = (d >> 2) & 7;
+
+		prot = R | (!(d & AP_RO) || dbm ? W : 0) |
+		       (d & AP_EL0 ? 0 : SIO_PROT_PRIV) |
+		       (d & NG ? 0 : SIO_PROT_GLOBAL) |
+		       ((d & PXN) && (d & UXN) ? SIO_PROT_NOEXEC : 0) |
+		       (idx == 1 ? SIO_PROT_CACHE : 0) |
+		       (idx == 2 ? SIO_PROT_MMIO : 0);
+		*dirty = dbm && !(d & AP_RO);
+	} else {
+		uint64_t mem = (d >> 2) & 0xf;
+
+		prot = (d & S2R ? R : 0) | (d & S2W || dbm ? W : 0) |
+		       (d & XN1 ? SIO_PROT_NOEXEC : 0) |
+		       (mem == 0xf ? SIO_PROT_CACHE : 0) |
+		       (mem == 0x1 ? SIO_PROT_MMIO : 0);
+		*dirty = dbm && (d & S2W);
+	}
+	return prot;
+}
+
+/*
+ * Every combination of the attribute bits of a page descriptor, written
+ * straight into the table, reads back through lookup as the bit layout
+ * says: permissions, attributes and (with HD) the dirty state, for both
+ * stages with and without hardware dirty tracking.
+ */
+static void test_every_attribute_combination(void **state)
+{
+	const uint64_t pa = 0x40000000ull;
+	/* desc[11:2] and desc[54:51]: what a leaf's meaning depends on */
+	const uint64_t lo_bits = 0xffcull & ~AF, hi_bits = 0xfull << 51;
+
+	for (unsigned int c = 0; c < 4; c++) {
+		unsigned int stage = c & 1 ? SIO_PGT_STAGE2 : SIO_PGT_STAGE1;
+		bool hd = c & 2;
+		struct sio_pgtable *pt = make(BUS(state), stage, 4096, 40, 40,
+					      hd ? SIO_PGT_F_HD : 0);
+		struct sio_pgtable_walk w;
+		uint64_t at, n = 0;
+
+		assert_int_equal(sio_pgtable_map(pt, 0x1000, pa, 4 * KiB, R),
+				 0);
+		assert_int_equal(sio_pgtable_walk(pt, 0x1000, &w), 0);
+		at = w.step[w.nsteps - 1].addr;
+		/* every subset of the other 13 bits */
+		for (uint64_t bits = 0;;
+		     bits = ((bits | ~(lo_bits | hi_bits)) + 1) &
+			    (lo_bits | hi_bits)) {
+			struct sio_pgtable_entry e;
+			uint64_t d = pa | T_PAGE | AF | bits;
+			bool dirty;
+			unsigned int want = expect_prot(stage, hd, d, &dirty);
+
+			assert_int_equal(sio_mem_write64(BUS(state), at, d), 0);
+			assert_int_equal(sio_pgtable_lookup(pt, 0x1000, &e), 0);
+			if (e.prot != want || e.dirty != dirty)
+				fail_msg("stage %u hd %d desc %#llx: prot %#x "
+					 "dirty %d, want %#x %d",
+					 stage, hd, (unsigned long long)d,
+					 e.prot, e.dirty, want, dirty);
+			n++;
+			if (bits == (lo_bits | hi_bits))
+				break;
+		}
+		assert_true(n == 1u << 13); /* AF is always set */
+		sio_pgtable_destroy(pt);
+	}
+}
+
 static void test_split_copies_attributes(void **state)
 {
 	struct sio_pgtable *pt =
@@ -247,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_52bit_output_addresses_with_64k),
 		cmocka_unit_test(test_table_descriptors),
 		cmocka_unit_test(test_dbm_with_hardware_dirty_tracking),
+		cmocka_unit_test(test_every_attribute_combination),
 		cmocka_unit_test(test_split_copies_attributes),
 	};
 

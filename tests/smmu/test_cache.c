@@ -202,6 +202,49 @@ static void test_tlb_range_arithmetic(void **state)
 }
 
 /* Blocks: any address inside the block invalidates it (section 4.4). */
+/* @n TLBI_NH_ALLs of @vmid, each completed by a CMD_SYNC. */
+static void nh_all_times(struct smmu_fx *fx, uint16_t vmid, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		fx_cmd(fx, C0(CMD_TLBI_NH_ALL) | C0_VMID(vmid), 0);
+		sync(fx);
+	}
+}
+
+/*
+ * However many TLBI_NH_ALLs come, an entry they removed never comes back:
+ * 4096 of them (a count at which a model that numbers its invalidations
+ * modulo a power of two might see an old entry's number again), with the
+ * page remapped between the translations.  Other VMIDs' NH_ALLs remove
+ * nothing of ours.
+ */
+static void test_tlb_nh_all_many(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
+
+	(void)state;
+	assert_int_equal(sio_pgtable_map(pt, 0x30000, 0xa0000, 0x1000, RW), 0);
+	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xa0000);
+	remap(pt, 0x30000, 0xb0000, 0x1000);
+	nh_all_times(fx, 1, 4096);
+	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xa0000);
+	nh_all_times(fx, 0, 4095);
+	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xb0000);
+	remap(pt, 0x30000, 0xc0000, 0x1000);
+	nh_all_times(fx, 0, 1);
+	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xc0000);
+	remap(pt, 0x30000, 0xd0000, 0x1000);
+	nh_all_times(fx, 0, 4095);
+	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xd0000);
+	remap(pt, 0x30000, 0xe0000, 0x1000);
+	nh_all_times(fx, 0, 4097);
+	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xe0000);
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
 static void test_tlb_block_entries(void **state)
 {
 	struct smmu_fx *fx = fx_create(NULL);
@@ -645,6 +688,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_stale_until_tlbi_va),
 		cmocka_unit_test(test_tlb_asid_tags_and_global_entries),
 		cmocka_unit_test(test_tlb_range_arithmetic),
+		cmocka_unit_test(test_tlb_nh_all_many),
 		cmocka_unit_test(test_tlb_block_entries),
 		cmocka_unit_test(test_tlb_stage2_by_vmid_and_ipa),
 		cmocka_unit_test(test_tlb_combined_entries_need_nh),
