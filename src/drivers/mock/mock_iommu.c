@@ -782,22 +782,22 @@ static int mock_viommu_alloc(struct sio_iommu_dev *iommu,
 
 int mock_dev_trigger_vevent(struct mock_iommu *m, uint32_t sid)
 {
-	struct mock_viommu *mv = NULL;
-	uint32_t virt_id = 0;
 	struct mock_dev *md;
+	uint32_t virt_id;
+	int rc = -ENOENT;
 
+	/* under the lock, as a fault: the vIOMMU stays while we report */
 	pthread_mutex_lock(&m->lock);
 	md = find_dev(m, sid);
 	if (md && md->viommu) {
-		mv = md->viommu;
+		/* struct iommu_viommu_event_selftest: the virtual ID */
 		virt_id = (uint32_t)md->vdev_id;
+		rc = md->viommu->v.report_event(&md->viommu->v,
+						MOCK_VEVENTQ_TYPE_SELFTEST,
+						&virt_id, sizeof(virt_id));
 	}
 	pthread_mutex_unlock(&m->lock);
-	if (!mv)
-		return -ENOENT;
-	/* struct iommu_viommu_event_selftest: the device's virtual ID */
-	return mv->v.report_event(&mv->v, MOCK_VEVENTQ_TYPE_SELFTEST, &virt_id,
-				  sizeof(virt_id));
+	return rc;
 }
 
 /* ----------------------------------------------------------- iommu ops */
@@ -864,17 +864,18 @@ static uint32_t mock_max_pasid_log2(struct sio_iommu_dev *iommu, uint32_t sid)
 int mock_dev_trigger_iopf(struct mock_iommu *m, uint32_t sid,
 			  const struct sio_iopf_fault *fault)
 {
-	struct sio_iommu_domain *d = NULL;
 	struct mock_dev *md;
 
+	/*
+	 * Under the lock: the device cannot be moved off (and its domain
+	 * freed) while the fault is handed over.  The handler only queues.
+	 * A fault nobody takes is dropped, as iommu_report_device_fault().
+	 */
 	pthread_mutex_lock(&m->lock);
 	md = find_dev(m, sid);
-	if (md)
-		d = md->domain;
+	if (md && md->domain && md->domain->iopf_handler)
+		md->domain->iopf_handler(md->domain, sid, fault);
 	pthread_mutex_unlock(&m->lock);
-	/* a fault nobody takes is dropped, as iommu_report_device_fault() */
-	if (d && d->iopf_handler)
-		d->iopf_handler(d, sid, fault);
 	return 0;
 }
 
