@@ -50,6 +50,9 @@ void iopt_init_table(struct io_pagetable *iopt)
 	iopt->nr_domains = 0;
 	iopt->domains_cap = 0;
 	iopt->host_page_size = 1;
+	pthread_mutex_init(&iopt->access_lock, NULL);
+	iopt->accesses = NULL;
+	iopt->accesses_cap = 0;
 }
 
 /* Free every node of a tree of iopt_allowed or iopt_reserved. */
@@ -68,6 +71,8 @@ void iopt_destroy_table(struct io_pagetable *iopt)
 	iopt_free_itree(&iopt->allowed_itree);
 	iopt_free_itree(&iopt->reserved_itree);
 	free(iopt->domains);
+	free(iopt->accesses);
+	pthread_mutex_destroy(&iopt->access_lock);
 	pthread_rwlock_destroy(&iopt->iova_rwsem);
 }
 
@@ -519,18 +524,59 @@ err:
 	return rc;
 }
 
+struct iopt_area *iopt_area_contig_init(struct iopt_area_contig_iter *iter,
+					struct io_pagetable *iopt,
+					uint64_t iova, uint64_t last_iova)
+{
+	iter->cur_iova = iova;
+	iter->last_iova = last_iova;
+	iter->area = to_area(sio_itree_first(&iopt->area_itree, iova, iova));
+	if (iter->area && !iter->area->pages)
+		iter->area = NULL;
+	return iter->area;
+}
+
+struct iopt_area *iopt_area_contig_next(struct iopt_area_contig_iter *iter,
+					struct io_pagetable *iopt)
+{
+	uint64_t last;
+
+	if (!iter->area)
+		return NULL;
+	last = area_last(iter->area);
+	if (iter->last_iova <= last)
+		return NULL;
+	iter->cur_iova = last + 1;
+	/* areas do not overlap: the next one must start right here */
+	iter->area = to_area(sio_itree_first(&iopt->area_itree, iter->cur_iova,
+					     iter->last_iova));
+	if (iter->area &&
+	    (area_iova(iter->area) != iter->cur_iova || !iter->area->pages))
+		iter->area = NULL;
+	return iter->area;
+}
+
+/* An access that does not let its pins go is given this many chances. */
+#define UNMAP_NOTIFY_TRIES 100
+
 /*
  * Unmap the areas inside [start, last]; an area crossing a bound fails.
- * Nothing mapped there is success, as the kernel's: IOMMU_IOAS_UNMAP
- * makes that -ENOENT itself, VFIO's compat unmap does not.
+ * An area accesses have pinned is closed to new pins, and the accesses
+ * are told (without the lock, so their callbacks may unpin) until they
+ * have let go: the kernel's loop, with its -EDEADLOCK for an access
+ * that never does.  Nothing mapped there is success, as the kernel's:
+ * IOMMU_IOAS_UNMAP makes that -ENOENT itself, VFIO's compat unmap does
+ * not.
  */
 static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 				 uint64_t last, uint64_t *unmapped)
 {
 	uint64_t unmapped_bytes = 0;
 	struct sio_itree_node *n;
+	unsigned int tries = 0;
 	int rc = 0;
 
+again:
 	pthread_rwlock_wrlock(&iopt->iova_rwsem);
 	while ((n = sio_itree_first(&iopt->area_itree, start, last))) {
 		struct iopt_area *area = to_area(n);
@@ -544,6 +590,20 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 			rc = -ENOENT;
 			goto out;
 		}
+		if (first != start)
+			tries = 0;
+		if (area->num_accesses) {
+			start = first;
+			area->prevent_access = true;
+			pthread_rwlock_unlock(&iopt->iova_rwsem);
+			iommufd_access_notify_unmap(iopt, first,
+						    alast - first + 1);
+			if (++tries > UNMAP_NOTIFY_TRIES) {
+				rc = -EDEADLOCK;
+				goto out_unmapped;
+			}
+			goto again;
+		}
 		iopt_area_unfill_domains(iopt, area, area->pages);
 		sio_itree_remove(&iopt->area_itree, &area->node);
 		iopt_put_pages(area->pages);
@@ -552,6 +612,7 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 	}
 out:
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
+out_unmapped:
 	if (unmapped)
 		*unmapped = unmapped_bytes;
 	return rc;
@@ -582,8 +643,11 @@ static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
 	struct iopt_area *upper;
 	int rc;
 
-	if (!area->pages)
+	if (!area->pages || area->prevent_access)
 		return -EBUSY;
+	/* an access's pinned range cannot be cut in two */
+	if (area->num_accesses)
+		return -EINVAL;
 	if ((new_start & (iopt->iova_alignment - 1)) ||
 	    (area_start_byte(area, new_start) & (iopt->iova_alignment - 1)))
 		return -EINVAL;
@@ -748,6 +812,10 @@ static uint64_t iopt_wanted_alignment(struct io_pagetable *iopt)
 	for (unsigned int i = 0; i < iopt->nr_domains; i++)
 		if (domain_min_page(iopt->domains[i]) > align)
 			align = domain_min_page(iopt->domains[i]);
+	for (unsigned int i = 0; i < iopt->accesses_cap; i++)
+		if (iopt->accesses[i] &&
+		    iopt->accesses[i]->iova_alignment > align)
+			align = iopt->accesses[i]->iova_alignment;
 	return align;
 }
 
@@ -793,6 +861,76 @@ void iopt_enable_large_pages(struct io_pagetable *iopt, uint64_t page_size)
 	iopt->disable_large_pages = false;
 	iopt->host_page_size = page_size;
 	iopt_calculate_iova_alignment(iopt);
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+}
+
+/* ------------------------------------------------------------ accesses */
+
+/* The kernel's xa_limit_16b on access_list ids. */
+#define IOPT_MAX_ACCESSES (1u << 16)
+
+/* The lowest free slot, growing the table; access_lock held. */
+static int iopt_access_slot(struct io_pagetable *iopt, uint32_t *slot)
+{
+	unsigned int i, cap;
+	void *p;
+
+	for (i = 0; i < iopt->accesses_cap; i++)
+		if (!iopt->accesses[i])
+			break;
+	if (i == iopt->accesses_cap) {
+		if (iopt->accesses_cap == IOPT_MAX_ACCESSES)
+			return -EBUSY; /* xa_alloc() out of ids */
+		cap = iopt->accesses_cap ? iopt->accesses_cap * 2 : 4;
+		p = realloc(iopt->accesses, cap * sizeof(*iopt->accesses));
+		if (!p)
+			return -ENOMEM;
+		iopt->accesses = p;
+		memset(iopt->accesses + iopt->accesses_cap, 0,
+		       (cap - iopt->accesses_cap) * sizeof(*iopt->accesses));
+		iopt->accesses_cap = cap;
+	}
+	*slot = i;
+	return 0;
+}
+
+int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access)
+{
+	uint32_t slot;
+	int rc;
+
+	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	pthread_mutex_lock(&iopt->access_lock);
+	rc = iopt_access_slot(iopt, &slot);
+	if (!rc)
+		iopt->accesses[slot] = access;
+	pthread_mutex_unlock(&iopt->access_lock);
+	if (rc)
+		goto out_unlock;
+	/* a pinning access needs every area on page boundaries */
+	rc = iopt_calculate_iova_alignment(iopt);
+	if (rc) {
+		pthread_mutex_lock(&iopt->access_lock);
+		iopt->accesses[slot] = NULL;
+		pthread_mutex_unlock(&iopt->access_lock);
+		goto out_unlock;
+	}
+	access->iopt_access_list_id = slot;
+out_unlock:
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return rc;
+}
+
+void iopt_remove_access(struct io_pagetable *iopt,
+			struct iommufd_access *access, uint32_t list_id)
+{
+	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	pthread_mutex_lock(&iopt->access_lock);
+	if (list_id < iopt->accesses_cap && iopt->accesses[list_id] == access)
+		iopt->accesses[list_id] = NULL;
+	pthread_mutex_unlock(&iopt->access_lock);
+	/* a smaller alignment than the areas have is always satisfied */
+	iopt->iova_alignment = iopt_wanted_alignment(iopt);
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 }
 

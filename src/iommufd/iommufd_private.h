@@ -71,9 +71,9 @@ struct iommufd_host {
 	_Atomic uint64_t mm_pinned_vm;
 	uint64_t page_size;
 	unsigned int page_shift;
-	/* the pages objects pinned now, for the selftest's MD_CHECK_REFS */
-	pthread_mutex_t pinned_lock;
-	struct iommufd_list pinned;
+	/* every pages object alive, for the selftest's MD_CHECK_REFS */
+	pthread_mutex_t pages_lock;
+	struct iommufd_list pages;
 	/*
 	 * The selftest mock IOMMU when the platform runs in selftest mode
 	 * (IOMMU_TEST_CMD answered); NULL otherwise.
@@ -98,6 +98,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_VEVENTQ,
 	IOMMUFD_OBJ_FAULT,
 	IOMMUFD_OBJ_SELFTEST,
+	IOMMUFD_OBJ_ACCESS,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -191,6 +192,11 @@ void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
 struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, uint32_t id,
 					  enum iommufd_object_type type);
 void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+/*
+ * Take a short-term reference on @obj unless its destruction has begun
+ * (the kernel's iommufd_lock_obj()); undo with iommufd_put_object().
+ */
+bool iommufd_lock_obj(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd);
 
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
@@ -232,8 +238,16 @@ struct iopt_pages {
 	ino_t file_ino;
 
 	pthread_mutex_t mutex;
+	/* whole-object pins: the areas that back domains (area->pinned) */
 	unsigned int pin_users;
-	struct iommufd_list pinned_node; /* on host->pinned while pinned */
+	/*
+	 * The page ranges accesses have pinned (struct iopt_pages_access,
+	 * page indices from uptr), under mutex.  Pages in their union are
+	 * populated and counted once, however many ranges and domain pins
+	 * cover them.
+	 */
+	struct sio_itree access_itree;
+	struct iommufd_list host_node; /* on host->pages */
 };
 
 int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
@@ -244,11 +258,17 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 			  struct iopt_pages **out, uint64_t *start_byte);
 void iopt_get_pages_ref(struct iopt_pages *pages);
 void iopt_put_pages(struct iopt_pages *pages);
-/* Pin for one more user (a domain, an access); the first one pins. */
+/* Pin the whole object for one more domain user; the first one pins. */
 int iopt_pages_pin(struct iopt_pages *pages);
 void iopt_pages_unpin(struct iopt_pages *pages);
 /*
- * How many pinned pages objects hold the page at user address @uaddr
+ * Whether page @index (from uptr) is pinned, by a domain or an access:
+ * the kernel holds one pin per pages object on such a page, which its
+ * selftests count (MD_CHECK_REFS).
+ */
+bool iopt_pages_is_pinned(struct iopt_pages *pages, uint64_t index);
+/*
+ * How many pages objects have the page at user address @uaddr pinned
  * (the kernel's pin count of the page, for MD_CHECK_REFS).
  */
 unsigned int iopt_pages_count_pins(struct iommufd_host *host, uint64_t uaddr);
@@ -268,6 +288,14 @@ struct iopt_area {
 	uint64_t start_byte;	  /* offset of iova's byte from pages->uptr */
 	int iommu_prot;		  /* IOMMU_READ/WRITE/CACHE as the kernel's */
 	bool pinned;		  /* holds a pin of its pages for the domains */
+	/*
+	 * Access pins made through this area: changed under pages->mutex
+	 * with iova_rwsem read-held, so write-holding iova_rwsem alone
+	 * reads it stably (unmap does).
+	 */
+	unsigned int num_accesses;
+	/* being unmapped: no new access pin or rw (written under iova_rwsem) */
+	bool prevent_access;
 };
 
 #define IOMMU_READ  (1 << 0)
@@ -295,7 +323,61 @@ struct io_pagetable {
 	unsigned int nr_domains;
 	unsigned int domains_cap;
 	uint64_t host_page_size; /* the alignment large pages off demands */
+	/*
+	 * The accesses attached, by slot (the kernel's access_list xarray):
+	 * changed with iova_rwsem write-held and access_lock held, so
+	 * either lock is enough to read them.  NULL slots are free.
+	 */
+	pthread_mutex_t access_lock;
+	struct iommufd_access **accesses;
+	unsigned int accesses_cap;
 };
+
+static inline uint64_t iopt_area_iova(const struct iopt_area *area)
+{
+	return area->node.start;
+}
+
+static inline uint64_t iopt_area_last_iova(const struct iopt_area *area)
+{
+	return area->node.last;
+}
+
+/* The offset of @iova's byte from pages->uptr. */
+static inline uint64_t iopt_area_start_byte(const struct iopt_area *area,
+					    uint64_t iova)
+{
+	return area->start_byte + (iova - iopt_area_iova(area));
+}
+
+/*
+ * Walking the areas that cover [iova, last_iova] back to back (the
+ * kernel's iopt_for_each_contig_area()), iova_rwsem held: the walk
+ * stops at a hole or at an area being inserted or removed, and
+ * iopt_area_contig_done() says whether it reached last_iova.
+ */
+struct iopt_area_contig_iter {
+	uint64_t cur_iova;
+	uint64_t last_iova;
+	struct iopt_area *area;
+};
+
+struct iopt_area *iopt_area_contig_init(struct iopt_area_contig_iter *iter,
+					struct io_pagetable *iopt,
+					uint64_t iova, uint64_t last_iova);
+struct iopt_area *iopt_area_contig_next(struct iopt_area_contig_iter *iter,
+					struct io_pagetable *iopt);
+
+static inline bool
+iopt_area_contig_done(const struct iopt_area_contig_iter *iter)
+{
+	return iter->area && iter->last_iova <= iopt_area_last_iova(iter->area);
+}
+
+#define iopt_for_each_contig_area(iter, area, iopt, iova, last_iova) \
+	for ((area) = iopt_area_contig_init((iter), (iopt), (iova),  \
+					    (last_iova));            \
+	     (area); (area) = iopt_area_contig_next((iter), (iopt)))
 
 #define IOPT_ALLOC_IOVA (1u << 0)
 
@@ -361,6 +443,34 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 				   unsigned int flags, uint64_t iova,
 				   uint64_t length, uint64_t page_size,
 				   uint64_t data);
+
+/*
+ * Access pins of the pages behind @area (the kernel's pages.c side of
+ * iommufd_access_pin_pages()): page indices [@start_index, @last_index]
+ * of area->pages, populated (-EFAULT) and counted against
+ * RLIMIT_MEMLOCK (-ENOMEM) unless already pinned; @out_pages gets each
+ * page's host address.  Remove must repeat the exact range.  iova_rwsem
+ * read-held by the caller.
+ */
+int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
+			 uint64_t last_index, void **out_pages,
+			 unsigned int flags);
+void iopt_area_remove_access(struct iopt_area *area, uint64_t start_index,
+			     uint64_t last_index);
+/*
+ * Copy @length bytes at @start_byte of @pages to or from @data
+ * (IOMMUFD_ACCESS_RW_* flags), as the CPU would: -EPERM for a write to
+ * read-only pages, -EFAULT where the memory is gone.
+ */
+int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
+			 void *data, uint64_t length, unsigned int flags);
+
+struct iommufd_access;
+
+/* Attach @access: the IOAS alignment takes its own into account. */
+int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access);
+void iopt_remove_access(struct io_pagetable *iopt,
+			struct iommufd_access *access, uint32_t list_id);
 
 /* ---------------------------------------------------------------- ioas */
 
@@ -654,6 +764,113 @@ void iommufd_fault_remove_handle(struct iommufd_hw_pagetable *hwpt,
 /* IOMMU_TEST_CMD (selftest.c); only for a context in selftest mode. */
 int iommufd_test(struct iommufd_ucmd *ucmd);
 void iommufd_selftest_destroy(struct iommufd_object *obj);
+/* -------------------------------------------------------------- access */
+
+/*
+ * An access: an in-library user of an IOAS that has no IOMMU domain (an
+ * emulated or mediated device, the selftests' CREATE_ACCESS), reading
+ * and writing through IOVAs with the CPU, as the kernel's struct
+ * iommufd_access.  There is no uAPI for it; the object table holds it
+ * only so ids and destruction work as for every object (IOMMU_DESTROY
+ * of its id is EBUSY while its creator holds it).
+ *
+ * A pinned page here is a host virtual address: the page-aligned
+ * address of each PAGE_SIZE page (sysconf(_SC_PAGESIZE)) backing the
+ * IOVA range, populated with the access the mapping allows and counted
+ * against RLIMIT_MEMLOCK like a domain's pin (once: pages a domain or
+ * another access already pinned are not counted again).  The pointer
+ * may be dereferenced until the matching iommufd_access_unpin_pages().
+ */
+struct iommufd_access_ops {
+	/* the access pins pages: IOAS alignment becomes at least PAGE_SIZE */
+	bool needs_pin_pages;
+	/*
+	 * [iova, iova + length - 1] is being unmapped (or, length U64_MAX
+	 * from 0, the access is leaving its IOAS): unpin every range
+	 * pinned inside it before returning.  Called with no iommufd lock
+	 * held, possibly from another thread than the one that pinned.
+	 */
+	void (*unmap)(void *data, uint64_t iova, uint64_t length);
+};
+
+/* flags of iommufd_access_pin_pages() and iommufd_access_rw() */
+enum {
+	IOMMUFD_ACCESS_RW_READ = 0,
+	IOMMUFD_ACCESS_RW_WRITE = 1 << 0,
+	/* the caller is a thread of its own (kernel: kthread_use_mm()) */
+	IOMMUFD_ACCESS_RW_KTHREAD = 1 << 1,
+	/* selftest only: go through the pinning path, not a plain copy */
+	IOMMUFD_ACCESS_RW_SLOW_PATH = 1 << 2,
+};
+
+struct iommufd_access {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx; /* held */
+	const struct iommufd_access_ops *ops;
+	void *data;
+	uint64_t iova_alignment; /* PAGE_SIZE with needs_pin_pages, else 1 */
+	/*
+	 * ioas: where pin and rw go, NULL while changing; ioas_unpin: where
+	 * unpin goes, which stays the old IOAS until its unmap callback
+	 * has run.  Both under ioas_lock; each attached IOAS is held.
+	 */
+	pthread_mutex_t ioas_lock;
+	struct iommufd_ioas *ioas;
+	struct iommufd_ioas *ioas_unpin;
+	uint32_t iopt_access_list_id; /* its slot in ioas->iopt.accesses */
+};
+
+/*
+ * Create an access on @ictx (held until it is destroyed): 0 with *@id
+ * and *@out, or -ENOMEM, -ENOSPC.  @ops must outlive it.
+ */
+int iommufd_access_create(struct iommufd_ctx *ictx,
+			  const struct iommufd_access_ops *ops, void *data,
+			  uint32_t *id, struct iommufd_access **out);
+/* Detach if attached (ops->unmap first), then destroy; no call may race. */
+void iommufd_access_destroy(struct iommufd_access *access);
+void iommufd_access_destroy_object(struct iommufd_object *obj);
+/*
+ * Attach to IOAS @ioas_id: -EINVAL if attached, -ENOENT if no such IOAS,
+ * -EADDRINUSE if an area does not meet the access's alignment.
+ */
+int iommufd_access_attach(struct iommufd_access *access, uint32_t ioas_id);
+/*
+ * Move to IOAS @ioas_id (the same one: nothing happens): -ENOENT if not
+ * attached or no such IOAS, -EBUSY while another change is under way.
+ * The old IOAS's ops->unmap(0, U64_MAX) runs before it is let go.
+ */
+int iommufd_access_replace(struct iommufd_access *access, uint32_t ioas_id);
+void iommufd_access_detach(struct iommufd_access *access);
+/*
+ * Pin the pages behind [iova, iova + length - 1]: @out_pages gets one
+ * host address per page.  The range must start on a page and run over
+ * areas that meet on page boundaries.  -EINVAL (length 0, an access
+ * without needs_pin_pages or unmap, misaligned, being unmapped),
+ * -EOVERFLOW, -ENOENT (not attached, a hole), -EPERM (the mapping lacks
+ * the access @flags asks for), -EFAULT, -ENOMEM.  Nothing stays pinned
+ * on failure.
+ */
+int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
+			     uint64_t length, void **out_pages,
+			     unsigned int flags);
+/* Undo one iommufd_access_pin_pages() of exactly this range. */
+void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova,
+				uint64_t length);
+/*
+ * Copy @length bytes between @data and the IOVA range, at any byte
+ * alignment and across areas: IOMMUFD_ACCESS_RW_WRITE writes the IOAS.
+ * -EINVAL, -EOVERFLOW, -ENOENT, -EPERM as pin, -EFAULT where the memory
+ * is not mapped (or @data is bad), -ENOMEM (slow path over the limit).
+ */
+int iommufd_access_rw(struct iommufd_access *access, uint64_t iova, void *data,
+		      size_t length, unsigned int flags);
+/*
+ * Tell every access of @iopt that [iova, iova + length - 1] is going
+ * away (the kernel's iommufd_access_notify_unmap()); no iopt lock held.
+ */
+void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
+				 uint64_t length);
 
 /* --------------------------------------------------------- vfio_compat */
 

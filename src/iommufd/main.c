@@ -63,6 +63,9 @@ static void iommufd_object_destroy_ops(struct iommufd_object *obj)
 	case IOMMUFD_OBJ_DEVICE:
 		iommufd_device_destroy(obj);
 		break;
+	case IOMMUFD_OBJ_ACCESS:
+		iommufd_access_destroy_object(obj);
+		break;
 	default:
 		break;
 	}
@@ -236,15 +239,40 @@ struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, uint32_t id,
 	return obj;
 }
 
-void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+static void shortterm_put(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
-	atomic_fetch_sub(&obj->users, 1);
 	if (atomic_fetch_sub(&obj->shortterm_users, 1) == 1) {
 		/* a destroyer is waiting for the last short-term user */
 		pthread_mutex_lock(&ictx->lock);
 		pthread_cond_broadcast(&ictx->destroy_wait);
 		pthread_mutex_unlock(&ictx->lock);
 	}
+}
+
+void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	atomic_fetch_sub(&obj->users, 1);
+	shortterm_put(ictx, obj);
+}
+
+/*
+ * The short-term count goes up first: a destroyer that sees users above
+ * it takes the object as held for long (EBUSY), so users may only rise
+ * once shortterm_users covers it.
+ */
+bool iommufd_lock_obj(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	unsigned int users = atomic_load(&obj->users);
+
+	atomic_fetch_add(&obj->shortterm_users, 1);
+	do {
+		if (!users) {
+			/* destruction has begun: let a destroyer waiting go */
+			shortterm_put(ictx, obj);
+			return false;
+		}
+	} while (!atomic_compare_exchange_weak(&obj->users, &users, users + 1));
+	return true;
 }
 
 /*
@@ -507,8 +535,8 @@ void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus)
 	atomic_init(&host->mm_pinned_vm, 0);
 	host->page_size = ps > 0 ? (uint64_t)ps : 4096;
 	host->page_shift = (unsigned int)__builtin_ctzll(host->page_size);
-	pthread_mutex_init(&host->pinned_lock, NULL);
-	iommufd_list_init(&host->pinned);
+	pthread_mutex_init(&host->pages_lock, NULL);
+	iommufd_list_init(&host->pages);
 	host->selftest = NULL;
 }
 

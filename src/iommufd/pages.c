@@ -55,9 +55,17 @@ static int iopt_alloc_pages(struct iommufd_host *host, uint64_t start_byte,
 				      ? IOPT_PAGES_ACCOUNT_NONE
 				      : IOPT_PAGES_ACCOUNT_USER;
 	pthread_mutex_init(&pages->mutex, NULL);
-	iommufd_list_init(&pages->pinned_node);
+	iommufd_list_init(&pages->host_node);
 	*out = pages;
 	return 0;
+}
+
+/* A new pages object joins the host's list (for MD_CHECK_REFS). */
+static void host_add_pages(struct iopt_pages *pages)
+{
+	pthread_mutex_lock(&pages->host->pages_lock);
+	iommufd_list_add_tail(&pages->host_node, &pages->host->pages);
+	pthread_mutex_unlock(&pages->host->pages_lock);
 }
 
 int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
@@ -74,6 +82,7 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 		return rc;
 	(*out)->type = IOPT_ADDRESS_USER;
 	(*out)->uptr = down;
+	host_add_pages(*out);
 	return 0;
 }
 
@@ -132,6 +141,7 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 	pages->uptr = (uint64_t)(uintptr_t)map;
 	*start_byte = start - down;
 	*out = pages;
+	host_add_pages(pages);
 	return 0;
 err:
 	pthread_mutex_destroy(&pages->mutex);
@@ -149,6 +159,9 @@ void iopt_put_pages(struct iopt_pages *pages)
 	if (atomic_fetch_sub(&pages->kref, 1) != 1)
 		return;
 	/* the last area is gone, and with it every pin */
+	pthread_mutex_lock(&pages->host->pages_lock);
+	iommufd_list_del_init(&pages->host_node);
+	pthread_mutex_unlock(&pages->host->pages_lock);
 	if (pages->file_map) {
 		munmap(pages->file_map, pages->file_map_len);
 		close(pages->file_fd);
@@ -186,6 +199,9 @@ static int update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 	struct iommufd_host *host = pages->host;
 	int rc = 0;
 
+	/* pinning nothing never fails, even with a counter over the limit */
+	if (!npages)
+		return 0;
 	switch (pages->account_mode) {
 	case IOPT_PAGES_ACCOUNT_USER:
 		if (inc)
@@ -213,19 +229,21 @@ static int update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 }
 
 /*
- * Fault the range in with the access DMA will need.  MADV_POPULATE_*
- * fails with ENOMEM where nothing is mapped and EFAULT where an access
- * would raise SIGSEGV or SIGBUS; pin_user_pages() says EFAULT for both.
+ * Fault in @npages pages from page @index, writable or not.
+ * MADV_POPULATE_* fails with ENOMEM where nothing is mapped and EFAULT
+ * where an access would raise SIGSEGV or SIGBUS; pin_user_pages() says
+ * EFAULT for both.
  */
 /*
  * A file's pages exist only below its size: pinning past the end fails
  * with -EINVAL, as the kernel's memfd_pin_folios() does, not with a
  * fault.
  */
-static int file_range_ok(struct iopt_pages *pages)
+static int file_range_ok(struct iopt_pages *pages, uint64_t index,
+			 uint64_t npages)
 {
-	uint64_t end =
-		pages->file_start + (pages->npages << pages->host->page_shift);
+	uint64_t end = pages->file_start +
+		       ((index + npages) << pages->host->page_shift);
 	struct stat st;
 
 	if (fstat(pages->file_fd, &st))
@@ -233,12 +251,15 @@ static int file_range_ok(struct iopt_pages *pages)
 	return end > (uint64_t)st.st_size ? -EINVAL : 0;
 }
 
-static int populate(struct iopt_pages *pages)
+static int populate_range(struct iopt_pages *pages, uint64_t index,
+			  uint64_t npages, bool write)
 {
-	int advice = pages->writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+	unsigned int shift = pages->host->page_shift;
+	uint64_t uaddr = pages->uptr + (index << shift);
+	int advice = write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
 
 	if (pages->type == IOPT_ADDRESS_FILE) {
-		int rc = file_range_ok(pages);
+		int rc = file_range_ok(pages, index, npages);
 
 		if (rc)
 			return rc;
@@ -248,18 +269,42 @@ static int populate(struct iopt_pages *pages)
 	 * A few pages are cheaper to touch than a syscall (most of a 4 KiB
 	 * IOAS_MAP's time): the same faults, taken from here.
 	 */
-	if (pages->npages <= POPULATE_BY_TOUCH) {
-		int rc = sio_user_touch(
-			pages->uptr, pages->npages << pages->host->page_shift,
-			pages->writable);
+	if (npages <= POPULATE_BY_TOUCH) {
+		int rc = sio_user_touch(uaddr, npages << shift, write);
 
 		if (rc != -EOPNOTSUPP)
 			return rc;
 	}
-	if (madvise((void *)(uintptr_t)pages->uptr,
-		    pages->npages << pages->host->page_shift, advice))
+	if (madvise((void *)(uintptr_t)uaddr, npages << shift, advice))
 		return -EFAULT;
 	return 0;
+}
+
+/* Pinning takes the pages with the access DMA will need. */
+static int populate(struct iopt_pages *pages)
+{
+	return populate_range(pages, 0, pages->npages, pages->writable);
+}
+
+/* Pages of [first, last] that no access range covers; pages->mutex held. */
+static uint64_t access_holes(struct iopt_pages *pages, uint64_t first,
+			     uint64_t last)
+{
+	struct sio_itree_span span;
+	uint64_t holes = 0;
+
+	sio_itree_for_each_span(&span, &pages->access_itree, first, last)
+	{
+		if (span.is_hole)
+			holes += span.last - span.start + 1;
+	}
+	return holes;
+}
+
+/* What the whole-object pin counts: the pages no access pinned already. */
+static uint64_t domain_pin_npages(struct iopt_pages *pages)
+{
+	return access_holes(pages, 0, pages->npages - 1);
 }
 
 int iopt_pages_pin(struct iopt_pages *pages)
@@ -274,18 +319,15 @@ int iopt_pages_pin(struct iopt_pages *pages)
 	rc = populate(pages);
 	if (rc)
 		goto err;
-	rc = update_pinned(pages, pages->npages, true);
+	rc = update_pinned(pages, domain_pin_npages(pages), true);
 	if (rc)
 		goto err;
 	perm = SIO_MEM_READ | (pages->writable ? SIO_MEM_WRITE : 0);
 	rc = sio_mem_register(pages->host->bus, pages->uptr, len, perm, pages);
 	if (rc) {
-		update_pinned(pages, pages->npages, false);
+		update_pinned(pages, domain_pin_npages(pages), false);
 		goto err;
 	}
-	pthread_mutex_lock(&pages->host->pinned_lock);
-	iommufd_list_add_tail(&pages->pinned_node, &pages->host->pinned);
-	pthread_mutex_unlock(&pages->host->pinned_lock);
 	goto out;
 err:
 	pages->pin_users--;
@@ -298,54 +340,275 @@ void iopt_pages_unpin(struct iopt_pages *pages)
 {
 	pthread_mutex_lock(&pages->mutex);
 	if (--pages->pin_users == 0) {
-		pthread_mutex_lock(&pages->host->pinned_lock);
-		iommufd_list_del_init(&pages->pinned_node);
-		pthread_mutex_unlock(&pages->host->pinned_lock);
 		sio_mem_unregister(pages->host->bus, pages->uptr,
 				   pages->npages << pages->host->page_shift,
 				   pages);
-		update_pinned(pages, pages->npages, false);
+		update_pinned(pages, domain_pin_npages(pages), false);
 	}
 	pthread_mutex_unlock(&pages->mutex);
 }
 
-unsigned int iopt_pages_count_pins(struct iommufd_host *host, uint64_t uaddr)
+bool iopt_pages_is_pinned(struct iopt_pages *pages, uint64_t index)
+{
+	bool pinned;
+
+	pthread_mutex_lock(&pages->mutex);
+	pinned = index < pages->npages &&
+		 (pages->pin_users ||
+		  sio_itree_first(&pages->access_itree, index, index));
+	pthread_mutex_unlock(&pages->mutex);
+	return pinned;
+}
+
+/* ------------------------------------------------------------ accesses */
+
+/* One range of pages an access pinned, shared by its identical pins. */
+struct iopt_pages_access {
+	struct sio_itree_node node; /* page indices [start, last] */
+	unsigned int users;
+};
+
+/* The node for exactly [index, last]; ranges may overlap. */
+static struct iopt_pages_access *
+iopt_pages_get_exact_access(struct iopt_pages *pages, uint64_t index,
+			    uint64_t last)
+{
+	struct sio_itree_node *n;
+
+	sio_itree_for_each(n, &pages->access_itree, index, last)
+	{
+		if (n->start == index && n->last == last)
+			return iommufd_container_of(n, struct iopt_pages_access,
+						    node);
+	}
+	return NULL;
+}
+
+static void fill_out_pages(struct iopt_pages *pages, uint64_t index,
+			   uint64_t last, void **out_pages)
+{
+	for (; index <= last; index++)
+		*out_pages++ =
+			(void *)(uintptr_t)(pages->uptr +
+					    (index << pages->host->page_shift));
+}
+
+/*
+ * Fault in the pages of [first, last] no pin holds yet, as the kernel's
+ * pin_user_pages() would take them (writable if the pages are).
+ * pages->mutex held.
+ */
+static int populate_access_holes(struct iopt_pages *pages, uint64_t first,
+				 uint64_t last)
+{
+	struct sio_itree_span span;
+	int rc;
+
+	if (pages->pin_users)
+		return 0; /* a domain's pin holds every page */
+	sio_itree_for_each_span(&span, &pages->access_itree, first, last)
+	{
+		if (!span.is_hole)
+			continue;
+		rc = populate_range(pages, span.start,
+				    span.last - span.start + 1,
+				    pages->writable);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Pin them for good: faulted in, then counted (-EFAULT before -ENOMEM). */
+static int pin_access_holes(struct iopt_pages *pages, uint64_t first,
+			    uint64_t last)
+{
+	int rc = populate_access_holes(pages, first, last);
+
+	if (rc || pages->pin_users)
+		return rc;
+	return update_pinned(pages, access_holes(pages, first, last), true);
+}
+
+/* Undo pin_access_holes() once [first, last] has left the tree. */
+static void unpin_access_holes(struct iopt_pages *pages, uint64_t first,
+			       uint64_t last)
+{
+	if (!pages->pin_users)
+		update_pinned(pages, access_holes(pages, first, last), false);
+}
+
+int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
+			 uint64_t last_index, void **out_pages,
+			 unsigned int flags)
+{
+	struct iopt_pages *pages = area->pages;
+	struct iopt_pages_access *access;
+	int rc;
+
+	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
+		return -EPERM;
+
+	pthread_mutex_lock(&pages->mutex);
+	access = iopt_pages_get_exact_access(pages, start_index, last_index);
+	if (access) {
+		area->num_accesses++;
+		access->users++;
+		fill_out_pages(pages, start_index, last_index, out_pages);
+		pthread_mutex_unlock(&pages->mutex);
+		return 0;
+	}
+
+	access = calloc(1, sizeof(*access));
+	if (!access) {
+		rc = -ENOMEM;
+		goto out_unlock;
+	}
+	rc = pin_access_holes(pages, start_index, last_index);
+	if (rc) {
+		free(access);
+		goto out_unlock;
+	}
+	access->node.start = start_index;
+	access->node.last = last_index;
+	access->users = 1;
+	sio_itree_insert(&pages->access_itree, &access->node);
+	area->num_accesses++;
+	fill_out_pages(pages, start_index, last_index, out_pages);
+out_unlock:
+	pthread_mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+void iopt_area_remove_access(struct iopt_area *area, uint64_t start_index,
+			     uint64_t last_index)
+{
+	struct iopt_pages *pages = area->pages;
+	struct iopt_pages_access *access;
+
+	pthread_mutex_lock(&pages->mutex);
+	access = iopt_pages_get_exact_access(pages, start_index, last_index);
+	/* a caller's unpin of something it never pinned changes nothing */
+	if (!access || !area->num_accesses)
+		goto out_unlock;
+	area->num_accesses--;
+	if (--access->users)
+		goto out_unlock;
+	sio_itree_remove(&pages->access_itree, &access->node);
+	unpin_access_holes(pages, start_index, last_index);
+	free(access);
+out_unlock:
+	pthread_mutex_unlock(&pages->mutex);
+}
+
+/* The CPU's copy: a fault where memory is gone is -EFAULT, not a crash. */
+static int rw_copy(uint64_t uaddr, void *data, uint64_t length,
+		   unsigned int flags)
+{
+	if (flags & IOMMUFD_ACCESS_RW_WRITE)
+		return sio_user_write(uaddr, data, length);
+	return sio_user_read(data, uaddr, length);
+}
+
+/*
+ * The kernel's iopt_pages_rw_slow(): hold every page of the range the
+ * way a domain would see it — the pins already there, and for the rest
+ * a pin taken for the copy and dropped after (the kernel's pfn_reader
+ * leaves the RLIMIT_MEMLOCK counters as they were).
+ */
+static int rw_slow(struct iopt_pages *pages, uint64_t first, uint64_t last,
+		   uint64_t start_byte, void *data, uint64_t length,
+		   unsigned int flags)
+{
+	int rc;
+
+	pthread_mutex_lock(&pages->mutex);
+	rc = populate_access_holes(pages, first, last);
+	if (!rc)
+		rc = rw_copy(pages->uptr + start_byte, data, length, flags);
+	pthread_mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/*
+ * The kernel's iopt_pages_rw_page(): one page, pinned for the copy with
+ * only the access the copy makes, and not counted.
+ */
+static int rw_page(struct iopt_pages *pages, uint64_t index,
+		   uint64_t start_byte, void *data, uint64_t length,
+		   unsigned int flags)
+{
+	int rc = populate_range(pages, index, 1,
+				flags & IOMMUFD_ACCESS_RW_WRITE);
+
+	if (rc)
+		return rc;
+	return rw_copy(pages->uptr + start_byte, data, length, flags);
+}
+
+int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
+			 void *data, uint64_t length, unsigned int flags)
+{
+	uint64_t first = start_byte >> pages->host->page_shift;
+	uint64_t last = (start_byte + length - 1) >> pages->host->page_shift;
+
+	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
+		return -EPERM;
+	/*
+	 * One process has one mm: the kernel's fast path (copy_to_user()
+	 * on the mm that mapped the pages) is always open, unless the
+	 * selftest asks for the path another mm would take.
+	 */
+	if ((flags & IOMMUFD_ACCESS_RW_SLOW_PATH) &&
+	    !(flags & IOMMUFD_ACCESS_RW_KTHREAD)) {
+		if (first == last)
+			return rw_page(pages, first, start_byte, data, length,
+				       flags);
+		return rw_slow(pages, first, last, start_byte, data, length,
+			       flags);
+	}
+	return rw_copy(pages->uptr + start_byte, data, length, flags);
+}
+
+/*
+ * Pins of the pages at @uaddr (anonymous memory, by address) or at file
+ * (@dev, @ino) offset @off: one per live pages object that has the page
+ * pinned, by a domain or an access.
+ */
+static unsigned int count_pins(struct iommufd_host *host, uint64_t uaddr,
+			       bool file, dev_t dev, ino_t ino, uint64_t off)
 {
 	unsigned int n = 0;
 
-	pthread_mutex_lock(&host->pinned_lock);
-	for (struct iommufd_list *l = host->pinned.next; l != &host->pinned;
+	pthread_mutex_lock(&host->pages_lock);
+	for (struct iommufd_list *l = host->pages.next; l != &host->pages;
 	     l = l->next) {
-		struct iopt_pages *pages =
-			iommufd_container_of(l, struct iopt_pages, pinned_node);
-		uint64_t len = pages->npages << host->page_shift;
+		struct iopt_pages *p =
+			iommufd_container_of(l, struct iopt_pages, host_node);
+		uint64_t len = p->npages << host->page_shift;
 
 		/* a file's pages are pinned through our own mapping of it */
-		if (pages->type == IOPT_ADDRESS_USER && uaddr >= pages->uptr &&
-		    uaddr - pages->uptr < len)
-			n++;
+		if (!file && p->type == IOPT_ADDRESS_USER && uaddr >= p->uptr &&
+		    uaddr - p->uptr < len)
+			n += iopt_pages_is_pinned(p, (uaddr - p->uptr) >>
+							     host->page_shift);
+		if (file && p->type == IOPT_ADDRESS_FILE &&
+		    p->file_dev == dev && p->file_ino == ino &&
+		    off >= p->file_start && off - p->file_start < len)
+			n += iopt_pages_is_pinned(p, (off - p->file_start) >>
+							     host->page_shift);
 	}
-	pthread_mutex_unlock(&host->pinned_lock);
+	pthread_mutex_unlock(&host->pages_lock);
 	return n;
+}
+
+unsigned int iopt_pages_count_pins(struct iommufd_host *host, uint64_t uaddr)
+{
+	return count_pins(host, uaddr, false, 0, 0, 0);
 }
 
 unsigned int iopt_pages_count_file_pins(struct iommufd_host *host, dev_t dev,
 					ino_t ino, uint64_t off)
 {
-	unsigned int n = 0;
-
-	pthread_mutex_lock(&host->pinned_lock);
-	for (struct iommufd_list *l = host->pinned.next; l != &host->pinned;
-	     l = l->next) {
-		struct iopt_pages *pages =
-			iommufd_container_of(l, struct iopt_pages, pinned_node);
-
-		if (pages->type == IOPT_ADDRESS_FILE &&
-		    pages->file_dev == dev && pages->file_ino == ino &&
-		    off >= pages->file_start &&
-		    off - pages->file_start < pages->file_map_len)
-			n++;
-	}
-	pthread_mutex_unlock(&host->pinned_lock);
-	return n;
+	return count_pins(host, 0, true, dev, ino, off);
 }
