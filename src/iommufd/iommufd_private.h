@@ -146,6 +146,9 @@ struct iommufd_ctx {
 	uint32_t vfio_ioas_id;
 	/* opened in selftest mode: IOMMU_TEST_CMD's mock IOMMU, else NULL */
 	struct mock_iommu *selftest;
+	/* the selftest's access files, by fd (selftest_access.c) */
+	pthread_mutex_t selftest_lock;
+	struct iommufd_list selftest_accesses;
 };
 
 struct mock_iommu;
@@ -764,6 +767,20 @@ void iommufd_fault_remove_handle(struct iommufd_hw_pagetable *hwpt,
 /* IOMMU_TEST_CMD (selftest.c); only for a context in selftest mode. */
 int iommufd_test(struct iommufd_ucmd *ucmd);
 void iommufd_selftest_destroy(struct iommufd_object *obj);
+/*
+ * Whether output address @pa is the memory at user address @uaddr: the
+ * same address, or the same page frame (a file pinned through our own
+ * mapping of it).
+ */
+bool iommufd_selftest_same_memory(struct iommufd_host *host, uint64_t pa,
+				  uint64_t uaddr);
+/* The ACCESS ops (selftest_access.c), and the access file's last close. */
+int iommufd_test_create_access(struct iommufd_ucmd *ucmd);
+int iommufd_test_access_pages(struct iommufd_ucmd *ucmd);
+int iommufd_test_access_item_destroy(struct iommufd_ucmd *ucmd);
+int iommufd_test_access_rw(struct iommufd_ucmd *ucmd);
+int iommufd_test_access_replace_ioas(struct iommufd_ucmd *ucmd);
+void iommufd_selftest_file_release(struct iommufd_object *file_obj);
 /* -------------------------------------------------------------- access */
 
 /*

@@ -26,6 +26,8 @@ int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out)
 	ictx->host = host;
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
 	ictx->selftest = host->selftest;
+	pthread_mutex_init(&ictx->selftest_lock, NULL);
+	iommufd_list_init(&ictx->selftest_accesses);
 	atomic_init(&ictx->refs, 1);
 	pthread_mutex_init(&ictx->lock, NULL);
 	pthread_cond_init(&ictx->destroy_wait, NULL);
@@ -138,6 +140,7 @@ static void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
 		}
 	}
 	free(ictx->objs);
+	pthread_mutex_destroy(&ictx->selftest_lock);
 	pthread_cond_destroy(&ictx->destroy_wait);
 	pthread_mutex_destroy(&ictx->lock);
 	free(ictx);

@@ -185,6 +185,21 @@ static bool same_memory(int pagemap, struct iommufd_host *host, uint64_t pa,
 	return pfn && pfn == host_pfn(pagemap, pa, host->page_size);
 }
 
+bool iommufd_selftest_same_memory(struct iommufd_host *host, uint64_t pa,
+				  uint64_t uaddr)
+{
+	int pagemap;
+	bool same;
+
+	if (pa == uaddr)
+		return true;
+	pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	same = same_memory(pagemap, host, pa, uaddr);
+	if (pagemap >= 0)
+		close(pagemap);
+	return same;
+}
+
 /* MD_CHECK_MAP: every mock page of the range maps the user's memory. */
 static int test_md_check_pa(struct iommufd_ucmd *ucmd,
 			    struct sio_iommu_test_cmd *cmd)
@@ -453,6 +468,16 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_trigger_iopf(ucmd, cmd);
 	case SIO_TEST_OP_TRIGGER_VEVENT:
 		return test_trigger_vevent(ucmd, cmd);
+	case SIO_TEST_OP_CREATE_ACCESS:
+		return iommufd_test_create_access(ucmd);
+	case SIO_TEST_OP_ACCESS_PAGES:
+		return iommufd_test_access_pages(ucmd);
+	case SIO_TEST_OP_DESTROY_ACCESS_PAGES:
+		return iommufd_test_access_item_destroy(ucmd);
+	case SIO_TEST_OP_ACCESS_RW:
+		return iommufd_test_access_rw(ucmd);
+	case SIO_TEST_OP_ACCESS_REPLACE_IOAS:
+		return iommufd_test_access_replace_ioas(ucmd);
 	case SIO_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		/*
 		 * The kernel shrinks its pinning batches to force their
