@@ -243,8 +243,7 @@ static int test_md_check_pa(struct iommufd_ucmd *ucmd,
  * The file page behind user address @uaddr, from /proc/self/maps: false
  * for anonymous memory.
  */
-static bool file_page_of(uint64_t uaddr, dev_t *dev, ino_t *ino,
-			 uint64_t *off)
+static bool file_page_of(uint64_t uaddr, dev_t *dev, ino_t *ino, uint64_t *off)
 {
 	unsigned long long start, end, pgoff, inode;
 	unsigned int maj, min;

@@ -18,11 +18,11 @@
 #include "uapi/uapi.h"
 
 /* Flags of the ops (iommufd_test.h). */
-#define MOCK_FLAGS_ACCESS_WRITE		    (1u << 0)
-#define MOCK_FLAGS_ACCESS_SYZ		    (1u << 16)
-#define MOCK_ACCESS_RW_WRITE		    (1u << 0)
-#define MOCK_ACCESS_RW_SLOW_PATH	    (1u << 2)
-#define MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN  (1u << 0)
+#define MOCK_FLAGS_ACCESS_WRITE		   (1u << 0)
+#define MOCK_FLAGS_ACCESS_SYZ		   (1u << 16)
+#define MOCK_ACCESS_RW_WRITE		   (1u << 0)
+#define MOCK_ACCESS_RW_SLOW_PATH	   (1u << 2)
+#define MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN (1u << 0)
 /* the kernel's bound against its syzkaller: more is -ENOMEM */
 #define ACCESS_MAX_LENGTH (16ull * 1024 * 1024)
 
@@ -44,7 +44,7 @@ struct selftest_access {
 	struct iommufd_access *access;
 	struct iommufd_list node; /* on ictx->selftest_accesses */
 	int fd;
-	atomic_uint refs; /* the file's, and one per op using it */
+	atomic_uint refs;     /* the file's, and one per op using it */
 	pthread_mutex_t lock; /* items, next_id; held across a pin */
 	struct iommufd_list items;
 	uint32_t next_id;
@@ -161,11 +161,11 @@ int iommufd_test_create_access(struct iommufd_ucmd *ucmd)
 	iommufd_list_init(&sa->node);
 	sa->fd = -1;
 
-	rc = iommufd_access_create(
-		ictx,
-		(flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN) ? &staccess_ops_pin
-							     : &staccess_ops,
-		sa, &id, &sa->access);
+	rc = iommufd_access_create(ictx,
+				   (flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN)
+					   ? &staccess_ops_pin
+					   : &staccess_ops,
+				   sa, &id, &sa->access);
 	if (rc) {
 		sa->access = NULL;
 		goto out_put;
@@ -214,8 +214,8 @@ int iommufd_test_access_replace_ioas(struct iommufd_ucmd *ucmd)
  * Whether the pinned pages are the user's pages from @uptr on: the same
  * address, or (a file) the same page frame.
  */
-static int check_pages(struct iommufd_ctx *ictx, uint64_t uptr,
-		       void **pages, uint64_t npages)
+static int check_pages(struct iommufd_ctx *ictx, uint64_t uptr, void **pages,
+		       uint64_t npages)
 {
 	uint64_t ps = ictx->host->page_size;
 
@@ -254,9 +254,10 @@ static int access_pages_locked(struct iommufd_ucmd *ucmd,
 		rc = -ENOMEM;
 		goto out_free;
 	}
-	rc = iommufd_access_pin_pages(
-		sa->access, iova, length, pages,
-		(flags & MOCK_FLAGS_ACCESS_WRITE) ? IOMMUFD_ACCESS_RW_WRITE : 0);
+	rc = iommufd_access_pin_pages(sa->access, iova, length, pages,
+				      (flags & MOCK_FLAGS_ACCESS_WRITE)
+					      ? IOMMUFD_ACCESS_RW_WRITE
+					      : 0);
 	if (rc)
 		goto out_free;
 	/* the kernel's check is skipped for a NULL uptr (syzkaller) */

@@ -407,6 +407,155 @@ static void test_nested_iotlb(void **state)
 	assert_int_equal(destroy(f, p.out_hwpt_id), 0);
 }
 
+/* A file host as the interposer is one: fd numbers from 100 on. */
+struct files {
+	struct sio_iommufd_file *file[8];
+	int n;
+};
+
+static int host_install(void *opaque, struct sio_iommufd_file *file,
+			const char *name)
+{
+	struct files *fs = opaque;
+
+	(void)name;
+	if (fs->n == 8)
+		return -EMFILE;
+	fs->file[fs->n] = file;
+	return 100 + fs->n++;
+}
+
+/* close(fd): the file's last reference goes */
+static void host_uninstall(void *opaque, int fd)
+{
+	struct files *fs = opaque;
+
+	sio_iommufd_file_release(fs->file[fd - 100]);
+	fs->file[fd - 100] = NULL;
+}
+
+static int create_access(struct fx *f, uint32_t ioas, uint32_t flags,
+			 uint32_t *fd)
+{
+	struct sio_iommu_test_cmd c = {.op = SIO_TEST_OP_CREATE_ACCESS,
+				       .id = ioas,
+				       .create_access = {.flags = flags}};
+	int rc = test_cmd(f, &c);
+
+	*fd = c.create_access.out_access_fd;
+	return rc;
+}
+
+static int access_pages(struct fx *f, uint32_t fd, uint64_t iova, uint64_t len,
+			void *p, uint32_t *id)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_ACCESS_PAGES,
+		.id = fd,
+		.access_pages = {.iova = iova,
+				 .length = len,
+				 .uptr = (uint64_t)(uintptr_t)p},
+	};
+	int rc = test_cmd(f, &c);
+
+	*id = c.access_pages.out_access_pages_id;
+	return rc;
+}
+
+static int destroy_pages(struct fx *f, uint32_t fd, uint32_t id)
+{
+	struct sio_iommu_test_cmd c = {.op = SIO_TEST_OP_DESTROY_ACCESS_PAGES,
+				       .id = fd,
+				       .destroy_access_pages = {id}};
+
+	return test_cmd(f, &c);
+}
+
+static int access_rw(struct fx *f, uint32_t fd, uint64_t iova, void *p,
+		     uint64_t len, uint32_t flags)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_ACCESS_RW,
+		.id = fd,
+		.access_rw = {iova, len, (uint64_t)(uintptr_t)p, flags},
+	};
+
+	return test_cmd(f, &c);
+}
+
+static void test_access_ops(void **state)
+{
+	struct fx *f = *state;
+	struct files fs = {0};
+	const struct sio_iommufd_file_host host = {
+		.install = host_install,
+		.uninstall = host_uninstall,
+		.opaque = &fs,
+	};
+	uint32_t fd, fd_rw, id, id2;
+	char out[8] = {0};
+
+	/* without a file host there is no fd to give */
+	assert_int_equal(create_access(f, f->ioas, 1, &fd), -EOPNOTSUPP);
+	sio_iommufd_set_file_host(f->fd, &host);
+	assert_int_equal(create_access(f, f->ioas, 2, &fd), -EOPNOTSUPP);
+	assert_int_equal(create_access(f, 1000, 1, &fd), -ENOENT);
+	assert_int_equal(create_access(f, f->ioas, 1, &fd), 0);
+	assert_int_equal(create_access(f, f->ioas, 0, &fd_rw), 0);
+	assert_true(fd >= 100 && fd_rw >= 100 && fd != fd_rw);
+
+	assert_int_equal(map_fixed(f, f->buf, 2 * f->pg, APERTURE), 0);
+	/* not a pinning access; not an access; over the kernel's bound */
+	assert_int_equal(access_pages(f, fd_rw, APERTURE, f->pg, f->buf, &id),
+			 -EOPNOTSUPP);
+	assert_int_equal(access_pages(f, 7, APERTURE, f->pg, f->buf, &id),
+			 -EBADFD);
+	assert_int_equal(access_pages(f, fd, APERTURE, 17 * MiB, f->buf, &id),
+			 -ENOMEM);
+	/* the pinned page must be the user's page */
+	assert_int_equal(access_pages(f, fd, APERTURE, f->pg, f->buf + f->pg,
+				      &id),
+			 -EBADE);
+	assert_int_equal(check_refs(f, f->buf, 2 * f->pg, 0), 0);
+	assert_int_equal(access_pages(f, fd, APERTURE, f->pg, f->buf, &id), 0);
+	assert_int_equal(access_pages(f, fd, APERTURE, f->pg, f->buf, &id2), 0);
+	assert_true(id != id2);
+	assert_int_equal(check_refs(f, f->buf, f->pg, 1), 0);
+	assert_int_equal(check_refs(f, f->buf + f->pg, f->pg, 0), 0);
+	assert_int_equal(destroy_pages(f, fd, id), 0);
+	assert_int_equal(destroy_pages(f, fd, id), -ENOENT);
+
+	/* through the IOAS with the CPU */
+	assert_int_equal(access_rw(f, fd_rw, APERTURE + 5, "softio", 6, 1), 0);
+	assert_memory_equal(f->buf + 5, "softio", 6);
+	assert_int_equal(access_rw(f, fd_rw, APERTURE + 5, out, 6, 4), 0);
+	assert_memory_equal(out, "softio", 6);
+	assert_int_equal(access_rw(f, fd_rw, APERTURE + 5, out, 6, 1u << 3),
+			 -EOPNOTSUPP);
+	assert_int_equal(access_rw(f, fd_rw, APERTURE + 2 * f->pg, out, 6, 0),
+			 -ENOENT);
+
+	/* an unmap takes the remaining pin away (the unmap notification) */
+	struct sio_iommu_ioas_unmap u = {.size = sizeof(u),
+					 .ioas_id = f->ioas,
+					 .iova = APERTURE,
+					 .length = 2 * f->pg};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_IOAS_UNMAP, &u), 0);
+	assert_int_equal(destroy_pages(f, fd, id2), -ENOENT);
+	assert_int_equal(check_refs(f, f->buf, 2 * f->pg, 0), 0);
+
+	/* ACCESS_REPLACE_IOAS, then close */
+	struct sio_iommu_test_cmd r = {.op = SIO_TEST_OP_ACCESS_REPLACE_IOAS,
+				       .id = fd,
+				       .access_replace_ioas = {1000}};
+	assert_int_equal(test_cmd(f, &r), -ENOENT);
+	r.access_replace_ioas.ioas_id = ioas_alloc(f);
+	assert_int_equal(test_cmd(f, &r), 0);
+	host_uninstall(&fs, (int)fd);
+	assert_int_equal(destroy_pages(f, fd, 0), -EBADFD);
+	host_uninstall(&fs, (int)fd_rw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +574,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dirty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_iotlb, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_access_ops, setup,
 						teardown),
 	};
 
