@@ -71,6 +71,34 @@ struct sio_pin_stats {
 SIO_API void sio_platform_pin_stats(struct sio_platform *p,
 				    struct sio_pin_stats *st);
 
+/*
+ * The program is about to unmap, move or discard [@addr, @addr + @len) of
+ * its address space: munmap, mremap, mmap with MAP_FIXED over it,
+ * madvise MADV_DONTNEED/FREE/REMOVE, shmdt, or mprotect taking access
+ * away.  On Linux the pages pinned for DMA would outlive the program's
+ * mapping and DMA would go on reaching them; here they are the program's
+ * own, so the IOAS mappings of user memory in that range stop reaching
+ * memory at all: a DMA to them aborts as at a target that is not there
+ * (for the SMMUv3 a completer abort, not a translation fault), until the
+ * IOAS mapping is unmapped and the memory mapped again.  What else the
+ * mappings cover keeps working undisturbed.  Returns once no DMA can
+ * still be using the range, so the caller may then change it.
+ *
+ * The interposer calls this for every such call of the program.  A VMM
+ * that embeds the library calls it itself before it changes memory it
+ * has mapped for DMA; without the call, DMA to memory it unmapped would
+ * crash the process.
+ */
+SIO_API void sio_platform_user_unmap(struct sio_platform *p, const void *addr,
+				     size_t len);
+/*
+ * The same for a change that takes only write access away (mprotect
+ * without PROT_WRITE): the mappings that let devices write there stop
+ * reaching it, read-only ones keep working.
+ */
+SIO_API void sio_platform_user_unwrite(struct sio_platform *p, const void *addr,
+				       size_t len);
+
 /* Open /dev/iommu on @p.  Returns 0, -ENOMEM. */
 SIO_API int sio_iommufd_open(struct sio_platform *p, struct sio_iommufd **out);
 /* Close: every object of the handle is destroyed, every pin released. */

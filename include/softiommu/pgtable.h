@@ -165,10 +165,8 @@ struct sio_pgtable_gather {
 	uint64_t last;
 	uint64_t min_leaf; /* 0 if no leaf was removed */
 	bool tables_freed;
-	/* private */
-	void **freed;
-	size_t nr_freed;
-	size_t cap_freed;
+	/* private: the retired tables, linked through their first word */
+	void *freed;
 };
 
 #define SIO_PGTABLE_GATHER_INIT \

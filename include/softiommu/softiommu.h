@@ -4,6 +4,7 @@
 #define SOFTIOMMU_SOFTIOMMU_H
 
 #include <softiommu/common.h>
+#include <softiommu/fault.h>
 #include <softiommu/iommufd.h>
 #include <softiommu/mem.h>
 #include <softiommu/pgtable.h>

@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <stdlib.h>
 
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/uapi.h"
 
@@ -95,7 +96,7 @@ int iommufd_access_create(struct iommufd_ctx *ictx,
 			  const struct iommufd_access_ops *ops, void *data,
 			  uint32_t *id, struct iommufd_access **out)
 {
-	struct iommufd_access *access = calloc(1, sizeof(*access));
+	struct iommufd_access *access = sio_calloc(1, sizeof(*access));
 	int rc;
 
 	if (!access)

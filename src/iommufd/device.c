@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/iommufd_abi.h"
 #include "uapi/uapi.h"
@@ -86,7 +87,7 @@ int iommufd_device_bind(struct iommufd_ctx *ictx, struct iommufd_dev_desc *dev,
 	rc = claim_dma_owner(dev, ictx);
 	if (rc)
 		return rc;
-	idev = calloc(1, sizeof(*idev));
+	idev = sio_calloc(1, sizeof(*idev));
 	if (!idev) {
 		rc = -ENOMEM;
 		goto out_release;

@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/iommufd_abi.h"
 #include "uapi/uapi.h"
@@ -79,7 +80,9 @@ static int eventq_install_fd(struct iommufd_eventq *eventq, const char *name)
 		}
 		return fd;
 	}
-	eventq->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	eventq->efd = sio_should_fail_fd()
+			      ? -1
+			      : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (eventq->efd < 0)
 		return -errno;
 	fd = fcntl(eventq->efd, F_DUPFD_CLOEXEC, 0);
@@ -153,7 +156,7 @@ int iommufd_viommu_report_event(struct iommufd_viommu *viommu, uint32_t type,
 		goto out_unlock_veventqs;
 	}
 	/* allocated outside the queue's lock, as the kernel now does */
-	vevent = malloc(sizeof(*vevent) + len);
+	vevent = sio_malloc(sizeof(*vevent) + len);
 	pthread_mutex_lock(&veventq->common.lock);
 	if (!vevent || veventq->num_events == veventq->depth) {
 		if (!vevent)
@@ -187,7 +190,7 @@ static int veventq_fetch(struct iommufd_veventq *veventq,
 			eventq->deliver.next, struct iommufd_vevent, node);
 
 		if (vevent_is_lost_header(veventq, next)) {
-			vevent = malloc(sizeof(*vevent));
+			vevent = sio_malloc(sizeof(*vevent));
 			if (!vevent) {
 				rc = -ENOMEM;
 				goto out_unlock;
@@ -339,7 +342,7 @@ int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd)
 		rc = -EEXIST;
 		goto out_unlock_veventqs;
 	}
-	veventq = calloc(1, sizeof(*veventq));
+	veventq = sio_calloc(1, sizeof(*veventq));
 	if (!veventq) {
 		rc = -ENOMEM;
 		goto out_unlock_veventqs;
@@ -446,7 +449,7 @@ static int hwpt_iopf_handler(struct sio_iommu_domain *d, uint32_t sid,
 	pthread_mutex_unlock(&hwpt->handles_lock);
 	if (!idev)
 		return -ENODEV;
-	group = calloc(1, sizeof(*group));
+	group = sio_calloc(1, sizeof(*group));
 	if (!group)
 		return -ENOMEM;
 	group->fault = *fault;
@@ -486,7 +489,7 @@ int iommufd_fault_add_handle(struct iommufd_hw_pagetable *hwpt,
 
 	if (!hwpt->fault)
 		return 0;
-	h = calloc(1, sizeof(*h));
+	h = sio_calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->idev = idev;
@@ -715,7 +718,7 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	f = calloc(1, sizeof(*f));
+	f = sio_calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	rc = iommufd_object_alloc(ictx, &f->common.obj, IOMMUFD_OBJ_FAULT);

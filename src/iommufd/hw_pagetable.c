@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/iommufd_abi.h"
 #include "uapi/uapi.h"
@@ -106,7 +107,7 @@ static int viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	if (!viommu->drv->ops->alloc_domain_nested)
 		return -EOPNOTSUPP;
 
-	hwpt_nested = calloc(1, sizeof(*hwpt_nested));
+	hwpt_nested = sio_calloc(1, sizeof(*hwpt_nested));
 	if (!hwpt_nested)
 		return -ENOMEM;
 	hwpt_init_common(&hwpt_nested->common);
@@ -243,7 +244,7 @@ int iommufd_hwpt_paging_alloc_data(struct iommufd_ctx *ictx,
 	    (flags & SIO_IOMMU_HWPT_ALLOC_NEST_PARENT))
 		return -EOPNOTSUPP;
 
-	hwpt_paging = calloc(1, sizeof(*hwpt_paging));
+	hwpt_paging = sio_calloc(1, sizeof(*hwpt_paging));
 	if (!hwpt_paging)
 		return -ENOMEM;
 	iommufd_list_init(&hwpt_paging->hwpt_item);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/uapi.h"
 
@@ -337,11 +338,11 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 	int rc = 0;
 
 	/* IOAS_MAP has one slice: keep its pointer off the heap */
-	areas = nr == 1 ? &one : calloc(nr, sizeof(*areas));
+	areas = nr == 1 ? &one : sio_calloc(nr, sizeof(*areas));
 	if (!areas)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
-		areas[i] = calloc(1, sizeof(**areas));
+		areas[i] = sio_calloc(1, sizeof(**areas));
 		if (!areas[i]) {
 			rc = -ENOMEM;
 			goto out_free;
@@ -494,7 +495,7 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 			struct iopt_pages_list *l;
 
 			cap = cap ? cap * 2 : 4;
-			l = realloc(list, cap * sizeof(*l));
+			l = sio_realloc(list, cap * sizeof(*l));
 			if (!l) {
 				rc = -ENOMEM;
 				goto err;
@@ -651,7 +652,7 @@ static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
 	if ((new_start & (iopt->iova_alignment - 1)) ||
 	    (area_start_byte(area, new_start) & (iopt->iova_alignment - 1)))
 		return -EINVAL;
-	upper = calloc(1, sizeof(*upper));
+	upper = sio_calloc(1, sizeof(*upper));
 	if (!upper)
 		return -ENOMEM;
 	if (area->pinned) {
@@ -733,7 +734,7 @@ static int __iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
 	if (sio_itree_first(&iopt->area_itree, start, last) ||
 	    sio_itree_first(&iopt->allowed_itree, start, last))
 		return -EADDRINUSE;
-	r = calloc(1, sizeof(*r));
+	r = sio_calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	r->node.start = start;
@@ -882,7 +883,7 @@ static int iopt_access_slot(struct io_pagetable *iopt, uint32_t *slot)
 		if (iopt->accesses_cap == IOPT_MAX_ACCESSES)
 			return -EBUSY; /* xa_alloc() out of ids */
 		cap = iopt->accesses_cap ? iopt->accesses_cap * 2 : 4;
-		p = realloc(iopt->accesses, cap * sizeof(*iopt->accesses));
+		p = sio_realloc(iopt->accesses, cap * sizeof(*iopt->accesses));
 		if (!p)
 			return -ENOMEM;
 		iopt->accesses = p;
@@ -1008,7 +1009,8 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 	if (iopt->nr_domains == iopt->domains_cap) {
 		unsigned int cap = iopt->domains_cap ? iopt->domains_cap * 2
 						     : 2;
-		void *p = realloc(iopt->domains, cap * sizeof(*iopt->domains));
+		void *p = sio_realloc(iopt->domains,
+				      cap * sizeof(*iopt->domains));
 
 		if (!p) {
 			rc = -ENOMEM;
@@ -1246,7 +1248,7 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 		return rc;
 	if (!domain->ops->read_and_clear_dirty)
 		return -EOPNOTSUPP;
-	w = malloc(sizeof(*w));
+	w = sio_malloc(sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	w->base = iova;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/iommufd_abi.h"
 #include "uapi/uapi.h"
@@ -31,7 +32,7 @@ void iommufd_ioas_destroy(struct iommufd_object *obj)
 
 int iommufd_ioas_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas **out)
 {
-	struct iommufd_ioas *ioas = calloc(1, sizeof(*ioas));
+	struct iommufd_ioas *ioas = sio_calloc(1, sizeof(*ioas));
 	int rc;
 
 	if (!ioas)
@@ -137,7 +138,7 @@ static int ioas_load_iovas(struct sio_itree *t, uint64_t uranges, uint32_t num)
 			return -EINVAL;
 		if (sio_itree_first(t, range.start, range.last))
 			return -EINVAL;
-		allowed = calloc(1, sizeof(*allowed));
+		allowed = sio_calloc(1, sizeof(*allowed));
 		if (!allowed)
 			return -ENOMEM;
 		allowed->node.start = range.start;

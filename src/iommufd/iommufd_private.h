@@ -79,9 +79,25 @@ struct iommufd_host {
 	 * (IOMMU_TEST_CMD answered); NULL otherwise.
 	 */
 	struct mock_iommu *selftest;
+	/*
+	 * The pages objects of user memory (IOAS_MAP), for
+	 * iommufd_host_user_unmap(); nr_user_pages is read without the
+	 * lock, so that a program's munmap costs nothing while none exist.
+	 */
+	pthread_mutex_t user_pages_lock;
+	struct iommufd_list user_pages;
+	_Atomic size_t nr_user_pages;
 };
 
 void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus);
+/*
+ * The program is about to unmap or replace [va, va + len) of its address
+ * space (or, @writable_only, to take write access away from it): user
+ * pages there (of writable mappings only) stop being reachable by DMA,
+ * see pages.c.  Returns when no DMA can still be using them.
+ */
+void iommufd_host_user_unmap(struct iommufd_host *host, uint64_t va,
+			     uint64_t len, bool writable_only);
 bool iommufd_capable(struct iommufd_host *host, unsigned int cap);
 
 /* ------------------------------------------------------------ objects */
@@ -244,6 +260,17 @@ struct iopt_pages {
 	/* whole-object pins: the areas that back domains (area->pinned) */
 	unsigned int pin_users;
 	/*
+	 * Page ranges [first, last] the program unmapped from under the
+	 * mapping (iommufd_host_user_unmap()): never registered on the bus
+	 * again, so no DMA reaches what the program maps there next.
+	 */
+	struct iopt_pages_gone {
+		uint64_t first, last;
+	} * gone;
+	size_t nr_gone;
+	bool all_gone; /* everything, for want of memory to say what */
+	struct iommufd_list host_item; /* in host->user_pages */
+	/*
 	 * The page ranges accesses have pinned (struct iopt_pages_access,
 	 * page indices from uptr), under mutex.  Pages in their union are
 	 * populated and counted once, however many ranges and domain pins
@@ -261,6 +288,9 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 			  struct iopt_pages **out, uint64_t *start_byte);
 void iopt_get_pages_ref(struct iopt_pages *pages);
 void iopt_put_pages(struct iopt_pages *pages);
+/* Whether any page of [first, last] is gone (see iopt_pages.gone). */
+bool iopt_pages_range_gone(struct iopt_pages *pages, uint64_t first,
+			   uint64_t last);
 /* Pin the whole object for one more domain user; the first one pins. */
 int iopt_pages_pin(struct iopt_pages *pages);
 void iopt_pages_unpin(struct iopt_pages *pages);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/iommufd_abi.h"
 #include "uapi/iommufd_test_abi.h"
@@ -19,7 +20,7 @@
 
 int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out)
 {
-	struct iommufd_ctx *ictx = calloc(1, sizeof(*ictx));
+	struct iommufd_ctx *ictx = sio_calloc(1, sizeof(*ictx));
 
 	if (!ictx)
 		return -ENOMEM;
@@ -181,7 +182,7 @@ int iommufd_object_alloc(struct iommufd_ctx *ictx, struct iommufd_object *obj,
 			pthread_mutex_unlock(&ictx->lock);
 			return -ENOSPC;
 		}
-		objs = realloc(ictx->objs, n * sizeof(*objs));
+		objs = sio_realloc(ictx->objs, n * sizeof(*objs));
 		if (!objs) {
 			pthread_mutex_unlock(&ictx->lock);
 			return -ENOMEM;
@@ -233,9 +234,10 @@ struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, uint32_t id,
 		if (obj && (!obj->finalized ||
 			    (type != IOMMUFD_OBJ_ANY && obj->type != type)))
 			obj = NULL;
+		/* short-term first: see iommufd_lock_obj() */
 		if (obj) {
-			atomic_fetch_add(&obj->users, 1);
 			atomic_fetch_add(&obj->shortterm_users, 1);
+			atomic_fetch_add(&obj->users, 1);
 		}
 	}
 	pthread_mutex_unlock(&ictx->lock);
@@ -287,6 +289,7 @@ bool iommufd_lock_obj(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 static int object_remove_user(struct iommufd_ctx *ictx,
 			      struct iommufd_object *obj, bool tombstone)
 {
+	unsigned int users;
 	uint32_t id;
 	bool unused;
 
@@ -297,8 +300,13 @@ static int object_remove_user(struct iommufd_ctx *ictx,
 		pthread_mutex_unlock(&ictx->lock);
 		if (unused)
 			break;
-		if (atomic_load(&obj->users) >
-		    atomic_load(&obj->shortterm_users)) {
+		/*
+		 * users before shortterm_users: a lookup raises the second
+		 * before the first and a put lowers them the other way
+		 * round, so a lookup in flight never looks like a holder.
+		 */
+		users = atomic_load(&obj->users);
+		if (users > atomic_load(&obj->shortterm_users)) {
 			atomic_fetch_add(&obj->users, 1);
 			return -EBUSY;
 		}
@@ -541,6 +549,9 @@ void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus)
 	pthread_mutex_init(&host->pages_lock, NULL);
 	iommufd_list_init(&host->pages);
 	host->selftest = NULL;
+	pthread_mutex_init(&host->user_pages_lock, NULL);
+	iommufd_list_init(&host->user_pages);
+	atomic_init(&host->nr_user_pages, 0);
 }
 
 bool iommufd_capable(struct iommufd_host *host, unsigned int cap)

@@ -24,6 +24,7 @@
 
 #include <softiommu/mem.h>
 
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/uapi.h"
 
@@ -43,7 +44,7 @@ static int iopt_alloc_pages(struct iommufd_host *host, uint64_t start_byte,
 	/* The kernel's bound keeps DIV_ROUND_UP below from overflowing. */
 	if (length == 0 || length > SIZE_MAX - host->page_size)
 		return -EINVAL;
-	pages = calloc(1, sizeof(*pages));
+	pages = sio_calloc(1, sizeof(*pages));
 	if (!pages)
 		return -ENOMEM;
 	atomic_init(&pages->kref, 1);
@@ -56,6 +57,7 @@ static int iopt_alloc_pages(struct iommufd_host *host, uint64_t start_byte,
 				      : IOPT_PAGES_ACCOUNT_USER;
 	pthread_mutex_init(&pages->mutex, NULL);
 	iommufd_list_init(&pages->host_node);
+	iommufd_list_init(&pages->host_item);
 	*out = pages;
 	return 0;
 }
@@ -83,6 +85,10 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 	(*out)->type = IOPT_ADDRESS_USER;
 	(*out)->uptr = down;
 	host_add_pages(*out);
+	pthread_mutex_lock(&host->user_pages_lock);
+	iommufd_list_add_tail(&(*out)->host_item, &host->user_pages);
+	atomic_fetch_add(&host->nr_user_pages, 1);
+	pthread_mutex_unlock(&host->user_pages_lock);
 	return 0;
 }
 
@@ -117,9 +123,9 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 		rc = -EOVERFLOW;
 		goto err;
 	}
-	map = mmap(NULL, pages->file_map_len,
-		   PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd,
-		   (off_t)down);
+	map = sio_mmap(NULL, pages->file_map_len,
+		       PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd,
+		       (off_t)down);
 	if (map == MAP_FAILED) {
 		/* a sealed memfd refuses a writable mapping, as
 		 * mapping_map_writable */
@@ -162,11 +168,20 @@ void iopt_put_pages(struct iopt_pages *pages)
 	pthread_mutex_lock(&pages->host->pages_lock);
 	iommufd_list_del_init(&pages->host_node);
 	pthread_mutex_unlock(&pages->host->pages_lock);
+	if (pages->type == IOPT_ADDRESS_USER) {
+		struct iommufd_host *host = pages->host;
+
+		pthread_mutex_lock(&host->user_pages_lock);
+		iommufd_list_del_init(&pages->host_item);
+		atomic_fetch_sub(&host->nr_user_pages, 1);
+		pthread_mutex_unlock(&host->user_pages_lock);
+	}
 	if (pages->file_map) {
 		munmap(pages->file_map, pages->file_map_len);
 		close(pages->file_fd);
 	}
 	pthread_mutex_destroy(&pages->mutex);
+	free(pages->gone);
 	free(pages);
 }
 
@@ -258,6 +273,9 @@ static int populate_range(struct iopt_pages *pages, uint64_t index,
 	uint64_t uaddr = pages->uptr + (index << shift);
 	int advice = write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
 
+	/* pin_user_pages() may fail to allocate what it needs */
+	if (sio_should_fail())
+		return -ENOMEM;
 	if (pages->type == IOPT_ADDRESS_FILE) {
 		int rc = file_range_ok(pages, index, npages);
 
@@ -286,6 +304,78 @@ static int populate(struct iopt_pages *pages)
 	return populate_range(pages, 0, pages->npages, pages->writable);
 }
 
+/*
+ * The @i-th piece of an object of @npages pages that @gone (sorted,
+ * disjoint) leaves, as page range [*first, *last]; false past the last.
+ */
+static bool live_piece(const struct iopt_pages_gone *gone, size_t nr_gone,
+		       uint64_t npages, size_t i, uint64_t *first,
+		       uint64_t *last)
+{
+	uint64_t start = 0;
+
+	for (size_t k = 0; k <= nr_gone; k++) {
+		uint64_t end = k < nr_gone ? gone[k].first : npages;
+
+		if (end > start && !i--) {
+			*first = start;
+			*last = end - 1;
+			return true;
+		}
+		if (k < nr_gone)
+			start = gone[k].last + 1;
+	}
+	return false;
+}
+
+/* The pieces still the program's; pages->mutex held. */
+static bool pages_live_piece(const struct iopt_pages *pages, size_t i,
+			     uint64_t *first, uint64_t *last)
+{
+	if (pages->all_gone)
+		return false;
+	return live_piece(pages->gone, pages->nr_gone, pages->npages, i, first,
+			  last);
+}
+
+static int populate_live(struct iopt_pages *pages)
+{
+	uint64_t first, last;
+
+	if (!pages->nr_gone && !pages->all_gone)
+		return populate(pages);
+	for (size_t i = 0; pages_live_piece(pages, i, &first, &last); i++) {
+		int rc = populate_range(pages, first, last - first + 1,
+					pages->writable);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Register what is still the program's; all or nothing. */
+static int register_live(struct iopt_pages *pages)
+{
+	unsigned int shift = pages->host->page_shift;
+	unsigned int perm = SIO_MEM_READ |
+			    (pages->writable ? SIO_MEM_WRITE : 0);
+	uint64_t first, last;
+
+	for (size_t i = 0; pages_live_piece(pages, i, &first, &last); i++) {
+		int rc = sio_mem_register(pages->host->bus,
+					  pages->uptr + (first << shift),
+					  (last - first + 1) << shift, perm,
+					  pages);
+
+		if (rc) {
+			sio_mem_unregister_owner(pages->host->bus, pages);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 /* Pages of [first, last] that no access range covers; pages->mutex held. */
 static uint64_t access_holes(struct iopt_pages *pages, uint64_t first,
 			     uint64_t last)
@@ -309,21 +399,18 @@ static uint64_t domain_pin_npages(struct iopt_pages *pages)
 
 int iopt_pages_pin(struct iopt_pages *pages)
 {
-	uint64_t len = pages->npages << pages->host->page_shift;
-	unsigned int perm;
 	int rc = 0;
 
 	pthread_mutex_lock(&pages->mutex);
 	if (pages->pin_users++)
 		goto out;
-	rc = populate(pages);
+	rc = populate_live(pages);
 	if (rc)
 		goto err;
 	rc = update_pinned(pages, domain_pin_npages(pages), true);
 	if (rc)
 		goto err;
-	perm = SIO_MEM_READ | (pages->writable ? SIO_MEM_WRITE : 0);
-	rc = sio_mem_register(pages->host->bus, pages->uptr, len, perm, pages);
+	rc = register_live(pages);
 	if (rc) {
 		update_pinned(pages, domain_pin_npages(pages), false);
 		goto err;
@@ -340,12 +427,144 @@ void iopt_pages_unpin(struct iopt_pages *pages)
 {
 	pthread_mutex_lock(&pages->mutex);
 	if (--pages->pin_users == 0) {
-		sio_mem_unregister(pages->host->bus, pages->uptr,
-				   pages->npages << pages->host->page_shift,
-				   pages);
+		sio_mem_unregister_owner(pages->host->bus, pages);
 		update_pinned(pages, domain_pin_npages(pages), false);
 	}
 	pthread_mutex_unlock(&pages->mutex);
+}
+
+/* pages->mutex held */
+static bool range_gone(const struct iopt_pages *pages, uint64_t first,
+		       uint64_t last)
+{
+	bool gone = pages->all_gone;
+
+	for (size_t k = 0; k < pages->nr_gone && !gone; k++)
+		gone = pages->gone[k].first <= last &&
+		       pages->gone[k].last >= first;
+	return gone;
+}
+
+bool iopt_pages_range_gone(struct iopt_pages *pages, uint64_t first,
+			   uint64_t last)
+{
+	bool gone;
+
+	pthread_mutex_lock(&pages->mutex);
+	gone = range_gone(pages, first, last);
+	pthread_mutex_unlock(&pages->mutex);
+	return gone;
+}
+
+/*
+ * Record [first, last] as gone, keeping the list sorted and disjoint.
+ * pages->mutex held.
+ */
+static int add_gone(struct iopt_pages *pages, uint64_t first, uint64_t last)
+{
+	struct iopt_pages_gone *g;
+	size_t k = 0, n = 0;
+
+	g = sio_malloc((pages->nr_gone + 1) * sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	for (; k < pages->nr_gone && pages->gone[k].last + 1 < first; k++)
+		g[n++] = pages->gone[k];
+	for (; k < pages->nr_gone && pages->gone[k].first <= last + 1; k++) {
+		if (pages->gone[k].first < first)
+			first = pages->gone[k].first;
+		if (pages->gone[k].last > last)
+			last = pages->gone[k].last;
+	}
+	g[n++] = (struct iopt_pages_gone){first, last};
+	for (; k < pages->nr_gone; k++)
+		g[n++] = pages->gone[k];
+	free(pages->gone);
+	pages->gone = g;
+	pages->nr_gone = n;
+	return 0;
+}
+
+/*
+ * Move the bus from the pieces @old left to those the gone list leaves
+ * now: the new ones registered first, then the old ones removed one by
+ * one, so that DMA to what stays never notices.  pages->mutex held.
+ */
+static void reregister(struct iopt_pages *pages,
+		       const struct iopt_pages_gone *old, size_t nr_old)
+{
+	unsigned int shift = pages->host->page_shift;
+	uint64_t first, last;
+
+	if (register_live(pages))
+		return; /* nothing of it is on the bus now: safe */
+	for (size_t i = 0;
+	     live_piece(old, nr_old, pages->npages, i, &first, &last); i++)
+		sio_mem_unregister(pages->host->bus,
+				   pages->uptr + (first << shift),
+				   (last - first + 1) << shift, pages);
+}
+
+/*
+ * The program's [va, va + len) goes from under @pages.  The kernel's
+ * pinned pages would outlive the program's mapping and DMA would go on
+ * reaching them; ours are the program's own, so the range leaves the bus
+ * instead, and a DMA to it aborts as at a target that is not there.
+ * Without memory to do it exactly, the whole object goes: losing more
+ * than the program unmapped is the safe direction.  pages->mutex held.
+ */
+static void pages_user_unmap(struct iopt_pages *pages, uint64_t va,
+			     uint64_t len)
+{
+	unsigned int shift = pages->host->page_shift;
+	uint64_t end = pages->uptr + (pages->npages << shift);
+	uint64_t from = va > pages->uptr ? va : pages->uptr;
+	uint64_t to = va + len < end ? va + len : end;
+	struct iopt_pages_gone *old = NULL;
+	size_t nr_old = pages->nr_gone;
+
+	if (pages->all_gone)
+		return;
+	if (nr_old) {
+		old = sio_malloc(nr_old * sizeof(*old));
+		if (old)
+			memcpy(old, pages->gone, nr_old * sizeof(*old));
+	}
+	if ((nr_old && !old) || add_gone(pages, (from - pages->uptr) >> shift,
+					 (to - pages->uptr - 1) >> shift)) {
+		pages->all_gone = true;
+		sio_mem_unregister_owner(pages->host->bus, pages);
+	} else if (pages->pin_users) {
+		reregister(pages, old, nr_old);
+	}
+	free(old);
+}
+
+void iommufd_host_user_unmap(struct iommufd_host *host, uint64_t va,
+			     uint64_t len, bool writable_only)
+{
+	struct iommufd_list *it;
+
+	if (!len || !atomic_load(&host->nr_user_pages))
+		return;
+	if (va + len < va)
+		len = -va;
+	pthread_mutex_lock(&host->user_pages_lock);
+	for (it = host->user_pages.next; it != &host->user_pages;
+	     it = it->next) {
+		struct iopt_pages *pages =
+			iommufd_container_of(it, struct iopt_pages, host_item);
+		uint64_t end =
+			pages->uptr + (pages->npages << host->page_shift);
+
+		if (va >= end || va + len <= pages->uptr ||
+		    (writable_only && !pages->writable))
+			continue;
+		pthread_mutex_lock(&pages->mutex);
+		pages_user_unmap(pages, va, len);
+		pthread_mutex_unlock(&pages->mutex);
+	}
+	pthread_mutex_unlock(&host->user_pages_lock);
 }
 
 bool iopt_pages_is_pinned(struct iopt_pages *pages, uint64_t index)
@@ -360,7 +579,8 @@ bool iopt_pages_is_pinned(struct iopt_pages *pages, uint64_t index)
 	return pinned;
 }
 
-/* ------------------------------------------------------------ accesses */
+/* ------------------------------------------------------------ accesses
+ */
 
 /* One range of pages an access pinned, shared by its identical pins. */
 struct iopt_pages_access {
@@ -419,7 +639,8 @@ static int populate_access_holes(struct iopt_pages *pages, uint64_t first,
 	return 0;
 }
 
-/* Pin them for good: faulted in, then counted (-EFAULT before -ENOMEM). */
+/* Pin them for good: faulted in, then counted (-EFAULT before -ENOMEM).
+ */
 static int pin_access_holes(struct iopt_pages *pages, uint64_t first,
 			    uint64_t last)
 {
@@ -450,6 +671,11 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 		return -EPERM;
 
 	pthread_mutex_lock(&pages->mutex);
+	/* what the program unmapped is no page to hand out (see above) */
+	if (range_gone(pages, start_index, last_index)) {
+		rc = -EFAULT;
+		goto out_unlock;
+	}
 	access = iopt_pages_get_exact_access(pages, start_index, last_index);
 	if (access) {
 		area->num_accesses++;
@@ -459,7 +685,7 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 		return 0;
 	}
 
-	access = calloc(1, sizeof(*access));
+	access = sio_calloc(1, sizeof(*access));
 	if (!access) {
 		rc = -ENOMEM;
 		goto out_unlock;
@@ -488,7 +714,8 @@ void iopt_area_remove_access(struct iopt_area *area, uint64_t start_index,
 
 	pthread_mutex_lock(&pages->mutex);
 	access = iopt_pages_get_exact_access(pages, start_index, last_index);
-	/* a caller's unpin of something it never pinned changes nothing */
+	/* a caller's unpin of something it never pinned changes nothing
+	 */
 	if (!access || !area->num_accesses)
 		goto out_unlock;
 	area->num_accesses--;
@@ -501,7 +728,8 @@ out_unlock:
 	pthread_mutex_unlock(&pages->mutex);
 }
 
-/* The CPU's copy: a fault where memory is gone is -EFAULT, not a crash. */
+/* The CPU's copy: a fault where memory is gone is -EFAULT, not a crash.
+ */
 static int rw_copy(uint64_t uaddr, void *data, uint64_t length,
 		   unsigned int flags)
 {
@@ -554,10 +782,13 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
 
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
 		return -EPERM;
+	if (iopt_pages_range_gone(pages, first, last))
+		return -EFAULT;
 	/*
-	 * One process has one mm: the kernel's fast path (copy_to_user()
-	 * on the mm that mapped the pages) is always open, unless the
-	 * selftest asks for the path another mm would take.
+	 * One process has one mm: the kernel's fast path
+	 * (copy_to_user() on the mm that mapped the pages) is always
+	 * open, unless the selftest asks for the path another mm would
+	 * take.
 	 */
 	if ((flags & IOMMUFD_ACCESS_RW_SLOW_PATH) &&
 	    !(flags & IOMMUFD_ACCESS_RW_KTHREAD)) {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/iommufd_abi.h"
 
@@ -112,7 +113,7 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		goto out_put_hwpt;
 	}
 
-	viommu = calloc(1, sizeof(*viommu));
+	viommu = sio_calloc(1, sizeof(*viommu));
 	if (!viommu) {
 		rc = -ENOMEM;
 		goto out_put_hwpt;
@@ -234,7 +235,7 @@ int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		rc = -EEXIST;
 		goto out_unlock_vdevs;
 	}
-	vdev = calloc(1, sizeof(*vdev));
+	vdev = sio_calloc(1, sizeof(*vdev));
 	if (!vdev) {
 		rc = -ENOMEM;
 		goto out_unlock_vdevs;

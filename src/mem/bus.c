@@ -12,22 +12,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/fault_inject.h"
 #include "mem_private.h"
 
 int sio_mem_bus_create(struct sio_mem_bus **out)
 {
 	struct sio_mem_bus *bus;
-	struct sio_mem_view *v;
 
-	bus = aligned_alloc(_Alignof(struct sio_mem_bus), sizeof(*bus));
-	v = sio_mem_view_build(NULL, 0);
-	if (!bus || !v) {
+	bus = sio_aligned_alloc(_Alignof(struct sio_mem_bus), sizeof(*bus));
+	if (!bus)
+		return -ENOMEM;
+	memset(bus, 0, sizeof(*bus));
+	atomic_init(&bus->view, sio_mem_view_alloc(0));
+	bus->spare = sio_mem_view_alloc(0);
+	bus->scratch = sio_mem_view_scratch_alloc(0);
+	if (!atomic_load(&bus->view) || !bus->spare || !bus->scratch) {
+		free(atomic_load(&bus->view));
+		free(bus->spare);
+		free(bus->scratch);
 		free(bus);
-		free(v);
 		return -ENOMEM;
 	}
-	memset(bus, 0, sizeof(*bus));
-	atomic_init(&bus->view, v);
 	atomic_init(&bus->epoch, 0);
 	for (unsigned int i = 0; i < SIO_MEM_SLOTS; i++) {
 		atomic_init(&bus->slots[i].cnt[0], 0);
@@ -43,24 +48,72 @@ void sio_mem_bus_destroy(struct sio_mem_bus *bus)
 	if (!bus)
 		return;
 	free(atomic_load(&bus->view));
+	free(bus->spare);
+	free(bus->spare2);
+	free(bus->scratch);
 	free(bus->regs);
 	pthread_mutex_destroy(&bus->lock);
 	free(bus);
 }
 
-/* Publish a view of the current registrations; caller holds bus->lock. */
-static int republish(struct sio_mem_bus *bus)
+/*
+ * Make room for @cap registrations: the array, and what republish() will
+ * build in.  The only step of a change that can fail, so it comes first;
+ * caller holds bus->lock.
+ */
+static int reserve_regs(struct sio_mem_bus *bus, size_t cap)
 {
-	struct sio_mem_view *nv, *old;
+	struct sio_mem_view *spare, *spare2;
+	struct sio_mem_reg *r;
+	void *scratch;
 
-	nv = sio_mem_view_build(bus->regs, bus->nr_regs);
-	if (!nv)
+	if (cap <= bus->cap_regs)
+		return 0;
+	cap = cap < 16 ? 16 : 2 * cap;
+	r = sio_realloc(bus->regs, cap * sizeof(*r));
+	if (!r)
 		return -ENOMEM;
+	bus->regs = r; /* bigger is harmless: cap_regs says what counts */
+	spare = sio_mem_view_alloc(cap);
+	spare2 = sio_mem_view_alloc(cap);
+	scratch = sio_mem_view_scratch_alloc(cap);
+	if (!spare || !spare2 || !scratch) {
+		free(spare);
+		free(spare2);
+		free(scratch);
+		return -ENOMEM;
+	}
+	free(bus->spare);
+	free(bus->spare2);
+	free(bus->scratch);
+	bus->spare = spare;
+	bus->spare2 = spare2;
+	bus->scratch = scratch;
+	bus->cap_regs = cap;
+	return 0;
+}
+
+/*
+ * Publish a view of the current registrations, built in the spare; the
+ * view it replaces is the next spare once no reader can hold it (or,
+ * built for fewer registrations, gives way to spare2).  Cannot fail;
+ * caller holds bus->lock.
+ */
+static void republish(struct sio_mem_bus *bus)
+{
+	struct sio_mem_view *nv = bus->spare, *old;
+
+	sio_mem_view_fill(nv, bus->scratch, bus->regs, bus->nr_regs);
 	nv->serial = ++bus->last_serial;
 	old = atomic_exchange_explicit(&bus->view, nv, memory_order_seq_cst);
 	sio_mem_synchronize(bus);
-	free(old);
-	return 0;
+	if (old->cap >= nv->cap) {
+		bus->spare = old;
+	} else {
+		free(old);
+		bus->spare = bus->spare2;
+		bus->spare2 = NULL;
+	}
 }
 
 int sio_mem_register(struct sio_mem_bus *bus, uint64_t pa, uint64_t size,
@@ -74,61 +127,36 @@ int sio_mem_register(struct sio_mem_bus *bus, uint64_t pa, uint64_t size,
 		return -EOVERFLOW;
 
 	pthread_mutex_lock(&bus->lock);
-	if (bus->nr_regs == bus->cap_regs) {
-		size_t cap = bus->cap_regs ? 2 * bus->cap_regs : 16;
-		struct sio_mem_reg *r = realloc(bus->regs, cap * sizeof(*r));
-
-		if (!r) {
-			pthread_mutex_unlock(&bus->lock);
-			return -ENOMEM;
-		}
-		bus->regs = r;
-		bus->cap_regs = cap;
+	rc = reserve_regs(bus, bus->nr_regs + 1);
+	if (!rc) {
+		bus->regs[bus->nr_regs++] =
+			(struct sio_mem_reg){.start = pa,
+					     .last = pa + (size - 1),
+					     .perm = perm,
+					     .owner = owner};
+		republish(bus);
 	}
-	bus->regs[bus->nr_regs++] =
-		(struct sio_mem_reg){.start = pa,
-				     .last = pa + (size - 1),
-				     .perm = perm,
-				     .owner = owner};
-	rc = republish(bus);
-	if (rc)
-		bus->nr_regs--;
 	pthread_mutex_unlock(&bus->lock);
 	return rc;
 }
 
 /*
- * Drop registrations matching @match; caller holds bus->lock.  If the new
- * view cannot be built the registrations are restored, so a failure loses
- * nothing (and the memory stays reachable, which is the safe direction).
+ * Drop registrations matching @match; caller holds bus->lock.  Needs no
+ * memory, so it cannot fail: an unpin always takes the memory off the
+ * bus.
  */
 static size_t remove_matching(struct sio_mem_bus *bus,
 			      int (*match)(const struct sio_mem_reg *, void *),
-			      void *arg, int *rc)
+			      void *arg)
 {
-	struct sio_mem_reg *saved;
 	size_t kept = 0, n = bus->nr_regs;
 
-	saved = malloc((n ? n : 1) * sizeof(*saved));
-	if (!saved) {
-		*rc = -ENOMEM;
-		return 0;
-	}
-	memcpy(saved, bus->regs, n * sizeof(*saved));
 	for (size_t i = 0; i < n; i++)
-		if (!match(&saved[i], arg))
-			bus->regs[kept++] = saved[i];
+		if (!match(&bus->regs[i], arg))
+			bus->regs[kept++] = bus->regs[i];
 	bus->nr_regs = kept;
-	*rc = 0;
-	if (kept != n) {
-		*rc = republish(bus);
-		if (*rc) {
-			memcpy(bus->regs, saved, n * sizeof(*saved));
-			bus->nr_regs = n;
-			kept = n;
-		}
-	}
-	free(saved);
+	if (kept != n)
+		republish(bus);
 	return n - kept;
 }
 
@@ -154,15 +182,12 @@ int sio_mem_unregister(struct sio_mem_bus *bus, uint64_t pa, uint64_t size,
 {
 	struct exact x = {pa, pa + (size - 1), owner, 0};
 	size_t n;
-	int rc;
 
 	if (!size || pa + (size - 1) < pa)
 		return -ENOENT;
 	pthread_mutex_lock(&bus->lock);
-	n = remove_matching(bus, match_exact, &x, &rc);
+	n = remove_matching(bus, match_exact, &x);
 	pthread_mutex_unlock(&bus->lock);
-	if (rc)
-		return rc;
 	return n ? 0 : -ENOENT;
 }
 
@@ -179,12 +204,11 @@ size_t sio_mem_unregister_owner(struct sio_mem_bus *bus, const void *owner)
 {
 	struct by_owner o = {owner};
 	size_t n;
-	int rc;
 
 	pthread_mutex_lock(&bus->lock);
-	n = remove_matching(bus, match_owner, &o, &rc);
+	n = remove_matching(bus, match_owner, &o);
 	pthread_mutex_unlock(&bus->lock);
-	return rc ? 0 : n;
+	return n;
 }
 
 void sio_mem_bus_counts(struct sio_mem_bus *bus, size_t *nr_regs,

@@ -22,6 +22,7 @@ struct sio_mem_seg {
 
 struct sio_mem_view {
 	size_t nr;
+	size_t cap;	 /* segments the buffer holds */
 	uint64_t serial; /* unique per bus: a view's identity, never reused */
 	struct sio_mem_seg seg[];
 };
@@ -56,6 +57,15 @@ struct sio_mem_bus {
 	size_t nr_regs;
 	size_t cap_regs;
 	uint64_t last_serial;
+	/*
+	 * What the next view is built in, reserved while registering can
+	 * still fail: an unregistration (an unpin, a pool trim) must not,
+	 * as the kernel's unpin cannot.  The spare and @scratch hold
+	 * cap_regs registrations; @spare2 replaces, once, a published view
+	 * built before cap_regs grew.
+	 */
+	struct sio_mem_view *spare, *spare2;
+	void *scratch;
 };
 
 /*
@@ -175,8 +185,16 @@ void sio_mem_synchronize(struct sio_mem_bus *bus);
 void sio_mem_barrier(struct sio_mem_bus *bus);
 
 /* view.c */
-struct sio_mem_view *sio_mem_view_build(const struct sio_mem_reg *regs,
-					size_t nr);
+/* A view buffer for @nr_regs registrations, empty; NULL without memory. */
+struct sio_mem_view *sio_mem_view_alloc(size_t nr_regs);
+/* The sweep's scratch memory for @nr_regs registrations, or NULL. */
+void *sio_mem_view_scratch_alloc(size_t nr_regs);
+/*
+ * Fold @regs into @v, using @scratch; both were allocated for at least
+ * @nr registrations.  Cannot fail.
+ */
+void sio_mem_view_fill(struct sio_mem_view *v, void *scratch,
+		       const struct sio_mem_reg *regs, size_t nr);
 const struct sio_mem_seg *sio_mem_view_find(const struct sio_mem_view *v,
 					    uint64_t pa);
 

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "fault/fault_inject.h"
 #include "mem_private.h"
 
 #define MIN_SHIFT     12
@@ -75,7 +76,7 @@ int sio_mem_pool_create(struct sio_mem_bus *bus, unsigned int addr_bits,
 
 	if (!bus || addr_bits < 24 || addr_bits > 64)
 		return -EINVAL;
-	pool = calloc(1, sizeof(*pool));
+	pool = sio_calloc(1, sizeof(*pool));
 	if (!pool)
 		return -ENOMEM;
 	pool->bus = bus;
@@ -98,8 +99,8 @@ static uint8_t *map_anywhere(void)
 	size_t len = SIO_MEM_HDR_SIZE + 2 * SIO_MEM_CHUNK_SIZE;
 	uint8_t *m, *base;
 
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	m = sio_mmap(NULL, len, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
 	base = (uint8_t *)(((uintptr_t)m + SIO_MEM_HDR_SIZE +
@@ -123,11 +124,11 @@ static uint8_t *map_low(struct sio_mem_pool *pool)
 	     base + SIO_MEM_CHUNK_SIZE <= pool->limit;
 	     base += SIO_MEM_CHUNK_SIZE) {
 		void *want = (void *)(uintptr_t)(base - SIO_MEM_HDR_SIZE);
-		void *m = mmap(want, SIO_MEM_HDR_SIZE + SIO_MEM_CHUNK_SIZE,
-			       PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
-				       MAP_FIXED_NOREPLACE,
-			       -1, 0);
+		void *m = sio_mmap(want, SIO_MEM_HDR_SIZE + SIO_MEM_CHUNK_SIZE,
+				   PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+					   MAP_FIXED_NOREPLACE,
+				   -1, 0);
 
 		if (m == want) {
 			pool->hint = base + SIO_MEM_CHUNK_SIZE;
@@ -216,6 +217,9 @@ void *sio_mem_pool_alloc(struct sio_mem_pool *pool, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
+	/* table memory is the kernel's page allocation: a fault point */
+	if (sio_should_fail())
+		return sio_fail_enomem();
 	cl = &pool->cls[shift - MIN_SHIFT];
 	pthread_mutex_lock(&pool->lock);
 	c = cl->avail;

@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 
+#include "fault/fault_inject.h"
 #include "mem_private.h"
 
 typedef unsigned __int128 u128;
@@ -39,25 +40,39 @@ static void emit(struct sio_mem_view *v, uint64_t start, uint64_t last,
 	v->seg[v->nr++] = (struct sio_mem_seg){start, last, perm};
 }
 
-struct sio_mem_view *sio_mem_view_build(const struct sio_mem_reg *regs,
-					size_t nr)
+/* n registrations cut the space into at most 2n - 1 segments. */
+static size_t view_segs(size_t nr_regs)
 {
-	struct sio_mem_view *v;
-	struct edge *e;
+	return nr_regs ? 2 * nr_regs : 1;
+}
+
+struct sio_mem_view *sio_mem_view_alloc(size_t nr_regs)
+{
+	struct sio_mem_view *v =
+		sio_malloc(sizeof(*v) + view_segs(nr_regs) * sizeof(v->seg[0]));
+
+	if (v) {
+		v->nr = 0;
+		v->cap = view_segs(nr_regs);
+		v->serial = 0; /* the bus numbers the views it publishes */
+	}
+	return v;
+}
+
+void *sio_mem_view_scratch_alloc(size_t nr_regs)
+{
+	return sio_malloc(view_segs(nr_regs) * sizeof(struct edge));
+}
+
+void sio_mem_view_fill(struct sio_mem_view *v, void *scratch,
+		       const struct sio_mem_reg *regs, size_t nr)
+{
+	struct edge *e = scratch;
 	size_t ne = 0;
 	int nread = 0, nwrite = 0;
 
-	/* n registrations cut the space into at most 2n - 1 segments. */
-	v = malloc(sizeof(*v) + (nr ? 2 * nr : 1) * sizeof(v->seg[0]));
-	e = malloc((nr ? 2 * nr : 1) * sizeof(*e));
-	if (!v || !e) {
-		free(v);
-		free(e);
-		return NULL;
-	}
 	v->nr = 0;
-	v->serial = 0; /* the bus numbers the views it publishes */
-
+	v->serial = 0;
 	for (size_t i = 0; i < nr; i++) {
 		int r = !!(regs[i].perm & SIO_MEM_READ);
 		int w = !!(regs[i].perm & SIO_MEM_WRITE);
@@ -84,8 +99,6 @@ struct sio_mem_view *sio_mem_view_build(const struct sio_mem_reg *regs,
 		if (perm && i < ne)
 			emit(v, (uint64_t)pos, (uint64_t)(e[i].pos - 1), perm);
 	}
-	free(e);
-	return v;
 }
 
 const struct sio_mem_seg *sio_mem_view_find(const struct sio_mem_view *v,

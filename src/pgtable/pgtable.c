@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/fault_inject.h"
 #include "pgtable_private.h"
 
 uint64_t *pt_table_alloc(struct sio_pgtable *pt)
@@ -120,7 +121,7 @@ int sio_pgtable_create(const struct sio_pgtable_cfg *cfg,
 	rc = check_cfg(cfg, &gshift);
 	if (rc)
 		return rc;
-	pt = calloc(1, sizeof(*pt));
+	pt = sio_calloc(1, sizeof(*pt));
 	if (!pt)
 		return -ENOMEM;
 	rc = lpae_fmt_init(&pt->fmt, cfg->stage, gshift, cfg->ias, cfg->oas,
@@ -251,11 +252,17 @@ void sio_pgtable_gather_finish(struct sio_pgtable *pt,
 {
 	pthread_mutex_lock(&pt->lock);
 	pt_reuse_begin(pt);
-	/* only unmap retires tables into a gather: they are empty */
-	for (size_t i = 0; i < g->nr_freed; i++)
-		sio_mem_pool_free_zeroed(pt->pool, g->freed[i]);
+	/*
+	 * Only unmap retires tables into a gather: they are empty but for
+	 * the word that links them (unmap.c), cleared before the free.
+	 */
+	for (uint64_t *t = g->freed, *next; t; t = next) {
+		next = (uint64_t *)(uintptr_t)__atomic_load_n(&t[0],
+							      __ATOMIC_RELAXED);
+		__atomic_store_n(&t[0], 0, __ATOMIC_RELEASE);
+		sio_mem_pool_free_zeroed(pt->pool, t);
+	}
 	pt_reuse_end(pt);
 	pthread_mutex_unlock(&pt->lock);
-	free(g->freed);
 	memset(g, 0, sizeof(*g));
 }

@@ -28,29 +28,28 @@ static void gather_range(struct sio_pgtable_gather *g, uint64_t start,
 		g->min_leaf = leaf;
 }
 
-/* Hand an unlinked table to the gather, or free it if there is none. */
+/*
+ * Hand an unlinked table to the gather, or free it if there is none.
+ *
+ * The gather keeps its tables in a list threaded through their first
+ * word, so retiring one needs no memory and an unmap can always defer
+ * the free until the TLB invalidation (as the kernel's gather, a list
+ * through the pages).  The table is empty, and the link is a
+ * granule-aligned address: bit 0 clear, an invalid descriptor, which is
+ * all a walk reaching the table through a stale walk-cache entry reads,
+ * as in a zeroed table.
+ */
 static void retire_table(struct sio_pgtable *pt, uint64_t *table,
 			 struct sio_pgtable_gather *g)
 {
-	pt->tables--;
 	if (g) {
 		g->tables_freed = true;
-		if (g->nr_freed == g->cap_freed) {
-			size_t cap = g->cap_freed ? 2 * g->cap_freed : 8;
-			void **f = realloc(g->freed, cap * sizeof(*f));
-
-			if (f) {
-				g->freed = f;
-				g->cap_freed = cap;
-			}
-		}
-		if (g->nr_freed < g->cap_freed) {
-			g->freed[g->nr_freed++] = table;
-			return;
-		}
-		/* No memory to defer: free now, the lesser evil. */
+		__atomic_store_n(&table[0], (uint64_t)(uintptr_t)g->freed,
+				 __ATOMIC_RELEASE);
+		g->freed = table;
+		pt->tables--;
+		return;
 	}
-	pt->tables++; /* pt_table_free_empty() counts it out */
 	pt_table_free_empty(pt, table);
 }
 

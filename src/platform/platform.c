@@ -12,9 +12,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <limits.h>
+#include <softiommu/fault.h>
 #include <softiommu/iommufd.h>
 
 #include "drivers/mock/mock_iommu.h"
+#include "fault/fault_inject.h"
 #include "platform_private.h"
 
 /*
@@ -54,13 +57,35 @@ static unsigned int process_caps(void)
 	return caps;
 }
 
+/*
+ * SOFTIOMMU_FAIL_NTH=N: a whole-program run under fault injection, the
+ * Nth fault point this thread reaches from the platform's creation on
+ * fails (include/softiommu/fault.h).  A value that is not a number is
+ * ignored.
+ */
+static void fail_nth_from_env(void)
+{
+	const char *s = getenv("SOFTIOMMU_FAIL_NTH");
+	unsigned long n;
+	char *end;
+
+	if (!s || !*s)
+		return;
+	errno = 0;
+	n = strtoul(s, &end, 0);
+	if (!*end && !errno && n <= UINT_MAX)
+		sio_fail_nth_set((unsigned int)n);
+}
+
 int sio_platform_create(struct sio_platform **out)
 {
-	struct sio_platform *p = calloc(1, sizeof(*p));
+	struct sio_platform *p;
 	struct sio_smmu_config cfg;
 	struct sio_dma_port port;
 	int rc;
 
+	fail_nth_from_env();
+	p = sio_calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	rc = sio_mem_bus_create(&p->bus);
@@ -153,9 +178,22 @@ void sio_platform_pin_stats(struct sio_platform *p, struct sio_pin_stats *st)
 	st->mm_pinned = atomic_load(&p->host.mm_pinned_vm);
 }
 
+void sio_platform_user_unmap(struct sio_platform *p, const void *addr,
+			     size_t len)
+{
+	iommufd_host_user_unmap(&p->host, (uint64_t)(uintptr_t)addr, len,
+				false);
+}
+
+void sio_platform_user_unwrite(struct sio_platform *p, const void *addr,
+			       size_t len)
+{
+	iommufd_host_user_unmap(&p->host, (uint64_t)(uintptr_t)addr, len, true);
+}
+
 int sio_iommufd_open(struct sio_platform *p, struct sio_iommufd **out)
 {
-	struct sio_iommufd *fd = calloc(1, sizeof(*fd));
+	struct sio_iommufd *fd = sio_calloc(1, sizeof(*fd));
 	int rc;
 
 	if (!fd)

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <softiommu/fault.h>
 #include <softiommu/iommufd.h>
 
 #include "platform/platform_private.h"
@@ -95,6 +96,9 @@ static void resolve_all(void)
 	REAL(lseek, "lseek");
 	REAL(munmap, "munmap");
 	REAL(mremap, "mremap");
+	REAL(madvise, "madvise");
+	REAL(mprotect, "mprotect");
+	REAL(shmdt, "shmdt");
 	REAL(sigaction, "sigaction");
 	REAL(signal, "signal");
 	REAL(bsd_signal, "bsd_signal");
@@ -140,6 +144,8 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+	/* a new task's fail_nth starts at 0 (the kernel's dup_task_struct()) */
+	sio_fail_nth_set(0);
 	vfile_orphan_all();
 	/*
 	 * The parent's platform may have been mid-call in a thread that the
@@ -173,13 +179,30 @@ __attribute__((constructor)) static void preload_ctor(void)
 	preload_ready();
 }
 
+void preload_user_unmap(const void *addr, size_t len, bool write_only)
+{
+	struct sio_platform *p =
+		__atomic_load_n(&preload.platform, __ATOMIC_ACQUIRE);
+
+	if (!p || !len)
+		return;
+	if (write_only)
+		sio_platform_user_unwrite(p, addr, len);
+	else
+		sio_platform_user_unmap(p, addr, len);
+}
+
 int preload_platform(struct sio_platform **out)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&preload.platform_lock);
 	if (!preload.platform) {
-		rc = sio_platform_create(&preload.platform);
+		struct sio_platform *p = NULL;
+
+		rc = sio_platform_create(&p);
+		/* published for preload_user_unmap(), which takes no lock */
+		__atomic_store_n(&preload.platform, p, __ATOMIC_RELEASE);
 		/* SOFTIOMMU_LOG=events: the SMMU's event records on stderr,
 		 * where the kernel would put them in its log */
 		const char *log = getenv("SOFTIOMMU_LOG");

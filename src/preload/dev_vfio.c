@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 
+#include "fault/fault_inject.h"
 #include "platform/platform_private.h"
 #include "preload.h"
 #include "uapi/uapi.h"
@@ -89,7 +90,7 @@ static void bar_trap_release(struct preload_trap *pt)
 static void bar_trap_stores(struct sio_vfile *f, void *p, size_t len,
 			    uint64_t region_off)
 {
-	struct bar_trap *t = malloc(sizeof(*t));
+	struct bar_trap *t = sio_malloc(sizeof(*t));
 
 	if (!t)
 		return;
@@ -184,7 +185,7 @@ static int vfio_dev_open(void *ctx, int flags, const struct sio_vfile_ops **ops,
 	if (index >= p->nr_devs)
 		return -ENODEV;
 	platform_set_iommufd_resolver(p, resolve_iommufd);
-	vf = calloc(1, sizeof(*vf));
+	vf = sio_calloc(1, sizeof(*vf));
 	if (!vf)
 		return -ENOMEM;
 	vf->dev = &p->devs[index];
@@ -221,7 +222,7 @@ static int group_device_open(void *ctx, int flags,
 			     const struct sio_vfile_ops **ops, void **priv)
 {
 	struct group_device_open *o = ctx;
-	struct vfio_file *vf = calloc(1, sizeof(*vf));
+	struct vfio_file *vf = sio_calloc(1, sizeof(*vf));
 
 	(void)flags;
 	if (!vf)

@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fault/fault_inject.h"
 #include "platform/platform_private.h"
 #include "preload.h"
 #include "uapi/uapi.h"
@@ -138,7 +139,7 @@ static int read_device_name(uint64_t arg, char *buf, size_t size)
 
 static int group_get_device_fd(struct sio_vfile *f, uint64_t arg)
 {
-	char *name = malloc(4096);
+	char *name = sio_malloc(4096);
 	int rc;
 
 	if (!name)

@@ -23,7 +23,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -91,13 +93,22 @@ static mode_t open_mode(int flags, va_list ap)
 	return OPEN_NEEDS_MODE(flags) ? va_arg(ap, mode_t) : 0;
 }
 
-/* A path of the /sys view (sysfs.c): true with *@fd the call's result. */
+/*
+ * A path of the /sys view (sysfs.c) or a fault-injection file
+ * (fault_files.c): true with *@fd the call's result.
+ */
 static bool sysfs_open(const char *path, int flags, mode_t mode, int *fd)
 {
-	if (!preload_sysfs_open(path, flags, mode, fd))
-		return false;
-	*fd = plain_fd(*fd);
-	return true;
+	return preload_fail_nth_open(path, flags, fd) ||
+	       preload_sysfs_open(path, flags, mode, fd);
+}
+
+/* The same for openat(), whose relative path may start in our /sys. */
+static bool sysfs_openat(int dirfd, const char *path, int flags, mode_t mode,
+			 int *fd)
+{
+	return sysfs_open(path, flags, mode, fd) ||
+	       preload_sysfs_openat(dirfd, path, flags, mode, fd);
 }
 
 EXPORT int open(const char *path, int flags, ...)
@@ -137,7 +148,7 @@ EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	n = preload_node_find(path);
 	if (n)
 		return open_node(n, flags);
-	if (sysfs_open(path, flags, mode, &fd))
+	if (sysfs_openat(dirfd, path, flags, mode, &fd))
 		return fd;
 	return plain_fd(preload.real.openat(dirfd, path, flags, mode));
 }
@@ -183,7 +194,7 @@ EXPORT int __openat_2(int dirfd, const char *path, int flags)
 	n = preload_node_find(path);
 	if (n)
 		return open_node(n, flags);
-	if (sysfs_open(path, flags, 0, &fd))
+	if (sysfs_openat(dirfd, path, flags, 0, &fd))
 		return fd;
 	return plain_fd(preload.real.openat_2(dirfd, path, flags));
 }
@@ -197,7 +208,7 @@ EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 	n = preload_node_find(path);
 	if (n)
 		return open_node(n, flags);
-	if (sysfs_open(path, flags, 0, &fd))
+	if (sysfs_openat(dirfd, path, flags, 0, &fd))
 		return fd;
 	return plain_fd(preload.real.openat64_2(dirfd, path, flags));
 }
@@ -425,6 +436,9 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 	int rc;
 
 	preload_ready();
+	/* MAP_FIXED_NOREPLACE carries MAP_FIXED_NOREPLACE's own bit only */
+	if (flags & MAP_FIXED)
+		preload_user_unmap(addr, len, false);
 	f = (flags & MAP_ANONYMOUS) ? NULL : vfile_get_fd(fd);
 	if (!f)
 		return preload.real.mmap(addr, len, prot, flags, fd, off);
@@ -472,14 +486,22 @@ static void untrap(uintptr_t first, uintptr_t last, bool unmapping)
 EXPORT int munmap(void *addr, size_t len)
 {
 	preload_ready();
-	if (len && (uintptr_t)addr + len - 1 >= (uintptr_t)addr)
+	if (len && (uintptr_t)addr + len - 1 >= (uintptr_t)addr) {
 		untrap((uintptr_t)addr, (uintptr_t)addr + len - 1, true);
+		preload_user_unmap(addr, len, false);
+	}
 	return preload.real.munmap(addr, len);
 }
 
+/*
+ * What mremap takes from the program's mappings for DMA: a shrunk tail,
+ * a fixed target, and the old range when the mapping moves.  Whether it
+ * moves is known only afterwards, so a growth that may move is first
+ * tried in place, as the kernel itself tries first.
+ */
 EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 {
-	void *new_addr = NULL;
+	void *new_addr = NULL, *out;
 	va_list ap;
 
 	preload_ready();
@@ -490,10 +512,101 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		/* a fixed target is unmapped first */
 		untrap((uintptr_t)new_addr, (uintptr_t)new_addr + new_len - 1,
 		       true);
+		preload_user_unmap(new_addr, new_len, false);
 	}
 	if (old_len)
 		untrap((uintptr_t)old, (uintptr_t)old + old_len - 1, false);
+	if (new_len < old_len)
+		preload_user_unmap((char *)old + new_len, old_len - new_len,
+				   false);
+	if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) {
+		preload_user_unmap(old, old_len, false);
+	} else if ((flags & MREMAP_MAYMOVE) && new_len > old_len) {
+		out = preload.real.mremap(old, old_len, new_len, 0);
+		if (out != MAP_FAILED)
+			return out;
+		preload_user_unmap(old, old_len, false);
+	}
 	return preload.real.mremap(old, old_len, new_len, flags, new_addr);
+}
+
+/* Advice that takes the pages away (a later touch sees others). */
+static bool advice_discards(int advice)
+{
+	switch (advice) {
+	case MADV_DONTNEED:
+	case MADV_FREE:
+	case MADV_REMOVE:
+	case 24: /* MADV_DONTNEED_LOCKED */
+		return true;
+	default:
+		return false;
+	}
+}
+
+EXPORT int madvise(void *addr, size_t len, int advice)
+{
+	preload_ready();
+	if (advice_discards(advice))
+		preload_user_unmap(addr, len, false);
+	return preload.real.madvise(addr, len, advice);
+}
+
+/*
+ * DMA through the program's own pages faults as the program would: so
+ * mappings lose what access the program takes away, and do not get it
+ * back when it is given again (the kernel's pinned pages ignore
+ * mprotect altogether).
+ */
+EXPORT int mprotect(void *addr, size_t len, int prot)
+{
+	preload_ready();
+	if (!(prot & PROT_READ))
+		preload_user_unmap(addr, len, false);
+	else if (!(prot & PROT_WRITE))
+		preload_user_unmap(addr, len, true);
+	return preload.real.mprotect(addr, len, prot);
+}
+
+/* The length of the mapping that starts at @addr, from /proc/self/maps. */
+static size_t mapping_len_at(const void *addr)
+{
+	char buf[4096];
+	size_t have = 0, len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = preload.real.open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	while (!len && (n = preload.real.read(fd, buf + have,
+					      sizeof(buf) - 1 - have)) > 0) {
+		char *line = buf, *nl;
+
+		have += (size_t)n;
+		buf[have] = 0;
+		while (!len && (nl = strchr(line, '\n'))) {
+			unsigned long lo, hi;
+
+			if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
+			    lo == (uintptr_t)addr)
+				len = hi - lo;
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1)
+			have = 0; /* a line longer than the buffer: skip it */
+	}
+	preload.real.close(fd);
+	return len;
+}
+
+EXPORT int shmdt(const void *addr)
+{
+	preload_ready();
+	preload_user_unmap(addr, mapping_len_at(addr), false);
+	return preload.real.shmdt(addr);
 }
 
 /*

@@ -175,6 +175,9 @@ struct preload_real {
 	off_t (*lseek)(int, off_t, int);
 	int (*munmap)(void *, size_t);
 	void *(*mremap)(void *, size_t, size_t, int, ...);
+	int (*madvise)(void *, size_t, int);
+	int (*mprotect)(void *, size_t, int);
+	int (*shmdt)(const void *);
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 	void (*(*signal)(int, void (*)(int)))(int);
 	void (*(*bsd_signal)(int, void (*)(int)))(int);
@@ -208,7 +211,7 @@ struct preload_real {
 
 typedef _Atomic(struct sio_vfile *) preload_slot;
 
-#define PRELOAD_SYSFS_MAX_NODES 128
+#define PRELOAD_SYSFS_MAX_NODES 256
 #define PRELOAD_SYSFS_MAX_DIRS	64
 
 enum sysfs_type { SYSFS_DIR, SYSFS_FILE, SYSFS_LINK };
@@ -221,9 +224,14 @@ struct sysfs_node {
 	bool has_devices;      /* its children come from the platform */
 	unsigned short parent; /* the root is its own parent */
 	char data[64];	       /* a file's contents, a link's target */
+	/* /sys/kernel/debug: the caller's, and a file is an attribute */
+	bool user_owned;
+	unsigned char attr; /* 1 + its index in fault_files.c, or 0 */
 };
 
 struct sysfs_dir; /* sysfs.c: an open directory stream of ours */
+
+#define PRELOAD_DEBUGFS_MAX 32 /* fault-injection attributes */
 
 /* The /sys view of the platform's devices (sysfs.c, sysfs_calls.c). */
 struct preload_sysfs {
@@ -238,6 +246,8 @@ struct preload_sysfs {
 	pthread_mutex_t dir_lock;
 	atomic_uint nr_dirs;
 	struct sysfs_dir *dirs[PRELOAD_SYSFS_MAX_DIRS];
+	/* the values of the debugfs attributes (fault_files.c) */
+	_Atomic long long debugfs[PRELOAD_DEBUGFS_MAX];
 };
 
 /* fd number -> description.  Lookups of plain fds take no lock. */
@@ -282,6 +292,13 @@ static inline void preload_ready(void)
 
 /* The default platform, created on first use: 0 or -errno. */
 int preload_platform(struct sio_platform **out);
+/*
+ * The program is about to unmap or change [addr, addr + len) (with
+ * @write_only, to take write access away): DMA mapped there stops
+ * reaching it (sio_platform_user_unmap()).  Free while no platform
+ * exists.
+ */
+void preload_user_unmap(const void *addr, size_t len, bool write_only);
 
 /*
  * A mapping of a device whose stores are trapped (sio_user_trap_add()'s
@@ -308,6 +325,13 @@ void preload_node_statx(const struct preload_node *n, struct statx *stx);
  * paths under /sys/ can be ours.
  */
 bool preload_sysfs_open(const char *path, int flags, mode_t mode, int *ret);
+/*
+ * openat() of a relative @path from the fd of a directory stream
+ * opendir() gave for one of our directories (dirfd()): as
+ * preload_sysfs_open() of the path joined to that directory's.
+ */
+bool preload_sysfs_openat(int dirfd, const char *path, int flags, mode_t mode,
+			  int *ret);
 bool preload_sysfs_stat(const char *path, bool follow, struct stat *st,
 			int *ret);
 bool preload_sysfs_statx(const char *path, int flags, struct statx *stx,
@@ -331,6 +355,17 @@ bool preload_sysfs_closedir(DIR *d);
 bool preload_sysfs_rewinddir(DIR *d);
 bool preload_sysfs_telldir(DIR *d, long *ret);
 bool preload_sysfs_seekdir(DIR *d, long loc);
+/*
+ * fault_files.c: the fault-injection control files.  fail-nth: false
+ * when @path is not the calling thread's fail-nth, else true with *@ret
+ * the open's result (errno set on failure).  debugfs: the attributes
+ * sysfs.c puts under /sys/kernel/debug, their names, defaults and open.
+ */
+bool preload_fail_nth_open(const char *path, int flags, int *ret);
+unsigned int preload_debugfs_count(void);
+void preload_debugfs_name(unsigned int i, const char **dir, const char **name);
+void preload_debugfs_init(_Atomic long long *val);
+int preload_debugfs_open(unsigned int attr, int flags);
 /* fork: the parent holds the view's locks across it */
 void preload_sysfs_lock(void);
 void preload_sysfs_unlock(void);

@@ -39,6 +39,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fault/fault_inject.h"
 #include "platform/platform_private.h"
 #include "preload.h"
 
@@ -123,6 +124,40 @@ static int path_find(const char *path)
 	return cur;
 }
 
+/*
+ * /sys/kernel/debug: the fault-injection attributes (fault_files.c), in
+ * a directory per fault type.  Ours whole, hiding the real debugfs (root
+ * only, and the kernel's faults, not the library's), and the caller's,
+ * as /dev/iommu is.
+ */
+static void debugfs_build(int kernel)
+{
+	int debug = node_add(kernel, SYSFS_DIR, "debug", NULL);
+
+	if (debug < 0)
+		return;
+	sysfs()->node[debug].user_owned = true;
+	preload_debugfs_init(sysfs()->debugfs);
+	for (unsigned int i = 0; i < preload_debugfs_count(); i++) {
+		const char *dname, *name;
+		int dir, f;
+
+		preload_debugfs_name(i, &dname, &name);
+		dir = child_find(debug, dname, strlen(dname));
+		if (dir < 0) {
+			dir = node_add(debug, SYSFS_DIR, dname, NULL);
+			if (dir < 0)
+				return;
+			sysfs()->node[dir].user_owned = true;
+		}
+		f = node_add(dir, SYSFS_FILE, name, NULL);
+		if (f < 0)
+			return;
+		sysfs()->node[f].user_owned = true;
+		sysfs()->node[f].attr = (unsigned char)(i + 1);
+	}
+}
+
 /* The directories every view has, whether or not the platform exists. */
 static void skeleton_build(void)
 {
@@ -141,6 +176,7 @@ static void skeleton_build(void)
 	overlay_add(devices, "pci0000:00", true);
 	kernel = overlay_add(sys, "kernel", false);
 	overlay_add(kernel, "iommu_groups", true);
+	debugfs_build(kernel);
 	s->dev = preload.real.stat("/sys", &st) ? SYSFS_DEV_FALLBACK
 						: st.st_dev;
 }
@@ -418,7 +454,9 @@ static int file_fd(const struct sysfs_node *n, int flags)
 	size_t len = strlen(n->data);
 	char proc[64];
 
-	fd = memfd_create(n->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	fd = sio_should_fail_fd()
+		     ? -1
+		     : memfd_create(n->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -1;
 	if (preload.real.write(fd, n->data, len) != (ssize_t)len ||
@@ -469,6 +507,11 @@ static int open_node(const struct sysfs_node *n, int flags)
 	default:
 		if (flags & O_DIRECTORY)
 			return errno = ENOTDIR, -1;
+		if (n->attr) {
+			int fd = preload_debugfs_open(n->attr - 1u, flags);
+
+			return fd < 0 ? (errno = -fd, -1) : fd;
+		}
 		/* kernfs_fop_open(): an attribute without .store */
 		if (acc != O_RDONLY && !(flags & O_PATH))
 			return errno = EACCES, -1;
@@ -476,20 +519,31 @@ static int open_node(const struct sysfs_node *n, int flags)
 	}
 }
 
+/* The kernel just gave @fd to a plain file: forget a stale entry. */
+static int plain_fd(int fd)
+{
+	if (fd >= 0 && preload_fd_maybe(fd))
+		vfile_drop_stale(fd);
+	return fd;
+}
+
 bool preload_sysfs_open(const char *path, int flags, mode_t mode, int *ret)
 {
 	struct walk w;
 	int rc = lookup(path, !(flags & O_NOFOLLOW), false, &w), saved = errno;
+	const struct sysfs_node *n;
 
 	if (rc < 0)
 		return fail(-rc, ret);
 	if (rc == WALK_PASS) {
 		if (!w.rewritten)
 			return false;
-		*ret = preload.real.open(w.real, flags, mode);
+		*ret = plain_fd(preload.real.open(w.real, flags, mode));
 		return true;
 	}
-	*ret = open_node(&sysfs()->node[w.node], flags);
+	n = &sysfs()->node[w.node];
+	/* an attribute's fd is a virtual file, entered in the table */
+	*ret = n->attr ? open_node(n, flags) : plain_fd(open_node(n, flags));
 	if (*ret >= 0)
 		errno = saved;
 	return true;
@@ -521,6 +575,17 @@ static void node_stat(int i, struct stat *st)
 		st->st_mode = S_IFREG | 0444;
 		st->st_size = 4096;
 		break;
+	}
+	if (n->user_owned) {
+		/* debugfs: its root 0700, directories 0755, attributes 0600 */
+		st->st_uid = getuid();
+		st->st_gid = getgid();
+		if (n->type != SYSFS_DIR) {
+			st->st_mode = S_IFREG | 0600;
+			st->st_size = 0;
+		} else if (!strcmp(n->name, "debug")) {
+			st->st_mode = S_IFDIR | 0700;
+		}
 	}
 }
 
@@ -610,6 +675,10 @@ bool preload_sysfs_statx(const char *path, int flags, struct statx *stx,
 static int node_access(const struct sysfs_node *n, int mode)
 {
 	unsigned int other = n->type == SYSFS_DIR ? 5 : 4;
+
+	/* debugfs's nodes are the caller's: the owner's bits, rwx or rw- */
+	if (n->user_owned)
+		other = n->type == SYSFS_DIR ? 7 : 6;
 
 	if (mode & ~(R_OK | W_OK | X_OK))
 		return errno = EINVAL, -1;
@@ -712,7 +781,7 @@ bool preload_sysfs_realpath(const char *path, char *resolved, size_t size,
 	}
 	node_path(w.node, tmp, sizeof(tmp));
 	if (!resolved) {
-		*ret = strdup(tmp);
+		*ret = sio_strdup(tmp);
 		return true;
 	}
 	if (strlen(tmp) >= size) {
@@ -728,6 +797,7 @@ bool preload_sysfs_realpath(const char *path, char *resolved, size_t size,
 /* A directory stream of ours: a real DIR whose entries we give instead. */
 struct sysfs_dir {
 	DIR *d;
+	int node; /* the directory listed */
 	size_t nr, pos, cap;
 	struct dirent *ents;
 };
@@ -740,7 +810,7 @@ static int dir_push(struct sysfs_dir *sd, const char *name, unsigned char type,
 	if (sd->nr == sd->cap) {
 		size_t cap = sd->cap ? 2 * sd->cap : 32;
 
-		e = realloc(sd->ents, cap * sizeof(*e));
+		e = sio_realloc(sd->ents, cap * sizeof(*e));
 		if (!e)
 			return -ENOMEM;
 		sd->ents = e;
@@ -836,13 +906,14 @@ static void dir_free(struct sysfs_dir *sd)
  */
 static int dir_open(int dir, DIR **ret)
 {
-	struct sysfs_dir *sd = calloc(1, sizeof(*sd));
+	struct sysfs_dir *sd = sio_calloc(1, sizeof(*sd));
 	char path[PATH_MAX];
 	bool real = false;
 	int rc;
 
 	if (!sd)
 		return -ENOMEM;
+	sd->node = dir;
 	if (sysfs()->node[dir].overlay) {
 		node_path(dir, path, sizeof(path));
 		sd->d = preload.real.opendir(path);
@@ -879,6 +950,42 @@ bool preload_sysfs_opendir(const char *path, DIR **ret)
 			     : -ENOTDIR;
 	errno = rc ? -rc : saved;
 	return true;
+}
+
+/* The node of the stream whose dirfd() is @fd, or -1. */
+static int dir_node_of_fd(int fd)
+{
+	struct preload_sysfs *s = sysfs();
+	int node = -1;
+
+	if (!atomic_load(&s->nr_dirs))
+		return -1;
+	pthread_mutex_lock(&s->dir_lock);
+	for (int i = 0; i < PRELOAD_SYSFS_MAX_DIRS && node < 0; i++)
+		if (s->dirs[i] && dirfd(s->dirs[i]->d) == fd)
+			node = s->dirs[i]->node;
+	pthread_mutex_unlock(&s->dir_lock);
+	return node;
+}
+
+bool preload_sysfs_openat(int fd, const char *path, int flags, mode_t mode,
+			  int *ret)
+{
+	char full[PATH_MAX];
+	size_t len;
+	int node;
+
+	if (path[0] == '/' || fd < 0)
+		return false;
+	node = dir_node_of_fd(fd);
+	if (node < 0)
+		return false;
+	node_path(node, full, sizeof(full));
+	len = strlen(full);
+	if ((size_t)snprintf(full + len, sizeof(full) - len, "/%s", path) >=
+	    sizeof(full) - len)
+		return fail(ENAMETOOLONG, ret);
+	return preload_sysfs_open(full, flags, mode, ret);
 }
 
 /* The slot of @d (dir_lock held), or -1. */

@@ -14,12 +14,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "fault/fault_inject.h"
 #include "preload.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -120,12 +123,12 @@ static int scandir_push(struct dirent ***list, size_t *n, size_t *cap,
 
 	if (*n == *cap) {
 		*cap = *cap ? 2 * *cap : 16;
-		l = realloc(*list, *cap * sizeof(*l));
+		l = sio_realloc(*list, *cap * sizeof(*l));
 		if (!l)
 			return -1;
 		*list = l;
 	}
-	copy = malloc(sizeof(*copy));
+	copy = sio_malloc(sizeof(*copy));
 	if (!copy)
 		return -1;
 	memcpy(copy, e, sizeof(*copy));
@@ -216,21 +219,78 @@ static int fopen_flags(const char *mode)
 	return flags;
 }
 
+/*
+ * A stream on a virtual file (a fault-injection control file): stdio's
+ * own read and write would reach the eventfd behind the fd, so the
+ * stream's are the file's, through fopencookie().
+ */
+static ssize_t cookie_io(void *cookie, char *buf, size_t len, bool write)
+{
+	struct sio_vfile *f = vfile_get_fd((int)(intptr_t)cookie);
+	ssize_t n;
+
+	if (!f) {
+		errno = EBADF;
+		return -1;
+	}
+	n = write ? vfile_write(f, buf, len) : vfile_read(f, buf, len);
+	vfile_put(f);
+	if (n < 0) {
+		errno = (int)-n;
+		return -1;
+	}
+	return n;
+}
+
+static ssize_t cookie_read(void *cookie, char *buf, size_t len)
+{
+	return cookie_io(cookie, buf, len, false);
+}
+
+static ssize_t cookie_write(void *cookie, const char *buf, size_t len)
+{
+	return cookie_io(cookie, (char *)buf, len, true);
+}
+
+static int cookie_close(void *cookie)
+{
+	int rc = vfile_close((int)(intptr_t)cookie);
+
+	return rc < 0 ? (errno = -rc, -1) : 0;
+}
+
+static FILE *vfile_stream(int fd, const char *mode)
+{
+	static const cookie_io_functions_t io = {
+		.read = cookie_read,
+		.write = cookie_write,
+		.close = cookie_close,
+	};
+
+	return fopencookie((void *)(intptr_t)fd, mode, io);
+}
+
 EXPORT FILE *fopen(const char *path, const char *mode)
 {
 	int flags, fd, saved;
+	bool virt;
 	FILE *f;
 
 	preload_ready();
 	flags = mode ? fopen_flags(mode) : -1;
-	if (flags < 0 || !preload_sysfs_open(path, flags, 0666, &fd))
+	if (flags < 0 || (!preload_fail_nth_open(path, flags, &fd) &&
+			  !preload_sysfs_open(path, flags, 0666, &fd)))
 		return preload.real.fopen(path, mode);
 	if (fd < 0)
 		return NULL;
-	f = fdopen(fd, mode);
+	virt = preload_fd_maybe(fd);
+	f = virt ? vfile_stream(fd, mode) : fdopen(fd, mode);
 	if (!f) {
 		saved = errno;
-		preload.real.close(fd);
+		if (virt)
+			vfile_close(fd);
+		else
+			preload.real.close(fd);
 		errno = saved;
 	}
 	return f;

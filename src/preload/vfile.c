@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fault/fault_inject.h"
 #include "preload.h"
 
 /* What F_GETFL shows on x86-64: the kernel sets O_LARGEFILE, which
@@ -128,7 +129,7 @@ static preload_slot *slot_of(int fd, bool create)
 
 	if (!c && create) {
 		/* under the table lock: nobody else creates it */
-		c = calloc(PRELOAD_FD_CHUNK, sizeof(*c));
+		c = sio_calloc(PRELOAD_FD_CHUNK, sizeof(*c));
 		if (c)
 			atomic_store_explicit(cp, c, memory_order_release);
 	}
@@ -226,7 +227,7 @@ void preload_fd_put(struct sio_vfile *f)
 
 static struct sio_vfile *vfile_new(const struct preload_node *n, int flags)
 {
-	struct sio_vfile *f = calloc(1, sizeof(*f));
+	struct sio_vfile *f = sio_calloc(1, sizeof(*f));
 
 	if (!f)
 		return NULL;
@@ -260,8 +261,10 @@ static int vfile_install(struct sio_vfile *f, int flags)
 	struct sio_vfile *stale = NULL;
 	int rc, fd;
 
-	fd = eventfd(f->ops->pollable ? 0 : 1,
-		     (flags & O_CLOEXEC) ? EFD_CLOEXEC : 0);
+	fd = sio_should_fail_fd()
+		     ? -1
+		     : eventfd(f->ops->pollable ? 0 : 1,
+			       (flags & O_CLOEXEC) ? EFD_CLOEXEC : 0);
 	if (fd >= 0 && f->ops->pollable) {
 		f->anchor = preload.real.fcntl(fd, F_DUPFD_CLOEXEC, 0);
 		if (f->anchor < 0) {
@@ -364,7 +367,7 @@ int vfile_close_range(unsigned int first, unsigned int last,
 	unsigned int end = last < PRELOAD_FD_MAX - 1 ? last
 						     : PRELOAD_FD_MAX - 1;
 	size_t cap = atomic_load(&preload.fdt.nr) + 16, n = 0;
-	struct sio_vfile **gone = malloc(cap * sizeof(*gone));
+	struct sio_vfile **gone = sio_malloc(cap * sizeof(*gone));
 	int rc;
 
 	if (!gone)
@@ -374,7 +377,7 @@ int vfile_close_range(unsigned int first, unsigned int last,
 		struct sio_vfile **more;
 
 		cap = atomic_load(&preload.fdt.nr) + 16;
-		more = realloc(gone, cap * sizeof(*gone));
+		more = sio_realloc(gone, cap * sizeof(*gone));
 		if (!more) {
 			fdt_unlock();
 			free(gone);

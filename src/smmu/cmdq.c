@@ -158,17 +158,21 @@ static unsigned int cfgi(struct sio_smmu *smmu, const uint64_t *cmd,
 static void tlb_inv_with_walks(struct sio_smmu *smmu, struct tlb_inv *inv,
 			       bool leaf)
 {
-	tlb_invalidate(smmu, inv);
-	if (leaf)
-		return;
-	inv->kind += TLB_KIND_S1_WALK;
-	inv->tg = inv->ttl = 0;
-	tlb_invalidate(smmu, inv);
-	if (inv->kind == TLB_KIND_S1_WALK) {
-		inv->kind = TLB_KIND_S1_WALK_PA;
-		tlb_invalidate(smmu, inv);
-		inv->kind = TLB_KIND_S1_WALK;
+	struct tlb_inv all[3] = {*inv, *inv, *inv};
+	unsigned int n = 1;
+
+	if (!leaf) {
+		all[1].kind += TLB_KIND_S1_WALK;
+		all[1].tg = all[1].ttl = 0;
+		n = 2;
+		if (inv->kind == TLB_KIND_S1) {
+			all[2] = all[1];
+			all[2].kind = TLB_KIND_S1_WALK_PA;
+			n = 3;
+		}
 	}
+	/* one pass over the TLB for all of them, if they need a scan */
+	tlb_invalidate_many(smmu, all, n);
 }
 
 static unsigned int tlbi(struct sio_smmu *smmu, const uint64_t *cmd,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/fault_inject.h"
 #include "smmu_cache.h"
 
 void sio_smmu_config_default(struct sio_smmu_config *cfg)
@@ -121,15 +122,15 @@ int sio_smmu_create(const struct sio_smmu_config *cfg, struct sio_mem_bus *bus,
 	rc = check_config(cfg);
 	if (rc)
 		return rc;
-	s = calloc(1, sizeof(*s));
+	s = sio_calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	/* Zeroed caches are empty ones. */
-	if (posix_memalign((void **)&s->cfgc, 64, sizeof(*s->cfgc)))
+	if (sio_posix_memalign((void **)&s->cfgc, 64, sizeof(*s->cfgc)))
 		s->cfgc = NULL;
-	if (posix_memalign((void **)&s->tlb, 64, sizeof(*s->tlb)))
+	if (sio_posix_memalign((void **)&s->tlb, 64, sizeof(*s->tlb)))
 		s->tlb = NULL;
-	if (posix_memalign((void **)&s->utlb, 64, sizeof(*s->utlb)))
+	if (sio_posix_memalign((void **)&s->utlb, 64, sizeof(*s->utlb)))
 		s->utlb = NULL;
 	if (!s->cfgc || !s->tlb || !s->utlb || smmu_stall_init(s)) {
 		free(s->cfgc);

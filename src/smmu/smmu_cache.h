@@ -431,6 +431,9 @@ struct tlb_inv {
 };
 
 void tlb_invalidate(struct sio_smmu *smmu, const struct tlb_inv *inv);
+/* Several scopes at once (at most TLB_KINDS): one scan if they need one. */
+void tlb_invalidate_many(struct sio_smmu *smmu, const struct tlb_inv *inv,
+			 unsigned int n);
 void tlb_invalidate_all(struct sio_smmu *smmu);
 
 /*

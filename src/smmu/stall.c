@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fault/fault_inject.h"
 #include "smmu_private.h"
 
 /* Stalled transactions the SMMU can hold at once; more wait for a slot. */
@@ -32,7 +33,7 @@ struct smmu_stall {
 
 int smmu_stall_init(struct sio_smmu *smmu)
 {
-	smmu->stalls = calloc(STALL_SLOTS, sizeof(*smmu->stalls));
+	smmu->stalls = sio_calloc(STALL_SLOTS, sizeof(*smmu->stalls));
 	if (!smmu->stalls)
 		return -ENOMEM;
 	pthread_mutex_init(&smmu->stall_lock, NULL);

@@ -137,27 +137,43 @@ static bool inv_matches(const struct tlb_inv *inv, uint64_t va, uint64_t tag)
 	return va <= inv->last && last >= inv->first;
 }
 
+/*
+ * Remove way @w of @set if it matches one of the @n scopes.  Only the
+ * set's first line is read unless it does: a fill in progress there,
+ * whatever it becomes, withdraws itself, since every invalidation
+ * advanced smmu->inv_gen before it looks (smmu_cache.h).
+ */
 static void inv_way(struct tlb_set *set, unsigned int w,
-		    const struct tlb_inv *inv)
+		    const struct tlb_inv *const *inv, unsigned int n)
 {
+	uint64_t va = word_read(&set->va[w]), tag = word_read(&set->tag[w]);
 	uint64_t held;
 
-	/* A fill in progress is waited for: see smmu_cache.h. */
-	while (atomic_load(&set->seq[w]) & 1)
-		cpu_relax();
-	if (!inv_matches(inv, word_read(&set->va[w]), word_read(&set->tag[w])))
+	if (!(tag & TAG_VALID))
 		return;
-	held = seq_lock(&set->seq[w]);
-	if (inv_matches(inv, word_read(&set->va[w]), word_read(&set->tag[w])))
-		word_write(&set->tag[w], 0);
-	seq_unlock(&set->seq[w], held);
+	for (unsigned int i = 0; i < n; i++) {
+		if (!inv_matches(inv[i], va, tag))
+			continue;
+		held = seq_lock(&set->seq[w]);
+		if (inv_matches(inv[i], word_read(&set->va[w]),
+				word_read(&set->tag[w])))
+			word_write(&set->tag[w], 0);
+		seq_unlock(&set->seq[w], held);
+		return;
+	}
 }
 
-static void inv_scan(struct sio_smmu *smmu, const struct tlb_inv *inv)
+/* One pass over the whole TLB for @n scopes (one per kind of entry). */
+static void inv_scan(struct sio_smmu *smmu, const struct tlb_inv *const *inv,
+		     unsigned int n)
 {
-	for (unsigned int s = 0; s < TLB_SETS; s++)
+	for (unsigned int s = 0; s < TLB_SETS; s++) {
+		/* the walk is memory-bound: ask for sets well ahead */
+		if (s + 16 < TLB_SETS)
+			__builtin_prefetch(&smmu->tlb->set[s + 16]);
 		for (unsigned int w = 0; w < TLB_WAYS; w++)
-			inv_way(&smmu->tlb->set[s], w, inv);
+			inv_way(&smmu->tlb->set[s], w, inv, n);
+	}
 }
 
 /* Probes an address invalidation needs: one per entry-sized block. */
@@ -193,22 +209,15 @@ static void inv_epoch(struct sio_smmu *smmu, const struct tlb_inv *inv)
 	word = (old & ~(TLB_EPOCH_MASK << shift)) | next << shift;
 	atomic_store(ep, word);
 	if (!next)
-		inv_scan(smmu, inv);
+		inv_scan(smmu, &inv, 1);
 }
 
-void tlb_invalidate(struct sio_smmu *smmu, const struct tlb_inv *inv)
+/* By address, probing the sets the range's entries would be in. */
+static void inv_probe(struct sio_smmu *smmu, const struct tlb_inv *inv,
+		      uint64_t sizes)
 {
 	struct smmu_tlb *tlb = smmu->tlb;
-	uint64_t sizes = atomic_load(&tlb->sizes[inv->kind]);
 
-	if (!inv->by_addr && inv->match_vmid && !inv->match_asid) {
-		inv_epoch(smmu, inv);
-		return;
-	}
-	if (!inv->by_addr || probes(sizes, inv) > PROBE_LIMIT) {
-		inv_scan(smmu, inv);
-		return;
-	}
 	while (sizes) {
 		unsigned int ls = (unsigned int)__builtin_ctzll(sizes);
 		uint64_t b = tlb_base_of(inv->first, ls);
@@ -219,12 +228,40 @@ void tlb_invalidate(struct sio_smmu *smmu, const struct tlb_inv *inv)
 				inv->kind, inv->vmid, ls, b)];
 
 			for (unsigned int w = 0; w < TLB_WAYS; w++)
-				inv_way(set, w, inv);
+				inv_way(set, w, &inv, 1);
 			if (ls >= 64 || b >= tlb_base_of(inv->last, ls))
 				break;
 			b += 1ull << ls;
 		}
 	}
+}
+
+void tlb_invalidate_many(struct sio_smmu *smmu, const struct tlb_inv *inv,
+			 unsigned int n)
+{
+	const struct tlb_inv *scan[TLB_KINDS];
+	unsigned int nscan = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t sizes = atomic_load(&smmu->tlb->sizes[inv[i].kind]);
+
+		if (!inv[i].by_addr && inv[i].match_vmid && !inv[i].match_asid)
+			inv_epoch(smmu, &inv[i]);
+		else if (!sizes)
+			continue; /* no entry of that kind was ever made */
+		else if (!inv[i].by_addr ||
+			 probes(sizes, &inv[i]) > PROBE_LIMIT)
+			scan[nscan++] = &inv[i];
+		else
+			inv_probe(smmu, &inv[i], sizes);
+	}
+	if (nscan)
+		inv_scan(smmu, scan, nscan);
+}
+
+void tlb_invalidate(struct sio_smmu *smmu, const struct tlb_inv *inv)
+{
+	tlb_invalidate_many(smmu, inv, 1);
 }
 
 void tlb_invalidate_all(struct sio_smmu *smmu)

@@ -27,6 +27,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "fault/fault_inject.h"
 #include "uapi.h"
 
 #if defined(__x86_64__) && defined(REG_RIP)
@@ -248,6 +249,9 @@ static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)
 
 	if (!len)
 		return 0;
+	/* the kernel's copy_{from,to}_user() are fault points too */
+	if (sio_should_fail())
+		return -EFAULT;
 	/* A range that wraps is not memory anyone has. */
 	if (uaddr + len < uaddr || uaddr + len - 1 > UINTPTR_MAX)
 		return -EFAULT;

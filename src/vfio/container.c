@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fault/fault_inject.h"
 #include "uapi/uapi.h"
 #include "uapi/vfio_abi.h"
 #include "vfio_private.h"
@@ -17,7 +18,7 @@ int vfio_container_create(struct iommufd_host *host,
 			  unsigned int dma_entry_limit,
 			  struct vfio_container **out)
 {
-	struct vfio_container *c = calloc(1, sizeof(*c));
+	struct vfio_container *c = sio_calloc(1, sizeof(*c));
 	int rc;
 
 	if (!c)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fault/fault_inject.h"
 #include "devices/ioat/ioat.h"
 #include "devices/ioat/ioat_regs.h"
 #include "vfio_private.h"
@@ -80,7 +81,7 @@ int sio_vfio_ioat_create(const struct sio_dma_port *dma,
 			 const struct sio_vfio_iommufd_hooks *hooks,
 			 void *hooks_ctx, struct sio_vfio_ioat **out)
 {
-	struct sio_vfio_ioat *v = calloc(1, sizeof(*v));
+	struct sio_vfio_ioat *v = sio_calloc(1, sizeof(*v));
 	struct sio_ioat_cfg cfg = {.dma = *dma, .irq = raise_msix};
 	int rc;
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault/fault_inject.h"
 #include "uapi/uapi.h"
 #include "uapi/vfio_abi.h"
 #include "vfio_private.h"
@@ -400,7 +401,7 @@ int sio_vfio_pci_create(const struct sio_vfio_pci_id *id,
 	if (id->msix_count < 1 ||
 	    id->msix_count > sizeof(vdev->msix_fd) / sizeof(int))
 		return -EINVAL;
-	vdev = calloc(1, sizeof(*vdev));
+	vdev = sio_calloc(1, sizeof(*vdev));
 	if (!vdev)
 		return -ENOMEM;
 	vdev->id = id;

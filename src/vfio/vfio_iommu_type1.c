@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/fault_inject.h"
 #include "uapi/uapi.h"
 #include "uapi/vfio_abi.h"
 #include "vfio_private.h"
@@ -96,7 +97,7 @@ int vfio_iommu_type1_open(uint64_t arg, struct iommufd_ctx *ictx,
 	default:
 		return -EINVAL;
 	}
-	iommu = calloc(1, sizeof(*iommu));
+	iommu = sio_calloc(1, sizeof(*iommu));
 	if (!iommu)
 		return -ENOMEM;
 	rc = iommufd_ioas_alloc(ictx, &iommu->ioas);
@@ -264,7 +265,7 @@ static int do_map(struct vfio_iommu *iommu,
 	if (!iova_dma_valid(iommu, map->iova, iova_end))
 		goto out;
 	rc = -ENOMEM;
-	dma = calloc(1, sizeof(*dma));
+	dma = sio_calloc(1, sizeof(*dma));
 	if (!dma)
 		goto out;
 	/* type1 maps every page cache-coherent (IOMMU_CACHE) */
@@ -610,7 +611,7 @@ static void *caps_add(struct info_caps *caps, size_t size, uint16_t id)
 {
 	size_t aligned = (size + 7) & ~(size_t)7;
 	struct sio_vfio_info_cap_header *h;
-	uint8_t *buf = realloc(caps->buf, caps->size + aligned);
+	uint8_t *buf = sio_realloc(caps->buf, caps->size + aligned);
 
 	if (!buf)
 		return NULL;

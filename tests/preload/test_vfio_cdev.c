@@ -278,6 +278,93 @@ static void test_memcpy_then_unmapped_stage2(void **state)
 	copy_then_unmapped(f);
 }
 
+/*
+ * The program takes the copy's destination page away while it is mapped
+ * for DMA, in one of the ways a program can (@how), and maps fresh memory
+ * there: the copy must neither crash the process nor reach the new page
+ * (which was never mapped for DMA).  The device sees its write abort;
+ * the source page, never touched, still DMAs; IOAS_UNMAP of the page
+ * still works.
+ */
+enum take_away { BY_MUNMAP, BY_MREMAP, BY_DONTNEED, BY_MPROTECT };
+
+static void dst_taken_away(struct fx *f, enum take_away how)
+{
+	uint8_t *dst = f->mem + f->pg;
+	uint64_t sts;
+	void *p;
+
+	bring_up(f);
+	memset(f->mem, 0x3c, (size_t)f->pg);
+	sts = memcpy_wait(f, (size_t)f->pg, CTL_COMPL_WRITE);
+	assert_int_equal(sts & 7, CHANSTS_DONE);
+	assert_int_equal(dst[17], 0x3c);
+
+	switch (how) {
+	case BY_MUNMAP:
+		assert_int_equal(munmap(dst, (size_t)f->pg), 0);
+		break;
+	case BY_MREMAP:
+		/* the page moves away; its old address is free */
+		p = mmap(NULL, (size_t)f->pg, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		assert_true(p != MAP_FAILED);
+		assert_true(mremap(dst, (size_t)f->pg, (size_t)f->pg,
+				   MREMAP_MAYMOVE | MREMAP_FIXED, p) == p);
+		munmap(p, (size_t)f->pg);
+		break;
+	case BY_DONTNEED:
+		assert_int_equal(madvise(dst, (size_t)f->pg, MADV_DONTNEED), 0);
+		break;
+	case BY_MPROTECT:
+		assert_int_equal(mprotect(dst, (size_t)f->pg, PROT_READ), 0);
+		assert_int_equal(mprotect(dst, (size_t)f->pg,
+					  PROT_READ | PROT_WRITE),
+				 0);
+		break;
+	}
+	if (how == BY_MUNMAP || how == BY_MREMAP)
+		assert_true(mmap(dst, (size_t)f->pg, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+				 0) == dst);
+	memset(dst, 0xa5, (size_t)f->pg);
+
+	chan_reset(f);
+	sts = memcpy_wait(f, (size_t)f->pg, CTL_COMPL_WRITE);
+	assert_int_equal(sts & 7, CHANSTS_HALTED);
+	assert_true(bar_read(f, CHANERR, 4) != 0);
+	for (long i = 0; i < f->pg; i++)
+		assert_int_equal(dst[i], 0xa5);
+	assert_int_equal(f->mem[5], 0x3c);
+
+	/* what the program kept still works: a copy onto the source */
+	chan_reset(f);
+	memset(f->mem, 0x11, 64);
+	assert_int_equal(unmap_page(f, 1), 0);
+	assert_int_equal(unmap_page(f, 1), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
+static void test_dst_munmapped(void **state)
+{
+	dst_taken_away(*state, BY_MUNMAP);
+}
+
+static void test_dst_mremapped(void **state)
+{
+	dst_taken_away(*state, BY_MREMAP);
+}
+
+static void test_dst_discarded(void **state)
+{
+	dst_taken_away(*state, BY_DONTNEED);
+}
+
+static void test_dst_write_protected(void **state)
+{
+	dst_taken_away(*state, BY_MPROTECT);
+}
+
 /* send_msi: a copy with int_en fires the MSI-X vector's eventfd. */
 static void test_msix_interrupt(void **state)
 {
@@ -572,6 +659,14 @@ int main(void)
 			test_memcpy_then_unmapped_stage2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memcpy_then_unmapped,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dst_munmapped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dst_mremapped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dst_discarded, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dst_write_protected, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_msix_interrupt, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mmap_bar_doorbells, setup,

@@ -34,6 +34,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fault/fault_inject.h"
 #include "ioat_private.h"
 
 #define IOAT_HOLD_NS 200000L
@@ -243,13 +244,15 @@ void ioat_bar_publish(struct sio_ioat *d)
 
 int ioat_bar_init(struct sio_ioat *d)
 {
-	d->memfd = memfd_create("sio-ioat-bar0", MFD_CLOEXEC);
+	d->memfd = sio_should_fail_fd()
+			   ? -1
+			   : memfd_create("sio-ioat-bar0", MFD_CLOEXEC);
 	if (d->memfd < 0)
 		return -errno;
 	if (ftruncate(d->memfd, SIO_IOAT_BAR0_SIZE))
 		goto err;
-	d->bar = mmap(NULL, SIO_IOAT_BAR0_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_SHARED, d->memfd, 0);
+	d->bar = sio_mmap(NULL, SIO_IOAT_BAR0_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_SHARED, d->memfd, 0);
 	if (d->bar == MAP_FAILED)
 		goto err;
 	return 0;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/fault_inject.h"
 #include "ioat_private.h"
 
 unsigned int ioat_status(const struct sio_ioat *d)
@@ -326,7 +327,7 @@ int sio_ioat_bar_memfd(struct sio_ioat *d)
 
 int sio_ioat_create(const struct sio_ioat_cfg *cfg, struct sio_ioat **out)
 {
-	struct sio_ioat *d = calloc(1, sizeof(*d));
+	struct sio_ioat *d = sio_calloc(1, sizeof(*d));
 	pthread_condattr_t ca;
 	int rc;
 
@@ -345,7 +346,7 @@ int sio_ioat_create(const struct sio_ioat_cfg *cfg, struct sio_ioat **out)
 	pthread_cond_init(&d->wake, &ca);
 	pthread_condattr_destroy(&ca);
 	ioat_chan_reset(d);
-	rc = -pthread_create(&d->thread, NULL, ioat_engine, d);
+	rc = -sio_pthread_create(&d->thread, NULL, ioat_engine, d);
 	if (rc)
 		goto err_sync;
 	*out = d;

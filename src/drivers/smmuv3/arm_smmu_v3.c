@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/fault_inject.h"
 #include "arm_smmu_v3.h"
 
 /* Registers (section 6.3). */
@@ -504,7 +505,7 @@ static int arm_smmu_domain_alloc_paging(struct sio_iommu_dev *iommu,
 	/* without stage 1 a plain paging domain is a stage-2 one */
 	if (!s2 && !dev->s1)
 		s2 = true;
-	sd = calloc(1, sizeof(*sd));
+	sd = sio_calloc(1, sizeof(*sd));
 	if (!sd)
 		return -ENOMEM;
 	sd->dev = dev;
@@ -747,7 +748,7 @@ static void read_features(struct arm_smmu_device *dev)
 int arm_smmu_probe(struct sio_smmu *smmu, struct sio_mem_bus *bus,
 		   struct arm_smmu_device **out)
 {
-	struct arm_smmu_device *dev = calloc(1, sizeof(*dev));
+	struct arm_smmu_device *dev = sio_calloc(1, sizeof(*dev));
 	unsigned int sid_bits, cmdq_max, evtq_max;
 	int rc = -ENOMEM;
 
@@ -783,8 +784,8 @@ int arm_smmu_probe(struct sio_smmu *smmu, struct sio_mem_bus *bus,
 		64u << (dev->strtab_log2 < 6 ? 6 : dev->strtab_log2));
 	dev->cmdq = sio_mem_pool_alloc(dev->pool, 4096);
 	dev->evtq = sio_mem_pool_alloc(dev->pool, 4096);
-	dev->asid_map = calloc(1024, sizeof(uint64_t));
-	dev->vmid_map = calloc(1024, sizeof(uint64_t));
+	dev->asid_map = sio_calloc(1024, sizeof(uint64_t));
+	dev->vmid_map = sio_calloc(1024, sizeof(uint64_t));
 	if (!dev->strtab || !dev->cmdq || !dev->evtq || !dev->asid_map ||
 	    !dev->vmid_map)
 		goto err;
@@ -998,7 +999,8 @@ int arm_smmu_events_start(struct arm_smmu_device *dev)
 	pthread_mutex_lock(&dev->evt_start_lock);
 	if (dev->evt_running)
 		goto out_unlock;
-	rc = -pthread_create(&dev->evt_thread, NULL, arm_smmu_evtq_thread, dev);
+	rc = -sio_pthread_create(&dev->evt_thread, NULL, arm_smmu_evtq_thread,
+				 dev);
 	if (rc)
 		goto out_unlock;
 	dev->evt_running = true;
@@ -1054,7 +1056,8 @@ int arm_smmu_set_master(struct arm_smmu_device *dev, uint32_t sid,
 	}
 	if (!master && dev->nr_masters == dev->masters_cap) {
 		unsigned int cap = dev->masters_cap ? 2 * dev->masters_cap : 4;
-		void *p = realloc(dev->masters, cap * sizeof(*dev->masters));
+		void *p =
+			sio_realloc(dev->masters, cap * sizeof(*dev->masters));
 
 		if (!p) {
 			rc = -ENOMEM;

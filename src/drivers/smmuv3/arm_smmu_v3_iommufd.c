@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fault/fault_inject.h"
 #include "arm_smmu_v3.h"
 #include "uapi/iommufd_abi.h"
 
@@ -207,7 +208,7 @@ static int arm_vsmmu_alloc_domain_nested(struct sio_iommu_viommu *v,
 	rc = validate_vste(&arg, &enable_ats);
 	if (rc)
 		return rc;
-	nd = calloc(1, sizeof(*nd));
+	nd = sio_calloc(1, sizeof(*nd));
 	if (!nd)
 		return -ENOMEM;
 	nd->domain.ops = &arm_smmu_nested_ops;
@@ -296,7 +297,7 @@ static int arm_vsmmu_cache_invalidate(struct sio_iommu_viommu *v,
 	 * there, and must not become a huge allocation here.
 	 */
 	if ((uint64_t)n * sizeof(*cmds) <= VSMMU_INVALIDATE_MAX_BYTES)
-		cmds = calloc(n ? n : 1, sizeof(*cmds));
+		cmds = sio_calloc(n ? n : 1, sizeof(*cmds));
 	if (!cmds) {
 		array->entry_num = 0;
 		return -ENOMEM;
@@ -394,7 +395,7 @@ int arm_vsmmu_alloc(struct sio_iommu_dev *iommu,
 	if (parent->iommu != iommu || parent->type != SIO_DOMAIN_PAGING ||
 	    s2_parent->stage != SIO_PGT_STAGE2)
 		return -EINVAL;
-	vsmmu = calloc(1, sizeof(*vsmmu));
+	vsmmu = sio_calloc(1, sizeof(*vsmmu));
 	if (!vsmmu)
 		return -ENOMEM;
 	vsmmu->core.ops = &arm_vsmmu_ops;
