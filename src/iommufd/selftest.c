@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "drivers/mock/mock_iommu.h"
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/iommufd_test_abi.h"
 #include "uapi/uapi.h"
@@ -42,7 +43,7 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 			    struct sio_iommu_test_cmd *cmd)
 {
 	struct iommufd_ctx *ictx = ucmd->ictx;
-	struct selftest_obj *sobj = calloc(1, sizeof(*sobj));
+	struct selftest_obj *sobj = sio_calloc(1, sizeof(*sobj));
 	uint32_t flags = 0, sid, idev_id, pt_id = cmd->id;
 	int rc;
 
@@ -350,7 +351,7 @@ static int test_dirty(struct iommufd_ucmd *ucmd, struct sio_iommu_test_cmd *cmd)
 		goto out_put;
 	}
 	max = length / page_size;
-	bits = calloc((max + 7) / 8, 1);
+	bits = sio_calloc((max + 7) / 8, 1);
 	if (!bits) {
 		rc = -ENOMEM;
 		goto out_put;

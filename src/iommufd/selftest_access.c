@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/iommufd_test_abi.h"
 #include "uapi/uapi.h"
@@ -149,7 +150,7 @@ int iommufd_test_create_access(struct iommufd_ucmd *ucmd)
 	/* the fd is the embedder's file (the interposer's): none, no fd */
 	if (!ictx->file_host.install)
 		return -EOPNOTSUPP;
-	sa = calloc(1, sizeof(*sa));
+	sa = sio_calloc(1, sizeof(*sa));
 	if (!sa)
 		return -ENOMEM;
 	sa->file_obj.type = IOMMUFD_OBJ_SELFTEST;
@@ -248,8 +249,8 @@ static int access_pages_locked(struct iommufd_ucmd *ucmd,
 		return -EOVERFLOW;
 	npages = ((iova + length + ps - 1) & ~(ps - 1)) - first;
 	npages /= ps;
-	pages = calloc(npages ? npages : 1, sizeof(*pages));
-	item = calloc(1, sizeof(*item));
+	pages = sio_calloc(npages ? npages : 1, sizeof(*pages));
+	item = sio_calloc(1, sizeof(*item));
 	if (!pages || !item) {
 		rc = -ENOMEM;
 		goto out_free;
@@ -362,7 +363,7 @@ int iommufd_test_access_rw(struct iommufd_ucmd *ucmd)
 	sa = staccess_get(ucmd->ictx, (int)cmd->id);
 	if (!sa)
 		return -EBADFD;
-	tmp = calloc(1, length ? length : 1);
+	tmp = sio_calloc(1, length ? length : 1);
 	if (!tmp) {
 		rc = -ENOMEM;
 		goto out_put;

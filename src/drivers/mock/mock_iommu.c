@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/fault_inject.h"
 #include "mock_iommu.h"
 
 /* Mock StreamIDs start here, clear of the platform's PCI requester IDs. */
@@ -152,7 +153,7 @@ int mock_dev_add(struct mock_iommu *m, uint32_t flags, uint32_t *sid)
 		;
 	if (i == m->nr_devs) {
 		uint32_t n = m->nr_devs ? 2 * m->nr_devs : 8;
-		struct mock_dev *devs = realloc(m->devs, n * sizeof(*devs));
+		struct mock_dev *devs = sio_realloc(m->devs, n * sizeof(*devs));
 
 		if (!devs) {
 			pthread_mutex_unlock(&m->lock);
@@ -230,7 +231,7 @@ static struct mock_ent *ent_of(struct mock_domain *md, uint64_t iova,
 		return NULL;
 	leaf = &md->leaves[idx >> MOCK_LEAF_SHIFT];
 	if (!*leaf && alloc)
-		*leaf = calloc(MOCK_LEAF_NUM, sizeof(**leaf));
+		*leaf = sio_calloc(MOCK_LEAF_NUM, sizeof(**leaf));
 	if (!*leaf)
 		return NULL;
 	return &(*leaf)[idx & (MOCK_LEAF_NUM - 1)];
@@ -261,6 +262,9 @@ static int mock_map(struct sio_iommu_domain *d, uint64_t iova, uint64_t pa,
 	int rc = 0;
 
 	(void)prot;
+	/* the kernel's mock has a fault point of its own here (ENOENT) */
+	if (sio_should_fail())
+		return -ENOENT;
 	if (!range_ok(iova, size) || pa % MOCK_IO_PAGE_SIZE)
 		return -EINVAL;
 	pthread_mutex_lock(&md->lock);
@@ -458,7 +462,7 @@ static int domain_alloc(struct sio_iommu_dev *iommu, unsigned int flags,
 
 	if (flags & ~valid)
 		return -EOPNOTSUPP;
-	md = calloc(1, sizeof(*md));
+	md = sio_calloc(1, sizeof(*md));
 	if (!md)
 		return -ENOMEM;
 	pthread_mutex_init(&md->lock, NULL);
@@ -642,7 +646,7 @@ static int nested_alloc(struct sio_iommu_dev *iommu,
 					     MOCK_HWPT_DATA_SELFTEST);
 	if (rc)
 		return rc;
-	mn = calloc(1, sizeof(*mn));
+	mn = sio_calloc(1, sizeof(*mn));
 	if (!mn)
 		return -ENOMEM;
 	pthread_mutex_init(&mn->lock, NULL);
@@ -722,7 +726,7 @@ static int mock_viommu_invalidate(struct sio_iommu_viommu *v,
 		return array->type == MOCK_VIOMMU_INVALIDATE_DATA_SELFTEST
 			       ? 0
 			       : -EINVAL;
-	invs = calloc(array->entry_num, sizeof(*invs));
+	invs = sio_calloc(array->entry_num, sizeof(*invs));
 	if (!invs) {
 		array->entry_num = 0;
 		return -ENOMEM;
@@ -769,7 +773,7 @@ static int mock_viommu_alloc(struct sio_iommu_dev *iommu,
 		return -EOPNOTSUPP;
 	if (!mock_domain_is_paging(parent) || parent->iommu != iommu)
 		return -EINVAL;
-	mv = calloc(1, sizeof(*mv));
+	mv = sio_calloc(1, sizeof(*mv));
 	if (!mv)
 		return -ENOMEM;
 	mv->v.ops = &mock_viommu_ops;
@@ -913,7 +917,7 @@ static const struct sio_iommu_ops mock_ops = {
 
 int mock_iommu_create(struct mock_iommu **out)
 {
-	struct mock_iommu *m = calloc(1, sizeof(*m));
+	struct mock_iommu *m = sio_calloc(1, sizeof(*m));
 
 	if (!m)
 		return -ENOMEM;
