@@ -804,6 +804,11 @@ void iommufd_selftest_destroy(struct iommufd_object *obj);
  */
 bool iommufd_selftest_same_memory(struct iommufd_host *host, uint64_t pa,
 				  uint64_t uaddr);
+/*
+ * Whether the user's page at @uaddr exists (the kernel's get_user_pages()
+ * of one page, which is no fault point): 0 or -EFAULT.
+ */
+int iommufd_selftest_probe_user(uint64_t uaddr);
 /* The ACCESS ops (selftest_access.c), and the access file's last close. */
 int iommufd_test_create_access(struct iommufd_ucmd *ucmd);
 int iommufd_test_access_pages(struct iommufd_ucmd *ucmd);

@@ -8,11 +8,13 @@
  * look inside mock domains (what is mapped where, dirty bits, the nested
  * IOTLB) or at the pins iommufd holds.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "drivers/mock/mock_iommu.h"
@@ -186,6 +188,15 @@ static bool same_memory(int pagemap, struct iommufd_host *host, uint64_t pa,
 	return pfn && pfn == host_pfn(pagemap, pa, host->page_size);
 }
 
+int iommufd_selftest_probe_user(uint64_t uaddr)
+{
+	uint8_t byte;
+	struct iovec l = {.iov_base = &byte, .iov_len = 1};
+	struct iovec r = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = 1};
+
+	return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == 1 ? 0 : -EFAULT;
+}
+
 bool iommufd_selftest_same_memory(struct iommufd_host *host, uint64_t pa,
 				  uint64_t uaddr)
 {
@@ -219,11 +230,10 @@ static int test_md_check_pa(struct iommufd_ucmd *ucmd,
 		return rc;
 	pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	for (; length; length -= MOCK_IO_PAGE_SIZE) {
-		uint8_t probe;
 		uint64_t pa;
 
 		/* the kernel's get_user_pages(): the user's page must exist */
-		rc = sio_user_read(&probe, uptr, 1);
+		rc = iommufd_selftest_probe_user(uptr);
 		if (rc)
 			break;
 		if (mock_domain_lookup(hwpt->domain, iova, &pa) ||
@@ -295,8 +305,7 @@ static int test_md_check_refs(struct iommufd_ucmd *ucmd,
 	    uptr + length < uptr)
 		return -EINVAL;
 	for (; length; length -= host->page_size) {
-		uint8_t probe;
-		int rc = sio_user_read(&probe, uptr, 1);
+		int rc = iommufd_selftest_probe_user(uptr);
 
 		if (rc)
 			return rc;

@@ -221,8 +221,7 @@ static int check_pages(struct iommufd_ctx *ictx, uint64_t uptr, void **pages,
 	uint64_t ps = ictx->host->page_size;
 
 	for (uint64_t i = 0; i < npages; i++, uptr += ps) {
-		uint8_t probe;
-		int rc = sio_user_read(&probe, uptr, 1);
+		int rc = iommufd_selftest_probe_user(uptr);
 
 		if (rc)
 			return rc;
