@@ -74,7 +74,23 @@ struct sio_dma_smmu {
 	struct sio_smmu *smmu;
 	uint32_t sid;
 	struct smmu_port_cache cache;
+	/*
+	 * The PASID the function's requests carry (a PASID TLP prefix),
+	 * as a DSA work queue tags its descriptors' DMA with the PASID it
+	 * was configured with: SIO_DMA_PASID_VALID | pasid, or 0 for none.
+	 * Set with sio_dma_smmu_set_pasid(); read at each request.
+	 */
+	uint64_t pasid_tag;
 };
+
+#define SIO_DMA_PASID_VALID (1ull << 32)
+
+static inline void sio_dma_smmu_set_pasid(struct sio_dma_smmu *s, bool valid,
+					  uint32_t pasid)
+{
+	__atomic_store_n(&s->pasid_tag, valid ? SIO_DMA_PASID_VALID | pasid : 0,
+			 __ATOMIC_RELAXED);
+}
 
 int sio_dma_smmu_rw(void *opaque, uint64_t iova, void *buf, size_t len,
 		    bool write, size_t *done);

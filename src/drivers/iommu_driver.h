@@ -73,6 +73,17 @@ struct sio_iommu_domain_ops {
 	 */
 	int (*cache_invalidate_user)(struct sio_iommu_domain *d,
 				     struct sio_iommu_user_data_array *array);
+	/*
+	 * Point PASID @pasid of the device behind @sid at @d (the kernel's
+	 * set_dev_pasid): @old is the domain the PASID is on (NULL: none),
+	 * replaced in one step where the hardware allows it.  iommufd has
+	 * checked @pasid against the device's width and that @d was
+	 * allocated with SIO_DOMAIN_PASID.  -EINVAL when the device's
+	 * other translations (its RID's domain) leave no room for PASIDs.
+	 * NULL: the domain cannot serve a PASID (-EOPNOTSUPP).
+	 */
+	int (*set_dev_pasid)(struct sio_iommu_domain *d, uint32_t sid,
+			     uint32_t pasid, struct sio_iommu_domain *old);
 };
 
 /* What a domain translates: its own tables, or a user's over a parent. */
@@ -270,6 +281,18 @@ struct sio_resv_region {
 	enum sio_resv_type type;
 };
 
+/*
+ * What the PCI function behind a StreamID offers the IOMMU, as the
+ * kernel's drivers read it from config space when they probe a device:
+ * its PASID capability (Max PASID Width, 0 without one; the Execute and
+ * Privileged Mode permissions it supports) and whether it has ATS.
+ */
+struct sio_iommu_pci_caps {
+	unsigned int pasid_bits;
+	bool pasid_exec, pasid_priv;
+	bool ats;
+};
+
 /* Capabilities a driver reports (the kernel's IOMMU_CAP_*). */
 #define SIO_IOMMU_CAP_DIRTY_TRACKING  (1u << 0)
 #define SIO_IOMMU_CAP_CACHE_COHERENCY (1u << 1)
@@ -304,6 +327,18 @@ struct sio_iommu_ops {
 	/* Block all DMA of the StreamID (the kernel's blocked domain). */
 	int (*block_dev)(struct sio_iommu_dev *iommu, uint32_t sid);
 	/*
+	 * PASIDs (NULL: the IOMMU has none).  probe_device(): the device
+	 * behind @sid has @caps; returns how many PASID bits it may use
+	 * behind this IOMMU (the kernel's dev->iommu->max_pasids as a
+	 * log2; 0: none), which iommufd enforces.  block_dev_pasid(): the
+	 * PASID leaves @old and blocks (the blocked domain's
+	 * set_dev_pasid), its cached translations gone when it returns.
+	 */
+	unsigned int (*probe_device)(struct sio_iommu_dev *iommu, uint32_t sid,
+				     const struct sio_iommu_pci_caps *caps);
+	int (*block_dev_pasid)(struct sio_iommu_dev *iommu, uint32_t sid,
+			       uint32_t pasid, struct sio_iommu_domain *old);
+	/*
 	 * The hardware-info blob (IOMMU_GET_HW_INFO): its type, and up to
 	 * @len bytes of it in @data; returns the blob's full length.
 	 */
@@ -317,11 +352,6 @@ struct sio_iommu_ops {
 				struct sio_resv_region *out, int max);
 	/* SIO_IOMMU_CAP_* the hardware offers for @sid. */
 	unsigned int (*capabilities)(struct sio_iommu_dev *iommu, uint32_t sid);
-	/*
-	 * log2 of the PASIDs the device behind @sid has (the kernel's
-	 * dev->iommu->max_pasids); NULL or 0: no PASID support.
-	 */
-	uint32_t (*max_pasid_log2)(struct sio_iommu_dev *iommu, uint32_t sid);
 	/* Answer an I/O page fault of the device behind @sid. */
 	void (*page_response)(struct sio_iommu_dev *iommu, uint32_t sid,
 			      const struct sio_iopf_fault *fault,

@@ -31,6 +31,17 @@ void iommufd_dev_desc_destroy(struct iommufd_dev_desc *dev)
 	pthread_mutex_destroy(&dev->owner_lock);
 }
 
+void iommufd_dev_desc_set_pci_caps(struct iommufd_dev_desc *dev,
+				   const struct sio_iommu_pci_caps *caps)
+{
+	dev->pci = *caps;
+	dev->max_pasid_bits = 0;
+	/* an IOMMU without PASID ops gives the device none */
+	if (dev->iommu->ops->probe_device && dev->iommu->ops->block_dev_pasid)
+		dev->max_pasid_bits = dev->iommu->ops->probe_device(
+			dev->iommu, dev->sid, caps);
+}
+
 /* iommu_device_claim_dma_owner(): one context owns a device's DMA. */
 static int claim_dma_owner(struct iommufd_dev_desc *dev,
 			   struct iommufd_ctx *ictx)
@@ -100,6 +111,7 @@ int iommufd_device_bind(struct iommufd_ctx *ictx, struct iommufd_dev_desc *dev,
 	idev->ictx = ictx;
 	idev->dev = dev;
 	pthread_mutex_init(&idev->lock, NULL);
+	iommufd_list_init(&idev->pasids);
 	if (!dev->selftest)
 		iommufd_ctx_get(ictx);
 	/* the binding driver is a user until iommufd_device_unbind() */
@@ -117,6 +129,13 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 {
 	struct iommufd_ctx *ictx = idev->ictx;
 
+	/* the PASIDs first: the RID's domain holds their CD table */
+	while (!iommufd_list_empty(&idev->pasids))
+		iommufd_device_pasid_detach(
+			idev,
+			iommufd_container_of(idev->pasids.next,
+					     struct iommufd_pasid_attach, node)
+				->pasid);
 	if (idev->hwpt)
 		iommufd_device_detach(idev);
 	bool selftest = idev->dev->selftest;
@@ -148,6 +167,19 @@ static int hwpt_check_device(struct iommufd_hw_pagetable *hwpt,
 		return -EINVAL;
 	if ((d->flags & SIO_DOMAIN_DIRTY_TRACKING) &&
 	    !dev_capable(idev->dev, SIO_IOMMU_CAP_DIRTY_TRACKING))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The kernel's iommufd_hwpt_pasid_compat() for the RID: a HWPT not made
+ * for PASIDs cannot take the RID while PASIDs are attached (the IOMMU
+ * keeps their tables in the RID's configuration).  idev->lock held.
+ */
+static int rid_pasid_compat(struct iommufd_hw_pagetable *hwpt,
+			    struct iommufd_device *idev)
+{
+	if (!hwpt->pasid_compat && !iommufd_list_empty(&idev->pasids))
 		return -EINVAL;
 	return 0;
 }
@@ -191,6 +223,9 @@ static int device_do_attach(struct iommufd_device *idev,
 		rc = -EINVAL;
 		goto out_unlock;
 	}
+	rc = rid_pasid_compat(hwpt, idev);
+	if (rc)
+		goto out_unlock;
 	rc = hwpt_check_device(hwpt, idev);
 	if (rc)
 		goto out_unlock;
@@ -234,6 +269,9 @@ static int device_do_replace(struct iommufd_device *idev,
 		rc = 0;
 		goto out_unlock;
 	}
+	rc = rid_pasid_compat(hwpt, idev);
+	if (rc)
+		goto out_unlock;
 	rc = hwpt_check_device(hwpt, idev);
 	if (rc)
 		goto out_unlock;
@@ -263,17 +301,152 @@ out_unlock:
 	return rc;
 }
 
-typedef int (*attach_fn)(struct iommufd_device *idev,
+static struct iommufd_pasid_attach *find_pasid(struct iommufd_device *idev,
+					       uint32_t pasid)
+{
+	for (struct iommufd_list *pos = idev->pasids.next; pos != &idev->pasids;
+	     pos = pos->next) {
+		struct iommufd_pasid_attach *pa = iommufd_container_of(
+			pos, struct iommufd_pasid_attach, node);
+
+		if (pa->pasid == pasid)
+			return pa;
+	}
+	return NULL;
+}
+
+/*
+ * Whether @hwpt may serve PASID @pasid of the device, in the order the
+ * kernel finds out: iommufd_hwpt_pasid_compat() (the HWPT, and the
+ * RID's, allocated for PASIDs: EINVAL), then iommu_attach_device_pasid()
+ * (a domain without set_dev_pasid: EOPNOTSUPP; another IOMMU's, or a
+ * PASID past the device's width: EINVAL).  idev->lock held.
+ */
+static int pasid_check(struct iommufd_hw_pagetable *hwpt,
+		       struct iommufd_device *idev, uint32_t pasid)
+{
+	struct sio_iommu_domain *d = hwpt->domain;
+	struct iommufd_dev_desc *dev = idev->dev;
+
+	if (!hwpt->pasid_compat || (idev->hwpt && !idev->hwpt->pasid_compat))
+		return -EINVAL;
+	if (!d->ops->set_dev_pasid || !dev->iommu->ops->block_dev_pasid)
+		return -EOPNOTSUPP;
+	if (d->iommu != dev->iommu || pasid >> dev->max_pasid_bits)
+		return -EINVAL;
+	return hwpt_check_device(hwpt, idev);
+}
+
+/* The kernel's iommufd_hw_pagetable_attach() for a PASID. */
+static int pasid_do_attach(struct iommufd_device *idev, uint32_t pasid,
+			   struct iommufd_hw_pagetable *hwpt)
+{
+	struct iommufd_pasid_attach *pa;
+	int rc;
+
+	pthread_mutex_lock(&idev->lock);
+	rc = -EBUSY;
+	if (find_pasid(idev, pasid))
+		goto out_unlock;
+	rc = pasid_check(hwpt, idev, pasid);
+	if (rc)
+		goto out_unlock;
+	rc = -ENOMEM;
+	pa = sio_calloc(1, sizeof(*pa));
+	if (!pa)
+		goto out_unlock;
+	/* the PASID's faults through @hwpt have a home first, as the RID's */
+	rc = iommufd_fault_add_handle(hwpt, idev);
+	if (rc) {
+		free(pa);
+		goto out_unlock;
+	}
+	rc = hwpt->domain->ops->set_dev_pasid(hwpt->domain, idev->dev->sid,
+					      pasid, NULL);
+	if (rc) {
+		iommufd_fault_remove_handle(hwpt, idev);
+		free(pa);
+		goto out_unlock;
+	}
+	pa->pasid = pasid;
+	pa->hwpt = hwpt;
+	atomic_fetch_add(&hwpt->obj.users, 1);
+	iommufd_list_add_tail(&pa->node, &idev->pasids);
+out_unlock:
+	pthread_mutex_unlock(&idev->lock);
+	return rc;
+}
+
+/* The kernel's iommufd_device_do_replace() for a PASID. */
+static int pasid_do_replace(struct iommufd_device *idev, uint32_t pasid,
+			    struct iommufd_hw_pagetable *hwpt,
+			    struct iommufd_hw_pagetable **destroy)
+{
+	struct iommufd_pasid_attach *pa;
+	int rc;
+
+	pthread_mutex_lock(&idev->lock);
+	pa = find_pasid(idev, pasid);
+	rc = -EINVAL;
+	if (!pa)
+		goto out_unlock;
+	rc = 0;
+	if (pa->hwpt == hwpt)
+		goto out_unlock;
+	rc = pasid_check(hwpt, idev, pasid);
+	if (rc)
+		goto out_unlock;
+	rc = iommufd_fault_add_handle(hwpt, idev);
+	if (rc)
+		goto out_unlock;
+	rc = hwpt->domain->ops->set_dev_pasid(hwpt->domain, idev->dev->sid,
+					      pasid, pa->hwpt->domain);
+	if (rc) {
+		iommufd_fault_remove_handle(hwpt, idev);
+		goto out_unlock;
+	}
+	/* faults still waiting through the old HWPT are answered now */
+	iommufd_fault_remove_handle(pa->hwpt, idev);
+	atomic_fetch_add(&hwpt->obj.users, 1);
+	*destroy = pa->hwpt;
+	pa->hwpt = hwpt;
+out_unlock:
+	pthread_mutex_unlock(&idev->lock);
+	return rc;
+}
+
+typedef int (*attach_fn)(struct iommufd_device *idev, uint32_t pasid,
 			 struct iommufd_hw_pagetable *hwpt,
 			 struct iommufd_hw_pagetable **destroy);
+
+/* Attach the RID (@pasid 0) or a PASID. */
+static int do_attach(struct iommufd_device *idev, uint32_t pasid,
+		     struct iommufd_hw_pagetable *hwpt,
+		     struct iommufd_hw_pagetable **destroy)
+{
+	*destroy = NULL;
+	if (pasid)
+		return pasid_do_attach(idev, pasid, hwpt);
+	return device_do_attach(idev, hwpt, destroy);
+}
+
+static int do_replace(struct iommufd_device *idev, uint32_t pasid,
+		      struct iommufd_hw_pagetable *hwpt,
+		      struct iommufd_hw_pagetable **destroy)
+{
+	*destroy = NULL;
+	if (pasid)
+		return pasid_do_replace(idev, pasid, hwpt, destroy);
+	return device_do_replace(idev, hwpt, destroy);
+}
 
 /*
  * Attach through an automatic domain of @ioas: reuse any that accepts
  * the device (-EINVAL means incompatible, try the next), else make one.
  */
-static int device_auto_get_domain(struct iommufd_device *idev,
+static int device_auto_get_domain(struct iommufd_device *idev, uint32_t pasid,
 				  struct iommufd_ioas *ioas, uint32_t *pt_id,
-				  attach_fn do_attach,
+				  attach_fn attach,
 				  struct iommufd_hw_pagetable **destroy)
 {
 	struct iommufd_hwpt_paging *hwpt_paging;
@@ -287,7 +460,7 @@ static int device_auto_get_domain(struct iommufd_device *idev,
 			pos, struct iommufd_hwpt_paging, hwpt_item);
 		if (!hwpt_paging->auto_domain)
 			continue;
-		rc = do_attach(idev, &hwpt_paging->common, destroy);
+		rc = attach(idev, pasid, &hwpt_paging->common, destroy);
 		if (rc == -EINVAL)
 			continue;
 		if (!rc)
@@ -298,7 +471,7 @@ static int device_auto_get_domain(struct iommufd_device *idev,
 	rc = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, 0, &hwpt_paging);
 	if (rc)
 		goto out_unlock;
-	rc = do_attach(idev, &hwpt_paging->common, destroy);
+	rc = attach(idev, pasid, &hwpt_paging->common, destroy);
 	if (rc) {
 		iommufd_hwpt_paging_abort(idev->ictx, hwpt_paging);
 		goto out_unlock;
@@ -311,8 +484,8 @@ out_unlock:
 	return rc;
 }
 
-static int device_change_pt(struct iommufd_device *idev, uint32_t *pt_id,
-			    attach_fn do_attach)
+static int device_change_pt(struct iommufd_device *idev, uint32_t pasid,
+			    uint32_t *pt_id, attach_fn attach)
 {
 	struct iommufd_hw_pagetable *destroy = NULL;
 	struct iommufd_object *pt_obj;
@@ -324,12 +497,13 @@ static int device_change_pt(struct iommufd_device *idev, uint32_t *pt_id,
 	switch (pt_obj->type) {
 	case IOMMUFD_OBJ_HWPT_PAGING:
 	case IOMMUFD_OBJ_HWPT_NESTED:
-		rc = do_attach(idev, (struct iommufd_hw_pagetable *)pt_obj,
-			       &destroy);
+		rc = attach(idev, pasid, (struct iommufd_hw_pagetable *)pt_obj,
+			    &destroy);
 		break;
 	case IOMMUFD_OBJ_IOAS:
-		rc = device_auto_get_domain(idev, (struct iommufd_ioas *)pt_obj,
-					    pt_id, do_attach, &destroy);
+		rc = device_auto_get_domain(idev, pasid,
+					    (struct iommufd_ioas *)pt_obj,
+					    pt_id, attach, &destroy);
 		break;
 	default:
 		rc = -EINVAL;
@@ -344,7 +518,7 @@ static int device_change_pt(struct iommufd_device *idev, uint32_t *pt_id,
 
 int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
 {
-	int rc = device_change_pt(idev, pt_id, device_do_attach);
+	int rc = device_change_pt(idev, 0, pt_id, do_attach);
 
 	/* pairs with iommufd_device_detach(): the device cannot go first */
 	if (!rc)
@@ -354,7 +528,51 @@ int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
 
 int iommufd_device_replace(struct iommufd_device *idev, uint32_t *pt_id)
 {
-	return device_change_pt(idev, pt_id, device_do_replace);
+	return device_change_pt(idev, 0, pt_id, do_replace);
+}
+
+int iommufd_device_pasid_attach(struct iommufd_device *idev, uint32_t pasid,
+				uint32_t *pt_id)
+{
+	int rc;
+
+	if (!pasid)
+		return -EINVAL;
+	rc = device_change_pt(idev, pasid, pt_id, do_attach);
+	/* pairs with iommufd_device_pasid_detach() */
+	if (!rc)
+		atomic_fetch_add(&idev->obj.users, 1);
+	return rc;
+}
+
+int iommufd_device_pasid_replace(struct iommufd_device *idev, uint32_t pasid,
+				 uint32_t *pt_id)
+{
+	if (!pasid)
+		return -EINVAL;
+	return device_change_pt(idev, pasid, pt_id, do_replace);
+}
+
+void iommufd_device_pasid_detach(struct iommufd_device *idev, uint32_t pasid)
+{
+	struct sio_iommu_dev *iommu = idev->dev->iommu;
+	struct iommufd_pasid_attach *pa;
+
+	pthread_mutex_lock(&idev->lock);
+	pa = pasid ? find_pasid(idev, pasid) : NULL;
+	if (!pa) {
+		pthread_mutex_unlock(&idev->lock);
+		return;
+	}
+	/* blocked before the domain can go away */
+	iommu->ops->block_dev_pasid(iommu, idev->dev->sid, pasid,
+				    pa->hwpt->domain);
+	iommufd_fault_remove_handle(pa->hwpt, idev);
+	iommufd_list_del_init(&pa->node);
+	pthread_mutex_unlock(&idev->lock);
+	iommufd_hw_pagetable_put(idev->ictx, pa->hwpt);
+	free(pa);
+	atomic_fetch_sub(&idev->obj.users, 1);
 }
 
 void iommufd_device_detach(struct iommufd_device *idev)
@@ -434,12 +652,19 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	cmd->out_capabilities = 0;
 	if (dev_capable(idev->dev, SIO_IOMMU_CAP_DIRTY_TRACKING))
 		cmd->out_capabilities |= SIO_IOMMU_HW_CAP_DIRTY_TRACKING;
-	cmd->out_max_pasid_log2 = 0;
-	if (idev->dev->iommu->ops->max_pasid_log2)
-		cmd->out_max_pasid_log2 = (uint8_t)idev->dev->iommu->ops
-						  ->max_pasid_log2(
-							  idev->dev->iommu,
-							  idev->dev->sid);
+	/*
+	 * The kernel reports the PASID width a device may use (PASID
+	 * enabled at probe) and the permissions its PASID capability has.
+	 */
+	cmd->out_max_pasid_log2 = (uint8_t)idev->dev->max_pasid_bits;
+	if (idev->dev->max_pasid_bits) {
+		if (idev->dev->pci.pasid_exec)
+			cmd->out_capabilities |=
+				SIO_IOMMU_HW_CAP_PCI_PASID_EXEC;
+		if (idev->dev->pci.pasid_priv)
+			cmd->out_capabilities |=
+				SIO_IOMMU_HW_CAP_PCI_PASID_PRIV;
+	}
 	rc = iommufd_ucmd_respond(ucmd);
 out_put:
 	iommufd_put_object(ucmd->ictx, obj);

@@ -118,6 +118,7 @@ static int viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 		free(hwpt_nested);
 		return rc;
 	}
+	hwpt_nested->common.pasid_compat = flags & SIO_IOMMU_HWPT_ALLOC_PASID;
 	hwpt_nested->viommu = viommu;
 	atomic_fetch_add(&viommu->obj.users, 1);
 	hwpt_nested->parent = viommu->hwpt;
@@ -166,7 +167,7 @@ static int hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	    parent->common.domain->iommu != iommu)
 		return -EINVAL;
 
-	hwpt_nested = calloc(1, sizeof(*hwpt_nested));
+	hwpt_nested = sio_calloc(1, sizeof(*hwpt_nested));
 	if (!hwpt_nested)
 		return -ENOMEM;
 	hwpt_init_common(&hwpt_nested->common);
@@ -177,6 +178,7 @@ static int hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		free(hwpt_nested);
 		return rc;
 	}
+	hwpt_nested->common.pasid_compat = flags & SIO_IOMMU_HWPT_ALLOC_PASID;
 	/* pairs with iommufd_hwpt_nested_destroy() */
 	hwpt_nested->parent = parent;
 	atomic_fetch_add(&parent->common.obj.users, 1);
@@ -260,6 +262,7 @@ int iommufd_hwpt_paging_alloc_data(struct iommufd_ctx *ictx,
 	atomic_fetch_add(&ioas->obj.users, 1);
 	hwpt_paging->ioas = ioas;
 	hwpt_paging->nest_parent = flags & SIO_IOMMU_HWPT_ALLOC_NEST_PARENT;
+	hwpt_paging->common.pasid_compat = flags & SIO_IOMMU_HWPT_ALLOC_PASID;
 
 	rc = domain_alloc_paging(iommu, flags, data,
 				 &hwpt_paging->common.domain);

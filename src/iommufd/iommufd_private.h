@@ -538,6 +538,8 @@ struct iommufd_hw_pagetable {
 	struct iommufd_object obj;
 	struct sio_iommu_domain *domain;
 	struct iommufd_fault *fault; /* held; NULL without a fault queue */
+	/* allocated with IOMMU_HWPT_ALLOC_PASID: may serve PASIDs */
+	bool pasid_compat;
 	pthread_mutex_t handles_lock;
 	struct iommufd_list handles; /* devices attached, with a fault */
 };
@@ -624,6 +626,13 @@ struct iommufd_dev_desc {
 	struct sio_iommu_dev *iommu;
 	uint32_t sid;
 	/*
+	 * Its PCI PASID and ATS capabilities, and the PASID bits it may
+	 * use behind its IOMMU (the kernel's dev->iommu->max_pasids as a
+	 * log2; 0: no PASIDs).
+	 */
+	struct sio_iommu_pci_caps pci;
+	unsigned int max_pasid_bits;
+	/*
 	 * A selftest mock device: its binding takes no reference on the
 	 * context, whose own object (the selftest's stdev) holds it (the
 	 * kernel's iommufd_selftest_is_mock_dev()).
@@ -642,6 +651,14 @@ struct iommufd_device {
 	struct iommufd_hw_pagetable *hwpt;
 	struct iommufd_vdevice *vdev; /* its one vDEVICE, if any */
 	bool destroying;	      /* being unbound: no new vDEVICE */
+	struct iommufd_list pasids;   /* its PASID attachments, under lock */
+};
+
+/* A PASID of a device attached to an HWPT (the kernel's pasid_attach). */
+struct iommufd_pasid_attach {
+	struct iommufd_list node; /* on idev->pasids */
+	uint32_t pasid;
+	struct iommufd_hw_pagetable *hwpt; /* held */
 };
 
 /* Bind @dev to @ictx (the kernel's iommufd_device_bind()). */
@@ -653,11 +670,27 @@ void iommufd_device_unbind(struct iommufd_device *idev);
 int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id);
 int iommufd_device_replace(struct iommufd_device *idev, uint32_t *pt_id);
 void iommufd_device_detach(struct iommufd_device *idev);
+/*
+ * The same for PASID @pasid of the device (never 0, the RID): the
+ * kernel's iommufd_device_attach/replace/detach() with a pasid.  Only
+ * HWPTs allocated with IOMMU_HWPT_ALLOC_PASID serve a PASID, and only
+ * while the RID's HWPT was too (EINVAL); a PASID attached already is
+ * EBUSY to attach and one not attached EINVAL to replace; detach of a
+ * PASID not attached does nothing.
+ */
+int iommufd_device_pasid_attach(struct iommufd_device *idev, uint32_t pasid,
+				uint32_t *pt_id);
+int iommufd_device_pasid_replace(struct iommufd_device *idev, uint32_t pasid,
+				 uint32_t *pt_id);
+void iommufd_device_pasid_detach(struct iommufd_device *idev, uint32_t pasid);
 void iommufd_device_destroy(struct iommufd_object *obj);
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 void iommufd_dev_desc_init(struct iommufd_dev_desc *dev,
 			   struct sio_iommu_dev *iommu, uint32_t sid);
 void iommufd_dev_desc_destroy(struct iommufd_dev_desc *dev);
+/* The device's PCI capabilities, told to its IOMMU (probe_device). */
+void iommufd_dev_desc_set_pci_caps(struct iommufd_dev_desc *dev,
+				   const struct sio_iommu_pci_caps *caps);
 
 /* -------------------------------------------------------------- viommu */
 

@@ -64,6 +64,15 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 		goto out_abort;
 	iommufd_dev_desc_init(&sobj->desc, mock_iommu_dev(sobj->mock), sid);
 	sobj->desc.selftest = true;
+	/* a PASID device's capability: the mock's width (probe_device) */
+	{
+		const struct sio_iommu_pci_caps caps = {
+			.pasid_bits =
+				(flags & MOCK_DEV_PASID) ? MOCK_PASID_WIDTH : 0,
+		};
+
+		iommufd_dev_desc_set_pci_caps(&sobj->desc, &caps);
+	}
 
 	rc = iommufd_device_bind(ictx, &sobj->desc, &idev_id, &sobj->idev);
 	if (rc)
@@ -453,6 +462,104 @@ static int test_trigger_iopf(struct iommufd_ucmd *ucmd,
 	return rc;
 }
 
+/* The stdev @id as a short-term reference; NULL: -ENOENT. */
+static struct selftest_obj *get_stdev(struct iommufd_ucmd *ucmd, uint32_t id)
+{
+	return (struct selftest_obj *)iommufd_get_object(ucmd->ictx, id,
+							 IOMMUFD_OBJ_SELFTEST);
+}
+
+/* PASID_ATTACH / PASID_REPLACE: PASID @pasid of stdev @id to pt_id. */
+static int test_pasid_attach(struct iommufd_ucmd *ucmd,
+			     struct sio_iommu_test_cmd *cmd, bool replace)
+{
+	struct selftest_obj *sobj = get_stdev(ucmd, cmd->id);
+	uint32_t pasid = cmd->pasid.pasid;
+	int rc;
+
+	if (!sobj)
+		return -ENOENT;
+	rc = replace ? iommufd_device_pasid_replace(sobj->idev, pasid,
+						    &cmd->pasid.pt_id)
+		     : iommufd_device_pasid_attach(sobj->idev, pasid,
+						   &cmd->pasid.pt_id);
+	if (!rc) {
+		rc = iommufd_ucmd_respond(ucmd);
+		/* the kernel undoes an attach it cannot report */
+		if (rc && !replace)
+			iommufd_device_pasid_detach(sobj->idev, pasid);
+	}
+	iommufd_put_object(ucmd->ictx, &sobj->obj);
+	return rc;
+}
+
+static int test_pasid_detach(struct iommufd_ucmd *ucmd,
+			     struct sio_iommu_test_cmd *cmd)
+{
+	struct selftest_obj *sobj = get_stdev(ucmd, cmd->id);
+
+	if (!sobj)
+		return -ENOENT;
+	iommufd_device_pasid_detach(sobj->idev, cmd->pasid.pasid);
+	iommufd_put_object(ucmd->ictx, &sobj->obj);
+	return 0;
+}
+
+/* The domain PASID @pasid of @idev is attached to, or NULL. */
+static struct sio_iommu_domain *pasid_domain(struct iommufd_device *idev,
+					     uint32_t pasid)
+{
+	struct sio_iommu_domain *d = NULL;
+
+	pthread_mutex_lock(&idev->lock);
+	for (struct iommufd_list *l = idev->pasids.next; l != &idev->pasids;
+	     l = l->next) {
+		struct iommufd_pasid_attach *pa = iommufd_container_of(
+			l, struct iommufd_pasid_attach, node);
+
+		if (pa->pasid == pasid)
+			d = pa->hwpt->domain;
+	}
+	pthread_mutex_unlock(&idev->lock);
+	return d;
+}
+
+/*
+ * PASID_CHECK_HWPT: the PASID is on HWPT hwpt_id's domain (the kernel
+ * compares domains), or on none for hwpt_id 0; -EINVAL otherwise.
+ */
+static int test_pasid_check_hwpt(struct iommufd_ucmd *ucmd,
+				 struct sio_iommu_test_cmd *cmd)
+{
+	struct selftest_obj *sobj = get_stdev(ucmd, cmd->id);
+	struct iommufd_hw_pagetable *hwpt;
+	struct sio_iommu_domain *d;
+	int rc = 0;
+
+	if (!sobj)
+		return -ENOENT;
+	d = pasid_domain(sobj->idev, cmd->pasid.pasid);
+	if (!cmd->pasid.pt_id) {
+		rc = d ? -EINVAL : 0;
+		goto out;
+	}
+	hwpt = (struct iommufd_hw_pagetable *)iommufd_get_object(
+		ucmd->ictx, cmd->pasid.pt_id, IOMMUFD_OBJ_ANY);
+	if (!hwpt || (hwpt->obj.type != IOMMUFD_OBJ_HWPT_PAGING &&
+		      hwpt->obj.type != IOMMUFD_OBJ_HWPT_NESTED)) {
+		rc = -ENOENT;
+		if (hwpt)
+			iommufd_put_object(ucmd->ictx, &hwpt->obj);
+		goto out;
+	}
+	if (hwpt->domain != d)
+		rc = -EINVAL;
+	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+out:
+	iommufd_put_object(ucmd->ictx, &sobj->obj);
+	return rc;
+}
+
 int iommufd_test(struct iommufd_ucmd *ucmd)
 {
 	struct sio_iommu_test_cmd *cmd = ucmd->cmd;
@@ -473,6 +580,14 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_md_check_iotlb(ucmd, cmd);
 	case SIO_TEST_OP_DEV_CHECK_CACHE:
 		return test_dev_check_cache(ucmd, cmd);
+	case SIO_TEST_OP_PASID_ATTACH:
+		return test_pasid_attach(ucmd, cmd, false);
+	case SIO_TEST_OP_PASID_REPLACE:
+		return test_pasid_attach(ucmd, cmd, true);
+	case SIO_TEST_OP_PASID_DETACH:
+		return test_pasid_detach(ucmd, cmd);
+	case SIO_TEST_OP_PASID_CHECK_HWPT:
+		return test_pasid_check_hwpt(ucmd, cmd);
 	case SIO_TEST_OP_TRIGGER_IOPF:
 		return test_trigger_iopf(ucmd, cmd);
 	case SIO_TEST_OP_TRIGGER_VEVENT:

@@ -70,11 +70,48 @@ static void vfio_iommufd_detach(void *ctx, struct sio_vfio_pci_dev *vdev)
 	d->attached = false;
 }
 
+/*
+ * VFIO keeps the PASIDs it attached in an IDA, whose ids stop at
+ * INT_MAX (ENOSPC past it); one already there is replaced, as iommufd
+ * tells by refusing a second attach with EBUSY.
+ */
+static int vfio_iommufd_pasid_attach(void *ctx, struct sio_vfio_pci_dev *vdev,
+				     uint32_t pasid, uint32_t *pt_id)
+{
+	struct platform_device *d = ctx;
+	uint32_t id = *pt_id;
+	int rc;
+
+	(void)vdev;
+	if (!d->idev)
+		return -EINVAL;
+	if (pasid > INT32_MAX)
+		return -ENOSPC;
+	rc = iommufd_device_pasid_attach(d->idev, pasid, pt_id);
+	if (rc == -EBUSY) {
+		*pt_id = id;
+		rc = iommufd_device_pasid_replace(d->idev, pasid, pt_id);
+	}
+	return rc;
+}
+
+static void vfio_iommufd_pasid_detach(void *ctx, struct sio_vfio_pci_dev *vdev,
+				      uint32_t pasid)
+{
+	struct platform_device *d = ctx;
+
+	(void)vdev;
+	if (d->idev)
+		iommufd_device_pasid_detach(d->idev, pasid);
+}
+
 const struct sio_vfio_iommufd_hooks platform_vfio_iommufd_hooks = {
 	.bind = vfio_iommufd_bind,
 	.unbind = vfio_iommufd_unbind,
 	.attach = vfio_iommufd_attach,
 	.detach = vfio_iommufd_detach,
+	.pasid_attach = vfio_iommufd_pasid_attach,
+	.pasid_detach = vfio_iommufd_pasid_detach,
 };
 
 /*

@@ -35,6 +35,10 @@ static const struct sio_vfio_pci_id ioat_id = {
 	.msix_pba = SIO_IOAT_MSIX_PBA,
 	.regs = ioat_cfg_regs,
 	.nr_regs = sizeof(ioat_cfg_regs) / sizeof(ioat_cfg_regs[0]),
+	.pasid_bits = SIO_IOAT_PASID_BITS,
+	.pasid_exec = SIO_IOAT_PASID_EXEC,
+	.pasid_priv = SIO_IOAT_PASID_PRIV,
+	.ats = SIO_IOAT_ATS,
 };
 
 static uint64_t bar_read(void *dev, uint64_t off, unsigned int size)

@@ -16,6 +16,9 @@
 
 #define MSIX_CAP 0x80
 #define EXP_CAP	 0x90
+/* extended capabilities, clear of the function's registers at 0x148.. */
+#define ATS_ECAP   0x100
+#define PASID_ECAP 0x110
 
 static void put(uint8_t *a, unsigned int off, uint32_t v, unsigned int n)
 {
@@ -28,6 +31,43 @@ static uint32_t get(const uint8_t *a, unsigned int off, unsigned int n)
 
 	memcpy(&v, a + off, n);
 	return v;
+}
+
+/* An extended capability header: ID, version 1, the next one's offset. */
+static uint32_t ecap_header(unsigned int id, unsigned int next)
+{
+	return id | 1u << 16 | next << 20;
+}
+
+/*
+ * ATS and PASID, as the host's IOMMU driver left them when it probed the
+ * function (the kernel enables PASID with every permission the function
+ * supports; ATS is the IOMMU driver's to enable per domain): read-only
+ * to the program, as vfio-pci gives them without write permissions.
+ */
+static void config_init_ecaps(struct sio_vfio_pci_dev *vdev)
+{
+	const struct sio_vfio_pci_id *id = vdev->id;
+	uint8_t *c = vdev->cfg;
+	unsigned int at = 0x100;
+	uint16_t feat;
+
+	if (id->ats) {
+		put(c, ATS_ECAP,
+		    ecap_header(PCI_EXT_CAP_ID_ATS,
+				id->pasid_bits ? PASID_ECAP : 0),
+		    4);
+		/* queue depth 0 (32), page-aligned requests */
+		put(c, ATS_ECAP + PCI_ATS_CAP, PCI_ATS_CAP_PAGE_ALIGNED, 2);
+		at = PASID_ECAP;
+	}
+	if (!id->pasid_bits)
+		return;
+	feat = (id->pasid_exec ? PCI_PASID_CAP_EXEC : 0) |
+	       (id->pasid_priv ? PCI_PASID_CAP_PRIV : 0);
+	put(c, at, ecap_header(PCI_EXT_CAP_ID_PASID, 0), 4);
+	put(c, at + PCI_PASID_CAP, feat | id->pasid_bits << 8, 2);
+	put(c, at + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE | feat, 2);
 }
 
 void vfio_pci_config_init(struct sio_vfio_pci_dev *vdev)
@@ -69,6 +109,7 @@ void vfio_pci_config_init(struct sio_vfio_pci_dev *vdev)
 	put(w, EXP_CAP + PCI_EXP_DEVCTL, 0xffff, 2);
 	put(vdev->w1c, EXP_CAP + PCI_EXP_DEVSTA, 0x000f, 2);
 
+	config_init_ecaps(vdev);
 	for (i = 0; i < id->nr_regs; i++) {
 		put(w, id->regs[i].off, id->regs[i].wmask | id->regs[i].w1c, 4);
 		put(vdev->w1c, id->regs[i].off, id->regs[i].w1c, 4);

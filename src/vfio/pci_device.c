@@ -157,11 +157,14 @@ out:
 }
 
 /*
- * The head both ATTACH and DETACH_IOMMUFD_PT start with (argsz, flags):
- * copied in, a short argsz or an unknown flag EINVAL, and the PASID
- * forms EOPNOTSUPP, as a device without pasid_attach_ioas answers.
+ * The argument of ATTACH and DETACH_IOMMUFD_PT, as device_cdev.c reads
+ * it: the head up to @minsz (argsz below it, or an unknown flag:
+ * EINVAL), then with the PASID flag the pasid field too, which argsz
+ * must cover (EINVAL) — and which a device without PASID ops refuses
+ * (EOPNOTSUPP).  *@pasid_flag says whether the flag was given.
  */
-static int pt_arg_in(void *karg, size_t minsz, void *arg, uint32_t pasid)
+static int pt_arg_in(struct sio_vfio_pci_dev *vdev, void *karg, size_t minsz,
+		     size_t xend, void *arg, uint32_t flag, bool *pasid_flag)
 {
 	uint32_t head[2];
 	int rc;
@@ -170,28 +173,44 @@ static int pt_arg_in(void *karg, size_t minsz, void *arg, uint32_t pasid)
 	if (rc)
 		return rc;
 	memcpy(head, karg, sizeof(head));
-	if (head[0] < minsz || head[1] & ~pasid)
+	if (head[0] < minsz || head[1] & ~flag)
 		return -EINVAL;
-	if (head[1] & pasid)
+	*pasid_flag = head[1] & flag;
+	if (!*pasid_flag)
+		return 0;
+	if (!vdev->hooks->pasid_attach || !vdev->hooks->pasid_detach)
 		return -EOPNOTSUPP;
-	return 0;
+	if (head[0] < xend)
+		return -EINVAL;
+	return sio_user_read((char *)karg + minsz, (uintptr_t)arg + minsz,
+			     xend - minsz);
 }
 
 static int attach_pt(struct sio_vfio_pci_dev *vdev, void *arg)
 {
 	struct sio_vfio_device_attach_iommufd_pt a;
+	bool pasid;
 	int rc;
 
-	rc = pt_arg_in(&a, MINSZ(sio_vfio_device_attach_iommufd_pt, pt_id), arg,
-		       SIO_VFIO_DEVICE_ATTACH_PASID);
+	rc = pt_arg_in(vdev, &a,
+		       MINSZ(sio_vfio_device_attach_iommufd_pt, pt_id),
+		       MINSZ(sio_vfio_device_attach_iommufd_pt, pasid), arg,
+		       SIO_VFIO_DEVICE_ATTACH_PASID, &pasid);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&vdev->lock);
-	rc = vdev->hooks->attach(vdev->hooks_ctx, vdev, &a.pt_id);
+	if (pasid)
+		rc = vdev->hooks->pasid_attach(vdev->hooks_ctx, vdev, a.pasid,
+					       &a.pt_id);
+	else
+		rc = vdev->hooks->attach(vdev->hooks_ctx, vdev, &a.pt_id);
 	if (!rc) {
 		rc = sio_user_write((uintptr_t)arg + offsetof(typeof(a), pt_id),
 				    &a.pt_id, sizeof(a.pt_id));
-		if (rc)
+		if (rc && pasid)
+			vdev->hooks->pasid_detach(vdev->hooks_ctx, vdev,
+						  a.pasid);
+		else if (rc)
 			vdev->hooks->detach(vdev->hooks_ctx, vdev);
 	}
 	pthread_mutex_unlock(&vdev->lock);
@@ -201,14 +220,20 @@ static int attach_pt(struct sio_vfio_pci_dev *vdev, void *arg)
 static int detach_pt(struct sio_vfio_pci_dev *vdev, void *arg)
 {
 	struct sio_vfio_device_detach_iommufd_pt dt;
+	bool pasid;
 	int rc;
 
-	rc = pt_arg_in(&dt, MINSZ(sio_vfio_device_detach_iommufd_pt, flags),
-		       arg, SIO_VFIO_DEVICE_DETACH_PASID);
+	rc = pt_arg_in(vdev, &dt,
+		       MINSZ(sio_vfio_device_detach_iommufd_pt, flags),
+		       MINSZ(sio_vfio_device_detach_iommufd_pt, pasid), arg,
+		       SIO_VFIO_DEVICE_DETACH_PASID, &pasid);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&vdev->lock);
-	vdev->hooks->detach(vdev->hooks_ctx, vdev);
+	if (pasid)
+		vdev->hooks->pasid_detach(vdev->hooks_ctx, vdev, dt.pasid);
+	else
+		vdev->hooks->detach(vdev->hooks_ctx, vdev);
 	pthread_mutex_unlock(&vdev->lock);
 	return 0;
 }

@@ -44,6 +44,10 @@ struct sio_vfio_pci_id {
 	uint32_t msix_table, msix_pba; /* offsets in BAR0 */
 	const struct sio_vfio_pci_reg *regs;
 	unsigned int nr_regs;
+	/* extended capabilities: PASID (Max PASID Width, 0: none), ATS */
+	unsigned int pasid_bits;
+	bool pasid_exec, pasid_priv;
+	bool ats;
 };
 
 /*
@@ -58,6 +62,15 @@ struct sio_vfio_iommufd_hooks {
 	void (*unbind)(void *ctx, struct sio_vfio_pci_dev *dev);
 	int (*attach)(void *ctx, struct sio_vfio_pci_dev *dev, uint32_t *pt_id);
 	void (*detach)(void *ctx, struct sio_vfio_pci_dev *dev);
+	/*
+	 * A PASID of the device, as vfio_iommufd_physical_pasid_attach_ioas()
+	 * and _detach_ioas(): attaching an attached PASID replaces its
+	 * HWPT.  NULL: the device has no PASID ops (EOPNOTSUPP).
+	 */
+	int (*pasid_attach)(void *ctx, struct sio_vfio_pci_dev *dev,
+			    uint32_t pasid, uint32_t *pt_id);
+	void (*pasid_detach)(void *ctx, struct sio_vfio_pci_dev *dev,
+			     uint32_t pasid);
 };
 
 #define SIO_VFIO_CFG_SIZE 4096 /* PCI Express extended config space */

@@ -140,8 +140,13 @@ static void test_flags(void **state)
 	assert_int_equal(f->iommu->ops->block_dev(f->iommu, f->sid), 0);
 	d->ops->free(d);
 	assert_int_equal(mock_dev_add(f->m, MOCK_DEV_PASID, &sid), 0);
-	assert_int_equal(f->iommu->ops->max_pasid_log2(f->iommu, sid), 20);
-	assert_int_equal(f->iommu->ops->max_pasid_log2(f->iommu, f->sid), 0);
+	/* the PCI capability's width, up to MOCK_PASID_WIDTH, PASID devs */
+	const struct sio_iommu_pci_caps caps = {.pasid_bits = 20},
+					wide = {.pasid_bits = 24};
+	assert_int_equal(f->iommu->ops->probe_device(f->iommu, sid, &caps), 20);
+	assert_int_equal(f->iommu->ops->probe_device(f->iommu, sid, &wide), 20);
+	assert_int_equal(f->iommu->ops->probe_device(f->iommu, f->sid, &caps),
+			 0);
 }
 
 static void test_hw_info(void **state)
@@ -347,6 +352,31 @@ static void test_dev_cache(void **state)
 	assert_int_equal(mock_dev_trigger_vevent(f->m, f->sid), -ENOENT);
 }
 
+static void test_pasid_1024(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_domain *a = paging(f, SIO_DOMAIN_PASID),
+				*b = paging(f, SIO_DOMAIN_PASID);
+
+	/* the kernel mock: PASID 1024's second change fails with ENOMEM */
+	assert_int_equal(a->ops->set_dev_pasid(a, f->sid, 1024, NULL), 0);
+	assert_int_equal(b->ops->set_dev_pasid(b, f->sid, 1024, a), -ENOMEM);
+	assert_int_equal(b->ops->set_dev_pasid(b, f->sid, 1024, a), 0);
+	/* blocking disarms it */
+	assert_int_equal(
+		f->iommu->ops->block_dev_pasid(f->iommu, f->sid, 1024, b), 0);
+	assert_int_equal(a->ops->set_dev_pasid(a, f->sid, 1024, NULL), 0);
+	assert_int_equal(
+		f->iommu->ops->block_dev_pasid(f->iommu, f->sid, 1024, a), 0);
+	/* any other PASID changes freely */
+	assert_int_equal(a->ops->set_dev_pasid(a, f->sid, 100, NULL), 0);
+	assert_int_equal(b->ops->set_dev_pasid(b, f->sid, 100, a), 0);
+	assert_int_equal(
+		f->iommu->ops->block_dev_pasid(f->iommu, f->sid, 100, b), 0);
+	a->ops->free(a);
+	b->ops->free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +393,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nested_iotlb, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dev_cache, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pasid_1024, setup,
 						teardown),
 	};
 

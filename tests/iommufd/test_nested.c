@@ -638,6 +638,14 @@ static void test_attach_and_physical_ste(void **state)
 	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
 	read_ste(f, sid, s2_ste);
 	assert_int_equal(ste_cfg(s2_ste), CFG_S2);
+	/*
+	 * A paging domain enables ATS for a device that has it (the
+	 * kernel's arm_smmu_attach_prepare()); a nested domain only when
+	 * the guest's vSTE translates and asks for it: the words below are
+	 * the parent's without EATS.
+	 */
+	assert_int_equal(s2_ste[1] & STE1_EATS(3), STE1_EATS(1));
+	s2_ste[1] &= ~STE1_EATS(3);
 	iommufd_device_detach(f->idev);
 
 	/* translating without a vDEVICE: ENOENT, the device stays blocked */
@@ -674,11 +682,15 @@ static void test_attach_and_physical_ste(void **state)
 	assert_int_equal(ste[1], vste1_s1 | 1 | STE1_MEV);
 	for (int i = 2; i < 8; i++)
 		assert_int_equal(ste[i], s2_ste[i]);
-	/* the guest's EATS is not the hardware's: this driver enables no ATS */
+	/*
+	 * The guest's EATS is not copied; the host sets EATS 0b01 itself
+	 * for a device with ATS behind an SMMU with ATS, as the kernel's
+	 * arm_smmu_make_nested_domain_ste() does when ats_enabled.
+	 */
 	pt = s1_ats;
 	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
 	read_ste(f, sid, ste);
-	assert_int_equal(ste[1], vste1_s1 | STE1_MEV);
+	assert_int_equal(ste[1], vste1_s1 | STE1_MEV | STE1_EATS(1));
 
 	/* in use: the HWPT, its vIOMMU, the parent */
 	assert_int_equal(destroy(f, s1_ats), -EBUSY);
@@ -691,6 +703,8 @@ static void test_attach_and_physical_ste(void **state)
 	pt = f->parent;
 	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
 	read_ste(f, sid, ste);
+	assert_int_equal(ste[1] & STE1_EATS(3), STE1_EATS(1));
+	ste[1] &= ~STE1_EATS(3);
 	assert_memory_equal(ste, s2_ste, sizeof(ste));
 	iommufd_device_detach(f->idev);
 	read_ste(f, sid, ste);
@@ -1260,6 +1274,182 @@ static enum prop_outcome expect_walk(struct prop *p, uint64_t iova, bool wr,
 		return PROP_OK;
 	}
 	return PROP_S1_FAULT;
+}
+
+/*
+ * The device's Address Translation Cache, as a PCIe function keeps it:
+ * what its Translation Requests returned, used for Translated accesses
+ * until an invalidation request (CMD_ATC_INV reaching it) drops it.
+ */
+struct dev_atc {
+	bool valid;
+	uint64_t iova, pa, size;
+	int invalidations;
+	uint32_t last_sid;
+	unsigned int last_log2;
+};
+
+static int atc_invalidate(void *opaque, uint32_t sid, bool ssv, uint32_t ssid,
+			  bool global, uint64_t addr, unsigned int log2size)
+{
+	struct dev_atc *atc = opaque;
+
+	(void)ssv;
+	(void)ssid;
+	(void)global;
+	atc->invalidations++;
+	atc->last_sid = sid;
+	atc->last_log2 = log2size;
+	if (log2size >= 64 || (atc->iova >> log2size) == (addr >> log2size))
+		atc->valid = false;
+	return 0;
+}
+
+/* A read of @iova through the ATC: a Translation Request on a miss. */
+static int atc_read(struct fx *f, struct dev_atc *atc, uint64_t iova,
+		    uint8_t *out)
+{
+	struct sio_smmu *smmu = sio_platform_smmu(f->plat);
+	struct sio_smmu_txn txn = {.sid = f->pdev->sid,
+				   .attr = SIO_SMMU_TRANSLATED};
+	size_t done;
+
+	if (!atc->valid || (iova & ~(atc->size - 1)) != atc->iova) {
+		struct sio_smmu_ats_req req = {.sid = f->pdev->sid,
+					       .addr = iova,
+					       .span = 1,
+					       .nw = true};
+		struct sio_smmu_ats_entry e;
+		unsigned int n = 0;
+		int st = sio_smmu_ats_translate(smmu, &req, &e, 1, &n);
+
+		if (st != SIO_SMMU_ATS_SC || !n || !e.r)
+			return -EFAULT;
+		*atc = (struct dev_atc){.valid = true,
+					.iova = iova & ~(e.size - 1),
+					.pa = e.addr,
+					.size = e.size,
+					.invalidations = atc->invalidations,
+					.last_sid = atc->last_sid,
+					.last_log2 = atc->last_log2};
+	}
+	txn.addr = atc->pa + (iova & (atc->size - 1));
+	return sio_smmu_dma(smmu, &txn, out, 1, &done);
+}
+
+/*
+ * ATS for a guest's device: a vSTE asking for ATS (EATS 0b01) gets it
+ * in the physical STE, the device's ATC keeps a translation the guest
+ * then changes — used until the guest's ATC_INV through its vIOMMU
+ * (with its vSID) reaches the ATC, and gone after it; leaving the
+ * nested domain the host invalidates the ATC itself and ATS is off
+ * (a Translation Request is then Unsupported, F_BAD_ATS_TREQ).
+ */
+static void test_nested_ats(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t page = (1ull << 10) | (3ull << 8) | (1ull << 6) | 3;
+	struct dev_atc atc = {0};
+	uint32_t viommu = 0, vdev = 0, s1 = 0, s1_noats = 0, pt = 0;
+	uint32_t done = 0;
+	uint64_t ste[8], ev[8][4];
+	uint8_t b = 0;
+	struct inv_cmd tlbi = {
+		{CMD_TLBI_NH_VA | CMD_ASID(7), GUEST_IOVA | (1ull << 0)}};
+	struct inv_cmd atc_inv = {{CMD_ATC_INV | CMD_SID(0x8), 52}};
+	struct sio_smmu_ats_req req = {
+		.sid = f->pdev->sid, .addr = GUEST_IOVA, .span = 1, .nw = true};
+	struct sio_smmu_ats_entry e;
+	unsigned int n = 0;
+
+	sio_smmu_set_atc_inv(sio_platform_smmu(f->plat), atc_invalidate, &atc);
+	build_guest_tables(f, 7);
+	assert_int_equal(map_fixed(f, f->ram,
+				   GUEST_PAGES * 0x1000 > f->pg
+					   ? GUEST_PAGES * 0x1000
+					   : f->pg,
+				   GUEST_IPA),
+			 0);
+	assert_int_equal(map_fixed(f, f->data_a, f->pg, DATA_A_IPA), 0);
+	assert_int_equal(map_fixed(f, f->data_b, f->pg, DATA_B_IPA), 0);
+	f->data_a[0] = 'A';
+	f->data_b[0] = 'B';
+	assert_int_equal(viommu_alloc(f, f->dev_id, f->parent,
+				      SIO_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+				      &viommu),
+			 0);
+	assert_int_equal(vdevice_alloc(f, viommu, f->dev_id, 0x8, &vdev), 0);
+	assert_int_equal(nested_alloc(f, viommu, vste0_s1(CD_IPA),
+				      vste1_s1 | STE1_EATS(1), &s1),
+			 0);
+	assert_int_equal(nested_alloc(f, viommu, vste0_s1(CD_IPA), vste1_s1,
+				      &s1_noats),
+			 0);
+	pt = s1;
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	read_ste(f, f->pdev->sid, ste);
+	assert_int_equal((ste[1] >> 28) & 3, 1); /* EATS: full ATS */
+	/* enabling ATS began with an empty ATC: all of it invalidated */
+	assert_int_equal(atc.invalidations, 1);
+	assert_int_equal(atc.last_sid, f->pdev->sid);
+	assert_int_equal(atc.last_log2, 64);
+
+	/* the ATC fills: page 4 is data A */
+	assert_int_equal(atc_read(f, &atc, GUEST_IOVA, &b), 0);
+	assert_int_equal(b, 'A');
+	assert_true(atc.valid);
+
+	/* the guest moves page 4 to data B and invalidates its TLB only */
+	wr64(f, L3_IPA + 8 * 4, DATA_B_IPA | page);
+	assert_int_equal(vinv(f, viommu, &tlbi, 1, &done), 0);
+	assert_int_equal(dma(f, GUEST_IOVA, &b, 1, false), 0);
+	assert_int_equal(b, 'B'); /* untranslated: the new table */
+	assert_int_equal(atc_read(f, &atc, GUEST_IOVA, &b), 0);
+	assert_int_equal(b, 'A'); /* the ATC's stale entry, still used */
+
+	/* the guest's ATC_INV, with its vSID, reaches the device's ATC */
+	assert_int_equal(vinv(f, viommu, &atc_inv, 1, &done), 0);
+	assert_int_equal(done, 1);
+	assert_int_equal(atc.last_sid, f->pdev->sid);
+	assert_false(atc.valid);
+	assert_int_equal(atc_read(f, &atc, GUEST_IOVA, &b), 0);
+	assert_int_equal(b, 'B');
+
+	/*
+	 * The host unmaps the IPA under it: its ATC holds guest IOVAs, so
+	 * the parent's change empties all of it before IOAS_UNMAP returns
+	 * (the kernel's nested_ats_flush), and the page is gone for good.
+	 */
+	n = atc.invalidations;
+	assert_int_equal(unmap(f, DATA_B_IPA, f->pg), 0);
+	assert_int_equal(atc.invalidations, (int)n + 1);
+	assert_int_equal(atc.last_log2, 64);
+	assert_false(atc.valid);
+	assert_int_equal(atc_read(f, &atc, GUEST_IOVA, &b), -EFAULT);
+
+	/* no ATS asked for: the host empties the ATC and turns ATS off */
+	n = atc.invalidations;
+	pt = s1_noats;
+	assert_int_equal(iommufd_device_replace(f->idev, &pt), 0);
+	assert_int_equal(atc.invalidations, (int)n + 1);
+	assert_false(atc.valid);
+	read_ste(f, f->pdev->sid, ste);
+	assert_int_equal((ste[1] >> 28) & 3, 0);
+	while (read_events(f, ev, 8) > 0)
+		;
+	n = 0;
+	assert_int_equal(sio_smmu_ats_translate(sio_platform_smmu(f->plat),
+						&req, &e, 1, &n),
+			 SIO_SMMU_ATS_UR);
+	assert_int_equal(read_events(f, ev, 8), 1);
+	assert_int_equal(ev[0][0] & 0xff, 0x05); /* F_BAD_ATS_TREQ */
+
+	iommufd_device_detach(f->idev);
+	sio_smmu_set_atc_inv(sio_platform_smmu(f->plat), NULL, NULL);
+	assert_int_equal(destroy(f, s1), 0);
+	assert_int_equal(destroy(f, s1_noats), 0);
+	assert_int_equal(destroy(f, vdev), 0);
+	assert_int_equal(destroy(f, viommu), 0);
 }
 
 /* @cur equals @old but for the 8 bytes at @hole (if in it). */
@@ -2046,6 +2236,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_invalidate_guest_caches,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_ats, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_isolation_property, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unbind_tombstone, setup,

@@ -255,7 +255,7 @@ static void test_walk(void **state)
 		close(fd);
 		break;
 	}
-	print_message("IOAS_ALLOC + IOAS_MAP: %d fault points\n", n - 1);
+	print_message("# IOAS_ALLOC + IOAS_MAP: %d fault points\n", n - 1);
 	assert_true(n > 2);
 	close(nth);
 	munmap(buf, len);
@@ -337,7 +337,7 @@ static void test_walk_vfio_cdev(void **state)
 		if (!injected)
 			assert_int_equal(rc, 0);
 	}
-	print_message("VFIO cdev bind + attach: %d fault points\n", n - 2);
+	print_message("# VFIO cdev bind + attach: %d fault points\n", n - 2);
 	assert_true(n > 3);
 	close(nth);
 }

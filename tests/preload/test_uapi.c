@@ -1831,8 +1831,8 @@ static void test_vfio_attach_detach(void **state)
 	open_bound(f, 1);
 	assert_int_not_equal(f->devid[0], f->devid[1]);
 
-	/* vfio_df_ioctl_attach_pt(): argsz, unknown flags EINVAL; PASID
-	 * needs pasid_attach_ioas, which vfio-pci's I/OAT lacks */
+	/* vfio_df_ioctl_attach_pt(): argsz, unknown flags EINVAL; PASID 0
+	 * is the RID's (IOMMU_NO_PASID), no PASID to attach: EINVAL */
 	assert_int_equal(io(f->dev[0], SIO_VFIO_DEVICE_ATTACH_IOMMUFD_PT, NULL),
 			 -EFAULT);
 	a.pt_id = f->ioas;
@@ -1846,7 +1846,7 @@ static void test_vfio_attach_detach(void **state)
 			 -EINVAL);
 	a.flags = SIO_VFIO_DEVICE_ATTACH_PASID;
 	assert_int_equal(io(f->dev[0], SIO_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a),
-			 -EOPNOTSUPP);
+			 -EINVAL);
 	a.flags = 0;
 	/* iommufd_device_change_pt(): no object ENOENT, wrong type EINVAL */
 	assert_int_equal(attach(f, 0, 0, NULL), -ENOENT);
@@ -1885,7 +1885,7 @@ static void test_vfio_attach_detach(void **state)
 	assert_int_equal(attach(f, 0, f->devid[0], NULL), -EINVAL);
 	assert_int_equal(destroy(f, auto0), -EBUSY);
 
-	/* DETACH: argsz, flags, PASID as ATTACH */
+	/* DETACH: argsz, flags as ATTACH */
 	assert_int_equal(io(f->dev[0], SIO_VFIO_DEVICE_DETACH_IOMMUFD_PT, NULL),
 			 -EFAULT);
 	d.argsz = OFFSETOFEND(struct sio_vfio_device_detach_iommufd_pt, flags) -
@@ -1896,9 +1896,10 @@ static void test_vfio_attach_detach(void **state)
 	d.flags = 1u << 1;
 	assert_int_equal(io(f->dev[0], SIO_VFIO_DEVICE_DETACH_IOMMUFD_PT, &d),
 			 -EINVAL);
+	/* a PASID not attached: nothing to do, success */
 	d.flags = SIO_VFIO_DEVICE_DETACH_PASID;
 	assert_int_equal(io(f->dev[0], SIO_VFIO_DEVICE_DETACH_IOMMUFD_PT, &d),
-			 -EOPNOTSUPP);
+			 0);
 	d.flags = 0;
 	d.argsz = OFFSETOFEND(struct sio_vfio_device_detach_iommufd_pt, flags);
 	assert_int_equal(io(f->dev[0], SIO_VFIO_DEVICE_DETACH_IOMMUFD_PT, &d),
@@ -1923,6 +1924,103 @@ static void test_vfio_attach_detach(void **state)
 }
 
 /* ------------------------------------------------- device info ioctls */
+
+static int pasid_attach(struct fx *f, uint32_t argsz, uint32_t pasid,
+			uint32_t pt_id, uint32_t *out)
+{
+	struct sio_vfio_device_attach_iommufd_pt a = {
+		.argsz = argsz,
+		.flags = SIO_VFIO_DEVICE_ATTACH_PASID,
+		.pt_id = pt_id,
+		.pasid = pasid,
+	};
+	int rc = io(f->dev[0], SIO_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
+
+	if (!rc && out)
+		*out = a.pt_id;
+	return rc;
+}
+
+static int pasid_detach(struct fx *f, uint32_t argsz, uint32_t pasid)
+{
+	struct sio_vfio_device_detach_iommufd_pt d = {
+		.argsz = argsz,
+		.flags = SIO_VFIO_DEVICE_DETACH_PASID,
+		.pasid = pasid,
+	};
+
+	return io(f->dev[0], SIO_VFIO_DEVICE_DETACH_IOMMUFD_PT, &d);
+}
+
+/*
+ * PASIDs through the VFIO cdev: vfio_df_ioctl_attach_pt() and _detach_pt()
+ * with VFIO_DEVICE_ATTACH_PASID / DETACH_PASID (argsz must cover pasid:
+ * EINVAL), vfio_iommufd_physical_pasid_attach_ioas() (a second attach
+ * replaces; its IDA stops at INT_MAX: ENOSPC), iommufd's rules beneath
+ * (only HWPTs allocated with IOMMU_HWPT_ALLOC_PASID, and only while the
+ * RID's was too: EINVAL; past the device's 20 bits: EINVAL).
+ */
+static void test_vfio_pasid(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t sz = sizeof(struct sio_vfio_device_attach_iommufd_pt);
+	const uint32_t dsz = sizeof(struct sio_vfio_device_detach_iommufd_pt);
+	uint32_t p1 = 0, p2 = 0, plain = 0, got = 0;
+	struct sio_iommu_hw_info h = {.size = sizeof(h)};
+
+	open_bound(f, 0);
+	h.dev_id = f->devid[0];
+	assert_int_equal(io(f->fd, SIO_IOMMU_GET_HW_INFO, &h), 0);
+	assert_int_equal(h.out_max_pasid_log2, 20);
+	assert_int_equal(h.out_capabilities & (SIO_IOMMU_HW_CAP_PCI_PASID_EXEC |
+					       SIO_IOMMU_HW_CAP_PCI_PASID_PRIV),
+			 SIO_IOMMU_HW_CAP_PCI_PASID_PRIV);
+	assert_int_equal(hwpt_alloc(f, f->devid[0], f->ioas,
+				    SIO_IOMMU_HWPT_ALLOC_PASID, &p1),
+			 0);
+	assert_int_equal(hwpt_alloc(f, f->devid[0], f->ioas,
+				    SIO_IOMMU_HWPT_ALLOC_PASID, &p2),
+			 0);
+	assert_int_equal(hwpt_alloc(f, f->devid[0], f->ioas, 0, &plain), 0);
+
+	/* argsz must reach pasid with the flag */
+	assert_int_equal(pasid_attach(f, sz - 1, 1, p1, NULL), -EINVAL);
+	assert_int_equal(pasid_detach(f, dsz - 1, 1), -EINVAL);
+	/* iommufd's errnos */
+	assert_int_equal(pasid_attach(f, sz, 1, 9999, NULL), -ENOENT);
+	assert_int_equal(pasid_attach(f, sz, 1, f->ioas, NULL), -EINVAL);
+	assert_int_equal(pasid_attach(f, sz, 1, plain, NULL), -EINVAL);
+	assert_int_equal(pasid_attach(f, sz, 1u << 20, p1, NULL), -EINVAL);
+	assert_int_equal(pasid_attach(f, sz, 0x80000000u, p1, NULL), -ENOSPC);
+
+	/* a blocked RID takes PASIDs; attaching again replaces */
+	assert_int_equal(pasid_attach(f, sz, 1, p1, &got), 0);
+	assert_int_equal(got, p1);
+	assert_int_equal(pasid_attach(f, sz, 1, p2, &got), 0);
+	assert_int_equal(got, p2);
+	assert_int_equal(destroy(f, p1), 0); /* replaced: free */
+	assert_int_equal(destroy(f, p2), -EBUSY);
+	assert_int_equal(pasid_attach(f, sz, 1, plain, NULL), -EINVAL);
+	/* the RID: only an HWPT made for PASIDs while they are on */
+	assert_int_equal(attach(f, 0, plain, NULL), -EINVAL);
+	assert_int_equal(attach(f, 0, f->ioas, NULL), -EINVAL);
+	assert_int_equal(hwpt_alloc(f, f->devid[0], f->ioas,
+				    SIO_IOMMU_HWPT_ALLOC_PASID, &p1),
+			 0);
+	assert_int_equal(attach(f, 0, p1, &got), 0);
+	assert_int_equal(got, p1);
+	assert_int_equal(pasid_attach(f, sz, 2, p1, NULL), 0);
+
+	/* detach: one PASID, then one never attached (nothing, 0) */
+	assert_int_equal(pasid_detach(f, dsz, 1), 0);
+	assert_int_equal(destroy(f, p2), 0);
+	assert_int_equal(pasid_detach(f, dsz, 1), 0);
+	/* closing the device detaches what is left */
+	close(f->dev[0]);
+	f->dev[0] = -1;
+	assert_int_equal(destroy(f, p1), 0);
+	assert_int_equal(destroy(f, plain), 0);
+}
 
 static void test_vfio_get_info(void **state)
 {
@@ -2727,6 +2825,7 @@ int main(void)
 		T(test_vfio_bind),
 		T(test_vfio_unbound),
 		T(test_vfio_attach_detach),
+		T(test_vfio_pasid),
 		T(test_vfio_get_info),
 		T(test_vfio_region_info),
 		T(test_vfio_irq_info),

@@ -73,8 +73,13 @@ static void fake_detach(void *ctx, struct sio_vfio_pci_dev *dev)
 	((struct fx *)ctx)->attached = 0;
 }
 
-static const struct sio_vfio_iommufd_hooks hooks = {fake_bind, fake_unbind,
-						    fake_attach, fake_detach};
+/* a device without PASID ops: the PASID forms are EOPNOTSUPP */
+static const struct sio_vfio_iommufd_hooks hooks = {
+	.bind = fake_bind,
+	.unbind = fake_unbind,
+	.attach = fake_attach,
+	.detach = fake_detach,
+};
 
 static int flat_rw(void *opaque, uint64_t iova, void *buf, size_t len,
 		   bool write, size_t *done)

@@ -18,6 +18,17 @@
 #define SIO_IOAT_MSIX_PBA    0x3000 /* and its pending-bit array */
 #define SIO_IOAT_MSIX_COUNT  1	    /* one vector: the channel's */
 #define SIO_IOAT_XFERCAP_LOG 20	    /* 1 MiB per descriptor */
+/*
+ * The function's PCIe PASID capability (Max PASID Width 20, Privileged
+ * Mode supported, Execute not: a DMA engine fetches no instructions)
+ * and ATS capability, as a DSA-class function has them; real CBDMA
+ * channels lack both.  Its DMA carries no PASID of its own: the SMMU
+ * model's transactions take one (docs/devices.md).
+ */
+#define SIO_IOAT_PASID_BITS 20
+#define SIO_IOAT_PASID_EXEC false
+#define SIO_IOAT_PASID_PRIV true
+#define SIO_IOAT_ATS	    true
 
 struct sio_ioat;
 

@@ -15,6 +15,9 @@
 #include "fault/fault_inject.h"
 #include "mock_iommu.h"
 
+/* PASIDs a mock device can have attached at once. */
+#define MOCK_DEV_PASIDS 16
+
 /* Mock StreamIDs start here, clear of the platform's PCI requester IDs. */
 #define MOCK_SID_BASE 0x10000u
 
@@ -57,6 +60,13 @@ struct mock_dev {
 	uint64_t vdev_id;
 	/* where its transactions go now (NULL: blocked), for faults */
 	struct sio_iommu_domain *domain;
+	/* its PASIDs' domains (a few: the selftests use four at most) */
+	struct mock_pasid {
+		uint32_t pasid;
+		struct sio_iommu_domain *domain;
+	} pasids[MOCK_DEV_PASIDS];
+	/* the kernel mock's staged failure of PASID 1024's next change */
+	bool pasid_1024_fake_error;
 	uint32_t cache[MOCK_DEV_CACHE_NUM]; /* what vIOMMU invalidation clears
 					     */
 };
@@ -437,7 +447,11 @@ out:
 	return rc;
 }
 
+static int mock_set_dev_pasid(struct sio_iommu_domain *d, uint32_t sid,
+			      uint32_t pasid, struct sio_iommu_domain *old);
+
 static const struct sio_iommu_domain_ops mock_domain_ops = {
+	.set_dev_pasid = mock_set_dev_pasid,
 	.map = mock_map,
 	.unmap = mock_unmap,
 	.iova_to_phys = mock_iova_to_phys,
@@ -445,6 +459,7 @@ static const struct sio_iommu_domain_ops mock_domain_ops = {
 };
 
 static const struct sio_iommu_domain_ops mock_dirty_domain_ops = {
+	.set_dev_pasid = mock_set_dev_pasid,
 	.map = mock_map,
 	.unmap = mock_unmap,
 	.iova_to_phys = mock_iova_to_phys,
@@ -614,6 +629,7 @@ static int mock_nested_attach(struct sio_iommu_domain *d, uint32_t sid)
 }
 
 static const struct sio_iommu_domain_ops mock_nested_ops = {
+	.set_dev_pasid = mock_set_dev_pasid,
 	.free = mock_nested_free,
 	.attach_dev = mock_nested_attach,
 	.cache_invalidate_user = mock_nested_invalidate,
@@ -858,11 +874,82 @@ static unsigned int mock_capabilities(struct sio_iommu_dev *iommu, uint32_t sid)
 	return caps;
 }
 
-static uint32_t mock_max_pasid_log2(struct sio_iommu_dev *iommu, uint32_t sid)
+static unsigned int mock_probe_device(struct sio_iommu_dev *iommu, uint32_t sid,
+				      const struct sio_iommu_pci_caps *caps)
 {
-	return (dev_flags(to_mock(iommu), sid) & MOCK_DEV_PASID)
-		       ? MOCK_PASID_WIDTH
-		       : 0;
+	/* MOCK_PASID_WIDTH for a PASID device, as the mock's probe */
+	if (!(dev_flags(to_mock(iommu), sid) & MOCK_DEV_PASID))
+		return 0;
+	return caps->pasid_bits < MOCK_PASID_WIDTH ? caps->pasid_bits
+						   : MOCK_PASID_WIDTH;
+}
+
+/* The slot of @pasid (or a free one with @pasid 0); NULL: none.  lock */
+static struct mock_pasid *find_pasid(struct mock_dev *md, uint32_t pasid)
+{
+	for (int i = 0; i < MOCK_DEV_PASIDS; i++)
+		if (md->pasids[i].pasid == pasid)
+			return &md->pasids[i];
+	return NULL;
+}
+
+/*
+ * The kernel mock's set_dev_pasid: nothing to program, but PASID 1024
+ * fails every second change with -ENOMEM (the first one arms it), so the
+ * core's roll-back of a failed replace is tested.
+ */
+static int mock_set_dev_pasid(struct sio_iommu_domain *d, uint32_t sid,
+			      uint32_t pasid, struct sio_iommu_domain *old)
+{
+	struct mock_iommu *m = to_mock(d->iommu);
+	struct mock_pasid *slot;
+	struct mock_dev *md;
+	int rc = -ENODEV;
+
+	(void)old;
+	pthread_mutex_lock(&m->lock);
+	md = find_dev(m, sid);
+	if (!md)
+		goto out;
+	rc = 0;
+	if (pasid == MOCK_PASID_FAKE_ERROR) {
+		rc = md->pasid_1024_fake_error ? -ENOMEM : 0;
+		md->pasid_1024_fake_error = !md->pasid_1024_fake_error;
+		if (rc)
+			goto out;
+	}
+	slot = find_pasid(md, pasid);
+	if (!slot)
+		slot = find_pasid(md, 0);
+	if (!slot) {
+		rc = -ENOSPC;
+		goto out;
+	}
+	*slot = (struct mock_pasid){pasid, d};
+out:
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+static int mock_block_dev_pasid(struct sio_iommu_dev *iommu, uint32_t sid,
+				uint32_t pasid, struct sio_iommu_domain *old)
+{
+	struct mock_iommu *m = to_mock(iommu);
+	struct mock_pasid *slot;
+	struct mock_dev *md;
+
+	(void)old;
+	pthread_mutex_lock(&m->lock);
+	md = find_dev(m, sid);
+	if (md) {
+		if (pasid == MOCK_PASID_FAKE_ERROR)
+			md->pasid_1024_fake_error = false;
+		slot = find_pasid(md, pasid);
+		if (slot)
+			*slot = (struct mock_pasid){0};
+	}
+	pthread_mutex_unlock(&m->lock);
+	return 0;
 }
 
 int mock_dev_trigger_iopf(struct mock_iommu *m, uint32_t sid,
@@ -875,10 +962,19 @@ int mock_dev_trigger_iopf(struct mock_iommu *m, uint32_t sid,
 	 * freed) while the fault is handed over.  The handler only queues.
 	 * A fault nobody takes is dropped, as iommu_report_device_fault().
 	 */
+	struct sio_iommu_domain *d = NULL;
+
 	pthread_mutex_lock(&m->lock);
 	md = find_dev(m, sid);
-	if (md && md->domain && md->domain->iopf_handler)
-		md->domain->iopf_handler(md->domain, sid, fault);
+	if (md && (fault->flags & SIO_IOPF_PASID_VALID)) {
+		struct mock_pasid *slot = find_pasid(md, fault->pasid);
+
+		d = slot && fault->pasid ? slot->domain : NULL;
+	} else if (md) {
+		d = md->domain;
+	}
+	if (d && d->iopf_handler)
+		d->iopf_handler(d, sid, fault);
 	pthread_mutex_unlock(&m->lock);
 	return 0;
 }
@@ -908,7 +1004,8 @@ static const struct sio_iommu_ops mock_ops = {
 	.hw_info = mock_hw_info,
 	.get_resv_regions = mock_get_resv_regions,
 	.capabilities = mock_capabilities,
-	.max_pasid_log2 = mock_max_pasid_log2,
+	.probe_device = mock_probe_device,
+	.block_dev_pasid = mock_block_dev_pasid,
 	.page_response = mock_page_response,
 	.viommu_supported = mock_viommu_supported,
 	.viommu_alloc = mock_viommu_alloc,

@@ -22,6 +22,8 @@
 #define MOCK_IO_PAGE_SIZE   2048ull /* PAGE_SIZE / 2 */
 #define MOCK_HUGE_PAGE_SIZE (512 * MOCK_IO_PAGE_SIZE)
 #define MOCK_PASID_WIDTH    20
+/* IOMMU_TEST_PASID_RESERVED: the PASID whose replace the mock fails */
+#define MOCK_PASID_FAKE_ERROR 1024
 
 /* Mock device flags (MOCK_FLAGS_DEVICE_*). */
 #define MOCK_DEV_NO_DIRTY (1u << 0)

@@ -50,6 +50,8 @@
 #define CMD_TLBI_S12_VMALL 0x28
 #define CMD_SYNC	   0x46
 
+#define STE1_EATS_TRANS (1ull << 28) /* STE.EATS 0b01: full ATS */
+
 #define STRTAB_MAX_LOG2 10 /* 1024 StreamIDs: 64 KiB of STEs */
 
 static uint64_t field(uint32_t reg, unsigned int lo, unsigned int width)
@@ -244,7 +246,7 @@ static int domain_flush(struct arm_smmu_domain *sd)
 {
 	struct arm_smmu_device *dev = sd->dev;
 	uint64_t cmd;
-	int rc;
+	int rc, irc;
 
 	if (sd->stage == SIO_PGT_STAGE1)
 		cmd = CMD_TLBI_NH_ASID | ((uint64_t)sd->asid << 48);
@@ -253,7 +255,9 @@ static int domain_flush(struct arm_smmu_domain *sd)
 	pthread_mutex_lock(&dev->lock);
 	rc = cmd_sync_one(dev, cmd, 0);
 	pthread_mutex_unlock(&dev->lock);
-	return rc;
+	/* then the devices' ATCs, which the TLB may have refilled */
+	irc = arm_smmu_atc_inv_domain(sd, 0, 0);
+	return rc ? rc : irc;
 }
 
 /* Without range invalidation, this many pages get a TLBI each, no more. */
@@ -279,7 +283,7 @@ static int domain_flush_range(struct arm_smmu_domain *sd, uint64_t start,
 	uint64_t cmds[TLBI_MAX_PAGES + 3][2], w0, w1,
 		iova = start & ~((1ull << tg_shift) - 1);
 	unsigned int n = 0;
-	int rc;
+	int rc, irc;
 
 	if (!ril && pages > TLBI_MAX_PAGES)
 		return domain_flush(sd);
@@ -332,7 +336,13 @@ static int domain_flush_range(struct arm_smmu_domain *sd, uint64_t start,
 	pthread_mutex_lock(&dev->lock);
 	rc = cmdq_issue(dev, cmds, n + 1);
 	pthread_mutex_unlock(&dev->lock);
-	return rc;
+	/*
+	 * The kernel's arm_smmu_atc_inv_domain() after the TLBI's sync: an
+	 * ATS request racing the unmap may have refilled an ATC from the
+	 * TLB until then.
+	 */
+	irc = arm_smmu_atc_inv_domain(sd, start, last - start + 1);
+	return rc ? rc : irc;
 }
 
 static int domain_unmap(struct sio_iommu_domain *d, uint64_t iova,
@@ -374,6 +384,7 @@ static void domain_free(struct sio_iommu_domain *d)
 
 	sio_pgtable_destroy(sd->pgtbl);
 	sio_mem_pool_free(dev->pool, sd->cd);
+	arm_smmu_domain_ats_destroy(sd);
 	pthread_mutex_lock(&dev->lock);
 	if (sd->stage == SIO_PGT_STAGE1)
 		id_free(dev->asid_map, sd->asid);
@@ -425,6 +436,7 @@ static const struct sio_iommu_domain_ops arm_smmu_domain_ops = {
 	.unmap = domain_unmap,
 	.iova_to_phys = domain_iova_to_phys,
 	.free = domain_free,
+	.set_dev_pasid = arm_smmu_set_dev_pasid,
 };
 
 static const struct sio_iommu_domain_ops arm_smmu_dirty_domain_ops = {
@@ -434,6 +446,7 @@ static const struct sio_iommu_domain_ops arm_smmu_dirty_domain_ops = {
 	.free = domain_free,
 	.set_dirty_tracking = domain_set_dirty_tracking,
 	.read_and_clear_dirty = domain_read_and_clear_dirty,
+	.set_dev_pasid = arm_smmu_set_dev_pasid,
 };
 
 /* A context descriptor for a stage-1 table in TTB0 (section 5.4). */
@@ -508,6 +521,7 @@ static int arm_smmu_domain_alloc_paging(struct sio_iommu_dev *iommu,
 	sd = sio_calloc(1, sizeof(*sd));
 	if (!sd)
 		return -ENOMEM;
+	arm_smmu_domain_ats_init(sd);
 	sd->dev = dev;
 	sd->stage = s2 ? SIO_PGT_STAGE2 : SIO_PGT_STAGE1;
 	cfg.stage = sd->stage;
@@ -551,6 +565,7 @@ static int arm_smmu_domain_alloc_paging(struct sio_iommu_dev *iommu,
 err_pgtbl:
 	sio_pgtable_destroy(sd->pgtbl);
 err_free:
+	arm_smmu_domain_ats_destroy(sd);
 	free(sd);
 	return rc;
 }
@@ -613,36 +628,126 @@ int arm_smmu_install_ste(struct arm_smmu_device *dev, uint32_t sid,
 	return rc;
 }
 
+void arm_smmu_ats_commit(struct arm_smmu_device *dev, uint32_t sid,
+			 struct arm_smmu_stream *st, bool ats)
+{
+	/*
+	 * The kernel's arm_smmu_attach_commit(): the translation changed,
+	 * so the ATC forgets what it holds, before ATS is enabled and
+	 * after it is disabled or the domain under it replaced.
+	 */
+	if (st->ats_enabled || ats)
+		arm_smmu_atc_inv_master(dev, sid, false, 0);
+	__atomic_store_n(&st->ats_enabled, ats, __ATOMIC_RELEASE);
+}
+
+/*
+ * The STE of a RID on a paging domain.  With a CD table in use (PASIDs,
+ * or one there since), a stage-1 domain's CD becomes CD 0 of the table,
+ * which non-PASID transactions use (S1DSS 0b10); a stage-2 domain has
+ * no CDs and would leave the PASIDs nowhere: -EBUSY, as the kernel's
+ * arm_smmu_attach_dev() says while SSIDs are in use.
+ */
+static int rid_paging_ste(struct arm_smmu_domain *sd, uint32_t sid,
+			  struct arm_smmu_stream *st, uint64_t *ste)
+{
+	if (sd->stage != SIO_PGT_STAGE1) {
+		if (arm_smmu_ssids_in_use(st))
+			return -EBUSY;
+		arm_smmu_make_s2_domain_ste(ste, sd);
+	} else if (!st->cdtab) {
+		make_cdtable_ste(ste, sd);
+	} else {
+		arm_smmu_make_cdtable_ste(ste, st, 2 /* S1DSS: substream 0 */,
+					  false);
+		int rc = arm_smmu_set_rid_cd(sd->dev, sid, st, sd);
+
+		if (rc)
+			return rc;
+	}
+	/* paging domains use ATS wherever the device has it (the kernel) */
+	if (st->ats_supported)
+		ste[1] |= STE1_EATS_TRANS;
+	return 0;
+}
+
 static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
 {
 	struct arm_smmu_domain *sd = to_smmu_domain(d);
+	struct arm_smmu_device *dev = sd->dev;
+	struct arm_smmu_stream *st = arm_smmu_stream(dev, sid);
 	struct arm_smmu_master prev;
 	uint64_t ste[8];
 	int rc;
 
-	if (sd->stage == SIO_PGT_STAGE1)
-		make_cdtable_ste(ste, sd);
-	else
-		arm_smmu_make_s2_domain_ste(ste, sd);
-	rc = arm_smmu_set_master(sd->dev, sid, d, NULL, 0, &prev);
+	if (!st)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->group_lock);
+	rc = rid_paging_ste(sd, sid, st, ste);
 	if (rc)
-		return rc;
-	rc = arm_smmu_install_ste(sd->dev, sid, ste);
+		goto out_unlock;
+	rc = arm_smmu_rid_ats_prepare(st, sid, sd, false);
 	if (rc)
-		arm_smmu_restore_master(sd->dev, &prev);
+		goto out_unlock;
+	rc = arm_smmu_set_master(dev, sid, d, NULL, 0, &prev);
+	if (!rc) {
+		rc = arm_smmu_install_ste(dev, sid, ste);
+		if (rc)
+			arm_smmu_restore_master(dev, &prev);
+	}
+	if (rc) {
+		arm_smmu_rid_ats_abort(st, sid, sd, false);
+		goto out_unlock;
+	}
+	arm_smmu_rid_ats_commit(st, sid, sd, false);
+	st->cd_in_ste = sd->stage == SIO_PGT_STAGE1 && st->cdtab;
+	st->rid = sd->stage == SIO_PGT_STAGE1 ? ARM_SMMU_RID_S1
+					      : ARM_SMMU_RID_OTHER;
+	st->rid_s1 = sd->stage == SIO_PGT_STAGE1 ? sd : NULL;
+	arm_smmu_ats_commit(dev, sid, st, st->ats_supported);
+out_unlock:
+	pthread_mutex_unlock(&dev->group_lock);
 	return rc;
 }
 
+/*
+ * The kernel's blocked domain: an abort STE, or with PASIDs in use the
+ * CD table terminating transactions without a PASID (S1DSS 0b00) and
+ * CD 0 cleared.
+ */
 static int arm_smmu_block_dev(struct sio_iommu_dev *iommu, uint32_t sid)
 {
 	struct arm_smmu_device *dev = (struct arm_smmu_device *)iommu;
+	struct arm_smmu_stream *st = arm_smmu_stream(dev, sid);
+	bool cdtab;
 	uint64_t ste[8];
 	int rc;
 
-	arm_smmu_make_abort_ste(ste);
+	if (!st)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->group_lock);
+	/*
+	 * A CD table kept for PASIDs keeps ATS on, as the kernel assumes a
+	 * PASID uses it (cd_needs_ats).
+	 */
+	cdtab = arm_smmu_ssids_in_use(st);
+	if (cdtab)
+		arm_smmu_make_cdtable_ste(ste, st, 0 /* S1DSS: terminate */,
+					  st->ats_supported);
+	else
+		arm_smmu_make_abort_ste(ste);
 	rc = arm_smmu_install_ste(dev, sid, ste);
-	if (!rc)
+	if (!rc) {
 		arm_smmu_set_master(dev, sid, NULL, NULL, 0, NULL);
+		arm_smmu_rid_ats_commit(st, sid, NULL, false);
+		if (st->cdtab)
+			arm_smmu_set_rid_cd(dev, sid, st, NULL);
+		st->cd_in_ste = cdtab;
+		st->rid = ARM_SMMU_RID_BLOCKED;
+		st->rid_s1 = NULL;
+		arm_smmu_ats_commit(dev, sid, st, cdtab && st->ats_supported);
+	}
+	pthread_mutex_unlock(&dev->group_lock);
 	return rc;
 }
 
@@ -717,6 +822,8 @@ static const struct sio_iommu_ops arm_smmu_ops = {
 	.domain_alloc_paging = arm_smmu_domain_alloc_paging,
 	.attach_dev = arm_smmu_attach_dev,
 	.block_dev = arm_smmu_block_dev,
+	.probe_device = arm_smmu_probe_device,
+	.block_dev_pasid = arm_smmu_block_dev_pasid,
 	.page_response = arm_smmu_page_response,
 	.hw_info = arm_smmu_hw_info,
 	.get_resv_regions = arm_smmu_get_resv_regions,
@@ -762,6 +869,7 @@ int arm_smmu_probe(struct sio_smmu *smmu, struct sio_mem_bus *bus,
 	pthread_mutex_init(&dev->evt_lock, NULL);
 	pthread_cond_init(&dev->evt_cond, NULL);
 	pthread_mutex_init(&dev->streams_lock, NULL);
+	pthread_mutex_init(&dev->group_lock, NULL);
 	read_features(dev);
 	if (!dev->s1 && !dev->s2) {
 		rc = -ENODEV;
@@ -786,8 +894,10 @@ int arm_smmu_probe(struct sio_smmu *smmu, struct sio_mem_bus *bus,
 	dev->evtq = sio_mem_pool_alloc(dev->pool, 4096);
 	dev->asid_map = sio_calloc(1024, sizeof(uint64_t));
 	dev->vmid_map = sio_calloc(1024, sizeof(uint64_t));
+	dev->streams =
+		sio_calloc(1u << dev->strtab_log2, sizeof(*dev->streams));
 	if (!dev->strtab || !dev->cmdq || !dev->evtq || !dev->asid_map ||
-	    !dev->vmid_map)
+	    !dev->vmid_map || !dev->streams)
 		goto err;
 	/* every StreamID aborts until a domain is attached */
 	for (uint32_t sid = 0; sid < (1u << dev->strtab_log2); sid++)
@@ -824,6 +934,11 @@ void arm_smmu_remove(struct arm_smmu_device *dev)
 	pthread_mutex_destroy(&dev->evt_start_lock);
 	pthread_mutex_destroy(&dev->streams_lock);
 	free(dev->masters);
+	if (dev->pool)
+		arm_smmu_streams_free(dev);
+	else
+		free(dev->streams);
+	pthread_mutex_destroy(&dev->group_lock);
 	if (dev->pool) {
 		sio_smmu_write32(dev->smmu, CR0, 0);
 		sio_mem_pool_destroy(dev->pool);

@@ -17,6 +17,34 @@
 
 #include "drivers/iommu_driver.h"
 
+/* What a StreamID's RID is attached to, for its PASIDs' sake. */
+enum arm_smmu_rid {
+	ARM_SMMU_RID_BLOCKED, /* abort, or a CD table terminating it */
+	ARM_SMMU_RID_S1,      /* a stage-1 domain: its CD is CD 0 */
+	ARM_SMMU_RID_OTHER,   /* stage 2 or nested: no CD table of ours */
+};
+
+/*
+ * A StreamID as the kernel's arm_smmu_master knows it beyond its STE:
+ * how many PASID bits its device may use, whether it has ATS and its
+ * STE enables it, and its CD table once a PASID needed one (the
+ * kernel's cd_table).  Under the device's group_lock.
+ */
+struct arm_smmu_stream {
+	unsigned int ssid_bits;
+	bool ats_supported, ats_enabled;
+	enum arm_smmu_rid rid;
+	struct arm_smmu_domain *rid_s1; /* with ARM_SMMU_RID_S1 */
+	/* the domain whose ATS list holds the RID (NULL: none) */
+	struct arm_smmu_domain *rid_ats;
+	bool rid_ats_full;
+	uint64_t *cdtab; /* linear CDs, or the L1CDs */
+	uint64_t **l2;	 /* two levels: the leaves */
+	unsigned int nr_l1, s1fmt, s1cdmax;
+	unsigned int ssids_in_use; /* PASIDs other than 0 with a CD */
+	bool cd_in_ste;		   /* the STE points at cdtab */
+};
+
 struct arm_smmu_device {
 	struct sio_iommu_dev iommu;
 	struct sio_smmu *smmu;
@@ -37,6 +65,12 @@ struct arm_smmu_device {
 	uint64_t *evtq;
 	unsigned int evtq_log2;
 	uint64_t *asid_map, *vmid_map; /* allocation bitmaps */
+	/*
+	 * group_lock (the kernel's group mutex): what each StreamID is
+	 * attached to, its CD table; taken before lock.
+	 */
+	pthread_mutex_t group_lock;
+	struct arm_smmu_stream *streams; /* 2^strtab_log2 */
 
 	/* the event thread (the kernel's arm_smmu_evtq_thread), if started */
 	pthread_mutex_t evt_start_lock; /* starting and stopping it */
@@ -71,6 +105,16 @@ struct arm_smmu_master {
 	uint64_t vsid;
 };
 
+/*
+ * A StreamID (with a PASID if @ssv) whose device may hold a domain's
+ * translations in its ATC; @full: a nested device on a stage-2 parent,
+ * whose ATC only a full invalidation reaches.
+ */
+struct arm_smmu_ats_ent {
+	uint32_t sid, ssid;
+	bool ssv, full;
+};
+
 /* A paging domain: stage-1 (ASID, one CD) or stage-2 (VMID) tables. */
 struct arm_smmu_domain {
 	struct sio_iommu_domain domain;
@@ -80,6 +124,10 @@ struct arm_smmu_domain {
 	struct sio_pgtable_info info;
 	uint64_t *cd; /* stage 1: the one context descriptor */
 	uint16_t asid, vmid;
+	/* the attachments whose ATCs its unmaps reach (arm_smmu_v3_ats.c) */
+	pthread_mutex_t ats_lock;
+	struct arm_smmu_ats_ent *ats;
+	unsigned int nr_ats, ats_cap;
 };
 
 static inline struct arm_smmu_domain *to_smmu_domain(struct sio_iommu_domain *d)
@@ -114,6 +162,13 @@ void arm_smmu_make_s2_domain_ste(uint64_t *ste, struct arm_smmu_domain *sd);
 /* Write @ste as the StreamID's, with CFGI_STE + CMD_SYNC; -EINVAL, -EIO. */
 int arm_smmu_install_ste(struct arm_smmu_device *dev, uint32_t sid,
 			 const uint64_t *ste);
+/*
+ * The StreamID's STE now enables ATS if @ats: its device's ATC is
+ * invalidated whenever the old or the new translation used ATS.
+ * group_lock held.
+ */
+void arm_smmu_ats_commit(struct arm_smmu_device *dev, uint32_t sid,
+			 struct arm_smmu_stream *st, bool ats);
 /* Stage 1 and stage 2 both (the kernel's ARM_SMMU_FEAT_NESTING). */
 bool arm_smmu_nesting_capable(struct arm_smmu_device *dev);
 
@@ -148,6 +203,54 @@ void arm_smmu_restore_master(struct arm_smmu_device *dev,
  * then reach vEVENTQs and the handler, no longer arm_smmu_read_events().
  */
 int arm_smmu_events_start(struct arm_smmu_device *dev);
+
+/* arm_smmu_v3_pasid.c: CD tables and PASIDs. */
+struct arm_smmu_stream *arm_smmu_stream(struct arm_smmu_device *dev,
+					uint32_t sid);
+unsigned int arm_smmu_probe_device(struct sio_iommu_dev *iommu, uint32_t sid,
+				   const struct sio_iommu_pci_caps *caps);
+bool arm_smmu_ssids_in_use(const struct arm_smmu_stream *st);
+/* The STE of a CD table: S1DSS @s1dss, EATS full ATS if @ats. */
+void arm_smmu_make_cdtable_ste(uint64_t *ste, const struct arm_smmu_stream *st,
+			       unsigned int s1dss, bool ats);
+/* CD 0 of the stream's table: @sd's CD, or invalid for NULL. */
+int arm_smmu_set_rid_cd(struct arm_smmu_device *dev, uint32_t sid,
+			struct arm_smmu_stream *st, struct arm_smmu_domain *sd);
+int arm_smmu_set_dev_pasid(struct sio_iommu_domain *d, uint32_t sid,
+			   uint32_t pasid, struct sio_iommu_domain *old);
+int arm_smmu_block_dev_pasid(struct sio_iommu_dev *iommu, uint32_t sid,
+			     uint32_t pasid, struct sio_iommu_domain *old);
+/* CMD_ATC_INV of everything the device's ATC holds (for @ssid if @ssv). */
+int arm_smmu_atc_inv_master(struct arm_smmu_device *dev, uint32_t sid, bool ssv,
+			    uint32_t ssid);
+void arm_smmu_streams_free(struct arm_smmu_device *dev);
+
+/* arm_smmu_v3_ats.c: the ATCs a domain's changes must reach. */
+void arm_smmu_domain_ats_init(struct arm_smmu_domain *sd);
+void arm_smmu_domain_ats_destroy(struct arm_smmu_domain *sd);
+int arm_smmu_domain_ats_add(struct arm_smmu_domain *sd, uint32_t sid, bool ssv,
+			    uint32_t ssid, bool full);
+void arm_smmu_domain_ats_del(struct arm_smmu_domain *sd, uint32_t sid, bool ssv,
+			     uint32_t ssid, bool full);
+/*
+ * After a TLB invalidation of [iova, iova + size) (size 0: all) and its
+ * CMD_SYNC: CMD_ATC_INV to every ATS-enabled attachment, + CMD_SYNC.
+ */
+int arm_smmu_atc_inv_domain(struct arm_smmu_domain *sd, uint64_t iova,
+			    uint64_t size);
+/*
+ * Moving a device's RID to @sd (@full: a nested device on the stage-2
+ * parent @sd; NULL: blocked), for a device with ATS, group_lock held:
+ * prepare puts it on @sd's list before the STE changes (0 or -ENOMEM),
+ * abort takes it off again if the STE could not be installed, commit
+ * takes it off the list it was on before.
+ */
+int arm_smmu_rid_ats_prepare(struct arm_smmu_stream *st, uint32_t sid,
+			     struct arm_smmu_domain *sd, bool full);
+void arm_smmu_rid_ats_abort(struct arm_smmu_stream *st, uint32_t sid,
+			    struct arm_smmu_domain *sd, bool full);
+void arm_smmu_rid_ats_commit(struct arm_smmu_stream *st, uint32_t sid,
+			     struct arm_smmu_domain *sd, bool full);
 
 /* arm_smmu_v3_iommufd.c: the vSMMU and its nested domains. */
 bool arm_vsmmu_supported(struct sio_iommu_dev *iommu, uint32_t sid,

@@ -106,8 +106,11 @@ static int arm_smmu_attach_dev_nested(struct sio_iommu_domain *d, uint32_t sid)
 	struct sio_iommu_viommu *v = &nd->vsmmu->core;
 	struct arm_smmu_device *smmu = nd->vsmmu->smmu;
 	struct arm_smmu_master prev;
+	struct arm_smmu_stream *st;
+	struct arm_smmu_domain *parent;
 	unsigned int cfg = vste_cfg(nd->ste);
 	uint64_t vsid = 0, ste[8];
+	bool ats;
 	int rc, vsid_rc;
 
 	/*
@@ -118,11 +121,27 @@ static int arm_smmu_attach_dev_nested(struct sio_iommu_domain *d, uint32_t sid)
 	vsid_rc = v->get_vdev_id(v, sid, &vsid);
 	if (vsid_rc && cfg != STE_CFG_ABORT && cfg != STE_CFG_BYPASS)
 		return vsid_rc;
-	/*
-	 * EATS stays 0: the driver enables ATS for no device (the vSTE's
-	 * EATS only says whether the guest wants it, enable_ats).
-	 */
+	st = arm_smmu_stream(smmu, sid);
+	if (!st)
+		return -EINVAL;
+	pthread_mutex_lock(&smmu->group_lock);
+	/* the guest's CD table takes the place of the host's PASIDs' one */
+	if (arm_smmu_ssids_in_use(st)) {
+		rc = -EBUSY;
+		goto out_unlock;
+	}
 	make_nested_domain_ste(ste, nd);
+	/*
+	 * ATS as the kernel's nested attach enables it: the guest asked
+	 * for it (enable_ats: a translating vSTE with EATS 0b01) and the
+	 * device and SMMU have it; EATS is the host's to set, never the
+	 * guest's bits.  The guest then keeps the device's ATC coherent
+	 * with its own ATC_INV commands.
+	 */
+	ats = nd->enable_ats && st->ats_supported && (ste[0] & VSTE0_V) &&
+	      ((ste[0] & VSTE0_CFG) >> VSTE0_CFG_SHIFT) == STE_CFG_NESTED;
+	if (ats)
+		ste[1] |= (uint64_t)VSTE1_EATS_TRANS << VSTE1_EATS_SHIFT;
 	/*
 	 * A guest that may stall its device (S1STALLD = 0 and its CD's S)
 	 * needs the event thread to answer: the fault queue's user, or an
@@ -132,16 +151,37 @@ static int arm_smmu_attach_dev_nested(struct sio_iommu_domain *d, uint32_t sid)
 	    (nd->ste[0] & VSTE0_V)) {
 		rc = arm_smmu_events_start(smmu);
 		if (rc)
-			return rc;
+			goto out_unlock;
 	}
+	/*
+	 * With ATS the device joins its parent's ATS list for full
+	 * invalidations: its ATC holds guest IOVAs through the parent, so
+	 * an unmap of an IPA can only empty all of it (the kernel's
+	 * nested_ats_flush).
+	 */
+	parent = ats ? nd->vsmmu->s2_parent : NULL;
+	rc = arm_smmu_rid_ats_prepare(st, sid, parent, true);
+	if (rc)
+		goto out_unlock;
 	/* events name the device by its vSID from the first one on */
 	rc = arm_smmu_set_master(smmu, sid, d, vsid_rc ? NULL : nd->vsmmu, vsid,
 				 &prev);
-	if (rc)
-		return rc;
-	rc = arm_smmu_install_ste(smmu, sid, ste);
-	if (rc)
-		arm_smmu_restore_master(smmu, &prev);
+	if (!rc) {
+		rc = arm_smmu_install_ste(smmu, sid, ste);
+		if (rc)
+			arm_smmu_restore_master(smmu, &prev);
+	}
+	if (rc) {
+		arm_smmu_rid_ats_abort(st, sid, parent, true);
+		goto out_unlock;
+	}
+	arm_smmu_rid_ats_commit(st, sid, parent, true);
+	st->rid = ARM_SMMU_RID_OTHER;
+	st->rid_s1 = NULL;
+	st->cd_in_ste = false;
+	arm_smmu_ats_commit(smmu, sid, st, ats);
+out_unlock:
+	pthread_mutex_unlock(&smmu->group_lock);
 	return rc;
 }
 
