@@ -27,7 +27,9 @@
 #include "uapi/iommufd_test_abi.h"
 
 #define APERTURE (1ull << 24)
-#define NPAGES	 8
+/* MOCK_FLAGS_DEVICE_PASID */
+#define MOCK_DEV_PASID_FLAG (1u << 2)
+#define NPAGES		    8
 
 struct fx {
 	struct sio_platform *plat;
@@ -556,6 +558,98 @@ static void test_access_ops(void **state)
 	host_uninstall(&fs, (int)fd_rw);
 }
 
+static int pasid_op(struct fx *f, uint32_t op, uint32_t stdev, uint32_t pasid,
+		    uint32_t pt)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = op, .id = stdev, .pasid = {pasid, pt}};
+
+	return test_cmd(f, &c);
+}
+
+static uint32_t hwpt_alloc(struct fx *f, uint32_t idev, uint32_t flags)
+{
+	struct sio_iommu_hwpt_alloc a = {.size = sizeof(a),
+					 .flags = flags,
+					 .dev_id = idev,
+					 .pt_id = f->ioas};
+
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_ALLOC, &a), 0);
+	return a.out_hwpt_id;
+}
+
+static void test_pasid_ops(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t ALLOC_PASID = 1u << 3;
+	struct sio_iommu_hw_info info = {.size = sizeof(info)};
+	uint32_t s2, s2b, plain;
+	struct mock m, nop;
+
+	assert_int_equal(mock_domain(f, f->ioas, MOCK_DEV_PASID_FLAG, &m), 0);
+	assert_int_equal(mock_domain(f, f->ioas, 0, &nop), 0);
+	info.dev_id = m.idev;
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_GET_HW_INFO, &info), 0);
+	assert_int_equal(info.out_max_pasid_log2, 20);
+	info = (struct sio_iommu_hw_info){.size = sizeof(info),
+					  .dev_id = nop.idev};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_GET_HW_INFO, &info), 0);
+	assert_int_equal(info.out_max_pasid_log2, 0);
+
+	s2 = hwpt_alloc(f, m.idev, ALLOC_PASID);
+	s2b = hwpt_alloc(f, m.idev, ALLOC_PASID);
+	plain = hwpt_alloc(f, m.idev, 0);
+	/* detaching a PASID never attached is no error */
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_DETACH, m.stdev, 7, 0),
+			 0);
+	/* the RID on an auto (non-PASID) domain: no PASID may attach */
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, m.stdev, 7, s2),
+			 -EINVAL);
+	struct sio_iommu_test_cmd r = {.op = SIO_TEST_OP_MOCK_DOMAIN_REPLACE,
+				       .id = m.stdev,
+				       .mock_domain_replace = {s2}};
+	assert_int_equal(test_cmd(f, &r), 0);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, m.stdev, 7,
+				  plain),
+			 -EINVAL);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, m.stdev, 7, s2),
+			 0);
+	assert_int_equal(
+		pasid_op(f, SIO_TEST_OP_PASID_CHECK_HWPT, m.stdev, 7, s2), 0);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_CHECK_HWPT, m.stdev, 7,
+				  0),
+			 -EINVAL);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, m.stdev, 7, s2b),
+			 -EBUSY);
+	assert_int_equal(
+		pasid_op(f, SIO_TEST_OP_PASID_REPLACE, m.stdev, 7, s2b), 0);
+	assert_int_equal(
+		pasid_op(f, SIO_TEST_OP_PASID_CHECK_HWPT, m.stdev, 7, s2b), 0);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_DETACH, m.stdev, 7, 0),
+			 0);
+	assert_int_equal(
+		pasid_op(f, SIO_TEST_OP_PASID_CHECK_HWPT, m.stdev, 7, 0), 0);
+	/* PASID 1024: the mock fails its replace, the old domain stays */
+	assert_int_equal(
+		pasid_op(f, SIO_TEST_OP_PASID_ATTACH, m.stdev, 1024, s2), 0);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_REPLACE, m.stdev, 1024,
+				  s2b),
+			 -ENOMEM);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_CHECK_HWPT, m.stdev,
+				  1024, s2),
+			 0);
+	assert_int_equal(
+		pasid_op(f, SIO_TEST_OP_PASID_DETACH, m.stdev, 1024, 0), 0);
+	/* a device without PASIDs; a stdev that is not there */
+	r.id = nop.stdev;
+	assert_int_equal(test_cmd(f, &r), 0);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, nop.stdev, 7,
+				  s2),
+			 -EINVAL);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, 1000, 7, s2),
+			 -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +670,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nested_iotlb, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_access_ops, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pasid_ops, setup,
 						teardown),
 	};
 
