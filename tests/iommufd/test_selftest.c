@@ -650,6 +650,75 @@ static void test_pasid_ops(void **state)
 			 -ENOENT);
 }
 
+static void test_trigger_iopf(void **state)
+{
+	struct fx *f = *state;
+	uint32_t data[2] = {0xbadbeef, 0};
+	struct sio_iommu_fault_alloc fa = {.size = sizeof(fa)};
+	struct sio_iommu_hwpt_pgfault pf;
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);
+	uint32_t parent = hwpt_alloc(f, m.idev, 1u << 0 /* NEST_PARENT */);
+	struct sio_iommu_hwpt_alloc n = {
+		.size = sizeof(n),
+		.flags = SIO_IOMMU_HWPT_FAULT_ID_VALID,
+		.dev_id = m.idev,
+		.pt_id = parent,
+		.data_type = 0xdead,
+		.data_len = sizeof(data),
+		.data_uptr = (uint64_t)(uintptr_t)data,
+		.fault_id = fa.out_fault_id,
+	};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_ALLOC, &n), 0);
+	struct sio_iommu_test_cmd t = {
+		.op = SIO_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = {.dev_id = m.idev,
+				 .pasid = 1,
+				 .grpid = 2,
+				 .perm = SIO_IOMMU_PGFAULT_PERM_READ,
+				 .addr = 0xdeadbeaf},
+	};
+	/* on the automatic paging domain: dropped, nothing to read */
+	assert_int_equal(test_cmd(f, &t), 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
+						 sizeof(pf)),
+			 0);
+	/*
+	 * On the nested HWPT: a PASID with no domain of its own faults
+	 * through the RID's nested domain (the mock's user PASID table).
+	 */
+	struct sio_iommu_test_cmd r = {.op = SIO_TEST_OP_MOCK_DOMAIN_REPLACE,
+				       .id = m.stdev,
+				       .mock_domain_replace = {n.out_hwpt_id}};
+	assert_int_equal(test_cmd(f, &r), 0);
+	assert_int_equal(test_cmd(f, &t), 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
+						 sizeof(pf)),
+			 sizeof(pf));
+	assert_int_equal(pf.flags, SIO_IOMMU_PGFAULT_FLAGS_PASID_VALID |
+					   SIO_IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	assert_int_equal(pf.dev_id, m.idev);
+	assert_int_equal(pf.pasid, 1);
+	assert_int_equal(pf.grpid, 2);
+	assert_int_equal(pf.perm, SIO_IOMMU_PGFAULT_PERM_READ);
+	assert_int_equal(pf.addr, 0xdeadbeaf);
+	struct sio_iommu_hwpt_page_response resp = {.cookie = pf.cookie};
+	assert_int_equal(sio_iommufd_eventq_write(f->fd, fa.out_fault_id, &resp,
+						  sizeof(resp)),
+			 sizeof(resp));
+	/* the RID's own fault (no PASID) */
+	t.trigger_iopf.pasid = 0;
+	assert_int_equal(test_cmd(f, &t), 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
+						 sizeof(pf)),
+			 sizeof(pf));
+	assert_int_equal(pf.flags, SIO_IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	t.trigger_iopf.dev_id = m.stdev; /* not a device */
+	assert_int_equal(test_cmd(f, &t), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -672,6 +741,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_access_ops, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pasid_ops, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_trigger_iopf, setup,
 						teardown),
 	};
 

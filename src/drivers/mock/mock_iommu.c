@@ -970,6 +970,13 @@ int mock_dev_trigger_iopf(struct mock_iommu *m, uint32_t sid,
 		struct mock_pasid *slot = find_pasid(md, fault->pasid);
 
 		d = slot && fault->pasid ? slot->domain : NULL;
+		/*
+		 * The mock's PASID table is the user's (user_pasid_table): a
+		 * PASID with no domain of its own faults through the nested
+		 * domain on the RID, as iommu_report_device_fault() finds it.
+		 */
+		if (!d && md->domain && md->domain->type == SIO_DOMAIN_NESTED)
+			d = md->domain;
 	} else if (md) {
 		d = md->domain;
 	}
