@@ -253,7 +253,12 @@ s2_walk(struct smmu_walk *w, const struct smmu_s2 *s2, uint64_t ipa,
 	if (fmt->ias < 64 && (ipa >> fmt->ias))
 		return fault(f, EVT_F_TRANSLATION, true, class, ipa,
 			     s2->record);
-	if (!tracing &&
+	/*
+	 * The output of a nested translation is never cached on its own
+	 * (no_s2_fill), so looking it up would almost always miss: its
+	 * walk-cache entry is the useful probe.
+	 */
+	if (!tracing && !w->no_s2_fill &&
 	    tlb_lookup(w->smmu, TLB_KIND_S2, s2->vmid, 0, ipa,
 		       walk_epochs(w, s2->vmid), &hit) &&
 	    s2_hit_ok(s2, hit.perm, class, write, acc)) {
