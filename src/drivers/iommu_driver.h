@@ -208,6 +208,24 @@ sio_iommu_copy_full_user_array(void *dst, size_t entry_size,
 	return 0;
 }
 
+/*
+ * A HW queue of a vIOMMU (IOMMU_HW_QUEUE_ALLOC): guest memory the
+ * hardware reads directly, pinned by iommufd, which gives the driver its
+ * physical address.  iommufd fills the fields and the two calls; a queue
+ * that needs another one to stay (the kernel's iommufd_hw_queue_depend())
+ * says so with depend(), and undepend() before it goes.
+ */
+struct sio_iommu_hw_queue {
+	uint32_t type;
+	uint32_t index;
+	uint64_t base_addr; /* the nesting parent's IOVA */
+	uint64_t length;
+	int (*depend)(struct sio_iommu_hw_queue *q,
+		      struct sio_iommu_hw_queue *prev);
+	void (*undepend)(struct sio_iommu_hw_queue *q,
+			 struct sio_iommu_hw_queue *prev);
+};
+
 struct sio_iommu_viommu_ops {
 	/*
 	 * A nested domain over the vIOMMU's parent from the user's data
@@ -232,6 +250,18 @@ struct sio_iommu_viommu_ops {
 	 * events themselves until then).  NULL: nothing to do.
 	 */
 	int (*veventq_enable)(struct sio_iommu_viommu *v);
+	/*
+	 * HW queues (NULL: none, IOMMU_HW_QUEUE_ALLOC is EOPNOTSUPP):
+	 * hw_queue_supported() for @type (the kernel's get_hw_queue_size()
+	 * not 0); hw_queue_init() sets up @q at the physical @base_pa (the
+	 * kernel's hw_queue_init_phys(): its errnos are the driver's);
+	 * hw_queue_destroy() undoes it.
+	 */
+	bool (*hw_queue_supported)(struct sio_iommu_viommu *v, uint32_t type);
+	int (*hw_queue_init)(struct sio_iommu_viommu *v,
+			     struct sio_iommu_hw_queue *q, uint64_t base_pa);
+	void (*hw_queue_destroy)(struct sio_iommu_viommu *v,
+				 struct sio_iommu_hw_queue *q);
 	void (*destroy)(struct sio_iommu_viommu *v);
 };
 

@@ -591,6 +591,11 @@ again:
 			rc = -ENOENT;
 			goto out;
 		}
+		/* a HW queue's memory (an internal access) cannot go */
+		if (area->num_locks) {
+			rc = -EBUSY;
+			goto out;
+		}
 		if (first != start)
 			tries = 0;
 		if (area->num_accesses) {

@@ -115,6 +115,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_FAULT,
 	IOMMUFD_OBJ_SELFTEST,
 	IOMMUFD_OBJ_ACCESS,
+	IOMMUFD_OBJ_HW_QUEUE,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -327,6 +328,12 @@ struct iopt_area {
 	 * reads it stably (unmap does).
 	 */
 	unsigned int num_accesses;
+	/*
+	 * Of those, the pins of internal accesses (a HW queue's memory),
+	 * which cannot be told to go: unmap is EBUSY while any is held, as
+	 * the kernel's area->num_locks.  Changed and read as num_accesses.
+	 */
+	unsigned int num_locks;
 	/* being unmapped: no new access pin or rw (written under iova_rwsem) */
 	bool prevent_access;
 };
@@ -488,7 +495,10 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 			 uint64_t last_index, void **out_pages,
 			 unsigned int flags);
-void iopt_area_remove_access(struct iopt_area *area, uint64_t start_index,
+/* iopt_area_add_access() flag: the pin locks the area (internal access) */
+#define IOPT_ACCESS_LOCK_AREA (1u << 31)
+void iopt_area_remove_access(struct iopt_area *area, bool locked,
+			     uint64_t start_index,
 			     uint64_t last_index);
 /*
  * Copy @length bytes at @start_byte of @pages to or from @data
@@ -730,6 +740,7 @@ void iommufd_vdevice_destroy(struct iommufd_object *obj);
 /* Unbinding @idev: its vDEVICE is destroyed, its id left a tombstone. */
 void iommufd_device_remove_vdev(struct iommufd_device *idev);
 int iommufd_hw_queue_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_hw_queue_destroy(struct iommufd_object *obj);
 
 /* -------------------------------------------------------------- eventq */
 
@@ -876,6 +887,12 @@ struct iommufd_access_ops {
 	 * held, possibly from another thread than the one that pinned.
 	 */
 	void (*unmap)(void *data, uint64_t iova, uint64_t length);
+	/*
+	 * An internal access (the kernel's iommufd_access_create_internal(),
+	 * for a HW queue's memory): no unmap callback; its pins lock their
+	 * areas, which unmap then refuses with EBUSY.
+	 */
+	bool internal;
 };
 
 /* flags of iommufd_access_pin_pages() and iommufd_access_rw() */

@@ -69,6 +69,9 @@ static void iommufd_object_destroy_ops(struct iommufd_object *obj)
 	case IOMMUFD_OBJ_ACCESS:
 		iommufd_access_destroy_object(obj);
 		break;
+	case IOMMUFD_OBJ_HW_QUEUE:
+		iommufd_hw_queue_destroy(obj);
+		break;
 	default:
 		break;
 	}

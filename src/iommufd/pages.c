@@ -679,6 +679,8 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 	access = iopt_pages_get_exact_access(pages, start_index, last_index);
 	if (access) {
 		area->num_accesses++;
+		if (flags & IOPT_ACCESS_LOCK_AREA)
+			area->num_locks++;
 		access->users++;
 		fill_out_pages(pages, start_index, last_index, out_pages);
 		pthread_mutex_unlock(&pages->mutex);
@@ -700,14 +702,16 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 	access->users = 1;
 	sio_itree_insert(&pages->access_itree, &access->node);
 	area->num_accesses++;
+	if (flags & IOPT_ACCESS_LOCK_AREA)
+		area->num_locks++;
 	fill_out_pages(pages, start_index, last_index, out_pages);
 out_unlock:
 	pthread_mutex_unlock(&pages->mutex);
 	return rc;
 }
 
-void iopt_area_remove_access(struct iopt_area *area, uint64_t start_index,
-			     uint64_t last_index)
+void iopt_area_remove_access(struct iopt_area *area, bool locked,
+			     uint64_t start_index, uint64_t last_index)
 {
 	struct iopt_pages *pages = area->pages;
 	struct iopt_pages_access *access;
@@ -719,6 +723,8 @@ void iopt_area_remove_access(struct iopt_area *area, uint64_t start_index,
 	if (!access || !area->num_accesses)
 		goto out_unlock;
 	area->num_accesses--;
+	if (locked && area->num_locks)
+		area->num_locks--;
 	if (--access->users)
 		goto out_unlock;
 	sio_itree_remove(&pages->access_itree, &access->node);

@@ -91,6 +91,8 @@ struct mock_viommu {
 	struct sio_iommu_viommu v;
 	struct mock_iommu *m;
 	struct sio_iommu_domain *parent;
+	pthread_mutex_t queue_lock;
+	struct sio_iommu_hw_queue *hw_queue[MOCK_HW_QUEUE_MAX];
 };
 
 struct mock_domain_nested {
@@ -762,12 +764,80 @@ static int mock_viommu_invalidate(struct sio_iommu_viommu *v,
 
 static void mock_viommu_destroy(struct sio_iommu_viommu *v)
 {
-	free(v);
+	struct mock_viommu *mv = (struct mock_viommu *)v;
+
+	pthread_mutex_destroy(&mv->queue_lock);
+	free(mv);
+}
+
+static bool mock_hw_queue_supported(struct sio_iommu_viommu *v, uint32_t type)
+{
+	(void)v;
+	return type == MOCK_HW_QUEUE_TYPE_SELFTEST;
+}
+
+/*
+ * The kernel mock's hw_queue_init_phys(): queues from index 0 upwards
+ * (EINVAL past the last, EEXIST taken, EIO without the one before, which
+ * each queue depends on), and the physical address must be the parent's
+ * translation of the queue's IOVA (EFAULT: the core got it wrong).
+ */
+static int mock_hw_queue_init(struct sio_iommu_viommu *v,
+			      struct sio_iommu_hw_queue *q, uint64_t base_pa)
+{
+	struct mock_viommu *mv = (struct mock_viommu *)v;
+	struct sio_iommu_hw_queue *prev = NULL;
+	uint64_t pa;
+	int rc = 0;
+
+	if (q->index >= MOCK_HW_QUEUE_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&mv->queue_lock);
+	if (mv->hw_queue[q->index]) {
+		rc = -EEXIST;
+		goto out;
+	}
+	if (q->index) {
+		prev = mv->hw_queue[q->index - 1];
+		if (!prev) {
+			rc = -EIO;
+			goto out;
+		}
+	}
+	if (mock_domain_lookup(mv->parent, q->base_addr, &pa) ||
+	    pa != base_pa) {
+		rc = -EFAULT;
+		goto out;
+	}
+	if (prev) {
+		rc = q->depend(q, prev);
+		if (rc)
+			goto out;
+	}
+	mv->hw_queue[q->index] = q;
+out:
+	pthread_mutex_unlock(&mv->queue_lock);
+	return rc;
+}
+
+static void mock_hw_queue_destroy(struct sio_iommu_viommu *v,
+				  struct sio_iommu_hw_queue *q)
+{
+	struct mock_viommu *mv = (struct mock_viommu *)v;
+
+	pthread_mutex_lock(&mv->queue_lock);
+	mv->hw_queue[q->index] = NULL;
+	if (q->index)
+		q->undepend(q, mv->hw_queue[q->index - 1]);
+	pthread_mutex_unlock(&mv->queue_lock);
 }
 
 static const struct sio_iommu_viommu_ops mock_viommu_ops = {
 	.alloc_domain_nested = mock_viommu_alloc_nested,
 	.cache_invalidate = mock_viommu_invalidate,
+	.hw_queue_supported = mock_hw_queue_supported,
+	.hw_queue_init = mock_hw_queue_init,
+	.hw_queue_destroy = mock_hw_queue_destroy,
 	.destroy = mock_viommu_destroy,
 };
 
@@ -792,6 +862,7 @@ static int mock_viommu_alloc(struct sio_iommu_dev *iommu,
 	mv = sio_calloc(1, sizeof(*mv));
 	if (!mv)
 		return -ENOMEM;
+	pthread_mutex_init(&mv->queue_lock, NULL);
 	mv->v.ops = &mock_viommu_ops;
 	mv->v.iommu = iommu;
 	mv->m = to_mock(iommu);

@@ -43,6 +43,8 @@
 #define MOCK_VIOMMU_TYPE_SELFTEST	     0xdeadbeefu
 #define MOCK_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeefu
 #define MOCK_VEVENTQ_TYPE_SELFTEST	     0xbeefbeefu
+#define MOCK_HW_QUEUE_TYPE_SELFTEST	     0xdeadbeefu
+#define MOCK_HW_QUEUE_MAX		     2
 #define MOCK_DEV_CACHE_NUM		     4
 #define MOCK_DEV_CACHE_DEFAULT		     0xbaddadu
 
