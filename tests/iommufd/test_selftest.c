@@ -719,6 +719,72 @@ static void test_trigger_iopf(void **state)
 	assert_int_equal(test_cmd(f, &t), -ENOENT);
 }
 
+static int hw_queue(struct fx *f, uint32_t viommu, uint32_t type,
+		    uint32_t index, uint64_t iova, uint64_t len, uint32_t *id)
+{
+	struct sio_iommu_hw_queue_alloc q = {.size = sizeof(q),
+					     .viommu_id = viommu,
+					     .type = type,
+					     .index = index,
+					     .nesting_parent_iova = iova,
+					     .length = len};
+	int rc = do_ioctl(f, SIO_IOMMU_HW_QUEUE_ALLOC, &q);
+
+	*id = q.out_hw_queue_id;
+	return rc;
+}
+
+static void test_hw_queue(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t T = 0xdeadbeef; /* IOMMU_HW_QUEUE_TYPE_SELFTEST */
+	uint32_t q0, q1, id;
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	struct sio_iommu_viommu_alloc va = {
+		.size = sizeof(va),
+		.type = 0xdeadbeef, /* IOMMU_VIOMMU_TYPE_SELFTEST */
+		.dev_id = m.idev,
+		.hwpt_id = hwpt_alloc(f, m.idev, 1u << 0 /* NEST_PARENT */),
+	};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_VIOMMU_ALLOC, &va), 0);
+	uint32_t v = va.out_viommu_id;
+
+	/* the core's checks, in the kernel's order */
+	assert_int_equal(hw_queue(f, v, 0, 0, APERTURE, f->pg, &id),
+			 -EOPNOTSUPP);
+	assert_int_equal(hw_queue(f, v, T, 0, APERTURE, 0, &id), -EINVAL);
+	assert_int_equal(hw_queue(f, v, T, 0, ~0ull, f->pg, &id), -EOVERFLOW);
+	assert_int_equal(hw_queue(f, 1000, T, 0, APERTURE, f->pg, &id),
+			 -ENOENT);
+	assert_int_equal(hw_queue(f, v, 7, 0, APERTURE, f->pg, &id),
+			 -EOPNOTSUPP);
+	/* the memory must be mapped */
+	assert_int_equal(hw_queue(f, v, T, 0, APERTURE, f->pg, &id), -ENOENT);
+	assert_int_equal(map_fixed(f, f->buf, 2 * f->pg, APERTURE), 0);
+	/* the mock's: from index 0 up, two at most */
+	assert_int_equal(hw_queue(f, v, T, 1, APERTURE, f->pg, &id), -EIO);
+	assert_int_equal(hw_queue(f, v, T, 2, APERTURE, f->pg, &id), -EINVAL);
+	assert_int_equal(hw_queue(f, v, T, 0, APERTURE, f->pg, &q0), 0);
+	assert_int_equal(hw_queue(f, v, T, 0, APERTURE, f->pg, &id), -EEXIST);
+	/* its memory is locked: no unmap, and it counts as a pin */
+	struct sio_iommu_ioas_unmap u = {.size = sizeof(u),
+					 .ioas_id = f->ioas,
+					 .iova = APERTURE,
+					 .length = 2 * f->pg};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_IOAS_UNMAP, &u), -EBUSY);
+	assert_int_equal(
+		hw_queue(f, v, T, 1, APERTURE + f->pg / 2, f->pg / 2, &q1), 0);
+	/* the vIOMMU, and the queue the second one depends on, stay */
+	assert_int_equal(destroy(f, v), -EBUSY);
+	assert_int_equal(destroy(f, q0), -EBUSY);
+	assert_int_equal(destroy(f, q1), 0);
+	assert_int_equal(destroy(f, q0), 0);
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_IOAS_UNMAP, &u), 0);
+	assert_int_equal(destroy(f, v), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +810,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_trigger_iopf, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_hw_queue, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
