@@ -229,9 +229,9 @@ struct sio_iommu_hw_queue {
 struct sio_iommu_viommu_ops {
 	/*
 	 * A nested domain over the vIOMMU's parent from the user's data
-	 * (IOMMU_HWPT_ALLOC on a vIOMMU); @flags are SIO_DOMAIN_*.  -EOPNOTSUPP for flags, -EINVAL
-	 * for data of another type or length, -EIO for data the hardware
-	 * must not be given.
+	 * (IOMMU_HWPT_ALLOC on a vIOMMU); @flags are SIO_DOMAIN_*.  -EOPNOTSUPP
+	 * for flags, -EINVAL for data of another type or length, -EIO for data
+	 * the hardware must not be given.
 	 */
 	int (*alloc_domain_nested)(struct sio_iommu_viommu *v,
 				   unsigned int flags,

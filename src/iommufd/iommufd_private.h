@@ -498,8 +498,7 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 /* iopt_area_add_access() flag: the pin locks the area (internal access) */
 #define IOPT_ACCESS_LOCK_AREA (1u << 31)
 void iopt_area_remove_access(struct iopt_area *area, bool locked,
-			     uint64_t start_index,
-			     uint64_t last_index);
+			     uint64_t start_index, uint64_t last_index);
 /*
  * Copy @length bytes at @start_byte of @pages to or from @data
  * (IOMMUFD_ACCESS_RW_* flags), as the CPU would: -EPERM for a write to

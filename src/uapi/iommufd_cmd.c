@@ -63,7 +63,8 @@ const struct sio_iommufd_cmd *sio_iommufd_cmd_find(unsigned int cmd)
 /* IOMMU_TEST_CMD: its minimum size ends at @last, as the kernel's. */
 static const struct sio_iommufd_cmd test_cmd = {
 	.cmd = SIO_IOMMU_TEST_CMD,
-	.min_size = offsetof(struct sio_iommu_test_cmd, last) + sizeof(uint32_t),
+	.min_size =
+		offsetof(struct sio_iommu_test_cmd, last) + sizeof(uint32_t),
 	.size = sizeof(struct sio_iommu_test_cmd),
 };
 
@@ -107,8 +108,7 @@ int sio_iommufd_ucmd_in(unsigned int cmd, uint64_t uarg, void *kbuf,
 
 int sio_iommufd_test_ucmd_in(unsigned int cmd, uint64_t uarg, void *kbuf,
 			     size_t kbuf_size,
-			     const struct sio_iommufd_cmd **op,
-			     uint32_t *usize)
+			     const struct sio_iommufd_cmd **op, uint32_t *usize)
 {
 	return ucmd_in(sio_iommufd_test_cmd_find(cmd), cmd, uarg, kbuf,
 		       kbuf_size, op, usize);
