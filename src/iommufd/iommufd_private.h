@@ -87,6 +87,7 @@ struct iommufd_host {
 	pthread_mutex_t user_pages_lock;
 	struct iommufd_list user_pages;
 	_Atomic size_t nr_user_pages;
+	_Atomic uint64_t user_top; /* iommufd_user_top(), 0 until asked */
 };
 
 void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus);
@@ -99,6 +100,12 @@ void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus);
 void iommufd_host_user_unmap(struct iommufd_host *host, uint64_t va,
 			     uint64_t len, bool writable_only);
 bool iommufd_capable(struct iommufd_host *host, unsigned int cap);
+/*
+ * The end of the process's user address space (TASK_SIZE_MAX), the
+ * bound access_ok() checks a user range against: UINT64_MAX where it is
+ * not known.
+ */
+uint64_t iommufd_user_top(struct iommufd_host *host);
 
 /* ------------------------------------------------------------ objects */
 

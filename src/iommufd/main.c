@@ -10,6 +10,8 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fault/fault_inject.h"
@@ -547,6 +549,7 @@ void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus)
 	atomic_init(&host->user_locked_vm, 0);
 	atomic_init(&host->mm_locked_vm, 0);
 	atomic_init(&host->mm_pinned_vm, 0);
+	atomic_init(&host->user_top, 0);
 	host->page_size = ps > 0 ? (uint64_t)ps : 4096;
 	host->page_shift = (unsigned int)__builtin_ctzll(host->page_size);
 	pthread_mutex_init(&host->pages_lock, NULL);
@@ -560,4 +563,54 @@ void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus)
 bool iommufd_capable(struct iommufd_host *host, unsigned int cap)
 {
 	return atomic_load(&host->caps) & cap;
+}
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/*
+ * TASK_SIZE_MAX depends on the paging depth the kernel runs with
+ * (x86-64: 47 or 56 bits, less the guard page it keeps at the top;
+ * arm64: 48 or 52 bits), so ask the kernel: the last page below the
+ * wider space's end can be mapped (or is mapped already) only if the
+ * space is that wide.  Raw syscalls: the interposer has no business
+ * with this probe.
+ */
+static uint64_t probe_user_top(uint64_t page_size)
+{
+#if defined(__x86_64__)
+	const unsigned int wide = 56, narrow = 47;
+	const uint64_t guard = page_size;
+#elif defined(__aarch64__)
+	const unsigned int wide = 52, narrow = 48;
+	const uint64_t guard = 0;
+#else
+	(void)page_size;
+	return UINT64_MAX;
+#endif
+#if defined(__x86_64__) || defined(__aarch64__)
+	uint64_t top = (1ull << wide) - guard;
+	long p = syscall(SYS_mmap, top - page_size, page_size, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+			 0);
+
+	if (p == -1)
+		return errno == EEXIST ? top : (1ull << narrow) - guard;
+	syscall(SYS_munmap, p, page_size);
+	/* a kernel without MAP_FIXED_NOREPLACE took it as a mere hint */
+	return (uint64_t)p == top - page_size ? top : (1ull << narrow) - guard;
+#endif
+}
+
+uint64_t iommufd_user_top(struct iommufd_host *host)
+{
+	uint64_t top = atomic_load(&host->user_top);
+
+	/* asked once, lazily: two racing probes find the same answer */
+	if (!top) {
+		top = probe_user_top(host->page_size);
+		atomic_store(&host->user_top, top);
+	}
+	return top;
 }

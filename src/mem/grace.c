@@ -14,12 +14,37 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <time.h>
+#if __has_include(<sys/rseq.h>)
+#include <sys/rseq.h>
+#endif
 
 #include "mem_private.h"
 
+/*
+ * The CPU we run on, from the rseq area glibc registered for the thread
+ * (what sched_getcpu() reads, without its call): every bus access pays
+ * for it.
+ */
+static inline int current_cpu(void)
+{
+#if defined(RSEQ_SIG) && __has_builtin(__builtin_thread_pointer)
+	if (__rseq_size) {
+		const struct rseq *rs =
+			(const struct rseq
+				 *)((const char *)__builtin_thread_pointer() +
+				    __rseq_offset);
+		int cpu = (int)__atomic_load_n(&rs->cpu_id, __ATOMIC_RELAXED);
+
+		if (cpu >= 0)
+			return cpu;
+	}
+#endif
+	return sched_getcpu();
+}
+
 static unsigned int current_slot(void)
 {
-	int cpu = sched_getcpu();
+	int cpu = current_cpu();
 
 	/* -1 (no rseq, no vDSO) only costs sharing slot 0. */
 	return cpu < 0 ? 0 : (unsigned int)cpu % SIO_MEM_SLOTS;
