@@ -17,6 +17,7 @@
 #include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/iommufd_abi.h"
+#include "uapi/iommufd_test_abi.h"
 #include "uapi/uapi.h"
 
 int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out)
@@ -27,6 +28,9 @@ int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out)
 		return -ENOMEM;
 	ictx->host = host;
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
+	ictx->selftest = host->selftest;
+	pthread_mutex_init(&ictx->selftest_lock, NULL);
+	iommufd_list_init(&ictx->selftest_accesses);
 	atomic_init(&ictx->refs, 1);
 	pthread_mutex_init(&ictx->lock, NULL);
 	pthread_cond_init(&ictx->destroy_wait, NULL);
@@ -58,11 +62,17 @@ static void iommufd_object_destroy_ops(struct iommufd_object *obj)
 	case IOMMUFD_OBJ_FAULT:
 		iommufd_fault_destroy(obj);
 		break;
+	case IOMMUFD_OBJ_SELFTEST:
+		iommufd_selftest_destroy(obj);
+		break;
 	case IOMMUFD_OBJ_DEVICE:
 		iommufd_device_destroy(obj);
 		break;
 	case IOMMUFD_OBJ_ACCESS:
 		iommufd_access_destroy_object(obj);
+		break;
+	case IOMMUFD_OBJ_HW_QUEUE:
+		iommufd_hw_queue_destroy(obj);
 		break;
 	default:
 		break;
@@ -136,6 +146,7 @@ static void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
 		}
 	}
 	free(ictx->objs);
+	pthread_mutex_destroy(&ictx->selftest_lock);
 	pthread_cond_destroy(&ictx->destroy_wait);
 	pthread_mutex_destroy(&ictx->lock);
 	free(ictx);
@@ -491,6 +502,7 @@ union ucmd_buffer {
 	struct sio_iommu_veventq_alloc veventq;
 	struct sio_iommu_hw_queue_alloc hw_queue;
 	struct sio_iommu_fault_alloc fault;
+	struct sio_iommu_test_cmd test;
 	uint64_t align[16];
 };
 
@@ -501,6 +513,16 @@ int iommufd_ctx_ioctl(struct iommufd_ctx *ictx, unsigned long cmd, uint64_t arg)
 	iommufd_execute_fn fn;
 	int rc;
 
+	/*
+	 * IOMMU_TEST_CMD exists only for a context in selftest mode, as
+	 * the kernel has it only with CONFIG_IOMMUFD_TEST.
+	 */
+	if (ictx->selftest && sio_iommufd_test_cmd_find((unsigned int)cmd)) {
+		rc = sio_iommufd_test_ucmd_in((unsigned int)cmd, arg, &buf,
+					      sizeof(buf), &ucmd.op,
+					      &ucmd.user_size);
+		return rc ? rc : iommufd_test(&ucmd);
+	}
 	/*
 	 * Numbers outside the table are offered to the VFIO compatibility
 	 * layer first, as iommufd_fops_ioctl() does; its arg is no struct.
@@ -530,6 +552,9 @@ void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus)
 	atomic_init(&host->user_top, 0);
 	host->page_size = ps > 0 ? (uint64_t)ps : 4096;
 	host->page_shift = (unsigned int)__builtin_ctzll(host->page_size);
+	pthread_mutex_init(&host->pages_lock, NULL);
+	iommufd_list_init(&host->pages);
+	host->selftest = NULL;
 	pthread_mutex_init(&host->user_pages_lock, NULL);
 	iommufd_list_init(&host->user_pages);
 	atomic_init(&host->nr_user_pages, 0);
