@@ -71,7 +71,7 @@ struct iommufd_host {
 	_Atomic uint64_t mm_pinned_vm;
 	uint64_t page_size;
 	unsigned int page_shift;
-	/* every pages object alive, for the selftest's MD_CHECK_REFS */
+	/* every pages object alive (MD_CHECK_REFS, a program's munmap) */
 	pthread_mutex_t pages_lock;
 	struct iommufd_list pages;
 	/*
@@ -80,12 +80,10 @@ struct iommufd_host {
 	 */
 	struct mock_iommu *selftest;
 	/*
-	 * The pages objects of user memory (IOAS_MAP), for
-	 * iommufd_host_user_unmap(); nr_user_pages is read without the
-	 * lock, so that a program's munmap costs nothing while none exist.
+	 * How many pages objects are of user memory (IOAS_MAP), read without
+	 * the lock so that a program's munmap costs nothing while none exist
+	 * (iommufd_host_user_unmap()).
 	 */
-	pthread_mutex_t user_pages_lock;
-	struct iommufd_list user_pages;
 	_Atomic size_t nr_user_pages;
 	_Atomic uint64_t user_top; /* iommufd_user_top(), 0 until asked */
 };
@@ -277,7 +275,6 @@ struct iopt_pages {
 	} * gone;
 	size_t nr_gone;
 	bool all_gone; /* everything, for want of memory to say what */
-	struct iommufd_list host_item; /* in host->user_pages */
 	/*
 	 * The page ranges accesses have pinned (struct iopt_pages_access,
 	 * page indices from uptr), under mutex.  Pages in their union are

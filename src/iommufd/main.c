@@ -555,8 +555,6 @@ void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus)
 	pthread_mutex_init(&host->pages_lock, NULL);
 	iommufd_list_init(&host->pages);
 	host->selftest = NULL;
-	pthread_mutex_init(&host->user_pages_lock, NULL);
-	iommufd_list_init(&host->user_pages);
 	atomic_init(&host->nr_user_pages, 0);
 }
 

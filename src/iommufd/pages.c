@@ -57,7 +57,6 @@ static int iopt_alloc_pages(struct iommufd_host *host, uint64_t start_byte,
 				      : IOPT_PAGES_ACCOUNT_USER;
 	pthread_mutex_init(&pages->mutex, NULL);
 	iommufd_list_init(&pages->host_node);
-	iommufd_list_init(&pages->host_item);
 	*out = pages;
 	return 0;
 }
@@ -67,6 +66,8 @@ static void host_add_pages(struct iopt_pages *pages)
 {
 	pthread_mutex_lock(&pages->host->pages_lock);
 	iommufd_list_add_tail(&pages->host_node, &pages->host->pages);
+	if (pages->type == IOPT_ADDRESS_USER)
+		atomic_fetch_add(&pages->host->nr_user_pages, 1);
 	pthread_mutex_unlock(&pages->host->pages_lock);
 }
 
@@ -85,10 +86,6 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 	(*out)->type = IOPT_ADDRESS_USER;
 	(*out)->uptr = down;
 	host_add_pages(*out);
-	pthread_mutex_lock(&host->user_pages_lock);
-	iommufd_list_add_tail(&(*out)->host_item, &host->user_pages);
-	atomic_fetch_add(&host->nr_user_pages, 1);
-	pthread_mutex_unlock(&host->user_pages_lock);
 	return 0;
 }
 
@@ -167,15 +164,9 @@ void iopt_put_pages(struct iopt_pages *pages)
 	/* the last area is gone, and with it every pin */
 	pthread_mutex_lock(&pages->host->pages_lock);
 	iommufd_list_del_init(&pages->host_node);
+	if (pages->type == IOPT_ADDRESS_USER)
+		atomic_fetch_sub(&pages->host->nr_user_pages, 1);
 	pthread_mutex_unlock(&pages->host->pages_lock);
-	if (pages->type == IOPT_ADDRESS_USER) {
-		struct iommufd_host *host = pages->host;
-
-		pthread_mutex_lock(&host->user_pages_lock);
-		iommufd_list_del_init(&pages->host_item);
-		atomic_fetch_sub(&host->nr_user_pages, 1);
-		pthread_mutex_unlock(&host->user_pages_lock);
-	}
 	if (pages->file_map) {
 		munmap(pages->file_map, pages->file_map_len);
 		close(pages->file_fd);
@@ -549,22 +540,23 @@ void iommufd_host_user_unmap(struct iommufd_host *host, uint64_t va,
 		return;
 	if (va + len < va)
 		len = -va;
-	pthread_mutex_lock(&host->user_pages_lock);
-	for (it = host->user_pages.next; it != &host->user_pages;
-	     it = it->next) {
+	pthread_mutex_lock(&host->pages_lock);
+	for (it = host->pages.next; it != &host->pages; it = it->next) {
 		struct iopt_pages *pages =
-			iommufd_container_of(it, struct iopt_pages, host_item);
+			iommufd_container_of(it, struct iopt_pages, host_node);
 		uint64_t end =
 			pages->uptr + (pages->npages << host->page_shift);
 
-		if (va >= end || va + len <= pages->uptr ||
+		/* a file's pages reach the bus through our own mapping */
+		if (pages->type != IOPT_ADDRESS_USER || va >= end ||
+		    va + len <= pages->uptr ||
 		    (writable_only && !pages->writable))
 			continue;
 		pthread_mutex_lock(&pages->mutex);
 		pages_user_unmap(pages, va, len);
 		pthread_mutex_unlock(&pages->mutex);
 	}
-	pthread_mutex_unlock(&host->user_pages_lock);
+	pthread_mutex_unlock(&host->pages_lock);
 }
 
 bool iopt_pages_is_pinned(struct iopt_pages *pages, uint64_t index)
