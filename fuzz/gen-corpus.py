@@ -210,6 +210,94 @@ def cmdq_seeds():
     return s
 
 
+# --- fuzz_vfio --------------------------------------------------------------
+# header bits: compat, caps (2), entry limit (2), no set-up, second group,
+# device fd (type1); then pick_type, then operations
+V_COMPAT, V_LIMIT1, V_NOSTART, V_GROUP2, V_DEVFD = 1, 0x08, 0x20, 0x40, 0x80
+T_V2, T_V1, T_NESTING = u8(0), u8(3), u8(5)
+V_ARG = u8(4)                   # place_arg: the argument page
+V_PAGES = lambda n: u8(n << 3 | 6)        # shape_num: n (< 32) pages
+V_LEN = lambda n: u8((n - 1) << 3 | 6)    # shape_num, length: 1..8 pages
+V_BITMAP = u8(5)                # bitmap_data: the bitmap page
+
+
+def v_map(iova, n, vpage, flags=3):
+    return u8(0, flags) + V_PAGES(iova) + V_LEN(n) + u8(6, vpage) + V_ARG
+
+
+def v_map_bad(iova, n, va_class):
+    return u8(0, 3) + V_PAGES(iova) + V_LEN(n) + u8(va_class, 1) + V_ARG
+
+
+def v_unmap(iova, n, f=0):
+    return u8(60, f, 32) + V_PAGES(iova) + V_LEN(n) + V_BITMAP + V_ARG
+
+
+def v_unmap_dirty(iova, n):
+    return u8(60, 1, 32) + V_PAGES(iova) + V_LEN(n) + V_BITMAP + V_ARG
+
+
+def v_unmap_all():
+    return u8(60, 0x38, 32) + V_PAGES(0) + V_LEN(1) + V_BITMAP + V_ARG
+
+
+def v_info(mode=4):
+    return u8(100, mode) + u32(0) + V_ARG
+
+
+def v_dirty(flag_idx, iova=0):   # 0 START, 1 STOP, 2 GET_BITMAP (32 pages)
+    return u8(112, flag_idx, 16) + V_PAGES(iova) + V_BITMAP + V_ARG
+
+
+def v_dma(dev, entry, off, write):
+    return u8(200, dev | (2 if write else 0), entry) + struct.pack("<H", off)
+
+
+def v_group(action, dev):        # 0 join, 1 leave, 2 device fd, 3 close it
+    return u8(216 + dev + 2 * action)
+
+
+def vfio_seeds():
+    s = {}
+    s["type1v2-dirty"] = u8(0) + T_V2 + v_map(0, 4, 0) + \
+        v_map(8, 2, 4, flags=1) + v_map(16, 1, 6, flags=2) + \
+        v_dma(0, 0, 3, False) + v_dma(0, 1, 9, True) + v_info() + \
+        v_dirty(0) + v_dirty(2) + v_unmap_dirty(0, 4) + v_dirty(1) + \
+        v_info(3) + v_unmap(8, 1) + v_unmap_all() + v_dma(0, 0, 0, False)
+    s["type1v1-split"] = u8(0) + T_V1 + v_map(0, 4, 0) + v_map(4, 4, 8) + \
+        v_unmap(2, 1) + v_unmap(4, 8) + v_dma(0, 0, 600, False) + \
+        v_unmap(0, 1) + u8(112, 0, 16) + V_PAGES(0) + V_BITMAP + V_ARG + \
+        v_info(1)
+    s["type1-groups"] = u8(V_GROUP2 | V_DEVFD) + T_V2 + v_map(0, 2, 0) + \
+        v_dma(1, 0, 1, True) + v_group(1, 0) + v_group(3, 0) + \
+        v_group(1, 0) + v_dma(1, 0, 5, False) + v_group(0, 0) + \
+        v_dma(0, 0, 7, False) + v_group(1, 0) + v_group(1, 1) + \
+        v_map(0, 1, 0) + v_group(0, 1) + u8(141) + T_V1 + v_map(0, 1, 0)
+    s["type1-vaddr"] = u8(0) + T_V2 + v_map(0, 2, 0) + v_map(2, 2, 2) + \
+        u8(130, 10) + v_unmap(0, 4, f=4) + v_group(0, 1) + \
+        v_unmap(0, 2, f=4) + v_map(0, 2, 5, flags=4) + \
+        v_dma(0, 0, 1, False) + v_unmap(0, 2)
+    s["type1-limit"] = u8(V_LIMIT1) + T_V2 + v_map(0, 1, 0) + \
+        v_map(4, 1, 1) + v_info() + v_unmap(0, 1) + v_map(4, 1, 1)
+    s["type1-nesting"] = u8(V_GROUP2) + T_NESTING + u8(130, 6) + \
+        u8(141) + T_V2 + u8(130, 4) + u8(138) + u8(148, 0) + v_map(0, 1, 0)
+    s["type1-bad"] = u8(0) + T_V2 + v_map_bad(0, 1, 0) + \
+        v_map_bad(1, 1, 1) + v_map_bad(2, 1, 2) + v_map_bad(3, 4, 3) + \
+        v_map(4, 1, 0)[:-1] + u8(0) + v_map(4, 1, 0)[:-1] + u8(2) + \
+        v_info()[:-1] + u8(3) + v_unmap(4, 1)[:-1] + u8(2)
+    s["type1-close"] = u8(V_GROUP2) + T_V2 + v_map(0, 1, 0) + u8(232) + \
+        v_dma(1, 0, 0, False) + v_group(1, 0) + v_dma(1, 0, 0, True) + \
+        v_group(1, 1)
+    s["compat-v2"] = u8(V_COMPAT) + T_V2 + v_map(0, 4, 0) + \
+        v_map(4, 2, 6) + v_dma(0, 0, 2, False) + v_dma(0, 1, 3, True) + \
+        v_unmap(1, 1) + v_unmap(4, 2) + v_info() + v_dirty(0) + \
+        v_unmap_all() + v_group(3, 0) + v_map(2, 1, 0) + v_group(2, 0)
+    s["compat-v1-cut"] = u8(V_COMPAT | V_GROUP2) + T_V1 + v_map(0, 8, 0) + \
+        v_unmap(2, 1) + v_dma(0, 0, 300, False) + v_unmap(5, 2) + \
+        v_group(2, 1) + v_dma(1, 1, 9, True) + v_unmap(0, 8) + v_info(3)
+    return s
+
+
 def write(name, seeds):
     d = os.path.join(HERE, "corpus", name)
     os.makedirs(d, exist_ok=True)
@@ -224,3 +312,4 @@ def write(name, seeds):
 write("fuzz_uapi", uapi_seeds())
 write("fuzz_smmu", smmu_seeds())
 write("fuzz_cmdq", cmdq_seeds())
+write("fuzz_vfio", vfio_seeds())

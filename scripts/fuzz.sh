@@ -26,7 +26,7 @@ case "${1:-}" in
 *) echo "usage: $0 [--time SECONDS | --ci [RUNS]]" >&2; exit 2 ;;
 esac
 
-fuzzers=(fuzz_uapi fuzz_smmu fuzz_cmdq)
+fuzzers=(fuzz_uapi fuzz_smmu fuzz_cmdq fuzz_vfio)
 dir=build-fuzz
 json=$dir/fuzz-ci.json
 rm -f "$json" # a build that fails now must not leave the last verdict

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * softiommu exec [--] PROGRAM [ARGS...]: run PROGRAM with the interposer
- * preloaded, so that /dev/iommu (and the /dev/vfio nodes) exist for it.
+ * softiommu exec [--selftest] [--] PROGRAM [ARGS...]: run PROGRAM with the
+ * interposer preloaded, so that /dev/iommu (and the /dev/vfio nodes)
+ * exist for it.  --selftest adds the kernel's selftest mock IOMMU and
+ * IOMMU_TEST_CMD (SOFTIOMMU_SELFTEST=1 tells the interposer).
  *
  * Exit status as env(1) and the shells have it: 127 when PROGRAM is not
  * found, 126 when it cannot be run, 125 when we cannot set it up.
@@ -109,22 +111,31 @@ static int set_ld_preload(const char *lib)
 
 static void exec_usage(FILE *f)
 {
-	fprintf(f, "usage: softiommu exec [--] PROGRAM [ARGS...]\n\n"
+	fprintf(f, "usage: softiommu exec [--selftest] [--] PROGRAM "
+		   "[ARGS...]\n\n"
 		   "Run PROGRAM (dynamically linked) with /dev/iommu and the "
 		   "/dev/vfio nodes\nof the default platform present.  "
 		   "SOFTIOMMU_PRELOAD names another build\nof the interposer "
-		   "library.\n");
+		   "library.\n\n"
+		   "  --selftest  also the kernel's selftest mock IOMMU and "
+		   "IOMMU_TEST_CMD,\n              as a kernel with "
+		   "CONFIG_IOMMUFD_TEST (for its iommufd selftests)\n");
 }
 
 int sio_cmd_exec(int argc, char **argv)
 {
 	char lib[PATH_MAX];
+	bool selftest = false;
 	int i = 1, rc;
 
 	if (i < argc && (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--"
 								    "help"))) {
 		exec_usage(stdout);
 		return 0;
+	}
+	if (i < argc && !strcmp(argv[i], "--selftest")) {
+		selftest = true;
+		i++;
 	}
 	if (i < argc && !strcmp(argv[i], "--"))
 		i++;
@@ -149,6 +160,13 @@ int sio_cmd_exec(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "softiommu exec: LD_PRELOAD: %s\n",
 			strerror(-rc));
+		return EXIT_SETUP;
+	}
+	/* an inherited SOFTIOMMU_SELFTEST must not switch it on unasked */
+	if (selftest ? setenv("SOFTIOMMU_SELFTEST", "1", 1)
+		     : unsetenv("SOFTIOMMU_SELFTEST")) {
+		fprintf(stderr, "softiommu exec: SOFTIOMMU_SELFTEST: %s\n",
+			strerror(errno));
 		return EXIT_SETUP;
 	}
 	execvp(argv[i], argv + i);

@@ -48,6 +48,14 @@ SIO_API struct sio_mem_bus *sio_platform_bus(struct sio_platform *p);
 SIO_API struct sio_smmu *sio_platform_smmu(struct sio_platform *p);
 /* Replace the capabilities iommufd sees (SIO_CAP_*), e.g. to test limits. */
 SIO_API void sio_platform_set_caps(struct sio_platform *p, unsigned int caps);
+/*
+ * Selftest mode, as a kernel built with CONFIG_IOMMUFD_TEST: the kernel's
+ * selftest mock IOMMU joins the platform, and iommufd contexts opened from
+ * now on answer IOMMU_TEST_CMD (mock devices, domain inspection), so the
+ * kernel's tools/testing/selftests/iommu programs run.  Call it before
+ * opening the contexts that need it; 0 or -ENOMEM.  Off by default.
+ */
+SIO_API int sio_platform_enable_selftest(struct sio_platform *p);
 
 /*
  * Pinned memory, in pages of the host's size, as the kernel counts it:

@@ -20,6 +20,8 @@
 struct sio_iommu_dev;
 struct sio_iommu_domain;
 struct sio_iommu_viommu;
+struct sio_iommu_user_data;
+struct sio_iommu_user_data_array;
 
 /* Domain allocation flags (IOMMU_HWPT_ALLOC_* in meaning). */
 #define SIO_DOMAIN_NEST_PARENT	  (1u << 0) /* a stage-2 domain */
@@ -51,7 +53,9 @@ struct sio_iommu_domain_ops {
 	 * dirty_ops).  read_and_clear_dirty() records the dirty leaves of
 	 * [bm->iova, bm->iova + bm->length) at bm->pgsize resolution and,
 	 * unless SIO_DIRTY_NO_CLEAR, cleans them and invalidates the
-	 * IOMMU's TLB so the next write is recorded again.
+	 * IOMMU's TLB so the next write is recorded again.  bm->bits NULL
+	 * (at most 4096 pages): clean only, as before tracking is enabled,
+	 * which a driver allows even while tracking is off.
 	 */
 	int (*set_dirty_tracking)(struct sio_iommu_domain *d, bool enable);
 	int (*read_and_clear_dirty)(struct sio_iommu_domain *d,
@@ -62,6 +66,13 @@ struct sio_iommu_domain_ops {
 	 * domain ops carry attach_dev); NULL: the IOMMU's attach_dev().
 	 */
 	int (*attach_dev)(struct sio_iommu_domain *d, uint32_t sid);
+	/*
+	 * IOMMU_HWPT_INVALIDATE on a nested HWPT (the kernel's
+	 * cache_invalidate_user): the user's entries in order; @array's
+	 * entry_num says back how many were carried out.  NULL: -EOPNOTSUPP.
+	 */
+	int (*cache_invalidate_user)(struct sio_iommu_domain *d,
+				     struct sio_iommu_user_data_array *array);
 	/*
 	 * Point PASID @pasid of the device behind @sid at @d (the kernel's
 	 * set_dev_pasid): @old is the domain the PASID is on (NULL: none),
@@ -197,12 +208,30 @@ sio_iommu_copy_full_user_array(void *dst, size_t entry_size,
 	return 0;
 }
 
+/*
+ * A HW queue of a vIOMMU (IOMMU_HW_QUEUE_ALLOC): guest memory the
+ * hardware reads directly, pinned by iommufd, which gives the driver its
+ * physical address.  iommufd fills the fields and the two calls; a queue
+ * that needs another one to stay (the kernel's iommufd_hw_queue_depend())
+ * says so with depend(), and undepend() before it goes.
+ */
+struct sio_iommu_hw_queue {
+	uint32_t type;
+	uint32_t index;
+	uint64_t base_addr; /* the nesting parent's IOVA */
+	uint64_t length;
+	int (*depend)(struct sio_iommu_hw_queue *q,
+		      struct sio_iommu_hw_queue *prev);
+	void (*undepend)(struct sio_iommu_hw_queue *q,
+			 struct sio_iommu_hw_queue *prev);
+};
+
 struct sio_iommu_viommu_ops {
 	/*
 	 * A nested domain over the vIOMMU's parent from the user's data
-	 * (IOMMU_HWPT_ALLOC on a vIOMMU).  -EOPNOTSUPP for flags, -EINVAL
-	 * for data of another type or length, -EIO for data the hardware
-	 * must not be given.
+	 * (IOMMU_HWPT_ALLOC on a vIOMMU); @flags are SIO_DOMAIN_*.  -EOPNOTSUPP
+	 * for flags, -EINVAL for data of another type or length, -EIO for data
+	 * the hardware must not be given.
 	 */
 	int (*alloc_domain_nested)(struct sio_iommu_viommu *v,
 				   unsigned int flags,
@@ -221,6 +250,18 @@ struct sio_iommu_viommu_ops {
 	 * events themselves until then).  NULL: nothing to do.
 	 */
 	int (*veventq_enable)(struct sio_iommu_viommu *v);
+	/*
+	 * HW queues (NULL: none, IOMMU_HW_QUEUE_ALLOC is EOPNOTSUPP):
+	 * hw_queue_supported() for @type (the kernel's get_hw_queue_size()
+	 * not 0); hw_queue_init() sets up @q at the physical @base_pa (the
+	 * kernel's hw_queue_init_phys(): its errnos are the driver's);
+	 * hw_queue_destroy() undoes it.
+	 */
+	bool (*hw_queue_supported)(struct sio_iommu_viommu *v, uint32_t type);
+	int (*hw_queue_init)(struct sio_iommu_viommu *v,
+			     struct sio_iommu_hw_queue *q, uint64_t base_pa);
+	void (*hw_queue_destroy)(struct sio_iommu_viommu *v,
+				 struct sio_iommu_hw_queue *q);
 	void (*destroy)(struct sio_iommu_viommu *v);
 };
 
@@ -291,6 +332,26 @@ struct sio_iommu_ops {
 	int (*domain_alloc_paging)(struct sio_iommu_dev *iommu,
 				   unsigned int flags,
 				   struct sio_iommu_domain **out);
+	/*
+	 * A nested domain straight on the paging domain @parent (the
+	 * kernel's domain_alloc_nested without a vIOMMU); NULL: -EOPNOTSUPP.
+	 * -EINVAL for a parent that is not this IOMMU's, -EOPNOTSUPP for
+	 * data of another type or flags.
+	 */
+	int (*domain_alloc_nested)(struct sio_iommu_dev *iommu,
+				   struct sio_iommu_domain *parent,
+				   unsigned int flags,
+				   const struct sio_iommu_user_data *data,
+				   struct sio_iommu_domain **out);
+	/*
+	 * A paging domain from driver data (IOMMU_HWPT_ALLOC on an IOAS with
+	 * a data type, the kernel's domain_alloc_paging_flags() given
+	 * user_data); NULL: -EOPNOTSUPP, as drivers that take none answer.
+	 */
+	int (*domain_alloc_paging_data)(struct sio_iommu_dev *iommu,
+					unsigned int flags,
+					const struct sio_iommu_user_data *data,
+					struct sio_iommu_domain **out);
 	/* Point the device's StreamID at @d (replacing what it had). */
 	int (*attach_dev)(struct sio_iommu_domain *d, uint32_t sid);
 	/* Block all DMA of the StreamID (the kernel's blocked domain). */

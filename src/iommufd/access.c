@@ -114,7 +114,9 @@ int iommufd_access_create(struct iommufd_ctx *ictx,
 	pthread_mutex_init(&access->ioas_lock, NULL);
 	/* the creator is a user until iommufd_access_destroy() */
 	atomic_fetch_add(&access->obj.users, 1);
-	iommufd_ctx_get(ictx);
+	/* an internal access belongs to an object of the context itself */
+	if (!ops->internal)
+		iommufd_ctx_get(ictx);
 	iommufd_object_finalize(ictx, &access->obj);
 	*id = access->obj.id;
 	*out = access;
@@ -130,9 +132,12 @@ void iommufd_access_destroy(struct iommufd_access *access)
 	 * only be an unmap callback or lookup seen half way through its
 	 * two counts: wait it out.
 	 */
+	bool internal = access->ops->internal;
+
 	while (iommufd_object_destroy_user(ictx, &access->obj) == -EBUSY)
 		sched_yield();
-	iommufd_ctx_put(ictx);
+	if (!internal)
+		iommufd_ctx_put(ictx);
 }
 
 void iommufd_access_detach(struct iommufd_access *access)
@@ -201,7 +206,7 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 }
 
 /* Remove the access pins of [iova, last_iova]; iova_rwsem held. */
-static void unpin_range(struct io_pagetable *iopt, uint64_t iova,
+static void unpin_range(struct io_pagetable *iopt, bool locked, uint64_t iova,
 			uint64_t last_iova)
 {
 	struct iopt_area_contig_iter iter;
@@ -211,7 +216,7 @@ static void unpin_range(struct io_pagetable *iopt, uint64_t iova,
 	{
 		uint64_t last = min_u64(last_iova, iopt_area_last_iova(area));
 
-		iopt_area_remove_access(area,
+		iopt_area_remove_access(area, locked,
 					iova_to_index(area, iter.cur_iova),
 					iova_to_index(area, last));
 	}
@@ -233,7 +238,7 @@ void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova,
 	}
 	iopt = &access->ioas_unpin->iopt;
 	pthread_rwlock_rdlock(&iopt->iova_rwsem);
-	unpin_range(iopt, iova, last_iova);
+	unpin_range(iopt, access->ops->internal, iova, last_iova);
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 	pthread_mutex_unlock(&access->ioas_lock);
 }
@@ -287,8 +292,10 @@ static int pin_range(struct iommufd_access *access, struct io_pagetable *iopt,
 			rc = -EPERM;
 			break;
 		}
-		rc = iopt_area_add_access(area, index, last_index, out_pages,
-					  flags);
+		rc = iopt_area_add_access(
+			area, index, last_index, out_pages,
+			flags | (access->ops->internal ? IOPT_ACCESS_LOCK_AREA
+						       : 0));
 		if (rc)
 			break;
 		out_pages += last_index - index + 1;
@@ -297,7 +304,8 @@ static int pin_range(struct iommufd_access *access, struct io_pagetable *iopt,
 		rc = -ENOENT;
 	/* what was pinned before the failing area goes back */
 	if (rc && iova < iter.cur_iova)
-		unpin_range(iopt, iova, iter.cur_iova - 1);
+		unpin_range(iopt, access->ops->internal, iova,
+			    iter.cur_iova - 1);
 	return rc;
 }
 
@@ -315,7 +323,7 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 	 * its selftest builds, which the selftests exercise).
 	 */
 	if (access->iova_alignment != host_page_size(access) ||
-	    !access->ops->unmap)
+	    (!access->ops->unmap && !access->ops->internal))
 		return -EINVAL;
 	if (!length)
 		return -EINVAL;

@@ -23,6 +23,7 @@ void iommufd_dev_desc_init(struct iommufd_dev_desc *dev,
 	pthread_mutex_init(&dev->owner_lock, NULL);
 	dev->owner = NULL;
 	dev->owner_cnt = 0;
+	dev->selftest = false;
 }
 
 void iommufd_dev_desc_destroy(struct iommufd_dev_desc *dev)
@@ -111,7 +112,8 @@ int iommufd_device_bind(struct iommufd_ctx *ictx, struct iommufd_dev_desc *dev,
 	idev->dev = dev;
 	pthread_mutex_init(&idev->lock, NULL);
 	iommufd_list_init(&idev->pasids);
-	iommufd_ctx_get(ictx);
+	if (!dev->selftest)
+		iommufd_ctx_get(ictx);
 	/* the binding driver is a user until iommufd_device_unbind() */
 	atomic_fetch_add(&idev->obj.users, 1);
 	iommufd_object_finalize(ictx, &idev->obj);
@@ -136,9 +138,12 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 				->pasid);
 	if (idev->hwpt)
 		iommufd_device_detach(idev);
+	bool selftest = idev->dev->selftest;
+
 	iommufd_device_remove_vdev(idev);
 	iommufd_object_destroy_user(ictx, &idev->obj);
-	iommufd_ctx_put(ictx);
+	if (!selftest)
+		iommufd_ctx_put(ictx);
 }
 
 /*
@@ -350,9 +355,16 @@ static int pasid_do_attach(struct iommufd_device *idev, uint32_t pasid,
 	pa = sio_calloc(1, sizeof(*pa));
 	if (!pa)
 		goto out_unlock;
+	/* the PASID's faults through @hwpt have a home first, as the RID's */
+	rc = iommufd_fault_add_handle(hwpt, idev);
+	if (rc) {
+		free(pa);
+		goto out_unlock;
+	}
 	rc = hwpt->domain->ops->set_dev_pasid(hwpt->domain, idev->dev->sid,
 					      pasid, NULL);
 	if (rc) {
+		iommufd_fault_remove_handle(hwpt, idev);
 		free(pa);
 		goto out_unlock;
 	}
@@ -384,10 +396,17 @@ static int pasid_do_replace(struct iommufd_device *idev, uint32_t pasid,
 	rc = pasid_check(hwpt, idev, pasid);
 	if (rc)
 		goto out_unlock;
-	rc = hwpt->domain->ops->set_dev_pasid(hwpt->domain, idev->dev->sid,
-					      pasid, pa->hwpt->domain);
+	rc = iommufd_fault_add_handle(hwpt, idev);
 	if (rc)
 		goto out_unlock;
+	rc = hwpt->domain->ops->set_dev_pasid(hwpt->domain, idev->dev->sid,
+					      pasid, pa->hwpt->domain);
+	if (rc) {
+		iommufd_fault_remove_handle(hwpt, idev);
+		goto out_unlock;
+	}
+	/* faults still waiting through the old HWPT are answered now */
+	iommufd_fault_remove_handle(pa->hwpt, idev);
 	atomic_fetch_add(&hwpt->obj.users, 1);
 	*destroy = pa->hwpt;
 	pa->hwpt = hwpt;
@@ -548,6 +567,7 @@ void iommufd_device_pasid_detach(struct iommufd_device *idev, uint32_t pasid)
 	/* blocked before the domain can go away */
 	iommu->ops->block_dev_pasid(iommu, idev->dev->sid, pasid,
 				    pa->hwpt->domain);
+	iommufd_fault_remove_handle(pa->hwpt, idev);
 	iommufd_list_del_init(&pa->node);
 	pthread_mutex_unlock(&idev->lock);
 	iommufd_hw_pagetable_put(idev->ictx, pa->hwpt);

@@ -818,20 +818,36 @@ static struct iommufd_eventq *to_eventq(struct sio_iommufd_file *file)
 	return (struct iommufd_eventq *)file;
 }
 
+/*
+ * A selftest access's file (selftest_access.c) rather than an event
+ * queue's: like the kernel's, it has no read, write or poll of its own.
+ */
+static bool is_selftest_file(struct sio_iommufd_file *file)
+{
+	return ((struct iommufd_object *)file)->type == IOMMUFD_OBJ_SELFTEST;
+}
+
 ssize_t sio_iommufd_file_read(struct sio_iommufd_file *file, void *buf,
 			      size_t len)
 {
+	if (is_selftest_file(file))
+		return -EINVAL;
 	return iommufd_eventq_read(to_eventq(file), (uintptr_t)buf, len);
 }
 
 ssize_t sio_iommufd_file_write(struct sio_iommufd_file *file, const void *buf,
 			       size_t len)
 {
+	if (is_selftest_file(file))
+		return -EINVAL;
 	return iommufd_eventq_write(to_eventq(file), (uintptr_t)buf, len);
 }
 
 unsigned int sio_iommufd_file_poll(struct sio_iommufd_file *file)
 {
+	/* a file without poll: the kernel's DEFAULT_POLLMASK */
+	if (is_selftest_file(file))
+		return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
 	return iommufd_eventq_poll(to_eventq(file));
 }
 
@@ -839,11 +855,20 @@ void sio_iommufd_file_set_notify(struct sio_iommufd_file *file,
 				 void (*fn)(void *arg, bool readable),
 				 void *arg)
 {
+	if (is_selftest_file(file)) {
+		if (fn)
+			fn(arg, true);
+		return;
+	}
 	iommufd_eventq_set_notify(to_eventq(file), fn, arg);
 }
 
 void sio_iommufd_file_release(struct sio_iommufd_file *file)
 {
+	if (is_selftest_file(file)) {
+		iommufd_selftest_file_release((struct iommufd_object *)file);
+		return;
+	}
 	iommufd_eventq_release(to_eventq(file));
 }
 

@@ -68,7 +68,22 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 			hwpt_nested->common.domain);
 	if (hwpt_nested->viommu)
 		atomic_fetch_sub(&hwpt_nested->viommu->obj.users, 1);
+	else if (hwpt_nested->parent)
+		atomic_fetch_sub(&hwpt_nested->parent->common.obj.users, 1);
 	hwpt_destroy_common(&hwpt_nested->common);
+}
+
+static unsigned int domain_flags(uint32_t hwpt_flags)
+{
+	unsigned int f = 0;
+
+	if (hwpt_flags & SIO_IOMMU_HWPT_ALLOC_NEST_PARENT)
+		f |= SIO_DOMAIN_NEST_PARENT;
+	if (hwpt_flags & SIO_IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		f |= SIO_DOMAIN_DIRTY_TRACKING;
+	if (hwpt_flags & SIO_IOMMU_HWPT_ALLOC_PASID)
+		f |= SIO_DOMAIN_PASID;
+	return f;
 }
 
 /*
@@ -108,9 +123,9 @@ static int viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	atomic_fetch_add(&viommu->obj.users, 1);
 	hwpt_nested->parent = viommu->hwpt;
 
-	rc = viommu->drv->ops->alloc_domain_nested(
-		viommu->drv, flags & ~SIO_IOMMU_HWPT_FAULT_ID_VALID, data,
-		&hwpt_nested->common.domain);
+	rc = viommu->drv->ops->alloc_domain_nested(viommu->drv,
+						   domain_flags(flags), data,
+						   &hwpt_nested->common.domain);
 	if (rc) {
 		hwpt_nested->common.domain = NULL;
 		iommufd_object_abort_and_destroy(ictx,
@@ -119,19 +134,6 @@ static int viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	}
 	*out = hwpt_nested;
 	return 0;
-}
-
-static unsigned int domain_flags(uint32_t hwpt_flags)
-{
-	unsigned int f = 0;
-
-	if (hwpt_flags & SIO_IOMMU_HWPT_ALLOC_NEST_PARENT)
-		f |= SIO_DOMAIN_NEST_PARENT;
-	if (hwpt_flags & SIO_IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
-		f |= SIO_DOMAIN_DIRTY_TRACKING;
-	if (hwpt_flags & SIO_IOMMU_HWPT_ALLOC_PASID)
-		f |= SIO_DOMAIN_PASID;
-	return f;
 }
 
 static bool device_capable(struct iommufd_device *idev, unsigned int cap)
@@ -143,6 +145,57 @@ static bool device_capable(struct iommufd_device *idev, unsigned int cap)
 }
 
 /*
+ * The kernel's iommufd_hwpt_nested_alloc(): a nested domain straight on
+ * a NEST_PARENT paging HWPT, from the IOMMU's domain_alloc_nested.  Not
+ * finalized.
+ */
+static int hwpt_nested_alloc(struct iommufd_ctx *ictx,
+			     struct iommufd_hwpt_paging *parent,
+			     struct iommufd_device *idev, uint32_t flags,
+			     const struct sio_iommu_user_data *data,
+			     struct iommufd_hwpt_nested **out)
+{
+	struct sio_iommu_dev *iommu = idev->dev->iommu;
+	struct iommufd_hwpt_nested *hwpt_nested;
+	int rc;
+
+	if ((flags &
+	     ~(SIO_IOMMU_HWPT_FAULT_ID_VALID | SIO_IOMMU_HWPT_ALLOC_PASID)) ||
+	    !data->len || !iommu->ops->domain_alloc_nested)
+		return -EOPNOTSUPP;
+	if (parent->auto_domain || !parent->nest_parent ||
+	    parent->common.domain->iommu != iommu)
+		return -EINVAL;
+
+	hwpt_nested = sio_calloc(1, sizeof(*hwpt_nested));
+	if (!hwpt_nested)
+		return -ENOMEM;
+	hwpt_init_common(&hwpt_nested->common);
+	rc = iommufd_object_alloc(ictx, &hwpt_nested->common.obj,
+				  IOMMUFD_OBJ_HWPT_NESTED);
+	if (rc) {
+		hwpt_destroy_common(&hwpt_nested->common);
+		free(hwpt_nested);
+		return rc;
+	}
+	hwpt_nested->common.pasid_compat = flags & SIO_IOMMU_HWPT_ALLOC_PASID;
+	/* pairs with iommufd_hwpt_nested_destroy() */
+	hwpt_nested->parent = parent;
+	atomic_fetch_add(&parent->common.obj.users, 1);
+	rc = iommu->ops->domain_alloc_nested(iommu, parent->common.domain,
+					     domain_flags(flags), data,
+					     &hwpt_nested->common.domain);
+	if (rc) {
+		hwpt_nested->common.domain = NULL;
+		iommufd_object_abort_and_destroy(ictx,
+						 &hwpt_nested->common.obj);
+		return rc;
+	}
+	*out = hwpt_nested;
+	return 0;
+}
+
+/*
  * The kernel's iommufd_hwpt_paging_alloc() without immediate attach
  * (every driver here allocates domains directly).  The object is
  * reserved, not finalized; the caller holds ioas->mutex.
@@ -151,6 +204,30 @@ int iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 			      struct iommufd_ioas *ioas,
 			      struct iommufd_device *idev, uint32_t flags,
 			      struct iommufd_hwpt_paging **out)
+{
+	return iommufd_hwpt_paging_alloc_data(ictx, ioas, idev, flags, NULL,
+					      out);
+}
+
+/* A paging domain, from driver data when @data names a type. */
+static int domain_alloc_paging(struct sio_iommu_dev *iommu, uint32_t flags,
+			       const struct sio_iommu_user_data *data,
+			       struct sio_iommu_domain **out)
+{
+	if (!data || data->type == SIO_IOMMU_HWPT_DATA_NONE)
+		return iommu->ops->domain_alloc_paging(
+			iommu, domain_flags(flags), out);
+	if (!iommu->ops->domain_alloc_paging_data)
+		return -EOPNOTSUPP;
+	return iommu->ops->domain_alloc_paging_data(iommu, domain_flags(flags),
+						    data, out);
+}
+
+int iommufd_hwpt_paging_alloc_data(struct iommufd_ctx *ictx,
+				   struct iommufd_ioas *ioas,
+				   struct iommufd_device *idev, uint32_t flags,
+				   const struct sio_iommu_user_data *data,
+				   struct iommufd_hwpt_paging **out)
 {
 	const uint32_t valid_flags = SIO_IOMMU_HWPT_ALLOC_NEST_PARENT |
 				     SIO_IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
@@ -187,8 +264,8 @@ int iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 	hwpt_paging->nest_parent = flags & SIO_IOMMU_HWPT_ALLOC_NEST_PARENT;
 	hwpt_paging->common.pasid_compat = flags & SIO_IOMMU_HWPT_ALLOC_PASID;
 
-	rc = iommu->ops->domain_alloc_paging(iommu, domain_flags(flags),
-					     &hwpt_paging->common.domain);
+	rc = domain_alloc_paging(iommu, flags, data,
+				 &hwpt_paging->common.domain);
 	if (rc)
 		goto out_abort;
 	rc = iopt_table_add_domain(&ioas->iopt, hwpt_paging->common.domain);
@@ -237,27 +314,30 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	if (pt_obj->type == IOMMUFD_OBJ_IOAS) {
 		struct iommufd_hwpt_paging *hwpt_paging;
 
-		/* no paging domain of ours takes driver data (arm-smmu-v3
-		 * neither) */
-		if (cmd->data_type != SIO_IOMMU_HWPT_DATA_NONE) {
-			rc = -EOPNOTSUPP;
-			goto out_put_pt;
-		}
+		/* driver data: the driver's paging format (arm-smmu-v3 takes
+		 * none) */
 		ioas = (struct iommufd_ioas *)pt_obj;
 		pthread_mutex_lock(&ioas->mutex);
-		rc = iommufd_hwpt_paging_alloc(ictx, ioas, idev, cmd->flags,
-					       &hwpt_paging);
+		rc = iommufd_hwpt_paging_alloc_data(
+			ictx, ioas, idev, cmd->flags, &user_data, &hwpt_paging);
 		if (rc)
 			goto out_unlock;
 		hwpt = &hwpt_paging->common;
 	} else if (pt_obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
 		/*
 		 * A nested domain straight on a parent HWPT needs the IOMMU's
-		 * domain_alloc_nested, which arm-smmu-v3 does not have: its
-		 * nested domains come from a vIOMMU.
+		 * domain_alloc_nested (the mock has it; arm-smmu-v3's nested
+		 * domains come from a vIOMMU).
 		 */
-		rc = -EOPNOTSUPP;
-		goto out_put_pt;
+		struct iommufd_hwpt_nested *hwpt_nested;
+
+		rc = hwpt_nested_alloc(ictx,
+				       (struct iommufd_hwpt_paging *)pt_obj,
+				       idev, cmd->flags, &user_data,
+				       &hwpt_nested);
+		if (rc)
+			goto out_put_pt;
+		hwpt = &hwpt_nested->common;
 	} else if (pt_obj->type == IOMMUFD_OBJ_VIOMMU) {
 		struct iommufd_viommu *viommu = (struct iommufd_viommu *)pt_obj;
 		struct iommufd_hwpt_nested *hwpt_nested;
@@ -401,7 +481,15 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 		 * A nested domain's own invalidation op: arm-smmu-v3's have
 		 * none, its guests invalidate through the vIOMMU.
 		 */
-		rc = -EOPNOTSUPP;
+		struct sio_iommu_domain *d =
+			((struct iommufd_hw_pagetable *)obj)->domain;
+
+		if (d->ops->cache_invalidate_user) {
+			rc = d->ops->cache_invalidate_user(d, &array);
+			done = array.entry_num;
+		} else {
+			rc = -EOPNOTSUPP;
+		}
 	} else {
 		rc = -EINVAL;
 	}

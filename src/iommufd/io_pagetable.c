@@ -565,7 +565,9 @@ struct iopt_area *iopt_area_contig_next(struct iopt_area_contig_iter *iter,
  * An area accesses have pinned is closed to new pins, and the accesses
  * are told (without the lock, so their callbacks may unpin) until they
  * have let go: the kernel's loop, with its -EDEADLOCK for an access
- * that never does.
+ * that never does.  Nothing mapped there is success, as the kernel's:
+ * IOMMU_IOAS_UNMAP makes that -ENOENT itself, VFIO's compat unmap does
+ * not.
  */
 static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 				 uint64_t last, uint64_t *unmapped)
@@ -573,7 +575,7 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 	uint64_t unmapped_bytes = 0;
 	struct sio_itree_node *n;
 	unsigned int tries = 0;
-	int rc = -ENOENT;
+	int rc = 0;
 
 again:
 	pthread_rwlock_wrlock(&iopt->iova_rwsem);
@@ -587,6 +589,11 @@ again:
 		}
 		if (first < start || alast > last) {
 			rc = -ENOENT;
+			goto out;
+		}
+		/* a HW queue's memory (an internal access) cannot go */
+		if (area->num_locks) {
+			rc = -EBUSY;
 			goto out;
 		}
 		if (first != start)
@@ -609,8 +616,6 @@ again:
 		free(area);
 		unmapped_bytes += alast - first + 1;
 	}
-	if (unmapped_bytes)
-		rc = 0;
 out:
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 out_unmapped:
@@ -698,10 +703,7 @@ int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
 
 int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped)
 {
-	int rc = iopt_unmap_iova_range(iopt, 0, UINT64_MAX, unmapped);
-
-	/* an empty IOAS unmaps all successfully */
-	return rc == -ENOENT ? 0 : rc;
+	return iopt_unmap_iova_range(iopt, 0, UINT64_MAX, unmapped);
 }
 
 /*
@@ -1172,8 +1174,10 @@ static int window_read_domain(struct dirty_window *w,
 
 	while (start <= last) {
 		uint64_t len = last - start + 1;
-		struct sio_dirty_bitmap bm = {
-			.iova = start, .pgsize = gran, .bits = scratch};
+		/* without a window this is the kernel's NULL-bitmap clean */
+		struct sio_dirty_bitmap bm = {.iova = start,
+					      .pgsize = gran,
+					      .bits = w ? scratch : NULL};
 		int rc;
 
 		if (len > gran * 64 * 64)

@@ -317,6 +317,9 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 	} else {
 		rc = iopt_unmap_iova(&ioas->iopt, cmd->iova, cmd->length,
 				     &unmapped);
+		/* a range with nothing mapped is the ioctl's -ENOENT */
+		if (!rc && !unmapped)
+			rc = -ENOENT;
 	}
 	if (!rc) {
 		cmd->length = unmapped;

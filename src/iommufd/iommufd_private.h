@@ -71,14 +71,21 @@ struct iommufd_host {
 	_Atomic uint64_t mm_pinned_vm;
 	uint64_t page_size;
 	unsigned int page_shift;
+	/* every pages object alive (MD_CHECK_REFS, a program's munmap) */
+	pthread_mutex_t pages_lock;
+	struct iommufd_list pages;
 	/*
-	 * The pages objects of user memory (IOAS_MAP), for
-	 * iommufd_host_user_unmap(); nr_user_pages is read without the
-	 * lock, so that a program's munmap costs nothing while none exist.
+	 * The selftest mock IOMMU when the platform runs in selftest mode
+	 * (IOMMU_TEST_CMD answered); NULL otherwise.
 	 */
-	pthread_mutex_t user_pages_lock;
-	struct iommufd_list user_pages;
+	struct mock_iommu *selftest;
+	/*
+	 * How many pages objects are of user memory (IOAS_MAP), read without
+	 * the lock so that a program's munmap costs nothing while none exist
+	 * (iommufd_host_user_unmap()).
+	 */
 	_Atomic size_t nr_user_pages;
+	_Atomic uint64_t user_top; /* iommufd_user_top(), 0 until asked */
 };
 
 void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus);
@@ -91,6 +98,12 @@ void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus);
 void iommufd_host_user_unmap(struct iommufd_host *host, uint64_t va,
 			     uint64_t len, bool writable_only);
 bool iommufd_capable(struct iommufd_host *host, unsigned int cap);
+/*
+ * The end of the process's user address space (TASK_SIZE_MAX), the
+ * bound access_ok() checks a user range against: UINT64_MAX where it is
+ * not known.
+ */
+uint64_t iommufd_user_top(struct iommufd_host *host);
 
 /* ------------------------------------------------------------ objects */
 
@@ -105,7 +118,9 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_VDEVICE,
 	IOMMUFD_OBJ_VEVENTQ,
 	IOMMUFD_OBJ_FAULT,
+	IOMMUFD_OBJ_SELFTEST,
 	IOMMUFD_OBJ_ACCESS,
+	IOMMUFD_OBJ_HW_QUEUE,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -151,7 +166,14 @@ struct iommufd_ctx {
 	 * under lock; cleared when that IOAS is destroyed (vfio_compat.c).
 	 */
 	uint32_t vfio_ioas_id;
+	/* opened in selftest mode: IOMMU_TEST_CMD's mock IOMMU, else NULL */
+	struct mock_iommu *selftest;
+	/* the selftest's access files, by fd (selftest_access.c) */
+	pthread_mutex_t selftest_lock;
+	struct iommufd_list selftest_accesses;
 };
+
+struct mock_iommu;
 
 struct iommufd_ucmd {
 	struct iommufd_ctx *ictx;
@@ -235,12 +257,16 @@ struct iopt_pages {
 	/* for MAP_FILE: our own shared mapping of the file's pages */
 	void *file_map;
 	uint64_t file_map_len;
+	int file_fd;	     /* our reference on the file */
+	uint64_t file_start; /* file offset of file_map */
+	dev_t file_dev;	     /* the file, for MD_CHECK_REFS */
+	ino_t file_ino;
 	/*
 	 * IOAS_MAP from a fork child through its inherited fd: the pages
-	 * are the child's (pid remote_pid, at remote_uptr).  The bus only
-	 * reaches our own memory, so the first pin takes them into
-	 * file_map, an anonymous mapping of ours that uptr then names
-	 * (iopt_pages_take_remote()); until then uptr is the child's.
+	 * are the child's (pid remote_pid).  The bus reaches only our own
+	 * memory, so the first pin takes them into an anonymous mapping of
+	 * ours that uptr then names (remote_taken; take_remote() in
+	 * pages.c); until then uptr is the child's address.
 	 */
 	pid_t remote_pid;
 	bool remote_taken;
@@ -258,7 +284,6 @@ struct iopt_pages {
 	} * gone;
 	size_t nr_gone;
 	bool all_gone; /* everything, for want of memory to say what */
-	struct iommufd_list host_item; /* in host->user_pages */
 	/*
 	 * The page ranges accesses have pinned (struct iopt_pages_access,
 	 * page indices from uptr), under mutex.  Pages in their union are
@@ -266,6 +291,7 @@ struct iopt_pages {
 	 * cover them.
 	 */
 	struct sio_itree access_itree;
+	struct iommufd_list host_node; /* on host->pages */
 };
 
 int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
@@ -288,6 +314,14 @@ void iopt_pages_unpin(struct iopt_pages *pages);
  * selftests count (MD_CHECK_REFS).
  */
 bool iopt_pages_is_pinned(struct iopt_pages *pages, uint64_t index);
+/*
+ * How many pages objects have the page at user address @uaddr pinned
+ * (the kernel's pin count of the page, for MD_CHECK_REFS).
+ */
+unsigned int iopt_pages_count_pins(struct iommufd_host *host, uint64_t uaddr);
+/* The same for the page at offset @off of file (@dev, @ino). */
+unsigned int iopt_pages_count_file_pins(struct iommufd_host *host, dev_t dev,
+					ino_t ino, uint64_t off);
 
 /* ------------------------------------------------------- io_pagetable */
 
@@ -307,6 +341,12 @@ struct iopt_area {
 	 * reads it stably (unmap does).
 	 */
 	unsigned int num_accesses;
+	/*
+	 * Of those, the pins of internal accesses (a HW queue's memory),
+	 * which cannot be told to go: unmap is EBUSY while any is held, as
+	 * the kernel's area->num_locks.  Changed and read as num_accesses.
+	 */
+	unsigned int num_locks;
 	/* being unmapped: no new access pin or rw (written under iova_rwsem) */
 	bool prevent_access;
 };
@@ -468,8 +508,10 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 			 uint64_t last_index, void **out_pages,
 			 unsigned int flags);
-void iopt_area_remove_access(struct iopt_area *area, uint64_t start_index,
-			     uint64_t last_index);
+/* iopt_area_add_access() flag: the pin locks the area (internal access) */
+#define IOPT_ACCESS_LOCK_AREA (1u << 31)
+void iopt_area_remove_access(struct iopt_area *area, bool locked,
+			     uint64_t start_index, uint64_t last_index);
 /*
  * Copy @length bytes at @start_byte of @pages to or from @data
  * (IOMMUFD_ACCESS_RW_* flags), as the CPU would: -EPERM for a write to
@@ -576,6 +618,12 @@ int iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 			      struct iommufd_ioas *ioas,
 			      struct iommufd_device *idev, uint32_t flags,
 			      struct iommufd_hwpt_paging **out);
+/* The same with driver data (@data NULL or of type NONE: none). */
+int iommufd_hwpt_paging_alloc_data(struct iommufd_ctx *ictx,
+				   struct iommufd_ioas *ioas,
+				   struct iommufd_device *idev, uint32_t flags,
+				   const struct sio_iommu_user_data *data,
+				   struct iommufd_hwpt_paging **out);
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
 void iommufd_hwpt_nested_destroy(struct iommufd_object *obj);
 /* Undo iommufd_hwpt_paging_alloc() before finalizing; ioas->mutex held. */
@@ -606,6 +654,12 @@ struct iommufd_dev_desc {
 	 */
 	struct sio_iommu_pci_caps pci;
 	unsigned int max_pasid_bits;
+	/*
+	 * A selftest mock device: its binding takes no reference on the
+	 * context, whose own object (the selftest's stdev) holds it (the
+	 * kernel's iommufd_selftest_is_mock_dev()).
+	 */
+	bool selftest;
 	pthread_mutex_t owner_lock;
 	struct iommufd_ctx *owner;
 	unsigned int owner_cnt;
@@ -698,6 +752,7 @@ void iommufd_vdevice_destroy(struct iommufd_object *obj);
 /* Unbinding @idev: its vDEVICE is destroyed, its id left a tombstone. */
 void iommufd_device_remove_vdev(struct iommufd_device *idev);
 int iommufd_hw_queue_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_hw_queue_destroy(struct iommufd_object *obj);
 
 /* -------------------------------------------------------------- eventq */
 
@@ -793,6 +848,30 @@ int iommufd_fault_add_handle(struct iommufd_hw_pagetable *hwpt,
 void iommufd_fault_remove_handle(struct iommufd_hw_pagetable *hwpt,
 				 struct iommufd_device *idev);
 
+/* ------------------------------------------------------------ selftest */
+
+/* IOMMU_TEST_CMD (selftest.c); only for a context in selftest mode. */
+int iommufd_test(struct iommufd_ucmd *ucmd);
+void iommufd_selftest_destroy(struct iommufd_object *obj);
+/*
+ * Whether output address @pa is the memory at user address @uaddr: the
+ * same address, or the same page frame (a file pinned through our own
+ * mapping of it).
+ */
+bool iommufd_selftest_same_memory(struct iommufd_host *host, uint64_t pa,
+				  uint64_t uaddr);
+/*
+ * Whether the user's page at @uaddr exists (the kernel's get_user_pages()
+ * of one page, which is no fault point): 0 or -EFAULT.
+ */
+int iommufd_selftest_probe_user(uint64_t uaddr);
+/* The ACCESS ops (selftest_access.c), and the access file's last close. */
+int iommufd_test_create_access(struct iommufd_ucmd *ucmd);
+int iommufd_test_access_pages(struct iommufd_ucmd *ucmd);
+int iommufd_test_access_item_destroy(struct iommufd_ucmd *ucmd);
+int iommufd_test_access_rw(struct iommufd_ucmd *ucmd);
+int iommufd_test_access_replace_ioas(struct iommufd_ucmd *ucmd);
+void iommufd_selftest_file_release(struct iommufd_object *file_obj);
 /* -------------------------------------------------------------- access */
 
 /*
@@ -820,6 +899,12 @@ struct iommufd_access_ops {
 	 * held, possibly from another thread than the one that pinned.
 	 */
 	void (*unmap)(void *data, uint64_t iova, uint64_t length);
+	/*
+	 * An internal access (the kernel's iommufd_access_create_internal(),
+	 * for a HW queue's memory): no unmap callback; its pins lock their
+	 * areas, which unmap then refuses with EBUSY.
+	 */
+	bool internal;
 };
 
 /* flags of iommufd_access_pin_pages() and iommufd_access_rw() */

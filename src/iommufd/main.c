@@ -10,11 +10,14 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/iommufd_abi.h"
+#include "uapi/iommufd_test_abi.h"
 #include "uapi/uapi.h"
 
 int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out)
@@ -25,6 +28,9 @@ int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out)
 		return -ENOMEM;
 	ictx->host = host;
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
+	ictx->selftest = host->selftest;
+	pthread_mutex_init(&ictx->selftest_lock, NULL);
+	iommufd_list_init(&ictx->selftest_accesses);
 	atomic_init(&ictx->refs, 1);
 	pthread_mutex_init(&ictx->lock, NULL);
 	pthread_cond_init(&ictx->destroy_wait, NULL);
@@ -56,11 +62,17 @@ static void iommufd_object_destroy_ops(struct iommufd_object *obj)
 	case IOMMUFD_OBJ_FAULT:
 		iommufd_fault_destroy(obj);
 		break;
+	case IOMMUFD_OBJ_SELFTEST:
+		iommufd_selftest_destroy(obj);
+		break;
 	case IOMMUFD_OBJ_DEVICE:
 		iommufd_device_destroy(obj);
 		break;
 	case IOMMUFD_OBJ_ACCESS:
 		iommufd_access_destroy_object(obj);
+		break;
+	case IOMMUFD_OBJ_HW_QUEUE:
+		iommufd_hw_queue_destroy(obj);
 		break;
 	default:
 		break;
@@ -134,6 +146,7 @@ static void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
 		}
 	}
 	free(ictx->objs);
+	pthread_mutex_destroy(&ictx->selftest_lock);
 	pthread_cond_destroy(&ictx->destroy_wait);
 	pthread_mutex_destroy(&ictx->lock);
 	free(ictx);
@@ -489,6 +502,7 @@ union ucmd_buffer {
 	struct sio_iommu_veventq_alloc veventq;
 	struct sio_iommu_hw_queue_alloc hw_queue;
 	struct sio_iommu_fault_alloc fault;
+	struct sio_iommu_test_cmd test;
 	uint64_t align[16];
 };
 
@@ -499,6 +513,16 @@ int iommufd_ctx_ioctl(struct iommufd_ctx *ictx, unsigned long cmd, uint64_t arg)
 	iommufd_execute_fn fn;
 	int rc;
 
+	/*
+	 * IOMMU_TEST_CMD exists only for a context in selftest mode, as
+	 * the kernel has it only with CONFIG_IOMMUFD_TEST.
+	 */
+	if (ictx->selftest && sio_iommufd_test_cmd_find((unsigned int)cmd)) {
+		rc = sio_iommufd_test_ucmd_in((unsigned int)cmd, arg, &buf,
+					      sizeof(buf), &ucmd.op,
+					      &ucmd.user_size);
+		return rc ? rc : iommufd_test(&ucmd);
+	}
 	/*
 	 * Numbers outside the table are offered to the VFIO compatibility
 	 * layer first, as iommufd_fops_ioctl() does; its arg is no struct.
@@ -525,14 +549,66 @@ void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus)
 	atomic_init(&host->user_locked_vm, 0);
 	atomic_init(&host->mm_locked_vm, 0);
 	atomic_init(&host->mm_pinned_vm, 0);
+	atomic_init(&host->user_top, 0);
 	host->page_size = ps > 0 ? (uint64_t)ps : 4096;
 	host->page_shift = (unsigned int)__builtin_ctzll(host->page_size);
-	pthread_mutex_init(&host->user_pages_lock, NULL);
-	iommufd_list_init(&host->user_pages);
+	pthread_mutex_init(&host->pages_lock, NULL);
+	iommufd_list_init(&host->pages);
+	host->selftest = NULL;
 	atomic_init(&host->nr_user_pages, 0);
 }
 
 bool iommufd_capable(struct iommufd_host *host, unsigned int cap)
 {
 	return atomic_load(&host->caps) & cap;
+}
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/*
+ * TASK_SIZE_MAX depends on the paging depth the kernel runs with
+ * (x86-64: 47 or 56 bits, less the guard page it keeps at the top;
+ * arm64: 48 or 52 bits), so ask the kernel: the last page below the
+ * wider space's end can be mapped (or is mapped already) only if the
+ * space is that wide.  Raw syscalls: the interposer has no business
+ * with this probe.
+ */
+static uint64_t probe_user_top(uint64_t page_size)
+{
+#if defined(__x86_64__)
+	const unsigned int wide = 56, narrow = 47;
+	const uint64_t guard = page_size;
+#elif defined(__aarch64__)
+	const unsigned int wide = 52, narrow = 48;
+	const uint64_t guard = 0;
+#else
+	(void)page_size;
+	return UINT64_MAX;
+#endif
+#if defined(__x86_64__) || defined(__aarch64__)
+	uint64_t top = (1ull << wide) - guard;
+	long p = syscall(SYS_mmap, top - page_size, page_size, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+			 0);
+
+	if (p == -1)
+		return errno == EEXIST ? top : (1ull << narrow) - guard;
+	syscall(SYS_munmap, p, page_size);
+	/* a kernel without MAP_FIXED_NOREPLACE took it as a mere hint */
+	return (uint64_t)p == top - page_size ? top : (1ull << narrow) - guard;
+#endif
+}
+
+uint64_t iommufd_user_top(struct iommufd_host *host)
+{
+	uint64_t top = atomic_load(&host->user_top);
+
+	/* asked once, lazily: two racing probes find the same answer */
+	if (!top) {
+		top = probe_user_top(host->page_size);
+		atomic_store(&host->user_top, top);
+	}
+	return top;
 }

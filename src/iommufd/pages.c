@@ -56,9 +56,19 @@ static int iopt_alloc_pages(struct iommufd_host *host, uint64_t start_byte,
 				      ? IOPT_PAGES_ACCOUNT_NONE
 				      : IOPT_PAGES_ACCOUNT_USER;
 	pthread_mutex_init(&pages->mutex, NULL);
-	iommufd_list_init(&pages->host_item);
+	iommufd_list_init(&pages->host_node);
 	*out = pages;
 	return 0;
+}
+
+/* A new pages object joins the host's list (for MD_CHECK_REFS). */
+static void host_add_pages(struct iopt_pages *pages)
+{
+	pthread_mutex_lock(&pages->host->pages_lock);
+	iommufd_list_add_tail(&pages->host_node, &pages->host->pages);
+	if (pages->type == IOPT_ADDRESS_USER)
+		atomic_fetch_add(&pages->host->nr_user_pages, 1);
+	pthread_mutex_unlock(&pages->host->pages_lock);
 }
 
 int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
@@ -76,13 +86,12 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 	(*out)->type = IOPT_ADDRESS_USER;
 	(*out)->uptr = down;
 	(*out)->remote_pid = sio_user_mm();
-	/* the program's munmap() cannot take another process's pages */
-	if ((*out)->remote_pid)
-		return 0;
-	pthread_mutex_lock(&host->user_pages_lock);
-	iommufd_list_add_tail(&(*out)->host_item, &host->user_pages);
-	atomic_fetch_add(&host->nr_user_pages, 1);
-	pthread_mutex_unlock(&host->user_pages_lock);
+	/*
+	 * Another process's pages: not the program's, so neither its
+	 * munmap() nor MD_CHECK_REFS on its addresses finds them.
+	 */
+	if (!(*out)->remote_pid)
+		host_add_pages(*out);
 	return 0;
 }
 
@@ -126,11 +135,22 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 		rc = errno == EACCES ? -EPERM : -errno;
 		goto err;
 	}
+	/* kept for the file's size at pin time, as the kernel's file ref */
+	pages->file_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (pages->file_fd < 0) {
+		rc = -EMFILE;
+		munmap(map, pages->file_map_len);
+		goto err;
+	}
+	pages->file_start = down;
+	pages->file_dev = st.st_dev;
+	pages->file_ino = st.st_ino;
 	pages->file_map = map;
 	pages->type = IOPT_ADDRESS_FILE;
 	pages->uptr = (uint64_t)(uintptr_t)map;
 	*start_byte = start - down;
 	*out = pages;
+	host_add_pages(pages);
 	return 0;
 err:
 	pthread_mutex_destroy(&pages->mutex);
@@ -148,16 +168,18 @@ void iopt_put_pages(struct iopt_pages *pages)
 	if (atomic_fetch_sub(&pages->kref, 1) != 1)
 		return;
 	/* the last area is gone, and with it every pin */
-	if (pages->type == IOPT_ADDRESS_USER && !pages->remote_pid) {
-		struct iommufd_host *host = pages->host;
-
-		pthread_mutex_lock(&host->user_pages_lock);
-		iommufd_list_del_init(&pages->host_item);
-		atomic_fetch_sub(&host->nr_user_pages, 1);
-		pthread_mutex_unlock(&host->user_pages_lock);
-	}
-	if (pages->file_map)
+	pthread_mutex_lock(&pages->host->pages_lock);
+	iommufd_list_del_init(&pages->host_node);
+	if (pages->type == IOPT_ADDRESS_USER && !pages->remote_pid)
+		atomic_fetch_sub(&pages->host->nr_user_pages, 1);
+	pthread_mutex_unlock(&pages->host->pages_lock);
+	if (pages->remote_taken)
+		munmap((void *)(uintptr_t)pages->uptr,
+		       pages->npages << pages->host->page_shift);
+	if (pages->file_map) {
 		munmap(pages->file_map, pages->file_map_len);
+		close(pages->file_fd);
+	}
 	pthread_mutex_destroy(&pages->mutex);
 	free(pages->gone);
 	free(pages);
@@ -244,8 +266,6 @@ static int take_remote(struct iopt_pages *pages)
 		munmap(map, len);
 		return rc;
 	}
-	pages->file_map = map;
-	pages->file_map_len = len;
 	pages->uptr = (uint64_t)(uintptr_t)map;
 	pages->remote_taken = true;
 	return 0;
@@ -257,6 +277,23 @@ static int take_remote(struct iopt_pages *pages)
  * where an access would raise SIGSEGV or SIGBUS; pin_user_pages() says
  * EFAULT for both.
  */
+/*
+ * A file's pages exist only below its size: pinning past the end fails
+ * with -EINVAL, as the kernel's memfd_pin_folios() does, not with a
+ * fault.
+ */
+static int file_range_ok(struct iopt_pages *pages, uint64_t index,
+			 uint64_t npages)
+{
+	uint64_t end = pages->file_start +
+		       ((index + npages) << pages->host->page_shift);
+	struct stat st;
+
+	if (fstat(pages->file_fd, &st))
+		return -EBADF;
+	return end > (uint64_t)st.st_size ? -EINVAL : 0;
+}
+
 static int populate_range(struct iopt_pages *pages, uint64_t index,
 			  uint64_t npages, bool write)
 {
@@ -267,6 +304,12 @@ static int populate_range(struct iopt_pages *pages, uint64_t index,
 	/* pin_user_pages() may fail to allocate what it needs */
 	if (sio_should_fail())
 		return -ENOMEM;
+	if (pages->type == IOPT_ADDRESS_FILE) {
+		int rc = file_range_ok(pages, index, npages);
+
+		if (rc)
+			return rc;
+	}
 
 	/*
 	 * A few pages are cheaper to touch than a syscall (most of a 4 KiB
@@ -537,22 +580,23 @@ void iommufd_host_user_unmap(struct iommufd_host *host, uint64_t va,
 		return;
 	if (va + len < va)
 		len = -va;
-	pthread_mutex_lock(&host->user_pages_lock);
-	for (it = host->user_pages.next; it != &host->user_pages;
-	     it = it->next) {
+	pthread_mutex_lock(&host->pages_lock);
+	for (it = host->pages.next; it != &host->pages; it = it->next) {
 		struct iopt_pages *pages =
-			iommufd_container_of(it, struct iopt_pages, host_item);
+			iommufd_container_of(it, struct iopt_pages, host_node);
 		uint64_t end =
 			pages->uptr + (pages->npages << host->page_shift);
 
-		if (va >= end || va + len <= pages->uptr ||
+		/* a file's pages reach the bus through our own mapping */
+		if (pages->type != IOPT_ADDRESS_USER || va >= end ||
+		    va + len <= pages->uptr ||
 		    (writable_only && !pages->writable))
 			continue;
 		pthread_mutex_lock(&pages->mutex);
 		pages_user_unmap(pages, va, len);
 		pthread_mutex_unlock(&pages->mutex);
 	}
-	pthread_mutex_unlock(&host->user_pages_lock);
+	pthread_mutex_unlock(&host->pages_lock);
 }
 
 bool iopt_pages_is_pinned(struct iopt_pages *pages, uint64_t index)
@@ -667,6 +711,8 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 	access = iopt_pages_get_exact_access(pages, start_index, last_index);
 	if (access) {
 		area->num_accesses++;
+		if (flags & IOPT_ACCESS_LOCK_AREA)
+			area->num_locks++;
 		access->users++;
 		fill_out_pages(pages, start_index, last_index, out_pages);
 		pthread_mutex_unlock(&pages->mutex);
@@ -691,14 +737,16 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 	access->users = 1;
 	sio_itree_insert(&pages->access_itree, &access->node);
 	area->num_accesses++;
+	if (flags & IOPT_ACCESS_LOCK_AREA)
+		area->num_locks++;
 	fill_out_pages(pages, start_index, last_index, out_pages);
 out_unlock:
 	pthread_mutex_unlock(&pages->mutex);
 	return rc;
 }
 
-void iopt_area_remove_access(struct iopt_area *area, uint64_t start_index,
-			     uint64_t last_index)
+void iopt_area_remove_access(struct iopt_area *area, bool locked,
+			     uint64_t start_index, uint64_t last_index)
 {
 	struct iopt_pages *pages = area->pages;
 	struct iopt_pages_access *access;
@@ -710,6 +758,8 @@ void iopt_area_remove_access(struct iopt_area *area, uint64_t start_index,
 	if (!access || !area->num_accesses)
 		goto out_unlock;
 	area->num_accesses--;
+	if (locked && area->num_locks)
+		area->num_locks--;
 	if (--access->users)
 		goto out_unlock;
 	sio_itree_remove(&pages->access_itree, &access->node);
@@ -807,4 +857,47 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
 			       flags);
 	}
 	return rw_copy(pages, pages->uptr + start_byte, data, length, flags);
+}
+
+/*
+ * Pins of the pages at @uaddr (anonymous memory, by address) or at file
+ * (@dev, @ino) offset @off: one per live pages object that has the page
+ * pinned, by a domain or an access.
+ */
+static unsigned int count_pins(struct iommufd_host *host, uint64_t uaddr,
+			       bool file, dev_t dev, ino_t ino, uint64_t off)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&host->pages_lock);
+	for (struct iommufd_list *l = host->pages.next; l != &host->pages;
+	     l = l->next) {
+		struct iopt_pages *p =
+			iommufd_container_of(l, struct iopt_pages, host_node);
+		uint64_t len = p->npages << host->page_shift;
+
+		/* a file's pages are pinned through our own mapping of it */
+		if (!file && p->type == IOPT_ADDRESS_USER && uaddr >= p->uptr &&
+		    uaddr - p->uptr < len)
+			n += iopt_pages_is_pinned(p, (uaddr - p->uptr) >>
+							     host->page_shift);
+		if (file && p->type == IOPT_ADDRESS_FILE &&
+		    p->file_dev == dev && p->file_ino == ino &&
+		    off >= p->file_start && off - p->file_start < len)
+			n += iopt_pages_is_pinned(p, (off - p->file_start) >>
+							     host->page_shift);
+	}
+	pthread_mutex_unlock(&host->pages_lock);
+	return n;
+}
+
+unsigned int iopt_pages_count_pins(struct iommufd_host *host, uint64_t uaddr)
+{
+	return count_pins(host, uaddr, false, 0, 0, 0);
+}
+
+unsigned int iopt_pages_count_file_pins(struct iommufd_host *host, dev_t dev,
+					ino_t ino, uint64_t off)
+{
+	return count_pins(host, 0, true, dev, ino, off);
 }

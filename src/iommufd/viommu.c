@@ -302,24 +302,3 @@ void iommufd_device_remove_vdev(struct iommufd_device *idev)
  * has such queues (NVIDIA's CMDQV on an SMMUv3); a plain SMMUv3 has
  * none, so a well-formed request for a real vIOMMU is EOPNOTSUPP.
  */
-int iommufd_hw_queue_alloc_ioctl(struct iommufd_ucmd *ucmd)
-{
-	struct sio_iommu_hw_queue_alloc *cmd = ucmd->cmd;
-	struct iommufd_object *obj;
-	uint64_t last;
-
-	if (cmd->flags || cmd->type == SIO_IOMMU_HW_QUEUE_TYPE_DEFAULT)
-		return -EOPNOTSUPP;
-	if (!cmd->length)
-		return -EINVAL;
-	if (__builtin_add_overflow(cmd->nesting_parent_iova, cmd->length - 1,
-				   &last))
-		return -EOVERFLOW;
-	obj = iommufd_get_object(ucmd->ictx, cmd->viommu_id,
-				 IOMMUFD_OBJ_VIOMMU);
-	if (!obj)
-		return -ENOENT;
-	/* no driver here has get_hw_queue_size() / hw_queue_init_phys() */
-	iommufd_put_object(ucmd->ictx, obj);
-	return -EOPNOTSUPP;
-}

@@ -17,6 +17,7 @@
 #include <softiommu/iommufd.h>
 
 #include "devices/ioat/ioat.h"
+#include "drivers/mock/mock_iommu.h"
 #include "fault/fault_inject.h"
 #include "platform_private.h"
 
@@ -147,9 +148,24 @@ void sio_platform_destroy(struct sio_platform *p)
 		iommufd_dev_desc_destroy(&p->devs[i].desc);
 	}
 	arm_smmu_remove(p->smmu_drv);
+	mock_iommu_destroy(p->host.selftest);
 	sio_smmu_destroy(p->smmu);
 	sio_mem_bus_destroy(p->bus);
 	free(p);
+}
+
+int sio_platform_enable_selftest(struct sio_platform *p)
+{
+	struct mock_iommu *mock;
+	int rc;
+
+	if (p->host.selftest)
+		return 0;
+	rc = mock_iommu_create(&mock);
+	if (rc)
+		return rc;
+	p->host.selftest = mock;
+	return 0;
 }
 
 struct sio_smmu *sio_platform_smmu(struct sio_platform *p)

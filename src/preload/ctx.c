@@ -212,6 +212,11 @@ int preload_platform(struct sio_platform **out)
 		const char *log = getenv("SOFTIOMMU_LOG");
 		if (!rc && log && strstr(log, "events"))
 			platform_log_events(preload.platform, stderr);
+		/* SOFTIOMMU_SELFTEST=1 (softiommu exec --selftest): the
+		 * kernel's selftest mock IOMMU and IOMMU_TEST_CMD */
+		const char *st = getenv("SOFTIOMMU_SELFTEST");
+		if (!rc && st && !strcmp(st, "1"))
+			rc = sio_platform_enable_selftest(preload.platform);
 	}
 	*out = preload.platform;
 	pthread_mutex_unlock(&preload.platform_lock);

@@ -32,6 +32,7 @@
 #include "fault/fault_inject.h"
 #include "preload.h"
 #include "uapi/iommufd_abi.h"
+#include "uapi/iommufd_test_abi.h"
 #include "uapi/uapi.h"
 
 enum fork_op { FORK_IOCTL = 1, FORK_RELEASE = 2 };
@@ -65,21 +66,16 @@ struct preload_fork_chan {
 };
 
 /*
- * IOMMU_TEST_CMD (the kernel's selftest command): its access ops hand out
- * and take fd numbers too.  Named here since this layer need not know it.
- */
-#define FORK_IOMMU_TEST_CMD SIO_IOMMUFD_IO(0xa0)
-
-/*
  * An fd number in a call is the child's, and an fd a call makes would be
- * the parent's: such calls cannot cross the channel.  The kernel runs
+ * the parent's: such calls cannot cross the channel (IOMMU_TEST_CMD's
+ * access ops take and make fds too).  The kernel runs
  * them; we answer EOPNOTSUPP (docs/preload.md, fork).
  */
 static bool passes_fds(uint64_t cmd)
 {
 	return cmd == SIO_IOMMU_IOAS_MAP_FILE ||
 	       cmd == SIO_IOMMU_FAULT_QUEUE_ALLOC ||
-	       cmd == SIO_IOMMU_VEVENTQ_ALLOC || cmd == FORK_IOMMU_TEST_CMD;
+	       cmd == SIO_IOMMU_VEVENTQ_ALLOC || cmd == SIO_IOMMU_TEST_CMD;
 }
 
 static void server_free(struct fork_server *s)

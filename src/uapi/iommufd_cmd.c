@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "iommufd_abi.h"
+#include "iommufd_test_abi.h"
 #include "uapi.h"
 
 #define CMD(nr, type, last)                                   \
@@ -59,11 +60,23 @@ const struct sio_iommufd_cmd *sio_iommufd_cmd_find(unsigned int cmd)
 	return &cmds[nr - SIO_IOMMUFD_CMD_BASE];
 }
 
-int sio_iommufd_ucmd_in(unsigned int cmd, uint64_t uarg, void *kbuf,
-			size_t kbuf_size, const struct sio_iommufd_cmd **op,
-			uint32_t *usize)
+/* IOMMU_TEST_CMD: its minimum size ends at @last, as the kernel's. */
+static const struct sio_iommufd_cmd test_cmd = {
+	.cmd = SIO_IOMMU_TEST_CMD,
+	.min_size =
+		offsetof(struct sio_iommu_test_cmd, last) + sizeof(uint32_t),
+	.size = sizeof(struct sio_iommu_test_cmd),
+};
+
+const struct sio_iommufd_cmd *sio_iommufd_test_cmd_find(unsigned int cmd)
 {
-	const struct sio_iommufd_cmd *c = sio_iommufd_cmd_find(cmd);
+	return (cmd & 0xff) == (SIO_IOMMU_TEST_CMD & 0xff) ? &test_cmd : NULL;
+}
+
+static int ucmd_in(const struct sio_iommufd_cmd *c, unsigned int cmd,
+		   uint64_t uarg, void *kbuf, size_t kbuf_size,
+		   const struct sio_iommufd_cmd **op, uint32_t *usize)
+{
 	int rc;
 
 	if (!c)
@@ -83,6 +96,22 @@ int sio_iommufd_ucmd_in(unsigned int cmd, uint64_t uarg, void *kbuf,
 		return rc;
 	*op = c;
 	return 0;
+}
+
+int sio_iommufd_ucmd_in(unsigned int cmd, uint64_t uarg, void *kbuf,
+			size_t kbuf_size, const struct sio_iommufd_cmd **op,
+			uint32_t *usize)
+{
+	return ucmd_in(sio_iommufd_cmd_find(cmd), cmd, uarg, kbuf, kbuf_size,
+		       op, usize);
+}
+
+int sio_iommufd_test_ucmd_in(unsigned int cmd, uint64_t uarg, void *kbuf,
+			     size_t kbuf_size,
+			     const struct sio_iommufd_cmd **op, uint32_t *usize)
+{
+	return ucmd_in(sio_iommufd_test_cmd_find(cmd), cmd, uarg, kbuf,
+		       kbuf_size, op, usize);
 }
 
 int sio_iommufd_ucmd_out(const struct sio_iommufd_cmd *op, uint64_t uarg,

@@ -116,6 +116,16 @@ int sio_iommufd_ucmd_in(unsigned int cmd, uint64_t uarg, void *kbuf,
 			size_t kbuf_size, const struct sio_iommufd_cmd **op,
 			uint32_t *usize);
 
+/*
+ * The same for IOMMU_TEST_CMD, which only a selftest-mode context offers:
+ * the caller asks only when it is one.
+ */
+const struct sio_iommufd_cmd *sio_iommufd_test_cmd_find(unsigned int cmd);
+int sio_iommufd_test_ucmd_in(unsigned int cmd, uint64_t uarg, void *kbuf,
+			     size_t kbuf_size,
+			     const struct sio_iommufd_cmd **op,
+			     uint32_t *usize);
+
 /* The reply: min(user size, struct size) bytes back to the caller. */
 int sio_iommufd_ucmd_out(const struct sio_iommufd_cmd *op, uint64_t uarg,
 			 uint32_t usize, const void *kbuf);

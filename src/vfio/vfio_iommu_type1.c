@@ -467,12 +467,18 @@ static int verify_bitmap_size(uint64_t npages, uint64_t bitmap_size)
 }
 
 /* The user bitmap's pages and size, before any lock (the kernel's order). */
-static int check_user_bitmap(const struct sio_vfio_bitmap *bm, uint64_t size)
+static int check_user_bitmap(struct vfio_iommu *iommu,
+			     const struct sio_vfio_bitmap *bm, uint64_t size)
 {
-	uint64_t last;
+	uint64_t end;
 
-	/* access_ok(): the range must not wrap */
-	if (bm->size && __builtin_add_overflow(bm->data, bm->size - 1, &last))
+	/*
+	 * access_ok(): the range neither wraps nor leaves the user address
+	 * space (a kernel or non-canonical pointer is EINVAL here, not the
+	 * EFAULT a later copy would give)
+	 */
+	if (__builtin_add_overflow(bm->data, bm->size, &end) ||
+	    end > iommufd_user_top(iommu->ictx->host))
 		return -EINVAL;
 	if (!bm->pgsize)
 		return -EINVAL;
@@ -507,7 +513,7 @@ static int unmap_dma(struct vfio_iommu *iommu, uint64_t arg)
 		rc = sio_user_read(&bitmap, arg + minsz, sizeof(bitmap));
 		if (rc)
 			return rc;
-		rc = check_user_bitmap(&bitmap, unmap.size);
+		rc = check_user_bitmap(iommu, &bitmap, unmap.size);
 		if (rc)
 			return rc;
 	}
@@ -556,7 +562,7 @@ static int dirty_get_bitmap(struct vfio_iommu *iommu, uint64_t arg,
 		return -EINVAL;
 	if (__builtin_add_overflow(range.iova, range.size - 1, &iova_end))
 		return -EOVERFLOW;
-	rc = check_user_bitmap(&range.bitmap, range.size);
+	rc = check_user_bitmap(iommu, &range.bitmap, range.size);
 	if (rc)
 		return rc;
 

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "sio_test.h"
+#include "ifd_test.h"
 
 #include <softiommu/fault.h>
 #include <softiommu/iommufd.h>
@@ -107,45 +108,26 @@ static int ioctl_(struct fx *f, unsigned long cmd, void *arg)
 
 static uint32_t ioas_alloc(struct fx *f)
 {
-	struct sio_iommu_ioas_alloc c = {.size = sizeof(c)};
-
-	assert_int_equal(ioctl_(f, SIO_IOMMU_IOAS_ALLOC, &c), 0);
-	return c.out_ioas_id;
+	return ifd_ioas_alloc(f->fd);
 }
 
 static int destroy(struct fx *f, uint32_t id)
 {
-	struct sio_iommu_destroy c = {.size = sizeof(c), .id = id};
-
-	return ioctl_(f, SIO_IOMMU_DESTROY, &c);
+	return ifd_destroy(f->fd, id);
 }
 
 static int map_fixed(struct fx *f, uint32_t ioas, uint64_t iova)
 {
-	struct sio_iommu_ioas_map c = {
-		.size = sizeof(c),
-		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
-			 SIO_IOMMU_IOAS_MAP_READABLE |
-			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas,
-		.user_va = (uint64_t)(uintptr_t)f->buf,
-		.length = NPAGES * f->pg,
-		.iova = iova,
-	};
-
-	return ioctl_(f, SIO_IOMMU_IOAS_MAP, &c);
+	return ifd_map_fixed(f->fd, ioas, f->buf, NPAGES * f->pg, iova);
 }
 
 /* 0 when exactly [iova, +NPAGES pages) was unmapped. */
 static int unmap(struct fx *f, uint32_t ioas, uint64_t iova)
 {
-	struct sio_iommu_ioas_unmap c = {.size = sizeof(c),
-					 .ioas_id = ioas,
-					 .iova = iova,
-					 .length = NPAGES * f->pg};
-	int rc = ioctl_(f, SIO_IOMMU_IOAS_UNMAP, &c);
+	uint64_t done = 0;
+	int rc = ifd_unmap(f->fd, ioas, iova, NPAGES * f->pg, &done);
 
-	if (!rc && c.length != NPAGES * f->pg)
+	if (!rc && done != NPAGES * f->pg)
 		return -EIO;
 	return rc;
 }
@@ -153,17 +135,7 @@ static int unmap(struct fx *f, uint32_t ioas, uint64_t iova)
 static int hwpt_alloc(struct fx *f, uint32_t pt_id, uint32_t flags,
 		      uint32_t *out)
 {
-	struct sio_iommu_hwpt_alloc c = {
-		.size = sizeof(c),
-		.flags = flags,
-		.dev_id = f->dev_id,
-		.pt_id = pt_id,
-	};
-	int rc = ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c);
-
-	if (!rc)
-		*out = c.out_hwpt_id;
-	return rc;
+	return ifd_hwpt_alloc(f->fd, f->dev_id, pt_id, flags, out);
 }
 
 static int viommu_alloc(struct fx *f, uint32_t *out)

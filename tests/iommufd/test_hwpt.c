@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "sio_test.h"
+#include "ifd_test.h"
 
 #include <softiommu/iommufd.h>
 
@@ -80,79 +81,40 @@ static int ioctl_(struct fx *f, unsigned long cmd, void *arg)
 
 static uint32_t ioas_alloc(struct fx *f)
 {
-	struct sio_iommu_ioas_alloc c = {.size = sizeof(c)};
-
-	assert_int_equal(ioctl_(f, SIO_IOMMU_IOAS_ALLOC, &c), 0);
-	return c.out_ioas_id;
+	return ifd_ioas_alloc(f->fd);
 }
 
 static int destroy(struct fx *f, uint32_t id)
 {
-	struct sio_iommu_destroy c = {.size = sizeof(c), .id = id};
-
-	return ioctl_(f, SIO_IOMMU_DESTROY, &c);
+	return ifd_destroy(f->fd, id);
 }
 
 static int map_fixed(struct fx *f, uint32_t ioas, void *va, uint64_t len,
 		     uint64_t iova)
 {
-	struct sio_iommu_ioas_map c = {
-		.size = sizeof(c),
-		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
-			 SIO_IOMMU_IOAS_MAP_READABLE |
-			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas,
-		.user_va = (uint64_t)(uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl_(f, SIO_IOMMU_IOAS_MAP, &c);
+	return ifd_map_fixed(f->fd, ioas, va, len, iova);
 }
 
 static int unmap(struct fx *f, uint32_t ioas, uint64_t iova, uint64_t len)
 {
-	struct sio_iommu_ioas_unmap c = {.size = sizeof(c),
-					 .ioas_id = ioas,
-					 .iova = iova,
-					 .length = len};
-
-	return ioctl_(f, SIO_IOMMU_IOAS_UNMAP, &c);
+	return ifd_unmap(f->fd, ioas, iova, len, NULL);
 }
 
 static int hwpt_alloc(struct fx *f, uint32_t pt_id, uint32_t flags,
 		      uint32_t *out)
 {
-	struct sio_iommu_hwpt_alloc c = {
-		.size = sizeof(c),
-		.flags = flags,
-		.dev_id = f->dev_id,
-		.pt_id = pt_id,
-	};
-	int rc = ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c);
-
-	if (!rc && out)
-		*out = c.out_hwpt_id;
-	return rc;
+	return ifd_hwpt_alloc(f->fd, f->dev_id, pt_id, flags, out);
 }
 
 /* The device writes @len bytes at @iova (a DMA write through the SMMU). */
 static int dma_write(struct fx *f, uint64_t iova, const void *src, size_t len)
 {
-	struct sio_smmu_txn txn = {
-		.sid = f->pdev->sid, .addr = iova, .attr = SIO_SMMU_WRITE};
-	size_t done;
-
-	return sio_smmu_dma(sio_platform_smmu(f->plat), &txn, (void *)src, len,
-			    &done);
+	return ifd_dma(f->plat, f->pdev->sid, iova, (void *)src, len, true);
 }
 
 static int dma_read(struct fx *f, uint64_t iova, void *dst, size_t len)
 {
-	struct sio_smmu_txn txn = {.sid = f->pdev->sid, .addr = iova};
-	size_t done;
-
-	return sio_smmu_dma(sio_platform_smmu(f->plat), &txn, dst, len, &done);
+	return ifd_dma(f->plat, f->pdev->sid, iova, dst, len, false);
 }
 
 /* Before any attach the device's DMA is blocked (an abort STE). */

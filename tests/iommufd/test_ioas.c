@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sio_test.h"
+#include "ifd_test.h"
 
 #include <softiommu/iommufd.h>
 
@@ -60,34 +61,18 @@ static int teardown(void **state)
 
 static uint32_t ioas_alloc(struct fx *f)
 {
-	struct sio_iommu_ioas_alloc c = {.size = sizeof(c)};
-
-	assert_int_equal(sio_iommufd_ioctl(f->fd, SIO_IOMMU_IOAS_ALLOC, &c), 0);
-	return c.out_ioas_id;
+	return ifd_ioas_alloc(f->fd);
 }
 
 static int destroy(struct fx *f, uint32_t id)
 {
-	struct sio_iommu_destroy c = {.size = sizeof(c), .id = id};
-
-	return sio_iommufd_ioctl(f->fd, SIO_IOMMU_DESTROY, &c);
+	return ifd_destroy(f->fd, id);
 }
 
 static int map(struct fx *f, uint32_t ioas, uint32_t flags, void *va,
 	       uint64_t len, uint64_t *iova)
 {
-	struct sio_iommu_ioas_map c = {
-		.size = sizeof(c),
-		.flags = flags,
-		.ioas_id = ioas,
-		.user_va = (uint64_t)(uintptr_t)va,
-		.length = len,
-		.iova = *iova,
-	};
-	int rc = sio_iommufd_ioctl(f->fd, SIO_IOMMU_IOAS_MAP, &c);
-
-	*iova = c.iova;
-	return rc;
+	return ifd_map(f->fd, ioas, flags, va, len, iova);
 }
 
 #define RW    (SIO_IOMMU_IOAS_MAP_READABLE | SIO_IOMMU_IOAS_MAP_WRITEABLE)
@@ -101,17 +86,7 @@ static int map_fixed(struct fx *f, uint32_t ioas, uint64_t iova, uint64_t len)
 static int unmap(struct fx *f, uint32_t ioas, uint64_t iova, uint64_t len,
 		 uint64_t *out)
 {
-	struct sio_iommu_ioas_unmap c = {
-		.size = sizeof(c),
-		.ioas_id = ioas,
-		.iova = iova,
-		.length = len,
-	};
-	int rc = sio_iommufd_ioctl(f->fd, SIO_IOMMU_IOAS_UNMAP, &c);
-
-	if (out)
-		*out = c.length;
-	return rc;
+	return ifd_unmap(f->fd, ioas, iova, len, out);
 }
 
 static int ranges(struct fx *f, uint32_t ioas, struct sio_iommu_iova_range *r,

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "sio_test.h"
+#include "ifd_test.h"
 
 #include <softiommu/iommufd.h>
 
@@ -84,59 +85,28 @@ static int ioctl_(struct fx *f, unsigned long cmd, void *arg)
 
 static uint32_t ioas_alloc(struct fx *f)
 {
-	struct sio_iommu_ioas_alloc c = {.size = sizeof(c)};
-
-	assert_int_equal(ioctl_(f, SIO_IOMMU_IOAS_ALLOC, &c), 0);
-	return c.out_ioas_id;
+	return ifd_ioas_alloc(f->fd);
 }
 
 static int destroy(struct fx *f, uint32_t id)
 {
-	struct sio_iommu_destroy c = {.size = sizeof(c), .id = id};
-
-	return ioctl_(f, SIO_IOMMU_DESTROY, &c);
+	return ifd_destroy(f->fd, id);
 }
 
 static int map_fixed(struct fx *f, void *va, uint64_t len, uint64_t iova)
 {
-	struct sio_iommu_ioas_map c = {
-		.size = sizeof(c),
-		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
-			 SIO_IOMMU_IOAS_MAP_READABLE |
-			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = f->ioas,
-		.user_va = (uint64_t)(uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl_(f, SIO_IOMMU_IOAS_MAP, &c);
+	return ifd_map_fixed(f->fd, f->ioas, va, len, iova);
 }
 
 static int unmap(struct fx *f, uint64_t iova, uint64_t len)
 {
-	struct sio_iommu_ioas_unmap c = {.size = sizeof(c),
-					 .ioas_id = f->ioas,
-					 .iova = iova,
-					 .length = len};
-
-	return ioctl_(f, SIO_IOMMU_IOAS_UNMAP, &c);
+	return ifd_unmap(f->fd, f->ioas, iova, len, NULL);
 }
 
 static int hwpt_alloc(struct fx *f, uint32_t dev_id, uint32_t pt_id,
 		      uint32_t flags, uint32_t *out)
 {
-	struct sio_iommu_hwpt_alloc c = {
-		.size = sizeof(c),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-	};
-	int rc = ioctl_(f, SIO_IOMMU_HWPT_ALLOC, &c);
-
-	if (!rc && out)
-		*out = c.out_hwpt_id;
-	return rc;
+	return ifd_hwpt_alloc(f->fd, dev_id, pt_id, flags, out);
 }
 
 /* IOMMU_HWPT_ALLOC with driver data, as a VMM asks for a nested HWPT. */

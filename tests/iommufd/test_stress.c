@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "sio_test.h"
+#include "ifd_test.h"
 
 #include <softiommu/iommufd.h>
 
@@ -163,30 +164,12 @@ static int ioctl_(struct fx *f, unsigned long cmd, void *arg)
 
 static int map_fixed(struct fx *f, void *va, uint64_t len, uint64_t iova)
 {
-	struct sio_iommu_ioas_map c = {
-		.size = sizeof(c),
-		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
-			 SIO_IOMMU_IOAS_MAP_READABLE |
-			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = f->ioas,
-		.user_va = (uint64_t)(uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl_(f, SIO_IOMMU_IOAS_MAP, &c);
+	return ifd_map_fixed(f->fd, f->ioas, va, len, iova);
 }
 
 static int unmap(struct fx *f, uint64_t iova, uint64_t len, uint64_t *done)
 {
-	struct sio_iommu_ioas_unmap c = {.size = sizeof(c),
-					 .ioas_id = f->ioas,
-					 .iova = iova,
-					 .length = len};
-	int rc = ioctl_(f, SIO_IOMMU_IOAS_UNMAP, &c);
-
-	*done = c.length;
-	return rc;
+	return ifd_unmap(f->fd, f->ioas, iova, len, done);
 }
 
 static int hwpt_alloc(struct fx *f, uint32_t pt_id, uint32_t flags,

@@ -411,8 +411,18 @@ static int domain_read_and_clear_dirty(struct sio_iommu_domain *d,
 				       unsigned int flags)
 {
 	struct arm_smmu_domain *sd = to_smmu_domain(d);
+	struct sio_dirty_bitmap clean;
+	uint64_t scratch[64];
 	int rc;
 
+	/* a clean without a bitmap: the walker records into a scratch one */
+	if (!bm->bits) {
+		clean = *bm;
+		clean.bits = scratch;
+		if (clean.length > clean.pgsize * 64 * 64)
+			return -EINVAL;
+		bm = &clean;
+	}
 	rc = sio_pgtable_read_and_clear_dirty(sd->pgtbl, bm, flags);
 	if (rc || (flags & SIO_DIRTY_NO_CLEAR))
 		return rc;

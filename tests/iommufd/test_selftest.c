@@ -1,0 +1,817 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IOMMU_TEST_CMD on a selftest-mode context, as the kernel's selftest
+ * driver (drivers/iommu/iommufd/selftest.c, iommufd_test.h) answers it:
+ * only such a context knows the command (ENOTTY elsewhere); the size
+ * rules of every iommufd command; each op's result and errnos; mock
+ * devices bound and attached through iommufd's own device paths.
+ *
+ * Expected values come from the kernel: the struct's 72 bytes and minimum
+ * of 68 (offsetofend(last)), the mock's aperture and 2 KiB page, the
+ * 0xbaddad / IOTLB defaults, -EOPNOTSUPP for an unknown op, -EIO for a
+ * wrong pin count, -EINVAL for a mismatching page.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "sio_test.h"
+
+#include <softiommu/iommufd.h>
+
+#include "iommufd/iommufd_private.h"
+#include "platform/platform_private.h"
+#include "uapi/iommufd_abi.h"
+#include "uapi/iommufd_test_abi.h"
+
+#define APERTURE (1ull << 24)
+/* MOCK_FLAGS_DEVICE_PASID */
+#define MOCK_DEV_PASID_FLAG (1u << 2)
+#define NPAGES		    8
+
+struct fx {
+	struct sio_platform *plat;
+	struct sio_iommufd *fd;
+	uint32_t ioas;
+	uint64_t pg;
+	uint8_t *buf;
+};
+
+static int do_ioctl(struct fx *f, unsigned long cmd, void *arg)
+{
+	return sio_iommufd_ioctl(f->fd, cmd, arg);
+}
+
+static int test_cmd(struct fx *f, struct sio_iommu_test_cmd *c)
+{
+	c->size = sizeof(*c);
+	return do_ioctl(f, SIO_IOMMU_TEST_CMD, c);
+}
+
+static uint32_t ioas_alloc(struct fx *f)
+{
+	struct sio_iommu_ioas_alloc a = {.size = sizeof(a)};
+
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_IOAS_ALLOC, &a), 0);
+	return a.out_ioas_id;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(sio_platform_create(&f->plat), 0);
+	assert_int_equal(sio_platform_enable_selftest(f->plat), 0);
+	assert_int_equal(sio_iommufd_open(f->plat, &f->fd), 0);
+	f->ioas = ioas_alloc(f);
+	f->pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	f->buf = mmap(NULL, NPAGES * f->pg, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(f->buf != MAP_FAILED);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	/* objects left behind (stdevs too) go with the context */
+	sio_iommufd_close(f->fd);
+	sio_platform_destroy(f->plat);
+	munmap(f->buf, NPAGES * f->pg);
+	free(f);
+	return 0;
+}
+
+struct mock {
+	uint32_t stdev, hwpt, idev;
+};
+
+static int mock_domain(struct fx *f, uint32_t pt, uint32_t flags,
+		       struct mock *out)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = flags ? SIO_TEST_OP_MOCK_DOMAIN_FLAGS
+			    : SIO_TEST_OP_MOCK_DOMAIN,
+		.id = pt,
+		.mock_domain = {.dev_flags = flags},
+	};
+	int rc = test_cmd(f, &c);
+
+	if (!rc && out)
+		*out = (struct mock){c.mock_domain.out_stdev_id,
+				     c.mock_domain.out_hwpt_id,
+				     c.mock_domain.out_idev_id};
+	return rc;
+}
+
+static int map_fixed(struct fx *f, void *p, uint64_t len, uint64_t iova)
+{
+	struct sio_iommu_ioas_map m = {
+		.size = sizeof(m),
+		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			 SIO_IOMMU_IOAS_MAP_READABLE |
+			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = f->ioas,
+		.user_va = (uint64_t)(uintptr_t)p,
+		.length = len,
+		.iova = iova,
+	};
+
+	return do_ioctl(f, SIO_IOMMU_IOAS_MAP, &m);
+}
+
+static int destroy(struct fx *f, uint32_t id)
+{
+	struct sio_iommu_destroy d = {.size = sizeof(d), .id = id};
+
+	return do_ioctl(f, SIO_IOMMU_DESTROY, &d);
+}
+
+static int check_map(struct fx *f, uint32_t hwpt, uint64_t iova, uint64_t len,
+		     void *p)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_MD_CHECK_MAP,
+		.id = hwpt,
+		.check_map = {iova, len, (uint64_t)(uintptr_t)p},
+	};
+
+	return test_cmd(f, &c);
+}
+
+static int check_refs(struct fx *f, void *p, uint64_t len, uint32_t refs)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_MD_CHECK_REFS,
+		.check_refs = {len, (uint64_t)(uintptr_t)p, refs},
+	};
+
+	return test_cmd(f, &c);
+}
+
+static void test_only_in_selftest_mode(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_test_cmd c = {.size = sizeof(c),
+				       .op = SIO_TEST_OP_MOCK_DOMAIN,
+				       .id = f->ioas};
+	struct sio_platform *plain;
+	struct sio_iommufd *fd;
+
+	assert_int_equal(sio_platform_create(&plain), 0);
+	assert_int_equal(sio_iommufd_open(plain, &fd), 0);
+	assert_int_equal(sio_iommufd_ioctl(fd, SIO_IOMMU_TEST_CMD, &c),
+			 -ENOTTY);
+	sio_iommufd_close(fd);
+	sio_platform_destroy(plain);
+}
+
+static void test_size_rules(void **state)
+{
+	struct fx *f = *state;
+	struct {
+		struct sio_iommu_test_cmd c;
+		uint64_t extra;
+	} big = {{.op = SIO_TEST_OP_SET_TEMP_MEMORY_LIMIT}, 1};
+
+	big.c.size = 67; /* below offsetofend(last) */
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_TEST_CMD, &big), -EINVAL);
+	big.c.size = 68;
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_TEST_CMD, &big), 0);
+	big.c.size = sizeof(big);
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_TEST_CMD, &big), -E2BIG);
+	big.extra = 0;
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_TEST_CMD, &big), 0);
+	big.c.op = 99;
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_TEST_CMD, &big), -EOPNOTSUPP);
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_TEST_CMD, NULL), -EFAULT);
+}
+
+static void test_mock_domain(void **state)
+{
+	struct fx *f = *state;
+	struct mock a, b;
+
+	assert_int_equal(mock_domain(f, 1000, 0, NULL), -ENOENT);
+	assert_int_equal(mock_domain(f, f->ioas, 1u << 1, NULL), -EINVAL);
+	assert_int_equal(mock_domain(f, f->ioas, 0, &a), 0);
+	assert_true(a.stdev && a.hwpt && a.idev);
+	assert_true(a.stdev != a.hwpt && a.hwpt != a.idev);
+	/* a second device on the first one's HWPT */
+	assert_int_equal(mock_domain(f, a.hwpt, 0, &b), 0);
+	assert_int_equal(b.hwpt, a.hwpt);
+	/* the binding holds the device; the HWPT holds the IOAS */
+	assert_int_equal(destroy(f, a.idev), -EBUSY);
+	assert_int_equal(destroy(f, f->ioas), -EBUSY);
+	assert_int_equal(destroy(f, a.stdev), 0);
+	assert_int_equal(destroy(f, a.idev), -ENOENT);
+	assert_int_equal(destroy(f, b.stdev), 0);
+	/* the automatic domain went with its last device */
+	assert_int_equal(destroy(f, a.hwpt), -ENOENT);
+	assert_int_equal(destroy(f, f->ioas), 0);
+}
+
+static void test_check_map_and_refs(void **state)
+{
+	struct fx *f = *state;
+	uint64_t len = 4 * f->pg;
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	assert_int_equal(check_refs(f, f->buf, len, 0), 0);
+	assert_int_equal(map_fixed(f, f->buf, len, APERTURE), 0);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, len, f->buf), 0);
+	assert_int_equal(check_refs(f, f->buf, len, 1), 0);
+	assert_int_equal(check_refs(f, f->buf, len, 2), -EIO);
+	/* another page, unaligned arguments, not a mock HWPT */
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, len, f->buf + f->pg),
+			 -EINVAL);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE + 1024, 2048, f->buf),
+			 -EINVAL);
+	assert_int_equal(check_map(f, f->ioas, APERTURE, len, f->buf), -ENOENT);
+	assert_int_equal(check_refs(f, f->buf + 1, f->pg, 1), -EINVAL);
+	/* nothing mapped past the area */
+	assert_int_equal(check_map(f, m.hwpt, APERTURE + len, 2048, f->buf),
+			 -EINVAL);
+	struct sio_iommu_ioas_unmap u = {.size = sizeof(u),
+					 .ioas_id = f->ioas,
+					 .iova = APERTURE,
+					 .length = len};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_IOAS_UNMAP, &u), 0);
+	assert_int_equal(check_refs(f, f->buf, len, 0), 0);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, 2048, f->buf), -EINVAL);
+}
+
+static void test_add_reserved(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_test_cmd c = {.op = SIO_TEST_OP_ADD_RESERVED,
+				       .id = f->ioas,
+				       .add_reserved = {APERTURE, f->pg}};
+
+	assert_int_equal(test_cmd(f, &c), 0);
+	/* iopt_check_iova(): a reserved IOVA is -EINVAL */
+	assert_int_equal(map_fixed(f, f->buf, f->pg, APERTURE), -EINVAL);
+	assert_int_equal(map_fixed(f, f->buf, f->pg, APERTURE + f->pg), 0);
+	c.id = 1000;
+	assert_int_equal(test_cmd(f, &c), -ENOENT);
+}
+
+static void test_dev_cache_and_flags(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_test_cmd c = {.op = SIO_TEST_OP_DEV_CHECK_CACHE};
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	c.id = m.idev;
+	for (uint32_t i = 0; i < 4; i++) {
+		c.check_dev_cache.id = i;
+		c.check_dev_cache.cache = 0xbaddad;
+		assert_int_equal(test_cmd(f, &c), 0);
+	}
+	c.check_dev_cache.cache = 0;
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	c.check_dev_cache.id = 4;
+	c.check_dev_cache.cache = 0xbaddad;
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	c.id = m.stdev; /* not a device */
+	c.check_dev_cache.id = 0;
+	assert_int_equal(test_cmd(f, &c), -ENOENT);
+	/* a vEVENT needs a vIOMMU's nested domain */
+	c = (struct sio_iommu_test_cmd){.op = SIO_TEST_OP_TRIGGER_VEVENT,
+					.trigger_vevent = {m.idev}};
+	assert_int_equal(test_cmd(f, &c), -ENOENT);
+}
+
+static void test_replace(void **state)
+{
+	struct fx *f = *state;
+	uint32_t ioas2 = ioas_alloc(f);
+	struct sio_iommu_test_cmd c = {.op = SIO_TEST_OP_MOCK_DOMAIN_REPLACE};
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	c.id = m.stdev;
+	c.mock_domain_replace.pt_id = ioas2;
+	assert_int_equal(test_cmd(f, &c), 0);
+	assert_true(c.mock_domain_replace.pt_id != ioas2);
+	assert_true(c.mock_domain_replace.pt_id != m.hwpt);
+	/* the old automatic domain is gone with its last user */
+	assert_int_equal(destroy(f, m.hwpt), -ENOENT);
+	assert_int_equal(destroy(f, f->ioas), 0);
+	c.id = m.idev; /* not a selftest object */
+	assert_int_equal(test_cmd(f, &c), -ENOENT);
+}
+
+static void test_dirty(void **state)
+{
+	struct fx *f = *state;
+	uint64_t bitmap = 0, bits = 0x5;
+	struct sio_iommu_hwpt_alloc a = {.size = sizeof(a),
+					 .flags = 1u << 1, /* DIRTY_TRACKING */
+					 .pt_id = f->ioas};
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_DIRTY,
+		.dirty = {.iova = APERTURE,
+			  .length = 4 * 2048,
+			  .page_size = 2048,
+			  .uptr = (uint64_t)(uintptr_t)&bits},
+	};
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	a.dev_id = m.idev;
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_ALLOC, &a), 0);
+	assert_int_equal(map_fixed(f, f->buf, 2 * f->pg, APERTURE), 0);
+	c.id = a.out_hwpt_id;
+	/* tracking off: the kernel's mock refuses */
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	struct sio_iommu_hwpt_set_dirty_tracking t = {
+		.size = sizeof(t), .flags = 1, .hwpt_id = a.out_hwpt_id};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_SET_DIRTY_TRACKING, &t), 0);
+	assert_int_equal(test_cmd(f, &c), 0);
+	assert_int_equal(c.dirty.out_nr_dirty, 2);
+	struct sio_iommu_hwpt_get_dirty_bitmap g = {
+		.size = sizeof(g),
+		.hwpt_id = a.out_hwpt_id,
+		.iova = APERTURE,
+		.length = 4 * 2048,
+		.page_size = 2048,
+		.data = (uint64_t)(uintptr_t)&bitmap};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_GET_DIRTY_BITMAP, &g), 0);
+	assert_int_equal(bitmap, 0x5);
+	/* argument checks, the automatic (non-dirty) domain */
+	c.dirty.page_size = 0;
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	c.dirty.page_size = 2048;
+	c.dirty.uptr = 0;
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	c.dirty.uptr = (uint64_t)(uintptr_t)&bits;
+	c.id = m.hwpt;
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	assert_int_equal(destroy(f, m.stdev), 0);
+}
+
+static void test_nested_iotlb(void **state)
+{
+	struct fx *f = *state;
+	uint32_t data[2] = {0xbadbeef, 0}, inv[2] = {0, 2};
+	struct sio_iommu_hwpt_alloc p = {.size = sizeof(p),
+					 .flags = 1u << 0, /* NEST_PARENT */
+					 .pt_id = f->ioas};
+	struct sio_iommu_test_cmd c = {.op = SIO_TEST_OP_MD_CHECK_IOTLB};
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	p.dev_id = m.idev;
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_ALLOC, &p), 0);
+	struct sio_iommu_hwpt_alloc n = {
+		.size = sizeof(n),
+		.dev_id = m.idev,
+		.pt_id = p.out_hwpt_id,
+		.data_type = 0xdead,
+		.data_len = sizeof(data),
+		.data_uptr = (uint64_t)(uintptr_t)data,
+	};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_ALLOC, &n), 0);
+	c.id = n.out_hwpt_id;
+	c.check_iotlb.id = 2;
+	c.check_iotlb.iotlb = 0xbadbeef;
+	assert_int_equal(test_cmd(f, &c), 0);
+	struct sio_iommu_hwpt_invalidate i = {
+		.size = sizeof(i),
+		.hwpt_id = n.out_hwpt_id,
+		.data_uptr = (uint64_t)(uintptr_t)inv,
+		.data_type = 0xdeadbeef,
+		.entry_len = sizeof(inv),
+		.entry_num = 1,
+	};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_INVALIDATE, &i), 0);
+	assert_int_equal(i.entry_num, 1);
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	c.check_iotlb.iotlb = 0;
+	assert_int_equal(test_cmd(f, &c), 0);
+	c.check_iotlb.id = 4;
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	/* a paging HWPT is no nested one */
+	c.id = p.out_hwpt_id;
+	c.check_iotlb.id = 0;
+	assert_int_equal(test_cmd(f, &c), -ENOENT);
+	/* the nested HWPT holds its parent */
+	assert_int_equal(destroy(f, p.out_hwpt_id), -EBUSY);
+	assert_int_equal(destroy(f, n.out_hwpt_id), 0);
+	assert_int_equal(destroy(f, p.out_hwpt_id), 0);
+}
+
+/* A file host as the interposer is one: fd numbers from 100 on. */
+struct files {
+	struct sio_iommufd_file *file[8];
+	int n;
+};
+
+static int host_install(void *opaque, struct sio_iommufd_file *file,
+			const char *name)
+{
+	struct files *fs = opaque;
+
+	(void)name;
+	if (fs->n == 8)
+		return -EMFILE;
+	fs->file[fs->n] = file;
+	return 100 + fs->n++;
+}
+
+/* close(fd): the file's last reference goes */
+static void host_uninstall(void *opaque, int fd)
+{
+	struct files *fs = opaque;
+
+	sio_iommufd_file_release(fs->file[fd - 100]);
+	fs->file[fd - 100] = NULL;
+}
+
+static int create_access(struct fx *f, uint32_t ioas, uint32_t flags,
+			 uint32_t *fd)
+{
+	struct sio_iommu_test_cmd c = {.op = SIO_TEST_OP_CREATE_ACCESS,
+				       .id = ioas,
+				       .create_access = {.flags = flags}};
+	int rc = test_cmd(f, &c);
+
+	*fd = c.create_access.out_access_fd;
+	return rc;
+}
+
+static int access_pages(struct fx *f, uint32_t fd, uint64_t iova, uint64_t len,
+			void *p, uint32_t *id)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_ACCESS_PAGES,
+		.id = fd,
+		.access_pages = {.iova = iova,
+				 .length = len,
+				 .uptr = (uint64_t)(uintptr_t)p},
+	};
+	int rc = test_cmd(f, &c);
+
+	*id = c.access_pages.out_access_pages_id;
+	return rc;
+}
+
+static int destroy_pages(struct fx *f, uint32_t fd, uint32_t id)
+{
+	struct sio_iommu_test_cmd c = {.op = SIO_TEST_OP_DESTROY_ACCESS_PAGES,
+				       .id = fd,
+				       .destroy_access_pages = {id}};
+
+	return test_cmd(f, &c);
+}
+
+static int access_rw(struct fx *f, uint32_t fd, uint64_t iova, void *p,
+		     uint64_t len, uint32_t flags)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_ACCESS_RW,
+		.id = fd,
+		.access_rw = {iova, len, (uint64_t)(uintptr_t)p, flags},
+	};
+
+	return test_cmd(f, &c);
+}
+
+static void test_access_ops(void **state)
+{
+	struct fx *f = *state;
+	struct files fs = {0};
+	const struct sio_iommufd_file_host host = {
+		.install = host_install,
+		.uninstall = host_uninstall,
+		.opaque = &fs,
+	};
+	uint32_t fd, fd_rw, id, id2;
+	char out[8] = {0};
+
+	/* without a file host there is no fd to give */
+	assert_int_equal(create_access(f, f->ioas, 1, &fd), -EOPNOTSUPP);
+	sio_iommufd_set_file_host(f->fd, &host);
+	assert_int_equal(create_access(f, f->ioas, 2, &fd), -EOPNOTSUPP);
+	assert_int_equal(create_access(f, 1000, 1, &fd), -ENOENT);
+	assert_int_equal(create_access(f, f->ioas, 1, &fd), 0);
+	assert_int_equal(create_access(f, f->ioas, 0, &fd_rw), 0);
+	assert_true(fd >= 100 && fd_rw >= 100 && fd != fd_rw);
+
+	assert_int_equal(map_fixed(f, f->buf, 2 * f->pg, APERTURE), 0);
+	/* not a pinning access; not an access; over the kernel's bound */
+	assert_int_equal(access_pages(f, fd_rw, APERTURE, f->pg, f->buf, &id),
+			 -EOPNOTSUPP);
+	assert_int_equal(access_pages(f, 7, APERTURE, f->pg, f->buf, &id),
+			 -EBADFD);
+	assert_int_equal(access_pages(f, fd, APERTURE, 17 * MiB, f->buf, &id),
+			 -ENOMEM);
+	/* the pinned page must be the user's page */
+	assert_int_equal(access_pages(f, fd, APERTURE, f->pg, f->buf + f->pg,
+				      &id),
+			 -EBADE);
+	assert_int_equal(check_refs(f, f->buf, 2 * f->pg, 0), 0);
+	assert_int_equal(access_pages(f, fd, APERTURE, f->pg, f->buf, &id), 0);
+	assert_int_equal(access_pages(f, fd, APERTURE, f->pg, f->buf, &id2), 0);
+	assert_true(id != id2);
+	assert_int_equal(check_refs(f, f->buf, f->pg, 1), 0);
+	assert_int_equal(check_refs(f, f->buf + f->pg, f->pg, 0), 0);
+	assert_int_equal(destroy_pages(f, fd, id), 0);
+	assert_int_equal(destroy_pages(f, fd, id), -ENOENT);
+
+	/* through the IOAS with the CPU */
+	assert_int_equal(access_rw(f, fd_rw, APERTURE + 5, "softio", 6, 1), 0);
+	assert_memory_equal(f->buf + 5, "softio", 6);
+	assert_int_equal(access_rw(f, fd_rw, APERTURE + 5, out, 6, 4), 0);
+	assert_memory_equal(out, "softio", 6);
+	assert_int_equal(access_rw(f, fd_rw, APERTURE + 5, out, 6, 1u << 3),
+			 -EOPNOTSUPP);
+	assert_int_equal(access_rw(f, fd_rw, APERTURE + 2 * f->pg, out, 6, 0),
+			 -ENOENT);
+
+	/* an unmap takes the remaining pin away (the unmap notification) */
+	struct sio_iommu_ioas_unmap u = {.size = sizeof(u),
+					 .ioas_id = f->ioas,
+					 .iova = APERTURE,
+					 .length = 2 * f->pg};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_IOAS_UNMAP, &u), 0);
+	assert_int_equal(destroy_pages(f, fd, id2), -ENOENT);
+	assert_int_equal(check_refs(f, f->buf, 2 * f->pg, 0), 0);
+
+	/* ACCESS_REPLACE_IOAS, then close */
+	struct sio_iommu_test_cmd r = {.op = SIO_TEST_OP_ACCESS_REPLACE_IOAS,
+				       .id = fd,
+				       .access_replace_ioas = {1000}};
+	assert_int_equal(test_cmd(f, &r), -ENOENT);
+	r.access_replace_ioas.ioas_id = ioas_alloc(f);
+	assert_int_equal(test_cmd(f, &r), 0);
+	host_uninstall(&fs, (int)fd);
+	assert_int_equal(destroy_pages(f, fd, 0), -EBADFD);
+	host_uninstall(&fs, (int)fd_rw);
+}
+
+static int pasid_op(struct fx *f, uint32_t op, uint32_t stdev, uint32_t pasid,
+		    uint32_t pt)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = op, .id = stdev, .pasid = {pasid, pt}};
+
+	return test_cmd(f, &c);
+}
+
+static uint32_t hwpt_alloc(struct fx *f, uint32_t idev, uint32_t flags)
+{
+	struct sio_iommu_hwpt_alloc a = {.size = sizeof(a),
+					 .flags = flags,
+					 .dev_id = idev,
+					 .pt_id = f->ioas};
+
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_ALLOC, &a), 0);
+	return a.out_hwpt_id;
+}
+
+static void test_pasid_ops(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t ALLOC_PASID = 1u << 3;
+	struct sio_iommu_hw_info info = {.size = sizeof(info)};
+	uint32_t s2, s2b, plain;
+	struct mock m, nop;
+
+	assert_int_equal(mock_domain(f, f->ioas, MOCK_DEV_PASID_FLAG, &m), 0);
+	assert_int_equal(mock_domain(f, f->ioas, 0, &nop), 0);
+	info.dev_id = m.idev;
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_GET_HW_INFO, &info), 0);
+	assert_int_equal(info.out_max_pasid_log2, 20);
+	info = (struct sio_iommu_hw_info){.size = sizeof(info),
+					  .dev_id = nop.idev};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_GET_HW_INFO, &info), 0);
+	assert_int_equal(info.out_max_pasid_log2, 0);
+
+	s2 = hwpt_alloc(f, m.idev, ALLOC_PASID);
+	s2b = hwpt_alloc(f, m.idev, ALLOC_PASID);
+	plain = hwpt_alloc(f, m.idev, 0);
+	/* detaching a PASID never attached is no error */
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_DETACH, m.stdev, 7, 0),
+			 0);
+	/* the RID on an auto (non-PASID) domain: no PASID may attach */
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, m.stdev, 7, s2),
+			 -EINVAL);
+	struct sio_iommu_test_cmd r = {.op = SIO_TEST_OP_MOCK_DOMAIN_REPLACE,
+				       .id = m.stdev,
+				       .mock_domain_replace = {s2}};
+	assert_int_equal(test_cmd(f, &r), 0);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, m.stdev, 7,
+				  plain),
+			 -EINVAL);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, m.stdev, 7, s2),
+			 0);
+	assert_int_equal(
+		pasid_op(f, SIO_TEST_OP_PASID_CHECK_HWPT, m.stdev, 7, s2), 0);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_CHECK_HWPT, m.stdev, 7,
+				  0),
+			 -EINVAL);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, m.stdev, 7, s2b),
+			 -EBUSY);
+	assert_int_equal(
+		pasid_op(f, SIO_TEST_OP_PASID_REPLACE, m.stdev, 7, s2b), 0);
+	assert_int_equal(
+		pasid_op(f, SIO_TEST_OP_PASID_CHECK_HWPT, m.stdev, 7, s2b), 0);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_DETACH, m.stdev, 7, 0),
+			 0);
+	assert_int_equal(
+		pasid_op(f, SIO_TEST_OP_PASID_CHECK_HWPT, m.stdev, 7, 0), 0);
+	/* PASID 1024: the mock fails its replace, the old domain stays */
+	assert_int_equal(
+		pasid_op(f, SIO_TEST_OP_PASID_ATTACH, m.stdev, 1024, s2), 0);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_REPLACE, m.stdev, 1024,
+				  s2b),
+			 -ENOMEM);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_CHECK_HWPT, m.stdev,
+				  1024, s2),
+			 0);
+	assert_int_equal(
+		pasid_op(f, SIO_TEST_OP_PASID_DETACH, m.stdev, 1024, 0), 0);
+	/* a device without PASIDs; a stdev that is not there */
+	r.id = nop.stdev;
+	assert_int_equal(test_cmd(f, &r), 0);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, nop.stdev, 7,
+				  s2),
+			 -EINVAL);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, 1000, 7, s2),
+			 -ENOENT);
+}
+
+static void test_trigger_iopf(void **state)
+{
+	struct fx *f = *state;
+	uint32_t data[2] = {0xbadbeef, 0};
+	struct sio_iommu_fault_alloc fa = {.size = sizeof(fa)};
+	struct sio_iommu_hwpt_pgfault pf;
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);
+	uint32_t parent = hwpt_alloc(f, m.idev, 1u << 0 /* NEST_PARENT */);
+	struct sio_iommu_hwpt_alloc n = {
+		.size = sizeof(n),
+		.flags = SIO_IOMMU_HWPT_FAULT_ID_VALID,
+		.dev_id = m.idev,
+		.pt_id = parent,
+		.data_type = 0xdead,
+		.data_len = sizeof(data),
+		.data_uptr = (uint64_t)(uintptr_t)data,
+		.fault_id = fa.out_fault_id,
+	};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_ALLOC, &n), 0);
+	struct sio_iommu_test_cmd t = {
+		.op = SIO_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = {.dev_id = m.idev,
+				 .pasid = 1,
+				 .grpid = 2,
+				 .perm = SIO_IOMMU_PGFAULT_PERM_READ,
+				 .addr = 0xdeadbeaf},
+	};
+	/* on the automatic paging domain: dropped, nothing to read */
+	assert_int_equal(test_cmd(f, &t), 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
+						 sizeof(pf)),
+			 0);
+	/*
+	 * On the nested HWPT: a PASID with no domain of its own faults
+	 * through the RID's nested domain (the mock's user PASID table).
+	 */
+	struct sio_iommu_test_cmd r = {.op = SIO_TEST_OP_MOCK_DOMAIN_REPLACE,
+				       .id = m.stdev,
+				       .mock_domain_replace = {n.out_hwpt_id}};
+	assert_int_equal(test_cmd(f, &r), 0);
+	assert_int_equal(test_cmd(f, &t), 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
+						 sizeof(pf)),
+			 sizeof(pf));
+	assert_int_equal(pf.flags, SIO_IOMMU_PGFAULT_FLAGS_PASID_VALID |
+					   SIO_IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	assert_int_equal(pf.dev_id, m.idev);
+	assert_int_equal(pf.pasid, 1);
+	assert_int_equal(pf.grpid, 2);
+	assert_int_equal(pf.perm, SIO_IOMMU_PGFAULT_PERM_READ);
+	assert_int_equal(pf.addr, 0xdeadbeaf);
+	struct sio_iommu_hwpt_page_response resp = {.cookie = pf.cookie};
+	assert_int_equal(sio_iommufd_eventq_write(f->fd, fa.out_fault_id, &resp,
+						  sizeof(resp)),
+			 sizeof(resp));
+	/* the RID's own fault (no PASID) */
+	t.trigger_iopf.pasid = 0;
+	assert_int_equal(test_cmd(f, &t), 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
+						 sizeof(pf)),
+			 sizeof(pf));
+	assert_int_equal(pf.flags, SIO_IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	t.trigger_iopf.dev_id = m.stdev; /* not a device */
+	assert_int_equal(test_cmd(f, &t), -ENOENT);
+}
+
+static int hw_queue(struct fx *f, uint32_t viommu, uint32_t type,
+		    uint32_t index, uint64_t iova, uint64_t len, uint32_t *id)
+{
+	struct sio_iommu_hw_queue_alloc q = {.size = sizeof(q),
+					     .viommu_id = viommu,
+					     .type = type,
+					     .index = index,
+					     .nesting_parent_iova = iova,
+					     .length = len};
+	int rc = do_ioctl(f, SIO_IOMMU_HW_QUEUE_ALLOC, &q);
+
+	*id = q.out_hw_queue_id;
+	return rc;
+}
+
+static void test_hw_queue(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t T = 0xdeadbeef; /* IOMMU_HW_QUEUE_TYPE_SELFTEST */
+	uint32_t q0, q1, id;
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	struct sio_iommu_viommu_alloc va = {
+		.size = sizeof(va),
+		.type = 0xdeadbeef, /* IOMMU_VIOMMU_TYPE_SELFTEST */
+		.dev_id = m.idev,
+		.hwpt_id = hwpt_alloc(f, m.idev, 1u << 0 /* NEST_PARENT */),
+	};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_VIOMMU_ALLOC, &va), 0);
+	uint32_t v = va.out_viommu_id;
+
+	/* the core's checks, in the kernel's order */
+	assert_int_equal(hw_queue(f, v, 0, 0, APERTURE, f->pg, &id),
+			 -EOPNOTSUPP);
+	assert_int_equal(hw_queue(f, v, T, 0, APERTURE, 0, &id), -EINVAL);
+	assert_int_equal(hw_queue(f, v, T, 0, ~0ull, f->pg, &id), -EOVERFLOW);
+	assert_int_equal(hw_queue(f, 1000, T, 0, APERTURE, f->pg, &id),
+			 -ENOENT);
+	assert_int_equal(hw_queue(f, v, 7, 0, APERTURE, f->pg, &id),
+			 -EOPNOTSUPP);
+	/* the memory must be mapped */
+	assert_int_equal(hw_queue(f, v, T, 0, APERTURE, f->pg, &id), -ENOENT);
+	assert_int_equal(map_fixed(f, f->buf, 2 * f->pg, APERTURE), 0);
+	/* the mock's: from index 0 up, two at most */
+	assert_int_equal(hw_queue(f, v, T, 1, APERTURE, f->pg, &id), -EIO);
+	assert_int_equal(hw_queue(f, v, T, 2, APERTURE, f->pg, &id), -EINVAL);
+	assert_int_equal(hw_queue(f, v, T, 0, APERTURE, f->pg, &q0), 0);
+	assert_int_equal(hw_queue(f, v, T, 0, APERTURE, f->pg, &id), -EEXIST);
+	/* its memory is locked: no unmap, and it counts as a pin */
+	struct sio_iommu_ioas_unmap u = {.size = sizeof(u),
+					 .ioas_id = f->ioas,
+					 .iova = APERTURE,
+					 .length = 2 * f->pg};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_IOAS_UNMAP, &u), -EBUSY);
+	assert_int_equal(
+		hw_queue(f, v, T, 1, APERTURE + f->pg / 2, f->pg / 2, &q1), 0);
+	/* the vIOMMU, and the queue the second one depends on, stay */
+	assert_int_equal(destroy(f, v), -EBUSY);
+	assert_int_equal(destroy(f, q0), -EBUSY);
+	assert_int_equal(destroy(f, q1), 0);
+	assert_int_equal(destroy(f, q0), 0);
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_IOAS_UNMAP, &u), 0);
+	assert_int_equal(destroy(f, v), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_only_in_selftest_mode,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_size_rules, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mock_domain, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_check_map_and_refs, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_add_reserved, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dev_cache_and_flags, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dirty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_iotlb, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_access_ops, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pasid_ops, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_trigger_iopf, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hw_queue, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `softiommu exec --selftest` as the kernel's selftests use it: a user
+ * program (libc and the ABI headers only) sees IOMMU_TEST_CMD on
+ * /dev/iommu, in the process and in a forked child (the kselftest
+ * harness runs every test in one); under a plain `softiommu exec` the
+ * command is ENOTTY, as on a kernel without CONFIG_IOMMUFD_TEST, even
+ * with SOFTIOMMU_SELFTEST=1 inherited (meson sets it for that run).
+ *
+ * argv[1]: "on" or "off", the mode the run expects.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "uapi/iommufd_abi.h"
+#include "uapi/iommufd_test_abi.h"
+
+static int mode_on;
+
+static int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static uint32_t ioas_alloc(int fd)
+{
+	struct sio_iommu_ioas_alloc a = {.size = sizeof(a)};
+
+	assert_int_equal(xioctl(fd, SIO_IOMMU_IOAS_ALLOC, &a), 0);
+	return a.out_ioas_id;
+}
+
+/* A mock device on a new IOAS, a page mapped, its pin counted. */
+static int mock_device_cycle(void)
+{
+	int fd = open("/dev/iommu", O_RDWR);
+	long pg = sysconf(_SC_PAGESIZE);
+	void *buf = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct sio_iommu_test_cmd c = {.size = sizeof(c),
+				       .op = SIO_TEST_OP_MOCK_DOMAIN};
+	int rc;
+
+	if (fd < 0 || buf == MAP_FAILED)
+		return -EBADF;
+	c.id = ioas_alloc(fd);
+	rc = xioctl(fd, SIO_IOMMU_TEST_CMD, &c);
+	if (!rc) {
+		struct sio_iommu_ioas_map m = {
+			.size = sizeof(m),
+			.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+				 SIO_IOMMU_IOAS_MAP_READABLE,
+			.ioas_id = c.id,
+			.user_va = (uint64_t)(uintptr_t)buf,
+			.length = (uint64_t)pg,
+			.iova = 1ull << 24,
+		};
+		struct sio_iommu_test_cmd r = {
+			.size = sizeof(r),
+			.op = SIO_TEST_OP_MD_CHECK_REFS,
+			.check_refs = {(uint64_t)pg, (uint64_t)(uintptr_t)buf,
+				       1},
+		};
+
+		rc = xioctl(fd, SIO_IOMMU_IOAS_MAP, &m);
+		if (!rc)
+			rc = xioctl(fd, SIO_IOMMU_TEST_CMD, &r);
+	}
+	close(fd);
+	munmap(buf, pg);
+	return rc;
+}
+
+static void test_in_process(void **state)
+{
+	(void)state;
+	assert_int_equal(mock_device_cycle(), mode_on ? 0 : -ENOTTY);
+}
+
+static void test_in_forked_child(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid)
+		_exit(mock_device_cycle() == (mode_on ? 0 : -ENOTTY) ? 0 : 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_in_process),
+		cmocka_unit_test(test_in_forked_child),
+	};
+
+	mode_on = argc > 1 && !strcmp(argv[1], "on");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
