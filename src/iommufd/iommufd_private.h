@@ -270,6 +270,12 @@ struct iopt_pages {
 	 */
 	pid_t remote_pid;
 	bool remote_taken;
+	/*
+	 * ... unless the child's range is MAP_SHARED memory that is ours
+	 * too at the same address (sio_user_mm_shares()): then uptr is
+	 * ours, and taking is only checking the child is still there.
+	 */
+	bool remote_shared;
 
 	pthread_mutex_t mutex;
 	/* whole-object pins: the areas that back domains (area->pinned) */

@@ -85,12 +85,17 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 		return rc;
 	(*out)->type = IOPT_ADDRESS_USER;
 	(*out)->uptr = down;
-	(*out)->remote_pid = sio_user_mm();
 	/*
-	 * Another process's pages: not the program's, so neither its
-	 * munmap() nor MD_CHECK_REFS on its addresses finds them.
+	 * A fork child's pages.  MAP_SHARED memory it inherited is the same
+	 * pages as ours at that address: pinning ours is pinning its, and
+	 * the program's munmap() reaches them as its own memory.
 	 */
-	if (!(*out)->remote_pid)
+	(*out)->remote_pid = sio_user_mm();
+	if ((*out)->remote_pid)
+		(*out)->remote_shared =
+			sio_user_mm_shares((*out)->remote_pid, down,
+					   (*out)->npages << host->page_shift);
+	if (!(*out)->remote_pid || (*out)->remote_shared)
 		host_add_pages(*out);
 	return 0;
 }
@@ -170,10 +175,11 @@ void iopt_put_pages(struct iopt_pages *pages)
 	/* the last area is gone, and with it every pin */
 	pthread_mutex_lock(&pages->host->pages_lock);
 	iommufd_list_del_init(&pages->host_node);
-	if (pages->type == IOPT_ADDRESS_USER && !pages->remote_pid)
+	if (pages->type == IOPT_ADDRESS_USER &&
+	    (!pages->remote_pid || pages->remote_shared))
 		atomic_fetch_sub(&pages->host->nr_user_pages, 1);
 	pthread_mutex_unlock(&pages->host->pages_lock);
-	if (pages->remote_taken)
+	if (pages->remote_taken && !pages->remote_shared)
 		munmap((void *)(uintptr_t)pages->uptr,
 		       pages->npages << pages->host->page_shift);
 	if (pages->file_map) {
@@ -257,6 +263,15 @@ static int take_remote(struct iopt_pages *pages)
 
 	if (!pages->remote_pid || pages->remote_taken)
 		return 0;
+	if (pages->remote_shared) {
+		char probe;
+
+		/* the same pages as ours, but only a living child pins */
+		rc = sio_user_copy_from_mm(pages->remote_pid, &probe,
+					   pages->uptr, 1);
+		pages->remote_taken = !rc;
+		return rc;
+	}
 	map = sio_mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED)

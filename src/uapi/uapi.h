@@ -48,6 +48,13 @@ int sio_user_write(uint64_t uaddr, const void *src, size_t len);
  */
 pid_t sio_user_set_mm(pid_t pid);
 pid_t sio_user_mm(void);
+/*
+ * Whether [uaddr, uaddr + len) of process @pid is the same pages as ours
+ * at the same address: one shared mapping of the same object and offset
+ * in both (MAP_SHARED memory a fork child inherited), from their
+ * /proc/<pid>/maps.
+ */
+bool sio_user_mm_shares(pid_t pid, uint64_t uaddr, uint64_t len);
 /* Read @len bytes at @uaddr of process @pid: 0 or -EFAULT (also if gone). */
 int sio_user_copy_from_mm(pid_t pid, void *dst, uint64_t uaddr, size_t len);
 

@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -274,6 +275,56 @@ int sio_user_copy_from_mm(pid_t pid, void *dst, uint64_t uaddr, size_t len)
 	/* a process that is gone (ESRCH) has no pages to give either */
 	return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0
 								      : -EFAULT;
+}
+
+/* A mapping from /proc/<pid>/maps: the one holding some address. */
+struct user_vma {
+	unsigned long long end, inode;
+	unsigned int maj, min;
+	unsigned long long off; /* file offset of the address */
+	bool shared;
+};
+
+static bool vma_of(const char *maps, uint64_t uaddr, struct user_vma *v)
+{
+	unsigned long long start, end, pgoff, inode;
+	unsigned int maj, min;
+	bool found = false;
+	char line[512], perms[8];
+	FILE *f = fopen(maps, "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end,
+			   perms, &pgoff, &maj, &min, &inode) != 7 ||
+		    uaddr < start || uaddr >= end)
+			continue;
+		*v = (struct user_vma){.end = end,
+				       .inode = inode,
+				       .maj = maj,
+				       .min = min,
+				       .off = pgoff + (uaddr - start),
+				       .shared = perms[3] == 's'};
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+bool sio_user_mm_shares(pid_t pid, uint64_t uaddr, uint64_t len)
+{
+	struct user_vma theirs, ours;
+	char maps[40];
+
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	if (!len || !vma_of(maps, uaddr, &theirs) ||
+	    !vma_of("/proc/self/maps", uaddr, &ours))
+		return false;
+	return theirs.shared && ours.shared && theirs.inode &&
+	       theirs.inode == ours.inode && theirs.maj == ours.maj &&
+	       theirs.min == ours.min && theirs.off == ours.off &&
+	       uaddr + len <= theirs.end && uaddr + len <= ours.end;
 }
 
 static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)

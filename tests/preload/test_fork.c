@@ -112,6 +112,13 @@ static int attach(struct fx *f)
 	return ioctl(f->dev, SIO_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
 }
 
+static int detach(struct fx *f)
+{
+	struct sio_vfio_device_detach_iommufd_pt d = {.argsz = sizeof(d)};
+
+	return ioctl(f->dev, SIO_VFIO_DEVICE_DETACH_IOMMUFD_PT, &d);
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -309,6 +316,45 @@ static void test_no_domain_child_gone(void **state)
 }
 
 /*
+ * MAP_SHARED memory the child inherited is the parent's pages too: what
+ * the child pinned is what the parent writes after the child is gone (the
+ * selftests' check_access_rw() in fork_gone and fork_present relies on
+ * it).  Without a domain, the pin still needs the child: EFAULT once it
+ * is gone.
+ */
+static void test_shared_memory(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *shm = mmap(NULL, (size_t)f->pg, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t pid;
+
+	assert_true(shm != MAP_FAILED);
+	for (int domain = 1; domain >= 0; domain--) {
+		if (domain) {
+			assert_int_equal(attach(f), 0);
+			bus_master(f);
+		}
+		pid = fork();
+		assert_true(pid >= 0);
+		if (!pid)
+			_exit(map_at(f, shm, iova_of(f, 0)) ? 2 : 0);
+		reap(pid);
+		if (!domain) {
+			assert_int_equal(attach(f), -1);
+			assert_int_equal(errno, EFAULT);
+			break;
+		}
+		memset(shm, PATTERN, (size_t)f->pg);
+		assert_child_data(f);
+		assert_int_equal(unmap_at(f, iova_of(f, 0)), 0);
+		/* detach: the next round maps without a domain */
+		assert_int_equal(detach(f), 0);
+	}
+	munmap(shm, (size_t)f->pg);
+}
+
+/*
  * The child's user pointers are the child's: a page the parent still has
  * but the child unmapped cannot be pinned (EFAULT), and the child's
  * replies land in the child's memory (IOAS_ALLOC's id, read there).
@@ -407,6 +453,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_domain_child_gone,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_memory, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_child_memory, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_close_orders, setup,
