@@ -35,7 +35,7 @@
 #include "uapi/iommufd_test_abi.h"
 #include "uapi/uapi.h"
 
-enum fork_op { FORK_IOCTL = 1, FORK_RELEASE = 2 };
+enum fork_op { FORK_IOCTL = 1, FORK_RELEASE = 2, FORK_EXIT = 3 };
 
 /* One call from the child (a datagram: SOCK_SEQPACKET keeps bounds). */
 struct fork_req {
@@ -95,6 +95,15 @@ static int64_t serve_one(struct fork_server *s, const struct fork_req *req)
 	pid_t old;
 	long rc;
 
+	if (req->op == FORK_EXIT) {
+		for (size_t i = 0; i < s->n; i++) {
+			f = s->files[i];
+			s->files[i] = NULL;
+			if (f)
+				vfile_put(f);
+		}
+		return 0;
+	}
 	if (req->idx >= s->n || !s->files[req->idx])
 		return -EBADF;
 	f = s->files[req->idx];
@@ -188,6 +197,8 @@ void preload_fork_child(void)
 	struct fork_server *s = preload.fork_pending;
 	struct preload_fork_chan *c;
 
+	/* a parent's channel is not ours: its files are orphans here */
+	preload.fork_chan = NULL;
 	if (!s)
 		return;
 	preload.fork_pending = NULL;
@@ -200,6 +211,7 @@ void preload_fork_child(void)
 		pthread_mutex_init(&c->lock, NULL);
 		atomic_init(&c->refs, (unsigned int)s->n);
 	}
+	preload.fork_chan = c;
 	/* the parent's references are its own: our copies drop them */
 	for (size_t i = 0; i < s->n; i++)
 		vfile_make_remote(s->files[i], c, (unsigned int)i);
@@ -254,7 +266,30 @@ void preload_fork_release(struct preload_fork_chan *c, unsigned int idx)
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
 	/* the last file: closing our end ends the server */
+	preload.fork_chan = NULL;
 	preload.real.close(c->sock);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
+}
+
+/*
+ * The kernel closes an exiting task's files before its parent can reap
+ * it: a parent that waited for the child sees the file's last reference
+ * gone (the selftests' teardown counts the pins then).  A child that
+ * exits through exit() says so and waits for the server to drop its
+ * references; this runs among the last destructors (the interposer is
+ * the first library loaded).  One that dies otherwise (_exit, a signal)
+ * is seen by the channel's end, a moment later.
+ */
+__attribute__((destructor)) static void fork_exit(void)
+{
+	struct preload_fork_chan *c = preload.fork_chan;
+	struct fork_req req = {.op = FORK_EXIT};
+	struct fork_rep rep;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	chan_call(c, &req, &rep);
+	pthread_mutex_unlock(&c->lock);
 }

@@ -279,6 +279,8 @@ struct preload_ctx {
 	struct preload_sysfs sysfs;
 	/* fork.c: the channel being set up across one fork() */
 	struct fork_server *fork_pending;
+	/* fork.c: a fork child's channel to its parent's files, or NULL */
+	struct preload_fork_chan *fork_chan;
 };
 
 extern struct preload_ctx preload;
