@@ -62,11 +62,17 @@ static int iopt_alloc_pages(struct iommufd_host *host, uint64_t start_byte,
 }
 
 /* A new pages object joins the host's list (for MD_CHECK_REFS). */
+/* A fork child's own pages: no address of ours names them. */
+static bool pages_elsewhere(const struct iopt_pages *pages)
+{
+	return pages->remote_pid && !pages->remote_shared;
+}
+
 static void host_add_pages(struct iopt_pages *pages)
 {
 	pthread_mutex_lock(&pages->host->pages_lock);
 	iommufd_list_add_tail(&pages->host_node, &pages->host->pages);
-	if (pages->type == IOPT_ADDRESS_USER)
+	if (pages->type == IOPT_ADDRESS_USER && !pages_elsewhere(pages))
 		atomic_fetch_add(&pages->host->nr_user_pages, 1);
 	pthread_mutex_unlock(&pages->host->pages_lock);
 }
@@ -95,8 +101,8 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 		(*out)->remote_shared =
 			sio_user_mm_shares((*out)->remote_pid, down,
 					   (*out)->npages << host->page_shift);
-	if (!(*out)->remote_pid || (*out)->remote_shared)
-		host_add_pages(*out);
+	(*out)->acct_pid = (*out)->remote_pid;
+	host_add_pages(*out);
 	return 0;
 }
 
@@ -175,8 +181,7 @@ void iopt_put_pages(struct iopt_pages *pages)
 	/* the last area is gone, and with it every pin */
 	pthread_mutex_lock(&pages->host->pages_lock);
 	iommufd_list_del_init(&pages->host_node);
-	if (pages->type == IOPT_ADDRESS_USER &&
-	    (!pages->remote_pid || pages->remote_shared))
+	if (pages->type == IOPT_ADDRESS_USER && !pages_elsewhere(pages))
 		atomic_fetch_sub(&pages->host->nr_user_pages, 1);
 	pthread_mutex_unlock(&pages->host->pages_lock);
 	if (pages->remote_taken && !pages->remote_shared)
@@ -242,10 +247,13 @@ static int update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 	}
 	if (rc)
 		return rc;
-	if (inc)
+	if (inc) {
 		atomic_fetch_add(&host->mm_pinned_vm, npages);
-	else
+		pages->pinned_npages += npages;
+	} else {
 		atomic_fetch_sub(&host->mm_pinned_vm, npages);
+		pages->pinned_npages -= npages;
+	}
 	return 0;
 }
 
@@ -599,8 +607,11 @@ void iommufd_host_user_unmap(struct iommufd_host *host, uint64_t va,
 	for (it = host->pages.next; it != &host->pages; it = it->next) {
 		struct iopt_pages *pages =
 			iommufd_container_of(it, struct iopt_pages, host_node);
-		uint64_t end =
-			pages->uptr + (pages->npages << host->page_shift);
+		uint64_t end;
+
+		if (pages_elsewhere(pages))
+			continue;
+		end = pages->uptr + (pages->npages << host->page_shift);
 
 		/* a file's pages reach the bus through our own mapping */
 		if (pages->type != IOPT_ADDRESS_USER || va >= end ||
@@ -892,7 +903,8 @@ static unsigned int count_pins(struct iommufd_host *host, uint64_t uaddr,
 		uint64_t len = p->npages << host->page_shift;
 
 		/* a file's pages are pinned through our own mapping of it */
-		if (!file && p->type == IOPT_ADDRESS_USER && uaddr >= p->uptr &&
+		if (!file && p->type == IOPT_ADDRESS_USER &&
+		    !pages_elsewhere(p) && uaddr >= p->uptr &&
 		    uaddr - p->uptr < len)
 			n += iopt_pages_is_pinned(p, (uaddr - p->uptr) >>
 							     host->page_shift);
@@ -915,4 +927,35 @@ unsigned int iopt_pages_count_file_pins(struct iommufd_host *host, dev_t dev,
 					ino_t ino, uint64_t off)
 {
 	return count_pins(host, 0, true, dev, ino, off);
+}
+
+uint64_t iommufd_host_pinned_bytes(struct iommufd_host *host, pid_t pid)
+{
+	uint64_t n = 0;
+
+	pthread_mutex_lock(&host->pages_lock);
+	for (struct iommufd_list *l = host->pages.next; l != &host->pages;
+	     l = l->next) {
+		struct iopt_pages *p =
+			iommufd_container_of(l, struct iopt_pages, host_node);
+
+		pthread_mutex_lock(&p->mutex);
+		if (p->acct_pid == pid)
+			n += p->pinned_npages;
+		pthread_mutex_unlock(&p->mutex);
+	}
+	pthread_mutex_unlock(&host->pages_lock);
+	return n << host->page_shift;
+}
+
+/*
+ * The kernel's iommufd_ioas_change_process() moves each pages object's
+ * source_mm and charges its pins there; our RLIMIT counters are the
+ * host's, so what moves is whose VmPin: shows them.
+ */
+void iopt_pages_change_process(struct iopt_pages *pages)
+{
+	pthread_mutex_lock(&pages->mutex);
+	pages->acct_pid = sio_user_mm();
+	pthread_mutex_unlock(&pages->mutex);
 }
