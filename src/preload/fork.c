@@ -35,7 +35,12 @@
 #include "uapi/iommufd_test_abi.h"
 #include "uapi/uapi.h"
 
-enum fork_op { FORK_IOCTL = 1, FORK_RELEASE = 2, FORK_EXIT = 3 };
+enum fork_op {
+	FORK_IOCTL = 1,
+	FORK_RELEASE = 2,
+	FORK_EXIT = 3,
+	FORK_PINNED = 4, /* the bytes pinned for process arg (VmPin:) */
+};
 
 /* One call from the child (a datagram: SOCK_SEQPACKET keeps bounds). */
 struct fork_req {
@@ -104,6 +109,8 @@ static int64_t serve_one(struct fork_server *s, const struct fork_req *req)
 		}
 		return 0;
 	}
+	if (req->op == FORK_PINNED)
+		return (int64_t)preload_pinned_bytes((pid_t)req->arg);
 	if (req->idx >= s->n || !s->files[req->idx])
 		return -EBADF;
 	f = s->files[req->idx];
@@ -292,4 +299,19 @@ __attribute__((destructor)) static void fork_exit(void)
 	pthread_mutex_lock(&c->lock);
 	chan_call(c, &req, &rep);
 	pthread_mutex_unlock(&c->lock);
+}
+
+uint64_t preload_fork_pinned_bytes(pid_t pid)
+{
+	struct preload_fork_chan *c = preload.fork_chan;
+	struct fork_req req = {.op = FORK_PINNED, .arg = (uint64_t)pid};
+	struct fork_rep rep;
+	int rc;
+
+	if (!c)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	rc = chan_call(c, &req, &rep);
+	pthread_mutex_unlock(&c->lock);
+	return rc || rep.rc < 0 ? 0 : (uint64_t)rep.rc;
 }

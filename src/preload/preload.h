@@ -26,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -448,5 +449,16 @@ void preload_fork_child(void);
 long preload_fork_ioctl(struct preload_fork_chan *c, unsigned int idx,
 			unsigned long cmd, void *arg);
 void preload_fork_release(struct preload_fork_chan *c, unsigned int idx);
+/* A fork child: the bytes its parent's contexts pin for process @pid. */
+uint64_t preload_fork_pinned_bytes(pid_t pid);
+
+/*
+ * proc_status.c: /proc/<pid>/status with our pins in VmPin:.  false
+ * when libc answers the path (not a status file, or nothing pinned);
+ * true with *@ret the open's result (errno set on failure).
+ */
+bool preload_proc_status_open(const char *path, int flags, int *ret);
+/* The bytes this process's platform pins for process @pid. */
+uint64_t preload_pinned_bytes(pid_t pid);
 
 #endif /* SIO_PRELOAD_H */

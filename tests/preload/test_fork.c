@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -382,6 +383,60 @@ static void test_child_memory(void **state)
 	assert_int_equal(map_at(f, f->mem, iova_of(f, 0)), 0);
 }
 
+/* VmPin: of /proc/<pid>/status in kB, as the selftests read it. */
+static long vm_pinned(pid_t pid)
+{
+	char path[64], line[128];
+	long kb = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "VmPin: %ld", &kb) == 1)
+			break;
+	fclose(fp);
+	return kb;
+}
+
+/*
+ * VmPin: shows the pins of each process's mm: the parent's pages pinned
+ * by its domain are the parent's, what the child maps is the child's,
+ * as the child reads them (the selftest change_process does).
+ */
+static void test_vm_pinned(void **state)
+{
+	struct fx *f = *state;
+	pid_t parent = getpid(), pid;
+	long before = vm_pinned(parent);
+
+	assert_true(before >= 0);
+	assert_int_equal(attach(f), 0);
+	/* the three pages mapped in setup() */
+	assert_int_equal(vm_pinned(parent), before + 3 * f->pg / 1024);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		long mine = vm_pinned(getpid());
+		uint8_t *own = mmap(NULL, (size_t)f->pg, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (vm_pinned(parent) != before + 3 * f->pg / 1024)
+			_exit(2);
+		if (own == MAP_FAILED || map_at(f, own, iova_of(f, 0)))
+			_exit(3);
+		if (vm_pinned(getpid()) != mine + f->pg / 1024)
+			_exit(4);
+		if (vm_pinned(parent) != before + 3 * f->pg / 1024)
+			_exit(5);
+		_exit(0);
+	}
+	reap(pid);
+	assert_int_equal(vm_pinned(parent), before + 3 * f->pg / 1024);
+}
+
 /* The file lives until both closed it, in either order. */
 static void test_close_orders(void **state)
 {
@@ -456,6 +511,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shared_memory, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_child_memory, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vm_pinned, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_close_orders, setup,
 						teardown),
