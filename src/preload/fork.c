@@ -204,7 +204,13 @@ void preload_fork_child(void)
 	struct fork_server *s = preload.fork_pending;
 	struct preload_fork_chan *c;
 
-	/* a parent's channel is not ours: its files are orphans here */
+	/*
+	 * A parent's channel is not ours: its files are orphans here, and
+	 * our copy of its socket would keep the server from seeing the
+	 * parent's end.
+	 */
+	if (preload.fork_chan)
+		preload.real.close(preload.fork_chan->sock);
 	preload.fork_chan = NULL;
 	if (!s)
 		return;

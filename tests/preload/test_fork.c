@@ -437,6 +437,36 @@ static void test_vm_pinned(void **state)
 	assert_int_equal(vm_pinned(parent), before + 3 * f->pg / 1024);
 }
 
+/*
+ * A channel is one hop: a grandchild's copy of a forwarded fd answers EIO
+ * (as every unshared copy), and its fork leaves the child's fd working.
+ */
+static void test_grandchild(void **state)
+{
+	struct fx *f = *state;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		pid_t g = fork();
+		int status;
+
+		if (g < 0)
+			_exit(2);
+		if (!g) {
+			struct sio_iommu_ioas_alloc a = {.size = sizeof(a)};
+			int rc = ioctl(f->iommufd, SIO_IOMMU_IOAS_ALLOC, &a);
+
+			_exit(rc == -1 && errno == EIO ? 0 : 1);
+		}
+		if (waitpid(g, &status, 0) != g || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			_exit(3);
+		_exit(ioas_alloc(f->iommufd) ? 0 : 4);
+	}
+	reap(pid);
+}
+
 /* The file lives until both closed it, in either order. */
 static void test_close_orders(void **state)
 {
@@ -513,6 +543,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_child_memory, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vm_pinned, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_grandchild, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_close_orders, setup,
 						teardown),
