@@ -438,6 +438,54 @@ static void test_vm_pinned(void **state)
 }
 
 /*
+ * IOAS_CHANGE_PROCESS from the child (the selftest change_process): with
+ * only file mappings, the pins become the child's, in both processes'
+ * VmPin: as the child reads them.
+ */
+static void test_change_process(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_ioas_change_process cp = {.size = sizeof(cp)};
+	pid_t parent = getpid(), pid;
+	long before = vm_pinned(parent), kb = f->pg / 1024;
+	int mfd = memfd_create("fork-test", MFD_CLOEXEC);
+	struct sio_iommu_ioas_map_file m = {
+		.size = sizeof(m),
+		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			 SIO_IOMMU_IOAS_MAP_READABLE |
+			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = f->ioas,
+		.fd = mfd,
+		.length = (uint64_t)f->pg,
+		.iova = iova_of(f, 0),
+	};
+
+	assert_true(mfd >= 0);
+	assert_int_equal(ftruncate(mfd, f->pg), 0);
+	/* user memory cannot move: only the file stays */
+	for (int i = 1; i < 4; i++)
+		assert_int_equal(unmap_at(f, iova_of(f, i)), 0);
+	assert_int_equal(ioctl(f->iommufd, SIO_IOMMU_IOAS_MAP_FILE, &m), 0);
+	assert_int_equal(attach(f), 0);
+	assert_int_equal(vm_pinned(parent), before + kb);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		long mine = vm_pinned(getpid());
+
+		if (vm_pinned(parent) != before + kb)
+			_exit(2);
+		if (ioctl(f->iommufd, SIO_IOMMU_IOAS_CHANGE_PROCESS, &cp))
+			_exit(3);
+		if (vm_pinned(parent) != before)
+			_exit(4);
+		_exit(vm_pinned(getpid()) == mine + kb ? 0 : 5);
+	}
+	reap(pid);
+	close(mfd);
+}
+
+/*
  * A channel is one hop: a grandchild's copy of a forwarded fd answers EIO
  * (as every unshared copy), and its fork leaves the child's fd working.
  */
@@ -543,6 +591,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_child_memory, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vm_pinned, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_change_process, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_grandchild, setup,
 						teardown),
