@@ -16,8 +16,9 @@
  *    user range is not all accessible memory, or ENOMEM past
  *    RLIMIT_MEMLOCK;
  *  - compat: every result exactly too, by iommufd's rules (UNMAP's cuts
- *    in TYPE1 mode, ENOENT for a range crossing an area, the size written
- *    back even on failure; MAP's alignment, reserved ranges, overlaps and
+ *    in TYPE1 mode, ENOENT for a range crossing an area, success with 0
+ *    bytes for a range with nothing mapped, the size written back even on
+ *    failure; MAP's alignment, reserved ranges, overlaps and
  *    pinning; the device attach's order of checks), but for the attach
  *    over pieces of a cut area, where softiommu pins more than Linux
  *    (an open bug, docs/reliability.md);
@@ -935,7 +936,8 @@ static long model_compat_unmap(struct run *r, const struct unmap_arg *u,
 			       struct unmapped *gone, uint64_t *size, bool *wb)
 {
 	uint64_t start = 0, last = UINT64_MAX;
-	long rc = -ENOENT;
+	/* nothing mapped there is success with 0 bytes, as type1 has it */
+	long rc = 0;
 
 	*size = 0;
 	*wb = false;
@@ -949,7 +951,6 @@ static long model_compat_unmap(struct run *r, const struct unmap_arg *u,
 				rc = model_cut(r, u->iova - 1);
 			if (rc)
 				return rc;
-			rc = -ENOENT;
 		}
 		*wb = true;
 		if (!u->size)
@@ -971,10 +972,7 @@ static long model_compat_unmap(struct run *r, const struct unmap_arg *u,
 		*size += e->last - e->iova + 1;
 		note_unmapped(gone, e);
 		remove_entry(r, e);
-		rc = 0;
 	}
-	if (u->flags & SIO_VFIO_DMA_UNMAP_FLAG_ALL)
-		rc = 0;
 	return rc;
 }
 
