@@ -74,20 +74,18 @@ static ssize_t status_text(const char *path, uint64_t extra, char *buf,
 	nl = strchr(line, '\n');
 	if (nl) {
 		unsigned long long kb = strtoull(line + 6, NULL, 10);
-		char rep[48], *rest = strdup(nl);
+		size_t tail = strlen(nl) + 1; /* from the newline, with NUL */
+		char rep[48];
 		int w;
 
-		if (!rest)
-			return -ENOMEM;
 		/* the kernel's width: seq_put_decimal_ull_width(..., 8) */
 		w = snprintf(rep, sizeof(rep), "VmPin:\t%8llu kB",
 			     kb + (extra >> 10));
-		if ((size_t)(line - buf) + (size_t)w + strlen(rest) < size) {
+		if ((size_t)(line - buf) + (size_t)w + tail <= size) {
+			memmove(line + w, nl, tail);
 			memcpy(line, rep, (size_t)w);
-			strcpy(line + w, rest);
 			len = strlen(buf);
 		}
-		free(rest);
 	}
 	return (ssize_t)len;
 }
