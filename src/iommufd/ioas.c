@@ -385,8 +385,9 @@ int iommufd_ioas_option(struct iommufd_ucmd *ucmd)
 }
 
 /*
- * One process has one mm, so moving the accounting to the caller changes
- * nothing but the checks: only file-backed mappings can move.
+ * Only file-backed mappings can move.  Then every pages object is the
+ * caller's to account (a fork child's, through its inherited fd): its
+ * /proc/<pid>/status VmPin: shows them (iommufd_host_pinned_bytes()).
  */
 int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
 {
@@ -414,6 +415,19 @@ int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
 				break;
 			}
 		}
+		pthread_rwlock_unlock(&ioas->iopt.iova_rwsem);
+	}
+	for (uint32_t i = 0; i < ictx->nr_slots && !rc; i++) {
+		struct iommufd_object *obj = ictx->objs[i];
+		struct iommufd_ioas *ioas = (struct iommufd_ioas *)obj;
+		struct sio_itree_node *n;
+
+		if (!obj || !obj->finalized || obj->type != IOMMUFD_OBJ_IOAS)
+			continue;
+		pthread_rwlock_rdlock(&ioas->iopt.iova_rwsem);
+		sio_itree_for_each(n, &ioas->iopt.area_itree, 0, UINT64_MAX)
+			iopt_pages_change_process(
+				((struct iopt_area *)n)->pages);
 		pthread_rwlock_unlock(&ioas->iopt.iova_rwsem);
 	}
 	pthread_mutex_unlock(&ictx->lock);

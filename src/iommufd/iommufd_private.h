@@ -261,6 +261,29 @@ struct iopt_pages {
 	uint64_t file_start; /* file offset of file_map */
 	dev_t file_dev;	     /* the file, for MD_CHECK_REFS */
 	ino_t file_ino;
+	/*
+	 * IOAS_MAP from a fork child through its inherited fd: the pages
+	 * are the child's (pid remote_pid).  The bus reaches only our own
+	 * memory, so the first pin takes them into an anonymous mapping of
+	 * ours that uptr then names (remote_taken; take_remote() in
+	 * pages.c); until then uptr is the child's address.
+	 */
+	pid_t remote_pid;
+	bool remote_taken;
+	/*
+	 * ... unless the child's range is MAP_SHARED memory that is ours
+	 * too at the same address (sio_user_mm_shares()): then uptr is
+	 * ours, and taking is only checking the child is still there.
+	 */
+	bool remote_shared;
+	/*
+	 * Whose pins these are, as the kernel's pages->source_mm: 0 for
+	 * this process, or a fork child's pid (its IOAS_MAP, or its
+	 * IOAS_CHANGE_PROCESS).  pinned_npages: what update_pinned() has
+	 * counted for them, for the VmPin: a process reads.  Under mutex.
+	 */
+	pid_t acct_pid;
+	uint64_t pinned_npages;
 
 	pthread_mutex_t mutex;
 	/* whole-object pins: the areas that back domains (area->pinned) */
@@ -310,6 +333,13 @@ bool iopt_pages_is_pinned(struct iopt_pages *pages, uint64_t index);
  * (the kernel's pin count of the page, for MD_CHECK_REFS).
  */
 unsigned int iopt_pages_count_pins(struct iommufd_host *host, uint64_t uaddr);
+/*
+ * The pages pinned on @host for process @pid (0: this one), as its
+ * /proc/<pid>/status VmPin: counts them, in bytes.
+ */
+uint64_t iommufd_host_pinned_bytes(struct iommufd_host *host, pid_t pid);
+/* IOAS_CHANGE_PROCESS: @pages are now the calling process's to account */
+void iopt_pages_change_process(struct iopt_pages *pages);
 /* The same for the page at offset @off of file (@dev, @ino). */
 unsigned int iopt_pages_count_file_pins(struct iommufd_host *host, dev_t dev,
 					ino_t ino, uint64_t off);

@@ -62,11 +62,17 @@ static int iopt_alloc_pages(struct iommufd_host *host, uint64_t start_byte,
 }
 
 /* A new pages object joins the host's list (for MD_CHECK_REFS). */
+/* A fork child's own pages: no address of ours names them. */
+static bool pages_elsewhere(const struct iopt_pages *pages)
+{
+	return pages->remote_pid && !pages->remote_shared;
+}
+
 static void host_add_pages(struct iopt_pages *pages)
 {
 	pthread_mutex_lock(&pages->host->pages_lock);
 	iommufd_list_add_tail(&pages->host_node, &pages->host->pages);
-	if (pages->type == IOPT_ADDRESS_USER)
+	if (pages->type == IOPT_ADDRESS_USER && !pages_elsewhere(pages))
 		atomic_fetch_add(&pages->host->nr_user_pages, 1);
 	pthread_mutex_unlock(&pages->host->pages_lock);
 }
@@ -85,6 +91,17 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 		return rc;
 	(*out)->type = IOPT_ADDRESS_USER;
 	(*out)->uptr = down;
+	/*
+	 * A fork child's pages.  MAP_SHARED memory it inherited is the same
+	 * pages as ours at that address: pinning ours is pinning its, and
+	 * the program's munmap() reaches them as its own memory.
+	 */
+	(*out)->remote_pid = sio_user_mm();
+	if ((*out)->remote_pid)
+		(*out)->remote_shared =
+			sio_user_mm_shares((*out)->remote_pid, down,
+					   (*out)->npages << host->page_shift);
+	(*out)->acct_pid = (*out)->remote_pid;
 	host_add_pages(*out);
 	return 0;
 }
@@ -164,9 +181,12 @@ void iopt_put_pages(struct iopt_pages *pages)
 	/* the last area is gone, and with it every pin */
 	pthread_mutex_lock(&pages->host->pages_lock);
 	iommufd_list_del_init(&pages->host_node);
-	if (pages->type == IOPT_ADDRESS_USER)
+	if (pages->type == IOPT_ADDRESS_USER && !pages_elsewhere(pages))
 		atomic_fetch_sub(&pages->host->nr_user_pages, 1);
 	pthread_mutex_unlock(&pages->host->pages_lock);
+	if (pages->remote_taken && !pages->remote_shared)
+		munmap((void *)(uintptr_t)pages->uptr,
+		       pages->npages << pages->host->page_shift);
 	if (pages->file_map) {
 		munmap(pages->file_map, pages->file_map_len);
 		close(pages->file_fd);
@@ -227,10 +247,50 @@ static int update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 	}
 	if (rc)
 		return rc;
-	if (inc)
+	if (inc) {
 		atomic_fetch_add(&host->mm_pinned_vm, npages);
-	else
+		pages->pinned_npages += npages;
+	} else {
 		atomic_fetch_sub(&host->mm_pinned_vm, npages);
+		pages->pinned_npages -= npages;
+	}
+	return 0;
+}
+
+/*
+ * A fork child's pages (see remote_pid): pinning them is taking them,
+ * once, into memory of ours, as the kernel's pins hold the child's pages
+ * after it exits.  A child that is gone has nothing to pin: -EFAULT, as
+ * pin_user_pages_remote() on an mm without users.  pages->mutex held.
+ */
+static int take_remote(struct iopt_pages *pages)
+{
+	uint64_t len = pages->npages << pages->host->page_shift;
+	void *map;
+	int rc;
+
+	if (!pages->remote_pid || pages->remote_taken)
+		return 0;
+	if (pages->remote_shared) {
+		char probe;
+
+		/* the same pages as ours, but only a living child pins */
+		rc = sio_user_copy_from_mm(pages->remote_pid, &probe,
+					   pages->uptr, 1);
+		pages->remote_taken = !rc;
+		return rc;
+	}
+	map = sio_mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return -ENOMEM;
+	rc = sio_user_copy_from_mm(pages->remote_pid, map, pages->uptr, len);
+	if (rc) {
+		munmap(map, len);
+		return rc;
+	}
+	pages->uptr = (uint64_t)(uintptr_t)map;
+	pages->remote_taken = true;
 	return 0;
 }
 
@@ -395,6 +455,9 @@ int iopt_pages_pin(struct iopt_pages *pages)
 	pthread_mutex_lock(&pages->mutex);
 	if (pages->pin_users++)
 		goto out;
+	rc = take_remote(pages);
+	if (rc)
+		goto err;
 	rc = populate_live(pages);
 	if (rc)
 		goto err;
@@ -544,8 +607,11 @@ void iommufd_host_user_unmap(struct iommufd_host *host, uint64_t va,
 	for (it = host->pages.next; it != &host->pages; it = it->next) {
 		struct iopt_pages *pages =
 			iommufd_container_of(it, struct iopt_pages, host_node);
-		uint64_t end =
-			pages->uptr + (pages->npages << host->page_shift);
+		uint64_t end;
+
+		if (pages_elsewhere(pages))
+			continue;
+		end = pages->uptr + (pages->npages << host->page_shift);
 
 		/* a file's pages reach the bus through our own mapping */
 		if (pages->type != IOPT_ADDRESS_USER || va >= end ||
@@ -679,6 +745,9 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 		return 0;
 	}
 
+	rc = take_remote(pages);
+	if (rc)
+		goto out_unlock;
 	access = sio_calloc(1, sizeof(*access));
 	if (!access) {
 		rc = -ENOMEM;
@@ -728,12 +797,19 @@ out_unlock:
 
 /* The CPU's copy: a fault where memory is gone is -EFAULT, not a crash.
  */
-static int rw_copy(uint64_t uaddr, void *data, uint64_t length,
-		   unsigned int flags)
+static int rw_copy(struct iopt_pages *pages, uint64_t uaddr, void *data,
+		   uint64_t length, unsigned int flags)
 {
+	/* a fork child's pages, once taken, are in our own memory */
+	pid_t mm = pages->remote_pid ? sio_user_set_mm(0) : sio_user_mm();
+	int rc;
+
 	if (flags & IOMMUFD_ACCESS_RW_WRITE)
-		return sio_user_write(uaddr, data, length);
-	return sio_user_read(data, uaddr, length);
+		rc = sio_user_write(uaddr, data, length);
+	else
+		rc = sio_user_read(data, uaddr, length);
+	sio_user_set_mm(mm);
+	return rc;
 }
 
 /*
@@ -751,7 +827,8 @@ static int rw_slow(struct iopt_pages *pages, uint64_t first, uint64_t last,
 	pthread_mutex_lock(&pages->mutex);
 	rc = populate_access_holes(pages, first, last);
 	if (!rc)
-		rc = rw_copy(pages->uptr + start_byte, data, length, flags);
+		rc = rw_copy(pages, pages->uptr + start_byte, data, length,
+			     flags);
 	pthread_mutex_unlock(&pages->mutex);
 	return rc;
 }
@@ -769,7 +846,7 @@ static int rw_page(struct iopt_pages *pages, uint64_t index,
 
 	if (rc)
 		return rc;
-	return rw_copy(pages->uptr + start_byte, data, length, flags);
+	return rw_copy(pages, pages->uptr + start_byte, data, length, flags);
 }
 
 int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
@@ -782,6 +859,15 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
 		return -EPERM;
 	if (iopt_pages_range_gone(pages, first, last))
 		return -EFAULT;
+	if (pages->remote_pid) {
+		int rc;
+
+		pthread_mutex_lock(&pages->mutex);
+		rc = take_remote(pages);
+		pthread_mutex_unlock(&pages->mutex);
+		if (rc)
+			return rc;
+	}
 	/*
 	 * One process has one mm: the kernel's fast path
 	 * (copy_to_user() on the mm that mapped the pages) is always
@@ -796,7 +882,7 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
 		return rw_slow(pages, first, last, start_byte, data, length,
 			       flags);
 	}
-	return rw_copy(pages->uptr + start_byte, data, length, flags);
+	return rw_copy(pages, pages->uptr + start_byte, data, length, flags);
 }
 
 /*
@@ -817,7 +903,8 @@ static unsigned int count_pins(struct iommufd_host *host, uint64_t uaddr,
 		uint64_t len = p->npages << host->page_shift;
 
 		/* a file's pages are pinned through our own mapping of it */
-		if (!file && p->type == IOPT_ADDRESS_USER && uaddr >= p->uptr &&
+		if (!file && p->type == IOPT_ADDRESS_USER &&
+		    !pages_elsewhere(p) && uaddr >= p->uptr &&
 		    uaddr - p->uptr < len)
 			n += iopt_pages_is_pinned(p, (uaddr - p->uptr) >>
 							     host->page_shift);
@@ -840,4 +927,35 @@ unsigned int iopt_pages_count_file_pins(struct iommufd_host *host, dev_t dev,
 					ino_t ino, uint64_t off)
 {
 	return count_pins(host, 0, true, dev, ino, off);
+}
+
+uint64_t iommufd_host_pinned_bytes(struct iommufd_host *host, pid_t pid)
+{
+	uint64_t n = 0;
+
+	pthread_mutex_lock(&host->pages_lock);
+	for (struct iommufd_list *l = host->pages.next; l != &host->pages;
+	     l = l->next) {
+		struct iopt_pages *p =
+			iommufd_container_of(l, struct iopt_pages, host_node);
+
+		pthread_mutex_lock(&p->mutex);
+		if (p->acct_pid == pid)
+			n += p->pinned_npages;
+		pthread_mutex_unlock(&p->mutex);
+	}
+	pthread_mutex_unlock(&host->pages_lock);
+	return n << host->page_shift;
+}
+
+/*
+ * The kernel's iommufd_ioas_change_process() moves each pages object's
+ * source_mm and charges its pins there; our RLIMIT counters are the
+ * host's, so what moves is whose VmPin: shows them.
+ */
+void iopt_pages_change_process(struct iopt_pages *pages)
+{
+	pthread_mutex_lock(&pages->mutex);
+	pages->acct_pid = sio_user_mm();
+	pthread_mutex_unlock(&pages->mutex);
 }

@@ -133,6 +133,7 @@ static void atfork_prepare(void)
 	preload_sysfs_lock(); /* it takes platform_lock under its own */
 	pthread_mutex_lock(&preload.platform_lock);
 	pthread_mutex_lock(&preload.fdt.lock);
+	preload_fork_prepare();
 }
 
 static void atfork_parent(void)
@@ -140,6 +141,7 @@ static void atfork_parent(void)
 	pthread_mutex_unlock(&preload.fdt.lock);
 	pthread_mutex_unlock(&preload.platform_lock);
 	preload_sysfs_unlock();
+	preload_fork_parent();
 }
 
 static void atfork_child(void)
@@ -147,6 +149,8 @@ static void atfork_child(void)
 	/* a new task's fail_nth starts at 0 (the kernel's dup_task_struct()) */
 	sio_fail_nth_set(0);
 	vfile_orphan_all();
+	/* ... but the iommufd files, which act on the parent's contexts */
+	preload_fork_child();
 	/*
 	 * The parent's platform may have been mid-call in a thread that the
 	 * child does not have: a new open in the child builds a new one

@@ -100,6 +100,7 @@ static mode_t open_mode(int flags, va_list ap)
 static bool sysfs_open(const char *path, int flags, mode_t mode, int *fd)
 {
 	return preload_fail_nth_open(path, flags, fd) ||
+	       preload_proc_status_open(path, flags, fd) ||
 	       preload_sysfs_open(path, flags, mode, fd);
 }
 

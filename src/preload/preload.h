@@ -26,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -277,6 +278,10 @@ struct preload_ctx {
 	pthread_mutex_t platform_lock;
 	struct sio_platform *platform;
 	struct preload_sysfs sysfs;
+	/* fork.c: the channel being set up across one fork() */
+	struct fork_server *fork_pending;
+	/* fork.c: a fork child's channel to its parent's files, or NULL */
+	struct preload_fork_chan *fork_chan;
 };
 
 extern struct preload_ctx preload;
@@ -426,5 +431,34 @@ int vfile_setfl(struct sio_vfile *f, int fd, int flags);
 bool vfile_pollable(const struct sio_vfile *f);
 /* fork: the child's copies of every description stop working */
 void vfile_orphan_all(void);
+struct preload_fork_chan;
+size_t vfile_collect(const struct sio_vfile_ops *ops, struct sio_vfile ***out);
+void vfile_make_remote(struct sio_vfile *f, struct preload_fork_chan *c,
+		       unsigned int idx);
+/* The driver's ioctl, without the VFS's part (the fork server's call). */
+long vfile_forward_ioctl(struct sio_vfile *f, unsigned long cmd, void *arg);
+
+/*
+ * fork.c: a fork child's iommufd fds act on the parent's context.  The
+ * three run from the pthread_atfork handlers (prepare with fdt.lock
+ * held); ioctl and release are a forwarded copy's calls.
+ */
+void preload_fork_prepare(void);
+void preload_fork_parent(void);
+void preload_fork_child(void);
+long preload_fork_ioctl(struct preload_fork_chan *c, unsigned int idx,
+			unsigned long cmd, void *arg);
+void preload_fork_release(struct preload_fork_chan *c, unsigned int idx);
+/* A fork child: the bytes its parent's contexts pin for process @pid. */
+uint64_t preload_fork_pinned_bytes(pid_t pid);
+
+/*
+ * proc_status.c: /proc/<pid>/status with our pins in VmPin:.  false
+ * when libc answers the path (not a status file, or nothing pinned);
+ * true with *@ret the open's result (errno set on failure).
+ */
+bool preload_proc_status_open(const char *path, int flags, int *ret);
+/* The bytes this process's platform pins for process @pid. */
+uint64_t preload_pinned_bytes(pid_t pid);
 
 #endif /* SIO_PRELOAD_H */

@@ -279,6 +279,7 @@ EXPORT FILE *fopen(const char *path, const char *mode)
 	preload_ready();
 	flags = mode ? fopen_flags(mode) : -1;
 	if (flags < 0 || (!preload_fail_nth_open(path, flags, &fd) &&
+			  !preload_proc_status_open(path, flags, &fd) &&
 			  !preload_sysfs_open(path, flags, 0666, &fd)))
 		return preload.real.fopen(path, mode);
 	if (fd < 0)

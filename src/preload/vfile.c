@@ -51,6 +51,9 @@ struct sio_vfile {
 	pthread_mutex_t ready_lock;
 	bool readable;	   /* the anchor's count, 0 or 1 (ready_lock) */
 	_Atomic off_t pos; /* the file position, for ops->rw_at_pos */
+	/* a fork child's copy whose calls go to the parent (fork.c) */
+	struct preload_fork_chan *chan;
+	unsigned int chan_idx;
 };
 
 /* ---- descriptions ---- */
@@ -69,7 +72,11 @@ void vfile_put(struct sio_vfile *f)
 	 * thread of the parent: its locks and state cannot be trusted, so it
 	 * is left alone (its memory is the parent's copy-on-write image).
 	 */
-	if (!atomic_load(&f->orphan) && f->ops && f->ops->release)
+	if (atomic_load(&f->orphan))
+		;
+	else if (f->chan)
+		preload_fork_release(f->chan, f->chan_idx);
+	else if (f->ops && f->ops->release)
 		f->ops->release(f->priv);
 	if (f->anchor >= 0)
 		preload.real.close(f->anchor);
@@ -541,7 +548,14 @@ long vfile_ioctl(struct sio_vfile *f, int fd, unsigned long cmd, void *arg)
 		return -EIO;
 	if (!f->ops->ioctl)
 		return -ENOTTY;
+	if (f->chan)
+		return preload_fork_ioctl(f->chan, f->chan_idx, cmd, arg);
 	return f->ops->ioctl(f, cmd, arg);
+}
+
+long vfile_forward_ioctl(struct sio_vfile *f, unsigned long cmd, void *arg)
+{
+	return f->ops->ioctl ? f->ops->ioctl(f, cmd, arg) : -ENOTTY;
 }
 
 /* vfs_read()'s order: EBADF (not open for reading), EINVAL (no read). */
@@ -676,7 +690,8 @@ int vfile_mmap(struct sio_vfile *f, void *addr, size_t len, int prot, int flags,
 		return -EACCES;
 	if (!f->ops->mmap)
 		return -ENODEV;
-	if (orphan(f))
+	/* a mapping cannot cross to the parent (fork.c) */
+	if (orphan(f) || f->chan)
 		return -EIO;
 	return f->ops->mmap(f, addr, len, prot, flags, off, out);
 }
@@ -715,4 +730,69 @@ void vfile_orphan_all(void)
 				atomic_store(&f->orphan, true);
 		}
 	}
+}
+
+/*
+ * The distinct descriptions with @ops that are this process's own (not a
+ * fork child's copy), each referenced, in *@out (the caller frees it).
+ * Their number; 0 and nothing allocated when there is none.  fdt.lock
+ * held.
+ */
+size_t vfile_collect(const struct sio_vfile_ops *ops, struct sio_vfile ***out)
+{
+	struct sio_vfile **v = NULL;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	for (size_t c = 0; c < PRELOAD_FD_MAX / PRELOAD_FD_CHUNK; c++) {
+		preload_slot *s = atomic_load(&preload.fdt.chunk[c]);
+
+		for (size_t i = 0; s && i < PRELOAD_FD_CHUNK; i++) {
+			struct sio_vfile *f = atomic_load(&s[i]);
+			size_t k = 0;
+
+			if (!f || f->ops != ops || orphan(f) || f->chan)
+				continue;
+			while (k < n && v[k] != f)
+				k++;
+			if (k < n)
+				continue; /* a dup of one we have */
+			if (n == cap) {
+				size_t ncap = cap ? 2 * cap : 8;
+				struct sio_vfile **nv =
+					sio_realloc(v, ncap * sizeof(*v));
+
+				if (!nv)
+					goto fail;
+				v = nv;
+				cap = ncap;
+			}
+			vfile_get(f);
+			v[n++] = f;
+		}
+	}
+	*out = v;
+	return n;
+fail:
+	for (size_t k = 0; k < n; k++)
+		vfile_put(v[k]);
+	free(v);
+	return 0;
+}
+
+/*
+ * In a fork child: @f (orphaned by vfile_orphan_all(), with one reference
+ * vfile_collect() took for the parent's server) becomes a copy whose
+ * calls go over @c, or stays orphaned without a channel.
+ */
+void vfile_make_remote(struct sio_vfile *f, struct preload_fork_chan *c,
+		       unsigned int idx)
+{
+	/* the server's reference: never the last, the fd table has ours */
+	atomic_fetch_sub(&f->refs, 1);
+	if (!c)
+		return;
+	f->chan = c;
+	f->chan_idx = idx;
+	atomic_store(&f->orphan, false);
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * Call at the start of every uAPI call, before its first user copy:
@@ -38,6 +39,24 @@ void sio_user_signal_change_end(void);
  */
 int sio_user_read(void *dst, uint64_t uaddr, size_t len);
 int sio_user_write(uint64_t uaddr, const void *src, size_t len);
+
+/*
+ * The calling thread's "current mm" (the kernel's current->mm) that
+ * sio_user_read/write reach: 0, our own memory, or the pid of another
+ * process whose call this thread runs (a fork child's call on an
+ * inherited iommufd fd).  set returns the previous one.
+ */
+pid_t sio_user_set_mm(pid_t pid);
+pid_t sio_user_mm(void);
+/*
+ * Whether [uaddr, uaddr + len) of process @pid is the same pages as ours
+ * at the same address: one shared mapping of the same object and offset
+ * in both (MAP_SHARED memory a fork child inherited), from their
+ * /proc/<pid>/maps.
+ */
+bool sio_user_mm_shares(pid_t pid, uint64_t uaddr, uint64_t len);
+/* Read @len bytes at @uaddr of process @pid: 0 or -EFAULT (also if gone). */
+int sio_user_copy_from_mm(pid_t pid, void *dst, uint64_t uaddr, size_t len);
 
 /*
  * Fault in every page of [uaddr, uaddr + len) by touching it: a load, or

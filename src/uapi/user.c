@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -241,8 +242,94 @@ void sio_user_begin(void)
 #endif
 }
 
+/*
+ * The calling thread's "current mm": 0 for our own memory, or the pid of
+ * a fork child whose call a server thread of ours runs (the preload's
+ * fork channel).  The kernel's copy_{from,to}_user() reach current->mm;
+ * this is the one per-thread part of that "current".
+ */
+static _Thread_local pid_t user_mm;
+
+pid_t sio_user_set_mm(pid_t pid)
+{
+	pid_t old = user_mm;
+
+	user_mm = pid;
+	return old;
+}
+
+pid_t sio_user_mm(void)
+{
+	return user_mm;
+}
+
+int sio_user_copy_from_mm(pid_t pid, void *dst, uint64_t uaddr, size_t len)
+{
+	struct iovec l = {.iov_base = dst, .iov_len = len};
+	struct iovec r = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = len};
+
+	if (!len)
+		return 0;
+	if (uaddr + len < uaddr || uaddr + len - 1 > UINTPTR_MAX)
+		return -EFAULT;
+	/* a process that is gone (ESRCH) has no pages to give either */
+	return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0
+								      : -EFAULT;
+}
+
+/* A mapping from /proc/<pid>/maps: the one holding some address. */
+struct user_vma {
+	unsigned long long end, inode;
+	unsigned int maj, min;
+	unsigned long long off; /* file offset of the address */
+	bool shared;
+};
+
+static bool vma_of(const char *maps, uint64_t uaddr, struct user_vma *v)
+{
+	unsigned long long start, end, pgoff, inode;
+	unsigned int maj, min;
+	bool found = false;
+	char line[512], perms[8];
+	FILE *f = fopen(maps, "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end,
+			   perms, &pgoff, &maj, &min, &inode) != 7 ||
+		    uaddr < start || uaddr >= end)
+			continue;
+		*v = (struct user_vma){.end = end,
+				       .inode = inode,
+				       .maj = maj,
+				       .min = min,
+				       .off = pgoff + (uaddr - start),
+				       .shared = perms[3] == 's'};
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+bool sio_user_mm_shares(pid_t pid, uint64_t uaddr, uint64_t len)
+{
+	struct user_vma theirs, ours;
+	char maps[40];
+
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	if (!len || !vma_of(maps, uaddr, &theirs) ||
+	    !vma_of("/proc/self/maps", uaddr, &ours))
+		return false;
+	return theirs.shared && ours.shared && theirs.inode &&
+	       theirs.inode == ours.inode && theirs.maj == ours.maj &&
+	       theirs.min == ours.min && theirs.off == ours.off &&
+	       uaddr + len <= theirs.end && uaddr + len <= ours.end;
+}
+
 static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)
 {
+	pid_t pid = user_mm ? user_mm : getpid();
 	struct iovec l = {.iov_base = local, .iov_len = len};
 	struct iovec r = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = len};
 	ssize_t n;
@@ -256,7 +343,7 @@ static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)
 	if (uaddr + len < uaddr || uaddr + len - 1 > UINTPTR_MAX)
 		return -EFAULT;
 #ifdef SIO_FIXUP_COPY
-	if (fixup_armed) {
+	if (fixup_armed && !user_mm) {
 		void *u = (void *)(uintptr_t)uaddr;
 
 		if (write)
@@ -264,8 +351,8 @@ static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)
 		return sio_fixup_copy(local, u, len) ? -EFAULT : 0;
 	}
 #endif
-	n = write ? process_vm_writev(getpid(), &l, 1, &r, 1, 0)
-		  : process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+	n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0)
+		  : process_vm_readv(pid, &l, 1, &r, 1, 0);
 	/* A short transfer stopped at a fault. */
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
@@ -276,7 +363,8 @@ int sio_user_touch(uint64_t uaddr, uint64_t len, bool write)
 	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t last = uaddr + len - 1;
 
-	if (!fixup_armed)
+	/* another process's pages cannot be touched from here */
+	if (!fixup_armed || user_mm)
 		return -EOPNOTSUPP;
 	if (!len)
 		return 0;
