@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fault/fault_inject.h"
 #include "iommufd_private.h"
@@ -443,13 +444,19 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 			uint64_t *iova, int fd, uint64_t start, uint64_t length,
 			int iommu_prot, unsigned int flags)
 {
+	struct iommufd_dmabuf *dmabuf = NULL;
 	struct iopt_pages *pages;
 	uint64_t start_byte;
+	struct stat st;
 	int rc;
 
+	if (!fstat(fd, &st))
+		dmabuf = iommufd_dmabuf_find(ictx, &st);
 	rc = iopt_alloc_file_pages(ictx->host, fd, start, length,
-				   iommu_prot & IOMMU_WRITE, &pages,
+				   iommu_prot & IOMMU_WRITE, dmabuf, &pages,
 				   &start_byte);
+	if (dmabuf)
+		iommufd_dmabuf_put(dmabuf);
 	if (rc)
 		return rc;
 	return iopt_map_common(ictx, iopt, pages, iova, length, start_byte,

@@ -23,6 +23,8 @@
 #include "interval_tree.h"
 #include "uapi/iommufd_abi.h"
 
+struct stat;
+
 /* A minimal circular doubly-linked list, as the kernel's list_head. */
 struct iommufd_list {
 	struct iommufd_list *next, *prev;
@@ -171,7 +173,31 @@ struct iommufd_ctx {
 	/* the selftest's access files, by fd (selftest_access.c) */
 	pthread_mutex_t selftest_lock;
 	struct iommufd_list selftest_accesses;
+	/* the dma-bufs IOMMU_TEST_OP_DMABUF_GET exported, under selftest_lock
+	 */
+	struct iommufd_list selftest_dmabufs;
 };
+
+/*
+ * A dma-buf the selftest exports (IOMMU_TEST_OP_DMABUF_GET): the kernel's
+ * is kernel memory behind a dma-buf file; ours is a memfd whose inode the
+ * exporting context records.  IOAS_MAP_FILE on that context imports it
+ * (pages.c).
+ */
+struct iommufd_dmabuf {
+	atomic_uint kref;
+	int fd; /* ours: keeps the inode (and so its number) alive */
+	dev_t dev;
+	ino_t ino;
+	uint64_t length;
+	struct iommufd_list node; /* on ictx->selftest_dmabufs */
+};
+
+void iommufd_dmabuf_put(struct iommufd_dmabuf *dmabuf);
+/* The exported dma-buf the file @st is, with a reference; NULL if none. */
+struct iommufd_dmabuf *iommufd_dmabuf_find(struct iommufd_ctx *ictx,
+					   const struct stat *st);
+void iommufd_dmabufs_destroy(struct iommufd_ctx *ictx);
 
 struct mock_iommu;
 
@@ -261,6 +287,11 @@ struct iopt_pages {
 	uint64_t file_start; /* file offset of file_map */
 	dev_t file_dev;	     /* the file, for MD_CHECK_REFS */
 	ino_t file_ino;
+	/*
+	 * An imported dma-buf (a reference on it), else NULL: no access
+	 * pins or reads it, as the kernel's iopt_is_dmabuf() pages.
+	 */
+	struct iommufd_dmabuf *dmabuf;
 
 	pthread_mutex_t mutex;
 	/* whole-object pins: the areas that back domains (area->pinned) */
@@ -290,7 +321,9 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 			  struct iopt_pages **out);
 int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 			  uint64_t length, bool writable,
+			  struct iommufd_dmabuf *dmabuf,
 			  struct iopt_pages **out, uint64_t *start_byte);
+
 void iopt_get_pages_ref(struct iopt_pages *pages);
 void iopt_put_pages(struct iopt_pages *pages);
 /* Whether any page of [first, last] is gone (see iopt_pages.gone). */

@@ -31,6 +31,7 @@ int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out)
 	ictx->selftest = host->selftest;
 	pthread_mutex_init(&ictx->selftest_lock, NULL);
 	iommufd_list_init(&ictx->selftest_accesses);
+	iommufd_list_init(&ictx->selftest_dmabufs);
 	atomic_init(&ictx->refs, 1);
 	pthread_mutex_init(&ictx->lock, NULL);
 	pthread_cond_init(&ictx->destroy_wait, NULL);
@@ -146,6 +147,7 @@ static void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
 		}
 	}
 	free(ictx->objs);
+	iommufd_dmabufs_destroy(ictx);
 	pthread_mutex_destroy(&ictx->selftest_lock);
 	pthread_cond_destroy(&ictx->destroy_wait);
 	pthread_mutex_destroy(&ictx->lock);

@@ -95,6 +95,7 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
  */
 int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 			  uint64_t length, bool writable,
+			  struct iommufd_dmabuf *dmabuf,
 			  struct iopt_pages **out, uint64_t *start_byte)
 {
 	uint64_t down = start & ~(host->page_size - 1);
@@ -112,9 +113,23 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 		return -EPERM;
 	if (!S_ISREG(st.st_mode))
 		return -EOPNOTSUPP;
+	/*
+	 * A dma-buf: the exporter's memory, all of it there or none (the
+	 * kernel's iopt_alloc_dmabuf_pages()).
+	 */
+	if (dmabuf) {
+		if (!length || start + length > dmabuf->length)
+			return -EINVAL;
+	}
 	rc = iopt_alloc_pages(host, start - down, length, writable, &pages);
 	if (rc)
 		return rc;
+	if (dmabuf) {
+		/* exporter memory is not the user's: nothing to account */
+		pages->account_mode = IOPT_PAGES_ACCOUNT_NONE;
+		atomic_fetch_add(&dmabuf->kref, 1);
+		pages->dmabuf = dmabuf;
+	}
 	pages->file_map_len = pages->npages << host->page_shift;
 	if (down > (uint64_t)INT64_MAX) {
 		rc = -EOVERFLOW;
@@ -147,6 +162,8 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 	host_add_pages(pages);
 	return 0;
 err:
+	if (pages->dmabuf)
+		iommufd_dmabuf_put(pages->dmabuf);
 	pthread_mutex_destroy(&pages->mutex);
 	free(pages);
 	return rc;
@@ -171,6 +188,8 @@ void iopt_put_pages(struct iopt_pages *pages)
 		munmap(pages->file_map, pages->file_map_len);
 		close(pages->file_fd);
 	}
+	if (pages->dmabuf)
+		iommufd_dmabuf_put(pages->dmabuf);
 	pthread_mutex_destroy(&pages->mutex);
 	free(pages->gone);
 	free(pages);
@@ -661,6 +680,9 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
 		return -EPERM;
+	/* a dma-buf's memory is the exporter's: no access pins it */
+	if (pages->dmabuf)
+		return -EINVAL;
 
 	pthread_mutex_lock(&pages->mutex);
 	/* what the program unmapped is no page to hand out (see above) */
@@ -780,6 +802,9 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
 
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
 		return -EPERM;
+	/* nor does one read or write it */
+	if (pages->dmabuf)
+		return -EINVAL;
 	if (iopt_pages_range_gone(pages, first, last))
 		return -EFAULT;
 	/*

@@ -13,6 +13,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -785,6 +787,85 @@ static void test_hw_queue(void **state)
 	assert_int_equal(destroy(f, v), 0);
 }
 
+static int dmabuf_get(struct fx *f, uint32_t len)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_DMABUF_GET,
+		.dmabuf_get = {.length = len, .open_flags = O_CLOEXEC},
+	};
+
+	return test_cmd(f, &c);
+}
+
+static int map_file(struct fx *f, int fd, uint64_t start, uint64_t len,
+		    uint64_t iova)
+{
+	struct sio_iommu_ioas_map_file m = {
+		.size = sizeof(m),
+		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			 SIO_IOMMU_IOAS_MAP_READABLE |
+			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = f->ioas,
+		.fd = fd,
+		.start = start,
+		.length = len,
+		.iova = iova,
+	};
+
+	return do_ioctl(f, SIO_IOMMU_IOAS_MAP_FILE, &m);
+}
+
+/* DMABUF_GET, and IOAS_MAP_FILE of the dma-buf: the kernel's checks. */
+static void test_dmabuf_map(void **state)
+{
+	struct fx *f = *state;
+	uint64_t len = 4 * f->pg;
+	struct files fs = {0};
+	const struct sio_iommufd_file_host host = {
+		.install = host_install,
+		.uninstall = host_uninstall,
+		.opaque = &fs,
+	};
+	uint32_t afd, id;
+	char out[8];
+	struct mock m;
+	void *p;
+	int fd;
+
+	assert_int_equal(dmabuf_get(f, 0), -EINVAL);
+	assert_int_equal(dmabuf_get(f, (uint32_t)(512 * f->pg + 1)), -EINVAL);
+	/* the length is rounded up to pages */
+	fd = dmabuf_get(f, (uint32_t)(len - 1));
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	/* checked at import, with no domain to pin it yet */
+	assert_int_equal(map_file(f, fd, 0, 0, APERTURE), -EINVAL);
+	assert_int_equal(map_file(f, fd, len, len, APERTURE), -EINVAL);
+	assert_int_equal(map_file(f, fd, 0, len + 1, APERTURE), -EINVAL);
+	assert_int_equal(map_file(f, fd, f->pg, len - f->pg + 1, APERTURE),
+			 -EINVAL);
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	assert_int_equal(map_file(f, fd, 0, len, APERTURE), 0);
+	assert_int_equal(map_file(f, fd, f->pg, len - f->pg, APERTURE + len),
+			 0);
+	/* the domain maps the buffer's own pages */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, len, p), 0);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE + len, len - f->pg,
+				   (uint8_t *)p + f->pg),
+			 0);
+	/* no access pins, reads or writes a dma-buf */
+	sio_iommufd_set_file_host(f->fd, &host);
+	assert_int_equal(create_access(f, f->ioas, 1, &afd), 0);
+	assert_int_equal(access_pages(f, afd, APERTURE, f->pg, p, &id),
+			 -EINVAL);
+	assert_int_equal(access_rw(f, afd, APERTURE, out, sizeof(out), 0),
+			 -EINVAL);
+	munmap(p, len);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -811,6 +892,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trigger_iopf, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hw_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dmabuf_map, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
