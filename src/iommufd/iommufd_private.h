@@ -182,7 +182,8 @@ struct iommufd_ctx {
  * A dma-buf the selftest exports (IOMMU_TEST_OP_DMABUF_GET): the kernel's
  * is kernel memory behind a dma-buf file; ours is a memfd whose inode the
  * exporting context records.  IOAS_MAP_FILE on that context imports it
- * (pages.c).
+ * (pages.c); revoking it takes its areas out of the domains for good, as
+ * the kernel's move notification does.
  */
 struct iommufd_dmabuf {
 	atomic_uint kref;
@@ -190,6 +191,7 @@ struct iommufd_dmabuf {
 	dev_t dev;
 	ino_t ino;
 	uint64_t length;
+	atomic_bool revoked;	  /* new imports fail ENODEV while set */
 	struct iommufd_list node; /* on ictx->selftest_dmabufs */
 };
 
@@ -289,9 +291,12 @@ struct iopt_pages {
 	ino_t file_ino;
 	/*
 	 * An imported dma-buf (a reference on it), else NULL: no access
-	 * pins or reads it, as the kernel's iopt_is_dmabuf() pages.
+	 * pins or reads it, as the kernel's iopt_is_dmabuf() pages.  Once
+	 * revoked (under mutex) the pages are never pinned or mapped again:
+	 * the kernel's dmabuf.phys.len = 0.
 	 */
 	struct iommufd_dmabuf *dmabuf;
+	bool revoked;
 
 	pthread_mutex_t mutex;
 	/* whole-object pins: the areas that back domains (area->pinned) */
@@ -323,7 +328,10 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 			  uint64_t length, bool writable,
 			  struct iommufd_dmabuf *dmabuf,
 			  struct iopt_pages **out, uint64_t *start_byte);
-
+/* Whether @pages is a revoked dma-buf: it stays out of every domain. */
+bool iopt_pages_revoked(struct iopt_pages *pages);
+/* Revoke @pages: off the bus now, never pinned again. */
+void iopt_pages_revoke(struct iopt_pages *pages);
 void iopt_get_pages_ref(struct iopt_pages *pages);
 void iopt_put_pages(struct iopt_pages *pages);
 /* Whether any page of [first, last] is gone (see iopt_pages.gone). */
@@ -476,6 +484,8 @@ struct iopt_pages_list {
 
 int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		   struct iopt_pages_list **list, unsigned int *nr);
+void iopt_revoke_dmabuf(struct io_pagetable *iopt,
+			struct iommufd_dmabuf *dmabuf);
 void iopt_free_pages_list(struct iopt_pages_list *list, unsigned int nr);
 int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 		   unsigned int nr, uint64_t length, uint64_t *dst_iova,

@@ -115,9 +115,12 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 		return -EOPNOTSUPP;
 	/*
 	 * A dma-buf: the exporter's memory, all of it there or none (the
-	 * kernel's iopt_alloc_dmabuf_pages()).
+	 * kernel's iopt_alloc_dmabuf_pages()); a revoked one has none:
+	 * ENODEV, the exporter's answer.
 	 */
 	if (dmabuf) {
+		if (atomic_load(&dmabuf->revoked))
+			return -ENODEV;
 		if (!length || start + length > dmabuf->length)
 			return -EINVAL;
 	}
@@ -167,6 +170,33 @@ err:
 	pthread_mutex_destroy(&pages->mutex);
 	free(pages);
 	return rc;
+}
+
+bool iopt_pages_revoked(struct iopt_pages *pages)
+{
+	bool revoked;
+
+	if (!pages->dmabuf)
+		return false;
+	pthread_mutex_lock(&pages->mutex);
+	revoked = pages->revoked;
+	pthread_mutex_unlock(&pages->mutex);
+	return revoked;
+}
+
+/*
+ * The kernel's iopt_revoke_notify(): no DMA reaches the pages from now
+ * on (the domains' IOPTEs go in iopt_revoke_dmabuf()), and they are never
+ * pinned again.
+ */
+void iopt_pages_revoke(struct iopt_pages *pages)
+{
+	pthread_mutex_lock(&pages->mutex);
+	if (!pages->revoked) {
+		pages->revoked = true;
+		sio_mem_unregister_owner(pages->host->bus, pages);
+	}
+	pthread_mutex_unlock(&pages->mutex);
 }
 
 void iopt_get_pages_ref(struct iopt_pages *pages)
@@ -412,7 +442,8 @@ int iopt_pages_pin(struct iopt_pages *pages)
 	int rc = 0;
 
 	pthread_mutex_lock(&pages->mutex);
-	if (pages->pin_users++)
+	/* a revoked dma-buf has no memory to pin: the pin is a count only */
+	if (pages->pin_users++ || pages->revoked)
 		goto out;
 	rc = populate_live(pages);
 	if (rc)
@@ -436,7 +467,7 @@ out:
 void iopt_pages_unpin(struct iopt_pages *pages)
 {
 	pthread_mutex_lock(&pages->mutex);
-	if (--pages->pin_users == 0) {
+	if (--pages->pin_users == 0 && !pages->revoked) {
 		sio_mem_unregister_owner(pages->host->bus, pages);
 		update_pinned(pages, domain_pin_npages(pages), false);
 	}

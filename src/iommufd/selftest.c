@@ -644,6 +644,7 @@ static int test_dmabuf_get(struct iommufd_ucmd *ucmd,
 		goto err_close;
 	}
 	atomic_init(&d->kref, 1);
+	atomic_init(&d->revoked, false);
 	d->dev = st.st_dev;
 	d->ino = st.st_ino;
 	d->length = len;
@@ -655,6 +656,48 @@ err_close:
 	close(d->fd);
 	free(d);
 	return rc;
+}
+
+/* Every IOAS of @ictx lets the areas of @d go from its domains. */
+static void revoke_in_ioases(struct iommufd_ctx *ictx, struct iommufd_dmabuf *d)
+{
+	uint32_t nr;
+
+	pthread_mutex_lock(&ictx->lock);
+	nr = ictx->nr_slots;
+	pthread_mutex_unlock(&ictx->lock);
+	for (uint32_t id = 1; id <= nr; id++) {
+		struct iommufd_ioas *ioas = iommufd_get_ioas(ictx, id);
+
+		if (!ioas)
+			continue;
+		iopt_revoke_dmabuf(&ioas->iopt, d);
+		iommufd_put_object(ictx, &ioas->obj);
+	}
+}
+
+/*
+ * DMABUF_REVOKE: the exporter revokes its buffer (the kernel's
+ * dma_buf_move_notify()): the areas that import it leave their domains
+ * for good, and new imports fail with ENODEV until it is made valid
+ * again; then only new imports map it.
+ */
+static int test_dmabuf_revoke(struct iommufd_ucmd *ucmd,
+			      struct sio_iommu_test_cmd *cmd)
+{
+	struct iommufd_dmabuf *d;
+	struct stat st;
+
+	if (fstat(cmd->dmabuf_revoke.dmabuf_fd, &st))
+		return -EBADF;
+	d = iommufd_dmabuf_find(ucmd->ictx, &st);
+	if (!d)
+		return -EINVAL; /* dma_buf_get() of another file */
+	atomic_store(&d->revoked, cmd->dmabuf_revoke.revoked != 0);
+	if (cmd->dmabuf_revoke.revoked)
+		revoke_in_ioases(ucmd->ictx, d);
+	iommufd_dmabuf_put(d);
+	return 0;
 }
 
 int iommufd_test(struct iommufd_ucmd *ucmd)
@@ -709,6 +752,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_dirty(ucmd, cmd);
 	case SIO_TEST_OP_DMABUF_GET:
 		return test_dmabuf_get(ucmd, cmd);
+	case SIO_TEST_OP_DMABUF_REVOKE:
+		return test_dmabuf_revoke(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

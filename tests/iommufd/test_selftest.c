@@ -797,6 +797,16 @@ static int dmabuf_get(struct fx *f, uint32_t len)
 	return test_cmd(f, &c);
 }
 
+static int dmabuf_revoke(struct fx *f, int fd, bool revoked)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_DMABUF_REVOKE,
+		.dmabuf_revoke = {.dmabuf_fd = fd, .revoked = revoked},
+	};
+
+	return test_cmd(f, &c);
+}
+
 static int map_file(struct fx *f, int fd, uint64_t start, uint64_t len,
 		    uint64_t iova)
 {
@@ -813,6 +823,16 @@ static int map_file(struct fx *f, int fd, uint64_t start, uint64_t len,
 	};
 
 	return do_ioctl(f, SIO_IOMMU_IOAS_MAP_FILE, &m);
+}
+
+static int unmap(struct fx *f, uint64_t iova, uint64_t len)
+{
+	struct sio_iommu_ioas_unmap u = {.size = sizeof(u),
+					 .ioas_id = f->ioas,
+					 .iova = iova,
+					 .length = len};
+
+	return do_ioctl(f, SIO_IOMMU_IOAS_UNMAP, &u);
 }
 
 /* DMABUF_GET, and IOAS_MAP_FILE of the dma-buf: the kernel's checks. */
@@ -864,6 +884,77 @@ static void test_dmabuf_map(void **state)
 			 -EINVAL);
 	munmap(p, len);
 	close(fd);
+	/* an ordinary file is no dma-buf: no revoking it */
+	fd = memfd_create("plain", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(dmabuf_revoke(f, fd, true), -EINVAL);
+	close(fd);
+	assert_int_equal(dmabuf_revoke(f, -1, true), -EBADF);
+}
+
+/*
+ * A revoked dma-buf leaves every domain, a domain added later does not
+ * map it, and importing it fails until it is valid again; then only new
+ * imports map it.
+ */
+static void test_dmabuf_revoke(void **state)
+{
+	struct fx *f = *state;
+	uint64_t len = 4 * f->pg, iova2 = APERTURE + len;
+	uint32_t ioas2 = ioas_alloc(f), ioas = f->ioas, hwpt3;
+	struct sio_iommu_ioas_copy copy = {
+		.size = sizeof(copy),
+		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			 SIO_IOMMU_IOAS_MAP_READABLE,
+		.dst_ioas_id = f->ioas,
+		.src_ioas_id = f->ioas,
+		.length = len,
+		.dst_iova = APERTURE + 4 * len,
+		.src_iova = APERTURE,
+	};
+	struct mock m, m2;
+	void *p;
+	int fd;
+
+	fd = dmabuf_get(f, (uint32_t)len);
+	assert_true(fd >= 0);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	assert_int_equal(map_file(f, fd, 0, len, APERTURE), 0);
+	/* a second IOAS imports it too */
+	f->ioas = ioas2;
+	assert_int_equal(mock_domain(f, ioas2, 0, &m2), 0);
+	assert_int_equal(map_file(f, fd, 0, len, APERTURE), 0);
+	f->ioas = ioas;
+	/* and a copy shares the first import's pages */
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_IOAS_COPY, &copy), 0);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, len, p), 0);
+	assert_int_equal(check_map(f, m.hwpt, copy.dst_iova, len, p), 0);
+	assert_int_equal(check_map(f, m2.hwpt, APERTURE, len, p), 0);
+
+	assert_int_equal(dmabuf_revoke(f, fd, true), 0);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, f->pg, p), -EINVAL);
+	assert_int_equal(check_map(f, m.hwpt, copy.dst_iova, f->pg, p),
+			 -EINVAL);
+	assert_int_equal(check_map(f, m2.hwpt, APERTURE, f->pg, p), -EINVAL);
+	/* a domain added now maps none of it */
+	hwpt3 = hwpt_alloc(f, m.idev, 0);
+	assert_int_equal(check_map(f, hwpt3, APERTURE, f->pg, p), -EINVAL);
+	assert_int_equal(check_map(f, hwpt3, copy.dst_iova, f->pg, p), -EINVAL);
+	assert_int_equal(map_file(f, fd, 0, len, iova2), -ENODEV);
+
+	assert_int_equal(dmabuf_revoke(f, fd, false), 0);
+	assert_int_equal(map_file(f, fd, 0, len, iova2), 0);
+	assert_int_equal(check_map(f, m.hwpt, iova2, len, p), 0);
+	assert_int_equal(check_map(f, hwpt3, iova2, len, p), 0);
+	/* the old import stays revoked */
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, f->pg, p), -EINVAL);
+	assert_int_equal(unmap(f, APERTURE, len), 0);
+	assert_int_equal(map_file(f, fd, 0, len, APERTURE), 0);
+	assert_int_equal(check_map(f, hwpt3, APERTURE, len, p), 0);
+	munmap(p, len);
+	close(fd);
 }
 
 int main(void)
@@ -893,6 +984,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hw_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dmabuf_map, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dmabuf_revoke, setup,
 						teardown),
 	};
 
