@@ -173,8 +173,13 @@ struct iommufd_ctx {
 	/* the selftest's access files, by fd (selftest_access.c) */
 	pthread_mutex_t selftest_lock;
 	struct iommufd_list selftest_accesses;
-	/* the dma-bufs IOMMU_TEST_OP_DMABUF_GET exported, under selftest_lock
+	/*
+	 * The regions mmap() of the fd reaches (the kernel's mt_mmap), by
+	 * offset, under mmap_lock.
 	 */
+	pthread_mutex_t mmap_lock;
+	struct iommufd_list mmaps;
+	/* IOMMU_TEST_OP_DMABUF_GET's dma-bufs, under selftest_lock */
 	struct iommufd_list selftest_dmabufs;
 };
 
@@ -194,6 +199,30 @@ struct iommufd_dmabuf {
 	atomic_bool revoked;	  /* new imports fail ENODEV while set */
 	struct iommufd_list node; /* on ictx->selftest_dmabufs */
 };
+
+/*
+ * A region of a shared file that user space may mmap() on the iommufd
+ * (the kernel's struct iommufd_mmap): [offset, offset + length) of the
+ * fd's offsets, @fd's bytes from 0, while @owner lives.
+ */
+struct iommufd_mmap {
+	struct iommufd_list node; /* on ictx->mmaps, by offset */
+	uint64_t offset, length;
+	int fd;
+	struct iommufd_object *owner;
+};
+
+int iommufd_alloc_mmap(struct iommufd_ctx *ictx, struct iommufd_object *owner,
+		       int fd, uint64_t length, uint64_t *offset);
+void iommufd_destroy_mmap(struct iommufd_ctx *ictx,
+			  struct iommufd_object *owner, uint64_t offset);
+/*
+ * iommufd_fops_mmap()'s lookup: the region exactly at @offset of
+ * @length (-ENXIO otherwise), its file in @fd, and a long-term reference
+ * on its owner in @owner for the mapping to hold until munmap.
+ */
+int iommufd_ctx_mmap(struct iommufd_ctx *ictx, uint64_t offset, uint64_t length,
+		     int *fd, struct iommufd_object **owner);
 
 void iommufd_dmabuf_put(struct iommufd_dmabuf *dmabuf);
 /* The exported dma-buf the file @st is, with a reference; NULL if none. */

@@ -957,6 +957,97 @@ static void test_dmabuf_revoke(void **state)
 	close(fd);
 }
 
+/* struct iommu_viommu_selftest */
+struct viommu_data {
+	uint32_t in_data, out_data;
+	uint64_t out_mmap_offset, out_mmap_length;
+};
+
+static int viommu_alloc(struct fx *f, uint32_t idev, uint32_t parent,
+			void *data, uint32_t len, uint32_t *id)
+{
+	struct sio_iommu_viommu_alloc va = {
+		.size = sizeof(va),
+		.type = 0xdeadbeef, /* IOMMU_VIOMMU_TYPE_SELFTEST */
+		.dev_id = idev,
+		.hwpt_id = parent,
+		.data_len = len,
+		.data_uptr = (uint64_t)(uintptr_t)data,
+	};
+	int rc = do_ioctl(f, SIO_IOMMU_VIOMMU_ALLOC, &va);
+
+	*id = va.out_viommu_id;
+	return rc;
+}
+
+/*
+ * The mock vIOMMU's driver data: in_data comes back, and as the first
+ * word of the region mmap() of the iommufd reaches at the offset given,
+ * exactly; a mapping of it keeps the vIOMMU (EBUSY) until its munmap.
+ */
+static void test_viommu_data_mmap(void **state)
+{
+	struct fx *f = *state;
+	struct viommu_data d = {.in_data = 0xbeef};
+	struct sio_iommufd_mapping *mp, *mp2;
+	uint32_t parent, v, v2, word;
+	int memfd, memfd2;
+	uint32_t *page;
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	parent = hwpt_alloc(f, m.idev, 1u << 0 /* NEST_PARENT */);
+	/* shorter than in_data and out_data: EINVAL, and nothing left */
+	assert_int_equal(viommu_alloc(f, m.idev, parent, &d, 4, &v), -EINVAL);
+	assert_int_equal(sio_iommufd_mmap(f->fd, f->pg, 2 * f->pg, &memfd, &mp),
+			 -ENXIO);
+	/* without data: no region */
+	assert_int_equal(viommu_alloc(f, m.idev, parent, NULL, 0, &v2), 0);
+	assert_int_equal(sio_iommufd_mmap(f->fd, f->pg, 2 * f->pg, &memfd, &mp),
+			 -ENXIO);
+	assert_int_equal(viommu_alloc(f, m.idev, parent, &d, sizeof(d), &v), 0);
+	assert_int_equal(d.out_data, 0xbeef);
+	assert_int_equal(d.out_mmap_length, 2 * f->pg);
+	/* the kernel's offsets start one page up */
+	assert_int_equal(d.out_mmap_offset, f->pg);
+	/* a short struct gets back what it holds */
+	struct viommu_data d2 = {.in_data = 7, .out_mmap_offset = 99};
+	assert_int_equal(destroy(f, v2), 0);
+	assert_int_equal(viommu_alloc(f, m.idev, parent, &d2, 8, &v2), 0);
+	assert_int_equal(d2.out_data, 7);
+	assert_int_equal(d2.out_mmap_offset, 99);
+
+	/* only the exact region */
+	uint64_t off = d.out_mmap_offset, len = d.out_mmap_length;
+	assert_int_equal(sio_iommufd_mmap(f->fd, off + f->pg, len, &memfd, &mp),
+			 -ENXIO);
+	assert_int_equal(sio_iommufd_mmap(f->fd, off, len / 2, &memfd, &mp),
+			 -ENXIO);
+	assert_int_equal(sio_iommufd_mmap(f->fd, off, len * 2, &memfd, &mp),
+			 -ENXIO);
+	assert_int_equal(sio_iommufd_mmap(f->fd, off, len, &memfd, &mp), 0);
+	page = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	assert_true(page != MAP_FAILED);
+	assert_int_equal(*page, 0xbeef);
+	assert_int_equal(page[1], 0);
+	/* the second vIOMMU's region is another, after the first */
+	assert_int_equal(sio_iommufd_mmap(f->fd, off + len, len, &memfd2, &mp2),
+			 0);
+	assert_true(memfd2 != memfd);
+	assert_int_equal(pread(memfd2, &word, sizeof(word), 0), sizeof(word));
+	assert_int_equal(word, 7);
+	assert_int_equal(destroy(f, v2), -EBUSY);
+	sio_iommufd_munmap(mp2);
+	assert_int_equal(destroy(f, v), -EBUSY);
+	sio_iommufd_munmap(mp);
+	munmap(page, len);
+	assert_int_equal(destroy(f, v), 0);
+	/* withdrawn with its vIOMMU */
+	assert_int_equal(sio_iommufd_mmap(f->fd, off, len, &memfd, &mp),
+			 -ENXIO);
+	assert_int_equal(destroy(f, v2), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -986,6 +1077,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dmabuf_map, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dmabuf_revoke, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_viommu_data_mmap, setup,
 						teardown),
 	};
 
