@@ -882,6 +882,8 @@ static void test_dmabuf_map(void **state)
 			 -EINVAL);
 	assert_int_equal(access_rw(f, afd, APERTURE, out, sizeof(out), 0),
 			 -EINVAL);
+	/* its close: the file holds the context */
+	host_uninstall(&fs, (int)afd);
 	munmap(p, len);
 	close(fd);
 	/* an ordinary file is no dma-buf: no revoking it */
