@@ -254,8 +254,12 @@ static int update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 	struct iommufd_host *host = pages->host;
 	int rc = 0;
 
-	/* pinning nothing never fails, even with a counter over the limit */
-	if (!npages)
+	/*
+	 * Pinning nothing never fails, even with a counter over the limit;
+	 * a dma-buf's memory is the exporter's, which no pin counts (its
+	 * revocation may come between a pin and its unpin).
+	 */
+	if (!npages || pages->dmabuf)
 		return 0;
 	switch (pages->account_mode) {
 	case IOPT_PAGES_ACCOUNT_USER:

@@ -914,10 +914,14 @@ static void test_dmabuf_revoke(void **state)
 		.dst_iova = APERTURE + 4 * len,
 		.src_iova = APERTURE,
 	};
+	struct sio_pin_stats st;
 	struct mock m, m2;
+	uint64_t pinned0;
 	void *p;
 	int fd;
 
+	sio_platform_pin_stats(f->plat, &st);
+	pinned0 = st.mm_pinned;
 	fd = dmabuf_get(f, (uint32_t)len);
 	assert_true(fd >= 0);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -935,6 +939,9 @@ static void test_dmabuf_revoke(void **state)
 	assert_int_equal(check_map(f, m.hwpt, copy.dst_iova, len, p), 0);
 	assert_int_equal(check_map(f, m2.hwpt, APERTURE, len, p), 0);
 
+	/* the exporter's memory: no pin counts it */
+	sio_platform_pin_stats(f->plat, &st);
+	assert_int_equal(st.mm_pinned, pinned0);
 	assert_int_equal(dmabuf_revoke(f, fd, true), 0);
 	assert_int_equal(check_map(f, m.hwpt, APERTURE, f->pg, p), -EINVAL);
 	assert_int_equal(check_map(f, m.hwpt, copy.dst_iova, f->pg, p),
@@ -957,6 +964,12 @@ static void test_dmabuf_revoke(void **state)
 	assert_int_equal(check_map(f, hwpt3, APERTURE, len, p), 0);
 	munmap(p, len);
 	close(fd);
+	/* pinned before the revocation, unpinned after: nothing left over */
+	assert_int_equal(unmap(f, 0, UINT64_MAX), 0);
+	f->ioas = ioas2;
+	assert_int_equal(unmap(f, 0, UINT64_MAX), 0);
+	sio_platform_pin_stats(f->plat, &st);
+	assert_int_equal(st.mm_pinned, pinned0);
 }
 
 /* struct iommu_viommu_selftest */
