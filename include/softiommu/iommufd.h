@@ -112,6 +112,22 @@ SIO_API int sio_iommufd_ioctl(struct sio_iommufd *fd, unsigned long cmd,
 			      void *arg);
 
 /*
+ * mmap(2) of the handle, the kernel's iommufd_fops_mmap() after its
+ * checks of the mapping's flags (MAP_SHARED, no PROT_EXEC: the caller's):
+ * the region an ioctl handed out at @offset (the mock vIOMMU's page),
+ * exactly @length long, else -ENXIO.  Gives the shared file whose bytes
+ * from 0 to map in @memfd (open while @out lives) and a handle the
+ * mapping holds until its munmap: the region's object cannot be
+ * destroyed (EBUSY) until sio_iommufd_munmap() releases it.
+ */
+struct sio_iommufd_mapping;
+
+SIO_API int sio_iommufd_mmap(struct sio_iommufd *fd, uint64_t offset,
+			     uint64_t length, int *memfd,
+			     struct sio_iommufd_mapping **out);
+SIO_API void sio_iommufd_munmap(struct sio_iommufd_mapping *m);
+
+/*
  * Files an ioctl creates: IOMMU_VEVENTQ_ALLOC and IOMMU_FAULT_QUEUE_ALLOC
  * return an fd whose read(2) gives the queue's records and whose
  * poll(2) says when there are some, as the kernel's anonymous inodes.

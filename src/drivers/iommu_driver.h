@@ -150,7 +150,25 @@ struct sio_iommu_user_data {
 	size_t len;
 	/* copy_struct_from_user(): 0, -E2BIG or -EFAULT */
 	int (*copy_in)(void *dst, size_t dst_len, uint64_t uptr, size_t len);
+	/* copy_to_user(): 0 or -EFAULT; NULL where nothing goes back */
+	int (*copy_out)(uint64_t uptr, const void *src, size_t len);
 };
+
+/*
+ * The kernel's iommu_copy_struct_to_user(): @src back to the user, as
+ * much of it as the user's struct holds; -EINVAL for another type or a
+ * struct shorter than @min_len.
+ */
+static inline int
+sio_iommu_copy_struct_to_user(const struct sio_iommu_user_data *ud,
+			      const void *src, size_t src_len, size_t min_len,
+			      uint32_t type)
+{
+	if (ud->type != type || ud->len < min_len || !ud->copy_out)
+		return -EINVAL;
+	return ud->copy_out(ud->uptr, src,
+			    ud->len < src_len ? ud->len : src_len);
+}
 
 /*
  * The kernel's iommu_copy_struct_from_user(): the type must be the
@@ -228,6 +246,15 @@ struct sio_iommu_hw_queue {
 
 struct sio_iommu_viommu_ops {
 	/*
+	 * IOMMU_VIOMMU_ALLOC's driver data (data_len not 0), right after
+	 * viommu_alloc() with iommufd's calls set (the kernel passes it to
+	 * viommu_init()); the driver may write its reply into it.  NULL: the
+	 * data is not looked at.  An error fails the allocation, and
+	 * destroy() follows.
+	 */
+	int (*init_data)(struct sio_iommu_viommu *v,
+			 const struct sio_iommu_user_data *data);
+	/*
 	 * A nested domain over the vIOMMU's parent from the user's data
 	 * (IOMMU_HWPT_ALLOC on a vIOMMU); @flags are SIO_DOMAIN_*.  -EOPNOTSUPP
 	 * for flags, -EINVAL for data of another type or length, -EIO for data
@@ -293,6 +320,17 @@ struct sio_iommu_viommu {
 	 */
 	int (*report_event)(struct sio_iommu_viommu *v, uint32_t type,
 			    const void *data, size_t len);
+	/*
+	 * Set by iommufd: offer @len bytes (page-aligned) of the shared file
+	 * @fd, from its start, to user space's mmap() of the iommufd at the
+	 * offset returned in @offset (the kernel's
+	 * iommufd_viommu_alloc_mmap()); while mapped, the vIOMMU cannot be
+	 * destroyed.  destroy_mmap() withdraws it; the driver keeps @fd open
+	 * until then.
+	 */
+	int (*alloc_mmap)(struct sio_iommu_viommu *v, int fd, uint64_t len,
+			  uint64_t *offset);
+	void (*destroy_mmap)(struct sio_iommu_viommu *v, uint64_t offset);
 	void *core; /* iommufd's object, for the lookups */
 };
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fault/fault_inject.h"
 #include "iommufd_private.h"
@@ -270,6 +271,9 @@ static int area_map_domain(struct iopt_area *area, struct iopt_pages *pages,
 	uint64_t pa = pages->uptr + area->start_byte;
 	uint64_t len = area_last(area) - area_iova(area) + 1;
 
+	/* a revoked dma-buf maps nowhere, in no domain added later either */
+	if (iopt_pages_revoked(pages))
+		return 0;
 	if (area->iopt->disable_large_pages)
 		return area_map_domain_small(area, pa, len, d);
 	return d->ops->map(d, area_iova(area), pa, len, area->iommu_prot);
@@ -443,17 +447,48 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 			uint64_t *iova, int fd, uint64_t start, uint64_t length,
 			int iommu_prot, unsigned int flags)
 {
+	struct iommufd_dmabuf *dmabuf = NULL;
 	struct iopt_pages *pages;
 	uint64_t start_byte;
+	struct stat st;
 	int rc;
 
+	if (!fstat(fd, &st))
+		dmabuf = iommufd_dmabuf_find(ictx, &st);
 	rc = iopt_alloc_file_pages(ictx->host, fd, start, length,
-				   iommu_prot & IOMMU_WRITE, &pages,
+				   iommu_prot & IOMMU_WRITE, dmabuf, &pages,
 				   &start_byte);
+	if (dmabuf)
+		iommufd_dmabuf_put(dmabuf);
 	if (rc)
 		return rc;
 	return iopt_map_common(ictx, iopt, pages, iova, length, start_byte,
 			       iommu_prot, flags);
+}
+
+/*
+ * Take every area of @dmabuf's pages out of the domains, for good: the
+ * kernel's iopt_revoke_notify() for the areas of one IOAS.  The areas
+ * stay (IOAS_UNMAP removes them) and keep their pin count.
+ */
+void iopt_revoke_dmabuf(struct io_pagetable *iopt,
+			struct iommufd_dmabuf *dmabuf)
+{
+	struct sio_itree_node *n;
+
+	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	sio_itree_for_each(n, &iopt->area_itree, 0, UINT64_MAX)
+	{
+		struct iopt_area *area = to_area(n);
+
+		/* an IOAS_COPY's areas share pages: each one leaves */
+		if (!area->pages || area->pages->dmabuf != dmabuf)
+			continue;
+		iopt_pages_revoke(area->pages);
+		for (unsigned int i = 0; i < iopt->nr_domains; i++)
+			area_unmap_domain(area, iopt->domains[i]);
+	}
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
 }
 
 void iopt_free_pages_list(struct iopt_pages_list *list, unsigned int nr)

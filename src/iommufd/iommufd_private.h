@@ -23,6 +23,8 @@
 #include "interval_tree.h"
 #include "uapi/iommufd_abi.h"
 
+struct stat;
+
 /* A minimal circular doubly-linked list, as the kernel's list_head. */
 struct iommufd_list {
 	struct iommufd_list *next, *prev;
@@ -171,7 +173,62 @@ struct iommufd_ctx {
 	/* the selftest's access files, by fd (selftest_access.c) */
 	pthread_mutex_t selftest_lock;
 	struct iommufd_list selftest_accesses;
+	/*
+	 * The regions mmap() of the fd reaches (the kernel's mt_mmap), by
+	 * offset, under mmap_lock.
+	 */
+	pthread_mutex_t mmap_lock;
+	struct iommufd_list mmaps;
+	/* IOMMU_TEST_OP_DMABUF_GET's dma-bufs, under selftest_lock */
+	struct iommufd_list selftest_dmabufs;
 };
+
+/*
+ * A dma-buf the selftest exports (IOMMU_TEST_OP_DMABUF_GET): the kernel's
+ * is kernel memory behind a dma-buf file; ours is a memfd whose inode the
+ * exporting context records.  IOAS_MAP_FILE on that context imports it
+ * (pages.c); revoking it takes its areas out of the domains for good, as
+ * the kernel's move notification does.
+ */
+struct iommufd_dmabuf {
+	atomic_uint kref;
+	int fd; /* ours: keeps the inode (and so its number) alive */
+	dev_t dev;
+	ino_t ino;
+	uint64_t length;
+	atomic_bool revoked;	  /* new imports fail ENODEV while set */
+	struct iommufd_list node; /* on ictx->selftest_dmabufs */
+};
+
+/*
+ * A region of a shared file that user space may mmap() on the iommufd
+ * (the kernel's struct iommufd_mmap): [offset, offset + length) of the
+ * fd's offsets, @fd's bytes from 0, while @owner lives.
+ */
+struct iommufd_mmap {
+	struct iommufd_list node; /* on ictx->mmaps, by offset */
+	uint64_t offset, length;
+	int fd;
+	struct iommufd_object *owner;
+};
+
+int iommufd_alloc_mmap(struct iommufd_ctx *ictx, struct iommufd_object *owner,
+		       int fd, uint64_t length, uint64_t *offset);
+void iommufd_destroy_mmap(struct iommufd_ctx *ictx,
+			  struct iommufd_object *owner, uint64_t offset);
+/*
+ * iommufd_fops_mmap()'s lookup: the region exactly at @offset of
+ * @length (-ENXIO otherwise), its file in @fd, and a long-term reference
+ * on its owner in @owner for the mapping to hold until munmap.
+ */
+int iommufd_ctx_mmap(struct iommufd_ctx *ictx, uint64_t offset, uint64_t length,
+		     int *fd, struct iommufd_object **owner);
+
+void iommufd_dmabuf_put(struct iommufd_dmabuf *dmabuf);
+/* The exported dma-buf the file @st is, with a reference; NULL if none. */
+struct iommufd_dmabuf *iommufd_dmabuf_find(struct iommufd_ctx *ictx,
+					   const struct stat *st);
+void iommufd_dmabufs_destroy(struct iommufd_ctx *ictx);
 
 struct mock_iommu;
 
@@ -284,6 +341,14 @@ struct iopt_pages {
 	 */
 	pid_t acct_pid;
 	uint64_t pinned_npages;
+	/*
+	 * An imported dma-buf (a reference on it), else NULL: no access
+	 * pins or reads it, as the kernel's iopt_is_dmabuf() pages.  Once
+	 * revoked (under mutex) the pages are never pinned or mapped again:
+	 * the kernel's dmabuf.phys.len = 0.
+	 */
+	struct iommufd_dmabuf *dmabuf;
+	bool revoked;
 
 	pthread_mutex_t mutex;
 	/* whole-object pins: the areas that back domains (area->pinned) */
@@ -313,7 +378,12 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 			  struct iopt_pages **out);
 int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 			  uint64_t length, bool writable,
+			  struct iommufd_dmabuf *dmabuf,
 			  struct iopt_pages **out, uint64_t *start_byte);
+/* Whether @pages is a revoked dma-buf: it stays out of every domain. */
+bool iopt_pages_revoked(struct iopt_pages *pages);
+/* Revoke @pages: off the bus now, never pinned again. */
+void iopt_pages_revoke(struct iopt_pages *pages);
 void iopt_get_pages_ref(struct iopt_pages *pages);
 void iopt_put_pages(struct iopt_pages *pages);
 /* Whether any page of [first, last] is gone (see iopt_pages.gone). */
@@ -473,6 +543,8 @@ struct iopt_pages_list {
 
 int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		   struct iopt_pages_list **list, unsigned int *nr);
+void iopt_revoke_dmabuf(struct io_pagetable *iopt,
+			struct iommufd_dmabuf *dmabuf);
 void iopt_free_pages_list(struct iopt_pages_list *list, unsigned int nr);
 int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 		   unsigned int nr, uint64_t length, uint64_t *dst_iova,

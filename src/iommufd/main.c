@@ -31,6 +31,9 @@ int iommufd_ctx_create(struct iommufd_host *host, struct iommufd_ctx **out)
 	ictx->selftest = host->selftest;
 	pthread_mutex_init(&ictx->selftest_lock, NULL);
 	iommufd_list_init(&ictx->selftest_accesses);
+	iommufd_list_init(&ictx->selftest_dmabufs);
+	pthread_mutex_init(&ictx->mmap_lock, NULL);
+	iommufd_list_init(&ictx->mmaps);
 	atomic_init(&ictx->refs, 1);
 	pthread_mutex_init(&ictx->lock, NULL);
 	pthread_cond_init(&ictx->destroy_wait, NULL);
@@ -146,6 +149,8 @@ static void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
 		}
 	}
 	free(ictx->objs);
+	iommufd_dmabufs_destroy(ictx);
+	pthread_mutex_destroy(&ictx->mmap_lock);
 	pthread_mutex_destroy(&ictx->selftest_lock);
 	pthread_cond_destroy(&ictx->destroy_wait);
 	pthread_mutex_destroy(&ictx->lock);
@@ -538,6 +543,98 @@ int iommufd_ctx_ioctl(struct iommufd_ctx *ictx, unsigned long cmd, uint64_t arg)
 	if (!fn)
 		return -ENOTTY;
 	return fn(&ucmd);
+}
+
+/*
+ * Offer @owner's @fd to mmap() at the lowest free page-aligned offset
+ * from one page up, as the kernel's mtree_alloc_range() from PAGE_SIZE.
+ */
+int iommufd_alloc_mmap(struct iommufd_ctx *ictx, struct iommufd_object *owner,
+		       int fd, uint64_t length, uint64_t *offset)
+{
+	uint64_t ps = ictx->host->page_size, at = ps;
+	struct iommufd_mmap *immap;
+	struct iommufd_list *pos;
+
+	if (!length || length & (ps - 1))
+		return -EINVAL;
+	immap = sio_calloc(1, sizeof(*immap));
+	if (!immap)
+		return -ENOMEM;
+	pthread_mutex_lock(&ictx->mmap_lock);
+	for (pos = ictx->mmaps.next; pos != &ictx->mmaps; pos = pos->next) {
+		struct iommufd_mmap *m =
+			iommufd_container_of(pos, struct iommufd_mmap, node);
+
+		if (at + length <= m->offset)
+			break;
+		at = m->offset + m->length;
+	}
+	if (at + length < at) {
+		pthread_mutex_unlock(&ictx->mmap_lock);
+		free(immap);
+		return -ENOSPC;
+	}
+	immap->offset = at;
+	immap->length = length;
+	immap->fd = fd;
+	immap->owner = owner;
+	/* before @pos: the list stays sorted by offset */
+	iommufd_list_add_tail(&immap->node, pos);
+	pthread_mutex_unlock(&ictx->mmap_lock);
+	*offset = at;
+	return 0;
+}
+
+void iommufd_destroy_mmap(struct iommufd_ctx *ictx,
+			  struct iommufd_object *owner, uint64_t offset)
+{
+	struct iommufd_list *pos;
+
+	pthread_mutex_lock(&ictx->mmap_lock);
+	for (pos = ictx->mmaps.next; pos != &ictx->mmaps; pos = pos->next) {
+		struct iommufd_mmap *m =
+			iommufd_container_of(pos, struct iommufd_mmap, node);
+
+		if (m->offset == offset && m->owner == owner) {
+			iommufd_list_del_init(&m->node);
+			free(m);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ictx->mmap_lock);
+}
+
+int iommufd_ctx_mmap(struct iommufd_ctx *ictx, uint64_t offset, uint64_t length,
+		     int *fd, struct iommufd_object **owner)
+{
+	struct iommufd_list *pos;
+	int rc = -ENXIO;
+
+	pthread_mutex_lock(&ictx->mmap_lock);
+	for (pos = ictx->mmaps.next; pos != &ictx->mmaps; pos = pos->next) {
+		struct iommufd_mmap *m =
+			iommufd_container_of(pos, struct iommufd_mmap, node);
+		unsigned int users;
+
+		/* only the exact region, not a piece of it */
+		if (m->offset != offset || m->length != length)
+			continue;
+		/* an owner being destroyed has no users left to add to */
+		users = atomic_load(&m->owner->users);
+		do {
+			if (!users)
+				goto out;
+		} while (!atomic_compare_exchange_weak(&m->owner->users, &users,
+						       users + 1));
+		*fd = m->fd;
+		*owner = m->owner;
+		rc = 0;
+		break;
+	}
+out:
+	pthread_mutex_unlock(&ictx->mmap_lock);
+	return rc;
 }
 
 void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus)

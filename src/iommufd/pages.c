@@ -112,6 +112,7 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
  */
 int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 			  uint64_t length, bool writable,
+			  struct iommufd_dmabuf *dmabuf,
 			  struct iopt_pages **out, uint64_t *start_byte)
 {
 	uint64_t down = start & ~(host->page_size - 1);
@@ -129,9 +130,26 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 		return -EPERM;
 	if (!S_ISREG(st.st_mode))
 		return -EOPNOTSUPP;
+	/*
+	 * A dma-buf: the exporter's memory, all of it there or none (the
+	 * kernel's iopt_alloc_dmabuf_pages()); a revoked one has none:
+	 * ENODEV, the exporter's answer.
+	 */
+	if (dmabuf) {
+		if (atomic_load(&dmabuf->revoked))
+			return -ENODEV;
+		if (!length || start + length > dmabuf->length)
+			return -EINVAL;
+	}
 	rc = iopt_alloc_pages(host, start - down, length, writable, &pages);
 	if (rc)
 		return rc;
+	if (dmabuf) {
+		/* exporter memory is not the user's: nothing to account */
+		pages->account_mode = IOPT_PAGES_ACCOUNT_NONE;
+		atomic_fetch_add(&dmabuf->kref, 1);
+		pages->dmabuf = dmabuf;
+	}
 	pages->file_map_len = pages->npages << host->page_shift;
 	if (down > (uint64_t)INT64_MAX) {
 		rc = -EOVERFLOW;
@@ -164,9 +182,38 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 	host_add_pages(pages);
 	return 0;
 err:
+	if (pages->dmabuf)
+		iommufd_dmabuf_put(pages->dmabuf);
 	pthread_mutex_destroy(&pages->mutex);
 	free(pages);
 	return rc;
+}
+
+bool iopt_pages_revoked(struct iopt_pages *pages)
+{
+	bool revoked;
+
+	if (!pages->dmabuf)
+		return false;
+	pthread_mutex_lock(&pages->mutex);
+	revoked = pages->revoked;
+	pthread_mutex_unlock(&pages->mutex);
+	return revoked;
+}
+
+/*
+ * The kernel's iopt_revoke_notify(): no DMA reaches the pages from now
+ * on (the domains' IOPTEs go in iopt_revoke_dmabuf()), and they are never
+ * pinned again.
+ */
+void iopt_pages_revoke(struct iopt_pages *pages)
+{
+	pthread_mutex_lock(&pages->mutex);
+	if (!pages->revoked) {
+		pages->revoked = true;
+		sio_mem_unregister_owner(pages->host->bus, pages);
+	}
+	pthread_mutex_unlock(&pages->mutex);
 }
 
 void iopt_get_pages_ref(struct iopt_pages *pages)
@@ -191,6 +238,8 @@ void iopt_put_pages(struct iopt_pages *pages)
 		munmap(pages->file_map, pages->file_map_len);
 		close(pages->file_fd);
 	}
+	if (pages->dmabuf)
+		iommufd_dmabuf_put(pages->dmabuf);
 	pthread_mutex_destroy(&pages->mutex);
 	free(pages->gone);
 	free(pages);
@@ -225,8 +274,12 @@ static int update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 	struct iommufd_host *host = pages->host;
 	int rc = 0;
 
-	/* pinning nothing never fails, even with a counter over the limit */
-	if (!npages)
+	/*
+	 * Pinning nothing never fails, even with a counter over the limit;
+	 * a dma-buf's memory is the exporter's, which no pin counts (its
+	 * revocation may come between a pin and its unpin).
+	 */
+	if (!npages || pages->dmabuf)
 		return 0;
 	switch (pages->account_mode) {
 	case IOPT_PAGES_ACCOUNT_USER:
@@ -453,7 +506,8 @@ int iopt_pages_pin(struct iopt_pages *pages)
 	int rc = 0;
 
 	pthread_mutex_lock(&pages->mutex);
-	if (pages->pin_users++)
+	/* a revoked dma-buf has no memory to pin: the pin is a count only */
+	if (pages->pin_users++ || pages->revoked)
 		goto out;
 	rc = take_remote(pages);
 	if (rc)
@@ -480,7 +534,7 @@ out:
 void iopt_pages_unpin(struct iopt_pages *pages)
 {
 	pthread_mutex_lock(&pages->mutex);
-	if (--pages->pin_users == 0) {
+	if (--pages->pin_users == 0 && !pages->revoked) {
 		sio_mem_unregister_owner(pages->host->bus, pages);
 		update_pinned(pages, domain_pin_npages(pages), false);
 	}
@@ -727,6 +781,9 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
 		return -EPERM;
+	/* a dma-buf's memory is the exporter's: no access pins it */
+	if (pages->dmabuf)
+		return -EINVAL;
 
 	pthread_mutex_lock(&pages->mutex);
 	/* what the program unmapped is no page to hand out (see above) */
@@ -857,6 +914,9 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
 
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
 		return -EPERM;
+	/* nor does one read or write it */
+	if (pages->dmabuf)
+		return -EINVAL;
 	if (iopt_pages_range_gone(pages, first, last))
 		return -EFAULT;
 	if (pages->remote_pid) {

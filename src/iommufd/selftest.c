@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -560,6 +562,144 @@ out:
 	return rc;
 }
 
+void iommufd_dmabuf_put(struct iommufd_dmabuf *dmabuf)
+{
+	if (atomic_fetch_sub(&dmabuf->kref, 1) != 1)
+		return;
+	close(dmabuf->fd);
+	free(dmabuf);
+}
+
+struct iommufd_dmabuf *iommufd_dmabuf_find(struct iommufd_ctx *ictx,
+					   const struct stat *st)
+{
+	struct iommufd_dmabuf *found = NULL;
+
+	pthread_mutex_lock(&ictx->selftest_lock);
+	for (struct iommufd_list *l = ictx->selftest_dmabufs.next;
+	     l != &ictx->selftest_dmabufs; l = l->next) {
+		struct iommufd_dmabuf *d =
+			iommufd_container_of(l, struct iommufd_dmabuf, node);
+
+		if (d->dev == st->st_dev && d->ino == st->st_ino) {
+			atomic_fetch_add(&d->kref, 1);
+			found = d;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ictx->selftest_lock);
+	return found;
+}
+
+/* The context's close: its exports go (imports keep their references). */
+void iommufd_dmabufs_destroy(struct iommufd_ctx *ictx)
+{
+	while (ictx->selftest_dmabufs.next != &ictx->selftest_dmabufs) {
+		struct iommufd_dmabuf *d =
+			iommufd_container_of(ictx->selftest_dmabufs.next,
+					     struct iommufd_dmabuf, node);
+
+		iommufd_list_del_init(&d->node);
+		iommufd_dmabuf_put(d);
+	}
+}
+
+/*
+ * DMABUF_GET: the kernel's mock exporter hands out zeroed kernel memory
+ * of @length rounded up to pages, at most 512 of them.  Ours is a memfd
+ * of that size, recorded so that IOAS_MAP_FILE on this context treats it
+ * as a dma-buf; its number is the ioctl's result.  It stays recorded
+ * until the context closes.
+ */
+static int test_dmabuf_get(struct iommufd_ucmd *ucmd,
+			   struct sio_iommu_test_cmd *cmd)
+{
+	uint64_t ps = ucmd->ictx->host->page_size;
+	uint64_t len = ((uint64_t)cmd->dmabuf_get.length + ps - 1) & ~(ps - 1);
+	struct iommufd_dmabuf *d;
+	struct stat st;
+	int fd, rc;
+
+	if (len == 0 || len > ps * 512)
+		return -EINVAL;
+	d = sio_calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->fd = memfd_create("iommufd-dmabuf", MFD_CLOEXEC);
+	if (d->fd < 0) {
+		rc = -errno;
+		free(d);
+		return rc;
+	}
+	if (ftruncate(d->fd, (off_t)len) || fstat(d->fd, &st)) {
+		rc = -errno;
+		goto err_close;
+	}
+	fd = fcntl(d->fd,
+		   (cmd->dmabuf_get.open_flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC
+							    : F_DUPFD,
+		   0);
+	if (fd < 0) {
+		rc = -errno;
+		goto err_close;
+	}
+	atomic_init(&d->kref, 1);
+	atomic_init(&d->revoked, false);
+	d->dev = st.st_dev;
+	d->ino = st.st_ino;
+	d->length = len;
+	pthread_mutex_lock(&ucmd->ictx->selftest_lock);
+	iommufd_list_add_tail(&d->node, &ucmd->ictx->selftest_dmabufs);
+	pthread_mutex_unlock(&ucmd->ictx->selftest_lock);
+	return fd;
+err_close:
+	close(d->fd);
+	free(d);
+	return rc;
+}
+
+/* Every IOAS of @ictx lets the areas of @d go from its domains. */
+static void revoke_in_ioases(struct iommufd_ctx *ictx, struct iommufd_dmabuf *d)
+{
+	uint32_t nr;
+
+	pthread_mutex_lock(&ictx->lock);
+	nr = ictx->nr_slots;
+	pthread_mutex_unlock(&ictx->lock);
+	for (uint32_t id = 1; id <= nr; id++) {
+		struct iommufd_ioas *ioas = iommufd_get_ioas(ictx, id);
+
+		if (!ioas)
+			continue;
+		iopt_revoke_dmabuf(&ioas->iopt, d);
+		iommufd_put_object(ictx, &ioas->obj);
+	}
+}
+
+/*
+ * DMABUF_REVOKE: the exporter revokes its buffer (the kernel's
+ * dma_buf_move_notify()): the areas that import it leave their domains
+ * for good, and new imports fail with ENODEV until it is made valid
+ * again; then only new imports map it.
+ */
+static int test_dmabuf_revoke(struct iommufd_ucmd *ucmd,
+			      struct sio_iommu_test_cmd *cmd)
+{
+	struct iommufd_dmabuf *d;
+	struct stat st;
+
+	if (fstat(cmd->dmabuf_revoke.dmabuf_fd, &st))
+		return -EBADF;
+	d = iommufd_dmabuf_find(ucmd->ictx, &st);
+	if (!d)
+		return -EINVAL; /* dma_buf_get() of another file */
+	atomic_store(&d->revoked, cmd->dmabuf_revoke.revoked != 0);
+	if (cmd->dmabuf_revoke.revoked)
+		revoke_in_ioases(ucmd->ictx, d);
+	iommufd_dmabuf_put(d);
+	return 0;
+}
+
 int iommufd_test(struct iommufd_ucmd *ucmd)
 {
 	struct sio_iommu_test_cmd *cmd = ucmd->cmd;
@@ -610,6 +750,10 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return 0;
 	case SIO_TEST_OP_DIRTY:
 		return test_dirty(ucmd, cmd);
+	case SIO_TEST_OP_DMABUF_GET:
+		return test_dmabuf_get(ucmd, cmd);
+	case SIO_TEST_OP_DMABUF_REVOKE:
+		return test_dmabuf_revoke(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -13,6 +13,7 @@
 #include "fault/fault_inject.h"
 #include "iommufd_private.h"
 #include "uapi/iommufd_abi.h"
+#include "uapi/uapi.h"
 
 void iommufd_viommu_destroy(struct iommufd_object *obj)
 {
@@ -77,6 +78,22 @@ static int viommu_vdev_to_sid(struct sio_iommu_viommu *v, uint64_t vdev_id,
 	return rc;
 }
 
+/* The driver's page for user space (iommufd_viommu_alloc_mmap()). */
+static int viommu_alloc_mmap(struct sio_iommu_viommu *v, int fd, uint64_t len,
+			     uint64_t *offset)
+{
+	struct iommufd_viommu *viommu = v->core;
+
+	return iommufd_alloc_mmap(viommu->ictx, &viommu->obj, fd, len, offset);
+}
+
+static void viommu_destroy_mmap(struct sio_iommu_viommu *v, uint64_t offset)
+{
+	struct iommufd_viommu *viommu = v->core;
+
+	iommufd_destroy_mmap(viommu->ictx, &viommu->obj, offset);
+}
+
 int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 {
 	struct sio_iommu_viommu_alloc *cmd = ucmd->cmd;
@@ -88,7 +105,10 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	struct sio_iommu_dev *iommu;
 	int rc;
 
-	/* as the kernel: __reserved and the driver data are not looked at */
+	/*
+	 * As the kernel: __reserved is not looked at; the driver data is the
+	 * driver's (init_data).
+	 */
 	if (cmd->flags || cmd->type == SIO_IOMMU_VIOMMU_TYPE_DEFAULT)
 		return -EOPNOTSUPP;
 	dev_obj = iommufd_get_object(ictx, cmd->dev_id, IOMMUFD_OBJ_DEVICE);
@@ -142,7 +162,22 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	viommu->drv->get_vdev_id = viommu_get_vdev_id;
 	viommu->drv->vdev_to_sid = viommu_vdev_to_sid;
 	viommu->drv->report_event = viommu_report_event;
+	viommu->drv->alloc_mmap = viommu_alloc_mmap;
+	viommu->drv->destroy_mmap = viommu_destroy_mmap;
 	viommu->drv->core = viommu;
+	if (cmd->data_len && viommu->drv->ops->init_data) {
+		const struct sio_iommu_user_data data = {
+			.type = cmd->type,
+			.uptr = cmd->data_uptr,
+			.len = cmd->data_len,
+			.copy_in = sio_user_struct_in,
+			.copy_out = sio_user_write,
+		};
+
+		rc = viommu->drv->ops->init_data(viommu->drv, &data);
+		if (rc)
+			goto out_abort;
+	}
 
 	cmd->out_viommu_id = viommu->obj.id;
 	rc = iommufd_ucmd_respond(ucmd);

@@ -269,6 +269,38 @@ int sio_iommufd_ioctl(struct sio_iommufd *fd, unsigned long cmd, void *arg)
 	return iommufd_ctx_ioctl(fd->ictx, cmd, (uint64_t)(uintptr_t)arg);
 }
 
+struct sio_iommufd_mapping {
+	struct iommufd_ctx *ictx;
+	struct iommufd_object *owner; /* a long-term reference */
+};
+
+int sio_iommufd_mmap(struct sio_iommufd *fd, uint64_t offset, uint64_t length,
+		     int *memfd, struct sio_iommufd_mapping **out)
+{
+	struct sio_iommufd_mapping *m = sio_malloc(sizeof(*m));
+	int rc;
+
+	if (!m)
+		return -ENOMEM;
+	rc = iommufd_ctx_mmap(fd->ictx, offset, length, memfd, &m->owner);
+	if (rc) {
+		free(m);
+		return rc;
+	}
+	/* the mapping holds the file, and so the context, as a vma does */
+	m->ictx = fd->ictx;
+	iommufd_ctx_get(m->ictx);
+	*out = m;
+	return 0;
+}
+
+void sio_iommufd_munmap(struct sio_iommufd_mapping *m)
+{
+	atomic_fetch_sub(&m->owner->users, 1);
+	iommufd_ctx_put(m->ictx);
+	free(m);
+}
+
 void sio_iommufd_set_file_host(struct sio_iommufd *fd,
 			       const struct sio_iommufd_file_host *host)
 {

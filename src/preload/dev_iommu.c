@@ -8,11 +8,16 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 
 #include <softiommu/iommufd.h>
 
+#include "fault/fault_inject.h"
 #include "preload.h"
 
 /* misc major 10; the kernel picks a dynamic minor, this is ours */
@@ -24,19 +29,99 @@ static long iommu_ioctl(struct sio_vfile *f, unsigned long cmd, void *arg)
 }
 
 /*
- * iommufd_fops_mmap(): only shared, non-executable mappings of a region
- * an ioctl handed out (a vIOMMU's hardware queue page).  No object here
- * exposes one yet, so every offset is ENXIO.
+ * iommufd_fops_mmap(): only shared, non-executable mappings of exactly a
+ * region an ioctl handed out (the mock vIOMMU's page); the program maps
+ * the region's own file.  The mapping holds the region's object (its
+ * IOMMU_DESTROY is EBUSY) and the file, as the kernel's vma does, until
+ * munmap takes all of it (preload_iommufd_munmap()).  Cut from its middle
+ * it stays held; moved by mremap, it is held until the process ends.
  */
+struct iommu_mapping {
+	struct iommu_mapping *next;
+	uintptr_t lo, hi; /* what is still mapped, as far as its ends say */
+	struct sio_iommufd_mapping *m;
+	struct sio_vfile *f;
+};
+
+static pthread_mutex_t mappings_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct iommu_mapping *mappings;
+static atomic_size_t nr_mappings; /* munmap looks at nothing while 0 */
+
 static int iommu_mmap(struct sio_vfile *f, void *addr, size_t len, int prot,
 		      int flags, off_t off, void **out)
 {
-	(void)f, (void)addr, (void)len, (void)off, (void)out;
+	struct iommu_mapping *im;
+	int memfd, rc;
+	void *p;
+
 	if ((flags & MAP_TYPE) == MAP_PRIVATE)
 		return -EINVAL;
 	if (prot & PROT_EXEC)
 		return -EPERM;
-	return -ENXIO;
+	if (off < 0)
+		return -ENXIO;
+	im = sio_calloc(1, sizeof(*im));
+	if (!im)
+		return -ENOMEM;
+	rc = sio_iommufd_mmap(sio_vfile_priv(f), (uint64_t)off, len, &memfd,
+			      &im->m);
+	if (rc) {
+		free(im);
+		return rc;
+	}
+	p = preload.real.mmap(addr, len, prot, flags, memfd, 0);
+	if (p == MAP_FAILED) {
+		rc = -errno;
+		sio_iommufd_munmap(im->m);
+		free(im);
+		return rc;
+	}
+	im->lo = (uintptr_t)p;
+	im->hi = (uintptr_t)p + len;
+	im->f = f;
+	vfile_get(f);
+	pthread_mutex_lock(&mappings_lock);
+	im->next = mappings;
+	mappings = im;
+	atomic_fetch_add(&nr_mappings, 1);
+	pthread_mutex_unlock(&mappings_lock);
+	*out = p;
+	return 0;
+}
+
+void preload_iommufd_munmap(const void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr, b = a + len;
+	struct iommu_mapping **pp, *gone = NULL;
+
+	if (!atomic_load(&nr_mappings))
+		return;
+	pthread_mutex_lock(&mappings_lock);
+	for (pp = &mappings; *pp;) {
+		struct iommu_mapping *im = *pp;
+
+		if (a <= im->lo && b >= im->hi) {
+			*pp = im->next;
+			im->next = gone;
+			gone = im;
+			atomic_fetch_sub(&nr_mappings, 1);
+			continue;
+		}
+		if (a <= im->lo && b > im->lo)
+			im->lo = b;
+		else if (b >= im->hi && a < im->hi)
+			im->hi = a;
+		pp = &im->next;
+	}
+	pthread_mutex_unlock(&mappings_lock);
+	while (gone) {
+		struct iommu_mapping *im = gone;
+
+		gone = im->next;
+		sio_iommufd_munmap(im->m);
+		vfile_put(im->f);
+		free(im);
+	}
 }
 
 /*

@@ -486,12 +486,18 @@ static void untrap(uintptr_t first, uintptr_t last, bool unmapping)
 
 EXPORT int munmap(void *addr, size_t len)
 {
+	int rc;
+
 	preload_ready();
 	if (len && (uintptr_t)addr + len - 1 >= (uintptr_t)addr) {
 		untrap((uintptr_t)addr, (uintptr_t)addr + len - 1, true);
 		preload_user_unmap(addr, len, false);
 	}
-	return preload.real.munmap(addr, len);
+	rc = preload.real.munmap(addr, len);
+	/* once gone, as the kernel's vma close after the unmap */
+	if (!rc && len)
+		preload_iommufd_munmap(addr, len);
+	return rc;
 }
 
 /*

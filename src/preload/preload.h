@@ -304,6 +304,8 @@ int preload_platform(struct sio_platform **out);
  * exists.
  */
 void preload_user_unmap(const void *addr, size_t len, bool write_only);
+/* munmap of [addr, addr + len): the iommufd mappings it ends let go. */
+void preload_iommufd_munmap(const void *addr, size_t len);
 
 /*
  * A mapping of a device whose stores are trapped (sio_user_trap_add()'s

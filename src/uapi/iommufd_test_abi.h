@@ -127,6 +127,14 @@ struct sio_iommu_test_cmd {
 			uint32_t pasid;
 			uint32_t pt_id; /* hwpt_id for PASID_CHECK_HWPT */
 		} pasid;
+		struct {
+			uint32_t length;
+			uint32_t open_flags;
+		} dmabuf_get;
+		struct {
+			int32_t dmabuf_fd;
+			uint32_t revoked;
+		} dmabuf_revoke;
 	};
 	uint32_t last;
 };

@@ -13,6 +13,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -785,6 +787,282 @@ static void test_hw_queue(void **state)
 	assert_int_equal(destroy(f, v), 0);
 }
 
+static int dmabuf_get(struct fx *f, uint32_t len)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_DMABUF_GET,
+		.dmabuf_get = {.length = len, .open_flags = O_CLOEXEC},
+	};
+
+	return test_cmd(f, &c);
+}
+
+static int dmabuf_revoke(struct fx *f, int fd, bool revoked)
+{
+	struct sio_iommu_test_cmd c = {
+		.op = SIO_TEST_OP_DMABUF_REVOKE,
+		.dmabuf_revoke = {.dmabuf_fd = fd, .revoked = revoked},
+	};
+
+	return test_cmd(f, &c);
+}
+
+static int map_file(struct fx *f, int fd, uint64_t start, uint64_t len,
+		    uint64_t iova)
+{
+	struct sio_iommu_ioas_map_file m = {
+		.size = sizeof(m),
+		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			 SIO_IOMMU_IOAS_MAP_READABLE |
+			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = f->ioas,
+		.fd = fd,
+		.start = start,
+		.length = len,
+		.iova = iova,
+	};
+
+	return do_ioctl(f, SIO_IOMMU_IOAS_MAP_FILE, &m);
+}
+
+static int unmap(struct fx *f, uint64_t iova, uint64_t len)
+{
+	struct sio_iommu_ioas_unmap u = {.size = sizeof(u),
+					 .ioas_id = f->ioas,
+					 .iova = iova,
+					 .length = len};
+
+	return do_ioctl(f, SIO_IOMMU_IOAS_UNMAP, &u);
+}
+
+/* DMABUF_GET, and IOAS_MAP_FILE of the dma-buf: the kernel's checks. */
+static void test_dmabuf_map(void **state)
+{
+	struct fx *f = *state;
+	uint64_t len = 4 * f->pg;
+	struct files fs = {0};
+	const struct sio_iommufd_file_host host = {
+		.install = host_install,
+		.uninstall = host_uninstall,
+		.opaque = &fs,
+	};
+	uint32_t afd, id;
+	char out[8];
+	struct mock m;
+	void *p;
+	int fd;
+
+	assert_int_equal(dmabuf_get(f, 0), -EINVAL);
+	assert_int_equal(dmabuf_get(f, (uint32_t)(512 * f->pg + 1)), -EINVAL);
+	/* the length is rounded up to pages */
+	fd = dmabuf_get(f, (uint32_t)(len - 1));
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	/* checked at import, with no domain to pin it yet */
+	assert_int_equal(map_file(f, fd, 0, 0, APERTURE), -EINVAL);
+	assert_int_equal(map_file(f, fd, len, len, APERTURE), -EINVAL);
+	assert_int_equal(map_file(f, fd, 0, len + 1, APERTURE), -EINVAL);
+	assert_int_equal(map_file(f, fd, f->pg, len - f->pg + 1, APERTURE),
+			 -EINVAL);
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	assert_int_equal(map_file(f, fd, 0, len, APERTURE), 0);
+	assert_int_equal(map_file(f, fd, f->pg, len - f->pg, APERTURE + len),
+			 0);
+	/* the domain maps the buffer's own pages */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, len, p), 0);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE + len, len - f->pg,
+				   (uint8_t *)p + f->pg),
+			 0);
+	/* no access pins, reads or writes a dma-buf */
+	sio_iommufd_set_file_host(f->fd, &host);
+	assert_int_equal(create_access(f, f->ioas, 1, &afd), 0);
+	assert_int_equal(access_pages(f, afd, APERTURE, f->pg, p, &id),
+			 -EINVAL);
+	assert_int_equal(access_rw(f, afd, APERTURE, out, sizeof(out), 0),
+			 -EINVAL);
+	/* its close: the file holds the context */
+	host_uninstall(&fs, (int)afd);
+	munmap(p, len);
+	close(fd);
+	/* an ordinary file is no dma-buf: no revoking it */
+	fd = memfd_create("plain", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(dmabuf_revoke(f, fd, true), -EINVAL);
+	close(fd);
+	assert_int_equal(dmabuf_revoke(f, -1, true), -EBADF);
+}
+
+/*
+ * A revoked dma-buf leaves every domain, a domain added later does not
+ * map it, and importing it fails until it is valid again; then only new
+ * imports map it.
+ */
+static void test_dmabuf_revoke(void **state)
+{
+	struct fx *f = *state;
+	uint64_t len = 4 * f->pg, iova2 = APERTURE + len;
+	uint32_t ioas2 = ioas_alloc(f), ioas = f->ioas, hwpt3;
+	struct sio_iommu_ioas_copy copy = {
+		.size = sizeof(copy),
+		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			 SIO_IOMMU_IOAS_MAP_READABLE,
+		.dst_ioas_id = f->ioas,
+		.src_ioas_id = f->ioas,
+		.length = len,
+		.dst_iova = APERTURE + 4 * len,
+		.src_iova = APERTURE,
+	};
+	struct sio_pin_stats st;
+	struct mock m, m2;
+	uint64_t pinned0;
+	void *p;
+	int fd;
+
+	sio_platform_pin_stats(f->plat, &st);
+	pinned0 = st.mm_pinned;
+	fd = dmabuf_get(f, (uint32_t)len);
+	assert_true(fd >= 0);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	assert_int_equal(map_file(f, fd, 0, len, APERTURE), 0);
+	/* a second IOAS imports it too */
+	f->ioas = ioas2;
+	assert_int_equal(mock_domain(f, ioas2, 0, &m2), 0);
+	assert_int_equal(map_file(f, fd, 0, len, APERTURE), 0);
+	f->ioas = ioas;
+	/* and a copy shares the first import's pages */
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_IOAS_COPY, &copy), 0);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, len, p), 0);
+	assert_int_equal(check_map(f, m.hwpt, copy.dst_iova, len, p), 0);
+	assert_int_equal(check_map(f, m2.hwpt, APERTURE, len, p), 0);
+
+	/* the exporter's memory: no pin counts it */
+	sio_platform_pin_stats(f->plat, &st);
+	assert_int_equal(st.mm_pinned, pinned0);
+	assert_int_equal(dmabuf_revoke(f, fd, true), 0);
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, f->pg, p), -EINVAL);
+	assert_int_equal(check_map(f, m.hwpt, copy.dst_iova, f->pg, p),
+			 -EINVAL);
+	assert_int_equal(check_map(f, m2.hwpt, APERTURE, f->pg, p), -EINVAL);
+	/* a domain added now maps none of it */
+	hwpt3 = hwpt_alloc(f, m.idev, 0);
+	assert_int_equal(check_map(f, hwpt3, APERTURE, f->pg, p), -EINVAL);
+	assert_int_equal(check_map(f, hwpt3, copy.dst_iova, f->pg, p), -EINVAL);
+	assert_int_equal(map_file(f, fd, 0, len, iova2), -ENODEV);
+
+	assert_int_equal(dmabuf_revoke(f, fd, false), 0);
+	assert_int_equal(map_file(f, fd, 0, len, iova2), 0);
+	assert_int_equal(check_map(f, m.hwpt, iova2, len, p), 0);
+	assert_int_equal(check_map(f, hwpt3, iova2, len, p), 0);
+	/* the old import stays revoked */
+	assert_int_equal(check_map(f, m.hwpt, APERTURE, f->pg, p), -EINVAL);
+	assert_int_equal(unmap(f, APERTURE, len), 0);
+	assert_int_equal(map_file(f, fd, 0, len, APERTURE), 0);
+	assert_int_equal(check_map(f, hwpt3, APERTURE, len, p), 0);
+	munmap(p, len);
+	close(fd);
+	/* pinned before the revocation, unpinned after: nothing left over */
+	assert_int_equal(unmap(f, 0, UINT64_MAX), 0);
+	f->ioas = ioas2;
+	assert_int_equal(unmap(f, 0, UINT64_MAX), 0);
+	sio_platform_pin_stats(f->plat, &st);
+	assert_int_equal(st.mm_pinned, pinned0);
+}
+
+/* struct iommu_viommu_selftest */
+struct viommu_data {
+	uint32_t in_data, out_data;
+	uint64_t out_mmap_offset, out_mmap_length;
+};
+
+static int viommu_alloc(struct fx *f, uint32_t idev, uint32_t parent,
+			void *data, uint32_t len, uint32_t *id)
+{
+	struct sio_iommu_viommu_alloc va = {
+		.size = sizeof(va),
+		.type = 0xdeadbeef, /* IOMMU_VIOMMU_TYPE_SELFTEST */
+		.dev_id = idev,
+		.hwpt_id = parent,
+		.data_len = len,
+		.data_uptr = (uint64_t)(uintptr_t)data,
+	};
+	int rc = do_ioctl(f, SIO_IOMMU_VIOMMU_ALLOC, &va);
+
+	*id = va.out_viommu_id;
+	return rc;
+}
+
+/*
+ * The mock vIOMMU's driver data: in_data comes back, and as the first
+ * word of the region mmap() of the iommufd reaches at the offset given,
+ * exactly; a mapping of it keeps the vIOMMU (EBUSY) until its munmap.
+ */
+static void test_viommu_data_mmap(void **state)
+{
+	struct fx *f = *state;
+	struct viommu_data d = {.in_data = 0xbeef};
+	struct sio_iommufd_mapping *mp, *mp2;
+	uint32_t parent, v, v2, word;
+	int memfd, memfd2;
+	uint32_t *page;
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, 0, &m), 0);
+	parent = hwpt_alloc(f, m.idev, 1u << 0 /* NEST_PARENT */);
+	/* shorter than in_data and out_data: EINVAL, and nothing left */
+	assert_int_equal(viommu_alloc(f, m.idev, parent, &d, 4, &v), -EINVAL);
+	assert_int_equal(sio_iommufd_mmap(f->fd, f->pg, 2 * f->pg, &memfd, &mp),
+			 -ENXIO);
+	/* without data: no region */
+	assert_int_equal(viommu_alloc(f, m.idev, parent, NULL, 0, &v2), 0);
+	assert_int_equal(sio_iommufd_mmap(f->fd, f->pg, 2 * f->pg, &memfd, &mp),
+			 -ENXIO);
+	assert_int_equal(viommu_alloc(f, m.idev, parent, &d, sizeof(d), &v), 0);
+	assert_int_equal(d.out_data, 0xbeef);
+	assert_int_equal(d.out_mmap_length, 2 * f->pg);
+	/* the kernel's offsets start one page up */
+	assert_int_equal(d.out_mmap_offset, f->pg);
+	/* a short struct gets back what it holds */
+	struct viommu_data d2 = {.in_data = 7, .out_mmap_offset = 99};
+	assert_int_equal(destroy(f, v2), 0);
+	assert_int_equal(viommu_alloc(f, m.idev, parent, &d2, 8, &v2), 0);
+	assert_int_equal(d2.out_data, 7);
+	assert_int_equal(d2.out_mmap_offset, 99);
+
+	/* only the exact region */
+	uint64_t off = d.out_mmap_offset, len = d.out_mmap_length;
+	assert_int_equal(sio_iommufd_mmap(f->fd, off + f->pg, len, &memfd, &mp),
+			 -ENXIO);
+	assert_int_equal(sio_iommufd_mmap(f->fd, off, len / 2, &memfd, &mp),
+			 -ENXIO);
+	assert_int_equal(sio_iommufd_mmap(f->fd, off, len * 2, &memfd, &mp),
+			 -ENXIO);
+	assert_int_equal(sio_iommufd_mmap(f->fd, off, len, &memfd, &mp), 0);
+	page = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	assert_true(page != MAP_FAILED);
+	assert_int_equal(*page, 0xbeef);
+	assert_int_equal(page[1], 0);
+	/* the second vIOMMU's region is another, after the first */
+	assert_int_equal(sio_iommufd_mmap(f->fd, off + len, len, &memfd2, &mp2),
+			 0);
+	assert_true(memfd2 != memfd);
+	assert_int_equal(pread(memfd2, &word, sizeof(word), 0), sizeof(word));
+	assert_int_equal(word, 7);
+	assert_int_equal(destroy(f, v2), -EBUSY);
+	sio_iommufd_munmap(mp2);
+	assert_int_equal(destroy(f, v), -EBUSY);
+	sio_iommufd_munmap(mp);
+	munmap(page, len);
+	assert_int_equal(destroy(f, v), 0);
+	/* withdrawn with its vIOMMU */
+	assert_int_equal(sio_iommufd_mmap(f->fd, off, len, &memfd, &mp),
+			 -ENXIO);
+	assert_int_equal(destroy(f, v2), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -811,6 +1089,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trigger_iopf, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hw_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dmabuf_map, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dmabuf_revoke, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_viommu_data_mmap, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

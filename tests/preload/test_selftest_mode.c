@@ -105,11 +105,90 @@ static void test_in_forked_child(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* struct iommu_viommu_selftest */
+struct viommu_data {
+	uint32_t in_data, out_data;
+	uint64_t out_mmap_offset, out_mmap_length;
+};
+
+/*
+ * mmap() of /dev/iommu: the mock vIOMMU's page at the offset its driver
+ * data gave, exactly (ENXIO otherwise), shared only, held until munmap;
+ * a dma-buf's fd is the ioctl's result.
+ */
+static void test_iommufd_mmap_and_dmabuf(void **state)
+{
+	int fd = open("/dev/iommu", O_RDWR);
+	long pg = sysconf(_SC_PAGESIZE);
+	struct sio_iommu_test_cmd c = {.size = sizeof(c),
+				       .op = SIO_TEST_OP_MOCK_DOMAIN};
+	struct viommu_data d = {.in_data = 0xbeef};
+	struct sio_iommu_hwpt_alloc h = {
+		.size = sizeof(h),
+		.flags = SIO_IOMMU_HWPT_ALLOC_NEST_PARENT,
+	};
+	struct sio_iommu_viommu_alloc va = {
+		.size = sizeof(va),
+		.type = 0xdeadbeef, /* IOMMU_VIOMMU_TYPE_SELFTEST */
+		.data_len = sizeof(d),
+		.data_uptr = (uint64_t)(uintptr_t)&d,
+	};
+	struct sio_iommu_destroy del = {.size = sizeof(del)};
+	uint32_t *page;
+	int dfd;
+
+	(void)state;
+	assert_true(fd >= 0);
+	/* without the mode there is no mock to give a page */
+	if (!mode_on) {
+		close(fd);
+		return;
+	}
+	c.id = ioas_alloc(fd);
+	assert_int_equal(xioctl(fd, SIO_IOMMU_TEST_CMD, &c), 0);
+	h.dev_id = c.mock_domain.out_idev_id;
+	h.pt_id = c.id;
+	assert_int_equal(xioctl(fd, SIO_IOMMU_HWPT_ALLOC, &h), 0);
+	va.dev_id = h.dev_id;
+	va.hwpt_id = h.out_hwpt_id;
+	assert_int_equal(xioctl(fd, SIO_IOMMU_VIOMMU_ALLOC, &va), 0);
+	assert_int_equal(d.out_data, 0xbeef);
+
+	errno = 0;
+	assert_true(mmap(NULL, d.out_mmap_length, PROT_READ, MAP_SHARED, fd,
+			 (off_t)(d.out_mmap_offset + pg)) == MAP_FAILED);
+	assert_int_equal(errno, ENXIO);
+	assert_true(mmap(NULL, d.out_mmap_length, PROT_READ, MAP_PRIVATE, fd,
+			 (off_t)d.out_mmap_offset) == MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+	page = mmap(NULL, d.out_mmap_length, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, (off_t)d.out_mmap_offset);
+	assert_true(page != MAP_FAILED);
+	assert_int_equal(*page, 0xbeef);
+	del.id = va.out_viommu_id;
+	assert_int_equal(xioctl(fd, SIO_IOMMU_DESTROY, &del), -EBUSY);
+	/* a part of it unmapped still holds it */
+	assert_int_equal(munmap(page, (size_t)pg), 0);
+	assert_int_equal(xioctl(fd, SIO_IOMMU_DESTROY, &del), -EBUSY);
+	assert_int_equal(munmap((char *)page + pg, d.out_mmap_length - pg), 0);
+	assert_int_equal(xioctl(fd, SIO_IOMMU_DESTROY, &del), 0);
+
+	c.op = SIO_TEST_OP_DMABUF_GET;
+	c.dmabuf_get.length = (uint32_t)pg;
+	c.dmabuf_get.open_flags = O_CLOEXEC;
+	dfd = ioctl(fd, SIO_IOMMU_TEST_CMD, &c);
+	assert_true(dfd > fd);
+	assert_true(fcntl(dfd, F_GETFD) & FD_CLOEXEC);
+	close(dfd);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_in_process),
 		cmocka_unit_test(test_in_forked_child),
+		cmocka_unit_test(test_iommufd_mmap_and_dmabuf),
 	};
 
 	mode_on = argc > 1 && !strcmp(argv[1], "on");

@@ -7,10 +7,14 @@
  * and last page of a map call, dirty); a nested domain is four IOTLB
  * words the user's invalidations clear.  Attach has nothing to program.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "fault/fault_inject.h"
 #include "mock_iommu.h"
@@ -93,6 +97,13 @@ struct mock_viommu {
 	struct sio_iommu_domain *parent;
 	pthread_mutex_t queue_lock;
 	struct sio_iommu_hw_queue *hw_queue[MOCK_HW_QUEUE_MAX];
+	/*
+	 * With driver data: the two pages user space may mmap() on the
+	 * iommufd at mmap_offset (0: none), a memfd whose first word is
+	 * the data's in_data, for the loopback test.
+	 */
+	int page_fd;
+	uint64_t mmap_offset;
 };
 
 struct mock_domain_nested {
@@ -766,6 +777,10 @@ static void mock_viommu_destroy(struct sio_iommu_viommu *v)
 {
 	struct mock_viommu *mv = (struct mock_viommu *)v;
 
+	if (mv->mmap_offset)
+		v->destroy_mmap(v, mv->mmap_offset);
+	if (mv->page_fd >= 0)
+		close(mv->page_fd);
 	pthread_mutex_destroy(&mv->queue_lock);
 	free(mv);
 }
@@ -832,7 +847,53 @@ static void mock_hw_queue_destroy(struct sio_iommu_viommu *v,
 	pthread_mutex_unlock(&mv->queue_lock);
 }
 
+/* struct iommu_viommu_selftest */
+struct mock_viommu_data {
+	uint32_t in_data;
+	uint32_t out_data;
+	uint64_t out_mmap_offset;
+	uint64_t out_mmap_length;
+};
+
+/*
+ * The kernel mock's driver data: in_data comes back as out_data and as
+ * the first word of two zeroed pages user space may mmap() at
+ * out_mmap_offset of the iommufd (out_mmap_length long).
+ */
+static int mock_viommu_init_data(struct sio_iommu_viommu *v,
+				 const struct sio_iommu_user_data *data)
+{
+	const size_t min_len =
+		offsetof(struct mock_viommu_data, out_data) + sizeof(uint32_t);
+	struct mock_viommu *mv = (struct mock_viommu *)v;
+	uint64_t len = 2 * (uint64_t)sysconf(_SC_PAGESIZE);
+	struct mock_viommu_data d;
+	int rc;
+
+	rc = sio_iommu_copy_struct_from_user(&d, sizeof(d), min_len, data,
+					     MOCK_VIOMMU_TYPE_SELFTEST);
+	if (rc)
+		return rc;
+	mv->page_fd = memfd_create("iommufd-viommu-selftest", MFD_CLOEXEC);
+	if (mv->page_fd < 0)
+		return -ENOMEM;
+	if (ftruncate(mv->page_fd, (off_t)len) ||
+	    pwrite(mv->page_fd, &d.in_data, sizeof(d.in_data), 0) !=
+		    sizeof(d.in_data))
+		return -ENOMEM;
+	rc = v->alloc_mmap(v, mv->page_fd, len, &mv->mmap_offset);
+	if (rc)
+		return rc;
+	d.out_data = d.in_data;
+	d.out_mmap_offset = mv->mmap_offset;
+	d.out_mmap_length = len;
+	/* destroy() withdraws the page if this fails */
+	return sio_iommu_copy_struct_to_user(data, &d, sizeof(d), min_len,
+					     MOCK_VIOMMU_TYPE_SELFTEST);
+}
+
 static const struct sio_iommu_viommu_ops mock_viommu_ops = {
+	.init_data = mock_viommu_init_data,
 	.alloc_domain_nested = mock_viommu_alloc_nested,
 	.cache_invalidate = mock_viommu_invalidate,
 	.hw_queue_supported = mock_hw_queue_supported,
@@ -863,6 +924,7 @@ static int mock_viommu_alloc(struct sio_iommu_dev *iommu,
 	if (!mv)
 		return -ENOMEM;
 	pthread_mutex_init(&mv->queue_lock, NULL);
+	mv->page_fd = -1;
 	mv->v.ops = &mock_viommu_ops;
 	mv->v.iommu = iommu;
 	mv->m = to_mock(iommu);
