@@ -73,6 +73,47 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 	hwpt_destroy_common(&hwpt_nested->common);
 }
 
+/*
+ * A nested HWPT object, reserved (not finalized), before its holder and
+ * domain: what the vIOMMU and the parent-HWPT paths share.
+ */
+static int hwpt_nested_new(struct iommufd_ctx *ictx, uint32_t flags,
+			   struct iommufd_hwpt_nested **out)
+{
+	struct iommufd_hwpt_nested *hwpt_nested;
+	int rc;
+
+	hwpt_nested = sio_calloc(1, sizeof(*hwpt_nested));
+	if (!hwpt_nested)
+		return -ENOMEM;
+	hwpt_init_common(&hwpt_nested->common);
+	rc = iommufd_object_alloc(ictx, &hwpt_nested->common.obj,
+				  IOMMUFD_OBJ_HWPT_NESTED);
+	if (rc) {
+		hwpt_destroy_common(&hwpt_nested->common);
+		free(hwpt_nested);
+		return rc;
+	}
+	hwpt_nested->common.pasid_compat = flags & SIO_IOMMU_HWPT_ALLOC_PASID;
+	*out = hwpt_nested;
+	return 0;
+}
+
+/* The driver's answer @rc for its domain: hand the HWPT out, or undo it. */
+static int hwpt_nested_done(struct iommufd_ctx *ictx,
+			    struct iommufd_hwpt_nested *hwpt_nested, int rc,
+			    struct iommufd_hwpt_nested **out)
+{
+	if (rc) {
+		hwpt_nested->common.domain = NULL;
+		iommufd_object_abort_and_destroy(ictx,
+						 &hwpt_nested->common.obj);
+		return rc;
+	}
+	*out = hwpt_nested;
+	return 0;
+}
+
 static unsigned int domain_flags(uint32_t hwpt_flags)
 {
 	unsigned int f = 0;
@@ -107,18 +148,9 @@ static int viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	if (!viommu->drv->ops->alloc_domain_nested)
 		return -EOPNOTSUPP;
 
-	hwpt_nested = sio_calloc(1, sizeof(*hwpt_nested));
-	if (!hwpt_nested)
-		return -ENOMEM;
-	hwpt_init_common(&hwpt_nested->common);
-	rc = iommufd_object_alloc(ictx, &hwpt_nested->common.obj,
-				  IOMMUFD_OBJ_HWPT_NESTED);
-	if (rc) {
-		hwpt_destroy_common(&hwpt_nested->common);
-		free(hwpt_nested);
+	rc = hwpt_nested_new(ictx, flags, &hwpt_nested);
+	if (rc)
 		return rc;
-	}
-	hwpt_nested->common.pasid_compat = flags & SIO_IOMMU_HWPT_ALLOC_PASID;
 	hwpt_nested->viommu = viommu;
 	atomic_fetch_add(&viommu->obj.users, 1);
 	hwpt_nested->parent = viommu->hwpt;
@@ -126,14 +158,7 @@ static int viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	rc = viommu->drv->ops->alloc_domain_nested(viommu->drv,
 						   domain_flags(flags), data,
 						   &hwpt_nested->common.domain);
-	if (rc) {
-		hwpt_nested->common.domain = NULL;
-		iommufd_object_abort_and_destroy(ictx,
-						 &hwpt_nested->common.obj);
-		return rc;
-	}
-	*out = hwpt_nested;
-	return 0;
+	return hwpt_nested_done(ictx, hwpt_nested, rc, out);
 }
 
 static bool device_capable(struct iommufd_device *idev, unsigned int cap)
@@ -167,32 +192,16 @@ static int hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	    parent->common.domain->iommu != iommu)
 		return -EINVAL;
 
-	hwpt_nested = sio_calloc(1, sizeof(*hwpt_nested));
-	if (!hwpt_nested)
-		return -ENOMEM;
-	hwpt_init_common(&hwpt_nested->common);
-	rc = iommufd_object_alloc(ictx, &hwpt_nested->common.obj,
-				  IOMMUFD_OBJ_HWPT_NESTED);
-	if (rc) {
-		hwpt_destroy_common(&hwpt_nested->common);
-		free(hwpt_nested);
+	rc = hwpt_nested_new(ictx, flags, &hwpt_nested);
+	if (rc)
 		return rc;
-	}
-	hwpt_nested->common.pasid_compat = flags & SIO_IOMMU_HWPT_ALLOC_PASID;
 	/* pairs with iommufd_hwpt_nested_destroy() */
 	hwpt_nested->parent = parent;
 	atomic_fetch_add(&parent->common.obj.users, 1);
 	rc = iommu->ops->domain_alloc_nested(iommu, parent->common.domain,
 					     domain_flags(flags), data,
 					     &hwpt_nested->common.domain);
-	if (rc) {
-		hwpt_nested->common.domain = NULL;
-		iommufd_object_abort_and_destroy(ictx,
-						 &hwpt_nested->common.obj);
-		return rc;
-	}
-	*out = hwpt_nested;
-	return 0;
+	return hwpt_nested_done(ictx, hwpt_nested, rc, out);
 }
 
 /*
