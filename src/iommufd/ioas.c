@@ -384,20 +384,12 @@ int iommufd_ioas_option(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
-/*
- * Only file-backed mappings can move.  Then every pages object is the
- * caller's to account (a fork child's, through its inherited fd): its
- * /proc/<pid>/status VmPin: shows them (iommufd_host_pinned_bytes()).
- */
-int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
+/* @fn on every area of every IOAS until one says no; ictx->lock held. */
+static int for_each_area(struct iommufd_ctx *ictx,
+			 int (*fn)(struct iopt_area *area))
 {
-	struct sio_iommu_ioas_change_process *cmd = ucmd->cmd;
-	struct iommufd_ctx *ictx = ucmd->ictx;
 	int rc = 0;
 
-	if (cmd->__reserved)
-		return -EOPNOTSUPP;
-	pthread_mutex_lock(&ictx->lock);
 	for (uint32_t i = 0; i < ictx->nr_slots && !rc; i++) {
 		struct iommufd_object *obj = ictx->objs[i];
 		struct iommufd_ioas *ioas = (struct iommufd_ioas *)obj;
@@ -408,28 +400,43 @@ int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
 		pthread_rwlock_rdlock(&ioas->iopt.iova_rwsem);
 		sio_itree_for_each(n, &ioas->iopt.area_itree, 0, UINT64_MAX)
 		{
-			struct iopt_area *area = (struct iopt_area *)n;
-
-			if (area->pages->type != IOPT_ADDRESS_FILE) {
-				rc = -EINVAL;
+			rc = fn((struct iopt_area *)n);
+			if (rc)
 				break;
-			}
 		}
 		pthread_rwlock_unlock(&ioas->iopt.iova_rwsem);
 	}
-	for (uint32_t i = 0; i < ictx->nr_slots && !rc; i++) {
-		struct iommufd_object *obj = ictx->objs[i];
-		struct iommufd_ioas *ioas = (struct iommufd_ioas *)obj;
-		struct sio_itree_node *n;
+	return rc;
+}
 
-		if (!obj || !obj->finalized || obj->type != IOMMUFD_OBJ_IOAS)
-			continue;
-		pthread_rwlock_rdlock(&ioas->iopt.iova_rwsem);
-		sio_itree_for_each(n, &ioas->iopt.area_itree, 0, UINT64_MAX)
-			iopt_pages_change_process(
-				((struct iopt_area *)n)->pages);
-		pthread_rwlock_unlock(&ioas->iopt.iova_rwsem);
-	}
+static int area_can_move(struct iopt_area *area)
+{
+	return area->pages->type == IOPT_ADDRESS_FILE ? 0 : -EINVAL;
+}
+
+static int area_change_process(struct iopt_area *area)
+{
+	iopt_pages_change_process(area->pages);
+	return 0;
+}
+
+/*
+ * Only file-backed mappings can move.  Then every pages object is the
+ * caller's to account (a fork child's, through its inherited fd): its
+ * /proc/<pid>/status VmPin: shows them (iommufd_host_pinned_bytes()).
+ */
+int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
+{
+	struct sio_iommu_ioas_change_process *cmd = ucmd->cmd;
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&ictx->lock);
+	rc = for_each_area(ictx, area_can_move);
+	if (!rc)
+		rc = for_each_area(ictx, area_change_process);
 	pthread_mutex_unlock(&ictx->lock);
 	return rc;
 }
