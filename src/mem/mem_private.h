@@ -198,6 +198,15 @@ void sio_mem_view_fill(struct sio_mem_view *v, void *scratch,
 const struct sio_mem_seg *sio_mem_view_find(const struct sio_mem_view *v,
 					    uint64_t pa);
 
+/* copy.c */
+/*
+ * A device's copy of @len bytes between two ranges that do not overlap,
+ * as memcpy(): the fastest mover this CPU has for a DMA's sizes.
+ */
+void sio_mem_copy(void *dst, const void *src, size_t len);
+/* The same for ranges that may overlap, as memmove(). */
+void sio_mem_move(void *dst, const void *src, size_t len);
+
 /* access.c */
 /*
  * The host pointer for @pa, and in *@avail how many bytes from it (at

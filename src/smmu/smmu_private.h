@@ -268,6 +268,8 @@ struct sio_smmu {
 	struct smmu_utlb *utlb;
 	/* each stage's table segment, for walks to start from (walk.c) */
 	_Atomic uint64_t walk_hint[2];
+	/* the segment the last portless transfer reached (translate.c) */
+	_Atomic uint64_t dma_hint;
 	bool sync_wait; /* an invalidation since the last CMD_SYNC */
 
 	/*

@@ -598,6 +598,10 @@ int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 	if (done)
 		*done = 0;
 	g = xfer_enter(smmu, pc, &own);
+	if (!pc)
+		sio_mem_hint_load_word(
+			g, atomic_load_explicit(&smmu->dma_hint,
+						memory_order_relaxed));
 	while (off < len) {
 		struct sio_smmu_result res;
 		size_t chunk = len - off;
@@ -618,10 +622,18 @@ int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 			rc = -EIO;
 			break;
 		}
+		if (!pc && !off) {
+			uint64_t w = sio_mem_hint_word(g, g->hint);
+
+			if (w != atomic_load_explicit(&smmu->dma_hint,
+						      memory_order_relaxed))
+				atomic_store_explicit(&smmu->dma_hint, w,
+						      memory_order_relaxed);
+		}
 		if (write)
-			memcpy(host, (uint8_t *)buf + off, chunk);
+			sio_mem_copy(host, (uint8_t *)buf + off, chunk);
 		else
-			memcpy((uint8_t *)buf + off, host, chunk);
+			sio_mem_copy((uint8_t *)buf + off, host, chunk);
 		off += chunk;
 		if (done)
 			*done = off;
@@ -685,7 +697,7 @@ int sio_smmu_dma_copy(struct sio_smmu *smmu, const struct sio_smmu_txn *dst,
 		}
 		*dst_failed = false;
 		/* source and destination may overlap, as the engine allows */
-		memmove(to, from, chunk);
+		sio_mem_move(to, from, chunk);
 		off += chunk;
 		*done = off;
 	}

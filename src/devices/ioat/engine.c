@@ -267,7 +267,7 @@ static uint32_t copy_mapped(struct sio_ioat *d, struct dma_view *v,
 		if (nd < n)
 			n = nd;
 		/* source and destination may overlap, as the engine allows */
-		memmove(t, s, n);
+		sio_mem_move(t, s, n);
 		src += n;
 		dst += n;
 		left -= (uint32_t)n;
