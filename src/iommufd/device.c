@@ -219,8 +219,9 @@ static int device_do_attach(struct iommufd_device *idev,
 
 	*destroy = NULL;
 	pthread_mutex_lock(&idev->lock);
+	/* the kernel finds the device in the RID's attach already: EBUSY */
 	if (idev->hwpt) {
-		rc = -EINVAL;
+		rc = -EBUSY;
 		goto out_unlock;
 	}
 	rc = rid_pasid_compat(hwpt, idev);

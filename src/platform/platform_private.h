@@ -40,6 +40,8 @@ struct platform_device {
 	atomic_bool open;	     /* one open device fd at a time */
 	struct iommufd_device *idev; /* while bound */
 	bool attached;
+	/* PASID 0 attached through VFIO's PASID flag: the RID (iommufd.c) */
+	bool pasid0;
 	struct vfio_group group; /* its IOMMU group, /dev/vfio/<index> */
 };
 

@@ -40,6 +40,7 @@ static void vfio_iommufd_unbind(void *ctx, struct sio_vfio_pci_dev *vdev)
 	iommufd_device_unbind(d->idev);
 	d->idev = NULL;
 	d->attached = false;
+	d->pasid0 = false;
 }
 
 static int vfio_iommufd_attach(void *ctx, struct sio_vfio_pci_dev *vdev,
@@ -71,6 +72,26 @@ static void vfio_iommufd_detach(void *ctx, struct sio_vfio_pci_dev *vdev)
 }
 
 /*
+ * PASID 0 is IOMMU_NO_PASID, which VFIO passes to iommufd's attach as
+ * any other and which iommufd takes for the RID: the device's own
+ * domain, with the RID's rules (any paging HWPT, EBUSY while the RID is
+ * attached without the flag).  VFIO remembers it in its IDA, not as
+ * attached: a DETACH without the flag leaves it, one with it and PASID 0
+ * detaches the RID.
+ */
+static int pasid0_attach(struct platform_device *d, uint32_t *pt_id)
+{
+	int rc;
+
+	if (d->pasid0)
+		return iommufd_device_replace(d->idev, pt_id);
+	rc = iommufd_device_attach(d->idev, pt_id);
+	if (!rc)
+		d->pasid0 = true;
+	return rc;
+}
+
+/*
  * VFIO keeps the PASIDs it attached in an IDA, whose ids stop at
  * INT_MAX (ENOSPC past it); one already there is replaced, as iommufd
  * tells by refusing a second attach with EBUSY.
@@ -87,6 +108,8 @@ static int vfio_iommufd_pasid_attach(void *ctx, struct sio_vfio_pci_dev *vdev,
 		return -EINVAL;
 	if (pasid > INT32_MAX)
 		return -ENOSPC;
+	if (!pasid)
+		return pasid0_attach(d, pt_id);
 	rc = iommufd_device_pasid_attach(d->idev, pasid, pt_id);
 	if (rc == -EBUSY) {
 		*pt_id = id;
@@ -101,8 +124,14 @@ static void vfio_iommufd_pasid_detach(void *ctx, struct sio_vfio_pci_dev *vdev,
 	struct platform_device *d = ctx;
 
 	(void)vdev;
-	if (d->idev)
+	if (!d->idev)
+		return;
+	if (pasid) {
 		iommufd_device_pasid_detach(d->idev, pasid);
+	} else if (d->pasid0) {
+		iommufd_device_detach(d->idev);
+		d->pasid0 = false;
+	}
 }
 
 const struct sio_vfio_iommufd_hooks platform_vfio_iommufd_hooks = {

@@ -164,10 +164,14 @@ static void test_attach_ioas_dma_then_unmap(void **state)
 	assert_int_equal(dma_read(f, 0x200000 + 7 * f->pg, back, 1), -EFAULT);
 	assert_int_equal(dma_write(f, 0x200000, msg, 1), -EFAULT);
 
-	/* a second attach without detach is refused; detach frees the auto HWPT
+	/*
+	 * A second attach without detach is refused: the device is in the
+	 * RID's attach already (iommufd_hw_pagetable_attach()'s xa_insert()
+	 * into its device array, EBUSY, which the automatic domain search
+	 * passes on); detach frees the auto HWPT.
 	 */
 	uint32_t again = ioas;
-	assert_int_equal(iommufd_device_attach(f->idev, &again), -EINVAL);
+	assert_int_equal(iommufd_device_attach(f->idev, &again), -EBUSY);
 	iommufd_device_detach(f->idev);
 	assert_int_equal(destroy(f, pt), -ENOENT);
 	assert_int_equal(destroy(f, ioas), 0);

@@ -341,7 +341,7 @@ static void test_three_address_spaces(void **state)
 	expect_event(f, EVT_C_BAD_SUBSTREAMID, false, 5000);
 
 	/* the RID moves; PASID 1 keeps its space */
-	assert_int_equal(rid_attach(f, f->hwpt[0]), -EINVAL); /* attached */
+	assert_int_equal(rid_attach(f, f->hwpt[0]), -EBUSY); /* attached */
 	{
 		uint32_t pt = f->hwpt[2];
 

@@ -1832,7 +1832,8 @@ static void test_vfio_attach_detach(void **state)
 	assert_int_not_equal(f->devid[0], f->devid[1]);
 
 	/* vfio_df_ioctl_attach_pt(): argsz, unknown flags EINVAL; PASID 0
-	 * is the RID's (IOMMU_NO_PASID), no PASID to attach: EINVAL */
+	 * is iommufd's IOMMU_NO_PASID, the RID (test_vfio_pasid0), whose
+	 * IOAS 0 does not exist: ENOENT */
 	assert_int_equal(io(f->dev[0], SIO_VFIO_DEVICE_ATTACH_IOMMUFD_PT, NULL),
 			 -EFAULT);
 	a.pt_id = f->ioas;
@@ -1845,8 +1846,9 @@ static void test_vfio_attach_detach(void **state)
 	assert_int_equal(io(f->dev[0], SIO_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a),
 			 -EINVAL);
 	a.flags = SIO_VFIO_DEVICE_ATTACH_PASID;
+	a.pt_id = 0;
 	assert_int_equal(io(f->dev[0], SIO_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a),
-			 -EINVAL);
+			 -ENOENT);
 	a.flags = 0;
 	/* iommufd_device_change_pt(): no object ENOENT, wrong type EINVAL */
 	assert_int_equal(attach(f, 0, 0, NULL), -ENOENT);
@@ -2020,6 +2022,52 @@ static void test_vfio_pasid(void **state)
 	f->dev[0] = -1;
 	assert_int_equal(destroy(f, p1), 0);
 	assert_int_equal(destroy(f, plain), 0);
+}
+
+/*
+ * PASID 0 with VFIO's PASID flag: vfio_iommufd_physical_pasid_attach_ioas()
+ * hands it to iommufd's attach, which takes IOMMU_NO_PASID (0) for the
+ * RID.  So any paging HWPT will do (the RID's rules), a second attach
+ * replaces, the RID attached the other way refuses it (EBUSY: the device
+ * is already in that attach's device array), DETACH without the flag
+ * leaves it (VFIO never marked the device attached), and DETACH with the
+ * flag and PASID 0 detaches the RID.
+ */
+static void test_vfio_pasid0(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t sz = sizeof(struct sio_vfio_device_attach_iommufd_pt);
+	const uint32_t dsz = sizeof(struct sio_vfio_device_detach_iommufd_pt);
+	uint32_t a = 0, b = 0, got = 0;
+
+	open_bound(f, 0);
+	assert_int_equal(hwpt_alloc(f, f->devid[0], f->ioas, 0, &a), 0);
+	assert_int_equal(hwpt_alloc(f, f->devid[0], f->ioas, 0, &b), 0);
+
+	assert_int_equal(pasid_attach(f, sz, 0, a, &got), 0);
+	assert_int_equal(got, a);
+	assert_int_equal(destroy(f, a), -EBUSY);
+	/* again: a replace of the RID's domain */
+	assert_int_equal(pasid_attach(f, sz, 0, b, &got), 0);
+	assert_int_equal(destroy(f, a), 0);
+	assert_int_equal(destroy(f, b), -EBUSY);
+	/* the RID is taken: an attach without the flag is EBUSY */
+	assert_int_equal(attach(f, 0, b, NULL), -EBUSY);
+	/* a DETACH without the flag does not know it */
+	assert_int_equal(detach(f, 0), 0);
+	assert_int_equal(destroy(f, b), -EBUSY);
+	assert_int_equal(pasid_detach(f, dsz, 0), 0);
+	assert_int_equal(destroy(f, b), 0);
+
+	/* the other way round: the RID attached without the flag */
+	assert_int_equal(hwpt_alloc(f, f->devid[0], f->ioas, 0, &a), 0);
+	assert_int_equal(attach(f, 0, a, NULL), 0);
+	assert_int_equal(pasid_attach(f, sz, 0, a, NULL), -EBUSY);
+	/* PASID 0 was never VFIO's: its DETACH leaves the RID */
+	assert_int_equal(pasid_detach(f, dsz, 0), 0);
+	assert_int_equal(destroy(f, a), -EBUSY);
+	assert_int_equal(detach(f, 0), 0);
+	assert_int_equal(destroy(f, a), 0);
 }
 
 static void test_vfio_get_info(void **state)
@@ -2826,6 +2874,7 @@ int main(void)
 		T(test_vfio_unbound),
 		T(test_vfio_attach_detach),
 		T(test_vfio_pasid),
+		T(test_vfio_pasid0),
 		T(test_vfio_get_info),
 		T(test_vfio_region_info),
 		T(test_vfio_irq_info),
