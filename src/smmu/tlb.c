@@ -138,28 +138,27 @@ static bool inv_matches(const struct tlb_inv *inv, uint64_t va, uint64_t tag)
 }
 
 /*
- * Remove way @w of @set if it matches one of the @n scopes.  Only the
- * set's first line is read unless it does: a fill in progress there,
- * whatever it becomes, withdraws itself, since every invalidation
- * advanced smmu->inv_gen before it looks (smmu_cache.h).
+ * Remove way @w of @set if it matches one of the @n scopes, by clearing
+ * its tag: one plain store, no lock.  Only the set's first line is read.
+ * A reader that took the tag before the store used the entry while the
+ * command ran, as a translation that raced it may (the CMD_SYNC waits
+ * for it).  A fill in progress there, whatever it becomes, withdraws
+ * itself, since every invalidation advanced smmu->inv_gen before it
+ * looks (smmu_cache.h); and one that replaced the entry since the load
+ * is lost with it, which the architecture allows a TLB at any time.
  */
 static void inv_way(struct tlb_set *set, unsigned int w,
 		    const struct tlb_inv *const *inv, unsigned int n)
 {
 	uint64_t va = word_read(&set->va[w]), tag = word_read(&set->tag[w]);
-	uint64_t held;
 
 	if (!(tag & TAG_VALID))
 		return;
 	for (unsigned int i = 0; i < n; i++) {
-		if (!inv_matches(inv[i], va, tag))
-			continue;
-		held = seq_lock(&set->seq[w]);
-		if (inv_matches(inv[i], word_read(&set->va[w]),
-				word_read(&set->tag[w])))
+		if (inv_matches(inv[i], va, tag)) {
 			word_write(&set->tag[w], 0);
-		seq_unlock(&set->seq[w], held);
-		return;
+			return;
+		}
 	}
 }
 
@@ -269,16 +268,9 @@ void tlb_invalidate_all(struct sio_smmu *smmu)
 	for (unsigned int s = 0; s < TLB_SETS; s++) {
 		struct tlb_set *set = &smmu->tlb->set[s];
 
-		for (unsigned int w = 0; w < TLB_WAYS; w++) {
-			uint64_t held;
-
-			while (atomic_load(&set->seq[w]) & 1)
-				cpu_relax();
-			if (!(word_read(&set->tag[w]) & TAG_VALID))
-				continue;
-			held = seq_lock(&set->seq[w]);
-			word_write(&set->tag[w], 0);
-			seq_unlock(&set->seq[w], held);
-		}
+		/* as inv_way(): a fill in progress withdraws itself */
+		for (unsigned int w = 0; w < TLB_WAYS; w++)
+			if (word_read(&set->tag[w]) & TAG_VALID)
+				word_write(&set->tag[w], 0);
 	}
 }
