@@ -288,11 +288,26 @@ _Static_assert(sizeof(struct tlb_set) == 128, "two cache lines a set");
 #define TLB_EPOCH_BITS 12
 #define TLB_EPOCH_MASK ((1ull << TLB_EPOCH_BITS) - 1)
 
+/*
+ * The same for an ASID (TLBI_NH_ASID): each (VMID, ASID) hashes to one of
+ * TLB_ASID_BUCKETS epochs, and an ASID-tagged entry (stage 1, not global)
+ * keeps the sum of its VMID's epoch of its kind and its bucket's epoch.
+ * A bump of either makes the sum differ.  For an old sum to come back,
+ * 4096 bumps would have to fall between an entry's fill and its lookup;
+ * each of the two is scanned clean every TLB_EPOCH_SCAN bumps, so fewer
+ * than 2048 + 2048 ever do.  ASIDs that share a bucket lose their entries
+ * together, an over-invalidation the architecture allows (one pair in
+ * TLB_ASID_BUCKETS).
+ */
+#define TLB_ASID_BUCKETS 4096
+#define TLB_EPOCH_SCAN	 2048
+
 struct smmu_tlb {
 	_Atomic uint64_t sizes[TLB_KINDS]; /* per kind: entry sizes present */
 	_Atomic uint8_t victim[TLB_SETS];  /* round-robin replacement */
 	struct tlb_set set[TLB_SETS];
 	_Atomic uint64_t epochs[1u << 16]; /* by VMID: TLB_EPOCH_BITS a kind */
+	_Atomic uint16_t asid_epochs[TLB_ASID_BUCKETS];
 };
 
 _Static_assert(TLB_KINDS *TLB_EPOCH_BITS <= 64, "a VMID's epochs in a word");
@@ -306,6 +321,22 @@ static inline uint64_t tlb_epoch_of(uint64_t epochs, unsigned int kind)
 static inline uint64_t tlb_epochs(struct smmu_tlb *tlb, uint16_t vmid)
 {
 	return atomic_load_explicit(&tlb->epochs[vmid], memory_order_relaxed);
+}
+
+static inline unsigned int tlb_asid_bucket(uint16_t vmid, uint16_t asid)
+{
+	uint64_t h = (((uint64_t)vmid << 16) | asid) * 0x9e3779b97f4a7c15ull;
+
+	return (unsigned int)(h >> 52) & (TLB_ASID_BUCKETS - 1);
+}
+
+/* The epoch of (@vmid, @asid)'s bucket, for its stage-1 lookups. */
+static inline uint64_t tlb_asid_epoch(struct smmu_tlb *tlb, uint16_t vmid,
+				      uint16_t asid)
+{
+	return atomic_load_explicit(
+		&tlb->asid_epochs[tlb_asid_bucket(vmid, asid)],
+		memory_order_relaxed);
 }
 
 /* The tag word of a slot. */
@@ -354,19 +385,34 @@ static inline uint64_t tlb_base_of(uint64_t va, unsigned int log2size)
 	return log2size >= 64 ? 0 : va & ~((1ull << log2size) - 1);
 }
 
+/* The address word of an entry: its base and the epoch it lives in. */
+static inline uint64_t tlb_key(uint64_t base, unsigned int kind, bool global,
+			       uint64_t epoch, uint64_t asid_epoch)
+{
+	if ((kind & 1) || global)
+		return base | epoch;
+	return base | ((epoch + asid_epoch) & TLB_EPOCH_MASK);
+}
+
 /*
  * Probe one set for @base.  The ways' addresses are compared all at once,
- * so which way holds the entry costs no mispredicted branch.
+ * so which way holds the entry costs no mispredicted branch; a global
+ * entry's word carries its VMID's epoch alone.
  */
 static inline bool tlb_probe(struct tlb_set *set, unsigned int kind,
 			     uint64_t want, uint16_t asid, uint64_t base,
-			     uint64_t epoch, struct tlb_ent *e)
+			     uint64_t epoch, uint64_t asid_epoch,
+			     struct tlb_ent *e)
 {
-	uint64_t key = base | epoch;
+	uint64_t key = tlb_key(base, kind, false, epoch, asid_epoch);
+	uint64_t gkey = base | epoch;
 	unsigned int m = 0;
 
-	for (unsigned int w = 0; w < TLB_WAYS; w++)
-		m |= (unsigned int)(word_read(&set->va[w]) == key) << w;
+	for (unsigned int w = 0; w < TLB_WAYS; w++) {
+		uint64_t va = word_read(&set->va[w]);
+
+		m |= (unsigned int)(va == key || va == gkey) << w;
+	}
 	while (m) {
 		unsigned int w = (unsigned int)__builtin_ctz(m);
 		uint64_t s = seq_read(&set->seq[w]), tag, pa;
@@ -378,8 +424,9 @@ static inline bool tlb_probe(struct tlb_set *set, unsigned int kind,
 		     FIELD_GET(TAG_ASID, tag) != asid))
 			continue;
 		pa = word_read(&set->pa[w]);
-		if (word_read(&set->va[w]) != key || (s & 1) ||
-		    seq_read(&set->seq[w]) != s)
+		if (word_read(&set->va[w]) !=
+			    ((tag & TAG_GLOBAL) ? gkey : key) ||
+		    (s & 1) || seq_read(&set->seq[w]) != s)
 			continue;
 		e->va = base;
 		e->pa = pa;
@@ -396,12 +443,14 @@ static inline bool tlb_probe(struct tlb_set *set, unsigned int kind,
 /*
  * Look @va up among entries of @kind for (@vmid, @asid), whose epochs are
  * @epochs (tlb_epochs(), loaded once for all the lookups of a
- * translation): one probe per entry size present.  A hit fills @e (va,
- * pa, log2size, perm, global, tg, level).
+ * translation) and @asid_epoch (tlb_asid_epoch(); 0 for stage 2): one
+ * probe per entry size present.  A hit fills @e (va, pa, log2size, perm,
+ * global, tg, level).
  */
 static inline bool tlb_lookup(struct sio_smmu *smmu, unsigned int kind,
 			      uint16_t vmid, uint16_t asid, uint64_t va,
-			      uint64_t epochs, struct tlb_ent *e)
+			      uint64_t epochs, uint64_t asid_epoch,
+			      struct tlb_ent *e)
 {
 	struct smmu_tlb *tlb = smmu->tlb;
 	uint64_t sizes =
@@ -414,7 +463,8 @@ static inline bool tlb_lookup(struct sio_smmu *smmu, unsigned int kind,
 
 		sizes &= sizes - 1;
 		if (tlb_probe(&tlb->set[tlb_set_of(kind, vmid, ls, base)], kind,
-			      tlb_tag_id(kind, vmid, ls), asid, base, epoch, e))
+			      tlb_tag_id(kind, vmid, ls), asid, base, epoch,
+			      asid_epoch, e))
 			return true;
 	}
 	return false;
@@ -425,6 +475,8 @@ void tlb_insert(struct sio_smmu *smmu, const struct tlb_ent *e, uint64_t gen);
 struct tlb_inv {
 	unsigned int kind;
 	bool match_vmid, match_asid, keep_global, by_addr;
+	bool by_bucket; /* the ASID-tagged entries of asid_epochs[bucket] */
+	unsigned int bucket;
 	uint16_t vmid, asid;
 	uint64_t first, last; /* by_addr: the address range, inclusive */
 	unsigned int tg, ttl; /* 0: any granule / any level */

@@ -66,6 +66,10 @@ struct smmu_walk {
 	uint64_t epochs;
 	uint16_t epochs_vmid;
 	bool epochs_loaded;
+	/* and the ASID epoch of (aepoch_vmid, aepoch_asid) */
+	uint64_t aepoch;
+	uint16_t aepoch_vmid, aepoch_asid;
+	bool aepoch_loaded;
 	/*
 	 * The output's stage-2 leaf is not cached on its own: the combined
 	 * entry the nested translation fills holds it (set for the final

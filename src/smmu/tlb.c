@@ -83,9 +83,11 @@ void tlb_insert(struct sio_smmu *smmu, const struct tlb_ent *e, uint64_t gen)
 	struct smmu_tlb *tlb = smmu->tlb;
 	unsigned int s = tlb_set_of(e->kind, e->vmid, e->log2size, e->va);
 	struct tlb_set *set = &tlb->set[s];
-	/* the epoch now: one that moved since @gen withdraws the entry */
-	uint64_t key = e->va | tlb_epoch_of(atomic_load(&tlb->epochs[e->vmid]),
-					    e->kind);
+	/* the epochs now: one that moved since @gen withdraws the entry */
+	uint64_t key = tlb_key(
+		e->va, e->kind, e->global,
+		tlb_epoch_of(atomic_load(&tlb->epochs[e->vmid]), e->kind),
+		(e->kind & 1) ? 0 : tlb_asid_epoch(tlb, e->vmid, e->asid));
 	unsigned int w = choose_way(tlb, s, e, key);
 	uint64_t bit = 1ull << e->log2size, tag = make_tag(e), held;
 
@@ -117,6 +119,11 @@ static bool inv_matches(const struct tlb_inv *inv, uint64_t va, uint64_t tag)
 	va &= ~TLB_EPOCH_MASK;
 	if (!(tag & TAG_VALID) || FIELD_GET(TAG_KIND, tag) != inv->kind)
 		return false;
+	if (inv->by_bucket)
+		return !(tag & TAG_GLOBAL) &&
+		       tlb_asid_bucket((uint16_t)FIELD_GET(TAG_VMID, tag),
+				       (uint16_t)FIELD_GET(TAG_ASID, tag)) ==
+			       inv->bucket;
 	if (inv->match_vmid && FIELD_GET(TAG_VMID, tag) != inv->vmid)
 		return false;
 	if (inv->match_asid) {
@@ -207,8 +214,42 @@ static void inv_epoch(struct sio_smmu *smmu, const struct tlb_inv *inv)
 	next = (tlb_epoch_of(old, inv->kind) + 1) & TLB_EPOCH_MASK;
 	word = (old & ~(TLB_EPOCH_MASK << shift)) | next << shift;
 	atomic_store(ep, word);
-	if (!next)
+	if (!(next % TLB_EPOCH_SCAN))
 		inv_scan(smmu, &inv, 1);
+}
+
+/*
+ * Everything of an ASID but its global leaves (TLBI_NH_ASID): a new epoch
+ * of its bucket, for every kind at once (smmu_cache.h); every
+ * TLB_EPOCH_SCAN of them a scan clears the bucket's entries of every
+ * epoch.
+ */
+static void inv_asid_epoch(struct sio_smmu *smmu, uint16_t vmid, uint16_t asid)
+{
+	static const unsigned int kinds[] = {TLB_KIND_S1, TLB_KIND_S1_WALK,
+					     TLB_KIND_S1_WALK_PA};
+	unsigned int b = tlb_asid_bucket(vmid, asid);
+	_Atomic uint16_t *ep = &smmu->tlb->asid_epochs[b];
+	uint16_t next = (uint16_t)((atomic_load(ep) + 1) & TLB_EPOCH_MASK);
+	struct tlb_inv scope[3];
+	const struct tlb_inv *scan[3];
+
+	atomic_store(ep, next);
+	if (next % TLB_EPOCH_SCAN)
+		return;
+	for (unsigned int i = 0; i < 3; i++) {
+		scope[i] = (struct tlb_inv){
+			.kind = kinds[i], .by_bucket = true, .bucket = b};
+		scan[i] = &scope[i];
+	}
+	inv_scan(smmu, scan, 3);
+}
+
+/* TLBI_NH_ASID's scope, for a stage-1 kind of entry. */
+static bool asid_wide(const struct tlb_inv *inv)
+{
+	return !inv->by_addr && inv->match_vmid && inv->match_asid &&
+	       inv->keep_global && !(inv->kind & 1);
 }
 
 /* By address, probing the sets the range's entries would be in. */
@@ -240,19 +281,27 @@ void tlb_invalidate_many(struct sio_smmu *smmu, const struct tlb_inv *inv,
 {
 	const struct tlb_inv *scan[TLB_KINDS];
 	unsigned int nscan = 0;
+	bool asid_done = false;
 
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t sizes = atomic_load(&smmu->tlb->sizes[inv[i].kind]);
 
-		if (!inv[i].by_addr && inv[i].match_vmid && !inv[i].match_asid)
+		if (!inv[i].by_addr && inv[i].match_vmid &&
+		    !inv[i].match_asid) {
 			inv_epoch(smmu, &inv[i]);
-		else if (!sizes)
+		} else if (asid_wide(&inv[i])) {
+			/* one bucket epoch serves the ASID's every kind */
+			if (!asid_done)
+				inv_asid_epoch(smmu, inv[i].vmid, inv[i].asid);
+			asid_done = true;
+		} else if (!sizes) {
 			continue; /* no entry of that kind was ever made */
-		else if (!inv[i].by_addr ||
-			 probes(sizes, &inv[i]) > PROBE_LIMIT)
+		} else if (!inv[i].by_addr ||
+			   probes(sizes, &inv[i]) > PROBE_LIMIT) {
 			scan[nscan++] = &inv[i];
-		else
+		} else {
 			inv_probe(smmu, &inv[i], sizes);
+		}
 	}
 	if (nscan)
 		inv_scan(smmu, scan, nscan);

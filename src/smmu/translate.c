@@ -146,9 +146,11 @@ tlb_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn, uint64_t need,
 		if (key != txn->addr &&
 		    !(ch & ((key >> 55) & 1 ? CD_HOT_TBI1 : CD_HOT_TBI0)))
 			return 1;
-		if (!tlb_lookup(smmu, TLB_KIND_S1, vmid,
-				(uint16_t)FIELD_GET(CD_HOT_ASID, ch), key,
-				tlb_epochs(smmu->tlb, vmid), &e) ||
+		uint16_t asid = (uint16_t)FIELD_GET(CD_HOT_ASID, ch);
+
+		if (!tlb_lookup(smmu, TLB_KIND_S1, vmid, asid, key,
+				tlb_epochs(smmu->tlb, vmid),
+				tlb_asid_epoch(smmu->tlb, vmid, asid), &e) ||
 		    !(e.perm & need))
 			return 1;
 		result_from(res, &e, key, write);
@@ -158,7 +160,7 @@ tlb_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn, uint64_t need,
 	if (!(sh & STE_HOT_S2) ||
 	    (smmu->oas < 64 && (txn->addr >> smmu->oas)) ||
 	    !tlb_lookup(smmu, TLB_KIND_S2, vmid, 0, txn->addr,
-			tlb_epochs(smmu->tlb, vmid), &e) ||
+			tlb_epochs(smmu->tlb, vmid), 0, &e) ||
 	    !(e.perm & need))
 		return 1;
 	result_from(res, &e, txn->addr, write);

@@ -215,6 +215,22 @@ static uint64_t walk_epochs(struct smmu_walk *w, uint16_t vmid)
 	return w->epochs;
 }
 
+/* The epoch of (@vmid, @asid)'s bucket for a @kind, likewise; 0 for stage 2. */
+static uint64_t walk_asid_epoch(struct smmu_walk *w, unsigned int kind,
+				uint16_t vmid, uint16_t asid)
+{
+	if (kind & 1)
+		return 0;
+	if (!w->aepoch_loaded || w->aepoch_vmid != vmid ||
+	    w->aepoch_asid != asid) {
+		w->aepoch = tlb_asid_epoch(w->smmu->tlb, vmid, asid);
+		w->aepoch_vmid = vmid;
+		w->aepoch_asid = asid;
+		w->aepoch_loaded = true;
+	}
+	return w->aepoch;
+}
+
 /*
  * A walk-cache hit for @ia: the last-level table (and stage-1 limits), if
  * the walk reaches level 3 through a table at all.
@@ -227,7 +243,7 @@ static bool walk_hit(struct smmu_walk *w, unsigned int kind,
 
 	if (fmt->start_level > 2 ||
 	    !tlb_lookup(w->smmu, kind, vmid, asid, ia, walk_epochs(w, vmid),
-			&e) ||
+			walk_asid_epoch(w, kind, vmid, asid), &e) ||
 	    e.tg != tg_of(fmt) || e.log2size != lpae_level_shift(fmt, 2))
 		return false;
 	*table = e.pa;
@@ -260,7 +276,7 @@ s2_walk(struct smmu_walk *w, const struct smmu_s2 *s2, uint64_t ipa,
 	 */
 	if (!tracing && !w->no_s2_fill &&
 	    tlb_lookup(w->smmu, TLB_KIND_S2, s2->vmid, 0, ipa,
-		       walk_epochs(w, s2->vmid), &hit) &&
+		       walk_epochs(w, s2->vmid), 0, &hit) &&
 	    s2_hit_ok(s2, hit.perm, class, write, acc)) {
 		out->size = 1ull << hit.log2size;
 		out->base = hit.va;

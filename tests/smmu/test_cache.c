@@ -245,6 +245,71 @@ static void test_tlb_nh_all_many(void **state)
 	fx_destroy(fx);
 }
 
+/* @n TLBI_NH_ASIDs of (VMID 0, @asid), each completed by a CMD_SYNC. */
+static void nh_asid_times(struct smmu_fx *fx, uint16_t asid, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		fx_cmd(fx, C0(CMD_TLBI_NH_ASID) | C0_ASID(asid), 0);
+		sync(fx);
+	}
+}
+
+/*
+ * TLBI_NH_ASID, however many come: an entry it removed never comes back
+ * (4096 in a row, and 4096 split between NH_ASID and NH_ALL, counts at
+ * which a model numbering invalidations modulo 4096 could see an old
+ * number again), another ASID's 4096 remove nothing of ours, and global
+ * leaves outlive them all until an NH_ALL.  Each time the page is
+ * remapped after the translation, so a stale entry shows.
+ */
+static void test_tlb_nh_asid_many(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
+	struct sio_pgtable_walk w;
+	uint64_t desc, want;
+
+	(void)state;
+	/* an ASID epoch that is not the first: a global entry ignores it */
+	nh_asid_times(fx, 7, 1);
+	assert_int_equal(sio_pgtable_map(pt, 0x30000, 0xa0000, 0x1000, RW), 0);
+	/* 0x31000 is global (nG == 0) */
+	assert_int_equal(sio_pgtable_map(pt, 0x31000, 0xa1000, 0x1000, RW), 0);
+	assert_int_equal(sio_pgtable_walk(pt, 0x31000, &w), 0);
+	desc = w.step[w.nsteps - 1].desc;
+	want = desc & ~(1ull << 11);
+	assert_int_equal(sio_mem_cmpxchg64(fx->bus, w.step[w.nsteps - 1].addr,
+					   &desc, want),
+			 0);
+	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xa0000);
+	assert_true(pa_of(fx, 1, false, 0, 0x31000) == 0xa1000);
+	remap(pt, 0x30000, 0xb0000, 0x1000);
+	remap(pt, 0x31000, 0xb1000, 0x1000);
+	/* the two stay as they were cached (nG cleared again by the remap) */
+	nh_asid_times(fx, 8, 4096);
+	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xa0000);
+	nh_asid_times(fx, 7, 4096);
+	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xb0000);
+	assert_true(pa_of(fx, 1, false, 0, 0x31000) == 0xa1000);
+
+	remap(pt, 0x30000, 0xc0000, 0x1000);
+	nh_asid_times(fx, 7, 1);
+	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xc0000);
+	assert_true(pa_of(fx, 1, false, 0, 0x31000) == 0xa1000);
+	remap(pt, 0x30000, 0xd0000, 0x1000);
+	nh_asid_times(fx, 7, 2000);
+	nh_all_times(fx, 0, 2096);
+	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xd0000);
+	assert_true(pa_of(fx, 1, false, 0, 0x31000) == 0xb1000);
+	remap(pt, 0x30000, 0xe0000, 0x1000);
+	nh_all_times(fx, 0, 2047);
+	nh_asid_times(fx, 7, 2049);
+	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xe0000);
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
 static void test_tlb_block_entries(void **state)
 {
 	struct smmu_fx *fx = fx_create(NULL);
@@ -689,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_asid_tags_and_global_entries),
 		cmocka_unit_test(test_tlb_range_arithmetic),
 		cmocka_unit_test(test_tlb_nh_all_many),
+		cmocka_unit_test(test_tlb_nh_asid_many),
 		cmocka_unit_test(test_tlb_block_entries),
 		cmocka_unit_test(test_tlb_stage2_by_vmid_and_ipa),
 		cmocka_unit_test(test_tlb_combined_entries_need_nh),
