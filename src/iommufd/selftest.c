@@ -120,19 +120,29 @@ static int test_mock_domain_replace(struct iommufd_ucmd *ucmd,
 	return rc;
 }
 
-/* ADD_RESERVED: a reserved range in IOAS @id that nothing removes. */
+/*
+ * ADD_RESERVED: a reserved range in IOAS @id that nothing removes. An
+ * empty range is -EINVAL and one past the end of the IOVA space
+ * -EOVERFLOW, checked before the IOAS is looked up, as the kernel's
+ * (whose reserved tree a wrapped range corrupted).
+ */
 static int test_add_reserved(struct iommufd_ucmd *ucmd,
 			     struct sio_iommu_test_cmd *cmd)
 {
 	uint64_t start = cmd->add_reserved.start;
+	uint64_t length = cmd->add_reserved.length;
 	struct iommufd_ioas *ioas;
+	uint64_t last;
 	int rc;
 
+	if (!length)
+		return -EINVAL;
+	if (__builtin_add_overflow(start, length - 1, &last))
+		return -EOVERFLOW;
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->id);
 	if (!ioas)
 		return -ENOENT;
-	rc = iopt_reserve_iova(&ioas->iopt, start,
-			       start + cmd->add_reserved.length - 1, NULL);
+	rc = iopt_reserve_iova(&ioas->iopt, start, last, NULL);
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
 	return rc;
 }

@@ -264,6 +264,40 @@ static void test_add_reserved(void **state)
 	assert_int_equal(test_cmd(f, &c), -ENOENT);
 }
 
+/*
+ * ADD_RESERVED of an empty range is -EINVAL, of one that wraps past the
+ * end of the IOVA space -EOVERFLOW (the kernel's check, before the IOAS
+ * is looked up); neither reserves anything. A range ending at the last
+ * IOVA is fine.
+ */
+static void test_add_reserved_bad_range(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_test_cmd c = {.op = SIO_TEST_OP_ADD_RESERVED,
+				       .id = f->ioas,
+				       .add_reserved = {APERTURE, 0}};
+
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+	c.add_reserved.start = UINT64_MAX - f->pg + 2;
+	c.add_reserved.length = f->pg;
+	assert_int_equal(test_cmd(f, &c), -EOVERFLOW);
+	c.add_reserved.start = APERTURE + f->pg;
+	c.add_reserved.length = UINT64_MAX;
+	assert_int_equal(test_cmd(f, &c), -EOVERFLOW);
+	c.id = 1000;
+	c.add_reserved.length = 0;
+	assert_int_equal(test_cmd(f, &c), -EINVAL);
+
+	/* nothing was reserved */
+	assert_int_equal(map_fixed(f, f->buf, 2 * f->pg, APERTURE), 0);
+
+	c.id = f->ioas;
+	c.add_reserved.start = UINT64_MAX - f->pg + 1;
+	c.add_reserved.length = f->pg;
+	assert_int_equal(test_cmd(f, &c), 0);
+	assert_int_equal(map_fixed(f, f->buf, f->pg, APERTURE + 2 * f->pg), 0);
+}
+
 static void test_dev_cache_and_flags(void **state)
 {
 	struct fx *f = *state;
@@ -1076,6 +1110,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_add_reserved, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_add_reserved_bad_range,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dev_cache_and_flags, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
