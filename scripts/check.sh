@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Build softiommu three times (plain, AddressSanitizer + UBSan, ThreadSanitizer),
-# run every cmocka suite in each, and end with the line "N passed, N failed",
-# counting test cases.  Exits non-zero if anything failed.
+# Build softiommu four times (plain, AddressSanitizer + UBSan, ThreadSanitizer,
+# and release: -O3 and NDEBUG, as a distribution builds it), run every cmocka
+# suite in each, and end with the line "N passed, N failed", counting test
+# cases.  Exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,7 @@ builds=(
 	"build|"
 	"build-asan|-Db_sanitize=address,undefined -Db_lundef=false"
 	"build-tsan|-Db_sanitize=thread -Db_lundef=false"
+	"build-reltest|--buildtype=release"
 )
 status=0
 broken=0 # builds that failed to configure or compile: one failure each
