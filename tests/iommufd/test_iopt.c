@@ -247,17 +247,17 @@ static void test_pin_accounting(void **state)
 	assert_int_equal(p->npages, 5);
 	assert_int_equal(p->account_mode, IOPT_PAGES_ACCOUNT_USER);
 	assert_int_equal(sio_mem_perm_at(c->bus, (uintptr_t)mem), 0);
-	assert_int_equal(iopt_pages_pin(p), 0);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), 0);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 5);
 	assert_int_equal(atomic_load(&c->host.mm_pinned_vm), 5);
 	assert_int_equal(sio_mem_perm_at(c->bus, (uintptr_t)mem + 4 * pg),
 			 SIO_MEM_RW);
 	/* a second user of the same pages counts nothing more */
-	assert_int_equal(iopt_pages_pin(p), 0);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), 0);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 5);
-	iopt_pages_unpin(p);
+	iopt_pages_unpin(p, 0, p->npages - 1);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 5);
-	iopt_pages_unpin(p);
+	iopt_pages_unpin(p, 0, p->npages - 1);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 0);
 	assert_int_equal(atomic_load(&c->host.mm_pinned_vm), 0);
 	assert_int_equal(sio_mem_perm_at(c->bus, (uintptr_t)mem), 0);
@@ -267,7 +267,7 @@ static void test_pin_accounting(void **state)
 	rl = old;
 	rl.rlim_cur = 3 * pg;
 	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
-	assert_int_equal(iopt_pages_pin(p), -ENOMEM);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), -ENOMEM);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 0);
 	assert_int_equal(sio_mem_perm_at(c->bus, (uintptr_t)mem), 0);
 	/* CAP_IPC_LOCK pages are not counted, so not limited */
@@ -276,22 +276,22 @@ static void test_pin_accounting(void **state)
 					       false, &q),
 			 0);
 	assert_int_equal(q->account_mode, IOPT_PAGES_ACCOUNT_NONE);
-	assert_int_equal(iopt_pages_pin(q), 0);
+	assert_int_equal(iopt_pages_pin(q, 0, q->npages - 1), 0);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 0);
 	assert_int_equal(atomic_load(&c->host.mm_pinned_vm), 8);
 	/* read-only pins register read-only */
 	assert_int_equal(sio_mem_perm_at(c->bus, (uintptr_t)mem), SIO_MEM_READ);
-	iopt_pages_unpin(q);
+	iopt_pages_unpin(q, 0, q->npages - 1);
 	iopt_put_pages(q);
 	/* MM mode counts mm->locked_vm against the same limit */
 	p->account_mode = IOPT_PAGES_ACCOUNT_MM;
-	assert_int_equal(iopt_pages_pin(p), -ENOMEM);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), -ENOMEM);
 	rl.rlim_cur = 5 * pg;
 	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
-	assert_int_equal(iopt_pages_pin(p), 0);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), 0);
 	assert_int_equal(atomic_load(&c->host.mm_locked_vm), 5);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 0);
-	iopt_pages_unpin(p);
+	iopt_pages_unpin(p, 0, p->npages - 1);
 	assert_int_equal(atomic_load(&c->host.mm_locked_vm), 0);
 	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &old), 0);
 	iopt_put_pages(p);
@@ -301,14 +301,14 @@ static void test_pin_accounting(void **state)
 	assert_int_equal(iopt_alloc_user_pages(&c->host, (uintptr_t)mem, 4 * pg,
 					       true, &p),
 			 0);
-	assert_int_equal(iopt_pages_pin(p), -EFAULT);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), -EFAULT);
 	iopt_put_pages(p);
 	assert_int_equal(munmap(mem + 6 * pg, pg), 0);
 	assert_int_equal(iopt_alloc_user_pages(&c->host,
 					       (uintptr_t)mem + 4 * pg, 4 * pg,
 					       false, &p),
 			 0);
-	assert_int_equal(iopt_pages_pin(p), -EFAULT);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), -EFAULT);
 	assert_int_equal(atomic_load(&c->host.mm_pinned_vm), 0);
 	assert_int_equal(sio_mem_perm_at(c->bus, (uintptr_t)mem + 4 * pg), 0);
 	iopt_put_pages(p);
