@@ -328,9 +328,10 @@ struct iopt_pages {
 	/*
 	 * IOAS_MAP from a fork child through its inherited fd: the pages
 	 * are the child's (pid remote_pid).  The bus reaches only our own
-	 * memory, so the first pin takes them into an anonymous mapping of
-	 * ours that uptr then names (remote_taken; take_remote() in
-	 * pages.c); until then uptr is the child's address.
+	 * memory, so the first pin makes an anonymous mapping of ours that
+	 * uptr then names (remote_taken; take_remote() in pages.c), and
+	 * each pin copies its range of the child's pages into it; until
+	 * then uptr is the child's address.
 	 */
 	pid_t remote_pid;
 	bool remote_taken;
