@@ -19,9 +19,8 @@
  *    in TYPE1 mode, ENOENT for a range crossing an area, success with 0
  *    bytes for a range with nothing mapped, the size written back even on
  *    failure; MAP's alignment, reserved ranges, overlaps and
- *    pinning; the device attach's order of checks), but for the attach
- *    over pieces of a cut area, where softiommu pins more than Linux
- *    (an open bug, docs/reliability.md);
+ *    pinning; the device attach's order of checks, each area pinning
+ *    and counting its own pages, a piece of a cut area too);
  *  - GET_INFO: nothing written past argsz; the capability chain, when
  *    returned, well formed (ids in the driver's order, 8-byte aligned,
  *    inside the buffer); DMA_AVAIL the entries left; pgsizes and IOVA
@@ -93,7 +92,6 @@ struct ment {
 	uint64_t uvaddr; /* type1: the vaddr the program last gave */
 	uint32_t prot;	 /* SIO_VFIO_DMA_MAP_FLAG_READ/WRITE */
 	bool inval;	 /* type1: vaddr invalidated (UNMAP FLAG_VADDR) */
-	bool split;	 /* compat: a piece of a cut area (see the attach) */
 };
 
 struct run {
@@ -927,7 +925,6 @@ static long model_cut(struct run *r, uint64_t p)
 	up->iova = ns;
 	up->vaddr = e->vaddr + (ns - e->iova);
 	e->last = p;
-	e->split = up->split = true;
 	return 0;
 }
 
@@ -1605,15 +1602,6 @@ static long predict_compat_attach(struct run *r, long *alt)
 
 			if (!e)
 				break;
-			/*
-			 * Linux pins each area's own pages; softiommu pins the
-			 * whole object a cut area came from, so an unmapped
-			 * piece of it still counts and must still be
-			 * accessible.  Known divergence (docs/reliability.md,
-			 * fuzz_vfio): not predicted until pinning is per area.
-			 */
-			if (e->split)
-				return NOT_PREDICTED;
 			len = e->last - e->iova + 1;
 			npages += len / g.pg;
 			bad = !(r->caps & SIO_CAP_IPC_LOCK) &&

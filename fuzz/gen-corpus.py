@@ -295,6 +295,13 @@ def vfio_seeds():
     s["compat-v1-cut"] = u8(V_COMPAT | V_GROUP2) + T_V1 + v_map(0, 8, 0) + \
         v_unmap(2, 1) + v_dma(0, 0, 300, False) + v_unmap(5, 2) + \
         v_group(2, 1) + v_dma(1, 1, 9, True) + v_unmap(0, 8) + v_info(3)
+    # mapped with no device, the last two pages PROT_NONE and read-only
+    # (page 14 on), those two unmapped, then the device fd: pinning is
+    # per area, so the attach pins pages 14-15 only and succeeds
+    s["compat-v1-cut-attach"] = u8(V_COMPAT | V_NOSTART) + \
+        v_group(0, 0) + u8(141) + T_V1 + v_map_bad(16, 4, 3) + \
+        v_unmap(18, 2) + v_group(2, 0) + v_dma(0, 0, 100, False) + \
+        v_dma(0, 0, 900, True) + v_unmap(16, 2)
     return s
 
 

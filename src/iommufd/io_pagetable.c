@@ -289,7 +289,39 @@ static void area_unmap_domain(struct iopt_area *area,
 }
 
 /*
- * Pin @pages for @area and map it into every domain; all or nothing.
+ * The page indices of @pages that @area's bytes lie in (the kernel's
+ * iopt_area_index() and iopt_area_last_index()): what the domains need
+ * pinned for it, and no more.  @pages, as area->pages is NULL while the
+ * area is being inserted.
+ */
+static uint64_t area_index(const struct iopt_area *area,
+			   const struct iopt_pages *pages)
+{
+	return area->start_byte >> pages->host->page_shift;
+}
+
+static uint64_t area_last_index(const struct iopt_area *area,
+				const struct iopt_pages *pages)
+{
+	uint64_t len = area_last(area) - area_iova(area);
+
+	return (area->start_byte + len) >> pages->host->page_shift;
+}
+
+static int area_pin(struct iopt_area *area, struct iopt_pages *pages)
+{
+	return iopt_pages_pin(pages, area_index(area, pages),
+			      area_last_index(area, pages));
+}
+
+static void area_unpin(struct iopt_area *area, struct iopt_pages *pages)
+{
+	iopt_pages_unpin(pages, area_index(area, pages),
+			 area_last_index(area, pages));
+}
+
+/*
+ * Pin @area's pages and map them into every domain; all or nothing.
  * The kernel's iopt_fill_domains_pages().
  */
 static int iopt_area_fill_domains(struct io_pagetable *iopt,
@@ -301,7 +333,7 @@ static int iopt_area_fill_domains(struct io_pagetable *iopt,
 
 	if (!iopt->nr_domains)
 		return 0;
-	rc = iopt_pages_pin(pages);
+	rc = area_pin(area, pages);
 	if (rc)
 		return rc;
 	for (i = 0; i < iopt->nr_domains; i++) {
@@ -314,7 +346,7 @@ static int iopt_area_fill_domains(struct io_pagetable *iopt,
 err:
 	while (i--)
 		area_unmap_domain(area, iopt->domains[i]);
-	iopt_pages_unpin(pages);
+	area_unpin(area, pages);
 	return rc;
 }
 
@@ -327,7 +359,7 @@ static void iopt_area_unfill_domains(struct io_pagetable *iopt,
 		area_unmap_domain(area, iopt->domains[i]);
 	if (area->pinned) {
 		/* only now: a DMA may still have been using the mapping */
-		iopt_pages_unpin(pages);
+		area_unpin(area, pages);
 		area->pinned = false;
 	}
 }
@@ -672,8 +704,37 @@ int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 }
 
 /*
+ * Move the domains' pin of @area (not yet cut) to its two parts: the
+ * pages stay pinned and counted once, but each part now holds its own
+ * range, so unmapping one lets go of exactly its pages (the kernel moves
+ * the area's node in domains_itree to the two parts).  The new pins
+ * first, which only record the ranges and register them on the bus;
+ * then the old one goes.  All or nothing.
+ */
+static int split_pin(struct iopt_area *area, struct iopt_area *upper,
+		     uint64_t iova)
+{
+	struct iopt_pages *pages = area->pages;
+	uint64_t lower_last = area_start_byte(area, iova) >>
+			      pages->host->page_shift;
+	int rc;
+
+	rc = iopt_pages_pin(pages, area_index(area, pages), lower_last);
+	if (rc)
+		return rc;
+	rc = area_pin(upper, pages);
+	if (rc) {
+		iopt_pages_unpin(pages, area_index(area, pages), lower_last);
+		return rc;
+	}
+	area_unpin(area, pages);
+	upper->pinned = true;
+	return 0;
+}
+
+/*
  * Split @area after @iova: the upper part becomes an area of its own on
- * the same pages (one more reference, and one more pin if the area holds
+ * the same pages (one more reference, and its own pin if the area holds
  * one), so either part can be unmapped alone.  The domains' mappings do
  * not change.  The kernel's iopt_area_split(); iova_rwsem held.
  */
@@ -695,21 +756,20 @@ static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
 	upper = sio_calloc(1, sizeof(*upper));
 	if (!upper)
 		return -ENOMEM;
-	if (area->pinned) {
-		rc = iopt_pages_pin(area->pages);
-		if (rc) {
-			free(upper);
-			return rc;
-		}
-		upper->pinned = true;
-	}
-	iopt_get_pages_ref(area->pages);
-	upper->pages = area->pages;
 	upper->iopt = iopt;
 	upper->iommu_prot = area->iommu_prot;
 	upper->start_byte = area_start_byte(area, new_start);
 	upper->node.start = new_start;
 	upper->node.last = area_last(area);
+	if (area->pinned) {
+		rc = split_pin(area, upper, iova);
+		if (rc) {
+			free(upper);
+			return rc;
+		}
+	}
+	iopt_get_pages_ref(area->pages);
+	upper->pages = area->pages;
 	/* the tree keeps each subtree's largest last: re-insert to shrink */
 	sio_itree_remove(&iopt->area_itree, &area->node);
 	area->node.last = iova;
@@ -1004,14 +1064,14 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 
 		/* the first domain is the one that pins */
 		if (first) {
-			rc = iopt_pages_pin(area->pages);
+			rc = area_pin(area, area->pages);
 			if (rc)
 				break;
 		}
 		rc = area_map_domain(area, area->pages, d);
 		if (rc) {
 			if (first)
-				iopt_pages_unpin(area->pages);
+				area_unpin(area, area->pages);
 			break;
 		}
 		area->pinned = true;
@@ -1027,7 +1087,7 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 			break;
 		area_unmap_domain(area, d);
 		if (first) {
-			iopt_pages_unpin(area->pages);
+			area_unpin(area, area->pages);
 			area->pinned = false;
 		}
 	}
@@ -1104,7 +1164,7 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 
 		area_unmap_domain(area, domain);
 		if (!iopt->nr_domains && area->pinned) {
-			iopt_pages_unpin(area->pages);
+			area_unpin(area, area->pages);
 			area->pinned = false;
 		}
 	}

@@ -297,11 +297,18 @@ enum iopt_pages_type {
 	IOPT_ADDRESS_FILE,
 };
 
+/* A range of page indices of a pages object, [first, last]. */
+struct iopt_page_range {
+	uint64_t first, last;
+};
+
 /*
  * The memory behind one IOAS_MAP (or MAP_FILE): page-aligned, shared by
- * the areas IOAS_COPY makes of it.  "Pinned" means registered on the bus
- * (so the SMMU model may reach it) and counted against RLIMIT_MEMLOCK;
- * it happens when a domain or an access first needs the pages.
+ * the areas IOAS_COPY and VFIO type1 partial unmaps make of it.
+ * "Pinned" means populated and counted against RLIMIT_MEMLOCK, and for
+ * a domain's range registered on the bus (so the SMMU model may reach
+ * it); it happens, range by range, when a domain or an access first
+ * needs the pages.
  */
 struct iopt_pages {
 	atomic_uint kref;
@@ -321,9 +328,10 @@ struct iopt_pages {
 	/*
 	 * IOAS_MAP from a fork child through its inherited fd: the pages
 	 * are the child's (pid remote_pid).  The bus reaches only our own
-	 * memory, so the first pin takes them into an anonymous mapping of
-	 * ours that uptr then names (remote_taken; take_remote() in
-	 * pages.c); until then uptr is the child's address.
+	 * memory, so the first pin makes an anonymous mapping of ours that
+	 * uptr then names (remote_taken; take_remote() in pages.c), and
+	 * each pin copies its range of the child's pages into it; until
+	 * then uptr is the child's address.
 	 */
 	pid_t remote_pid;
 	bool remote_taken;
@@ -333,6 +341,14 @@ struct iopt_pages {
 	 * ours, and taking is only checking the child is still there.
 	 */
 	bool remote_shared;
+	/*
+	 * Pins take the child's pages range by range, as they pin them:
+	 * remote_uptr is the child's address of the first page, taken the
+	 * page ranges already ours (sorted, disjoint; under mutex).
+	 */
+	uint64_t remote_uptr;
+	struct iopt_page_range *taken;
+	size_t nr_taken;
 	/*
 	 * Whose pins these are, as the kernel's pages->source_mm: 0 for
 	 * this process, or a fork child's pid (its IOAS_MAP, or its
@@ -351,23 +367,27 @@ struct iopt_pages {
 	bool revoked;
 
 	pthread_mutex_t mutex;
-	/* whole-object pins: the areas that back domains (area->pinned) */
-	unsigned int pin_users;
+	/*
+	 * The page ranges the domains hold: one node per area index range
+	 * that backs domains (area->pinned), counted per exact range, as
+	 * the kernel's pages->domains_itree.  Each node's live pages are
+	 * registered on the bus once, on its own behalf.  Under mutex.
+	 */
+	struct sio_itree domains_itree;
 	/*
 	 * Page ranges [first, last] the program unmapped from under the
 	 * mapping (iommufd_host_user_unmap()): never registered on the bus
 	 * again, so no DMA reaches what the program maps there next.
+	 * Sorted and disjoint.
 	 */
-	struct iopt_pages_gone {
-		uint64_t first, last;
-	} * gone;
+	struct iopt_page_range *gone;
 	size_t nr_gone;
 	bool all_gone; /* everything, for want of memory to say what */
 	/*
 	 * The page ranges accesses have pinned (struct iopt_pages_access,
-	 * page indices from uptr), under mutex.  Pages in their union are
-	 * populated and counted once, however many ranges and domain pins
-	 * cover them.
+	 * page indices from uptr), under mutex.  Pages in the union of
+	 * these and domains_itree are populated and counted once, however
+	 * many ranges cover them.
 	 */
 	struct sio_itree access_itree;
 	struct iommufd_list host_node; /* on host->pages */
@@ -389,9 +409,16 @@ void iopt_put_pages(struct iopt_pages *pages);
 /* Whether any page of [first, last] is gone (see iopt_pages.gone). */
 bool iopt_pages_range_gone(struct iopt_pages *pages, uint64_t first,
 			   uint64_t last);
-/* Pin the whole object for one more domain user; the first one pins. */
-int iopt_pages_pin(struct iopt_pages *pages);
-void iopt_pages_unpin(struct iopt_pages *pages);
+/*
+ * Pin pages [@first, @last] for the domains (one area's range, the
+ * kernel's iopt_area_fill_domains()): the pages no other domain range
+ * or access holds are populated (-EFAULT) and counted (-ENOMEM), and
+ * the range's pages are registered on the bus.  All or nothing.  The
+ * same range pinned again is one more user of it.
+ */
+int iopt_pages_pin(struct iopt_pages *pages, uint64_t first, uint64_t last);
+/* Undo one iopt_pages_pin() of exactly [@first, @last]. */
+void iopt_pages_unpin(struct iopt_pages *pages, uint64_t first, uint64_t last);
 /*
  * Whether page @index (from uptr) is pinned, by a domain or an access:
  * the kernel holds one pin per pages object on such a page, which its
@@ -425,7 +452,7 @@ struct iopt_area {
 	struct iopt_pages *pages; /* NULL while being inserted or removed */
 	uint64_t start_byte;	  /* offset of iova's byte from pages->uptr */
 	int iommu_prot;		  /* IOMMU_READ/WRITE/CACHE as the kernel's */
-	bool pinned;		  /* holds a pin of its pages for the domains */
+	bool pinned; /* its pages' index range is pinned for the domains */
 	/*
 	 * Access pins made through this area: changed under pages->mutex
 	 * with iova_rwsem read-held, so write-holding iova_rwsem alone

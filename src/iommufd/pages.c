@@ -12,6 +12,14 @@
  * on the bus so the SMMU model may reach it.  Unpinning reverses each
  * step; sio_mem_unregister() returns only when no access can still be
  * using the range.
+ *
+ * What is pinned is page ranges, as in the kernel: each area that backs
+ * domains pins its own index range (domains_itree), each access the
+ * range it asked for (access_itree).  A page is populated and counted
+ * once while any range of either tree holds it, and is on the bus while
+ * a domain range holds it; the pages of a mapping no area uses any more
+ * (a piece a VFIO type1 unmap cut away, the rest of an IOAS_COPY's
+ * source) are let go.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -101,6 +109,7 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 		(*out)->remote_shared =
 			sio_user_mm_shares((*out)->remote_pid, down,
 					   (*out)->npages << host->page_shift);
+	(*out)->remote_uptr = down;
 	(*out)->acct_pid = (*out)->remote_pid;
 	host_add_pages(*out);
 	return 0;
@@ -242,8 +251,97 @@ void iopt_put_pages(struct iopt_pages *pages)
 		iommufd_dmabuf_put(pages->dmabuf);
 	pthread_mutex_destroy(&pages->mutex);
 	free(pages->gone);
+	free(pages->taken);
 	free(pages);
 }
+
+/* ---------------------------------------------------------- page ranges */
+
+/*
+ * The @i-th run of [lo, hi] that no range of @r (sorted, disjoint)
+ * covers, as [*first, *last]; false past the last one.
+ */
+static bool gap_piece(const struct iopt_page_range *r, size_t nr, uint64_t lo,
+		      uint64_t hi, size_t i, uint64_t *first, uint64_t *last)
+{
+	uint64_t start = lo, end;
+	size_t k = 0;
+
+	while (start <= hi) {
+		while (k < nr && r[k].last < start)
+			k++;
+		if (k < nr && r[k].first <= start) {
+			if (r[k].last >= hi)
+				return false;
+			start = r[k].last + 1;
+			continue;
+		}
+		end = k < nr && r[k].first - 1 < hi ? r[k].first - 1 : hi;
+		if (!i--) {
+			*first = start;
+			*last = end;
+			return true;
+		}
+		if (end == hi)
+			return false;
+		start = end + 1;
+	}
+	return false;
+}
+
+/* Whether @r covers all of [first, last]. */
+static bool ranges_cover(const struct iopt_page_range *r, size_t nr,
+			 uint64_t first, uint64_t last)
+{
+	uint64_t f, l;
+
+	return !gap_piece(r, nr, first, last, 0, &f, &l);
+}
+
+/*
+ * Add [first, last] to the sorted, disjoint list *@r, merging what it
+ * meets or touches.  -ENOMEM leaves the list as it was.
+ */
+static int ranges_add(struct iopt_page_range **r, size_t *nr, uint64_t first,
+		      uint64_t last)
+{
+	const struct iopt_page_range *old = *r;
+	struct iopt_page_range *g;
+	size_t k = 0, n = 0;
+
+	g = sio_malloc((*nr + 1) * sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	for (; k < *nr && old[k].last + 1 < first; k++)
+		g[n++] = old[k];
+	for (; k < *nr && old[k].first <= last + 1; k++) {
+		if (old[k].first < first)
+			first = old[k].first;
+		if (old[k].last > last)
+			last = old[k].last;
+	}
+	g[n++] = (struct iopt_page_range){first, last};
+	for (; k < *nr; k++)
+		g[n++] = old[k];
+	free(*r);
+	*r = g;
+	*nr = n;
+	return 0;
+}
+
+/*
+ * The @i-th piece of [lo, hi] still the program's (not gone), as
+ * [*first, *last]; false past the last.  pages->mutex held.
+ */
+static bool live_piece(const struct iopt_pages *pages, uint64_t lo, uint64_t hi,
+		       size_t i, uint64_t *first, uint64_t *last)
+{
+	if (pages->all_gone)
+		return false;
+	return gap_piece(pages->gone, pages->nr_gone, lo, hi, i, first, last);
+}
+
+/* ----------------------------------------------------------- accounting */
 
 static uint64_t memlock_limit_pages(struct iommufd_host *host)
 {
@@ -310,49 +408,126 @@ static int update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 	return 0;
 }
 
+/* What to do with one run of pages; 0 or -errno (which stops the walk). */
+typedef int (*pages_run_fn)(struct iopt_pages *pages, uint64_t first,
+			    uint64_t last, void *arg);
+
+/*
+ * Call @fn on each run of [first, last] that neither a domain's range
+ * nor an access's holds: the pages a pin takes anew, and those an unpin
+ * (once its own range has left its tree) gives back.  A page is pinned
+ * once, however many ranges hold it, as the kernel's pages hold one pin
+ * per page.  pages->mutex held.
+ */
+static int for_each_unpinned(struct iopt_pages *pages, uint64_t first,
+			     uint64_t last, pages_run_fn fn, void *arg)
+{
+	struct sio_itree_span ds, as;
+	int rc;
+
+	sio_itree_for_each_span(&ds, &pages->domains_itree, first, last)
+	{
+		if (!ds.is_hole)
+			continue;
+		sio_itree_for_each_span(&as, &pages->access_itree, ds.start,
+					ds.last)
+		{
+			if (!as.is_hole)
+				continue;
+			rc = fn(pages, as.start, as.last, arg);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int count_run(struct iopt_pages *pages, uint64_t first, uint64_t last,
+		     void *arg)
+{
+	(void)pages;
+	*(uint64_t *)arg += last - first + 1;
+	return 0;
+}
+
+/* How many pages of [first, last] nothing pins; pages->mutex held. */
+static uint64_t unpinned_npages(struct iopt_pages *pages, uint64_t first,
+				uint64_t last)
+{
+	uint64_t n = 0;
+
+	for_each_unpinned(pages, first, last, count_run, &n);
+	return n;
+}
+
+/* -------------------------------------------------------- a fork child */
+
+/*
+ * Take the child's pages [first, last] into @map (for shared memory,
+ * only check that the child still lives).
+ */
+static int take_remote_run(struct iopt_pages *pages, uint8_t *map,
+			   uint64_t first, uint64_t last)
+{
+	unsigned int shift = pages->host->page_shift;
+	uint64_t off = first << shift;
+	char probe;
+
+	/* the same pages as ours, but only a living child pins */
+	if (pages->remote_shared)
+		return sio_user_copy_from_mm(pages->remote_pid, &probe,
+					     pages->remote_uptr + off, 1);
+	return sio_user_copy_from_mm(pages->remote_pid, map + off,
+				     pages->remote_uptr + off,
+				     (last - first + 1) << shift);
+}
+
 /*
  * A fork child's pages (see remote_pid): pinning them is taking them,
  * once, into memory of ours, as the kernel's pins hold the child's pages
- * after it exits.  A child that is gone has nothing to pin: -EFAULT, as
- * pin_user_pages_remote() on an mm without users.  pages->mutex held.
+ * after it exits.  Each pin takes its own range's pages that no earlier
+ * one took (the kernel pins only an area's pages, so a child's range
+ * that is partly unmapped pins where its areas lie).  A child that is
+ * gone has nothing to pin: -EFAULT, as pin_user_pages_remote() on an mm
+ * without users.  All or nothing; pages->mutex held.
  */
-static int take_remote(struct iopt_pages *pages)
+static int take_remote(struct iopt_pages *pages, uint64_t first, uint64_t last)
 {
 	uint64_t len = pages->npages << pages->host->page_shift;
-	void *map;
-	int rc;
+	/* the first take makes our copy, which uptr names from then on */
+	bool fresh = !pages->remote_shared && !pages->remote_taken;
+	uint8_t *map = (uint8_t *)(uintptr_t)pages->uptr;
+	uint64_t f, l;
+	int rc = 0;
 
-	if (!pages->remote_pid || pages->remote_taken)
+	if (!pages->remote_pid ||
+	    ranges_cover(pages->taken, pages->nr_taken, first, last))
 		return 0;
-	if (pages->remote_shared) {
-		char probe;
+	if (fresh) {
+		void *m = sio_mmap(NULL, len, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-		/* the same pages as ours, but only a living child pins */
-		rc = sio_user_copy_from_mm(pages->remote_pid, &probe,
-					   pages->uptr, 1);
-		pages->remote_taken = !rc;
-		return rc;
+		if (m == MAP_FAILED)
+			return -ENOMEM;
+		map = m;
 	}
-	map = sio_mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED)
-		return -ENOMEM;
-	rc = sio_user_copy_from_mm(pages->remote_pid, map, pages->uptr, len);
-	if (rc) {
+	for (size_t i = 0; !rc && gap_piece(pages->taken, pages->nr_taken,
+					    first, last, i, &f, &l);
+	     i++)
+		rc = take_remote_run(pages, map, f, l);
+	if (!rc)
+		rc = ranges_add(&pages->taken, &pages->nr_taken, first, last);
+	if (rc && fresh)
 		munmap(map, len);
+	if (rc || !fresh)
 		return rc;
-	}
 	pages->uptr = (uint64_t)(uintptr_t)map;
 	pages->remote_taken = true;
 	return 0;
 }
 
-/*
- * Fault in @npages pages from page @index, writable or not.
- * MADV_POPULATE_* fails with ENOMEM where nothing is mapped and EFAULT
- * where an access would raise SIGSEGV or SIGBUS; pin_user_pages() says
- * EFAULT for both.
- */
+/* -------------------------------------------------------------- populate */
+
 /*
  * A file's pages exist only below its size: pinning past the end fails
  * with -EINVAL, as the kernel's memfd_pin_folios() does, not with a
@@ -370,6 +545,12 @@ static int file_range_ok(struct iopt_pages *pages, uint64_t index,
 	return end > (uint64_t)st.st_size ? -EINVAL : 0;
 }
 
+/*
+ * Fault in @npages pages from page @index, writable or not.
+ * MADV_POPULATE_* fails with ENOMEM where nothing is mapped and EFAULT
+ * where an access would raise SIGSEGV or SIGBUS; pin_user_pages() says
+ * EFAULT for both.
+ */
 static int populate_range(struct iopt_pages *pages, uint64_t index,
 			  uint64_t npages, bool write)
 {
@@ -402,55 +583,18 @@ static int populate_range(struct iopt_pages *pages, uint64_t index,
 	return 0;
 }
 
-/* Pinning takes the pages with the access DMA will need. */
-static int populate(struct iopt_pages *pages)
-{
-	return populate_range(pages, 0, pages->npages, pages->writable);
-}
-
 /*
- * The @i-th piece of an object of @npages pages that @gone (sorted,
- * disjoint) leaves, as page range [*first, *last]; false past the last.
+ * Pinning takes the pages with the access DMA will need; what the
+ * program unmapped is not there to take (iommufd_host_user_unmap()).
  */
-static bool live_piece(const struct iopt_pages_gone *gone, size_t nr_gone,
-		       uint64_t npages, size_t i, uint64_t *first,
-		       uint64_t *last)
+static int populate_live(struct iopt_pages *pages, uint64_t first,
+			 uint64_t last, void *arg)
 {
-	uint64_t start = 0;
+	uint64_t f, l;
 
-	for (size_t k = 0; k <= nr_gone; k++) {
-		uint64_t end = k < nr_gone ? gone[k].first : npages;
-
-		if (end > start && !i--) {
-			*first = start;
-			*last = end - 1;
-			return true;
-		}
-		if (k < nr_gone)
-			start = gone[k].last + 1;
-	}
-	return false;
-}
-
-/* The pieces still the program's; pages->mutex held. */
-static bool pages_live_piece(const struct iopt_pages *pages, size_t i,
-			     uint64_t *first, uint64_t *last)
-{
-	if (pages->all_gone)
-		return false;
-	return live_piece(pages->gone, pages->nr_gone, pages->npages, i, first,
-			  last);
-}
-
-static int populate_live(struct iopt_pages *pages)
-{
-	uint64_t first, last;
-
-	if (!pages->nr_gone && !pages->all_gone)
-		return populate(pages);
-	for (size_t i = 0; pages_live_piece(pages, i, &first, &last); i++) {
-		int rc = populate_range(pages, first, last - first + 1,
-					pages->writable);
+	(void)arg;
+	for (size_t i = 0; live_piece(pages, first, last, i, &f, &l); i++) {
+		int rc = populate_range(pages, f, l - f + 1, pages->writable);
 
 		if (rc)
 			return rc;
@@ -458,88 +602,186 @@ static int populate_live(struct iopt_pages *pages)
 	return 0;
 }
 
-/* Register what is still the program's; all or nothing. */
-static int register_live(struct iopt_pages *pages)
-{
-	unsigned int shift = pages->host->page_shift;
-	unsigned int perm = SIO_MEM_READ |
-			    (pages->writable ? SIO_MEM_WRITE : 0);
-	uint64_t first, last;
-
-	for (size_t i = 0; pages_live_piece(pages, i, &first, &last); i++) {
-		int rc = sio_mem_register(pages->host->bus,
-					  pages->uptr + (first << shift),
-					  (last - first + 1) << shift, perm,
-					  pages);
-
-		if (rc) {
-			sio_mem_unregister_owner(pages->host->bus, pages);
-			return rc;
-		}
-	}
-	return 0;
-}
-
-/* Pages of [first, last] that no access range covers; pages->mutex held. */
-static uint64_t access_holes(struct iopt_pages *pages, uint64_t first,
+/*
+ * Fault in the pages of [first, last] no pin holds yet, as the kernel's
+ * pin_user_pages() would take them (writable if the pages are); those
+ * pinned already are held, whatever the program did to its mapping
+ * since.  pages->mutex held.
+ */
+static int populate_unpinned(struct iopt_pages *pages, uint64_t first,
 			     uint64_t last)
 {
-	struct sio_itree_span span;
-	uint64_t holes = 0;
+	return for_each_unpinned(pages, first, last, populate_live, NULL);
+}
 
-	sio_itree_for_each_span(&span, &pages->access_itree, first, last)
-	{
-		if (span.is_hole)
-			holes += span.last - span.start + 1;
+/* ------------------------------------------------------------ the bus */
+
+static unsigned int pages_perm(const struct iopt_pages *pages)
+{
+	return SIO_MEM_READ | (pages->writable ? SIO_MEM_WRITE : 0);
+}
+
+/*
+ * Unregister one domain range's pieces as @gone (sorted, disjoint) left
+ * them live.  pages->mutex held.
+ */
+static void unregister_pieces(struct iopt_pages *pages,
+			      const struct iopt_page_range *gone, size_t nr,
+			      uint64_t first, uint64_t last)
+{
+	unsigned int shift = pages->host->page_shift;
+	uint64_t f, l;
+
+	for (size_t i = 0; gap_piece(gone, nr, first, last, i, &f, &l); i++)
+		sio_mem_unregister(pages->host->bus, pages->uptr + (f << shift),
+				   (l - f + 1) << shift, pages);
+}
+
+/* Undo register_range(); pages->mutex held. */
+static void unregister_range(struct iopt_pages *pages, uint64_t first,
+			     uint64_t last)
+{
+	if (!pages->all_gone && !pages->revoked)
+		unregister_pieces(pages, pages->gone, pages->nr_gone, first,
+				  last);
+}
+
+/*
+ * Register the live pages of the domain range [first, last] on the bus,
+ * on its own behalf: the bus counts registrations of the same pages, so
+ * each range's unpin takes away exactly its own, and a page stays
+ * reachable while any domain range holds it.  All or nothing;
+ * pages->mutex held.
+ */
+static int register_range(struct iopt_pages *pages, uint64_t first,
+			  uint64_t last)
+{
+	unsigned int shift = pages->host->page_shift;
+	uint64_t f, l;
+	size_t i;
+	int rc = 0;
+
+	/* a revoked dma-buf has no memory to reach */
+	if (pages->revoked)
+		return 0;
+	for (i = 0; live_piece(pages, first, last, i, &f, &l); i++) {
+		rc = sio_mem_register(pages->host->bus,
+				      pages->uptr + (f << shift),
+				      (l - f + 1) << shift, pages_perm(pages),
+				      pages);
+		if (rc)
+			break;
 	}
-	return holes;
+	while (rc && i--) {
+		live_piece(pages, first, last, i, &f, &l);
+		sio_mem_unregister(pages->host->bus, pages->uptr + (f << shift),
+				   (l - f + 1) << shift, pages);
+	}
+	return rc;
 }
 
-/* What the whole-object pin counts: the pages no access pinned already. */
-static uint64_t domain_pin_npages(struct iopt_pages *pages)
+/* ----------------------------------------------------------- domains */
+
+/* One page range the domains hold, shared by its identical pins. */
+struct iopt_pages_domain {
+	struct sio_itree_node node; /* page indices [start, last] */
+	unsigned int users;
+};
+
+/* The node for exactly [first, last]; ranges may overlap. */
+static struct iopt_pages_domain *get_exact_domain(struct iopt_pages *pages,
+						  uint64_t first, uint64_t last)
 {
-	return access_holes(pages, 0, pages->npages - 1);
+	struct sio_itree_node *n;
+
+	sio_itree_for_each(n, &pages->domains_itree, first, last)
+	{
+		if (n->start == first && n->last == last)
+			return iommufd_container_of(n, struct iopt_pages_domain,
+						    node);
+	}
+	return NULL;
 }
 
-int iopt_pages_pin(struct iopt_pages *pages)
+/*
+ * Take, fault in and count the pages of [first, last] nothing pins yet,
+ * then register the range: -EFAULT before -ENOMEM, as the kernel's
+ * pfn_reader faults pages in before it counts them.  All or nothing;
+ * pages->mutex held, the range not yet in domains_itree.
+ */
+static int pin_domain_range(struct iopt_pages *pages, uint64_t first,
+			    uint64_t last)
 {
+	uint64_t npages;
+	int rc;
+
+	/* a revoked dma-buf has no memory to pin: the pin is a count only */
+	if (pages->revoked)
+		return 0;
+	rc = take_remote(pages, first, last);
+	if (rc)
+		return rc;
+	rc = populate_unpinned(pages, first, last);
+	if (rc)
+		return rc;
+	npages = unpinned_npages(pages, first, last);
+	rc = update_pinned(pages, npages, true);
+	if (rc)
+		return rc;
+	rc = register_range(pages, first, last);
+	if (rc)
+		update_pinned(pages, npages, false);
+	return rc;
+}
+
+int iopt_pages_pin(struct iopt_pages *pages, uint64_t first, uint64_t last)
+{
+	struct iopt_pages_domain *dom;
 	int rc = 0;
 
 	pthread_mutex_lock(&pages->mutex);
-	/* a revoked dma-buf has no memory to pin: the pin is a count only */
-	if (pages->pin_users++ || pages->revoked)
+	dom = get_exact_domain(pages, first, last);
+	if (dom) {
+		dom->users++;
 		goto out;
-	rc = take_remote(pages);
-	if (rc)
-		goto err;
-	rc = populate_live(pages);
-	if (rc)
-		goto err;
-	rc = update_pinned(pages, domain_pin_npages(pages), true);
-	if (rc)
-		goto err;
-	rc = register_live(pages);
-	if (rc) {
-		update_pinned(pages, domain_pin_npages(pages), false);
-		goto err;
 	}
-	goto out;
-err:
-	pages->pin_users--;
+	dom = sio_calloc(1, sizeof(*dom));
+	if (!dom) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = pin_domain_range(pages, first, last);
+	if (rc) {
+		free(dom);
+		goto out;
+	}
+	dom->node.start = first;
+	dom->node.last = last;
+	dom->users = 1;
+	sio_itree_insert(&pages->domains_itree, &dom->node);
 out:
 	pthread_mutex_unlock(&pages->mutex);
 	return rc;
 }
 
-void iopt_pages_unpin(struct iopt_pages *pages)
+void iopt_pages_unpin(struct iopt_pages *pages, uint64_t first, uint64_t last)
 {
+	struct iopt_pages_domain *dom;
+
 	pthread_mutex_lock(&pages->mutex);
-	if (--pages->pin_users == 0 && !pages->revoked) {
-		sio_mem_unregister_owner(pages->host->bus, pages);
-		update_pinned(pages, domain_pin_npages(pages), false);
-	}
+	dom = get_exact_domain(pages, first, last);
+	if (!dom || --dom->users)
+		goto out;
+	sio_itree_remove(&pages->domains_itree, &dom->node);
+	/* off the bus first: no DMA may reach what is no longer counted */
+	unregister_range(pages, first, last);
+	update_pinned(pages, unpinned_npages(pages, first, last), false);
+	free(dom);
+out:
 	pthread_mutex_unlock(&pages->mutex);
 }
+
+/* -------------------------------------------- the program's munmap() */
 
 /* pages->mutex held */
 static bool range_gone(const struct iopt_pages *pages, uint64_t first,
@@ -565,52 +807,26 @@ bool iopt_pages_range_gone(struct iopt_pages *pages, uint64_t first,
 }
 
 /*
- * Record [first, last] as gone, keeping the list sorted and disjoint.
- * pages->mutex held.
- */
-static int add_gone(struct iopt_pages *pages, uint64_t first, uint64_t last)
-{
-	struct iopt_pages_gone *g;
-	size_t k = 0, n = 0;
-
-	g = sio_malloc((pages->nr_gone + 1) * sizeof(*g));
-	if (!g)
-		return -ENOMEM;
-	for (; k < pages->nr_gone && pages->gone[k].last + 1 < first; k++)
-		g[n++] = pages->gone[k];
-	for (; k < pages->nr_gone && pages->gone[k].first <= last + 1; k++) {
-		if (pages->gone[k].first < first)
-			first = pages->gone[k].first;
-		if (pages->gone[k].last > last)
-			last = pages->gone[k].last;
-	}
-	g[n++] = (struct iopt_pages_gone){first, last};
-	for (; k < pages->nr_gone; k++)
-		g[n++] = pages->gone[k];
-	free(pages->gone);
-	pages->gone = g;
-	pages->nr_gone = n;
-	return 0;
-}
-
-/*
- * Move the bus from the pieces @old left to those the gone list leaves
- * now: the new ones registered first, then the old ones removed one by
- * one, so that DMA to what stays never notices.  pages->mutex held.
+ * Move each domain range's registrations from the pieces @old left to
+ * those the gone list leaves now: its new ones registered first, then
+ * its old ones removed, so that DMA to what stays never notices.
+ * Without memory for that the whole object goes (all_gone), the safe
+ * direction.  pages->mutex held.
  */
 static void reregister(struct iopt_pages *pages,
-		       const struct iopt_pages_gone *old, size_t nr_old)
+		       const struct iopt_page_range *old, size_t nr_old)
 {
-	unsigned int shift = pages->host->page_shift;
-	uint64_t first, last;
+	struct sio_itree_node *n;
 
-	if (register_live(pages))
-		return; /* nothing of it is on the bus now: safe */
-	for (size_t i = 0;
-	     live_piece(old, nr_old, pages->npages, i, &first, &last); i++)
-		sio_mem_unregister(pages->host->bus,
-				   pages->uptr + (first << shift),
-				   (last - first + 1) << shift, pages);
+	sio_itree_for_each(n, &pages->domains_itree, 0, UINT64_MAX)
+	{
+		if (register_range(pages, n->start, n->last)) {
+			pages->all_gone = true;
+			sio_mem_unregister_owner(pages->host->bus, pages);
+			return;
+		}
+		unregister_pieces(pages, old, nr_old, n->start, n->last);
+	}
 }
 
 /*
@@ -628,7 +844,7 @@ static void pages_user_unmap(struct iopt_pages *pages, uint64_t va,
 	uint64_t end = pages->uptr + (pages->npages << shift);
 	uint64_t from = va > pages->uptr ? va : pages->uptr;
 	uint64_t to = va + len < end ? va + len : end;
-	struct iopt_pages_gone *old = NULL;
+	struct iopt_page_range *old = NULL;
 	size_t nr_old = pages->nr_gone;
 
 	if (pages->all_gone)
@@ -638,11 +854,12 @@ static void pages_user_unmap(struct iopt_pages *pages, uint64_t va,
 		if (old)
 			memcpy(old, pages->gone, nr_old * sizeof(*old));
 	}
-	if ((nr_old && !old) || add_gone(pages, (from - pages->uptr) >> shift,
-					 (to - pages->uptr - 1) >> shift)) {
+	if ((nr_old && !old) || ranges_add(&pages->gone, &pages->nr_gone,
+					   (from - pages->uptr) >> shift,
+					   (to - pages->uptr - 1) >> shift)) {
 		pages->all_gone = true;
 		sio_mem_unregister_owner(pages->host->bus, pages);
-	} else if (pages->pin_users) {
+	} else {
 		reregister(pages, old, nr_old);
 	}
 	free(old);
@@ -685,14 +902,13 @@ bool iopt_pages_is_pinned(struct iopt_pages *pages, uint64_t index)
 
 	pthread_mutex_lock(&pages->mutex);
 	pinned = index < pages->npages &&
-		 (pages->pin_users ||
+		 (sio_itree_first(&pages->domains_itree, index, index) ||
 		  sio_itree_first(&pages->access_itree, index, index));
 	pthread_mutex_unlock(&pages->mutex);
 	return pinned;
 }
 
-/* ------------------------------------------------------------ accesses
- */
+/* ------------------------------------------------------------ accesses */
 
 /* One range of pages an access pinned, shared by its identical pins. */
 struct iopt_pages_access {
@@ -726,49 +942,25 @@ static void fill_out_pages(struct iopt_pages *pages, uint64_t index,
 }
 
 /*
- * Fault in the pages of [first, last] no pin holds yet, as the kernel's
- * pin_user_pages() would take them (writable if the pages are).
- * pages->mutex held.
- */
-static int populate_access_holes(struct iopt_pages *pages, uint64_t first,
-				 uint64_t last)
-{
-	struct sio_itree_span span;
-	int rc;
-
-	if (pages->pin_users)
-		return 0; /* a domain's pin holds every page */
-	sio_itree_for_each_span(&span, &pages->access_itree, first, last)
-	{
-		if (!span.is_hole)
-			continue;
-		rc = populate_range(pages, span.start,
-				    span.last - span.start + 1,
-				    pages->writable);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-/* Pin them for good: faulted in, then counted (-EFAULT before -ENOMEM).
+ * Pin them for good: the pages no domain range or other access holds
+ * are faulted in, then counted (-EFAULT before -ENOMEM).  [first, last]
+ * not yet in the tree; pages->mutex held.
  */
 static int pin_access_holes(struct iopt_pages *pages, uint64_t first,
 			    uint64_t last)
 {
-	int rc = populate_access_holes(pages, first, last);
+	int rc = populate_unpinned(pages, first, last);
 
-	if (rc || pages->pin_users)
+	if (rc)
 		return rc;
-	return update_pinned(pages, access_holes(pages, first, last), true);
+	return update_pinned(pages, unpinned_npages(pages, first, last), true);
 }
 
 /* Undo pin_access_holes() once [first, last] has left the tree. */
 static void unpin_access_holes(struct iopt_pages *pages, uint64_t first,
 			       uint64_t last)
 {
-	if (!pages->pin_users)
-		update_pinned(pages, access_holes(pages, first, last), false);
+	update_pinned(pages, unpinned_npages(pages, first, last), false);
 }
 
 int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
@@ -802,7 +994,7 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 		return 0;
 	}
 
-	rc = take_remote(pages);
+	rc = take_remote(pages, start_index, last_index);
 	if (rc)
 		goto out_unlock;
 	access = sio_calloc(1, sizeof(*access));
@@ -882,7 +1074,7 @@ static int rw_slow(struct iopt_pages *pages, uint64_t first, uint64_t last,
 	int rc;
 
 	pthread_mutex_lock(&pages->mutex);
-	rc = populate_access_holes(pages, first, last);
+	rc = populate_unpinned(pages, first, last);
 	if (!rc)
 		rc = rw_copy(pages, pages->uptr + start_byte, data, length,
 			     flags);
@@ -923,7 +1115,7 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
 		int rc;
 
 		pthread_mutex_lock(&pages->mutex);
-		rc = take_remote(pages);
+		rc = take_remote(pages, first, last);
 		pthread_mutex_unlock(&pages->mutex);
 		if (rc)
 			return rc;

@@ -671,11 +671,112 @@ static void test_bind_owner_and_close(void **state)
 	assert_int_equal(sio_iommufd_open(f->plat, &f->fd), 0);
 }
 
+/* The pages counted against the user's RLIMIT_MEMLOCK, and all pinned. */
+static void expect_pinned(struct fx *f, uint64_t npages)
+{
+	struct sio_pin_stats st;
+
+	sio_platform_pin_stats(f->plat, &st);
+	assert_int_equal(st.user_locked, npages);
+	assert_int_equal(st.mm_pinned, npages);
+}
+
+/* Whether the bus reaches page @i of the buffer (the DMA's target). */
+static bool on_bus(struct fx *f, unsigned int i)
+{
+	return sio_mem_perm_at(sio_platform_bus(f->plat),
+			       (uintptr_t)f->buf + i * f->pg) != 0;
+}
+
+static int copy(struct fx *f, uint32_t src, uint64_t src_iova, uint32_t dst,
+		uint64_t dst_iova, uint64_t len)
+{
+	struct sio_iommu_ioas_copy c = {
+		.size = sizeof(c),
+		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			 SIO_IOMMU_IOAS_MAP_READABLE |
+			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+		.dst_ioas_id = dst,
+		.src_ioas_id = src,
+		.length = len,
+		.dst_iova = dst_iova,
+		.src_iova = src_iova,
+	};
+
+	return ioctl_(f, SIO_IOMMU_IOAS_COPY, &c);
+}
+
+/*
+ * IOAS_COPY of part of a mapping into an IOAS with a device: the copy's
+ * area shares the source's pages object, and Linux pins only the pages
+ * the copy's area uses (iopt_area_fill_domains() over its index range).
+ * Pages 2-4 of 8 copied: 3 pinned and counted, only they reachable; a
+ * second copy of pages 3-6 adds 5 and 6 only; unmapping the source keeps
+ * the copies' pages; each copy's unmap gives back what the other does
+ * not hold.
+ */
+static void test_copy_part_pins_part(void **state)
+{
+	struct fx *f = *state;
+	uint32_t src, dst, pt;
+	uint8_t b = 0;
+
+	sio_platform_set_caps(f->plat, 0); /* counted, even for root */
+	src = ioas_alloc(f);
+	dst = pt = ioas_alloc(f);
+	assert_int_equal(iommufd_device_attach(f->idev, &pt), 0);
+	assert_int_equal(map_fixed(f, src, f->buf, 8 * f->pg, 0x100000), 0);
+	expect_pinned(f, 0); /* no domain behind the source */
+
+	assert_int_equal(copy(f, src, 0x100000 + 2 * f->pg, dst, 0x300000,
+			      3 * f->pg),
+			 0);
+	expect_pinned(f, 3);
+	for (unsigned int i = 0; i < 8; i++)
+		assert_int_equal(on_bus(f, i), i >= 2 && i <= 4);
+	assert_int_equal(iopt_pages_count_pins(&f->plat->host,
+					       (uintptr_t)f->buf + 2 * f->pg),
+			 1);
+	assert_int_equal(
+		iopt_pages_count_pins(&f->plat->host, (uintptr_t)f->buf), 0);
+	f->buf[4 * f->pg] = 0x44;
+	assert_int_equal(dma_read(f, 0x300000 + 2 * f->pg, &b, 1), 0);
+	assert_int_equal(b, 0x44);
+
+	/* an overlapping copy: 3 and 4 are pinned already, 5 and 6 are new */
+	assert_int_equal(copy(f, src, 0x100000 + 3 * f->pg, dst, 0x400000,
+			      4 * f->pg),
+			 0);
+	expect_pinned(f, 5);
+	assert_int_equal(on_bus(f, 7), false);
+
+	/* the source goes: the copies hold their pages */
+	assert_int_equal(unmap(f, src, 0x100000, 8 * f->pg), 0);
+	expect_pinned(f, 5);
+	assert_int_equal(dma_read(f, 0x400000 + f->pg, &b, 1), 0);
+	assert_int_equal(b, 0x44);
+
+	/* the first copy goes: page 2 only, 3 and 4 are the second's */
+	assert_int_equal(unmap(f, dst, 0x300000, 3 * f->pg), 0);
+	expect_pinned(f, 4);
+	for (unsigned int i = 0; i < 8; i++)
+		assert_int_equal(on_bus(f, i), i >= 3 && i <= 6);
+	assert_int_equal(dma_read(f, 0x300000 + 2 * f->pg, &b, 1), -EFAULT);
+	assert_int_equal(dma_read(f, 0x400000 + f->pg, &b, 1), 0);
+
+	assert_int_equal(unmap(f, dst, 0x400000, 4 * f->pg), 0);
+	expect_pinned(f, 0);
+	assert_int_equal(on_bus(f, 4), false);
+	iommufd_device_detach(f->idev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_unattached_dma_blocked,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_part_pins_part, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_attach_ioas_dma_then_unmap,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_after_attach, setup,

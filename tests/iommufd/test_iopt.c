@@ -247,17 +247,17 @@ static void test_pin_accounting(void **state)
 	assert_int_equal(p->npages, 5);
 	assert_int_equal(p->account_mode, IOPT_PAGES_ACCOUNT_USER);
 	assert_int_equal(sio_mem_perm_at(c->bus, (uintptr_t)mem), 0);
-	assert_int_equal(iopt_pages_pin(p), 0);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), 0);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 5);
 	assert_int_equal(atomic_load(&c->host.mm_pinned_vm), 5);
 	assert_int_equal(sio_mem_perm_at(c->bus, (uintptr_t)mem + 4 * pg),
 			 SIO_MEM_RW);
 	/* a second user of the same pages counts nothing more */
-	assert_int_equal(iopt_pages_pin(p), 0);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), 0);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 5);
-	iopt_pages_unpin(p);
+	iopt_pages_unpin(p, 0, p->npages - 1);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 5);
-	iopt_pages_unpin(p);
+	iopt_pages_unpin(p, 0, p->npages - 1);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 0);
 	assert_int_equal(atomic_load(&c->host.mm_pinned_vm), 0);
 	assert_int_equal(sio_mem_perm_at(c->bus, (uintptr_t)mem), 0);
@@ -267,7 +267,7 @@ static void test_pin_accounting(void **state)
 	rl = old;
 	rl.rlim_cur = 3 * pg;
 	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
-	assert_int_equal(iopt_pages_pin(p), -ENOMEM);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), -ENOMEM);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 0);
 	assert_int_equal(sio_mem_perm_at(c->bus, (uintptr_t)mem), 0);
 	/* CAP_IPC_LOCK pages are not counted, so not limited */
@@ -276,22 +276,22 @@ static void test_pin_accounting(void **state)
 					       false, &q),
 			 0);
 	assert_int_equal(q->account_mode, IOPT_PAGES_ACCOUNT_NONE);
-	assert_int_equal(iopt_pages_pin(q), 0);
+	assert_int_equal(iopt_pages_pin(q, 0, q->npages - 1), 0);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 0);
 	assert_int_equal(atomic_load(&c->host.mm_pinned_vm), 8);
 	/* read-only pins register read-only */
 	assert_int_equal(sio_mem_perm_at(c->bus, (uintptr_t)mem), SIO_MEM_READ);
-	iopt_pages_unpin(q);
+	iopt_pages_unpin(q, 0, q->npages - 1);
 	iopt_put_pages(q);
 	/* MM mode counts mm->locked_vm against the same limit */
 	p->account_mode = IOPT_PAGES_ACCOUNT_MM;
-	assert_int_equal(iopt_pages_pin(p), -ENOMEM);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), -ENOMEM);
 	rl.rlim_cur = 5 * pg;
 	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
-	assert_int_equal(iopt_pages_pin(p), 0);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), 0);
 	assert_int_equal(atomic_load(&c->host.mm_locked_vm), 5);
 	assert_int_equal(atomic_load(&c->host.user_locked_vm), 0);
-	iopt_pages_unpin(p);
+	iopt_pages_unpin(p, 0, p->npages - 1);
 	assert_int_equal(atomic_load(&c->host.mm_locked_vm), 0);
 	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &old), 0);
 	iopt_put_pages(p);
@@ -301,18 +301,150 @@ static void test_pin_accounting(void **state)
 	assert_int_equal(iopt_alloc_user_pages(&c->host, (uintptr_t)mem, 4 * pg,
 					       true, &p),
 			 0);
-	assert_int_equal(iopt_pages_pin(p), -EFAULT);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), -EFAULT);
 	iopt_put_pages(p);
 	assert_int_equal(munmap(mem + 6 * pg, pg), 0);
 	assert_int_equal(iopt_alloc_user_pages(&c->host,
 					       (uintptr_t)mem + 4 * pg, 4 * pg,
 					       false, &p),
 			 0);
-	assert_int_equal(iopt_pages_pin(p), -EFAULT);
+	assert_int_equal(iopt_pages_pin(p, 0, p->npages - 1), -EFAULT);
 	assert_int_equal(atomic_load(&c->host.mm_pinned_vm), 0);
 	assert_int_equal(sio_mem_perm_at(c->bus, (uintptr_t)mem + 4 * pg), 0);
 	iopt_put_pages(p);
 	munmap(mem, 8 * pg);
+}
+
+/* The user's RLIMIT_MEMLOCK counter and the pinned pages of every mode. */
+static void expect_pinned(struct ctx *c, uint64_t locked, uint64_t pinned)
+{
+	assert_int_equal(atomic_load(&c->host.user_locked_vm), locked);
+	assert_int_equal(atomic_load(&c->host.mm_pinned_vm), pinned);
+}
+
+/* Which of the first @n pages of @p are pinned, as a bit mask. */
+static unsigned int pinned_mask(struct iopt_pages *p, unsigned int n)
+{
+	unsigned int m = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		m |= (unsigned int)iopt_pages_is_pinned(p, i) << i;
+	return m;
+}
+
+/* Which of the first @n pages at @mem the bus reaches, as a bit mask. */
+static unsigned int bus_mask(struct ctx *c, const uint8_t *mem, unsigned int n)
+{
+	unsigned int m = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (sio_mem_perm_at(c->bus, (uintptr_t)mem + i * c->pg))
+			m |= 1u << i;
+	return m;
+}
+
+static size_t bus_regs(struct ctx *c)
+{
+	size_t n;
+
+	sio_mem_bus_counts(c->bus, &n, NULL);
+	return n;
+}
+
+/*
+ * Linux pins page ranges (an area's for the domains, an access's own):
+ * a page is pinned and counted once while any range holds it, whichever
+ * came first, and only the domains' ranges are reachable by DMA.  Here
+ * domain ranges [0,3] (twice) and [2,5] and an access's [4,7] over 8
+ * pages: a pin over the limit changes nothing; an unpin gives back only
+ * what nothing else holds; the program's munmap of a page two ranges
+ * hold takes it off the bus and keeps the rest of both.
+ */
+static void test_pin_ranges_overlap(void **state)
+{
+	struct ctx *c = *state;
+	uint8_t *mem = mmap(NULL, 8 * c->pg, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct iopt_area area = {0};
+	struct iopt_pages *p;
+	struct rlimit old, rl;
+	size_t regs0 = bus_regs(c), regs;
+	void *out[4];
+
+	assert_true(mem != MAP_FAILED);
+	atomic_store(&c->host.caps, 0);
+	assert_int_equal(iopt_alloc_user_pages(&c->host, (uintptr_t)mem,
+					       8 * c->pg, true, &p),
+			 0);
+	area.pages = p;
+
+	assert_int_equal(iopt_pages_pin(p, 0, 3), 0);
+	expect_pinned(c, 4, 4);
+	assert_int_equal(pinned_mask(p, 8), 0x0f);
+	assert_int_equal(bus_mask(c, mem, 8), 0x0f);
+	/* the same range again: one more user, nothing more counted */
+	assert_int_equal(iopt_pages_pin(p, 0, 3), 0);
+	expect_pinned(c, 4, 4);
+	/* an overlapping range counts only its new pages, 4 and 5 */
+	assert_int_equal(iopt_pages_pin(p, 2, 5), 0);
+	expect_pinned(c, 6, 6);
+	assert_int_equal(pinned_mask(p, 8), 0x3f);
+	assert_int_equal(bus_mask(c, mem, 8), 0x3f);
+
+	/* 7 pages of RLIMIT_MEMLOCK: 6 and 7 more do not fit, either way */
+	assert_int_equal(getrlimit(RLIMIT_MEMLOCK, &old), 0);
+	rl = old;
+	rl.rlim_cur = 7 * c->pg;
+	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	regs = bus_regs(c);
+	assert_int_equal(iopt_area_add_access(&area, 4, 7, out, 0), -ENOMEM);
+	assert_int_equal(iopt_pages_pin(p, 4, 7), -ENOMEM);
+	expect_pinned(c, 6, 6);
+	assert_int_equal(pinned_mask(p, 8), 0x3f);
+	assert_int_equal(bus_regs(c), regs);
+	assert_int_equal(area.num_accesses, 0);
+	/* a range of pinned pages only costs nothing */
+	assert_int_equal(iopt_pages_pin(p, 1, 4), 0);
+	expect_pinned(c, 6, 6);
+	iopt_pages_unpin(p, 1, 4);
+	assert_int_equal(bus_regs(c), regs);
+	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &old), 0);
+
+	/* an access over [4, 7] counts 6 and 7, and reaches no bus */
+	assert_int_equal(iopt_area_add_access(&area, 4, 7, out, 0), 0);
+	expect_pinned(c, 8, 8);
+	assert_int_equal(pinned_mask(p, 8), 0xff);
+	assert_int_equal(bus_mask(c, mem, 8), 0x3f);
+	assert_ptr_equal(out[0], mem + 4 * c->pg);
+
+	/* [2, 5] goes: 2-3 are [0,3]'s, 4-5 the access's, all still counted */
+	iopt_pages_unpin(p, 2, 5);
+	expect_pinned(c, 8, 8);
+	assert_int_equal(bus_mask(c, mem, 8), 0x0f);
+	/* the access goes: 4-7 are nobody's */
+	iopt_area_remove_access(&area, false, 4, 7);
+	expect_pinned(c, 4, 4);
+	assert_int_equal(pinned_mask(p, 8), 0x0f);
+
+	/* the program unmaps page 3, which [0,3] and [2,5] hold */
+	assert_int_equal(iopt_pages_pin(p, 2, 5), 0);
+	expect_pinned(c, 6, 6);
+	iommufd_host_user_unmap(&c->host, (uintptr_t)mem + 3 * c->pg, c->pg,
+				false);
+	assert_int_equal(bus_mask(c, mem, 8), 0x37);
+	expect_pinned(c, 6, 6);
+	iopt_pages_unpin(p, 0, 3);
+	assert_int_equal(bus_mask(c, mem, 8), 0x37);
+	iopt_pages_unpin(p, 0, 3);
+	expect_pinned(c, 4, 4);
+	assert_int_equal(bus_mask(c, mem, 8), 0x34);
+	iopt_pages_unpin(p, 2, 5);
+	expect_pinned(c, 0, 0);
+	assert_int_equal(pinned_mask(p, 8), 0);
+	assert_int_equal(bus_mask(c, mem, 8), 0);
+	assert_int_equal(bus_regs(c), regs0);
+	iopt_put_pages(p);
+	munmap(mem, 8 * c->pg);
 }
 
 int main(void)
@@ -322,6 +454,8 @@ int main(void)
 		cmocka_unit_test(test_itree_spans),
 		cmocka_unit_test_setup_teardown(test_reserved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pin_accounting, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pin_ranges_overlap, setup,
 						teardown),
 	};
 

@@ -383,6 +383,91 @@ static void test_child_memory(void **state)
 	assert_int_equal(map_at(f, f->mem, iova_of(f, 0)), 0);
 }
 
+#define CHILD_IOVA 0x20000000ull
+
+static int copy_page(struct fx *f, uint32_t src, uint64_t src_iova,
+		     uint64_t dst_iova)
+{
+	struct sio_iommu_ioas_copy c = {
+		.size = sizeof(c),
+		.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+			 SIO_IOMMU_IOAS_MAP_READABLE |
+			 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+		.dst_ioas_id = f->ioas,
+		.src_ioas_id = src,
+		.length = (uint64_t)f->pg,
+		.dst_iova = dst_iova,
+		.src_iova = src_iova,
+	};
+
+	return ioctl(f->iommufd, SIO_IOMMU_IOAS_COPY, &c);
+}
+
+/*
+ * The child maps two pages of its own into an IOAS without a device, the
+ * second PROT_NONE; the parent copies the first into the device's IOAS.
+ * Linux pins only the copy's page (its area's range), so the copy works
+ * and the device reads the child's data; the page stays pinned after the
+ * child exits, so a second copy of it works too, while one of the page
+ * no pin took has nothing left to pin: EFAULT.  (softiommu took the
+ * child's whole range and failed the first copy with EFAULT.)
+ */
+static void test_child_part_copied(void **state)
+{
+	struct fx *f = *state;
+	uint32_t src = ioas_alloc(f->iommufd);
+	pid_t pid;
+	char c = 0;
+	int rc;
+
+	assert_int_not_equal(src, 0);
+	assert_int_equal(attach(f), 0);
+	bus_master(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uint8_t *own = mmap(NULL, 2 * (size_t)f->pg,
+				    PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct sio_iommu_ioas_map m = {
+			.size = sizeof(m),
+			.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+				 SIO_IOMMU_IOAS_MAP_READABLE |
+				 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+			.ioas_id = src,
+			.user_va = (uint64_t)(uintptr_t)own,
+			.length = 2 * (uint64_t)f->pg,
+			.iova = CHILD_IOVA,
+		};
+
+		if (own == MAP_FAILED)
+			_exit(2);
+		memset(own, PATTERN, (size_t)f->pg);
+		if (mprotect(own + f->pg, (size_t)f->pg, PROT_NONE))
+			_exit(3);
+		if (ioctl(f->iommufd, SIO_IOMMU_IOAS_MAP, &m))
+			_exit(4);
+		if (write(f->ready[1], &c, 1) != 1 ||
+		    read(f->go[0], &c, 1) != 1)
+			_exit(5);
+		_exit(0);
+	}
+	wait_ready(f);
+	rc = copy_page(f, src, CHILD_IOVA, iova_of(f, 0));
+	assert_int_equal(write(f->go[1], &c, 1), 1);
+	reap(pid);
+	assert_int_equal(rc, 0);
+	assert_child_data(f);
+	/* the child is gone: its pinned page is still there to copy */
+	assert_int_equal(unmap_at(f, iova_of(f, 0)), 0);
+	assert_int_equal(copy_page(f, src, CHILD_IOVA, iova_of(f, 0)), 0);
+	assert_child_data(f);
+	assert_int_equal(copy_page(f, src, CHILD_IOVA + f->pg,
+				   IOVA_BASE + 16 * f->pg),
+			 -1);
+	assert_int_equal(errno, EFAULT);
+}
+
 /* VmPin: of /proc/<pid>/status in kB, as the selftests read it. */
 static long vm_pinned(pid_t pid)
 {
@@ -589,6 +674,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shared_memory, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_child_memory, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_child_part_copied, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vm_pinned, setup,
 						teardown),

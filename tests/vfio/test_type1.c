@@ -5,15 +5,27 @@
  * removed nesting type (6) as a v2 container, while CHECK_EXTENSION no
  * longer advertises it, so the container never passes 6 on (the
  * preload/vfio_type1 suite checks that side: ENODEV).
+ *
+ * And iommufd's VFIO compat container in TYPE1 mode, where an unmap may
+ * cut a piece out of a mapping: Linux pins per area (each piece its own
+ * pages), so the piece cut away is let go and an attach after the cut
+ * pins only what is still mapped.
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "sio_test.h"
 
+#include <softiommu/iommufd.h>
+#include <softiommu/smmu.h>
+
+#include "iommufd/iommufd_private.h"
 #include "platform/platform_private.h"
 #include "uapi/uapi.h"
 #include "uapi/vfio_abi.h"
+#include "vfio/vfio_private.h"
 
 struct fx {
 	struct sio_platform *p;
@@ -208,6 +220,196 @@ static void test_dirty_bitmap_access_ok(void **state)
 	vfio_iommu_type1_release(iommu);
 }
 
+/* ------------------------------------- the compat container, TYPE1 */
+
+#define COMPAT_IOVA 0x100000ull
+
+/* /dev/vfio/vfio on iommufd, one group, SET_IOMMU(TYPE1); no device yet */
+struct compat {
+	struct sio_platform *p;
+	struct sio_iommufd *fd;
+	struct platform_device *pdev;
+	struct sio_vfio_pci_dev *vdev;
+	uint64_t pg;
+	uint8_t *buf;
+};
+
+static void compat_open(struct fx *f, struct compat *c, unsigned int npages)
+{
+	struct iommufd_ctx *ictx;
+
+	memset(c, 0, sizeof(*c));
+	c->p = f->p;
+	c->pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	sio_platform_set_caps(c->p, 0); /* pins counted, even for root */
+	assert_int_equal(sio_iommufd_open(c->p, &c->fd), 0);
+	ictx = platform_iommufd_ctx(c->fd);
+	c->pdev = platform_find_device(c->p, "0000:00:04.0");
+	assert_non_null(c->pdev);
+	assert_int_equal(vfio_group_open(&c->pdev->group), 0);
+	iommufd_ctx_get(ictx); /* the group's */
+	assert_int_equal(vfio_group_set_container(&c->pdev->group, NULL, ictx),
+			 0);
+	assert_int_equal(
+		sio_iommufd_ioctl(c->fd, SIO_VFIO_SET_IOMMU,
+				  (void *)(uintptr_t)SIO_VFIO_TYPE1_IOMMU),
+		0);
+	c->buf = mmap(NULL, npages * c->pg, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(c->buf != MAP_FAILED);
+	for (unsigned int i = 0; i < npages; i++)
+		c->buf[i * c->pg] = (uint8_t)(0x10 + i);
+}
+
+static void compat_close(struct compat *c, unsigned int npages)
+{
+	struct sio_pin_stats st;
+
+	if (c->vdev)
+		platform_group_close_device(c->pdev);
+	vfio_group_release(&c->pdev->group);
+	sio_iommufd_close(c->fd);
+	sio_platform_pin_stats(c->p, &st);
+	assert_int_equal(st.user_locked, 0);
+	assert_int_equal(st.mm_pinned, 0);
+	munmap(c->buf, npages * c->pg);
+}
+
+static int compat_map(struct compat *c, uint64_t iova, const void *va,
+		      uint64_t size)
+{
+	struct sio_vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = SIO_VFIO_DMA_MAP_FLAG_READ |
+			 SIO_VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uint64_t)(uintptr_t)va,
+		.iova = iova,
+		.size = size,
+	};
+
+	return sio_iommufd_ioctl(c->fd, SIO_VFIO_IOMMU_MAP_DMA, &m);
+}
+
+/* UNMAP_DMA of exactly [iova, iova + size): 0 when all of it went. */
+static int compat_unmap(struct compat *c, uint64_t iova, uint64_t size)
+{
+	struct sio_vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u),
+		.iova = iova,
+		.size = size,
+	};
+	int rc = sio_iommufd_ioctl(c->fd, SIO_VFIO_IOMMU_UNMAP_DMA, &u);
+
+	if (!rc && u.size != size)
+		return -EIO;
+	return rc;
+}
+
+/* GET_DEVICE_FD: binds the device and attaches it to the compat IOAS. */
+static int compat_open_device(struct compat *c)
+{
+	return platform_group_open_device(c->pdev, c->pdev->name, &c->vdev);
+}
+
+/* The device reads the byte at @iova: 0 and *@b, or the fault. */
+static int compat_dma_read(struct compat *c, uint64_t iova, uint8_t *b)
+{
+	struct sio_smmu_txn t = {.sid = c->pdev->sid, .addr = iova};
+	size_t done = 0;
+
+	return sio_smmu_dma(sio_platform_smmu(c->p), &t, b, 1, &done);
+}
+
+static uint64_t compat_locked(struct compat *c)
+{
+	struct sio_pin_stats st;
+
+	sio_platform_pin_stats(c->p, &st);
+	assert_int_equal(st.mm_pinned, st.user_locked);
+	return st.user_locked;
+}
+
+/*
+ * Mapped before any device, four pages whose last two are not accessible
+ * memory (no pin yet, so MAP succeeds); UNMAP of those two; then the
+ * device fd.  Linux attaches: the remaining area pins its own two pages
+ * only.  (softiommu pinned the whole original range and failed the
+ * attach with EFAULT; fuzz_vfio found it.)
+ */
+static void test_compat_attach_after_cut(void **state)
+{
+	struct compat c;
+	uint8_t b = 0;
+
+	compat_open(*state, &c, 4);
+	assert_int_equal(mprotect(c.buf + 2 * c.pg, 2 * c.pg, PROT_NONE), 0);
+	assert_int_equal(compat_map(&c, COMPAT_IOVA, c.buf, 4 * c.pg), 0);
+	assert_int_equal(compat_unmap(&c, COMPAT_IOVA + 2 * c.pg, 2 * c.pg), 0);
+	assert_int_equal(compat_open_device(&c), 0);
+	assert_int_equal(compat_locked(&c), 2);
+	assert_int_equal(compat_dma_read(&c, COMPAT_IOVA + c.pg, &b), 0);
+	assert_int_equal(b, 0x11);
+	assert_int_not_equal(compat_dma_read(&c, COMPAT_IOVA + 2 * c.pg, &b),
+			     0);
+	/* the pieces cut away are not on the bus, the rest is */
+	assert_int_equal(sio_mem_perm_at(sio_platform_bus(c.p),
+					 (uintptr_t)c.buf + 2 * c.pg),
+			 0);
+	assert_int_equal(sio_mem_perm_at(sio_platform_bus(c.p),
+					 (uintptr_t)c.buf + c.pg),
+			 SIO_MEM_RW);
+	assert_int_equal(mprotect(c.buf + 2 * c.pg, 2 * c.pg,
+				  PROT_READ | PROT_WRITE),
+			 0);
+	compat_close(&c, 4);
+}
+
+/*
+ * With the device attached, UNMAP of pages 2-3 and then 6 of an 8-page
+ * mapping: each cut lets go of exactly the pages it removed (pinned
+ * count and RLIMIT_MEMLOCK down by 2, then 1; the pages off the bus, so
+ * nothing reaches them), the device's DMA to them faults, and to every
+ * page still mapped it reads the user's bytes.
+ */
+static void test_compat_cut_unpins_piece(void **state)
+{
+	struct compat c;
+	const unsigned int gone = (1u << 2) | (1u << 3) | (1u << 6);
+	uint8_t b;
+
+	compat_open(*state, &c, 8);
+	assert_int_equal(compat_open_device(&c), 0);
+	assert_int_equal(compat_map(&c, COMPAT_IOVA, c.buf, 8 * c.pg), 0);
+	assert_int_equal(compat_locked(&c), 8);
+	assert_int_equal(compat_unmap(&c, COMPAT_IOVA + 2 * c.pg, 2 * c.pg), 0);
+	assert_int_equal(compat_locked(&c), 6);
+	assert_int_equal(compat_unmap(&c, COMPAT_IOVA + 6 * c.pg, c.pg), 0);
+	assert_int_equal(compat_locked(&c), 5);
+	for (unsigned int i = 0; i < 8; i++) {
+		uint64_t iova = COMPAT_IOVA + i * c.pg;
+		unsigned int perm = sio_mem_perm_at(
+			sio_platform_bus(c.p), (uintptr_t)c.buf + i * c.pg);
+
+		b = 0;
+		if (gone & (1u << i)) {
+			assert_int_not_equal(compat_dma_read(&c, iova, &b), 0);
+			assert_int_equal(perm, 0);
+			continue;
+		}
+		assert_int_equal(compat_dma_read(&c, iova, &b), 0);
+		assert_int_equal(b, 0x10 + i);
+		assert_int_equal(perm, SIO_MEM_RW);
+	}
+	/* the rest goes piece by piece, the last one takes the count to 0 */
+	assert_int_equal(compat_unmap(&c, COMPAT_IOVA, 2 * c.pg), 0);
+	assert_int_equal(compat_locked(&c), 3);
+	assert_int_equal(compat_unmap(&c, COMPAT_IOVA + 4 * c.pg, 2 * c.pg), 0);
+	assert_int_equal(compat_locked(&c), 1);
+	assert_int_equal(compat_unmap(&c, COMPAT_IOVA + 7 * c.pg, c.pg), 0);
+	assert_int_equal(compat_locked(&c), 0);
+	compat_close(&c, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +418,10 @@ int main(void)
 		cmocka_unit_test(test_check_extension_unset),
 		cmocka_unit_test_setup_teardown(test_user_top, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dirty_bitmap_access_ok,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compat_attach_after_cut,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compat_cut_unpins_piece,
 						setup, teardown),
 	};
 
