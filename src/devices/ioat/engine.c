@@ -19,7 +19,6 @@
 
 #include "ioat_private.h"
 
-#define IOAT_BOUNCE 65536 /* bytes moved per DMA read/write pair */
 
 static void raise_irq(struct sio_ioat *d)
 {
@@ -222,7 +221,7 @@ static uint32_t check(const struct ioat_dma_descriptor *desc)
 static uint32_t copy_bounced(struct sio_ioat *d, uint64_t src, uint64_t dst,
 			     uint32_t left)
 {
-	static __thread uint8_t bounce[IOAT_BOUNCE];
+	uint8_t *bounce = d->bounce;
 	int rc;
 
 	while (left) {

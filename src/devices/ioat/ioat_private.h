@@ -55,6 +55,14 @@ struct sio_ioat {
 	uint64_t gen;	    /* bumped by reset: work in flight is dropped */
 	bool irq_due;	    /* MSI-X to send once the status is published */
 
+	/*
+	 * The copy buffer of a port that cannot map: the engine thread's
+	 * alone.  Not thread-local, so that the library's TLS stays small
+	 * enough to be dlopen()ed.
+	 */
+#define IOAT_BOUNCE 65536 /* bytes moved per DMA read/write pair */
+	uint8_t bounce[IOAT_BOUNCE];
+
 	/* BAR0 memory: the registers' published image and the rest. */
 	int memfd;
 	uint8_t *bar;
