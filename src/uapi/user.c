@@ -329,7 +329,7 @@ bool sio_user_mm_shares(pid_t pid, uint64_t uaddr, uint64_t len)
 
 static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)
 {
-	pid_t pid = user_mm ? user_mm : getpid();
+	pid_t pid;
 	struct iovec l = {.iov_base = local, .iov_len = len};
 	struct iovec r = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = len};
 	ssize_t n;
@@ -351,6 +351,8 @@ static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)
 		return sio_fixup_copy(local, u, len) ? -EFAULT : 0;
 	}
 #endif
+	/* getpid() is a system call: only the slow path pays for it */
+	pid = user_mm ? user_mm : getpid();
 	n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0)
 		  : process_vm_readv(pid, &l, 1, &r, 1, 0);
 	/* A short transfer stopped at a fault. */
