@@ -192,7 +192,7 @@ static int hwpt_attach_dev(struct iommufd_hw_pagetable *hwpt,
 			   struct iommufd_device *idev)
 {
 	struct sio_iommu_domain *d = hwpt->domain;
-	int rc = iommufd_fault_add_handle(hwpt, idev);
+	int rc = iommufd_fault_add_handle(hwpt, idev, 0);
 
 	if (rc)
 		return rc;
@@ -201,7 +201,7 @@ static int hwpt_attach_dev(struct iommufd_hw_pagetable *hwpt,
 	else
 		rc = d->iommu->ops->attach_dev(d, idev->dev->sid);
 	if (rc)
-		iommufd_fault_remove_handle(hwpt, idev);
+		iommufd_fault_remove_handle(hwpt, idev, 0);
 	return rc;
 }
 
@@ -291,7 +291,7 @@ static int device_do_replace(struct iommufd_device *idev,
 		goto out_unlock;
 	}
 	/* the old HWPT's faults of the device: answered, none to come */
-	iommufd_fault_remove_handle(old, idev);
+	iommufd_fault_remove_handle(old, idev, 0);
 	if (old_iopt && old_iopt != iopt)
 		iopt_remove_reserved_iova(old_iopt, idev->dev);
 	atomic_fetch_add(&hwpt->obj.users, 1);
@@ -357,7 +357,7 @@ static int pasid_do_attach(struct iommufd_device *idev, uint32_t pasid,
 	if (!pa)
 		goto out_unlock;
 	/* the PASID's faults through @hwpt have a home first, as the RID's */
-	rc = iommufd_fault_add_handle(hwpt, idev);
+	rc = iommufd_fault_add_handle(hwpt, idev, pasid);
 	if (rc) {
 		free(pa);
 		goto out_unlock;
@@ -365,7 +365,7 @@ static int pasid_do_attach(struct iommufd_device *idev, uint32_t pasid,
 	rc = hwpt->domain->ops->set_dev_pasid(hwpt->domain, idev->dev->sid,
 					      pasid, NULL);
 	if (rc) {
-		iommufd_fault_remove_handle(hwpt, idev);
+		iommufd_fault_remove_handle(hwpt, idev, pasid);
 		free(pa);
 		goto out_unlock;
 	}
@@ -397,17 +397,17 @@ static int pasid_do_replace(struct iommufd_device *idev, uint32_t pasid,
 	rc = pasid_check(hwpt, idev, pasid);
 	if (rc)
 		goto out_unlock;
-	rc = iommufd_fault_add_handle(hwpt, idev);
+	rc = iommufd_fault_add_handle(hwpt, idev, pasid);
 	if (rc)
 		goto out_unlock;
 	rc = hwpt->domain->ops->set_dev_pasid(hwpt->domain, idev->dev->sid,
 					      pasid, pa->hwpt->domain);
 	if (rc) {
-		iommufd_fault_remove_handle(hwpt, idev);
+		iommufd_fault_remove_handle(hwpt, idev, pasid);
 		goto out_unlock;
 	}
 	/* faults still waiting through the old HWPT are answered now */
-	iommufd_fault_remove_handle(pa->hwpt, idev);
+	iommufd_fault_remove_handle(pa->hwpt, idev, pasid);
 	atomic_fetch_add(&hwpt->obj.users, 1);
 	*destroy = pa->hwpt;
 	pa->hwpt = hwpt;
@@ -568,7 +568,7 @@ void iommufd_device_pasid_detach(struct iommufd_device *idev, uint32_t pasid)
 	/* blocked before the domain can go away */
 	iommu->ops->block_dev_pasid(iommu, idev->dev->sid, pasid,
 				    pa->hwpt->domain);
-	iommufd_fault_remove_handle(pa->hwpt, idev);
+	iommufd_fault_remove_handle(pa->hwpt, idev, pasid);
 	iommufd_list_del_init(&pa->node);
 	pthread_mutex_unlock(&idev->lock);
 	iommufd_hw_pagetable_put(idev->ictx, pa->hwpt);
@@ -589,7 +589,7 @@ void iommufd_device_detach(struct iommufd_device *idev)
 	}
 	/* blocked before the domain can go away */
 	idev->dev->iommu->ops->block_dev(idev->dev->iommu, idev->dev->sid);
-	iommufd_fault_remove_handle(hwpt, idev);
+	iommufd_fault_remove_handle(hwpt, idev, 0);
 	iopt = hwpt_iopt(hwpt);
 	if (iopt)
 		iopt_remove_reserved_iova(iopt, idev->dev);

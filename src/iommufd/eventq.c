@@ -403,7 +403,8 @@ struct iommufd_iopf_group {
 	struct iommufd_list node; /* deliver, then the response list */
 	struct sio_iopf_fault fault;
 	struct iommufd_hw_pagetable *hwpt; /* the attach handle: */
-	struct iommufd_device *idev;	   /* (HWPT, device) */
+	struct iommufd_device *idev;	   /* (HWPT, device, */
+	uint32_t attach_pasid;		   /* RID 0 or PASID) */
 	struct sio_iommu_dev *iommu;
 	uint32_t sid;
 	uint32_t dev_id;
@@ -424,6 +425,35 @@ static void iopf_group_respond(struct iommufd_iopf_group *group,
 }
 
 /*
+ * The attach a fault of StreamID @sid came through: its PASID's, or else
+ * (a PASID with no attach of its own, which a nested domain's user PASID
+ * table serves) the RID's, as iommu_report_device_fault() finds it.
+ * hwpt->handles_lock held.
+ */
+static struct iommufd_attach_handle *
+find_handle(struct iommufd_hw_pagetable *hwpt, uint32_t sid,
+	    const struct sio_iopf_fault *fault)
+{
+	uint32_t pasid = (fault->flags & SIO_IOPF_PASID_VALID) ? fault->pasid
+							       : 0;
+	struct iommufd_attach_handle *rid = NULL;
+	struct iommufd_list *pos;
+
+	for (pos = hwpt->handles.next; pos != &hwpt->handles; pos = pos->next) {
+		struct iommufd_attach_handle *h = iommufd_container_of(
+			pos, struct iommufd_attach_handle, node);
+
+		if (h->idev->dev->sid != sid)
+			continue;
+		if (h->pasid == pasid)
+			return h;
+		if (!h->pasid)
+			rid = h;
+	}
+	return rid;
+}
+
+/*
  * The handler the driver calls (iommufd_fault_iopf_handler()): queue the
  * fault for the HWPT's fault queue, naming the device by its object id.
  */
@@ -433,18 +463,15 @@ static int hwpt_iopf_handler(struct sio_iommu_domain *d, uint32_t sid,
 	struct iommufd_hw_pagetable *hwpt = d->iopf_data;
 	struct iommufd_fault *f = hwpt->fault;
 	struct iommufd_iopf_group *group;
+	struct iommufd_attach_handle *h;
 	struct iommufd_device *idev = NULL;
-	struct iommufd_list *pos;
+	uint32_t attach_pasid = 0;
 
 	pthread_mutex_lock(&hwpt->handles_lock);
-	for (pos = hwpt->handles.next; pos != &hwpt->handles; pos = pos->next) {
-		struct iommufd_attach_handle *h = iommufd_container_of(
-			pos, struct iommufd_attach_handle, node);
-
-		if (h->idev->dev->sid == sid) {
-			idev = h->idev;
-			break;
-		}
+	h = find_handle(hwpt, sid, fault);
+	if (h) {
+		idev = h->idev;
+		attach_pasid = h->pasid;
 	}
 	pthread_mutex_unlock(&hwpt->handles_lock);
 	if (!idev)
@@ -455,6 +482,7 @@ static int hwpt_iopf_handler(struct sio_iommu_domain *d, uint32_t sid,
 	group->fault = *fault;
 	group->hwpt = hwpt;
 	group->idev = idev;
+	group->attach_pasid = attach_pasid;
 	group->iommu = d->iommu;
 	group->sid = sid;
 	group->dev_id = idev->obj.id;
@@ -483,7 +511,7 @@ void iommufd_hwpt_put_fault(struct iommufd_hw_pagetable *hwpt)
 }
 
 int iommufd_fault_add_handle(struct iommufd_hw_pagetable *hwpt,
-			     struct iommufd_device *idev)
+			     struct iommufd_device *idev, uint32_t pasid)
 {
 	struct iommufd_attach_handle *h;
 
@@ -493,16 +521,18 @@ int iommufd_fault_add_handle(struct iommufd_hw_pagetable *hwpt,
 	if (!h)
 		return -ENOMEM;
 	h->idev = idev;
+	h->pasid = pasid;
 	pthread_mutex_lock(&hwpt->handles_lock);
 	iommufd_list_add_tail(&h->node, &hwpt->handles);
 	pthread_mutex_unlock(&hwpt->handles_lock);
 	return 0;
 }
 
-/* Move the faults of (@hwpt, @idev) on @l to @out. */
+/* Move the faults of the attach (@hwpt, @idev, @pasid) on @l to @out. */
 static void take_groups(struct iommufd_list *l,
 			struct iommufd_hw_pagetable *hwpt,
-			struct iommufd_device *idev, struct iommufd_list *out)
+			struct iommufd_device *idev, uint32_t pasid,
+			struct iommufd_list *out)
 {
 	struct iommufd_list *pos = l->next;
 
@@ -510,7 +540,8 @@ static void take_groups(struct iommufd_list *l,
 		struct iommufd_iopf_group *group = to_group(pos);
 
 		pos = pos->next;
-		if (group->hwpt == hwpt && group->idev == idev) {
+		if (group->hwpt == hwpt && group->idev == idev &&
+		    group->attach_pasid == pasid) {
 			iommufd_list_del_init(&group->node);
 			iommufd_list_add_tail(&group->node, out);
 		}
@@ -524,7 +555,7 @@ static void take_groups(struct iommufd_list *l,
  * Call after the driver stopped routing the device's faults to @hwpt.
  */
 void iommufd_fault_remove_handle(struct iommufd_hw_pagetable *hwpt,
-				 struct iommufd_device *idev)
+				 struct iommufd_device *idev, uint32_t pasid)
 {
 	struct iommufd_fault *f = hwpt->fault;
 	struct iommufd_list answer;
@@ -537,7 +568,7 @@ void iommufd_fault_remove_handle(struct iommufd_hw_pagetable *hwpt,
 		struct iommufd_attach_handle *h = iommufd_container_of(
 			pos, struct iommufd_attach_handle, node);
 
-		if (h->idev == idev) {
+		if (h->idev == idev && h->pasid == pasid) {
 			iommufd_list_del_init(&h->node);
 			free(h);
 			break;
@@ -548,10 +579,10 @@ void iommufd_fault_remove_handle(struct iommufd_hw_pagetable *hwpt,
 	iommufd_list_init(&answer);
 	pthread_mutex_lock(&f->mutex);
 	pthread_mutex_lock(&f->common.lock);
-	take_groups(&f->common.deliver, hwpt, idev, &answer);
+	take_groups(&f->common.deliver, hwpt, idev, pasid, &answer);
 	eventq_signal(&f->common);
 	pthread_mutex_unlock(&f->common.lock);
-	take_groups(&f->response, hwpt, idev, &answer);
+	take_groups(&f->response, hwpt, idev, pasid, &answer);
 	pthread_mutex_unlock(&f->mutex);
 	while (!iommufd_list_empty(&answer)) {
 		struct iommufd_iopf_group *group = to_group(answer.next);

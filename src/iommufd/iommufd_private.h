@@ -954,6 +954,7 @@ struct iommufd_fault {
 struct iommufd_attach_handle {
 	struct iommufd_list node; /* on hwpt->handles */
 	struct iommufd_device *idev;
+	uint32_t pasid; /* the attach it stands for: 0 is the RID's */
 };
 
 int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
@@ -962,11 +963,14 @@ void iommufd_fault_destroy(struct iommufd_object *obj);
 void iommufd_hwpt_set_fault(struct iommufd_hw_pagetable *hwpt,
 			    struct iommufd_fault *fault);
 void iommufd_hwpt_put_fault(struct iommufd_hw_pagetable *hwpt);
-/* Before attaching @idev to @hwpt: its faults through @hwpt have a home. */
+/*
+ * Before attaching @idev's RID (@pasid 0) or PASID @pasid to @hwpt: its
+ * faults through that attach have a home.
+ */
 int iommufd_fault_add_handle(struct iommufd_hw_pagetable *hwpt,
-			     struct iommufd_device *idev);
+			     struct iommufd_device *idev, uint32_t pasid);
 void iommufd_fault_remove_handle(struct iommufd_hw_pagetable *hwpt,
-				 struct iommufd_device *idev);
+				 struct iommufd_device *idev, uint32_t pasid);
 
 /* ------------------------------------------------------------ selftest */
 

@@ -755,6 +755,127 @@ static void test_trigger_iopf(void **state)
 	assert_int_equal(test_cmd(f, &t), -ENOENT);
 }
 
+/*
+ * A PASID attached to an HWPT with a fault queue: its page requests reach
+ * that queue with the PASID (PASID_VALID), a response completes them, and
+ * detaching the PASID answers what is still pending (INVALID, so its
+ * cookie is unknown afterwards, EINVAL) and stops delivery.  The kernel
+ * keeps the handle per (device, PASID) attach (iommufd_fault_domain_
+ * attach_dev() with the PASID).
+ */
+static void test_trigger_iopf_pasid(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t ALLOC_PASID = 1u << 3;
+	struct sio_iommu_fault_alloc fa = {.size = sizeof(fa)};
+	struct sio_iommu_hwpt_pgfault pf, pf2;
+	struct sio_iommu_hwpt_page_response resp = {0};
+	struct mock m;
+
+	assert_int_equal(mock_domain(f, f->ioas, MOCK_DEV_PASID_FLAG, &m), 0);
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);
+	struct sio_iommu_hwpt_alloc a = {
+		.size = sizeof(a),
+		.flags = ALLOC_PASID | SIO_IOMMU_HWPT_FAULT_ID_VALID,
+		.dev_id = m.idev,
+		.pt_id = f->ioas,
+		.fault_id = fa.out_fault_id,
+	};
+	assert_int_equal(do_ioctl(f, SIO_IOMMU_HWPT_ALLOC, &a), 0);
+	/* PASIDs need the RID on an HWPT made for them too (no queue) */
+	uint32_t rid_pt = hwpt_alloc(f, m.idev, ALLOC_PASID);
+	struct sio_iommu_test_cmd r = {.op = SIO_TEST_OP_MOCK_DOMAIN_REPLACE,
+				       .id = m.stdev,
+				       .mock_domain_replace = {rid_pt}};
+	assert_int_equal(test_cmd(f, &r), 0);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, m.stdev, 5,
+				  a.out_hwpt_id),
+			 0);
+	struct sio_iommu_test_cmd t = {
+		.op = SIO_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = {.dev_id = m.idev,
+				 .pasid = 5,
+				 .grpid = 3,
+				 .perm = SIO_IOMMU_PGFAULT_PERM_WRITE,
+				 .addr = 0x1234000},
+	};
+
+	assert_int_equal(test_cmd(f, &t), 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
+						 sizeof(pf)),
+			 sizeof(pf));
+	assert_int_equal(pf.flags, SIO_IOMMU_PGFAULT_FLAGS_PASID_VALID |
+					   SIO_IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	assert_int_equal(pf.dev_id, m.idev);
+	assert_int_equal(pf.pasid, 5);
+	assert_int_equal(pf.grpid, 3);
+	assert_int_equal(pf.perm, SIO_IOMMU_PGFAULT_PERM_WRITE);
+	assert_int_equal(pf.addr, 0x1234000);
+	resp.cookie = pf.cookie;
+	assert_int_equal(sio_iommufd_eventq_write(f->fd, fa.out_fault_id, &resp,
+						  sizeof(resp)),
+			 sizeof(resp));
+
+	/* one left pending when the PASID goes: answered by the detach */
+	assert_int_equal(test_cmd(f, &t), 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf2,
+						 sizeof(pf2)),
+			 sizeof(pf2));
+	assert_int_equal(pf2.pasid, 5);
+	assert_int_not_equal(pf2.cookie, pf.cookie);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_DETACH, m.stdev, 5, 0),
+			 0);
+	resp.cookie = pf2.cookie;
+	assert_int_equal(sio_iommufd_eventq_write(f->fd, fa.out_fault_id, &resp,
+						  sizeof(resp)),
+			 -EINVAL);
+	/* nothing is attached at PASID 5 now: the request is dropped */
+	assert_int_equal(test_cmd(f, &t), 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
+						 sizeof(pf)),
+			 0);
+	/* nor does the RID's own request reach the queue: its HWPT has none */
+	t.trigger_iopf.pasid = 0;
+	assert_int_equal(test_cmd(f, &t), 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
+						 sizeof(pf)),
+			 0);
+
+	/*
+	 * The RID and PASID 5 on the same HWPT, a request of each pending:
+	 * detaching PASID 5 answers its own only.
+	 */
+	r.mock_domain_replace.pt_id = a.out_hwpt_id;
+	assert_int_equal(test_cmd(f, &r), 0);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_ATTACH, m.stdev, 5,
+				  a.out_hwpt_id),
+			 0);
+	assert_int_equal(test_cmd(f, &t), 0); /* the RID's */
+	t.trigger_iopf.pasid = 5;
+	assert_int_equal(test_cmd(f, &t), 0);
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
+						 sizeof(pf)),
+			 sizeof(pf));
+	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf2,
+						 sizeof(pf2)),
+			 sizeof(pf2));
+	assert_int_equal(pf.flags, SIO_IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	assert_int_equal(pf2.pasid, 5);
+	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_DETACH, m.stdev, 5, 0),
+			 0);
+	resp.cookie = pf2.cookie;
+	assert_int_equal(sio_iommufd_eventq_write(f->fd, fa.out_fault_id, &resp,
+						  sizeof(resp)),
+			 -EINVAL);
+	resp.cookie = pf.cookie;
+	assert_int_equal(sio_iommufd_eventq_write(f->fd, fa.out_fault_id, &resp,
+						  sizeof(resp)),
+			 sizeof(resp));
+	r.mock_domain_replace.pt_id = rid_pt;
+	assert_int_equal(test_cmd(f, &r), 0);
+	assert_int_equal(destroy(f, a.out_hwpt_id), 0);
+}
+
 static int hw_queue(struct fx *f, uint32_t viommu, uint32_t type,
 		    uint32_t index, uint64_t iova, uint64_t len, uint32_t *id)
 {
@@ -1121,6 +1242,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_access_ops, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pasid_ops, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_trigger_iopf_pasid, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_trigger_iopf, setup,
 						teardown),
