@@ -491,25 +491,31 @@ void tlb_invalidate_all(struct sio_smmu *smmu);
 /*
  * --- micro-TLB ---
  *
- * In front of everything, a direct-mapped cache of whole translations:
- * (StreamID, SubstreamID, 4K page of the input) to the output page and
- * what it allows, taken from TLB hits.  It skips the STE, CD and TLB
- * lookups of a hit.  Rather than being searched by invalidations, every
- * entry carries the micro-TLB generation it was filled in, and the
- * generation advances after each invalidation command has finished its
- * scans (and whenever a racing fill withdraws itself), so no entry lives
- * across an invalidation.  A filler reads the generation before it looks
- * anything up: either it reads the old one, and its entry dies with the
- * advance, or the new one, and the caches it reads are already clean.
+ * In front of everything, a cache of whole translations: (StreamID,
+ * SubstreamID, 4K page of the input) to the output page and what it
+ * allows, taken from TLB hits.  It skips the STE, CD and TLB lookups of a
+ * hit.  Rather than being searched by invalidations, every entry carries
+ * the micro-TLB generation it was filled in, and the generation advances
+ * after each invalidation command has finished its scans (and whenever a
+ * racing fill withdraws itself), so no entry lives across an
+ * invalidation.  A filler reads the generation before it looks anything
+ * up: either it reads the old one, and its entry dies with the advance,
+ * or the new one, and the caches it reads are already clean.
+ *
+ * Two-way set-associative, a set to a cache line: the streams of several
+ * devices at once (or of one device's several address spaces) would
+ * otherwise take each other's slots one lookup in eight, each such miss
+ * paying for the whole TLB path; a probe still touches one line.
  */
 #define UTLB_ENTRIES 16384
+#define UTLB_WAYS    2
 
 /*
- * 32 bytes a slot, two to a cache line, so that a hot set of a thousand
- * pages stays in the L1 cache.  The seqlock word carries the generation
- * too: bit 0 is set while a filler writes, bits 15..1 count fills, and
- * bits 63..16 hold the low 48 bits of the generation the entry was
- * filled in (2^48 invalidations before one could be mistaken).
+ * 32 bytes a slot, a set of two to a cache line, so that a hot set of a
+ * thousand pages stays in the L1 cache.  The seqlock word carries the
+ * generation too: bit 0 is set while a filler writes, bits 15..1 count
+ * fills, and bits 63..16 hold the low 48 bits of the generation the entry
+ * was filled in (2^48 invalidations before one could be mistaken).
  */
 struct utlb_slot {
 	_Atomic uint64_t seqgen;
@@ -518,12 +524,13 @@ struct utlb_slot {
 	_Atomic uint64_t pa;   /* output page | TLB_* permissions */
 };
 
-_Static_assert(sizeof(struct utlb_slot) == 32, "two slots a cache line");
+_Static_assert(sizeof(struct utlb_slot) * UTLB_WAYS == 64, "a set to a cache "
+							   "line");
 
 #define UTLB_GEN_SHIFT 16
 
 struct smmu_utlb {
-	struct utlb_slot slot[UTLB_ENTRIES];
+	struct utlb_slot slot[UTLB_ENTRIES] __attribute__((aligned(64)));
 };
 
 static inline uint64_t utlb_gen(struct sio_smmu *smmu)
@@ -542,13 +549,15 @@ static inline bool utlb_live(uint64_t seqgen, uint64_t gen)
 					(gen & (UINT64_MAX >> UTLB_GEN_SHIFT));
 }
 
-static inline struct utlb_slot *utlb_slot_of(struct sio_smmu *smmu, uint64_t k0,
-					     uint64_t k1)
+/* The first way of the set for (@k0, @k1). */
+static inline struct utlb_slot *utlb_set_of(struct sio_smmu *smmu, uint64_t k0,
+					    uint64_t k1)
 {
 	uint64_t h =
 		(k0 ^ (k1 * 0xff51afd7ed558ccdull)) * 0x9e3779b97f4a7c15ull;
 
-	return &smmu->utlb->slot[(h >> 40) & (UTLB_ENTRIES - 1)];
+	return &smmu->utlb->slot[((h >> 40) & (UTLB_ENTRIES / UTLB_WAYS - 1)) *
+				 UTLB_WAYS];
 }
 
 static inline uint64_t utlb_key0(const struct sio_smmu_txn *txn)
@@ -561,12 +570,10 @@ static inline uint64_t utlb_key1(const struct sio_smmu_txn *txn)
 	return ((uint64_t)txn->sid << 32) | (txn->ssv ? txn->ssid : 0);
 }
 
-/* The output page and permissions for @txn's page, if cached and live. */
-static inline bool utlb_lookup(struct sio_smmu *smmu,
-			       const struct sio_smmu_txn *txn, uint64_t *pa)
+/* One way: the output page and permissions, if it holds (@k0, @k1) live. */
+static inline bool utlb_way_lookup(struct sio_smmu *smmu, struct utlb_slot *sl,
+				   uint64_t k0, uint64_t k1, uint64_t *pa)
 {
-	uint64_t k0 = utlb_key0(txn), k1 = utlb_key1(txn);
-	struct utlb_slot *sl = utlb_slot_of(smmu, k0, k1);
 	uint64_t s = seq_read(&sl->seqgen), v;
 
 	if (word_read(&sl->key0) != k0 || word_read(&sl->key1) != k1)
@@ -578,25 +585,53 @@ static inline bool utlb_lookup(struct sio_smmu *smmu,
 	return true;
 }
 
+/* The output page and permissions for @txn's page, if cached and live. */
+static inline bool utlb_lookup(struct sio_smmu *smmu,
+			       const struct sio_smmu_txn *txn, uint64_t *pa)
+{
+	uint64_t k0 = utlb_key0(txn), k1 = utlb_key1(txn);
+	struct utlb_slot *set = utlb_set_of(smmu, k0, k1);
+
+	return utlb_way_lookup(smmu, &set[0], k0, k1, pa) ||
+	       utlb_way_lookup(smmu, &set[1], k0, k1, pa);
+}
+
+/*
+ * The way to fill: the one holding this page, else one without a live
+ * entry.  When both hold other live pages, the set mostly keeps them:
+ * three pages that share it would otherwise take turns writing it, and
+ * threads sharing them would fight over the line.  One fill in 16 takes
+ * a way anyway (which one, the cycle counter says), so that a new working
+ * set moves in.  NULL: no fill.
+ */
+static inline struct utlb_slot *utlb_victim(struct utlb_slot *set, uint64_t k0,
+					    uint64_t k1, uint64_t gen)
+{
+	uint64_t c;
+
+	for (unsigned int w = 0; w < UTLB_WAYS; w++)
+		if (word_read(&set[w].key0) == k0 &&
+		    word_read(&set[w].key1) == k1)
+			return &set[w];
+	for (unsigned int w = 0; w < UTLB_WAYS; w++)
+		if (!(word_read(&set[w].key0) & 1) ||
+		    !utlb_live(word_read(&set[w].seqgen), gen))
+			return &set[w];
+	c = cpu_cycles();
+	if (c & 15)
+		return NULL;
+	return &set[(c >> 4) % UTLB_WAYS];
+}
+
 static inline void utlb_fill(struct sio_smmu *smmu,
 			     const struct sio_smmu_txn *txn, uint64_t pa_perm,
 			     uint64_t gen)
 {
 	uint64_t k0 = utlb_key0(txn), k1 = utlb_key1(txn), held;
-	struct utlb_slot *sl = utlb_slot_of(smmu, k0, k1);
-	uint64_t s = word_read(&sl->seqgen);
+	struct utlb_slot *sl =
+		utlb_victim(utlb_set_of(smmu, k0, k1), k0, k1, gen);
 
-	/*
-	 * A live entry for another page mostly keeps its slot: pages that
-	 * collide would otherwise take turns writing it, and threads sharing
-	 * them would fight over the line.  One fill in 16 takes it anyway,
-	 * so that a new working set moves in.
-	 */
-	if (utlb_live(s, gen) && (word_read(&sl->key0) & 1) &&
-	    (word_read(&sl->key0) != k0 || word_read(&sl->key1) != k1) &&
-	    (cpu_cycles() & 15))
-		return;
-	if (!seq_trylock(&sl->seqgen, &held))
+	if (!sl || !seq_trylock(&sl->seqgen, &held))
 		return;
 	word_write(&sl->key0, k0);
 	word_write(&sl->key1, k1);

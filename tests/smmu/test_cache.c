@@ -11,6 +11,10 @@
 
 #include "smmu_test.h"
 
+/* the micro-TLB's layout, for the one test that looks inside it */
+#include "smmu/smmu_private.h"
+#include "smmu/smmu_cache.h"
+
 #define RW (SIO_PROT_READ | SIO_PROT_WRITE)
 
 /* Command dword 0 / dword 1 fields (sections 4.3, 4.4). */
@@ -305,6 +309,65 @@ static void test_tlb_nh_asid_many(void **state)
 	nh_all_times(fx, 0, 2047);
 	nh_asid_times(fx, 7, 2049);
 	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xe0000);
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/* The micro-TLB set @addr of StreamID 1 (no SubstreamID) uses. */
+static struct utlb_slot *utlb_set(struct smmu_fx *fx, uint64_t addr)
+{
+	struct sio_smmu_txn t = {.sid = 1, .addr = addr};
+
+	return utlb_set_of(fx->smmu, utlb_key0(&t), utlb_key1(&t));
+}
+
+static bool utlb_holds(struct utlb_slot *set, uint64_t addr)
+{
+	struct sio_smmu_txn t = {.sid = 1, .addr = addr};
+
+	for (unsigned int w = 0; w < UTLB_WAYS; w++)
+		if (atomic_load(&set[w].key0) == utlb_key0(&t) &&
+		    atomic_load(&set[w].key1) == utlb_key1(&t))
+			return true;
+	return false;
+}
+
+/*
+ * Two pages whose micro-TLB entries share a set both stay in it (a
+ * direct-mapped one would keep only one), each answers with its own
+ * output, and both die with the next invalidation as everything there
+ * does.  White-box: it looks at the set itself.
+ */
+static void test_utlb_pages_sharing_a_set(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
+	uint64_t a = 0x100000, b = 0;
+
+	(void)state;
+	for (uint64_t p = a + 0x1000; p < a + 0x40000000ull; p += 0x1000)
+		if (utlb_set(fx, p) == utlb_set(fx, a)) {
+			b = p;
+			break;
+		}
+	assert_true(b != 0);
+	assert_int_equal(sio_pgtable_map(pt, a, 0x3000000, 0x1000, RW), 0);
+	assert_int_equal(sio_pgtable_map(pt, b, 0x5000000, 0x1000, RW), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_true(pa_of(fx, 1, false, 0, a + 8) == 0x3000008);
+		assert_true(pa_of(fx, 1, false, 0, b + 16) == 0x5000010);
+	}
+	assert_true(utlb_holds(utlb_set(fx, a), a));
+	assert_true(utlb_holds(utlb_set(fx, a), b));
+	remap(pt, a, 0x3100000, 0x1000);
+	remap(pt, b, 0x5100000, 0x1000);
+	assert_true(pa_of(fx, 1, false, 0, a) == 0x3000000);
+	assert_true(pa_of(fx, 1, false, 0, b) == 0x5000000);
+	fx_cmd(fx, C0(CMD_TLBI_NH_ASID) | C0_ASID(7), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, a) == 0x3100000);
+	assert_true(pa_of(fx, 1, false, 0, b) == 0x5100000);
 	fx_no_event(fx);
 	sio_pgtable_destroy(pt);
 	fx_destroy(fx);
@@ -755,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_range_arithmetic),
 		cmocka_unit_test(test_tlb_nh_all_many),
 		cmocka_unit_test(test_tlb_nh_asid_many),
+		cmocka_unit_test(test_utlb_pages_sharing_a_set),
 		cmocka_unit_test(test_tlb_block_entries),
 		cmocka_unit_test(test_tlb_stage2_by_vmid_and_ipa),
 		cmocka_unit_test(test_tlb_combined_entries_need_nh),
