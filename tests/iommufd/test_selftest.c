@@ -686,6 +686,21 @@ static void test_pasid_ops(void **state)
 			 -ENOENT);
 }
 
+/* One fault record from queue @id into @pf: its size, 0 if none. */
+static int read_fault(struct fx *f, uint32_t id,
+		      struct sio_iommu_hwpt_pgfault *pf)
+{
+	return sio_iommufd_eventq_read(f->fd, id, pf, sizeof(*pf));
+}
+
+/* Answer the fault @cookie SUCCESS: the response's size, or -errno. */
+static int respond(struct fx *f, uint32_t id, uint32_t cookie)
+{
+	struct sio_iommu_hwpt_page_response resp = {.cookie = cookie};
+
+	return sio_iommufd_eventq_write(f->fd, id, &resp, sizeof(resp));
+}
+
 static void test_trigger_iopf(void **state)
 {
 	struct fx *f = *state;
@@ -718,9 +733,7 @@ static void test_trigger_iopf(void **state)
 	};
 	/* on the automatic paging domain: dropped, nothing to read */
 	assert_int_equal(test_cmd(f, &t), 0);
-	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
-						 sizeof(pf)),
-			 0);
+	assert_int_equal(read_fault(f, fa.out_fault_id, &pf), 0);
 	/*
 	 * On the nested HWPT: a PASID with no domain of its own faults
 	 * through the RID's nested domain (the mock's user PASID table).
@@ -730,9 +743,7 @@ static void test_trigger_iopf(void **state)
 				       .mock_domain_replace = {n.out_hwpt_id}};
 	assert_int_equal(test_cmd(f, &r), 0);
 	assert_int_equal(test_cmd(f, &t), 0);
-	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
-						 sizeof(pf)),
-			 sizeof(pf));
+	assert_int_equal(read_fault(f, fa.out_fault_id, &pf), sizeof(pf));
 	assert_int_equal(pf.flags, SIO_IOMMU_PGFAULT_FLAGS_PASID_VALID |
 					   SIO_IOMMU_PGFAULT_FLAGS_LAST_PAGE);
 	assert_int_equal(pf.dev_id, m.idev);
@@ -740,16 +751,12 @@ static void test_trigger_iopf(void **state)
 	assert_int_equal(pf.grpid, 2);
 	assert_int_equal(pf.perm, SIO_IOMMU_PGFAULT_PERM_READ);
 	assert_int_equal(pf.addr, 0xdeadbeaf);
-	struct sio_iommu_hwpt_page_response resp = {.cookie = pf.cookie};
-	assert_int_equal(sio_iommufd_eventq_write(f->fd, fa.out_fault_id, &resp,
-						  sizeof(resp)),
-			 sizeof(resp));
+	assert_int_equal(respond(f, fa.out_fault_id, pf.cookie),
+			 sizeof(struct sio_iommu_hwpt_page_response));
 	/* the RID's own fault (no PASID) */
 	t.trigger_iopf.pasid = 0;
 	assert_int_equal(test_cmd(f, &t), 0);
-	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
-						 sizeof(pf)),
-			 sizeof(pf));
+	assert_int_equal(read_fault(f, fa.out_fault_id, &pf), sizeof(pf));
 	assert_int_equal(pf.flags, SIO_IOMMU_PGFAULT_FLAGS_LAST_PAGE);
 	t.trigger_iopf.dev_id = m.stdev; /* not a device */
 	assert_int_equal(test_cmd(f, &t), -ENOENT);
@@ -769,7 +776,6 @@ static void test_trigger_iopf_pasid(void **state)
 	const uint32_t ALLOC_PASID = 1u << 3;
 	struct sio_iommu_fault_alloc fa = {.size = sizeof(fa)};
 	struct sio_iommu_hwpt_pgfault pf, pf2;
-	struct sio_iommu_hwpt_page_response resp = {0};
 	struct mock m;
 
 	assert_int_equal(mock_domain(f, f->ioas, MOCK_DEV_PASID_FLAG, &m), 0);
@@ -801,9 +807,7 @@ static void test_trigger_iopf_pasid(void **state)
 	};
 
 	assert_int_equal(test_cmd(f, &t), 0);
-	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
-						 sizeof(pf)),
-			 sizeof(pf));
+	assert_int_equal(read_fault(f, fa.out_fault_id, &pf), sizeof(pf));
 	assert_int_equal(pf.flags, SIO_IOMMU_PGFAULT_FLAGS_PASID_VALID |
 					   SIO_IOMMU_PGFAULT_FLAGS_LAST_PAGE);
 	assert_int_equal(pf.dev_id, m.idev);
@@ -811,35 +815,24 @@ static void test_trigger_iopf_pasid(void **state)
 	assert_int_equal(pf.grpid, 3);
 	assert_int_equal(pf.perm, SIO_IOMMU_PGFAULT_PERM_WRITE);
 	assert_int_equal(pf.addr, 0x1234000);
-	resp.cookie = pf.cookie;
-	assert_int_equal(sio_iommufd_eventq_write(f->fd, fa.out_fault_id, &resp,
-						  sizeof(resp)),
-			 sizeof(resp));
+	assert_int_equal(respond(f, fa.out_fault_id, pf.cookie),
+			 sizeof(struct sio_iommu_hwpt_page_response));
 
 	/* one left pending when the PASID goes: answered by the detach */
 	assert_int_equal(test_cmd(f, &t), 0);
-	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf2,
-						 sizeof(pf2)),
-			 sizeof(pf2));
+	assert_int_equal(read_fault(f, fa.out_fault_id, &pf2), sizeof(pf2));
 	assert_int_equal(pf2.pasid, 5);
 	assert_int_not_equal(pf2.cookie, pf.cookie);
 	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_DETACH, m.stdev, 5, 0),
 			 0);
-	resp.cookie = pf2.cookie;
-	assert_int_equal(sio_iommufd_eventq_write(f->fd, fa.out_fault_id, &resp,
-						  sizeof(resp)),
-			 -EINVAL);
+	assert_int_equal(respond(f, fa.out_fault_id, pf2.cookie), -EINVAL);
 	/* nothing is attached at PASID 5 now: the request is dropped */
 	assert_int_equal(test_cmd(f, &t), 0);
-	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
-						 sizeof(pf)),
-			 0);
+	assert_int_equal(read_fault(f, fa.out_fault_id, &pf), 0);
 	/* nor does the RID's own request reach the queue: its HWPT has none */
 	t.trigger_iopf.pasid = 0;
 	assert_int_equal(test_cmd(f, &t), 0);
-	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
-						 sizeof(pf)),
-			 0);
+	assert_int_equal(read_fault(f, fa.out_fault_id, &pf), 0);
 
 	/*
 	 * The RID and PASID 5 on the same HWPT, a request of each pending:
@@ -853,24 +846,15 @@ static void test_trigger_iopf_pasid(void **state)
 	assert_int_equal(test_cmd(f, &t), 0); /* the RID's */
 	t.trigger_iopf.pasid = 5;
 	assert_int_equal(test_cmd(f, &t), 0);
-	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf,
-						 sizeof(pf)),
-			 sizeof(pf));
-	assert_int_equal(sio_iommufd_eventq_read(f->fd, fa.out_fault_id, &pf2,
-						 sizeof(pf2)),
-			 sizeof(pf2));
+	assert_int_equal(read_fault(f, fa.out_fault_id, &pf), sizeof(pf));
+	assert_int_equal(read_fault(f, fa.out_fault_id, &pf2), sizeof(pf2));
 	assert_int_equal(pf.flags, SIO_IOMMU_PGFAULT_FLAGS_LAST_PAGE);
 	assert_int_equal(pf2.pasid, 5);
 	assert_int_equal(pasid_op(f, SIO_TEST_OP_PASID_DETACH, m.stdev, 5, 0),
 			 0);
-	resp.cookie = pf2.cookie;
-	assert_int_equal(sio_iommufd_eventq_write(f->fd, fa.out_fault_id, &resp,
-						  sizeof(resp)),
-			 -EINVAL);
-	resp.cookie = pf.cookie;
-	assert_int_equal(sio_iommufd_eventq_write(f->fd, fa.out_fault_id, &resp,
-						  sizeof(resp)),
-			 sizeof(resp));
+	assert_int_equal(respond(f, fa.out_fault_id, pf2.cookie), -EINVAL);
+	assert_int_equal(respond(f, fa.out_fault_id, pf.cookie),
+			 sizeof(struct sio_iommu_hwpt_page_response));
 	r.mock_domain_replace.pt_id = rid_pt;
 	assert_int_equal(test_cmd(f, &r), 0);
 	assert_int_equal(destroy(f, a.out_hwpt_id), 0);

@@ -57,6 +57,21 @@ static void sync(struct smmu_fx *fx)
 	fx_cmd(fx, CMD_SYNC, 0);
 }
 
+/* Clear nG (bit 11) in the leaf of @iova: a global entry from now on. */
+static void make_global(struct smmu_fx *fx, struct sio_pgtable *pt,
+			uint64_t iova)
+{
+	struct sio_pgtable_walk w;
+	uint64_t desc, want;
+
+	assert_int_equal(sio_pgtable_walk(pt, iova, &w), 0);
+	desc = w.step[w.nsteps - 1].desc;
+	want = desc & ~(1ull << 11);
+	assert_int_equal(sio_mem_cmpxchg64(fx->bus, w.step[w.nsteps - 1].addr,
+					   &desc, want),
+			 0);
+}
+
 /* StreamID @sid: stage 1, one CD (ASID @asid) for a fresh 48-bit TTB0. */
 static struct sio_pgtable *s1_stream(struct smmu_fx *fx, uint32_t sid,
 				     uint16_t asid, uint64_t **cdp)
@@ -124,18 +139,11 @@ static void test_tlb_asid_tags_and_global_entries(void **state)
 {
 	struct smmu_fx *fx = fx_create(NULL);
 	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
-	struct sio_pgtable_walk w;
-	uint64_t desc, want;
 
 	(void)state;
 	/* 0x20000 is global (nG == 0), 0x21000 is not. */
 	assert_int_equal(sio_pgtable_map(pt, 0x20000, 0xc0000, 0x2000, RW), 0);
-	assert_int_equal(sio_pgtable_walk(pt, 0x20000, &w), 0);
-	desc = w.step[w.nsteps - 1].desc;
-	want = desc & ~(1ull << 11);
-	assert_int_equal(sio_mem_cmpxchg64(fx->bus, w.step[w.nsteps - 1].addr,
-					   &desc, want),
-			 0);
+	make_global(fx, pt, 0x20000);
 	assert_true(pa_of(fx, 1, false, 0, 0x20000) == 0xc0000);
 	assert_true(pa_of(fx, 1, false, 0, 0x21000) == 0xc1000);
 	remap(pt, 0x20000, 0xd0000, 0x2000);
@@ -206,13 +214,19 @@ static void test_tlb_range_arithmetic(void **state)
 }
 
 /* Blocks: any address inside the block invalidates it (section 4.4). */
-/* @n TLBI_NH_ALLs of @vmid, each completed by a CMD_SYNC. */
-static void nh_all_times(struct smmu_fx *fx, uint16_t vmid, unsigned int n)
+/* @n times the command with dword 0 @cmd0, each completed by a CMD_SYNC. */
+static void cmd_times(struct smmu_fx *fx, uint64_t cmd0, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
-		fx_cmd(fx, C0(CMD_TLBI_NH_ALL) | C0_VMID(vmid), 0);
+		fx_cmd(fx, cmd0, 0);
 		sync(fx);
 	}
+}
+
+/* @n TLBI_NH_ALLs of @vmid. */
+static void nh_all_times(struct smmu_fx *fx, uint16_t vmid, unsigned int n)
+{
+	cmd_times(fx, C0(CMD_TLBI_NH_ALL) | C0_VMID(vmid), n);
 }
 
 /*
@@ -249,13 +263,10 @@ static void test_tlb_nh_all_many(void **state)
 	fx_destroy(fx);
 }
 
-/* @n TLBI_NH_ASIDs of (VMID 0, @asid), each completed by a CMD_SYNC. */
+/* @n TLBI_NH_ASIDs of (VMID 0, @asid). */
 static void nh_asid_times(struct smmu_fx *fx, uint16_t asid, unsigned int n)
 {
-	for (unsigned int i = 0; i < n; i++) {
-		fx_cmd(fx, C0(CMD_TLBI_NH_ASID) | C0_ASID(asid), 0);
-		sync(fx);
-	}
+	cmd_times(fx, C0(CMD_TLBI_NH_ASID) | C0_ASID(asid), n);
 }
 
 /*
@@ -270,8 +281,6 @@ static void test_tlb_nh_asid_many(void **state)
 {
 	struct smmu_fx *fx = fx_create(NULL);
 	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
-	struct sio_pgtable_walk w;
-	uint64_t desc, want;
 
 	(void)state;
 	/* an ASID epoch that is not the first: a global entry ignores it */
@@ -279,12 +288,7 @@ static void test_tlb_nh_asid_many(void **state)
 	assert_int_equal(sio_pgtable_map(pt, 0x30000, 0xa0000, 0x1000, RW), 0);
 	/* 0x31000 is global (nG == 0) */
 	assert_int_equal(sio_pgtable_map(pt, 0x31000, 0xa1000, 0x1000, RW), 0);
-	assert_int_equal(sio_pgtable_walk(pt, 0x31000, &w), 0);
-	desc = w.step[w.nsteps - 1].desc;
-	want = desc & ~(1ull << 11);
-	assert_int_equal(sio_mem_cmpxchg64(fx->bus, w.step[w.nsteps - 1].addr,
-					   &desc, want),
-			 0);
+	make_global(fx, pt, 0x31000);
 	assert_true(pa_of(fx, 1, false, 0, 0x30000) == 0xa0000);
 	assert_true(pa_of(fx, 1, false, 0, 0x31000) == 0xa1000);
 	remap(pt, 0x30000, 0xb0000, 0x1000);
