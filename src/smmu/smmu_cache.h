@@ -253,6 +253,12 @@ struct tlb_ent {
 	unsigned int tg;    /* TLBI TG encoding of the granule: 1, 2, 3 */
 	unsigned int level; /* level of the leaf */
 	uint64_t perm;	    /* TLB_* */
+	/*
+	 * A fill's: the epoch of (vmid, asid)'s bucket as its walk read it
+	 * (tlb_asid_epoch(), after the walk took its generation); stage-1
+	 * kinds only.
+	 */
+	uint64_t asid_epoch;
 };
 
 #define TLB_SETS 4096
@@ -323,11 +329,14 @@ static inline uint64_t tlb_epochs(struct smmu_tlb *tlb, uint16_t vmid)
 	return atomic_load_explicit(&tlb->epochs[vmid], memory_order_relaxed);
 }
 
+/*
+ * The bucket of (@vmid, @asid): one VMID's first 4096 ASIDs (Linux hands
+ * them out in order) all apart, and no multiply on a translation's path.
+ */
 static inline unsigned int tlb_asid_bucket(uint16_t vmid, uint16_t asid)
 {
-	uint64_t h = (((uint64_t)vmid << 16) | asid) * 0x9e3779b97f4a7c15ull;
-
-	return (unsigned int)(h >> 52) & (TLB_ASID_BUCKETS - 1);
+	return (asid ^ ((unsigned int)vmid << 5) ^ (vmid >> 7) ^ (asid >> 12)) &
+	       (TLB_ASID_BUCKETS - 1);
 }
 
 /* The epoch of (@vmid, @asid)'s bucket, for its stage-1 lookups. */

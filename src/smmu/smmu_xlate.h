@@ -115,6 +115,13 @@ int smmu_s2_translate(struct smmu_walk *w, const struct smmu_s2 *s2,
 		      struct smmu_fault *f);
 
 /*
+ * The TLB epoch of (@vmid, @asid)'s bucket for entries of @kind (0 for a
+ * stage-2 kind), read once a walk, after it took its generation (walk.c).
+ */
+uint64_t walk_asid_epoch(struct smmu_walk *w, unsigned int kind, uint16_t vmid,
+			 uint16_t asid);
+
+/*
  * Stage-1 translation of acc->input (through @s2 if not NULL).  The TLB is
  * the caller's: this always walks, from the walk cache's last-level table
  * when it has one.

@@ -299,6 +299,8 @@ static void s1_fill(struct smmu_walk *w, const struct smmu_s1 *s1,
 		.perm = l2 ? (l1->perm & l2->perm & TLB_RWX) |
 					(l2->perm & TLB_DEVICE)
 			   : l1->perm,
+		.asid_epoch =
+			walk_asid_epoch(w, TLB_KIND_S1, w->vmid, s1->asid),
 	};
 
 	tlb_insert(w->smmu, &e, w->gen);

@@ -199,6 +199,7 @@ static void walk_fill(struct smmu_walk *w, unsigned int kind,
 		.tg = tg_of(fmt),
 		.level = 3,
 		.perm = limits,
+		.asid_epoch = walk_asid_epoch(w, kind, vmid, asid),
 	};
 
 	tlb_insert(w->smmu, &e, w->gen);
@@ -216,8 +217,8 @@ static uint64_t walk_epochs(struct smmu_walk *w, uint16_t vmid)
 }
 
 /* The epoch of (@vmid, @asid)'s bucket for a @kind, likewise; 0 for stage 2. */
-static uint64_t walk_asid_epoch(struct smmu_walk *w, unsigned int kind,
-				uint16_t vmid, uint16_t asid)
+uint64_t walk_asid_epoch(struct smmu_walk *w, unsigned int kind, uint16_t vmid,
+			 uint16_t asid)
 {
 	if (kind & 1)
 		return 0;
