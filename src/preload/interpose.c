@@ -495,8 +495,10 @@ EXPORT int munmap(void *addr, size_t len)
 	}
 	rc = preload.real.munmap(addr, len);
 	/* once gone, as the kernel's vma close after the unmap */
-	if (!rc && len)
+	if (!rc && len) {
 		preload_iommufd_munmap(addr, len);
+		preload_fork_share_munmap(addr, len);
+	}
 	return rc;
 }
 
