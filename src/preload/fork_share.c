@@ -59,9 +59,15 @@
 #define MFD_NOEXEC_SEAL 0x0008U
 #endif
 
-/* what /proc/<pid>/maps names our memfds' mappings (uapi.h) */
-#define SHARE_NAME	SIO_USER_WINDOW_NAME
-#define SHARE_MAPS_NAME SIO_USER_WINDOW_MAPS_NAME
+/*
+ * Our memfds' names (uapi.h), which /proc/<pid>/maps shows: one for
+ * anonymous memory, one for MAP_PRIVATE files' (madvise() below treats
+ * them apart, as the kernel treats what they were).
+ */
+#define SHARE_NAME	     SIO_USER_WINDOW_NAME
+#define SHARE_NAME_FILE	     SIO_USER_WINDOW_NAME "-file"
+#define SHARE_MAPS_NAME	     "/memfd:" SHARE_NAME " (deleted)"
+#define SHARE_MAPS_NAME_FILE "/memfd:" SHARE_NAME_FILE " (deleted)"
 
 /* One memfd this process made and keeps. */
 struct share_rec {
@@ -82,7 +88,13 @@ static struct {
 
 /* ------------------------------------------------------------- maps */
 
-enum maps_kind { MAPS_ANON, MAPS_FILE, MAPS_OURS, MAPS_OTHER };
+enum maps_kind {
+	MAPS_ANON,
+	MAPS_FILE,
+	MAPS_OURS,	/* our memfd, of anonymous memory */
+	MAPS_OURS_FILE, /* our memfd, of a MAP_PRIVATE file's */
+	MAPS_OTHER,
+};
 
 struct maps_line {
 	uintptr_t start, end;
@@ -98,6 +110,8 @@ static enum maps_kind maps_kind(const char *name)
 		return MAPS_ANON;
 	if (!strcmp(name, SHARE_MAPS_NAME))
 		return MAPS_OURS;
+	if (!strcmp(name, SHARE_MAPS_NAME_FILE))
+		return MAPS_OURS_FILE;
 	/* [stack], [vdso], ...; hugetlb, whose pieces cannot be split */
 	if (*name == '[' || !strncmp(name, "/anon_hugepage", 14))
 		return MAPS_OTHER;
@@ -214,6 +228,7 @@ static bool rec_reserve(void)
 struct piece {
 	uintptr_t start, end;
 	int prot;
+	bool file; /* of a MAP_PRIVATE file, else anonymous memory */
 };
 
 struct scan {
@@ -231,7 +246,12 @@ static bool convertible(const struct maps_line *l, uintptr_t sp)
 	       !(sp >= l->start && sp < l->end);
 }
 
-static void scan_add(struct scan *s, uintptr_t start, uintptr_t end, int prot)
+static bool ours(const struct maps_line *l)
+{
+	return l->kind == MAPS_OURS || l->kind == MAPS_OURS_FILE;
+}
+
+static void scan_add(struct scan *s, const struct maps_line *l)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 8;
@@ -244,7 +264,12 @@ static void scan_add(struct scan *s, uintptr_t start, uintptr_t end, int prot)
 		s->p = p;
 		s->cap = cap;
 	}
-	s->p[s->n++] = (struct piece){start, end, prot};
+	s->p[s->n++] = (struct piece){
+		.start = l->start > s->lo ? l->start : s->lo,
+		.end = l->end < s->hi ? l->end : s->hi,
+		.prot = prot_of(l->perms),
+		.file = l->kind == MAPS_FILE,
+	};
 }
 
 /* One line: our memfds it maps, or a private piece of the range. */
@@ -253,7 +278,7 @@ static void scan_line(const struct maps_line *l, void *arg)
 	struct scan *s = arg;
 	bool in = l->end > s->lo && l->start < s->hi;
 
-	if (l->kind == MAPS_OURS) {
+	if (ours(l)) {
 		for (size_t i = 0; i < share.n; i++) {
 			if (!rec_is(&share.rec[i], l->maj, l->min, l->ino))
 				continue;
@@ -264,23 +289,22 @@ static void scan_line(const struct maps_line *l, void *arg)
 	}
 	if (!in || s->nomem || !convertible(l, s->sp))
 		return;
-	scan_add(s, l->start > s->lo ? l->start : s->lo,
-		 l->end < s->hi ? l->end : s->hi, prot_of(l->perms));
+	scan_add(s, l);
 }
 
 /* ---------------------------------------------------------- convert */
 
-static int memfd_new(void)
+static int memfd_new(const char *name)
 {
 	int fd;
 
 	if (sio_should_fail_fd())
 		return -1;
 	/* no exec: where vm.memfd_noexec asks for it, and older kernels */
-	fd = memfd_create(SHARE_NAME,
+	fd = memfd_create(name,
 			  MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
 	if (fd < 0 && errno == EINVAL)
-		fd = memfd_create(SHARE_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	return fd;
 }
 
@@ -288,9 +312,9 @@ static int memfd_new(void)
  * A memfd of @size bytes that cannot shrink, grow or take other seals:
  * the parent maps it, and a mapping past a file's end would fault.
  */
-static int memfd_sized(size_t size)
+static int memfd_sized(const char *name, size_t size)
 {
-	int fd = memfd_new();
+	int fd = memfd_new(name);
 
 	if (fd < 0)
 		return -1;
@@ -337,30 +361,44 @@ static bool convert_piece(int fd, uintptr_t base, const struct piece *p)
 }
 
 /*
- * Convert @s's pieces through one new memfd, recorded to be sent; a
- * piece that fails stays as it was (its copy at pin time, as before).
- * lock held.
+ * Convert @s's pieces of one kind (@file: of MAP_PRIVATE files, else
+ * anonymous memory) through one new memfd, recorded to be sent; a piece
+ * that fails stays as it was (its copy at pin time, as before).  lock
+ * held.
  */
-static void convert(const struct scan *s)
+static void convert_kind(const struct scan *s, bool file)
 {
-	uintptr_t base = s->p[0].start;
+	size_t first = s->n, last = 0;
 	struct share_rec *r;
 	struct stat st;
+	uintptr_t base;
 	bool any = false;
 	int fd;
 
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->p[i].file != file)
+			continue;
+		if (first == s->n)
+			first = i;
+		last = i;
+	}
+	if (first == s->n)
+		return;
 	/* the record first: after the conversion nothing may fail */
 	if (!rec_reserve())
 		return;
-	fd = memfd_sized(s->p[s->n - 1].end - base);
+	base = s->p[first].start;
+	fd = memfd_sized(file ? SHARE_NAME_FILE : SHARE_NAME,
+			 s->p[last].end - base);
 	if (fd < 0)
 		return;
 	if (preload.real.fstat(fd, &st)) {
 		preload.real.close(fd);
 		return;
 	}
-	for (size_t i = 0; i < s->n; i++)
-		any |= convert_piece(fd, base, &s->p[i]);
+	for (size_t i = first; i <= last; i++)
+		if (s->p[i].file == file)
+			any |= convert_piece(fd, base, &s->p[i]);
 	if (!any) {
 		preload.real.close(fd);
 		return;
@@ -370,7 +408,7 @@ static void convert(const struct scan *s)
 				.dev = st.st_dev,
 				.ino = st.st_ino,
 				.lo = base,
-				.hi = s->p[s->n - 1].end,
+				.hi = s->p[last].end,
 				.send = true};
 	atomic_store(&share.nr, share.n);
 	atomic_store(&share.mapped, true);
@@ -453,8 +491,10 @@ unsigned int preload_fork_share(unsigned long cmd, const void *arg, int *fds)
 		else
 			rec_drop(i);
 	}
-	if (s.n && !s.nomem)
-		convert(&s);
+	if (s.n && !s.nomem) {
+		convert_kind(&s, false);
+		convert_kind(&s, true);
+	}
 	n = collect(fds);
 	pthread_mutex_unlock(&share.lock);
 	free(s.p);
@@ -475,6 +515,82 @@ void preload_fork_share_munmap(const void *addr, size_t len)
 			i++;
 	}
 	pthread_mutex_unlock(&share.lock);
+}
+
+/* ---------------------------------------------------------- madvise */
+
+/* The mappings of our memfds in a range, found before any changes. */
+struct ours {
+	uintptr_t lo, hi;
+	struct maps_line *l;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void ours_line(const struct maps_line *l, void *arg)
+{
+	struct ours *o = arg;
+
+	if (!ours(l) || l->end <= o->lo || l->start >= o->hi || o->nomem)
+		return;
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? 2 * o->cap : 8;
+		struct maps_line *g = sio_realloc(o->l, cap * sizeof(*g));
+
+		if (!g) {
+			o->nomem = true;
+			return;
+		}
+		o->l = g;
+		o->cap = cap;
+	}
+	o->l[o->n] = *l;
+	/* only what is in the range */
+	if (o->l[o->n].start < o->lo)
+		o->l[o->n].start = o->lo;
+	if (o->l[o->n].end > o->hi)
+		o->l[o->n].end = o->hi;
+	o->n++;
+}
+
+/*
+ * Our memfds' mappings in [lo, hi) into *@o (the caller frees o->l):
+ * 0, or -1 if they cannot all be known.
+ */
+static int ours_in(uintptr_t lo, uintptr_t hi, struct ours *o)
+{
+	*o = (struct ours){.lo = lo, .hi = hi};
+	return maps_walk(ours_line, o) || o->nomem ? -1 : 0;
+}
+
+int preload_fork_share_madvise(void *addr, size_t len, int advice)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), lo = (uintptr_t)addr;
+	uintptr_t hi = (lo + len + pg - 1) & ~(pg - 1);
+	struct ours o;
+	int err = 0;
+
+	/* the kernel refuses what is not a page-aligned range */
+	if (!atomic_load(&share.mapped) || (lo & (pg - 1)) || hi <= lo)
+		return 0;
+	pthread_mutex_lock(&share.lock);
+	if (!ours_in(lo, hi, &o)) {
+		for (size_t i = 0; i < o.n && !err; i++) {
+			const struct maps_line *l = &o.l[i];
+
+			if (advice == MADV_REMOVE)
+				err = EINVAL;
+			else if (l->kind == MAPS_OURS)
+				preload.real.mmap(
+					(void *)l->start, l->end - l->start,
+					prot_of(l->perms),
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+					-1, 0);
+		}
+	}
+	pthread_mutex_unlock(&share.lock);
+	free(o.l);
+	return err;
 }
 
 /* ---------------------------------------------------- a new child */
@@ -524,33 +640,6 @@ static bool privatize(const struct maps_line *l)
 	return ok;
 }
 
-/* The mappings of our memfds, found before any changes. */
-struct ours {
-	struct maps_line *l;
-	size_t n, cap;
-	bool nomem;
-};
-
-static void ours_line(const struct maps_line *l, void *arg)
-{
-	struct ours *o = arg;
-
-	if (l->kind != MAPS_OURS || o->nomem)
-		return;
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? 2 * o->cap : 8;
-		struct maps_line *g = sio_realloc(o->l, cap * sizeof(*g));
-
-		if (!g) {
-			o->nomem = true;
-			return;
-		}
-		o->l = g;
-		o->cap = cap;
-	}
-	o->l[o->n++] = *l;
-}
-
 /*
  * In the new child, single-threaded: our memfds' memory becomes its own
  * private copy, as the kernel copies pinned anonymous pages at fork, and
@@ -564,7 +653,7 @@ void preload_fork_share_child(void)
 	bool left;
 
 	if (atomic_load(&share.mapped)) {
-		left = maps_walk(ours_line, &o) || o.nomem;
+		left = ours_in(0, UINTPTR_MAX, &o);
 		for (size_t i = 0; i < o.n; i++)
 			left |= !privatize(&o.l[i]);
 		free(o.l);

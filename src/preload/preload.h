@@ -464,6 +464,12 @@ uint64_t preload_fork_pinned_bytes(pid_t pid);
 unsigned int preload_fork_share(unsigned long cmd, const void *arg, int *fds);
 /* munmap of all of a conversion's range closes its memfd */
 void preload_fork_share_munmap(const void *addr, size_t len);
+/*
+ * madvise() that discards (DONTNEED, FREE, REMOVE, DONTNEED_LOCKED):
+ * our memfds' memory in the range is treated as the private memory it
+ * was.  0 to go on with the call, or the errno it fails with.
+ */
+int preload_fork_share_madvise(void *addr, size_t len, int advice);
 /* atfork; in the new child, our memfds' memory becomes private copies */
 void preload_fork_share_prepare(void);
 void preload_fork_share_parent(void);

@@ -68,9 +68,9 @@ int sio_user_copy_from_mm(pid_t pid, void *dst, uint64_t uaddr, size_t len);
  * -errno.
  */
 struct sio_user_windows;
-/* The child names its memfds so: /proc/<pid>/maps shows them so. */
-#define SIO_USER_WINDOW_NAME	  "softiommu-fork-dma"
-#define SIO_USER_WINDOW_MAPS_NAME "/memfd:" SIO_USER_WINDOW_NAME " (deleted)"
+/* The child's memfds' names start so, as /proc/<pid>/maps shows them. */
+#define SIO_USER_WINDOW_NAME	    "softiommu-fork-dma"
+#define SIO_USER_WINDOW_MAPS_PREFIX "/memfd:" SIO_USER_WINDOW_NAME
 struct sio_user_windows *sio_user_windows_new(unsigned int max);
 int sio_user_windows_add(struct sio_user_windows *ws, int fd);
 void sio_user_windows_get(struct sio_user_windows *ws);

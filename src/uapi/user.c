@@ -312,8 +312,9 @@ static bool vma_of(const char *maps, uint64_t uaddr, struct user_vma *v)
 			.min = min,
 			.off = pgoff + (uaddr - start),
 			.shared = perms[3] == 's',
-			.window =
-				!strcmp(line + name, SIO_USER_WINDOW_MAPS_NAME),
+			.window = !strncmp(line + name,
+					   SIO_USER_WINDOW_MAPS_PREFIX,
+					   strlen(SIO_USER_WINDOW_MAPS_PREFIX)),
 		};
 		found = true;
 	}
