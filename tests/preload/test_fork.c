@@ -1137,6 +1137,91 @@ static void test_child_vfio_compat_shares(void **state)
 	assert_true(seen);
 }
 
+/*
+ * A MAP_PRIVATE mapping of a file is the child's private memory too: it
+ * is shared with the device as well (the file itself is not written).
+ */
+static void test_child_private_file_shares(void **state)
+{
+	struct fx *f = *state;
+	bool seen;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(attach(f), 0);
+	bus_master(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		int fd = memfd_create("fork-test-file", MFD_CLOEXEC);
+		uint8_t *own, byte = 0;
+
+		if (fd < 0 || ftruncate(fd, f->pg))
+			_exit(2);
+		own = mmap(NULL, (size_t)f->pg, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE, fd, 0);
+		if (own == MAP_FAILED)
+			_exit(3);
+		memset(own, PATTERN, (size_t)f->pg);
+		if (map_at(f, own, iova_of(f, 0)))
+			_exit(4);
+		memset(own, PATTERN2, (size_t)f->pg);
+		if (pread(fd, &byte, 1, 0) != 1 || byte)
+			_exit(5);
+		_exit(child_sync(f, 0) ? 0 : 6);
+	}
+	parent_wait(f, pid, &c);
+	seen = device_reads(f, iova_of(f, 0), PATTERN2);
+	parent_go(f);
+	reap(pid);
+	assert_true(seen);
+}
+
+/*
+ * madvise() of the shared page acts as on the anonymous memory it was,
+ * pinned: MADV_REMOVE is EINVAL (private memory), MADV_DONTNEED drops
+ * the child's page (it reads zeros after, and its next writes are a new
+ * page of its own) while the device keeps the pinned one.
+ */
+static void test_child_dontneed(void **state)
+{
+	struct fx *f = *state;
+	bool shared, kept;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(attach(f), 0);
+	bus_master(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uint8_t *own = child_pages(f, 1);
+
+		if (map_at(f, own, iova_of(f, 0)))
+			_exit(2);
+		memset(own, PATTERN2, (size_t)f->pg);
+		if (!child_sync(f, 0))
+			_exit(3);
+		if (madvise(own, (size_t)f->pg, MADV_REMOVE) != -1 ||
+		    errno != EINVAL || !all_equal(own, PATTERN2, f->pg))
+			_exit(4);
+		if (madvise(own, (size_t)f->pg, MADV_DONTNEED) ||
+		    !all_equal(own, 0, f->pg))
+			_exit(5);
+		memset(own, PATTERN3, (size_t)f->pg);
+		_exit(child_sync(f, 0) ? 0 : 6);
+	}
+	parent_wait(f, pid, &c);
+	shared = device_reads(f, iova_of(f, 0), PATTERN2);
+	parent_go(f);
+	parent_wait(f, pid, &c);
+	kept = device_reads(f, iova_of(f, 0), PATTERN2);
+	parent_go(f);
+	reap(pid);
+	assert_true(shared);
+	assert_true(kept);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1176,6 +1261,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_vfio_compat_shares,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_private_file_shares,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_dontneed, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("fork", tests, NULL, NULL);
