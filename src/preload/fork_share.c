@@ -23,6 +23,12 @@
  * result never depends on this.  Converting loses the mapping's other
  * attributes (madvise advice, mlock, a [anon:] name, THP).
  *
+ * madvise(): a discard (DONTNEED, FREE) of memory that was anonymous
+ * makes it new anonymous memory, reading zeros, as the kernel's does
+ * while a pin keeps the old page; MADV_REMOVE is EINVAL, as on private
+ * memory.  So anonymous memory and MAP_PRIVATE files' get memfds of
+ * different names (/proc/<pid>/maps tells them apart).
+ *
  * Races: each piece's bytes are copied, then the memfd is mapped over
  * it.  This thread writes nothing in between; another thread of the
  * child writing the piece then loses its write (the kernel's selftests
@@ -563,6 +569,23 @@ static int ours_in(uintptr_t lo, uintptr_t hi, struct ours *o)
 	return maps_walk(ours_line, o) || o->nomem ? -1 : 0;
 }
 
+/*
+ * A discard of our memory that was anonymous: anonymous memory reads
+ * zeros after DONTNEED or FREE (allocators count on it), while a pin
+ * keeps the page it held.  So the piece becomes new anonymous memory,
+ * and the pins keep the memfd's pages.  (A MAP_PRIVATE file's page
+ * would read the file again, which we cannot: it keeps its bytes.)
+ * libc's own mmap: not the program's DMA memory going away.
+ */
+static void discard(const struct maps_line *l)
+{
+	if (l->kind == MAPS_OURS)
+		preload.real.mmap((void *)l->start, l->end - l->start,
+				  prot_of(l->perms),
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+				  0);
+}
+
 int preload_fork_share_madvise(void *addr, size_t len, int advice)
 {
 	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), lo = (uintptr_t)addr;
@@ -574,19 +597,16 @@ int preload_fork_share_madvise(void *addr, size_t len, int advice)
 	if (!atomic_load(&share.mapped) || (lo & (pg - 1)) || hi <= lo)
 		return 0;
 	pthread_mutex_lock(&share.lock);
-	if (!ours_in(lo, hi, &o)) {
-		for (size_t i = 0; i < o.n && !err; i++) {
-			const struct maps_line *l = &o.l[i];
-
-			if (advice == MADV_REMOVE)
-				err = EINVAL;
-			else if (l->kind == MAPS_OURS)
-				preload.real.mmap(
-					(void *)l->start, l->end - l->start,
-					prot_of(l->perms),
-					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-					-1, 0);
-		}
+	if (ours_in(lo, hi, &o)) {
+		/* not knowing, punch nothing that may be pinned */
+		err = advice == MADV_REMOVE ? EINVAL : 0;
+	} else if (advice == MADV_REMOVE) {
+		/* EINVAL on private memory; on the memfd it would punch
+		 * the pinned pages out */
+		err = o.n ? EINVAL : 0;
+	} else {
+		for (size_t i = 0; i < o.n; i++)
+			discard(&o.l[i]);
 	}
 	pthread_mutex_unlock(&share.lock);
 	free(o.l);
