@@ -61,8 +61,12 @@
 #include "uapi/uapi.h"
 #include "uapi/vfio_abi.h"
 
+/* Linux 6.3's memfd flags, for older headers */
 #ifndef MFD_NOEXEC_SEAL
 #define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
 #endif
 
 /*
@@ -302,15 +306,22 @@ static void scan_line(const struct maps_line *l, void *arg)
 
 static int memfd_new(const char *name)
 {
+	const unsigned int fl = MFD_CLOEXEC | MFD_ALLOW_SEALING;
 	int fd;
 
 	if (sio_should_fail_fd())
 		return -1;
-	/* no exec: where vm.memfd_noexec asks for it, and older kernels */
-	fd = memfd_create(name,
-			  MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
+	/*
+	 * Executable if allowed, as the anonymous memory was (a program may
+	 * mprotect it PROT_EXEC): MFD_EXEC, which a kernel before 6.3 does
+	 * not know (EINVAL); sealed no-exec where vm.memfd_noexec=2 refuses
+	 * that (EACCES).
+	 */
+	fd = memfd_create(name, fl | MFD_EXEC);
 	if (fd < 0 && errno == EINVAL)
-		fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		fd = memfd_create(name, fl);
+	if (fd < 0 && errno == EACCES)
+		fd = memfd_create(name, fl | MFD_NOEXEC_SEAL);
 	return fd;
 }
 
