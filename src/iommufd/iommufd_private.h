@@ -330,8 +330,9 @@ struct iopt_pages {
 	 * are the child's (pid remote_pid).  The bus reaches only our own
 	 * memory, so the first pin makes an anonymous mapping of ours that
 	 * uptr then names (remote_taken; take_remote() in pages.c), and
-	 * each pin copies its range of the child's pages into it; until
-	 * then uptr is the child's address.
+	 * each pin takes its range of the child's pages into it (the
+	 * child's own pages where it sent their memfd, see windows, else a
+	 * copy); until then uptr is the child's address.
 	 */
 	pid_t remote_pid;
 	bool remote_taken;
@@ -349,6 +350,12 @@ struct iopt_pages {
 	uint64_t remote_uptr;
 	struct iopt_page_range *taken;
 	size_t nr_taken;
+	/*
+	 * The memfds the child sent with its IOAS_MAP (a reference, or
+	 * NULL): what it maps from them is taken as their pages, shared
+	 * with the child, instead of a copy (sio_user_take()).
+	 */
+	struct sio_user_windows *windows;
 	/*
 	 * Whose pins these are, as the kernel's pages->source_mm: 0 for
 	 * this process, or a fork child's pid (its IOAS_MAP, or its

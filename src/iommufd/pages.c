@@ -110,6 +110,8 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 			sio_user_mm_shares((*out)->remote_pid, down,
 					   (*out)->npages << host->page_shift);
 	(*out)->remote_uptr = down;
+	if ((*out)->remote_pid && !(*out)->remote_shared)
+		(*out)->windows = sio_user_windows_get_current();
 	(*out)->acct_pid = (*out)->remote_pid;
 	host_add_pages(*out);
 	return 0;
@@ -243,6 +245,7 @@ void iopt_put_pages(struct iopt_pages *pages)
 	if (pages->remote_taken && !pages->remote_shared)
 		munmap((void *)(uintptr_t)pages->uptr,
 		       pages->npages << pages->host->page_shift);
+	sio_user_windows_put(pages->windows);
 	if (pages->file_map) {
 		munmap(pages->file_map, pages->file_map_len);
 		close(pages->file_fd);
@@ -463,8 +466,10 @@ static uint64_t unpinned_npages(struct iopt_pages *pages, uint64_t first,
 /* -------------------------------------------------------- a fork child */
 
 /*
- * Take the child's pages [first, last] into @map (for shared memory,
- * only check that the child still lives).
+ * Take the child's pages [first, last] into @map: the pieces it maps
+ * from the memfds it sent (its private memory, made shareable) as those
+ * pages, the rest copied.  For memory it shares with us at the same
+ * address, only check that the child still lives.
  */
 static int take_remote_run(struct iopt_pages *pages, uint8_t *map,
 			   uint64_t first, uint64_t last)
@@ -477,19 +482,24 @@ static int take_remote_run(struct iopt_pages *pages, uint8_t *map,
 	if (pages->remote_shared)
 		return sio_user_copy_from_mm(pages->remote_pid, &probe,
 					     pages->remote_uptr + off, 1);
-	return sio_user_copy_from_mm(pages->remote_pid, map + off,
-				     pages->remote_uptr + off,
-				     (last - first + 1) << shift);
+	return sio_user_take(pages->remote_pid, pages->windows,
+			     pages->remote_uptr + off,
+			     (last - first + 1) << shift, pages->writable,
+			     map + off);
 }
 
 /*
  * A fork child's pages (see remote_pid): pinning them is taking them,
  * once, into memory of ours, as the kernel's pins hold the child's pages
- * after it exits.  Each pin takes its own range's pages that no earlier
+ * after it exits.  Where the child maps a memfd it sent, the memory
+ * taken is that memfd's pages: the device, our mapping and the child
+ * share them, as they share the kernel's pinned page; elsewhere it is a
+ * copy.  Each pin takes its own range's pages that no earlier
  * one took (the kernel pins only an area's pages, so a child's range
  * that is partly unmapped pins where its areas lie).  A child that is
  * gone has nothing to pin: -EFAULT, as pin_user_pages_remote() on an mm
- * without users.  All or nothing; pages->mutex held.
+ * without users (its memfds are ours too, but the child's maps that
+ * name them are gone with it).  All or nothing; pages->mutex held.
  */
 static int take_remote(struct iopt_pages *pages, uint64_t first, uint64_t last)
 {

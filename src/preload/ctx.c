@@ -134,10 +134,12 @@ static void atfork_prepare(void)
 	pthread_mutex_lock(&preload.platform_lock);
 	pthread_mutex_lock(&preload.fdt.lock);
 	preload_fork_prepare();
+	preload_fork_share_prepare();
 }
 
 static void atfork_parent(void)
 {
+	preload_fork_share_parent();
 	pthread_mutex_unlock(&preload.fdt.lock);
 	pthread_mutex_unlock(&preload.platform_lock);
 	preload_sysfs_unlock();
@@ -151,6 +153,8 @@ static void atfork_child(void)
 	vfile_orphan_all();
 	/* ... but the iommufd files, which act on the parent's contexts */
 	preload_fork_child();
+	/* memory a fork child shares with its parent's pins is ours alone */
+	preload_fork_share_child();
 	/*
 	 * The parent's platform may have been mid-call in a thread that the
 	 * child does not have: a new open in the child builds a new one

@@ -11,6 +11,11 @@
  * thread's "current mm" (sio_user_set_mm(): the user copies reach the
  * child's memory through process_vm_readv/writev).
  *
+ * A call that names memory to pin later brings the memfds that hold the
+ * child's memory there (fork_share.c), as SCM_RIGHTS with its datagram:
+ * the server maps them (windows, uapi/user_window.c) for the call, so
+ * its pins share the child's pages instead of copying them.
+ *
  * The file's lifetime is the kernel's: the server holds a reference of
  * each file for the child, dropped when the child releases its copy (its
  * last fd of the file closes), or when the channel ends (the child
@@ -26,6 +31,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,10 +50,10 @@ enum fork_op {
 
 /* One call from the child (a datagram: SOCK_SEQPACKET keeps bounds). */
 struct fork_req {
-	uint32_t op;  /* enum fork_op */
-	uint32_t idx; /* which file: an index in the server's files */
-	int32_t pid;  /* the caller: its memory is the call's user memory */
-	uint32_t reserved;
+	uint32_t op;   /* enum fork_op */
+	uint32_t idx;  /* which file: an index in the server's files */
+	int32_t pid;   /* the caller: its memory is the call's user memory */
+	uint32_t nfds; /* memfds of its memory that come with it */
 	uint64_t cmd;
 	uint64_t arg;
 };
@@ -94,8 +100,10 @@ static void server_free(struct fork_server *s)
 	free(s);
 }
 
-static int64_t serve_one(struct fork_server *s, const struct fork_req *req)
+static int64_t serve_one(struct fork_server *s, const struct fork_req *req,
+			 struct sio_user_windows *ws)
 {
+	struct sio_user_windows *old_ws;
 	struct sio_vfile *f;
 	pid_t old;
 	long rc;
@@ -124,9 +132,66 @@ static int64_t serve_one(struct fork_server *s, const struct fork_req *req)
 	if (passes_fds(req->cmd))
 		return -EOPNOTSUPP;
 	old = sio_user_set_mm(req->pid);
+	old_ws = sio_user_set_windows(ws);
 	rc = vfile_forward_ioctl(f, req->cmd, (void *)(uintptr_t)req->arg);
+	sio_user_set_windows(old_ws);
 	sio_user_set_mm(old);
 	return rc;
+}
+
+/* Control space for the fds a call may bring. */
+union fork_cmsg {
+	char buf[CMSG_SPACE(sizeof(int) * PRELOAD_FORK_MAX_FDS)];
+	struct cmsghdr align;
+};
+
+/* One request, and the fds that came with it in @fds: how many. */
+static ssize_t recv_req(int sock, struct fork_req *req, int *fds,
+			unsigned int *nfds)
+{
+	union fork_cmsg u;
+	struct iovec iov = {.iov_base = req, .iov_len = sizeof(*req)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+
+	*nfds = 0;
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
+	     c = CMSG_NXTHDR(&mh, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (k > PRELOAD_FORK_MAX_FDS - *nfds)
+			k = PRELOAD_FORK_MAX_FDS - *nfds;
+		memcpy(fds + *nfds, CMSG_DATA(c), k * sizeof(int));
+		*nfds += (unsigned int)k;
+	}
+	return n;
+}
+
+/*
+ * The windows a call brought: each memfd mapped (one we cannot map is
+ * left out: its memory is copied at pin time); the fds are closed.
+ */
+static struct sio_user_windows *take_windows(const int *fds, unsigned int nfds,
+					     bool use)
+{
+	struct sio_user_windows *ws = NULL;
+
+	if (use && nfds)
+		ws = sio_user_windows_new(nfds);
+	for (unsigned int i = 0; i < nfds; i++) {
+		if (ws)
+			sio_user_windows_add(ws, fds[i]);
+		preload.real.close(fds[i]);
+	}
+	return ws;
 }
 
 static void *serve(void *arg)
@@ -138,15 +203,22 @@ static void *serve(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
+		struct sio_user_windows *ws;
+		int fds[PRELOAD_FORK_MAX_FDS];
 		struct fork_req req;
 		struct fork_rep rep;
-		ssize_t n = recv(s->sock[0], &req, sizeof(req), 0);
+		unsigned int nfds;
+		ssize_t n = recv_req(s->sock[0], &req, fds, &nfds);
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		ws = take_windows(fds, nfds,
+				  n == sizeof(req) && req.op == FORK_IOCTL);
 		if (n <= 0)
 			break; /* the child's end is closed: it is gone */
-		rep.rc = n == sizeof(req) ? serve_one(s, &req) : -EINVAL;
+		rep.rc = n == sizeof(req) ? serve_one(s, &req, ws) : -EINVAL;
+		/* the pages objects the call made hold what they need */
+		sio_user_windows_put(ws);
 		if (n == sizeof(req) && req.op == FORK_RELEASE)
 			continue;
 		if (send(s->sock[0], &rep, sizeof(rep), MSG_NOSIGNAL) < 0)
@@ -232,13 +304,35 @@ void preload_fork_child(void)
 	free(s);
 }
 
+/* @req's datagram, with @nfds fds of ours for the server. */
+static ssize_t send_req(int sock, const struct fork_req *req, const int *fds,
+			unsigned int nfds)
+{
+	union fork_cmsg u;
+	struct iovec iov = {.iov_base = (void *)req, .iov_len = sizeof(*req)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *c;
+
+	if (nfds) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
 static int chan_call(struct preload_fork_chan *c, const struct fork_req *req,
-		     struct fork_rep *rep)
+		     struct fork_rep *rep, const int *fds)
 {
 	ssize_t n;
 
 	do
-		n = send(c->sock, req, sizeof(*req), MSG_NOSIGNAL);
+		n = send_req(c->sock, req, fds, req->nfds);
 	while (n < 0 && errno == EINTR);
 	if (n != sizeof(*req))
 		return -EIO; /* the parent is gone, and the file with it */
@@ -260,11 +354,14 @@ long preload_fork_ioctl(struct preload_fork_chan *c, unsigned int idx,
 		.cmd = cmd,
 		.arg = (uint64_t)(uintptr_t)arg,
 	};
+	int fds[PRELOAD_FORK_MAX_FDS];
 	struct fork_rep rep;
 	int rc;
 
+	/* before the lock: converting reads /proc and copies memory */
+	req.nfds = preload_fork_share(cmd, arg, fds);
 	pthread_mutex_lock(&c->lock);
-	rc = chan_call(c, &req, &rep);
+	rc = chan_call(c, &req, &rep, fds);
 	pthread_mutex_unlock(&c->lock);
 	return rc ? rc : (long)rep.rc;
 }
@@ -274,7 +371,7 @@ void preload_fork_release(struct preload_fork_chan *c, unsigned int idx)
 	struct fork_req req = {.op = FORK_RELEASE, .idx = idx};
 
 	pthread_mutex_lock(&c->lock);
-	chan_call(c, &req, NULL);
+	chan_call(c, &req, NULL, NULL);
 	pthread_mutex_unlock(&c->lock);
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
@@ -303,7 +400,7 @@ __attribute__((destructor)) static void fork_exit(void)
 	if (!c)
 		return;
 	pthread_mutex_lock(&c->lock);
-	chan_call(c, &req, &rep);
+	chan_call(c, &req, &rep, NULL);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -317,7 +414,7 @@ uint64_t preload_fork_pinned_bytes(pid_t pid)
 	if (!c)
 		return 0;
 	pthread_mutex_lock(&c->lock);
-	rc = chan_call(c, &req, &rep);
+	rc = chan_call(c, &req, &rep, NULL);
 	pthread_mutex_unlock(&c->lock);
 	return rc || rep.rc < 0 ? 0 : (uint64_t)rep.rc;
 }

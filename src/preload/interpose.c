@@ -495,8 +495,10 @@ EXPORT int munmap(void *addr, size_t len)
 	}
 	rc = preload.real.munmap(addr, len);
 	/* once gone, as the kernel's vma close after the unmap */
-	if (!rc && len)
+	if (!rc && len) {
 		preload_iommufd_munmap(addr, len);
+		preload_fork_share_munmap(addr, len);
+	}
 	return rc;
 }
 
@@ -553,9 +555,18 @@ static bool advice_discards(int advice)
 
 EXPORT int madvise(void *addr, size_t len, int advice)
 {
+	int err;
+
 	preload_ready();
-	if (advice_discards(advice))
+	if (advice_discards(advice)) {
 		preload_user_unmap(addr, len, false);
+		/* a fork child's memory shared for DMA (fork_share.c) */
+		err = preload_fork_share_madvise(addr, len, advice);
+		if (err) {
+			errno = err;
+			return -1;
+		}
+	}
 	return preload.real.madvise(addr, len, advice);
 }
 

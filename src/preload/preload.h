@@ -455,6 +455,27 @@ void preload_fork_release(struct preload_fork_chan *c, unsigned int idx);
 uint64_t preload_fork_pinned_bytes(pid_t pid);
 
 /*
+ * fork_share.c: in a fork child, before a call that names memory to pin
+ * (IOMMU_IOAS_MAP, VFIO_IOMMU_MAP_DMA) goes to the parent, its private
+ * pieces become MAP_SHARED memory of a memfd of ours.  The fds to send
+ * with the call go in @fds (the child keeps them); how many.
+ */
+#define PRELOAD_FORK_MAX_FDS 16
+unsigned int preload_fork_share(unsigned long cmd, const void *arg, int *fds);
+/* munmap of all of a conversion's range closes its memfd */
+void preload_fork_share_munmap(const void *addr, size_t len);
+/*
+ * madvise() that discards (DONTNEED, FREE, REMOVE, DONTNEED_LOCKED):
+ * our memfds' memory in the range is treated as the private memory it
+ * was.  0 to go on with the call, or the errno it fails with.
+ */
+int preload_fork_share_madvise(void *addr, size_t len, int advice);
+/* atfork; in the new child, our memfds' memory becomes private copies */
+void preload_fork_share_prepare(void);
+void preload_fork_share_parent(void);
+void preload_fork_share_child(void);
+
+/*
  * proc_status.c: /proc/<pid>/status with our pins in VmPin:.  false
  * when libc answers the path (not a status file, or nothing pinned);
  * true with *@ret the open's result (errno set on failure).

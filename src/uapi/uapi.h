@@ -59,6 +59,41 @@ bool sio_user_mm_shares(pid_t pid, uint64_t uaddr, uint64_t len);
 int sio_user_copy_from_mm(pid_t pid, void *dst, uint64_t uaddr, size_t len);
 
 /*
+ * user_window.c: windows, memfds a fork child sent with its call whose
+ * pages are its memory (it maps them MAP_SHARED), mapped by us too.  A
+ * set holds up to @max of them and is referenced: the call's, and each
+ * pages object made in it.  add maps @fd (which stays the caller's): a
+ * regular file, sealed against shrinking (-EPERM otherwise, as our
+ * mapping past its end would fault), of a whole number of pages; 0 or
+ * -errno.
+ */
+struct sio_user_windows;
+/* The child's memfds' names start so, as /proc/<pid>/maps shows them. */
+#define SIO_USER_WINDOW_NAME	    "softiommu-fork-dma"
+#define SIO_USER_WINDOW_MAPS_PREFIX "/memfd:" SIO_USER_WINDOW_NAME
+struct sio_user_windows *sio_user_windows_new(unsigned int max);
+int sio_user_windows_add(struct sio_user_windows *ws, int fd);
+void sio_user_windows_get(struct sio_user_windows *ws);
+void sio_user_windows_put(struct sio_user_windows *ws); /* NULL: nothing */
+/*
+ * The calling thread's windows, with its current mm (sio_user_set_mm()):
+ * set returns the previous ones; get_current a reference, or NULL.
+ */
+struct sio_user_windows *sio_user_set_windows(struct sio_user_windows *ws);
+struct sio_user_windows *sio_user_windows_get_current(void);
+/*
+ * Take process @pid's [uaddr, uaddr + len) into our @dst (page-aligned,
+ * our anonymous memory): each piece @pid maps at this moment from one
+ * of @ws's windows, with the access a pin needs (readable, and writable
+ * for @write), becomes a mapping of the window's pages, so @dst and the
+ * child share them; the rest is copied.  0, or -EFAULT where a copy
+ * faults (the child is gone, a piece is not mapped or not readable),
+ * -ENOMEM; on failure @dst holds no window's pages.
+ */
+int sio_user_take(pid_t pid, struct sio_user_windows *ws, uint64_t uaddr,
+		  uint64_t len, bool write, void *dst);
+
+/*
  * Fault in every page of [uaddr, uaddr + len) by touching it: a load, or
  * with @write a write that changes nothing.  0, -EFAULT where the access
  * would raise SIGSEGV or SIGBUS (as MADV_POPULATE_* reports it), or

@@ -283,6 +283,7 @@ struct user_vma {
 	unsigned int maj, min;
 	unsigned long long off; /* file offset of the address */
 	bool shared;
+	bool window; /* a fork child's memfd (user_window.c) */
 };
 
 static bool vma_of(const char *maps, uint64_t uaddr, struct user_vma *v)
@@ -292,20 +293,29 @@ static bool vma_of(const char *maps, uint64_t uaddr, struct user_vma *v)
 	bool found = false;
 	char line[512], perms[8];
 	FILE *f = fopen(maps, "re");
+	int name;
 
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end,
-			   perms, &pgoff, &maj, &min, &inode) != 7 ||
-		    uaddr < start || uaddr >= end)
+		name = -1;
+		line[strcspn(line, "\n")] = 0;
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start,
+			   &end, perms, &pgoff, &maj, &min, &inode,
+			   &name) != 7 ||
+		    name < 0 || uaddr < start || uaddr >= end)
 			continue;
-		*v = (struct user_vma){.end = end,
-				       .inode = inode,
-				       .maj = maj,
-				       .min = min,
-				       .off = pgoff + (uaddr - start),
-				       .shared = perms[3] == 's'};
+		*v = (struct user_vma){
+			.end = end,
+			.inode = inode,
+			.maj = maj,
+			.min = min,
+			.off = pgoff + (uaddr - start),
+			.shared = perms[3] == 's',
+			.window = !strncmp(line + name,
+					   SIO_USER_WINDOW_MAPS_PREFIX,
+					   strlen(SIO_USER_WINDOW_MAPS_PREFIX)),
+		};
 		found = true;
 	}
 	fclose(f);
@@ -320,6 +330,13 @@ bool sio_user_mm_shares(pid_t pid, uint64_t uaddr, uint64_t len)
 	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
 	if (!len || !vma_of(maps, uaddr, &theirs) ||
 	    !vma_of("/proc/self/maps", uaddr, &ours))
+		return false;
+	/*
+	 * The child's memfd that we map as a window (only there: the
+	 * child made it after the fork), by chance at the same address:
+	 * its windows make it ours, for as long as a pin needs.
+	 */
+	if (ours.window)
 		return false;
 	return theirs.shared && ours.shared && theirs.inode &&
 	       theirs.inode == ours.inode && theirs.maj == ours.maj &&

@@ -13,7 +13,13 @@
  *   once it is gone there is nothing to pin: the attach fails EFAULT;
  * - the file lives until both processes closed it;
  * - the child's pointers are the child's: memory only the parent still
- *   has is EFAULT for the child.
+ *   has is EFAULT for the child;
+ * - the child's private memory it maps is shared with the device, as the
+ *   kernel's pin shares the page: the device's writes are the child's,
+ *   the child's later writes reach the device; its bytes and
+ *   protections stay; a grandchild gets a private copy of it (the
+ *   kernel copies pinned anonymous pages at fork); a failure to share
+ *   leaves the copy taken at pin time, and the call's result.
  *
  * Written as a user program (libc and the ABI headers), run under
  * `softiommu exec`.  A child reports with its exit status, never with
@@ -22,7 +28,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,6 +52,8 @@
 
 #define IOVA_BASE 0x10000000ull
 #define PATTERN	  0x5a
+#define PATTERN2  0xa5 /* what the child writes after its map */
+#define PATTERN3  0x3c /* what the device (or a grandchild) writes */
 
 struct fx {
 	int iommufd, dev;
@@ -175,17 +185,16 @@ static void bus_master(struct fx *f)
 	ioat_chan_reset(f->dev);
 }
 
-/* The device copies the page at IOVA page 0 (the child's) to page 1. */
-static uint64_t dma_copy(struct fx *f)
+/* The device copies a page from IOVA @src to IOVA @dst: its status. */
+static uint64_t dma(struct fx *f, uint64_t src, uint64_t dst)
 {
 	struct ioat_desc *d = (struct ioat_desc *)(f->mem + 2 * f->pg);
 
-	memset(f->mem + f->pg, 0, (size_t)f->pg);
 	*d = (struct ioat_desc){
 		.size = (uint32_t)f->pg,
 		.ctl = CTL_COMPL_WRITE,
-		.src = iova_of(f, 0),
-		.dst = iova_of(f, 1),
+		.src = src,
+		.dst = dst,
 		.next = iova_of(f, 2),
 	};
 	ioat_bar_write(f->dev, CHANCMP, 8, iova_of(f, 3));
@@ -194,6 +203,13 @@ static uint64_t dma_copy(struct fx *f)
 		       CHANCTRL_INT_REARM | CHANCTRL_ERR_ABORT);
 	ioat_bar_write(f->dev, DMACOUNT, 2, 1);
 	return ioat_chan_wait(f->dev);
+}
+
+/* The device copies the page at IOVA page 0 (the child's) to page 1. */
+static uint64_t dma_copy(struct fx *f)
+{
+	memset(f->mem + f->pg, 0, (size_t)f->pg);
+	return dma(f, iova_of(f, 0), iova_of(f, 1));
 }
 
 /*
@@ -662,6 +678,550 @@ static void test_fd_calls_refused(void **state)
 	reap(pid);
 }
 
+/* ---- the child's private memory, shared with the device ---- */
+
+static bool all_equal(const uint8_t *p, uint8_t v, long n)
+{
+	for (long i = 0; i < n; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+/* The child: its word to the parent, then the parent's go. */
+static bool child_sync(struct fx *f, char word)
+{
+	char c;
+
+	return write(f->ready[1], &word, 1) == 1 && read(f->go[0], &c, 1) == 1;
+}
+
+/*
+ * The parent: the child's word in *@word.  A child that ended first, or
+ * hangs, fails the test (with its status) instead of leaving the parent
+ * waiting for a word that never comes.
+ */
+static void parent_wait(struct fx *f, pid_t pid, char *word)
+{
+	struct pollfd p = {.fd = f->ready[0], .events = POLLIN};
+	int status;
+
+	for (int i = 0; i < 200; i++) {
+		if (poll(&p, 1, 100) == 1 && read(f->ready[0], word, 1) == 1)
+			return;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			fail_msg("child %d ended first: status %#x", (int)pid,
+				 status);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fail_msg("child %d gave no word", (int)pid);
+}
+
+static void parent_go(struct fx *f)
+{
+	char c = 0;
+
+	assert_int_equal(write(f->go[1], &c, 1), 1);
+}
+
+/* In a child: @pages private pages of its own, all PATTERN. */
+static uint8_t *child_pages(struct fx *f, long pages)
+{
+	uint8_t *p = mmap(NULL, (size_t)(pages * f->pg), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		_exit(90);
+	memset(p, PATTERN, (size_t)(pages * f->pg));
+	return p;
+}
+
+/* The device reads IOVA @iova into page 1: true if it is all @v. */
+static bool device_reads(struct fx *f, uint64_t iova, uint8_t v)
+{
+	memset(f->mem + f->pg, 0, (size_t)f->pg);
+	return (dma(f, iova, iova_of(f, 1)) & 7) == CHANSTS_DONE &&
+	       all_equal(f->mem + f->pg, v, f->pg);
+}
+
+/*
+ * The child's private page, mapped with a domain (pinned at once), is
+ * the device's page: what the child writes after the map is what the
+ * device reads, and what the device writes the child reads.  (softiommu
+ * copied the page at pin time: the device read the bytes of the map, and
+ * its write stayed in the parent's copy.)
+ */
+static void test_child_shares_dma(void **state)
+{
+	struct fx *f = *state;
+	bool seen, wrote;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(attach(f), 0);
+	bus_master(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uint8_t *own = child_pages(f, 1);
+
+		if (map_at(f, own, iova_of(f, 0)))
+			_exit(2);
+		memset(own, PATTERN2, (size_t)f->pg);
+		if (!child_sync(f, 0))
+			_exit(3);
+		_exit(all_equal(own, PATTERN3, f->pg) ? 0 : 4);
+	}
+	parent_wait(f, pid, &c);
+	seen = device_reads(f, iova_of(f, 0), PATTERN2);
+	memset(f->mem + f->pg, PATTERN3, (size_t)f->pg);
+	wrote = (dma(f, iova_of(f, 1), iova_of(f, 0)) & 7) == CHANSTS_DONE;
+	parent_go(f);
+	assert_int_equal(reap_status(pid), 0);
+	assert_true(seen);
+	assert_true(wrote);
+}
+
+/*
+ * A page the child maps twice (two IOVAs; the second map finds it shared
+ * already) is one page for both mappings and the child.
+ */
+static void test_child_maps_twice(void **state)
+{
+	struct fx *f = *state;
+	bool first, second;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(attach(f), 0);
+	bus_master(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uint8_t *own = child_pages(f, 1);
+
+		if (map_at(f, own, iova_of(f, 0)) ||
+		    map_at(f, own, iova_of(f, 8)))
+			_exit(2);
+		memset(own, PATTERN2, (size_t)f->pg);
+		_exit(child_sync(f, 0) ? 0 : 3);
+	}
+	parent_wait(f, pid, &c);
+	first = device_reads(f, iova_of(f, 0), PATTERN2);
+	second = device_reads(f, iova_of(f, 8), PATTERN2);
+	parent_go(f);
+	reap(pid);
+	assert_true(first);
+	assert_true(second);
+}
+
+/* Whether the page at @p has protections @want ("rw-"), in our maps. */
+static bool prot_is(const void *p, const char *want)
+{
+	unsigned long lo, hi;
+	char line[512], perms[8];
+	bool ok = false;
+	FILE *fp = fopen("/proc/self/maps", "re");
+
+	if (!fp)
+		return false;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 &&
+		    (uintptr_t)p >= lo && (uintptr_t)p < hi)
+			ok = !strncmp(perms, want, 3);
+	fclose(fp);
+	return ok;
+}
+
+static void segv_exit(int sig)
+{
+	(void)sig;
+	_exit(0);
+}
+
+/* In a new child: a write to @p faults (its handler exits 0). */
+static bool write_faults(uint8_t *p)
+{
+	int status;
+	pid_t g = fork();
+
+	if (g < 0)
+		return false;
+	if (!g) {
+		signal(SIGSEGV, segv_exit);
+		*(volatile uint8_t *)p = 1;
+		_exit(1);
+	}
+	return waitpid(g, &status, 0) == g && WIFEXITED(status) &&
+	       !WEXITSTATUS(status);
+}
+
+/*
+ * Sharing keeps what the child had: the bytes of both pages, and their
+ * protections (the read-only one stays read-only: its maps line says so,
+ * and a write faults).  The device reads both as the child has them,
+ * the writable one written after the map.
+ */
+static void test_child_keeps_bytes_prot(void **state)
+{
+	struct fx *f = *state;
+	bool rw, ro;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(attach(f), 0);
+	bus_master(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uint8_t *own = child_pages(f, 2);
+		struct sio_iommu_ioas_map m = {
+			.size = sizeof(m),
+			.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+				 SIO_IOMMU_IOAS_MAP_READABLE,
+			.ioas_id = f->ioas,
+			.user_va = (uint64_t)(uintptr_t)own,
+			.length = 2 * (uint64_t)f->pg,
+			.iova = iova_of(f, 8),
+		};
+
+		memset(own + f->pg, PATTERN3, (size_t)f->pg);
+		if (mprotect(own + f->pg, (size_t)f->pg, PROT_READ))
+			_exit(2);
+		if (ioctl(f->iommufd, SIO_IOMMU_IOAS_MAP, &m))
+			_exit(3);
+		if (!all_equal(own, PATTERN, f->pg) ||
+		    !all_equal(own + f->pg, PATTERN3, f->pg))
+			_exit(4);
+		if (!prot_is(own, "rw-") || !prot_is(own + f->pg, "r--"))
+			_exit(5);
+		if (!write_faults(own + f->pg))
+			_exit(6);
+		memset(own, PATTERN2, (size_t)f->pg);
+		_exit(child_sync(f, 0) ? 0 : 7);
+	}
+	parent_wait(f, pid, &c);
+	rw = device_reads(f, iova_of(f, 8), PATTERN2);
+	ro = device_reads(f, iova_of(f, 9), PATTERN3);
+	parent_go(f);
+	reap(pid);
+	assert_true(rw);
+	assert_true(ro);
+}
+
+/*
+ * The child's page is pinned; its own child gets a private copy, as the
+ * kernel copies pinned anonymous pages at fork: the grandchild reads
+ * the same bytes, and its writes reach neither the child nor the
+ * device, while the child's still reach the device.
+ */
+static void test_grandchild_private_copy(void **state)
+{
+	struct fx *f = *state;
+	bool before, after;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(attach(f), 0);
+	bus_master(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uint8_t *own = child_pages(f, 1);
+		int status;
+		pid_t g;
+
+		if (map_at(f, own, iova_of(f, 0)))
+			_exit(2);
+		g = fork();
+		if (g < 0)
+			_exit(3);
+		if (!g) {
+			if (!all_equal(own, PATTERN, f->pg) ||
+			    !prot_is(own, "rw-"))
+				_exit(1);
+			memset(own, PATTERN3, (size_t)f->pg);
+			_exit(all_equal(own, PATTERN3, f->pg) ? 0 : 1);
+		}
+		if (waitpid(g, &status, 0) != g || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			_exit(4);
+		if (!all_equal(own, PATTERN, f->pg))
+			_exit(5);
+		if (!child_sync(f, 0))
+			_exit(6);
+		memset(own, PATTERN2, (size_t)f->pg);
+		_exit(child_sync(f, 0) ? 0 : 7);
+	}
+	parent_wait(f, pid, &c);
+	before = device_reads(f, iova_of(f, 0), PATTERN);
+	parent_go(f);
+	parent_wait(f, pid, &c);
+	after = device_reads(f, iova_of(f, 0), PATTERN2);
+	parent_go(f);
+	reap(pid);
+	assert_true(before);
+	assert_true(after);
+}
+
+/* What the child's fail-nth says after the call: 'i' injected, else 'n'. */
+static char child_nth_result(int nth)
+{
+	char buf[16];
+	ssize_t n = pread(nth, buf, sizeof(buf) - 1, 0);
+	char r = n == 2 && buf[0] == '0' ? 'i' : 'n';
+
+	/* disarm; the write may meet the fault itself, then write again */
+	if (pwrite(nth, "0", 1, 0) != 1)
+		(void)!pwrite(nth, "0", 1, 0);
+	return r;
+}
+
+/*
+ * Each fault point of the sharing, failed in turn (the child's fail-nth,
+ * as the kselftest harness arms it): the map succeeds all the same, and
+ * the page is copied at pin time as before (the device reads the bytes
+ * of the map, not the child's later write); once no fault is left, the
+ * page is shared.
+ */
+static void test_child_share_fails_copies(void **state)
+{
+	struct fx *f = *state;
+	unsigned int injected = 0, nth;
+	bool shared = false;
+
+	assert_int_equal(attach(f), 0);
+	bus_master(f);
+	for (nth = 1; nth < 64 && !shared; nth++) {
+		pid_t pid = fork();
+		char c;
+
+		assert_true(pid >= 0);
+		if (!pid) {
+			uint8_t *own = child_pages(f, 1);
+			char path[64];
+			int fd, rc;
+
+			snprintf(path, sizeof(path),
+				 "/proc/self/task/%d/fail-nth", getpid());
+			fd = open(path, O_RDWR);
+			if (fd < 0)
+				_exit(2);
+			snprintf(path, sizeof(path), "%u", nth);
+			if (pwrite(fd, path, strlen(path), 0) < 1)
+				_exit(3);
+			rc = map_at(f, own, iova_of(f, 0));
+			c = child_nth_result(fd);
+			if (rc)
+				_exit(4);
+			memset(own, PATTERN2, (size_t)f->pg);
+			_exit(child_sync(f, c) ? 0 : 5);
+		}
+		parent_wait(f, pid, &c);
+		if (c == 'i') {
+			injected++;
+			assert_true(device_reads(f, iova_of(f, 0), PATTERN));
+		} else {
+			shared = device_reads(f, iova_of(f, 0), PATTERN2);
+		}
+		parent_go(f);
+		reap(pid);
+		assert_int_equal(unmap_at(f, iova_of(f, 0)), 0);
+		assert_true(c == 'i' || shared);
+	}
+	assert_true(shared);
+	assert_true(injected > 0);
+}
+
+/*
+ * fork_present without a domain at map time: attaching while the child
+ * lives pins its page shared, so the child's writes before and after
+ * the attach both reach the device, and the page stays once the child
+ * is gone.  fork_gone: a page no pin took while the child lived cannot
+ * be pinned after, though its memfd is the parent's too: EFAULT.
+ */
+static void test_child_present_then_gone(void **state)
+{
+	struct fx *f = *state;
+	uint32_t src = ioas_alloc(f->iommufd);
+	bool at_attach, later;
+	pid_t pid;
+	char c;
+	int rc;
+
+	assert_int_not_equal(src, 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uint8_t *own = child_pages(f, 2);
+		struct sio_iommu_ioas_map m = {
+			.size = sizeof(m),
+			.flags = SIO_IOMMU_IOAS_MAP_FIXED_IOVA |
+				 SIO_IOMMU_IOAS_MAP_READABLE |
+				 SIO_IOMMU_IOAS_MAP_WRITEABLE,
+			.ioas_id = src,
+			.user_va = (uint64_t)(uintptr_t)(own + f->pg),
+			.length = (uint64_t)f->pg,
+			.iova = CHILD_IOVA,
+		};
+
+		if (map_at(f, own, iova_of(f, 0)) ||
+		    ioctl(f->iommufd, SIO_IOMMU_IOAS_MAP, &m))
+			_exit(2);
+		memset(own, PATTERN2, 2 * (size_t)f->pg);
+		if (!child_sync(f, 0))
+			_exit(3);
+		memset(own, PATTERN3, 2 * (size_t)f->pg);
+		_exit(child_sync(f, 0) ? 0 : 4);
+	}
+	parent_wait(f, pid, &c);
+	rc = attach(f);
+	if (!rc)
+		bus_master(f);
+	at_attach = !rc && device_reads(f, iova_of(f, 0), PATTERN2);
+	parent_go(f);
+	parent_wait(f, pid, &c);
+	later = !rc && device_reads(f, iova_of(f, 0), PATTERN3);
+	parent_go(f);
+	reap(pid);
+	assert_int_equal(rc, 0);
+	assert_true(at_attach);
+	assert_true(later);
+	/* pinned while it lived: the page outlives the child */
+	assert_true(device_reads(f, iova_of(f, 0), PATTERN3));
+	/* never pinned while it lived: nothing to pin now */
+	assert_int_equal(copy_page(f, src, CHILD_IOVA, iova_of(f, 8)), -1);
+	assert_int_equal(errno, EFAULT);
+}
+
+/*
+ * The VFIO compat container on the iommufd (IOMMU_VFIO_IOAS names the
+ * device's IOAS): the child's VFIO_IOMMU_MAP_DMA shares its page too.
+ */
+static void test_child_vfio_compat_shares(void **state)
+{
+	struct fx *f = *state;
+	struct sio_iommu_vfio_ioas v = {.size = sizeof(v),
+					.ioas_id = f->ioas,
+					.op = SIO_IOMMU_VFIO_IOAS_SET};
+	bool seen;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(ioctl(f->iommufd, SIO_IOMMU_VFIO_IOAS, &v), 0);
+	assert_int_equal(attach(f), 0);
+	bus_master(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uint8_t *own = child_pages(f, 1);
+		struct sio_vfio_iommu_type1_dma_map m = {
+			.argsz = sizeof(m),
+			.flags = SIO_VFIO_DMA_MAP_FLAG_READ |
+				 SIO_VFIO_DMA_MAP_FLAG_WRITE,
+			.vaddr = (uint64_t)(uintptr_t)own,
+			.iova = iova_of(f, 0),
+			.size = (uint64_t)f->pg,
+		};
+
+		if (ioctl(f->iommufd, SIO_VFIO_IOMMU_MAP_DMA, &m))
+			_exit(2);
+		memset(own, PATTERN2, (size_t)f->pg);
+		_exit(child_sync(f, 0) ? 0 : 3);
+	}
+	parent_wait(f, pid, &c);
+	seen = device_reads(f, iova_of(f, 0), PATTERN2);
+	parent_go(f);
+	reap(pid);
+	assert_true(seen);
+}
+
+/*
+ * A MAP_PRIVATE mapping of a file is the child's private memory too: it
+ * is shared with the device as well (the file itself is not written).
+ */
+static void test_child_private_file_shares(void **state)
+{
+	struct fx *f = *state;
+	bool seen;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(attach(f), 0);
+	bus_master(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		int fd = memfd_create("fork-test-file", MFD_CLOEXEC);
+		uint8_t *own, byte = 0;
+
+		if (fd < 0 || ftruncate(fd, f->pg))
+			_exit(2);
+		own = mmap(NULL, (size_t)f->pg, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE, fd, 0);
+		if (own == MAP_FAILED)
+			_exit(3);
+		memset(own, PATTERN, (size_t)f->pg);
+		if (map_at(f, own, iova_of(f, 0)))
+			_exit(4);
+		memset(own, PATTERN2, (size_t)f->pg);
+		if (pread(fd, &byte, 1, 0) != 1 || byte)
+			_exit(5);
+		_exit(child_sync(f, 0) ? 0 : 6);
+	}
+	parent_wait(f, pid, &c);
+	seen = device_reads(f, iova_of(f, 0), PATTERN2);
+	parent_go(f);
+	reap(pid);
+	assert_true(seen);
+}
+
+/*
+ * madvise() of the shared page acts as on the anonymous memory it was,
+ * pinned: MADV_REMOVE is EINVAL (private memory), MADV_DONTNEED drops
+ * the child's page (it reads zeros after, and its next writes are a new
+ * page of its own) while the device keeps the pinned one.
+ */
+static void test_child_dontneed(void **state)
+{
+	struct fx *f = *state;
+	bool shared, kept;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(attach(f), 0);
+	bus_master(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uint8_t *own = child_pages(f, 1);
+
+		if (map_at(f, own, iova_of(f, 0)))
+			_exit(2);
+		memset(own, PATTERN2, (size_t)f->pg);
+		if (!child_sync(f, 0))
+			_exit(3);
+		if (madvise(own, (size_t)f->pg, MADV_REMOVE) != -1 ||
+		    errno != EINVAL || !all_equal(own, PATTERN2, f->pg))
+			_exit(4);
+		if (madvise(own, (size_t)f->pg, MADV_DONTNEED) ||
+		    !all_equal(own, 0, f->pg))
+			_exit(5);
+		memset(own, PATTERN3, (size_t)f->pg);
+		_exit(child_sync(f, 0) ? 0 : 6);
+	}
+	parent_wait(f, pid, &c);
+	shared = device_reads(f, iova_of(f, 0), PATTERN2);
+	parent_go(f);
+	parent_wait(f, pid, &c);
+	kept = device_reads(f, iova_of(f, 0), PATTERN2);
+	parent_go(f);
+	reap(pid);
+	assert_true(shared);
+	assert_true(kept);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -686,6 +1246,24 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_orders, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fd_calls_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_child_shares_dma, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_child_maps_twice, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_child_keeps_bytes_prot,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grandchild_private_copy,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_share_fails_copies,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_present_then_gone,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_vfio_compat_shares,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_private_file_shares,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_dontneed, setup,
 						teardown),
 	};
 
