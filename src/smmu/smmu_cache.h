@@ -417,6 +417,8 @@ static inline bool tlb_probe(struct tlb_set *set, unsigned int kind,
 	uint64_t gkey = base | epoch;
 	unsigned int m = 0;
 
+	/* whole: the loads of atomics are not unrolled otherwise */
+#pragma GCC unroll 4
 	for (unsigned int w = 0; w < TLB_WAYS; w++) {
 		uint64_t va = word_read(&set->va[w]);
 
