@@ -31,6 +31,7 @@ struct preload_ctx preload = {
 	.platform_lock = PTHREAD_MUTEX_INITIALIZER,
 	.sysfs = {.lock = PTHREAD_MUTEX_INITIALIZER,
 		  .dir_lock = PTHREAD_MUTEX_INITIALIZER},
+	.share = {.lock = PTHREAD_MUTEX_INITIALIZER},
 };
 
 static void *resolve(const char *name, bool required)

@@ -88,14 +88,6 @@ struct share_rec {
 	bool seen, send;  /* in this scan: mapped anywhere, in the range */
 };
 
-static struct {
-	pthread_mutex_t lock;
-	struct share_rec *rec;
-	size_t n;
-	atomic_size_t nr;   /* n, for munmap's look without the lock */
-	atomic_bool mapped; /* memory of our memfds may be mapped here */
-} share = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
 /* ------------------------------------------------------------- maps */
 
 enum maps_kind {
@@ -215,20 +207,20 @@ static bool rec_valid(const struct share_rec *r)
 /* Drop record @i, closing its fd if it is still ours.  lock held. */
 static void rec_drop(size_t i)
 {
-	if (rec_valid(&share.rec[i]))
-		preload.real.close(share.rec[i].fd);
-	share.rec[i] = share.rec[--share.n];
-	atomic_store(&share.nr, share.n);
+	if (rec_valid(&preload.share.rec[i]))
+		preload.real.close(preload.share.rec[i].fd);
+	preload.share.rec[i] = preload.share.rec[--preload.share.n];
+	atomic_store(&preload.share.nr, preload.share.n);
 }
 
 /* Room for one more record: false without memory.  lock held. */
 static bool rec_reserve(void)
 {
-	struct share_rec *r =
-		sio_realloc(share.rec, (share.n + 1) * sizeof(*r));
+	struct share_rec *r = sio_realloc(preload.share.rec,
+					  (preload.share.n + 1) * sizeof(*r));
 
 	if (r)
-		share.rec = r;
+		preload.share.rec = r;
 	return r != NULL;
 }
 
@@ -289,11 +281,12 @@ static void scan_line(const struct maps_line *l, void *arg)
 	bool in = l->end > s->lo && l->start < s->hi;
 
 	if (ours(l)) {
-		for (size_t i = 0; i < share.n; i++) {
-			if (!rec_is(&share.rec[i], l->maj, l->min, l->ino))
+		for (size_t i = 0; i < preload.share.n; i++) {
+			if (!rec_is(&preload.share.rec[i], l->maj, l->min,
+				    l->ino))
 				continue;
-			share.rec[i].seen = true;
-			share.rec[i].send |= in;
+			preload.share.rec[i].seen = true;
+			preload.share.rec[i].send |= in;
 		}
 		return;
 	}
@@ -420,15 +413,15 @@ static void convert_kind(const struct scan *s, bool file)
 		preload.real.close(fd);
 		return;
 	}
-	r = &share.rec[share.n++];
+	r = &preload.share.rec[preload.share.n++];
 	*r = (struct share_rec){.fd = fd,
 				.dev = st.st_dev,
 				.ino = st.st_ino,
 				.lo = base,
 				.hi = s->p[last].end,
 				.send = true};
-	atomic_store(&share.nr, share.n);
-	atomic_store(&share.mapped, true);
+	atomic_store(&preload.share.nr, preload.share.n);
+	atomic_store(&preload.share.mapped, true);
 }
 
 /* The user memory @cmd names for a later pin, page-aligned; or false. */
@@ -470,14 +463,15 @@ static unsigned int collect(int *fds)
 {
 	unsigned int n = 0;
 
-	for (size_t i = 0; i < share.n;) {
-		struct share_rec *r = &share.rec[i];
+	for (size_t i = 0; i < preload.share.n;) {
+		struct share_rec *r = &preload.share.rec[i];
 
 		if (!r->send || n == PRELOAD_FORK_MAX_FDS) {
 			i++;
 		} else if (!rec_valid(r)) {
-			share.rec[i] = share.rec[--share.n];
-			atomic_store(&share.nr, share.n);
+			preload.share.rec[i] =
+				preload.share.rec[--preload.share.n];
+			atomic_store(&preload.share.nr, preload.share.n);
 		} else {
 			fds[n++] = r->fd;
 			i++;
@@ -493,17 +487,17 @@ unsigned int preload_fork_share(unsigned long cmd, const void *arg, int *fds)
 
 	if (!call_range(cmd, arg, &s.lo, &s.hi))
 		return 0;
-	pthread_mutex_lock(&share.lock);
-	for (size_t i = 0; i < share.n; i++)
-		share.rec[i].seen = share.rec[i].send = false;
+	pthread_mutex_lock(&preload.share.lock);
+	for (size_t i = 0; i < preload.share.n; i++)
+		preload.share.rec[i].seen = preload.share.rec[i].send = false;
 	if (maps_walk(scan_line, &s)) {
-		pthread_mutex_unlock(&share.lock);
+		pthread_mutex_unlock(&preload.share.lock);
 		free(s.p);
 		return 0;
 	}
 	/* a memfd nothing maps any more is only memory held */
-	for (size_t i = 0; i < share.n;) {
-		if (share.rec[i].seen)
+	for (size_t i = 0; i < preload.share.n;) {
+		if (preload.share.rec[i].seen)
 			i++;
 		else
 			rec_drop(i);
@@ -513,7 +507,7 @@ unsigned int preload_fork_share(unsigned long cmd, const void *arg, int *fds)
 		convert_kind(&s, true);
 	}
 	n = collect(fds);
-	pthread_mutex_unlock(&share.lock);
+	pthread_mutex_unlock(&preload.share.lock);
 	free(s.p);
 	return n;
 }
@@ -522,16 +516,17 @@ void preload_fork_share_munmap(const void *addr, size_t len)
 {
 	uintptr_t a = (uintptr_t)addr;
 
-	if (!atomic_load_explicit(&share.nr, memory_order_relaxed))
+	if (!atomic_load_explicit(&preload.share.nr, memory_order_relaxed))
 		return;
-	pthread_mutex_lock(&share.lock);
-	for (size_t i = 0; i < share.n;) {
-		if (a <= share.rec[i].lo && share.rec[i].hi - a <= len)
+	pthread_mutex_lock(&preload.share.lock);
+	for (size_t i = 0; i < preload.share.n;) {
+		if (a <= preload.share.rec[i].lo &&
+		    preload.share.rec[i].hi - a <= len)
 			rec_drop(i);
 		else
 			i++;
 	}
-	pthread_mutex_unlock(&share.lock);
+	pthread_mutex_unlock(&preload.share.lock);
 }
 
 /* ---------------------------------------------------------- madvise */
@@ -605,9 +600,9 @@ int preload_fork_share_madvise(void *addr, size_t len, int advice)
 	int err = 0;
 
 	/* the kernel refuses what is not a page-aligned range */
-	if (!atomic_load(&share.mapped) || (lo & (pg - 1)) || hi <= lo)
+	if (!atomic_load(&preload.share.mapped) || (lo & (pg - 1)) || hi <= lo)
 		return 0;
-	pthread_mutex_lock(&share.lock);
+	pthread_mutex_lock(&preload.share.lock);
 	if (ours_in(lo, hi, &o)) {
 		/* not knowing, punch nothing that may be pinned */
 		err = advice == MADV_REMOVE ? EINVAL : 0;
@@ -619,7 +614,7 @@ int preload_fork_share_madvise(void *addr, size_t len, int advice)
 		for (size_t i = 0; i < o.n; i++)
 			discard(&o.l[i]);
 	}
-	pthread_mutex_unlock(&share.lock);
+	pthread_mutex_unlock(&preload.share.lock);
 	free(o.l);
 	return err;
 }
@@ -628,12 +623,12 @@ int preload_fork_share_madvise(void *addr, size_t len, int advice)
 
 void preload_fork_share_prepare(void)
 {
-	pthread_mutex_lock(&share.lock);
+	pthread_mutex_lock(&preload.share.lock);
 }
 
 void preload_fork_share_parent(void)
 {
-	pthread_mutex_unlock(&share.lock);
+	pthread_mutex_unlock(&preload.share.lock);
 }
 
 /*
@@ -683,14 +678,14 @@ void preload_fork_share_child(void)
 	struct ours o = {0};
 	bool left;
 
-	if (atomic_load(&share.mapped)) {
+	if (atomic_load(&preload.share.mapped)) {
 		left = ours_in(0, UINTPTR_MAX, &o);
 		for (size_t i = 0; i < o.n; i++)
 			left |= !privatize(&o.l[i]);
 		free(o.l);
-		atomic_store(&share.mapped, left);
+		atomic_store(&preload.share.mapped, left);
 	}
-	while (share.n)
-		rec_drop(share.n - 1);
-	pthread_mutex_unlock(&share.lock);
+	while (preload.share.n)
+		rec_drop(preload.share.n - 1);
+	pthread_mutex_unlock(&preload.share.lock);
 }

@@ -264,6 +264,8 @@ struct preload_fdtable {
 	_Atomic(preload_slot *) chunk[PRELOAD_FD_MAX / PRELOAD_FD_CHUNK];
 };
 
+struct share_rec; /* fork_share.c */
+
 struct preload_ctx {
 	atomic_bool ready; /* real resolved, defaults registered */
 	pthread_once_t once;
@@ -282,6 +284,14 @@ struct preload_ctx {
 	struct fork_server *fork_pending;
 	/* fork.c: a fork child's channel to its parent's files, or NULL */
 	struct preload_fork_chan *fork_chan;
+	/* fork_share.c: the memfds made of this process's shared memory */
+	struct preload_fork_share {
+		pthread_mutex_t lock;
+		struct share_rec *rec;
+		size_t n;
+		atomic_size_t nr;   /* n, for munmap's look without the lock */
+		atomic_bool mapped; /* our memfds' memory may be mapped here */
+	} share;
 };
 
 extern struct preload_ctx preload;
