@@ -483,22 +483,24 @@ static bool s1_perm_ok(const struct smmu_s1 *s1, const struct s1_limits *l,
 	return !xn;
 }
 
-/* Every access a stage-1 leaf allows as it stands (no dirtying). */
+/*
+ * Every access a stage-1 leaf allows as it stands (no dirtying): what
+ * s1_perm_ok() answers for each of the six accesses, worked out at once,
+ * as every TLB fill needs all six.
+ */
 static uint64_t s1_perms(const struct smmu_s1 *s1, const struct s1_limits *l,
 			 uint64_t desc)
 {
-	uint64_t p = 0;
-	bool unused;
+	bool el0 = (desc & LPAE_S1_AP_UNPRIV) && !l->no_el0;
+	bool ro = (desc & LPAE_S1_AP_RDONLY) || l->ro;
+	bool pan = s1->pan && el0;
+	bool wxn = s1->wxn && !ro;
+	bool pxn = (desc & LPAE_S1_PXN) || l->pxn || (el0 && !ro) || wxn;
+	bool uxn = (desc & LPAE_S1_UXN) || l->uxn || wxn;
 
-	for (unsigned int i = 0; i < 6; i++) {
-		struct smmu_access a = {.priv = i < 3,
-					.write = i % 3 == 1,
-					.instr = i % 3 == 2};
-
-		if (s1_perm_ok(s1, l, desc, &a, false, &unused))
-			p |= BIT(i);
-	}
-	return p;
+	return (pan ? 0 : TLB_R_PRIV) | (pan || ro ? 0 : TLB_W_PRIV) |
+	       (pxn ? 0 : TLB_X_PRIV) | (el0 ? TLB_R_USER : 0) |
+	       (el0 && !ro ? TLB_W_USER : 0) | (el0 && !uxn ? TLB_X_USER : 0);
 }
 
 /* The stage-1 table for @va: VA[55] selects, the rest must agree. */
