@@ -78,13 +78,13 @@
 
 /* The geometry of one table: what a TCR/VTCR (a CD or STE) describes. */
 struct lpae_fmt {
-	unsigned int stage;	  /* 1 or 2 */
-	unsigned int gshift;	  /* 12, 14 or 16 */
-	unsigned int stride;	  /* gshift - 3: bits resolved per level */
-	unsigned int ias;	  /* input address bits */
-	unsigned int oas;	  /* output address bits */
-	unsigned int start_level; /* 0..3 */
-	unsigned int start_bits;  /* bits resolved at the start level */
+	uint8_t stage;	     /* 1 or 2 */
+	uint8_t gshift;	     /* 12, 14 or 16 */
+	uint8_t stride;	     /* gshift - 3: bits resolved per level */
+	uint8_t ias;	     /* input address bits */
+	uint8_t oas;	     /* output address bits */
+	uint8_t start_level; /* 0..3 */
+	uint8_t start_bits;  /* bits resolved at the start level */
 };
 
 static inline unsigned int lpae_level_shift(const struct lpae_fmt *f,

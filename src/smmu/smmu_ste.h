@@ -9,14 +9,14 @@
 
 /* A stream's decoded STE. */
 struct smmu_ste {
-	bool abort; /* Config 0b0xx: terminate silently */
-	bool s1, s2;
-	unsigned int s1fmt, s1cdmax, s1dss;
 	uint64_t s1ctxptr;
+	struct smmu_s2 s2cfg; /* valid when s2 */
+	bool abort;	      /* Config 0b0xx: terminate silently */
+	bool s1, s2;
+	uint8_t s1fmt, s1cdmax, s1dss;
 	bool s1stalld;
 	bool mev;
-	uint8_t eats;	      /* STE.EATS; 0 without ATS */
-	struct smmu_s2 s2cfg; /* valid when s2 */
+	uint8_t eats; /* STE.EATS; 0 without ATS */
 };
 
 /*

@@ -10,8 +10,8 @@
 
 /* A stage-2 translation regime, from an STE. */
 struct smmu_s2 {
-	struct lpae_fmt fmt; /* ias = 64 - S2T0SZ, oas = effective S2PS */
 	uint64_t ttb;
+	struct lpae_fmt fmt; /* ias = 64 - S2T0SZ, oas = effective S2PS */
 	uint16_t vmid;
 	bool affd;   /* S2AFFD: AF == 0 does not fault */
 	bool ha, hd; /* S2HA / S2HD: hardware AF and dirty updates */
@@ -22,21 +22,21 @@ struct smmu_s2 {
 
 /* One stage-1 translation table (TTB0 or TTB1) of a CD. */
 struct smmu_tt {
-	bool enabled; /* !EPDx */
-	bool had;     /* HADx: hierarchical attributes disabled */
 	uint64_t ttb;
 	struct lpae_fmt fmt; /* ias = 64 - TxSZ, oas = effective IPS */
+	bool enabled;	     /* !EPDx */
+	bool had;	     /* HADx: hierarchical attributes disabled */
 };
 
 /* A stage-1 translation regime, from a CD. */
 struct smmu_s1 {
 	struct smmu_tt tt[2];
+	uint64_t mair;
+	uint16_t asid;
 	bool tbi[2];
 	bool affd, ha, hd, wxn, pan;
 	bool record; /* CD.R */
 	bool stall;  /* CD.S */
-	uint16_t asid;
-	uint64_t mair;
 };
 
 /* A walk's result: a leaf, and what it allows, for the TLB. */
