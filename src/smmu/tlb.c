@@ -36,46 +36,50 @@ static uint64_t make_tag(const struct tlb_ent *e)
 }
 
 /*
- * Does slot content (@va, @tag) hold the translation @e is for, in the
- * epoch @key carries?
- */
-static bool same_key(uint64_t va, uint64_t tag, const struct tlb_ent *e,
-		     uint64_t key)
-{
-	uint64_t want = tlb_tag_id(e->kind, e->vmid, e->log2size);
-
-	if (va != key || (tag & TAG_ID) != want)
-		return false;
-	if ((e->kind & 1) || ((tag & TAG_GLOBAL) && e->global))
-		return true;
-	return !(tag & TAG_GLOBAL) && !e->global &&
-	       FIELD_GET(TAG_ASID, tag) == e->asid;
-}
-
-/*
  * The way to fill: the one holding this key, a free one, or the next in
  * round-robin order — so that entries sharing a set take turns rather
- * than evicting each other for ever.
+ * than evicting each other for ever.  The ways' words are compared all
+ * at once, as a probe compares them.
  */
 static unsigned int choose_way(struct smmu_tlb *tlb, unsigned int s,
 			       const struct tlb_ent *e, uint64_t key)
 {
 	struct tlb_set *set = &tlb->set[s];
-	unsigned int free_way = TLB_WAYS;
+	uint64_t want = tlb_tag_id(e->kind, e->vmid, e->log2size);
+	unsigned int same = 0, free_ways = 0;
+	uint8_t victim;
 
+#pragma GCC unroll 4
 	for (unsigned int w = 0; w < TLB_WAYS; w++) {
+		uint64_t va = word_read(&set->va[w]);
 		uint64_t tag = word_read(&set->tag[w]);
 
-		if (same_key(word_read(&set->va[w]), tag, e, key))
-			return w;
-		if (!(tag & TAG_VALID) && free_way == TLB_WAYS)
-			free_way = w;
+		same |= (unsigned int)(va == key && (tag & TAG_ID) == want)
+			<< w;
+		free_ways |= (unsigned int)!(tag & TAG_VALID) << w;
 	}
-	if (free_way < TLB_WAYS)
-		return free_way;
-	return atomic_fetch_add_explicit(&tlb->victim[s], 1,
-					 memory_order_relaxed) %
-	       TLB_WAYS;
+	/* the same address: the same entry if its ASID or globality agree */
+	while (same) {
+		unsigned int w = (unsigned int)__builtin_ctz(same);
+		uint64_t tag = word_read(&set->tag[w]);
+
+		same &= same - 1;
+		if ((e->kind & 1) || ((tag & TAG_GLOBAL) && e->global) ||
+		    (!(tag & TAG_GLOBAL) && !e->global &&
+		     FIELD_GET(TAG_ASID, tag) == e->asid))
+			return w;
+	}
+	if (free_ways)
+		return (unsigned int)__builtin_ctz(free_ways);
+	/*
+	 * Not a read-modify-write: fillers racing here may pick the same
+	 * way, which costs a replacement policy nothing, and the locked
+	 * add would cost every fill into a full set.
+	 */
+	victim = atomic_load_explicit(&tlb->victim[s], memory_order_relaxed);
+	atomic_store_explicit(&tlb->victim[s], (uint8_t)(victim + 1),
+			      memory_order_relaxed);
+	return victim % TLB_WAYS;
 }
 
 void tlb_insert(struct sio_smmu *smmu, const struct tlb_ent *e, uint64_t gen)

@@ -377,6 +377,85 @@ static void test_utlb_pages_sharing_a_set(void **state)
 	fx_destroy(fx);
 }
 
+/* Stage-2 entries of VMID 9 for the TLB's replacement tests. */
+static struct tlb_ent s2_ent(uint64_t ipa, uint64_t pa)
+{
+	return (struct tlb_ent){.va = ipa,
+				.pa = pa,
+				.log2size = 12,
+				.kind = TLB_KIND_S2,
+				.vmid = 9,
+				.tg = 1,
+				.level = 3,
+				.perm = TLB_RWX};
+}
+
+static bool s2_entry(struct smmu_fx *fx, uint64_t ipa, uint64_t *pa)
+{
+	struct tlb_ent e;
+
+	if (!tlb_lookup(fx->smmu, TLB_KIND_S2, 9, 0, ipa,
+			tlb_epochs(fx->smmu->tlb, 9), 0, &e))
+		return false;
+	*pa = e.pa;
+	return true;
+}
+
+/* Ways of @set holding a live entry at @ipa. */
+static unsigned int ways_at(struct smmu_fx *fx, unsigned int set, uint64_t ipa)
+{
+	struct tlb_set *ts = &fx->smmu->tlb->set[set];
+	unsigned int n = 0;
+
+	for (unsigned int w = 0; w < TLB_WAYS; w++)
+		n += (atomic_load(&ts->tag[w]) & TAG_VALID) &&
+		     (atomic_load(&ts->va[w]) & ~TLB_EPOCH_MASK) == ipa;
+	return n;
+}
+
+/*
+ * How a set is filled (white-box): a fill of an address already there
+ * replaces that entry rather than taking a second way; a set with a free
+ * way keeps all it holds; a full set takes turns, so four fills into it
+ * evict four different entries and all four new ones are found.
+ */
+static void test_tlb_set_replacement(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	unsigned int set = tlb_set_of(TLB_KIND_S2, 9, 12, 0);
+	uint64_t page[8] = {0}, pa;
+	uint64_t gen = smmu_gen(fx->smmu);
+	struct tlb_ent e;
+	unsigned int n = 1;
+
+	(void)state;
+	for (uint64_t p = 0x1000; n < 8; p += 0x1000)
+		if (tlb_set_of(TLB_KIND_S2, 9, 12, p) == set)
+			page[n++] = p;
+	e = s2_ent(page[0], 0x7000000);
+	tlb_insert(fx->smmu, &e, gen);
+	e = s2_ent(page[0], 0x7100000);
+	tlb_insert(fx->smmu, &e, gen);
+	assert_int_equal(ways_at(fx, set, page[0]), 1);
+	assert_true(s2_entry(fx, page[0], &pa) && pa == 0x7100000);
+	for (unsigned int i = 1; i < 4; i++) {
+		e = s2_ent(page[i], 0x8000000 + (i << 12));
+		tlb_insert(fx->smmu, &e, gen);
+	}
+	for (unsigned int i = 0; i < 4; i++)
+		assert_true(s2_entry(fx, page[i], &pa));
+	for (unsigned int i = 4; i < 8; i++) {
+		e = s2_ent(page[i], 0x9000000 + (i << 12));
+		tlb_insert(fx->smmu, &e, gen);
+	}
+	for (unsigned int i = 0; i < 8; i++) {
+		assert_int_equal(ways_at(fx, set, page[i]), i >= 4);
+		assert_int_equal(s2_entry(fx, page[i], &pa), i >= 4);
+	}
+	assert_true(s2_entry(fx, page[5], &pa) && pa == 0x9005000);
+	fx_destroy(fx);
+}
+
 static void test_tlb_block_entries(void **state)
 {
 	struct smmu_fx *fx = fx_create(NULL);
@@ -823,6 +902,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_nh_all_many),
 		cmocka_unit_test(test_tlb_nh_asid_many),
 		cmocka_unit_test(test_utlb_pages_sharing_a_set),
+		cmocka_unit_test(test_tlb_set_replacement),
 		cmocka_unit_test(test_tlb_block_entries),
 		cmocka_unit_test(test_tlb_stage2_by_vmid_and_ipa),
 		cmocka_unit_test(test_tlb_combined_entries_need_nh),
