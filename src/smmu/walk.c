@@ -110,7 +110,7 @@ static int httu_update(struct smmu_walk *w, uint64_t pa, uint64_t *desc,
 /* The TLBI TG encoding of a granule (4K 1, 16K 2, 64K 3). */
 static unsigned int tg_of(const struct lpae_fmt *fmt)
 {
-	return (fmt->gshift - 10) / 2;
+	return ((unsigned int)fmt->gshift - 10) >> 1;
 }
 
 /* Is this stage-2 leaf's memory type Device (MemAttr[3:2] == 0b00)? */
