@@ -417,12 +417,21 @@ static inline bool tlb_probe(struct tlb_set *set, unsigned int kind,
 	uint64_t gkey = base | epoch;
 	unsigned int m = 0;
 
-	/* whole: the loads of atomics are not unrolled otherwise */
+	/*
+	 * Whole: the loads of atomics are not unrolled otherwise.  The tags
+	 * are in the addresses' line and filter the candidates before the
+	 * sequence words' line is touched: an invalidated entry keeps its
+	 * address word, so without them the same page looked up again
+	 * after an invalidation would read that line for nothing.
+	 */
 #pragma GCC unroll 4
 	for (unsigned int w = 0; w < TLB_WAYS; w++) {
 		uint64_t va = word_read(&set->va[w]);
+		uint64_t tag = word_read(&set->tag[w]);
 
-		m |= (unsigned int)(va == key || va == gkey) << w;
+		m |= (unsigned int)((va == key || va == gkey) &&
+				    (tag & TAG_ID) == want)
+		     << w;
 	}
 	while (m) {
 		unsigned int w = (unsigned int)__builtin_ctz(m);
