@@ -581,6 +581,99 @@ static void test_stage1_permissions(void **state)
 }
 
 /*
+ * After an access @prime that the page allows (the walk caches what the
+ * leaf allows every kind of access), @attr must still fault with a
+ * permission fault: answered now from the TLB, it must agree with the
+ * walk.
+ */
+static void faults_after(struct smmu_fx *fx, uint64_t addr, unsigned int prime,
+			 unsigned int attr)
+{
+	uint64_t ev[4];
+
+	assert_int_equal(xlate(fx, 1, false, 0, addr, prime, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(xlate(fx, 1, false, 0, addr, attr, NULL),
+				 -EFAULT);
+		fx_one_event(fx, ev);
+		assert_int_equal(EV_ID(ev), EVT_F_PERMISSION);
+	}
+	assert_int_equal(xlate(fx, 1, false, 0, addr, prime, NULL), 0);
+}
+
+/* Set @bits in the level-2 table descriptor above @addr. */
+static void table_bits(struct smmu_fx *fx, struct sio_pgtable *pt,
+		       uint64_t addr, uint64_t bits)
+{
+	struct sio_pgtable_walk w;
+	uint64_t desc;
+
+	assert_int_equal(sio_pgtable_walk(pt, addr, &w), 0);
+	desc = w.step[2].desc;
+	assert_int_equal(sio_mem_cmpxchg64(fx->bus, w.step[2].addr, &desc,
+					   desc | bits),
+			 0);
+	fx_inv_all(fx);
+}
+
+/*
+ * Stage-1 permissions a TLB hit decides: the same rules as the walk's
+ * (test_stage1_permissions), each checked after another access has
+ * filled the TLB.  WXN and PAN from the CD; APTable[1] (read-only),
+ * APTable[0] (no EL0), UXNTable and PXNTable from a table descriptor
+ * (D8.4.2); EL0-writable memory never executable at EL1.
+ */
+static void test_stage1_permissions_on_hits(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable_info in;
+	struct sio_pgtable *pt = s1_table(fx, 48, SIO_PGT_TTB0, 0, &in);
+	uint64_t *cd = s1_stream(fx, &in);
+	const unsigned int P = SIO_SMMU_PRIV, X = SIO_SMMU_EXEC,
+			   W = SIO_SMMU_WRITE;
+
+	(void)state;
+	/* 2 MiB apart, so that each has a level-3 table of its own */
+	assert_int_equal(sio_pgtable_map(pt, 0x000000, 0x1000, 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(pt, 0x200000, 0x2000, 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(pt, 0x400000, 0x3000, 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(pt, 0x600000, 0x4000, 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(pt, 0x800000, 0x5000, 4096,
+					 SIO_PROT_READ | SIO_PROT_PRIV),
+			 0);
+	/* EL0 RW: executable at EL0, never at EL1 */
+	faults_after(fx, 0x000000, X, X | P);
+	/* WXN: writable memory is never executable */
+	bits_set(cd, 36, 1, 1);
+	fx_inv_all(fx);
+	faults_after(fx, 0x000000, 0, X);
+	bits_set(cd, 36, 1, 0);
+	/* PAN: privileged data accesses to EL0 memory fault */
+	bits_set(cd, 40, 1, 1);
+	fx_inv_all(fx);
+	faults_after(fx, 0x000000, 0, P);
+	faults_after(fx, 0x000000, W, P | W);
+	bits_set(cd, 40, 1, 0);
+	fx_inv_all(fx);
+	/* APTable[1]: read-only below, at either privilege */
+	table_bits(fx, pt, 0x200000, 1ull << 62);
+	faults_after(fx, 0x200000, 0, W);
+	faults_after(fx, 0x200000, P, P | W);
+	/* APTable[0]: no EL0 access below */
+	table_bits(fx, pt, 0x400000, 1ull << 61);
+	faults_after(fx, 0x400000, P, 0);
+	/* UXNTable: not executable at EL0 below */
+	table_bits(fx, pt, 0x600000, 1ull << 60);
+	faults_after(fx, 0x600000, 0, X);
+	/* PXNTable: not executable at EL1 below */
+	assert_int_equal(xlate(fx, 1, false, 0, 0x800000, X | P, NULL), 0);
+	table_bits(fx, pt, 0x800000, 1ull << 59);
+	faults_after(fx, 0x800000, P, X | P);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
  * Hostile tables: a descriptor pointing outside the bus is an external
  * abort (F_WALK_EABT, stage 1, CLASS TT, with the fetch address); tables
  * that point at themselves or hold garbage end in an architectural fault
@@ -669,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_illegal_cds),
 		cmocka_unit_test(test_access_flag_and_dirty_state),
 		cmocka_unit_test(test_stage1_permissions),
+		cmocka_unit_test(test_stage1_permissions_on_hits),
 		cmocka_unit_test(test_hostile_tables),
 	};
 
