@@ -91,7 +91,7 @@ void tlb_insert(struct sio_smmu *smmu, const struct tlb_ent *e, uint64_t gen)
 	uint64_t key = tlb_key(e->va, e->kind, e->global,
 			       tlb_epoch_of(atomic_load(&tlb->epochs[e->vmid]),
 					    e->kind),
-			       (e->kind & 1) ? 0 : e->asid_epoch);
+			       e->asid_epoch);
 	unsigned int w = choose_way(tlb, s, e, key);
 	uint64_t bit = 1ull << e->log2size, tag = make_tag(e), held;
 
