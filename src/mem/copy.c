@@ -72,8 +72,8 @@ void sio_mem_copy(void *dst, const void *src, size_t len)
 
 void sio_mem_move(void *dst, const void *src, size_t len)
 {
-	const uint8_t *s = src;
-	uint8_t *d = dst;
+	/* as integers: the two ranges may be parts of different objects */
+	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
 
 	if (d + len <= s || s + len <= d)
 		sio_mem_copy(dst, src, len);
