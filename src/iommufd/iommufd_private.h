@@ -391,7 +391,7 @@ struct iopt_pages {
 	size_t nr_gone;
 	bool all_gone; /* everything, for want of memory to say what */
 	/*
-	 * The page ranges accesses have pinned (struct iopt_pages_access,
+	 * The page ranges accesses have pinned (struct iopt_pages_range,
 	 * page indices from uptr), under mutex.  Pages in the union of
 	 * these and domains_itree are populated and counted once, however
 	 * many ranges cover them.

@@ -596,13 +596,16 @@ static int populate_range(struct iopt_pages *pages, uint64_t index,
 /*
  * Pinning takes the pages with the access DMA will need; what the
  * program unmapped is not there to take (iommufd_host_user_unmap()).
+ * With @arg, the run's pages are added to the count it points at, gone
+ * ones too (as unpinned_npages() counts them).
  */
 static int populate_live(struct iopt_pages *pages, uint64_t first,
 			 uint64_t last, void *arg)
 {
 	uint64_t f, l;
 
-	(void)arg;
+	if (arg)
+		*(uint64_t *)arg += last - first + 1;
 	for (size_t i = 0; live_piece(pages, first, last, i, &f, &l); i++) {
 		int rc = populate_range(pages, f, l - f + 1, pages->writable);
 
@@ -614,14 +617,38 @@ static int populate_live(struct iopt_pages *pages, uint64_t first,
 
 /*
  * Fault in the pages of [first, last] no pin holds yet, as the kernel's
- * pin_user_pages() would take them (writable if the pages are); those
- * pinned already are held, whatever the program did to its mapping
- * since.  pages->mutex held.
+ * pin_user_pages() would take them (writable if the pages are), and
+ * with @npages say how many they are; those pinned already are held,
+ * whatever the program did to its mapping since.  pages->mutex held.
  */
 static int populate_unpinned(struct iopt_pages *pages, uint64_t first,
-			     uint64_t last)
+			     uint64_t last, uint64_t *npages)
 {
-	return for_each_unpinned(pages, first, last, populate_live, NULL);
+	if (npages)
+		*npages = 0;
+	return for_each_unpinned(pages, first, last, populate_live, npages);
+}
+
+/*
+ * Pin the pages of [first, last] no domain range or access holds yet:
+ * fault them in, then count them (-EFAULT before -ENOMEM, as the
+ * kernel's pfn_reader faults pages in before it counts them), in one
+ * walk.  [first, last] not yet in its tree; pages->mutex held.
+ */
+static int pin_holes(struct iopt_pages *pages, uint64_t first, uint64_t last)
+{
+	uint64_t npages;
+	int rc = populate_unpinned(pages, first, last, &npages);
+
+	if (rc)
+		return rc;
+	return update_pinned(pages, npages, true);
+}
+
+/* Undo pin_holes() once [first, last] has left its tree. */
+static void unpin_holes(struct iopt_pages *pages, uint64_t first, uint64_t last)
+{
+	update_pinned(pages, unpinned_npages(pages, first, last), false);
 }
 
 /* ------------------------------------------------------------ the bus */
@@ -660,54 +687,54 @@ static void unregister_range(struct iopt_pages *pages, uint64_t first,
  * Register the live pages of the domain range [first, last] on the bus,
  * on its own behalf: the bus counts registrations of the same pages, so
  * each range's unpin takes away exactly its own, and a page stays
- * reachable while any domain range holds it.  All or nothing;
- * pages->mutex held.
+ * reachable while any domain range holds it.  All or nothing; never for
+ * a revoked dma-buf (its pin does not get here, and a host munmap()
+ * only reregisters user memory); pages->mutex held.
  */
 static int register_range(struct iopt_pages *pages, uint64_t first,
 			  uint64_t last)
 {
 	unsigned int shift = pages->host->page_shift;
 	uint64_t f, l;
-	size_t i;
-	int rc = 0;
+	int rc;
 
-	/* a revoked dma-buf has no memory to reach */
-	if (pages->revoked)
-		return 0;
-	for (i = 0; live_piece(pages, first, last, i, &f, &l); i++) {
+	for (size_t i = 0; live_piece(pages, first, last, i, &f, &l); i++) {
 		rc = sio_mem_register(pages->host->bus,
 				      pages->uptr + (f << shift),
 				      (l - f + 1) << shift, pages_perm(pages),
 				      pages);
-		if (rc)
-			break;
+		if (rc) {
+			/* the pieces before this one are those of [first, f) */
+			if (f > first)
+				unregister_pieces(pages, pages->gone,
+						  pages->nr_gone, first, f - 1);
+			return rc;
+		}
 	}
-	while (rc && i--) {
-		live_piece(pages, first, last, i, &f, &l);
-		sio_mem_unregister(pages->host->bus, pages->uptr + (f << shift),
-				   (l - f + 1) << shift, pages);
-	}
-	return rc;
+	return 0;
 }
 
 /* ----------------------------------------------------------- domains */
 
-/* One page range the domains hold, shared by its identical pins. */
-struct iopt_pages_domain {
+/*
+ * One page range the domains or an access pinned (domains_itree,
+ * access_itree), shared by its identical pins.
+ */
+struct iopt_pages_range {
 	struct sio_itree_node node; /* page indices [start, last] */
 	unsigned int users;
 };
 
-/* The node for exactly [first, last]; ranges may overlap. */
-static struct iopt_pages_domain *get_exact_domain(struct iopt_pages *pages,
-						  uint64_t first, uint64_t last)
+/* The node of @tree for exactly [first, last]; ranges may overlap. */
+static struct iopt_pages_range *get_exact_range(struct sio_itree *tree,
+						uint64_t first, uint64_t last)
 {
 	struct sio_itree_node *n;
 
-	sio_itree_for_each(n, &pages->domains_itree, first, last)
+	sio_itree_for_each(n, tree, first, last)
 	{
 		if (n->start == first && n->last == last)
-			return iommufd_container_of(n, struct iopt_pages_domain,
+			return iommufd_container_of(n, struct iopt_pages_range,
 						    node);
 	}
 	return NULL;
@@ -722,7 +749,6 @@ static struct iopt_pages_domain *get_exact_domain(struct iopt_pages *pages,
 static int pin_domain_range(struct iopt_pages *pages, uint64_t first,
 			    uint64_t last)
 {
-	uint64_t npages;
 	int rc;
 
 	/* a revoked dma-buf has no memory to pin: the pin is a count only */
@@ -731,26 +757,22 @@ static int pin_domain_range(struct iopt_pages *pages, uint64_t first,
 	rc = take_remote(pages, first, last);
 	if (rc)
 		return rc;
-	rc = populate_unpinned(pages, first, last);
-	if (rc)
-		return rc;
-	npages = unpinned_npages(pages, first, last);
-	rc = update_pinned(pages, npages, true);
+	rc = pin_holes(pages, first, last);
 	if (rc)
 		return rc;
 	rc = register_range(pages, first, last);
 	if (rc)
-		update_pinned(pages, npages, false);
+		unpin_holes(pages, first, last);
 	return rc;
 }
 
 int iopt_pages_pin(struct iopt_pages *pages, uint64_t first, uint64_t last)
 {
-	struct iopt_pages_domain *dom;
+	struct iopt_pages_range *dom;
 	int rc = 0;
 
 	pthread_mutex_lock(&pages->mutex);
-	dom = get_exact_domain(pages, first, last);
+	dom = get_exact_range(&pages->domains_itree, first, last);
 	if (dom) {
 		dom->users++;
 		goto out;
@@ -776,16 +798,16 @@ out:
 
 void iopt_pages_unpin(struct iopt_pages *pages, uint64_t first, uint64_t last)
 {
-	struct iopt_pages_domain *dom;
+	struct iopt_pages_range *dom;
 
 	pthread_mutex_lock(&pages->mutex);
-	dom = get_exact_domain(pages, first, last);
+	dom = get_exact_range(&pages->domains_itree, first, last);
 	if (!dom || --dom->users)
 		goto out;
 	sio_itree_remove(&pages->domains_itree, &dom->node);
 	/* off the bus first: no DMA may reach what is no longer counted */
 	unregister_range(pages, first, last);
-	update_pinned(pages, unpinned_npages(pages, first, last), false);
+	unpin_holes(pages, first, last);
 	free(dom);
 out:
 	pthread_mutex_unlock(&pages->mutex);
@@ -920,28 +942,6 @@ bool iopt_pages_is_pinned(struct iopt_pages *pages, uint64_t index)
 
 /* ------------------------------------------------------------ accesses */
 
-/* One range of pages an access pinned, shared by its identical pins. */
-struct iopt_pages_access {
-	struct sio_itree_node node; /* page indices [start, last] */
-	unsigned int users;
-};
-
-/* The node for exactly [index, last]; ranges may overlap. */
-static struct iopt_pages_access *
-iopt_pages_get_exact_access(struct iopt_pages *pages, uint64_t index,
-			    uint64_t last)
-{
-	struct sio_itree_node *n;
-
-	sio_itree_for_each(n, &pages->access_itree, index, last)
-	{
-		if (n->start == index && n->last == last)
-			return iommufd_container_of(n, struct iopt_pages_access,
-						    node);
-	}
-	return NULL;
-}
-
 static void fill_out_pages(struct iopt_pages *pages, uint64_t index,
 			   uint64_t last, void **out_pages)
 {
@@ -951,34 +951,12 @@ static void fill_out_pages(struct iopt_pages *pages, uint64_t index,
 					    (index << pages->host->page_shift));
 }
 
-/*
- * Pin them for good: the pages no domain range or other access holds
- * are faulted in, then counted (-EFAULT before -ENOMEM).  [first, last]
- * not yet in the tree; pages->mutex held.
- */
-static int pin_access_holes(struct iopt_pages *pages, uint64_t first,
-			    uint64_t last)
-{
-	int rc = populate_unpinned(pages, first, last);
-
-	if (rc)
-		return rc;
-	return update_pinned(pages, unpinned_npages(pages, first, last), true);
-}
-
-/* Undo pin_access_holes() once [first, last] has left the tree. */
-static void unpin_access_holes(struct iopt_pages *pages, uint64_t first,
-			       uint64_t last)
-{
-	update_pinned(pages, unpinned_npages(pages, first, last), false);
-}
-
 int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 			 uint64_t last_index, void **out_pages,
 			 unsigned int flags)
 {
 	struct iopt_pages *pages = area->pages;
-	struct iopt_pages_access *access;
+	struct iopt_pages_range *access;
 	int rc;
 
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
@@ -993,7 +971,7 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 		rc = -EFAULT;
 		goto out_unlock;
 	}
-	access = iopt_pages_get_exact_access(pages, start_index, last_index);
+	access = get_exact_range(&pages->access_itree, start_index, last_index);
 	if (access) {
 		area->num_accesses++;
 		if (flags & IOPT_ACCESS_LOCK_AREA)
@@ -1012,7 +990,7 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index,
 		rc = -ENOMEM;
 		goto out_unlock;
 	}
-	rc = pin_access_holes(pages, start_index, last_index);
+	rc = pin_holes(pages, start_index, last_index);
 	if (rc) {
 		free(access);
 		goto out_unlock;
@@ -1034,10 +1012,10 @@ void iopt_area_remove_access(struct iopt_area *area, bool locked,
 			     uint64_t start_index, uint64_t last_index)
 {
 	struct iopt_pages *pages = area->pages;
-	struct iopt_pages_access *access;
+	struct iopt_pages_range *access;
 
 	pthread_mutex_lock(&pages->mutex);
-	access = iopt_pages_get_exact_access(pages, start_index, last_index);
+	access = get_exact_range(&pages->access_itree, start_index, last_index);
 	/* a caller's unpin of something it never pinned changes nothing
 	 */
 	if (!access || !area->num_accesses)
@@ -1048,7 +1026,7 @@ void iopt_area_remove_access(struct iopt_area *area, bool locked,
 	if (--access->users)
 		goto out_unlock;
 	sio_itree_remove(&pages->access_itree, &access->node);
-	unpin_access_holes(pages, start_index, last_index);
+	unpin_holes(pages, start_index, last_index);
 	free(access);
 out_unlock:
 	pthread_mutex_unlock(&pages->mutex);
@@ -1084,7 +1062,7 @@ static int rw_slow(struct iopt_pages *pages, uint64_t first, uint64_t last,
 	int rc;
 
 	pthread_mutex_lock(&pages->mutex);
-	rc = populate_unpinned(pages, first, last);
+	rc = populate_unpinned(pages, first, last, NULL);
 	if (!rc)
 		rc = rw_copy(pages, pages->uptr + start_byte, data, length,
 			     flags);
