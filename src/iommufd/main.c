@@ -620,13 +620,23 @@ int iommufd_ctx_mmap(struct iommufd_ctx *ictx, uint64_t offset, uint64_t length,
 		/* only the exact region, not a piece of it */
 		if (m->offset != offset || m->length != length)
 			continue;
-		/* an owner being destroyed has no users left to add to */
-		users = atomic_load(&m->owner->users);
+		/*
+		 * An owner not yet finalized may still be aborted, which
+		 * frees it whatever its users (a VIOMMU_ALLOC failing after
+		 * the driver offered the region); one being destroyed has no
+		 * users left to add to.  ictx->lock orders this against
+		 * iommufd_object_finalize().
+		 */
+		pthread_mutex_lock(&ictx->lock);
+		users = m->owner->finalized ? atomic_load(&m->owner->users) : 0;
 		do {
-			if (!users)
+			if (!users) {
+				pthread_mutex_unlock(&ictx->lock);
 				goto out;
+			}
 		} while (!atomic_compare_exchange_weak(&m->owner->users, &users,
 						       users + 1));
+		pthread_mutex_unlock(&ictx->lock);
 		*fd = m->fd;
 		*owner = m->owner;
 		rc = 0;

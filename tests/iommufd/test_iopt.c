@@ -148,6 +148,38 @@ static int iopt_map(struct ctx *c, uint64_t *iova, void *va, uint64_t len,
 				   flags);
 }
 
+/*
+ * A region offered for mmap() before its owner is finalized (a driver's
+ * VIOMMU_ALLOC init_data does so) is not handed out until it is: an
+ * owner that is still aborted frees itself whatever its users, and a
+ * user added in between would be left holding freed memory.
+ */
+static void test_mmap_waits_for_finalize(void **state)
+{
+	struct ctx *c = *state;
+	struct iommufd_object *obj = calloc(1, sizeof(*obj)), *owner = NULL;
+	uint64_t off;
+	int fd = -1;
+
+	assert_non_null(obj);
+	assert_int_equal(iommufd_object_alloc(c->ictx, obj, IOMMUFD_OBJ_VIOMMU),
+			 0);
+	assert_int_equal(iommufd_alloc_mmap(c->ictx, obj, 7, c->pg, &off), 0);
+	assert_int_equal(iommufd_ctx_mmap(c->ictx, off, c->pg, &fd, &owner),
+			 -ENXIO);
+	assert_int_equal(atomic_load(&obj->users), 1);
+	iommufd_object_finalize(c->ictx, obj);
+	assert_int_equal(iommufd_ctx_mmap(c->ictx, off, c->pg, &fd, &owner), 0);
+	assert_ptr_equal(owner, obj);
+	assert_int_equal(fd, 7);
+	assert_int_equal(atomic_load(&obj->users), 2);
+	atomic_fetch_sub(&obj->users, 1);
+	iommufd_destroy_mmap(c->ictx, obj, off);
+	/* back to reserved, so that it can be aborted like a failed alloc */
+	obj->finalized = false;
+	iommufd_object_abort(c->ictx, obj);
+}
+
 static void test_reserved(void **state)
 {
 	struct ctx *c = *state;
@@ -453,6 +485,8 @@ int main(void)
 		cmocka_unit_test(test_itree_model),
 		cmocka_unit_test(test_itree_spans),
 		cmocka_unit_test_setup_teardown(test_reserved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmap_waits_for_finalize,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pin_accounting, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pin_ranges_overlap, setup,
