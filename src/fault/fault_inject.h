@@ -20,12 +20,15 @@
 #include <sys/types.h>
 
 /*
- * The calling thread's fail-nth count (fail_nth.c).  initial-exec: a
- * fixed offset from the thread pointer, no __tls_get_addr call, in the
- * shared library and the interposer too.
+ * The library's thread-locals, all small: initial-exec, a fixed offset
+ * from the thread pointer, no __tls_get_addr call, in the shared library
+ * and the interposer too (which makes all of them static TLS, so a
+ * dlopen() of the interposer needs them small: docs/benchmarks.md).
  */
-#define SIO_FAIL_NTH_TLS \
-	_Thread_local __attribute__((tls_model("initial-exec")))
+#define SIO_TLS		 _Thread_local __attribute__((tls_model("initial-exec")))
+#define SIO_FAIL_NTH_TLS SIO_TLS
+
+/* The calling thread's fail-nth count (fail_nth.c). */
 extern SIO_FAIL_NTH_TLS unsigned int sio_fail_nth_left;
 
 /* Count one armed fault point down: true when it is the one to fail. */

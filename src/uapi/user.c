@@ -248,7 +248,7 @@ void sio_user_begin(void)
  * fork channel).  The kernel's copy_{from,to}_user() reach current->mm;
  * this is the one per-thread part of that "current".
  */
-static _Thread_local pid_t user_mm;
+static SIO_TLS pid_t user_mm;
 
 pid_t sio_user_set_mm(pid_t pid)
 {

@@ -103,7 +103,7 @@ void sio_user_windows_put(struct sio_user_windows *ws)
 }
 
 /* The windows of the call this thread runs for a fork child, or NULL. */
-static _Thread_local struct sio_user_windows *user_windows;
+static SIO_TLS struct sio_user_windows *user_windows;
 
 struct sio_user_windows *sio_user_set_windows(struct sio_user_windows *ws)
 {
