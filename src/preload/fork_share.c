@@ -594,13 +594,17 @@ static void discard(const struct maps_line *l)
 
 int preload_fork_share_madvise(void *addr, size_t len, int advice)
 {
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), lo = (uintptr_t)addr;
-	uintptr_t hi = (lo + len + pg - 1) & ~(pg - 1);
+	uintptr_t pg, lo = (uintptr_t)addr, hi;
 	struct ours o;
 	int err = 0;
 
+	/* allocators discard constantly: nothing to do unless we converted */
+	if (!atomic_load(&preload.share.mapped))
+		return 0;
+	pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	hi = (lo + len + pg - 1) & ~(pg - 1);
 	/* the kernel refuses what is not a page-aligned range */
-	if (!atomic_load(&preload.share.mapped) || (lo & (pg - 1)) || hi <= lo)
+	if ((lo & (pg - 1)) || hi <= lo)
 		return 0;
 	pthread_mutex_lock(&preload.share.lock);
 	if (ours_in(lo, hi, &o)) {
