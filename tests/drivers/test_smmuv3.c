@@ -181,6 +181,43 @@ static void test_hw_info_and_limits(void **state)
 	d->ops->free(d);
 }
 
+/*
+ * Without two-level CD tables (IDR0.CD2L == 0) a stream's CDs are one
+ * linear table, which the kernel limits to 64 KiB (CTXDESC_LINEAR_CDMAX,
+ * 2^10 CDs) when it probes the device: a device with 20 PASID bits gets
+ * 10, and PASID 1024 is refused as out of range (EINVAL), not for want
+ * of memory.
+ */
+static void test_linear_cd_table_limits_pasids(void **state)
+{
+	struct sio_iommu_pci_caps caps = {.pasid_bits = 20};
+	struct sio_smmu_config cfg;
+	struct sio_iommu_domain *d;
+	struct sio_mem_bus *bus;
+	struct sio_smmu *smmu;
+	struct arm_smmu_device *dev;
+	const struct sio_iommu_ops *ops;
+
+	(void)state;
+	sio_smmu_config_default(&cfg);
+	cfg.cd_2lvl = false;
+	assert_int_equal(sio_mem_bus_create(&bus), 0);
+	assert_int_equal(sio_smmu_create(&cfg, bus, &smmu), 0);
+	assert_int_equal(arm_smmu_probe(smmu, bus, &dev), 0);
+	ops = dev->iommu.ops;
+	assert_int_equal(ops->probe_device(&dev->iommu, 5, &caps), 10);
+	caps.pasid_bits = 4;
+	assert_int_equal(ops->probe_device(&dev->iommu, 6, &caps), 4);
+	assert_int_equal(ops->domain_alloc_paging(&dev->iommu, 0, &d), 0);
+	assert_int_equal(d->ops->set_dev_pasid(d, 5, 1024, NULL), -EINVAL);
+	assert_int_equal(d->ops->set_dev_pasid(d, 5, 1023, NULL), 0);
+	assert_int_equal(ops->block_dev_pasid(&dev->iommu, 5, 1023, d), 0);
+	d->ops->free(d);
+	arm_smmu_remove(dev);
+	sio_smmu_destroy(smmu);
+	sio_mem_bus_destroy(bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +225,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stage2_domain, setup,
 						teardown),
+		cmocka_unit_test(test_linear_cd_table_limits_pasids),
 		cmocka_unit_test_setup_teardown(test_hw_info_and_limits, setup,
 						teardown),
 	};

@@ -61,11 +61,18 @@ unsigned int arm_smmu_probe_device(struct sio_iommu_dev *iommu, uint32_t sid,
 
 	if (!st)
 		return 0;
+	/*
+	 * Without two-level CD tables, one linear table of 64 KiB: 2^10
+	 * CDs (the kernel's CTXDESC_LINEAR_CDMAX), so PASIDs beyond it are
+	 * refused at attach (EINVAL) and not offered by GET_HW_INFO.
+	 */
+	if (!(dev->idr[0] & IDR0_CD2L) && bits > CD_L2_BITS)
+		bits = CD_L2_BITS;
+	if (caps->pasid_bits < bits)
+		bits = caps->pasid_bits;
 	pthread_mutex_lock(&dev->group_lock);
 	/* substreams need stage 1: the CDs are stage-1 contexts */
-	st->ssid_bits = dev->s1 && caps->pasid_bits < bits ? caps->pasid_bits
-			: dev->s1			   ? bits
-							   : 0;
+	st->ssid_bits = dev->s1 ? bits : 0;
 	st->ats_supported = caps->ats && (dev->idr[0] & IDR0_ATS);
 	bits = st->ssid_bits;
 	pthread_mutex_unlock(&dev->group_lock);
@@ -121,9 +128,7 @@ static int cdtab_alloc(struct arm_smmu_device *dev, struct arm_smmu_stream *st)
 		if (!st->l2)
 			return -ENOMEM;
 	} else {
-		/* the model's linear tables stop at 2^20 CDs: 64 MiB */
-		if (bits > CD_L2_BITS)
-			bits = CD_L2_BITS;
+		/* at most CD_L2_BITS without CD2L (probe_device) */
 		st->s1fmt = S1FMT_LINEAR;
 		size = 64ull << bits;
 	}
