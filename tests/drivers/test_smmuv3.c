@@ -13,6 +13,7 @@
 
 #include "sio_test.h"
 
+#include <softiommu/fault.h>
 #include <softiommu/smmu.h>
 
 #include "drivers/smmuv3/arm_smmu_v3.h"
@@ -27,13 +28,14 @@ struct fx {
 	uint64_t pg;
 };
 
-static int setup(void **state)
+static int setup_with(void **state, bool ats)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct sio_smmu_config cfg;
 
 	assert_non_null(f);
 	sio_smmu_config_default(&cfg);
+	cfg.ats = ats;
 	assert_int_equal(sio_mem_bus_create(&f->bus), 0);
 	assert_int_equal(sio_smmu_create(&cfg, f->bus, &f->smmu), 0);
 	assert_int_equal(arm_smmu_probe(f->smmu, f->bus, &f->dev), 0);
@@ -47,6 +49,17 @@ static int setup(void **state)
 			 0);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, false);
+}
+
+/* With ATS, so that a RID attach allocates (its domain's ATS list). */
+static int setup_ats(void **state)
+{
+	return setup_with(state, true);
 }
 
 static int teardown(void **state)
@@ -181,6 +194,69 @@ static void test_hw_info_and_limits(void **state)
 	d->ops->free(d);
 }
 
+/* A device read of one byte at @iova by StreamID @sid, no PASID. */
+static char read_byte(struct fx *f, uint32_t sid, uint64_t iova)
+{
+	char c = 0;
+
+	assert_int_equal(dma(f, sid, iova, &c, 1, false), 0);
+	return c;
+}
+
+static struct sio_iommu_domain *s1_domain(struct fx *f, uint64_t iova, void *va)
+{
+	struct sio_iommu_domain *d;
+
+	assert_int_equal(f->dev->iommu.ops->domain_alloc_paging(&f->dev->iommu,
+								0, &d),
+			 0);
+	assert_int_equal(d->ops->map(d, iova, (uintptr_t)va, f->pg,
+				     SIO_IOMMU_READ | SIO_IOMMU_CACHE),
+			 0);
+	return d;
+}
+
+/*
+ * A RID attach that fails leaves the RID translating as it did.  With a
+ * CD table in use (a PASID attached), a stage-1 domain's CD is CD 0 of
+ * it, so the attach rewrites CD 0: every allocation of the attach is
+ * failed in turn, and after each failure a read without a PASID must
+ * still go through the old domain, not the new one its caller frees.
+ */
+static void test_failed_attach_keeps_rid_cd(void **state)
+{
+	struct fx *f = *state;
+	const struct sio_iommu_ops *ops = f->dev->iommu.ops;
+	struct sio_iommu_pci_caps caps = {.pasid_bits = 20, .ats = true};
+	uint64_t iova = 0x40000000;
+	struct sio_iommu_domain *a, *b, *p;
+	int rc = -ENOMEM;
+
+	f->buf[0] = 'A';
+	f->buf[f->pg] = 'B';
+	assert_int_equal(ops->probe_device(&f->dev->iommu, 5, &caps), 20);
+	a = s1_domain(f, iova, f->buf);
+	b = s1_domain(f, iova, f->buf + f->pg);
+	p = s1_domain(f, iova, f->buf + 2 * f->pg);
+	assert_int_equal(ops->attach_dev(a, 5), 0);
+	assert_int_equal(p->ops->set_dev_pasid(p, 5, 1, NULL), 0);
+	assert_int_equal(read_byte(f, 5, iova), 'A');
+	for (unsigned int n = 1; rc && n < 64; n++) {
+		sio_fail_nth_set(n);
+		rc = ops->attach_dev(b, 5);
+		sio_fail_nth_set(0);
+		if (rc)
+			assert_int_equal(read_byte(f, 5, iova), 'A');
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(read_byte(f, 5, iova), 'B');
+	assert_int_equal(ops->block_dev_pasid(&f->dev->iommu, 5, 1, p), 0);
+	assert_int_equal(ops->block_dev(&f->dev->iommu, 5), 0);
+	a->ops->free(a);
+	b->ops->free(b);
+	p->ops->free(p);
+}
+
 /*
  * Without two-level CD tables (IDR0.CD2L == 0) a stream's CDs are one
  * linear table, which the kernel limits to 64 KiB (CTXDESC_LINEAR_CDMAX,
@@ -226,6 +302,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stage2_domain, setup,
 						teardown),
 		cmocka_unit_test(test_linear_cd_table_limits_pasids),
+		cmocka_unit_test_setup_teardown(test_failed_attach_keeps_rid_cd,
+						setup_ats, teardown),
 		cmocka_unit_test_setup_teardown(test_hw_info_and_limits, setup,
 						teardown),
 	};

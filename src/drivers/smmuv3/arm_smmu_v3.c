@@ -644,11 +644,12 @@ void arm_smmu_ats_commit(struct arm_smmu_device *dev, uint32_t sid,
 /*
  * The STE of a RID on a paging domain.  With a CD table in use (PASIDs,
  * or one there since), a stage-1 domain's CD becomes CD 0 of the table,
- * which non-PASID transactions use (S1DSS 0b10); a stage-2 domain has
- * no CDs and would leave the PASIDs nowhere: -EBUSY, as the kernel's
- * arm_smmu_attach_dev() says while SSIDs are in use.
+ * which non-PASID transactions use (S1DSS 0b10): the caller writes it
+ * (rid_cd0()); a stage-2 domain has no CDs and would leave the PASIDs
+ * nowhere: -EBUSY, as the kernel's arm_smmu_attach_dev() says while
+ * SSIDs are in use.
  */
-static int rid_paging_ste(struct arm_smmu_domain *sd, uint32_t sid,
+static int rid_paging_ste(struct arm_smmu_domain *sd,
 			  struct arm_smmu_stream *st, uint64_t *ste)
 {
 	if (sd->stage != SIO_PGT_STAGE1) {
@@ -660,10 +661,6 @@ static int rid_paging_ste(struct arm_smmu_domain *sd, uint32_t sid,
 	} else {
 		arm_smmu_make_cdtable_ste(ste, st, 2 /* S1DSS: substream 0 */,
 					  false);
-		int rc = arm_smmu_set_rid_cd(sd->dev, sid, st, sd);
-
-		if (rc)
-			return rc;
 	}
 	/* paging domains use ATS wherever the device has it (the kernel) */
 	if (st->ats_supported)
@@ -678,20 +675,33 @@ static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
 	struct arm_smmu_stream *st = arm_smmu_stream(dev, sid);
 	struct arm_smmu_master prev;
 	uint64_t ste[8];
+	bool cd0;
 	int rc;
 
 	if (!st)
 		return -EINVAL;
 	pthread_mutex_lock(&dev->group_lock);
-	rc = rid_paging_ste(sd, sid, st, ste);
+	rc = rid_paging_ste(sd, st, ste);
 	if (rc)
 		goto out_unlock;
 	rc = arm_smmu_rid_ats_prepare(st, sid, sd, false);
 	if (rc)
 		goto out_unlock;
+	/*
+	 * CD 0 only once nothing else can fail but the STE, and back to
+	 * the RID's domain before (NULL: cleared) if that does: a failed
+	 * attach leaves the RID translating as it did, not through a
+	 * domain its caller is about to free.
+	 */
+	cd0 = sd->stage == SIO_PGT_STAGE1 && st->cdtab;
 	rc = arm_smmu_set_master(dev, sid, d, NULL, 0, &prev);
 	if (!rc) {
-		rc = arm_smmu_install_ste(dev, sid, ste);
+		if (cd0)
+			rc = arm_smmu_set_rid_cd(dev, sid, st, sd);
+		if (!rc)
+			rc = arm_smmu_install_ste(dev, sid, ste);
+		if (rc && cd0)
+			arm_smmu_set_rid_cd(dev, sid, st, st->rid_s1);
 		if (rc)
 			arm_smmu_restore_master(dev, &prev);
 	}
@@ -700,7 +710,7 @@ static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
 		goto out_unlock;
 	}
 	arm_smmu_rid_ats_commit(st, sid, sd, false);
-	st->cd_in_ste = sd->stage == SIO_PGT_STAGE1 && st->cdtab;
+	st->cd_in_ste = cd0;
 	st->rid = sd->stage == SIO_PGT_STAGE1 ? ARM_SMMU_RID_S1
 					      : ARM_SMMU_RID_OTHER;
 	st->rid_s1 = sd->stage == SIO_PGT_STAGE1 ? sd : NULL;
