@@ -32,6 +32,7 @@ struct preload_ctx preload = {
 	.sysfs = {.lock = PTHREAD_MUTEX_INITIALIZER,
 		  .dir_lock = PTHREAD_MUTEX_INITIALIZER},
 	.share = {.lock = PTHREAD_MUTEX_INITIALIZER},
+	.iommu_maps = {.lock = PTHREAD_MUTEX_INITIALIZER},
 };
 
 static void *resolve(const char *name, bool required)
@@ -136,10 +137,12 @@ static void atfork_prepare(void)
 	pthread_mutex_lock(&preload.fdt.lock);
 	preload_fork_prepare();
 	preload_fork_share_prepare();
+	preload_iommufd_maps_lock();
 }
 
 static void atfork_parent(void)
 {
+	preload_iommufd_maps_unlock();
 	preload_fork_share_parent();
 	pthread_mutex_unlock(&preload.fdt.lock);
 	pthread_mutex_unlock(&preload.platform_lock);
@@ -156,6 +159,8 @@ static void atfork_child(void)
 	preload_fork_child();
 	/* memory a fork child shares with its parent's pins is ours alone */
 	preload_fork_share_child();
+	/* the parent's iommufd regions: its records, not the child's */
+	preload_iommufd_maps_child();
 	/*
 	 * The parent's platform may have been mid-call in a thread that the
 	 * child does not have: a new open in the child builds a new one

@@ -43,10 +43,6 @@ struct iommu_mapping {
 	struct sio_vfile *f;
 };
 
-static pthread_mutex_t mappings_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct iommu_mapping *mappings;
-static atomic_size_t nr_mappings; /* munmap looks at nothing while 0 */
-
 static int iommu_mmap(struct sio_vfile *f, void *addr, size_t len, int prot,
 		      int flags, off_t off, void **out)
 {
@@ -80,11 +76,11 @@ static int iommu_mmap(struct sio_vfile *f, void *addr, size_t len, int prot,
 	im->hi = (uintptr_t)p + len;
 	im->f = f;
 	vfile_get(f);
-	pthread_mutex_lock(&mappings_lock);
-	im->next = mappings;
-	mappings = im;
-	atomic_fetch_add(&nr_mappings, 1);
-	pthread_mutex_unlock(&mappings_lock);
+	pthread_mutex_lock(&preload.iommu_maps.lock);
+	im->next = preload.iommu_maps.list;
+	preload.iommu_maps.list = im;
+	atomic_fetch_add(&preload.iommu_maps.nr, 1);
+	pthread_mutex_unlock(&preload.iommu_maps.lock);
 	*out = p;
 	return 0;
 }
@@ -94,17 +90,17 @@ void preload_iommufd_munmap(const void *addr, size_t len)
 	uintptr_t a = (uintptr_t)addr, b = a + len;
 	struct iommu_mapping **pp, *gone = NULL;
 
-	if (!atomic_load(&nr_mappings))
+	if (!atomic_load(&preload.iommu_maps.nr))
 		return;
-	pthread_mutex_lock(&mappings_lock);
-	for (pp = &mappings; *pp;) {
+	pthread_mutex_lock(&preload.iommu_maps.lock);
+	for (pp = &preload.iommu_maps.list; *pp;) {
 		struct iommu_mapping *im = *pp;
 
 		if (a <= im->lo && b >= im->hi) {
 			*pp = im->next;
 			im->next = gone;
 			gone = im;
-			atomic_fetch_sub(&nr_mappings, 1);
+			atomic_fetch_sub(&preload.iommu_maps.nr, 1);
 			continue;
 		}
 		if (a <= im->lo && b > im->lo)
@@ -113,7 +109,7 @@ void preload_iommufd_munmap(const void *addr, size_t len)
 			im->hi = a;
 		pp = &im->next;
 	}
-	pthread_mutex_unlock(&mappings_lock);
+	pthread_mutex_unlock(&preload.iommu_maps.lock);
 	while (gone) {
 		struct iommu_mapping *im = gone;
 
@@ -122,6 +118,29 @@ void preload_iommufd_munmap(const void *addr, size_t len)
 		vfile_put(im->f);
 		free(im);
 	}
+}
+
+void preload_iommufd_maps_lock(void)
+{
+	pthread_mutex_lock(&preload.iommu_maps.lock);
+}
+
+void preload_iommufd_maps_unlock(void)
+{
+	pthread_mutex_unlock(&preload.iommu_maps.lock);
+}
+
+/*
+ * A fork child: the records hold objects and files of its parent's
+ * contexts, whose image the child must leave alone (vfile_put()), so it
+ * forgets them, leaking the copies as vfile_orphan_all() does; its
+ * munmap() of a region inherited is then only an munmap().
+ */
+void preload_iommufd_maps_child(void)
+{
+	preload.iommu_maps.list = NULL;
+	atomic_store(&preload.iommu_maps.nr, 0);
+	pthread_mutex_init(&preload.iommu_maps.lock, NULL);
 }
 
 /*

@@ -292,6 +292,12 @@ struct preload_ctx {
 		atomic_size_t nr;   /* n, for munmap's look without the lock */
 		atomic_bool mapped; /* our memfds' memory may be mapped here */
 	} share;
+	/* dev_iommu.c: the program's mmap()s of iommufd regions */
+	struct preload_iommu_maps {
+		pthread_mutex_t lock;
+		struct iommu_mapping *list;
+		atomic_size_t nr; /* munmap looks at nothing while 0 */
+	} iommu_maps;
 };
 
 extern struct preload_ctx preload;
@@ -316,6 +322,10 @@ int preload_platform(struct sio_platform **out);
 void preload_user_unmap(const void *addr, size_t len, bool write_only);
 /* munmap of [addr, addr + len): the iommufd mappings it ends let go. */
 void preload_iommufd_munmap(const void *addr, size_t len);
+/* atfork: the records are held across fork(); a child drops its copy */
+void preload_iommufd_maps_lock(void);
+void preload_iommufd_maps_unlock(void);
+void preload_iommufd_maps_child(void);
 
 /*
  * A mapping of a device whose stores are trapped (sio_user_trap_add()'s

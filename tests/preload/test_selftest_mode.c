@@ -112,6 +112,46 @@ struct viommu_data {
 };
 
 /*
+ * A fork child that unmaps a vIOMMU page it inherited only unmaps it.
+ * The hold belongs to the parent's context, which the child must leave
+ * alone, even when the mapping is all that still holds the parent's
+ * file (@fd is closed here before the fork); the parent's hold stays
+ * until its own munmap, which is what lets the file go.
+ */
+static void fork_unmaps_iommufd_page(int fd, uint32_t dev_id, uint32_t hwpt)
+{
+	struct viommu_data d = {.in_data = 0xcafe};
+	struct sio_iommu_viommu_alloc va = {
+		.size = sizeof(va),
+		.type = 0xdeadbeef, /* IOMMU_VIOMMU_TYPE_SELFTEST */
+		.dev_id = dev_id,
+		.hwpt_id = hwpt,
+		.data_len = sizeof(d),
+		.data_uptr = (uint64_t)(uintptr_t)&d,
+	};
+	uint32_t *page;
+	int status;
+	pid_t pid;
+
+	assert_int_equal(xioctl(fd, SIO_IOMMU_VIOMMU_ALLOC, &va), 0);
+	page = mmap(NULL, d.out_mmap_length, PROT_READ, MAP_SHARED, fd,
+		    (off_t)d.out_mmap_offset);
+	assert_true(page != MAP_FAILED);
+	close(fd);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		alarm(20);
+		_exit(munmap(page, d.out_mmap_length) ? 1 : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(*page, 0xcafe);
+	assert_int_equal(munmap(page, d.out_mmap_length), 0);
+}
+
+/*
  * mmap() of /dev/iommu: the mock vIOMMU's page at the offset its driver
  * data gave, exactly (ENXIO otherwise), shared only, held until munmap;
  * a dma-buf's fd is the ioctl's result.
@@ -180,7 +220,7 @@ static void test_iommufd_mmap_and_dmabuf(void **state)
 	assert_true(dfd > fd);
 	assert_true(fcntl(dfd, F_GETFD) & FD_CLOEXEC);
 	close(dfd);
-	close(fd);
+	fork_unmaps_iommufd_page(fd, h.dev_id, h.out_hwpt_id);
 }
 
 int main(int argc, char **argv)
