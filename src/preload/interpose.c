@@ -428,6 +428,16 @@ EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 
 /* ---- mmap: munmap stays libc's, our mappings are ordinary memory ---- */
 
+/*
+ * [addr, addr + len) was unmapped, by munmap() or by a mapping put over
+ * it: what our records held there lets go, as the kernel's vma close.
+ */
+static void mappings_gone(void *addr, size_t len)
+{
+	preload_iommufd_munmap(addr, len);
+	preload_fork_share_munmap(addr, len);
+}
+
 EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 		  off_t off)
 {
@@ -437,12 +447,24 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 	int rc;
 
 	preload_ready();
-	/* MAP_FIXED_NOREPLACE carries MAP_FIXED_NOREPLACE's own bit only */
-	if (flags & MAP_FIXED)
-		preload_user_unmap(addr, len, false);
 	f = (flags & MAP_ANONYMOUS) ? NULL : vfile_get_fd(fd);
-	if (!f)
-		return preload.real.mmap(addr, len, prot, flags, fd, off);
+	/* MAP_FIXED_NOREPLACE carries MAP_FIXED_NOREPLACE's own bit only */
+	if ((flags & MAP_FIXED) && len) {
+		preload_user_unmap(addr, len, false);
+		/*
+		 * Before a mapping of ours there is recorded: the kernel
+		 * unmaps the range first too, and keeps it unmapped if the
+		 * new mapping then fails.
+		 */
+		if (f)
+			mappings_gone(addr, len);
+	}
+	if (!f) {
+		out = preload.real.mmap(addr, len, prot, flags, fd, off);
+		if (out != MAP_FAILED && (flags & MAP_FIXED) && len)
+			mappings_gone(addr, len);
+		return out;
+	}
 	rc = vfile_mmap(f, addr, len, prot, flags, off, &out);
 	vfile_put(f);
 	if (sys_ret(rc, saved) < 0)
@@ -495,10 +517,8 @@ EXPORT int munmap(void *addr, size_t len)
 	}
 	rc = preload.real.munmap(addr, len);
 	/* once gone, as the kernel's vma close after the unmap */
-	if (!rc && len) {
-		preload_iommufd_munmap(addr, len);
-		preload_fork_share_munmap(addr, len);
-	}
+	if (!rc && len)
+		mappings_gone(addr, len);
 	return rc;
 }
 

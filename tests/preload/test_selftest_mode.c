@@ -112,6 +112,37 @@ struct viommu_data {
 };
 
 /*
+ * A mapping put over a vIOMMU page with MAP_FIXED unmaps the page first,
+ * as munmap() would: its hold goes with it (the kernel's vma close).
+ */
+static void fixed_map_releases_page(int fd, uint32_t dev_id, uint32_t hwpt)
+{
+	struct viommu_data d = {.in_data = 0xf00d};
+	struct sio_iommu_viommu_alloc va = {
+		.size = sizeof(va),
+		.type = 0xdeadbeef, /* IOMMU_VIOMMU_TYPE_SELFTEST */
+		.dev_id = dev_id,
+		.hwpt_id = hwpt,
+		.data_len = sizeof(d),
+		.data_uptr = (uint64_t)(uintptr_t)&d,
+	};
+	struct sio_iommu_destroy del = {.size = sizeof(del)};
+	void *page, *anon;
+
+	assert_int_equal(xioctl(fd, SIO_IOMMU_VIOMMU_ALLOC, &va), 0);
+	page = mmap(NULL, d.out_mmap_length, PROT_READ, MAP_SHARED, fd,
+		    (off_t)d.out_mmap_offset);
+	assert_true(page != MAP_FAILED);
+	del.id = va.out_viommu_id;
+	assert_int_equal(xioctl(fd, SIO_IOMMU_DESTROY, &del), -EBUSY);
+	anon = mmap(page, d.out_mmap_length, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	assert_ptr_equal(anon, page);
+	assert_int_equal(xioctl(fd, SIO_IOMMU_DESTROY, &del), 0);
+	assert_int_equal(munmap(anon, d.out_mmap_length), 0);
+}
+
+/*
  * A fork child that unmaps a vIOMMU page it inherited only unmaps it.
  * The hold belongs to the parent's context, which the child must leave
  * alone, even when the mapping is all that still holds the parent's
@@ -220,6 +251,7 @@ static void test_iommufd_mmap_and_dmabuf(void **state)
 	assert_true(dfd > fd);
 	assert_true(fcntl(dfd, F_GETFD) & FD_CLOEXEC);
 	close(dfd);
+	fixed_map_releases_page(fd, h.dev_id, h.out_hwpt_id);
 	fork_unmaps_iommufd_page(fd, h.dev_id, h.out_hwpt_id);
 }
 
