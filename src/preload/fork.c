@@ -281,7 +281,7 @@ void preload_fork_child(void)
 	 * our copy of its socket would keep the server from seeing the
 	 * parent's end.
 	 */
-	if (preload.fork_chan)
+	if (preload.fork_chan && preload.fork_chan->sock >= 0)
 		preload.real.close(preload.fork_chan->sock);
 	preload.fork_chan = NULL;
 	if (!s)
@@ -326,11 +326,15 @@ static ssize_t send_req(int sock, const struct fork_req *req, const int *fds,
 	return sendmsg(sock, &mh, MSG_NOSIGNAL);
 }
 
-static int chan_call(struct preload_fork_chan *c, const struct fork_req *req,
-		     struct fork_rep *rep, const int *fds)
+/* One call at a time on the channel; -EIO once it is closed or broken. */
+static int chan_call_locked(struct preload_fork_chan *c,
+			    const struct fork_req *req, struct fork_rep *rep,
+			    const int *fds)
 {
 	ssize_t n;
 
+	if (c->sock < 0)
+		return -EIO; /* our last forwarded file is gone */
 	do
 		n = send_req(c->sock, req, fds, req->nfds);
 	while (n < 0 && errno == EINTR);
@@ -342,6 +346,17 @@ static int chan_call(struct preload_fork_chan *c, const struct fork_req *req,
 		n = recv(c->sock, rep, sizeof(*rep), 0);
 	while (n < 0 && errno == EINTR);
 	return n == sizeof(*rep) ? 0 : -EIO;
+}
+
+static int chan_call(struct preload_fork_chan *c, const struct fork_req *req,
+		     struct fork_rep *rep, const int *fds)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	rc = chan_call_locked(c, req, rep, fds);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }
 
 long preload_fork_ioctl(struct preload_fork_chan *c, unsigned int idx,
@@ -360,26 +375,27 @@ long preload_fork_ioctl(struct preload_fork_chan *c, unsigned int idx,
 
 	/* before the lock: converting reads /proc and copies memory */
 	req.nfds = preload_fork_share(cmd, arg, fds);
-	pthread_mutex_lock(&c->lock);
 	rc = chan_call(c, &req, &rep, fds);
-	pthread_mutex_unlock(&c->lock);
 	return rc ? rc : (long)rep.rc;
 }
 
+/*
+ * The last file's release closes our end, which ends the server.  The
+ * channel itself stays, closed: /proc/self/status and the exit
+ * destructor look at preload.fork_chan without a reference, and find a
+ * closed channel rather than freed memory.
+ */
 void preload_fork_release(struct preload_fork_chan *c, unsigned int idx)
 {
 	struct fork_req req = {.op = FORK_RELEASE, .idx = idx};
 
 	pthread_mutex_lock(&c->lock);
-	chan_call(c, &req, NULL, NULL);
+	chan_call_locked(c, &req, NULL, NULL);
+	if (atomic_fetch_sub(&c->refs, 1) == 1 && c->sock >= 0) {
+		preload.real.close(c->sock);
+		c->sock = -1;
+	}
 	pthread_mutex_unlock(&c->lock);
-	if (atomic_fetch_sub(&c->refs, 1) != 1)
-		return;
-	/* the last file: closing our end ends the server */
-	preload.fork_chan = NULL;
-	preload.real.close(c->sock);
-	pthread_mutex_destroy(&c->lock);
-	free(c);
 }
 
 /*
@@ -399,9 +415,7 @@ __attribute__((destructor)) static void fork_exit(void)
 
 	if (!c)
 		return;
-	pthread_mutex_lock(&c->lock);
 	chan_call(c, &req, &rep, NULL);
-	pthread_mutex_unlock(&c->lock);
 }
 
 uint64_t preload_fork_pinned_bytes(pid_t pid)
@@ -413,8 +427,6 @@ uint64_t preload_fork_pinned_bytes(pid_t pid)
 
 	if (!c)
 		return 0;
-	pthread_mutex_lock(&c->lock);
 	rc = chan_call(c, &req, &rep, NULL);
-	pthread_mutex_unlock(&c->lock);
 	return rc || rep.rc < 0 ? 0 : (uint64_t)rep.rc;
 }
