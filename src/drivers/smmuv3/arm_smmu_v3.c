@@ -42,15 +42,6 @@
 #define CR0_CMDQEN   (1u << 3)
 
 /* Command opcodes (section 4.1.1). */
-#define CMD_CFGI_STE	   0x03
-#define CMD_TLBI_NH_ALL	   0x10
-#define CMD_TLBI_NH_ASID   0x11
-#define CMD_TLBI_NH_VA	   0x12
-#define CMD_TLBI_S2_IPA	   0x2a
-#define CMD_TLBI_S12_VMALL 0x28
-#define CMD_SYNC	   0x46
-
-#define STE1_EATS_TRANS (1ull << 28) /* STE.EATS 0b01: full ATS */
 
 #define STRTAB_MAX_LOG2 10 /* 1024 StreamIDs: 64 KiB of STEs */
 

@@ -136,6 +136,28 @@ static inline struct arm_smmu_domain *to_smmu_domain(struct sio_iommu_domain *d)
 }
 
 /* STE.Config (section 5.2). */
+/* Command opcodes and fields the driver's files share (section 4.1.1). */
+#define CMD_CFGI_STE	   0x03
+#define CMD_CFGI_CD	   0x05
+#define CMD_CFGI_CD_ALL	   0x06
+#define CMD_TLBI_NH_ALL	   0x10
+#define CMD_TLBI_NH_ASID   0x11
+#define CMD_TLBI_NH_VA	   0x12
+#define CMD_TLBI_NH_VAA	   0x13
+#define CMD_TLBI_S12_VMALL 0x28
+#define CMD_TLBI_S2_IPA	   0x2a
+#define CMD_TLBI_NSNH_ALL  0x30
+#define CMD_ATC_INV	   0x40
+#define CMD_SYNC	   0x46
+#define CMD_SSV		   (1ull << 11)
+#define CMD_SSID_SHIFT	   12
+#define CMD_SID_SHIFT	   32
+#define ATC_INV_SIZE_ALL   52 /* CMD_ATC_INV Size: the whole ATC */
+
+/* STE word 1's EATS (section 5.2): 0b01, full ATS */
+#define STE1_EATS_SHIFT 28
+#define STE1_EATS_TRANS (1ull << STE1_EATS_SHIFT)
+
 #define STE_CFG_ABORT  0x0
 #define STE_CFG_BYPASS 0x4
 #define STE_CFG_S1     0x5

@@ -16,12 +16,6 @@
 #include "arm_smmu_v3.h"
 #include "fault/fault_inject.h"
 
-#define CMD_ATC_INV	 0x40
-#define CMD_SSV		 (1ull << 11)
-#define CMD_SSID_SHIFT	 12
-#define CMD_SID_SHIFT	 32
-#define ATC_INV_SIZE_ALL 52
-
 void arm_smmu_domain_ats_init(struct arm_smmu_domain *sd)
 {
 	pthread_mutex_init(&sd->ats_lock, NULL);

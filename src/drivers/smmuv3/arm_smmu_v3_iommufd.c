@@ -265,19 +265,10 @@ static int arm_vsmmu_alloc_domain_nested(struct sio_iommu_viommu *v,
 #define VSMMU_INVALIDATE_MAX_BYTES (4u << 20)
 
 /* Command fields a guest's invalidation names (section 4.4, 4.5). */
-#define CMD_OP(c0)	  ((c0)&0xff)
-#define CMD_VMID_SHIFT	  32
-#define CMD_VMID	  (0xffffull << CMD_VMID_SHIFT)
-#define CMD_SID_SHIFT	  32
-#define CMD_SID		  (0xffffffffull << CMD_SID_SHIFT)
-#define CMD_CFGI_CD	  0x05
-#define CMD_CFGI_CD_ALL	  0x06
-#define CMD_TLBI_NH_ALL	  0x10
-#define CMD_TLBI_NH_ASID  0x11
-#define CMD_TLBI_NH_VA	  0x12
-#define CMD_TLBI_NH_VAA	  0x13
-#define CMD_TLBI_NSNH_ALL 0x30
-#define CMD_ATC_INV	  0x40
+#define CMD_OP(c0)     ((c0)&0xff)
+#define CMD_VMID_SHIFT 32
+#define CMD_VMID       (0xffffull << CMD_VMID_SHIFT)
+#define CMD_SID	       (0xffffffffull << CMD_SID_SHIFT)
 
 /*
  * One guest command made safe to issue, as the kernel's

@@ -20,12 +20,6 @@
 #include "fault/fault_inject.h"
 
 /* Commands (section 4.1.1) and the structures' fields (5.2, 5.3). */
-#define CMD_CFGI_CD	  0x05
-#define CMD_ATC_INV	  0x40
-#define CMD_SSV		  (1ull << 11)
-#define CMD_SSID_SHIFT	  12
-#define CMD_SID_SHIFT	  32
-#define ATC_INV_SIZE_ALL  52
 #define CD_L2_BITS	  10 /* a 64 KiB leaf: 1024 CDs (S1Fmt 0b10) */
 #define S1FMT_LINEAR	  0
 #define S1FMT_64K_L2	  2
@@ -33,8 +27,6 @@
 #define L1CD_L2PTR	  (((1ull << 40) - 1) << 12) /* bits 51:12 */
 #define STE1_S1DSS_TERM	  0
 #define STE1_S1DSS_SSID0  2
-#define STE1_EATS_SHIFT	  28
-#define STE1_EATS_TRANS	  1ull
 #define IDR0_CD2L	  (1u << 19)
 #define IDR0_ATS	  (1u << 10)
 #define IDR1_SSIDSIZE(i1) (((i1) >> 6) & 0x1f)
@@ -221,7 +213,7 @@ void arm_smmu_make_cdtable_ste(uint64_t *ste, const struct arm_smmu_stream *st,
 	arm_smmu_set_bits(ste, 68, 2, 1); /* S1COR */
 	arm_smmu_set_bits(ste, 70, 2, 3); /* S1CSH */
 	if (ats)
-		ste[1] |= STE1_EATS_TRANS << STE1_EATS_SHIFT;
+		ste[1] |= STE1_EATS_TRANS;
 }
 
 int arm_smmu_set_rid_cd(struct arm_smmu_device *dev, uint32_t sid,
