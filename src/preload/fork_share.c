@@ -469,9 +469,7 @@ static unsigned int collect(int *fds)
 		if (!r->send || n == PRELOAD_FORK_MAX_FDS) {
 			i++;
 		} else if (!rec_valid(r)) {
-			preload.share.rec[i] =
-				preload.share.rec[--preload.share.n];
-			atomic_store(&preload.share.nr, preload.share.n);
+			rec_drop(i);
 		} else {
 			fds[n++] = r->fd;
 			i++;
