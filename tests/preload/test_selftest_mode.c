@@ -112,12 +112,13 @@ struct viommu_data {
 };
 
 /*
- * A mapping put over a vIOMMU page with MAP_FIXED unmaps the page first,
- * as munmap() would: its hold goes with it (the kernel's vma close).
+ * A new mock vIOMMU on (@dev_id, @hwpt) with @in_data, its page mapped
+ * read-only; its id in *@id and the page's length in *@len.
  */
-static void fixed_map_releases_page(int fd, uint32_t dev_id, uint32_t hwpt)
+static uint32_t *viommu_page(int fd, uint32_t dev_id, uint32_t hwpt,
+			     uint32_t in_data, uint32_t *id, size_t *len)
 {
-	struct viommu_data d = {.in_data = 0xf00d};
+	struct viommu_data d = {.in_data = in_data};
 	struct sio_iommu_viommu_alloc va = {
 		.size = sizeof(va),
 		.type = 0xdeadbeef, /* IOMMU_VIOMMU_TYPE_SELFTEST */
@@ -126,20 +127,34 @@ static void fixed_map_releases_page(int fd, uint32_t dev_id, uint32_t hwpt)
 		.data_len = sizeof(d),
 		.data_uptr = (uint64_t)(uintptr_t)&d,
 	};
-	struct sio_iommu_destroy del = {.size = sizeof(del)};
-	void *page, *anon;
+	uint32_t *page;
 
 	assert_int_equal(xioctl(fd, SIO_IOMMU_VIOMMU_ALLOC, &va), 0);
 	page = mmap(NULL, d.out_mmap_length, PROT_READ, MAP_SHARED, fd,
 		    (off_t)d.out_mmap_offset);
 	assert_true(page != MAP_FAILED);
-	del.id = va.out_viommu_id;
+	*id = va.out_viommu_id;
+	*len = d.out_mmap_length;
+	return page;
+}
+
+/*
+ * A mapping put over a vIOMMU page with MAP_FIXED unmaps the page first,
+ * as munmap() would: its hold goes with it (the kernel's vma close).
+ */
+static void fixed_map_releases_page(int fd, uint32_t dev_id, uint32_t hwpt)
+{
+	struct sio_iommu_destroy del = {.size = sizeof(del)};
+	size_t len;
+	void *page = viommu_page(fd, dev_id, hwpt, 0xf00d, &del.id, &len);
+	void *anon;
+
 	assert_int_equal(xioctl(fd, SIO_IOMMU_DESTROY, &del), -EBUSY);
-	anon = mmap(page, d.out_mmap_length, PROT_READ | PROT_WRITE,
+	anon = mmap(page, len, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	assert_ptr_equal(anon, page);
 	assert_int_equal(xioctl(fd, SIO_IOMMU_DESTROY, &del), 0);
-	assert_int_equal(munmap(anon, d.out_mmap_length), 0);
+	assert_int_equal(munmap(anon, len), 0);
 }
 
 /*
@@ -151,35 +166,24 @@ static void fixed_map_releases_page(int fd, uint32_t dev_id, uint32_t hwpt)
  */
 static void fork_unmaps_iommufd_page(int fd, uint32_t dev_id, uint32_t hwpt)
 {
-	struct viommu_data d = {.in_data = 0xcafe};
-	struct sio_iommu_viommu_alloc va = {
-		.size = sizeof(va),
-		.type = 0xdeadbeef, /* IOMMU_VIOMMU_TYPE_SELFTEST */
-		.dev_id = dev_id,
-		.hwpt_id = hwpt,
-		.data_len = sizeof(d),
-		.data_uptr = (uint64_t)(uintptr_t)&d,
-	};
-	uint32_t *page;
+	uint32_t id;
+	size_t len;
+	uint32_t *page = viommu_page(fd, dev_id, hwpt, 0xcafe, &id, &len);
 	int status;
 	pid_t pid;
 
-	assert_int_equal(xioctl(fd, SIO_IOMMU_VIOMMU_ALLOC, &va), 0);
-	page = mmap(NULL, d.out_mmap_length, PROT_READ, MAP_SHARED, fd,
-		    (off_t)d.out_mmap_offset);
-	assert_true(page != MAP_FAILED);
 	close(fd);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (!pid) {
 		alarm(20);
-		_exit(munmap(page, d.out_mmap_length) ? 1 : 0);
+		_exit(munmap(page, len) ? 1 : 0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_int_equal(*page, 0xcafe);
-	assert_int_equal(munmap(page, d.out_mmap_length), 0);
+	assert_int_equal(munmap(page, len), 0);
 }
 
 /*
