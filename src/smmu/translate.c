@@ -585,6 +585,26 @@ int smmu_port_map(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 }
 
 /*
+ * Transfers without a port share one bus lookup hint, the segment the
+ * last of them found: DMA mostly keeps reaching the same guest memory.
+ */
+static void shared_hint_load(struct sio_smmu *smmu, struct sio_mem_guard *g)
+{
+	sio_mem_hint_load_word(g, atomic_load_explicit(&smmu->dma_hint,
+						       memory_order_relaxed));
+}
+
+/* Only a changed hint is written: the line stays shared between threads. */
+static void shared_hint_keep(struct sio_smmu *smmu,
+			     const struct sio_mem_guard *g)
+{
+	uint64_t w = sio_mem_hint_word(g, g->hint);
+
+	if (w != atomic_load_explicit(&smmu->dma_hint, memory_order_relaxed))
+		atomic_store_explicit(&smmu->dma_hint, w, memory_order_relaxed);
+}
+
+/*
  * Device DMA.  The whole transfer is one bus section: a CMD_SYNC that
  * follows an invalidation completes only once it is over.
  */
@@ -603,9 +623,7 @@ int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 		*done = 0;
 	g = xfer_enter(smmu, pc, &own);
 	if (!pc)
-		sio_mem_hint_load_word(
-			g, atomic_load_explicit(&smmu->dma_hint,
-						memory_order_relaxed));
+		shared_hint_load(smmu, g);
 	while (off < len) {
 		struct sio_smmu_result res;
 		size_t chunk = len - off;
@@ -626,14 +644,8 @@ int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 			rc = -EIO;
 			break;
 		}
-		if (!pc && !off) {
-			uint64_t w = sio_mem_hint_word(g, g->hint);
-
-			if (w != atomic_load_explicit(&smmu->dma_hint,
-						      memory_order_relaxed))
-				atomic_store_explicit(&smmu->dma_hint, w,
-						      memory_order_relaxed);
-		}
+		if (!pc && !off)
+			shared_hint_keep(smmu, g);
 		if (write)
 			sio_mem_copy(host, (uint8_t *)buf + off, chunk);
 		else
@@ -709,9 +721,48 @@ int sio_smmu_dma_copy(struct sio_smmu *smmu, const struct sio_smmu_txn *dst,
 	return rc;
 }
 
+/*
+ * The common DMA, done without the general loop: all of it inside one
+ * page the micro-TLB holds.  False, having touched nothing, for anything
+ * else (including a micro-TLB miss): the general path decides it.  The
+ * translation is made inside the section, as there.
+ */
+static bool dma_in_page(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+			void *buf, size_t len)
+{
+	bool write = txn->attr & SIO_SMMU_WRITE;
+	struct sio_smmu_result res;
+	struct sio_mem_guard g;
+	void *host = NULL;
+
+	sio_mem_enter(smmu->bus, &g);
+	shared_hint_load(smmu, &g);
+	if (utlb_hit(smmu, txn, &res) && res.size >= len) {
+		const void *hint = g.hint;
+
+		host = sio_mem_ptr(&g, res.pa, len,
+				   write ? SIO_MEM_WRITE : SIO_MEM_READ);
+		if (host) {
+			if (g.hint != hint)
+				shared_hint_keep(smmu, &g);
+			if (write)
+				sio_mem_copy(host, buf, len);
+			else
+				sio_mem_copy(buf, host, len);
+		}
+	}
+	sio_mem_exit(smmu->bus, &g);
+	return host;
+}
+
 int sio_smmu_dma(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		 void *buf, size_t len, size_t *done)
 {
+	if (len && dma_in_page(smmu, txn, buf, len)) {
+		if (done)
+			*done = len;
+		return 0;
+	}
 	return smmu_port_dma(smmu, NULL, txn, buf, len, done);
 }
 

@@ -893,6 +893,111 @@ static void test_fill_racing_invalidation(void **state)
 	fx_destroy(fx);
 }
 
+/*
+ * DMA whose page the micro-TLB already holds (a transfer's quick path)
+ * decides exactly as a fresh one: the page's permissions, the target's
+ * own (an external abort, with nothing copied), a transfer running past
+ * the page, and a remap that only the invalidation makes visible.
+ */
+static void test_dma_through_cached_translation(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
+	uint8_t *mem = fx_alloc(fx, 4 * 4096), buf[2048], ev[32];
+	uint8_t *ro = aligned_alloc(4096, 4096);
+	struct sio_smmu_txn rd = {.sid = 1}, wr = {.sid = 1};
+	uint64_t e[4];
+	size_t done;
+
+	(void)state;
+	wr.attr = SIO_SMMU_WRITE;
+	assert_non_null(ro);
+	memset(ro, 0x33, 4096);
+	assert_int_equal(sio_mem_register(fx->bus, fx_pa(ro), 4096,
+					  SIO_MEM_READ, ro),
+			 0);
+	for (int i = 0; i < 4 * 4096; i++)
+		mem[i] = (uint8_t)(i / 7);
+	/* 0x10000: mem, 0x11000: mem + 4K read-only, 0x12000: mem + 12K */
+	assert_int_equal(sio_pgtable_map(pt, 0x10000, fx_pa(mem), 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(pt, 0x11000, fx_pa(mem) + 4096, 4096,
+					 SIO_PROT_READ),
+			 0);
+	assert_int_equal(
+		sio_pgtable_map(pt, 0x12000, fx_pa(mem) + 12288, 4096, RW), 0);
+	/* 0x20000: memory the bus does not have; 0x21000: read-only memory */
+	assert_int_equal(sio_pgtable_map(pt, 0x20000, 0x1000, 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(pt, 0x21000, fx_pa(ro), 4096, RW), 0);
+
+	/* Twice each: the second finds the translation cached. */
+	for (int pass = 0; pass < 2; pass++) {
+		memset(buf, 0, sizeof(buf));
+		rd.addr = 0x10000 + 100;
+		assert_int_equal(sio_smmu_dma(fx->smmu, &rd, buf, 64, &done),
+				 0);
+		assert_int_equal(done, 64);
+		for (int i = 0; i < 64; i++)
+			assert_int_equal(buf[i], (uint8_t)((100 + i) / 7));
+
+		/* a read of the read-only page; then a write is refused */
+		rd.addr = 0x11000;
+		assert_int_equal(sio_smmu_dma(fx->smmu, &rd, buf, 16, &done),
+				 0);
+		memset(ev, 0xee, sizeof(ev));
+		wr.addr = 0x11000 + 8;
+		assert_int_equal(sio_smmu_dma(fx->smmu, &wr, ev, 16, &done),
+				 -EFAULT);
+		assert_int_equal(done, 0);
+		assert_int_equal(mem[4096 + 8], (uint8_t)((4096 + 8) / 7));
+		fx_one_event(fx, e);
+		assert_int_equal(EV_ID(e), 0x13); /* F_PERMISSION */
+		assert_int_equal(EV_INPUT(e), 0x11008);
+
+		/* past the page's end: the rest through the next page */
+		rd.addr = 0x11000 + 4000;
+		assert_int_equal(sio_smmu_dma(fx->smmu, &rd, buf, 2000, &done),
+				 0);
+		assert_int_equal(done, 2000);
+		for (int i = 0; i < 96; i++)
+			assert_int_equal(buf[i],
+					 (uint8_t)((4096 + 4000 + i) / 7));
+		for (int i = 96; i < 2000; i++)
+			assert_int_equal(buf[i],
+					 (uint8_t)((12288 + i - 96) / 7));
+
+		/* the target aborts: nothing copied, no event */
+		rd.addr = 0x20000 + 64;
+		assert_int_equal(sio_smmu_dma(fx->smmu, &rd, buf, 64, &done),
+				 -EIO);
+		assert_int_equal(done, 0);
+		rd.addr = 0x21000;
+		assert_int_equal(sio_smmu_dma(fx->smmu, &rd, buf, 64, &done),
+				 0);
+		assert_int_equal(buf[63], 0x33);
+		wr.addr = 0x21000;
+		assert_int_equal(sio_smmu_dma(fx->smmu, &wr, ev, 16, &done),
+				 -EIO);
+		assert_int_equal(done, 0);
+		assert_int_equal(ro[0], 0x33);
+		fx_no_event(fx);
+	}
+
+	/* A remap is seen only after its invalidation. */
+	remap(pt, 0x10000, fx_pa(mem) + 8192, 4096);
+	rd.addr = 0x10000;
+	assert_int_equal(sio_smmu_dma(fx->smmu, &rd, buf, 8, &done), 0);
+	assert_int_equal(buf[0], 0);
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(7), C1_ADDR(0x10000));
+	sync(fx);
+	assert_int_equal(sio_smmu_dma(fx->smmu, &rd, buf, 8, &done), 0);
+	assert_int_equal(buf[0], (uint8_t)(8192 / 7));
+
+	assert_int_equal(sio_mem_unregister(fx->bus, fx_pa(ro), 4096, ro), 0);
+	free(ro);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -902,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_nh_all_many),
 		cmocka_unit_test(test_tlb_nh_asid_many),
 		cmocka_unit_test(test_utlb_pages_sharing_a_set),
+		cmocka_unit_test(test_dma_through_cached_translation),
 		cmocka_unit_test(test_tlb_set_replacement),
 		cmocka_unit_test(test_tlb_block_entries),
 		cmocka_unit_test(test_tlb_stage2_by_vmid_and_ipa),
