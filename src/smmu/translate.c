@@ -458,11 +458,14 @@ static inline bool utlb_hit(struct sio_smmu *smmu,
 	return true;
 }
 
-int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
-		       struct sio_smmu_result *res)
+/*
+ * Everything below the micro-TLB.  Kept out of line so that a micro-TLB
+ * hit runs without this path's frame and saved registers.
+ */
+static __attribute__((noinline)) int
+translate_full(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+	       struct sio_smmu_result *res)
 {
-	if (utlb_hit(smmu, txn, res))
-		return 0;
 	for (;;) {
 		struct smmu_pending p = {.set = false, .stall = false};
 		struct sio_mem_guard g;
@@ -481,6 +484,14 @@ int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		if (!stall(smmu, txn, &p))
 			return rc;
 	}
+}
+
+int sio_smmu_translate(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+		       struct sio_smmu_result *res)
+{
+	if (utlb_hit(smmu, txn, res))
+		return 0;
+	return translate_full(smmu, txn, res);
 }
 
 /*
