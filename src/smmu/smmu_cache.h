@@ -618,17 +618,16 @@ static inline bool utlb_lookup(struct sio_smmu *smmu,
 
 /*
  * The way to fill: the one holding this page, else one without a live
- * entry.  When both hold other live pages, the set mostly keeps them:
- * three pages that share it would otherwise take turns writing it, and
- * threads sharing them would fight over the line.  One fill in 16 takes
- * a way anyway (which one, the cycle counter says), so that a new working
- * set moves in.  NULL: no fill.
+ * entry, else either (the cycle counter says which).  A new working set
+ * moves in at its first misses: a set that kept its old live pages would
+ * send each new one down the whole TLB path again and again, all of a
+ * phase's pages paying it after an earlier phase filled the micro-TLB.
+ * Three pages sharing a set take turns; a turn follows a miss, which
+ * costs a TLB lookup anyway.
  */
 static inline struct utlb_slot *utlb_victim(struct utlb_slot *set, uint64_t k0,
 					    uint64_t k1, uint64_t gen)
 {
-	uint64_t c;
-
 	for (unsigned int w = 0; w < UTLB_WAYS; w++)
 		if (word_read(&set[w].key0) == k0 &&
 		    word_read(&set[w].key1) == k1)
@@ -637,10 +636,7 @@ static inline struct utlb_slot *utlb_victim(struct utlb_slot *set, uint64_t k0,
 		if (!(word_read(&set[w].key0) & 1) ||
 		    !utlb_live(word_read(&set[w].seqgen), gen))
 			return &set[w];
-	c = cpu_cycles();
-	if (c & 15)
-		return NULL;
-	return &set[(c >> 4) % UTLB_WAYS];
+	return &set[(cpu_cycles() >> 4) % UTLB_WAYS];
 }
 
 static inline void utlb_fill(struct sio_smmu *smmu,
@@ -651,7 +647,7 @@ static inline void utlb_fill(struct sio_smmu *smmu,
 	struct utlb_slot *sl =
 		utlb_victim(utlb_set_of(smmu, k0, k1), k0, k1, gen);
 
-	if (!sl || !seq_trylock(&sl->seqgen, &held))
+	if (!seq_trylock(&sl->seqgen, &held))
 		return;
 	word_write(&sl->key0, k0);
 	word_write(&sl->key1, k1);

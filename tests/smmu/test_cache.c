@@ -894,6 +894,50 @@ static void test_fill_racing_invalidation(void **state)
 }
 
 /*
+ * A page new to a set both of whose ways hold other live pages takes one
+ * of them at its first miss: a new working set moves in at once, rather
+ * than its pages going down the whole TLB path again and again.
+ */
+static void test_utlb_new_page_takes_a_full_set(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
+	uint64_t pg[3] = {0x100000, 0, 0};
+	int found = 1;
+
+	(void)state;
+	for (uint64_t p = pg[0] + 0x1000;
+	     found < 3 && p < pg[0] + 0x40000000ull; p += 0x1000)
+		if (utlb_set(fx, p) == utlb_set(fx, pg[0]))
+			pg[found++] = p;
+	assert_int_equal(found, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sio_pgtable_map(pt, pg[i],
+						 0x3000000 + i * 0x100000,
+						 0x1000, RW),
+				 0);
+	/* Walks first: the micro-TLB is filled from TLB hits. */
+	for (int i = 0; i < 3; i++)
+		assert_true(pa_of(fx, 1, false, 0, pg[i]) ==
+			    0x3000000 + (uint64_t)i * 0x100000);
+	assert_true(pa_of(fx, 1, false, 0, pg[0]) == 0x3000000);
+	assert_true(pa_of(fx, 1, false, 0, pg[1] + 4) == 0x3100004);
+	assert_true(utlb_holds(utlb_set(fx, pg[0]), pg[0]));
+	assert_true(utlb_holds(utlb_set(fx, pg[0]), pg[1]));
+	/* Each page, in turn, is in the set after its one translation. */
+	for (int round = 0; round < 6; round++) {
+		int i = (round + 2) % 3;
+
+		assert_true(pa_of(fx, 1, false, 0, pg[i] + 8) ==
+			    0x3000008 + (uint64_t)i * 0x100000);
+		assert_true(utlb_holds(utlb_set(fx, pg[0]), pg[i]));
+	}
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
  * DMA whose page the micro-TLB already holds (a transfer's quick path)
  * decides exactly as a fresh one: the page's permissions, the target's
  * own (an external abort, with nothing copied), a transfer running past
@@ -1007,6 +1051,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_nh_all_many),
 		cmocka_unit_test(test_tlb_nh_asid_many),
 		cmocka_unit_test(test_utlb_pages_sharing_a_set),
+		cmocka_unit_test(test_utlb_new_page_takes_a_full_set),
 		cmocka_unit_test(test_dma_through_cached_translation),
 		cmocka_unit_test(test_tlb_set_replacement),
 		cmocka_unit_test(test_tlb_block_entries),
