@@ -185,23 +185,36 @@ static int rid_pasid_compat(struct iommufd_hw_pagetable *hwpt,
 }
 
 /*
- * Point the device at @hwpt's domain.  With a fault queue, the device's
- * faults through @hwpt have a home before the first can arrive.
+ * The driver's half of an attach: the RID (@pasid 0) through attach_dev,
+ * which replaces whatever it had, a PASID through set_dev_pasid, which
+ * must be told the domain @old it leaves (NULL: none).
+ */
+static int domain_set_dev(struct sio_iommu_domain *d, uint32_t sid,
+			  uint32_t pasid, struct sio_iommu_domain *old)
+{
+	if (pasid)
+		return d->ops->set_dev_pasid(d, sid, pasid, old);
+	if (d->ops->attach_dev)
+		return d->ops->attach_dev(d, sid);
+	return d->iommu->ops->attach_dev(d, sid);
+}
+
+/*
+ * Point the device's RID (@pasid 0) or PASID at @hwpt's domain, from
+ * @old.  With a fault queue, its faults through @hwpt have a home before
+ * the first can arrive; a failure leaves no handle behind.
  */
 static int hwpt_attach_dev(struct iommufd_hw_pagetable *hwpt,
-			   struct iommufd_device *idev)
+			   struct iommufd_device *idev, uint32_t pasid,
+			   struct sio_iommu_domain *old)
 {
-	struct sio_iommu_domain *d = hwpt->domain;
-	int rc = iommufd_fault_add_handle(hwpt, idev, 0);
+	int rc = iommufd_fault_add_handle(hwpt, idev, pasid);
 
 	if (rc)
 		return rc;
-	if (d->ops->attach_dev)
-		rc = d->ops->attach_dev(d, idev->dev->sid);
-	else
-		rc = d->iommu->ops->attach_dev(d, idev->dev->sid);
+	rc = domain_set_dev(hwpt->domain, idev->dev->sid, pasid, old);
 	if (rc)
-		iommufd_fault_remove_handle(hwpt, idev, 0);
+		iommufd_fault_remove_handle(hwpt, idev, pasid);
 	return rc;
 }
 
@@ -236,7 +249,7 @@ static int device_do_attach(struct iommufd_device *idev,
 		if (rc)
 			goto out_unlock;
 	}
-	rc = hwpt_attach_dev(hwpt, idev);
+	rc = hwpt_attach_dev(hwpt, idev, 0, NULL);
 	if (rc) {
 		if (iopt)
 			iopt_remove_reserved_iova(iopt, idev->dev);
@@ -284,7 +297,7 @@ static int device_do_replace(struct iommufd_device *idev,
 		if (rc)
 			goto out_unlock;
 	}
-	rc = hwpt_attach_dev(hwpt, idev);
+	rc = hwpt_attach_dev(hwpt, idev, 0, NULL);
 	if (rc) {
 		if (other_ioas)
 			iopt_remove_reserved_iova(iopt, idev->dev);
@@ -356,16 +369,8 @@ static int pasid_do_attach(struct iommufd_device *idev, uint32_t pasid,
 	pa = sio_calloc(1, sizeof(*pa));
 	if (!pa)
 		goto out_unlock;
-	/* the PASID's faults through @hwpt have a home first, as the RID's */
-	rc = iommufd_fault_add_handle(hwpt, idev, pasid);
+	rc = hwpt_attach_dev(hwpt, idev, pasid, NULL);
 	if (rc) {
-		free(pa);
-		goto out_unlock;
-	}
-	rc = hwpt->domain->ops->set_dev_pasid(hwpt->domain, idev->dev->sid,
-					      pasid, NULL);
-	if (rc) {
-		iommufd_fault_remove_handle(hwpt, idev, pasid);
 		free(pa);
 		goto out_unlock;
 	}
@@ -397,15 +402,9 @@ static int pasid_do_replace(struct iommufd_device *idev, uint32_t pasid,
 	rc = pasid_check(hwpt, idev, pasid);
 	if (rc)
 		goto out_unlock;
-	rc = iommufd_fault_add_handle(hwpt, idev, pasid);
+	rc = hwpt_attach_dev(hwpt, idev, pasid, pa->hwpt->domain);
 	if (rc)
 		goto out_unlock;
-	rc = hwpt->domain->ops->set_dev_pasid(hwpt->domain, idev->dev->sid,
-					      pasid, pa->hwpt->domain);
-	if (rc) {
-		iommufd_fault_remove_handle(hwpt, idev, pasid);
-		goto out_unlock;
-	}
 	/* faults still waiting through the old HWPT are answered now */
 	iommufd_fault_remove_handle(pa->hwpt, idev, pasid);
 	atomic_fetch_add(&hwpt->obj.users, 1);
