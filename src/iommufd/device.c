@@ -553,6 +553,19 @@ int iommufd_device_pasid_replace(struct iommufd_device *idev, uint32_t pasid,
 	return device_change_pt(idev, pasid, pt_id, do_replace);
 }
 
+struct sio_iommu_domain *
+iommufd_device_pasid_domain(struct iommufd_device *idev, uint32_t pasid)
+{
+	struct iommufd_pasid_attach *pa;
+	struct sio_iommu_domain *d;
+
+	pthread_mutex_lock(&idev->lock);
+	pa = find_pasid(idev, pasid);
+	d = pa ? pa->hwpt->domain : NULL;
+	pthread_mutex_unlock(&idev->lock);
+	return d;
+}
+
 void iommufd_device_pasid_detach(struct iommufd_device *idev, uint32_t pasid)
 {
 	struct sio_iommu_dev *iommu = idev->dev->iommu;

@@ -832,6 +832,13 @@ int iommufd_device_pasid_attach(struct iommufd_device *idev, uint32_t pasid,
 int iommufd_device_pasid_replace(struct iommufd_device *idev, uint32_t pasid,
 				 uint32_t *pt_id);
 void iommufd_device_pasid_detach(struct iommufd_device *idev, uint32_t pasid);
+/*
+ * The domain PASID @pasid of @idev is attached to, or NULL: what the
+ * kernel's selftest asks the core (iommu_get_domain_for_dev_pasid()).
+ * Only to compare: nothing holds the domain once this returns.
+ */
+struct sio_iommu_domain *
+iommufd_device_pasid_domain(struct iommufd_device *idev, uint32_t pasid);
 void iommufd_device_destroy(struct iommufd_object *obj);
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 void iommufd_dev_desc_init(struct iommufd_dev_desc *dev,

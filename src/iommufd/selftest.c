@@ -517,25 +517,6 @@ static int test_pasid_detach(struct iommufd_ucmd *ucmd,
 	return 0;
 }
 
-/* The domain PASID @pasid of @idev is attached to, or NULL. */
-static struct sio_iommu_domain *pasid_domain(struct iommufd_device *idev,
-					     uint32_t pasid)
-{
-	struct sio_iommu_domain *d = NULL;
-
-	pthread_mutex_lock(&idev->lock);
-	for (struct iommufd_list *l = idev->pasids.next; l != &idev->pasids;
-	     l = l->next) {
-		struct iommufd_pasid_attach *pa = iommufd_container_of(
-			l, struct iommufd_pasid_attach, node);
-
-		if (pa->pasid == pasid)
-			d = pa->hwpt->domain;
-	}
-	pthread_mutex_unlock(&idev->lock);
-	return d;
-}
-
 /*
  * PASID_CHECK_HWPT: the PASID is on HWPT hwpt_id's domain (the kernel
  * compares domains), or on none for hwpt_id 0; -EINVAL otherwise.
@@ -550,7 +531,7 @@ static int test_pasid_check_hwpt(struct iommufd_ucmd *ucmd,
 
 	if (!sobj)
 		return -ENOENT;
-	d = pasid_domain(sobj->idev, cmd->pasid.pasid);
+	d = iommufd_device_pasid_domain(sobj->idev, cmd->pasid.pasid);
 	if (!cmd->pasid.pt_id) {
 		rc = d ? -EINVAL : 0;
 		goto out;
