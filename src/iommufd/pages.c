@@ -69,18 +69,28 @@ static int iopt_alloc_pages(struct iommufd_host *host, uint64_t start_byte,
 	return 0;
 }
 
-/* A new pages object joins the host's list (for MD_CHECK_REFS). */
 /* A fork child's own pages: no address of ours names them. */
 static bool pages_elsewhere(const struct iopt_pages *pages)
 {
 	return pages->remote_pid && !pages->remote_shared;
 }
 
+/*
+ * The program's own memory at uptr: what its munmap() takes from under
+ * the pages, and where MD_CHECK_REFS finds them by address.  A file's
+ * pages are reached through our own mapping of it instead.
+ */
+static inline bool pages_at_own_uptr(const struct iopt_pages *pages)
+{
+	return pages->type == IOPT_ADDRESS_USER && !pages_elsewhere(pages);
+}
+
+/* A new pages object joins the host's list (for MD_CHECK_REFS). */
 static void host_add_pages(struct iopt_pages *pages)
 {
 	pthread_mutex_lock(&pages->host->pages_lock);
 	iommufd_list_add_tail(&pages->host_node, &pages->host->pages);
-	if (pages->type == IOPT_ADDRESS_USER && !pages_elsewhere(pages))
+	if (pages_at_own_uptr(pages))
 		atomic_fetch_add(&pages->host->nr_user_pages, 1);
 	pthread_mutex_unlock(&pages->host->pages_lock);
 }
@@ -110,7 +120,7 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 			sio_user_mm_shares((*out)->remote_pid, down,
 					   (*out)->npages << host->page_shift);
 	(*out)->remote_uptr = down;
-	if ((*out)->remote_pid && !(*out)->remote_shared)
+	if (pages_elsewhere(*out))
 		(*out)->windows = sio_user_windows_get_current();
 	(*out)->acct_pid = (*out)->remote_pid;
 	host_add_pages(*out);
@@ -239,7 +249,7 @@ void iopt_put_pages(struct iopt_pages *pages)
 	/* the last area is gone, and with it every pin */
 	pthread_mutex_lock(&pages->host->pages_lock);
 	iommufd_list_del_init(&pages->host_node);
-	if (pages->type == IOPT_ADDRESS_USER && !pages_elsewhere(pages))
+	if (pages_at_own_uptr(pages))
 		atomic_fetch_sub(&pages->host->nr_user_pages, 1);
 	pthread_mutex_unlock(&pages->host->pages_lock);
 	if (pages->remote_taken && !pages->remote_shared)
@@ -912,13 +922,10 @@ void iommufd_host_user_unmap(struct iommufd_host *host, uint64_t va,
 			iommufd_container_of(it, struct iopt_pages, host_node);
 		uint64_t end;
 
-		if (pages_elsewhere(pages))
+		if (!pages_at_own_uptr(pages))
 			continue;
 		end = pages->uptr + (pages->npages << host->page_shift);
-
-		/* a file's pages reach the bus through our own mapping */
-		if (pages->type != IOPT_ADDRESS_USER || va >= end ||
-		    va + len <= pages->uptr ||
+		if (va >= end || va + len <= pages->uptr ||
 		    (writable_only && !pages->writable))
 			continue;
 		pthread_mutex_lock(&pages->mutex);
@@ -1142,9 +1149,7 @@ static unsigned int count_pins(struct iommufd_host *host, uint64_t uaddr,
 			iommufd_container_of(l, struct iopt_pages, host_node);
 		uint64_t len = p->npages << host->page_shift;
 
-		/* a file's pages are pinned through our own mapping of it */
-		if (!file && p->type == IOPT_ADDRESS_USER &&
-		    !pages_elsewhere(p) && uaddr >= p->uptr &&
+		if (!file && pages_at_own_uptr(p) && uaddr >= p->uptr &&
 		    uaddr - p->uptr < len)
 			n += iopt_pages_is_pinned(p, (uaddr - p->uptr) >>
 							     host->page_shift);
