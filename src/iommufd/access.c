@@ -194,10 +194,10 @@ void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
 	pthread_mutex_unlock(&iopt->access_lock);
 }
 
+/* The areas a contiguous walk yields all have their pages. */
 static uint64_t iova_to_index(const struct iopt_area *area, uint64_t iova)
 {
-	return iopt_area_start_byte(area, iova) >>
-	       area->pages->host->page_shift;
+	return iopt_area_iova_to_index(area, area->pages, iova);
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b)

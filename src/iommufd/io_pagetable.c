@@ -34,11 +34,6 @@ static uint64_t area_last(const struct iopt_area *a)
 	return a->node.last;
 }
 
-static uint64_t area_start_byte(const struct iopt_area *a, uint64_t iova)
-{
-	return a->start_byte + (iova - area_iova(a));
-}
-
 void iopt_init_table(struct io_pagetable *iopt)
 {
 	pthread_rwlock_init(&iopt->iova_rwsem, NULL);
@@ -291,21 +286,18 @@ static void area_unmap_domain(struct iopt_area *area,
 /*
  * The page indices of @pages that @area's bytes lie in (the kernel's
  * iopt_area_index() and iopt_area_last_index()): what the domains need
- * pinned for it, and no more.  @pages, as area->pages is NULL while the
- * area is being inserted.
+ * pinned for it, and no more.
  */
 static uint64_t area_index(const struct iopt_area *area,
 			   const struct iopt_pages *pages)
 {
-	return area->start_byte >> pages->host->page_shift;
+	return iopt_area_iova_to_index(area, pages, area_iova(area));
 }
 
 static uint64_t area_last_index(const struct iopt_area *area,
 				const struct iopt_pages *pages)
 {
-	uint64_t len = area_last(area) - area_iova(area);
-
-	return (area->start_byte + len) >> pages->host->page_shift;
+	return iopt_area_iova_to_index(area, pages, area_last(area));
 }
 
 static int area_pin(struct iopt_area *area, struct iopt_pages *pages)
@@ -570,7 +562,7 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 			list = l;
 		}
 		list[nr].pages = area->pages;
-		list[nr].start_byte = area_start_byte(area, cur);
+		list[nr].start_byte = iopt_area_start_byte(area, cur);
 		list[nr].length = last - cur + 1;
 		iopt_get_pages_ref(area->pages);
 		nr++;
@@ -715,8 +707,7 @@ static int split_pin(struct iopt_area *area, struct iopt_area *upper,
 		     uint64_t iova)
 {
 	struct iopt_pages *pages = area->pages;
-	uint64_t lower_last = area_start_byte(area, iova) >>
-			      pages->host->page_shift;
+	uint64_t lower_last = iopt_area_iova_to_index(area, pages, iova);
 	int rc;
 
 	rc = iopt_pages_pin(pages, area_index(area, pages), lower_last);
@@ -751,14 +742,15 @@ static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
 	if (area->num_accesses)
 		return -EINVAL;
 	if ((new_start & (iopt->iova_alignment - 1)) ||
-	    (area_start_byte(area, new_start) & (iopt->iova_alignment - 1)))
+	    (iopt_area_start_byte(area, new_start) &
+	     (iopt->iova_alignment - 1)))
 		return -EINVAL;
 	upper = sio_calloc(1, sizeof(*upper));
 	if (!upper)
 		return -ENOMEM;
 	upper->iopt = iopt;
 	upper->iommu_prot = area->iommu_prot;
-	upper->start_byte = area_start_byte(area, new_start);
+	upper->start_byte = iopt_area_start_byte(area, new_start);
 	upper->node.start = new_start;
 	upper->node.last = area_last(area);
 	if (area->pinned) {

@@ -529,6 +529,17 @@ static inline uint64_t iopt_area_start_byte(const struct iopt_area *area,
 }
 
 /*
+ * The index of the page of @pages that @iova's byte lies in.  @pages
+ * passed, not area->pages: an area being inserted has none yet.
+ */
+static inline uint64_t iopt_area_iova_to_index(const struct iopt_area *area,
+					       const struct iopt_pages *pages,
+					       uint64_t iova)
+{
+	return iopt_area_start_byte(area, iova) >> pages->host->page_shift;
+}
+
+/*
  * Walking the areas that cover [iova, last_iova] back to back (the
  * kernel's iopt_for_each_contig_area()), iova_rwsem held: the walk
  * stops at a hole or at an area being inserted or removed, and
