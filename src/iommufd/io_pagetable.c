@@ -471,21 +471,23 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 			uint64_t *iova, int fd, uint64_t start, uint64_t length,
 			int iommu_prot, unsigned int flags)
 {
-	struct iommufd_dmabuf *dmabuf = NULL;
+	struct iommufd_dmabuf *dmabuf;
 	struct iopt_pages *pages;
 	uint64_t start_byte;
 	struct stat st;
 	int rc;
 
-	if (!fstat(fd, &st))
-		dmabuf = iommufd_dmabuf_find(ictx, &st);
-	rc = iopt_alloc_file_pages(ictx->host, fd, start, length,
+	if (fstat(fd, &st))
+		return -EBADF;
+	dmabuf = iommufd_dmabuf_find(ictx, &st);
+	rc = iopt_alloc_file_pages(ictx->host, fd, &st, start, length,
 				   iommu_prot & IOMMU_WRITE, dmabuf, &pages,
 				   &start_byte);
-	if (dmabuf)
-		iommufd_dmabuf_put(dmabuf);
-	if (rc)
+	if (rc) {
+		if (dmabuf)
+			iommufd_dmabuf_put(dmabuf);
 		return rc;
+	}
 	return iopt_map_common(ictx, iopt, pages, iova, length, start_byte,
 			       iommu_prot, flags);
 }

@@ -403,7 +403,14 @@ struct iopt_pages {
 int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
 			  uint64_t length, bool writable,
 			  struct iopt_pages **out);
-int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
+/*
+ * @st is the caller's fstat() of @fd, which it also looked @dmabuf up by
+ * (NULL: not a dma-buf): one look at the file for both.  On success the
+ * pages take over the caller's reference on @dmabuf; on failure it is
+ * still the caller's.
+ */
+int iopt_alloc_file_pages(struct iommufd_host *host, int fd,
+			  const struct stat *st, uint64_t start,
 			  uint64_t length, bool writable,
 			  struct iommufd_dmabuf *dmabuf,
 			  struct iopt_pages **out, uint64_t *start_byte);

@@ -131,25 +131,25 @@ int iopt_alloc_user_pages(struct iommufd_host *host, uint64_t uptr,
  * A file's pages reach the bus through our own shared mapping of them,
  * which also keeps the file open as the kernel's reference does.
  */
-int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
+int iopt_alloc_file_pages(struct iommufd_host *host, int fd,
+			  const struct stat *st, uint64_t start,
 			  uint64_t length, bool writable,
 			  struct iommufd_dmabuf *dmabuf,
 			  struct iopt_pages **out, uint64_t *start_byte)
 {
 	uint64_t down = start & ~(host->page_size - 1);
 	struct iopt_pages *pages;
-	struct stat st;
 	int fl, rc;
 	void *map;
 
 	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fstat(fd, &st))
+	if (fl < 0)
 		return -EBADF;
 	if (start + length < start)
 		return -EOVERFLOW;
 	if (writable && (fl & O_ACCMODE) == O_RDONLY)
 		return -EPERM;
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(st->st_mode))
 		return -EOPNOTSUPP;
 	/*
 	 * A dma-buf: the exporter's memory, all of it there or none (the
@@ -168,7 +168,6 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 	if (dmabuf) {
 		/* exporter memory is not the user's: nothing to account */
 		pages->account_mode = IOPT_PAGES_ACCOUNT_NONE;
-		atomic_fetch_add(&dmabuf->kref, 1);
 		pages->dmabuf = dmabuf;
 	}
 	pages->file_map_len = pages->npages << host->page_shift;
@@ -193,8 +192,8 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 		goto err;
 	}
 	pages->file_start = down;
-	pages->file_dev = st.st_dev;
-	pages->file_ino = st.st_ino;
+	pages->file_dev = st->st_dev;
+	pages->file_ino = st->st_ino;
 	pages->file_map = map;
 	pages->type = IOPT_ADDRESS_FILE;
 	pages->uptr = (uint64_t)(uintptr_t)map;
@@ -203,8 +202,6 @@ int iopt_alloc_file_pages(struct iommufd_host *host, int fd, uint64_t start,
 	host_add_pages(pages);
 	return 0;
 err:
-	if (pages->dmabuf)
-		iommufd_dmabuf_put(pages->dmabuf);
 	pthread_mutex_destroy(&pages->mutex);
 	free(pages);
 	return rc;
