@@ -66,11 +66,10 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 		goto out_abort;
 	iommufd_dev_desc_init(&sobj->desc, mock_iommu_dev(sobj->mock), sid);
 	sobj->desc.selftest = true;
-	/* a PASID device's capability: the mock's width (probe_device) */
+	/* the width is the mock's to say (probe_device() is told it) */
 	{
 		const struct sio_iommu_pci_caps caps = {
-			.pasid_bits =
-				(flags & MOCK_DEV_PASID) ? MOCK_PASID_WIDTH : 0,
+			.pasid_bits = mock_dev_pasid_bits(sobj->mock, sid),
 		};
 
 		iommufd_dev_desc_set_pci_caps(&sobj->desc, &caps);

@@ -1007,14 +1007,19 @@ static unsigned int mock_capabilities(struct sio_iommu_dev *iommu, uint32_t sid)
 	return caps;
 }
 
+unsigned int mock_dev_pasid_bits(struct mock_iommu *m, uint32_t sid)
+{
+	/* the kernel's mock: a "pasid-num-bits" property on PASID devices */
+	return (dev_flags(m, sid) & MOCK_DEV_PASID) ? MOCK_PASID_WIDTH : 0;
+}
+
 static unsigned int mock_probe_device(struct sio_iommu_dev *iommu, uint32_t sid,
 				      const struct sio_iommu_pci_caps *caps)
 {
-	/* MOCK_PASID_WIDTH for a PASID device, as the mock's probe */
-	if (!(dev_flags(to_mock(iommu), sid) & MOCK_DEV_PASID))
-		return 0;
-	return caps->pasid_bits < MOCK_PASID_WIDTH ? caps->pasid_bits
-						   : MOCK_PASID_WIDTH;
+	unsigned int bits = mock_dev_pasid_bits(to_mock(iommu), sid);
+
+	/* a narrower capability than the mock's is what the device can use */
+	return caps->pasid_bits < bits ? caps->pasid_bits : bits;
 }
 
 /* The slot of @pasid (or a free one with @pasid 0); NULL: none.  lock */

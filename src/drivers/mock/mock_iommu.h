@@ -62,6 +62,11 @@ struct sio_iommu_dev *mock_iommu_dev(struct mock_iommu *m);
 int mock_dev_add(struct mock_iommu *m, uint32_t flags, uint32_t *sid);
 void mock_dev_remove(struct mock_iommu *m, uint32_t sid);
 /*
+ * The width of the PCI PASID capability mock device @sid has: what its
+ * descriptor tells probe_device(), which also gives it no more.
+ */
+unsigned int mock_dev_pasid_bits(struct mock_iommu *m, uint32_t sid);
+/*
  * Entry @idx of the device's cache (IOMMU_TEST_DEV_CACHE_DEFAULT until a
  * vIOMMU invalidation clears it); -EINVAL past the last or for a
  * StreamID that is no mock device's.
