@@ -255,6 +255,13 @@ int arm_smmu_domain_ats_add(struct arm_smmu_domain *sd, uint32_t sid, bool ssv,
 void arm_smmu_domain_ats_del(struct arm_smmu_domain *sd, uint32_t sid, bool ssv,
 			     uint32_t ssid, bool full);
 /*
+ * CMD_ATC_INV of the StreamID's ATC (only @ssid's entries if @ssv) for
+ * the 2^@log2 pages at @addr, as its Size field encodes a span;
+ * @addr 0 and ATC_INV_SIZE_ALL: everything.  Into @cmd[0..1].
+ */
+void arm_smmu_make_atc_inv_cmd(uint64_t *cmd, uint32_t sid, bool ssv,
+			       uint32_t ssid, uint64_t addr, unsigned int log2);
+/*
  * After a TLB invalidation of [iova, iova + size) (size 0: all) and its
  * CMD_SYNC: CMD_ATC_INV to every ATS-enabled attachment, + CMD_SYNC.
  */

@@ -97,6 +97,15 @@ static void atc_span(uint64_t iova, uint64_t size, uint64_t *addr,
 	*log2 = span;
 }
 
+void arm_smmu_make_atc_inv_cmd(uint64_t *cmd, uint32_t sid, bool ssv,
+			       uint32_t ssid, uint64_t addr, unsigned int log2)
+{
+	cmd[0] = CMD_ATC_INV | ((uint64_t)sid << CMD_SID_SHIFT);
+	if (ssv)
+		cmd[0] |= CMD_SSV | ((uint64_t)ssid << CMD_SSID_SHIFT);
+	cmd[1] = addr | log2;
+}
+
 static bool stream_ats_on(struct arm_smmu_device *dev, uint32_t sid)
 {
 	struct arm_smmu_stream *st = arm_smmu_stream(dev, sid);
@@ -118,14 +127,16 @@ int arm_smmu_atc_inv_domain(struct arm_smmu_domain *sd, uint64_t iova,
 	pthread_mutex_lock(&sd->ats_lock);
 	for (unsigned int i = 0; i < sd->nr_ats; i++) {
 		const struct arm_smmu_ats_ent *e = &sd->ats[i];
-		uint64_t c0 = CMD_ATC_INV | ((uint64_t)e->sid << CMD_SID_SHIFT);
 
 		if (!stream_ats_on(sd->dev, e->sid))
 			continue;
-		if (e->ssv && !e->full)
-			c0 |= CMD_SSV | ((uint64_t)e->ssid << CMD_SSID_SHIFT);
-		cmds[n][0] = c0;
-		cmds[n][1] = e->full ? ATC_INV_SIZE_ALL : addr | log2;
+		/* guest IOVAs, which no IPA range names: the whole ATC */
+		if (e->full)
+			arm_smmu_make_atc_inv_cmd(cmds[n], e->sid, false, 0, 0,
+						  ATC_INV_SIZE_ALL);
+		else
+			arm_smmu_make_atc_inv_cmd(cmds[n], e->sid, e->ssv,
+						  e->ssid, addr, log2);
 		if (++n < ARM_SMMU_CMDQ_BATCH)
 			continue;
 		irc = arm_smmu_cmdq_issue_cmdlist(

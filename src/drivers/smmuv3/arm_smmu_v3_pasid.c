@@ -96,11 +96,10 @@ static int sync_cd(struct arm_smmu_device *dev, uint32_t sid, uint32_t ssid)
 int arm_smmu_atc_inv_master(struct arm_smmu_device *dev, uint32_t sid, bool ssv,
 			    uint32_t ssid)
 {
-	uint64_t c0 = CMD_ATC_INV | ((uint64_t)sid << CMD_SID_SHIFT);
+	uint64_t cmd[2];
 
-	if (ssv)
-		c0 |= CMD_SSV | ((uint64_t)ssid << CMD_SSID_SHIFT);
-	return issue_one(dev, c0, ATC_INV_SIZE_ALL);
+	arm_smmu_make_atc_inv_cmd(cmd, sid, ssv, ssid, 0, ATC_INV_SIZE_ALL);
+	return issue_one(dev, cmd[0], cmd[1]);
 }
 
 /*
