@@ -636,8 +636,8 @@ void arm_smmu_ats_commit(struct arm_smmu_device *dev, uint32_t sid,
  * The STE of a RID on a paging domain.  With a CD table in use (PASIDs,
  * or one there since), a stage-1 domain's CD becomes CD 0 of the table,
  * which non-PASID transactions use (S1DSS 0b10): the caller writes it
- * (rid_cd0()); a stage-2 domain has no CDs and would leave the PASIDs
- * nowhere: -EBUSY, as the kernel's arm_smmu_attach_dev() says while
+ * (arm_smmu_attach_rid()); a stage-2 domain has no CDs and would leave the
+ * PASIDs nowhere: -EBUSY, as the kernel's arm_smmu_attach_dev() says while
  * SSIDs are in use.
  */
 static int rid_paging_ste(struct arm_smmu_domain *sd,
@@ -659,54 +659,93 @@ static int rid_paging_ste(struct arm_smmu_domain *sd,
 	return 0;
 }
 
+/*
+ * The event thread's record, CD 0 and the STE, in that order.  CD 0 only
+ * once nothing else can fail but the STE, and back to the RID's domain
+ * before (NULL: cleared) if that does: a failed attach leaves the RID
+ * translating as it did, not through a domain its caller is about to
+ * free.
+ */
+static int attach_rid_install(struct arm_smmu_device *dev, uint32_t sid,
+			      struct arm_smmu_stream *st, const uint64_t *ste,
+			      const struct arm_smmu_rid_attach *a)
+{
+	struct arm_smmu_master prev;
+	int rc;
+
+	rc = arm_smmu_set_master(dev, sid, a->domain, a->vsmmu, a->vsid, &prev);
+	if (rc)
+		return rc;
+	if (a->cd0)
+		rc = arm_smmu_set_rid_cd(dev, sid, st, a->rid_s1);
+	if (!rc)
+		rc = arm_smmu_install_ste(dev, sid, ste);
+	if (rc && a->cd0)
+		arm_smmu_set_rid_cd(dev, sid, st, st->rid_s1);
+	if (rc)
+		arm_smmu_restore_master(dev, &prev);
+	return rc;
+}
+
+/*
+ * The new STE is live: the RID leaves its old domain's ATS list, and
+ * its ATC forgets what the old translation filled it with.
+ */
+static void attach_rid_commit(struct arm_smmu_device *dev, uint32_t sid,
+			      struct arm_smmu_stream *st,
+			      const struct arm_smmu_rid_attach *a)
+{
+	arm_smmu_rid_ats_commit(st, sid, a->ats_domain, a->ats_full);
+	st->cd_in_ste = a->cd0;
+	st->rid = a->rid;
+	st->rid_s1 = a->rid_s1;
+	arm_smmu_ats_commit(dev, sid, st, a->ats);
+}
+
+int arm_smmu_attach_rid(struct arm_smmu_device *dev, uint32_t sid,
+			struct arm_smmu_stream *st, const uint64_t *ste,
+			const struct arm_smmu_rid_attach *a)
+{
+	int rc;
+
+	rc = arm_smmu_rid_ats_prepare(st, sid, a->ats_domain, a->ats_full);
+	if (rc)
+		return rc;
+	rc = attach_rid_install(dev, sid, st, ste, a);
+	if (rc) {
+		arm_smmu_rid_ats_abort(st, sid, a->ats_domain, a->ats_full);
+		return rc;
+	}
+	attach_rid_commit(dev, sid, st, a);
+	return 0;
+}
+
 static int arm_smmu_attach_dev(struct sio_iommu_domain *d, uint32_t sid)
 {
 	struct arm_smmu_domain *sd = to_smmu_domain(d);
 	struct arm_smmu_device *dev = sd->dev;
 	struct arm_smmu_stream *st = arm_smmu_stream(dev, sid);
-	struct arm_smmu_master prev;
+	bool s1 = sd->stage == SIO_PGT_STAGE1;
 	uint64_t ste[8];
-	bool cd0;
 	int rc;
 
 	if (!st)
 		return -EINVAL;
 	pthread_mutex_lock(&dev->group_lock);
 	rc = rid_paging_ste(sd, st, ste);
-	if (rc)
-		goto out_unlock;
-	rc = arm_smmu_rid_ats_prepare(st, sid, sd, false);
-	if (rc)
-		goto out_unlock;
-	/*
-	 * CD 0 only once nothing else can fail but the STE, and back to
-	 * the RID's domain before (NULL: cleared) if that does: a failed
-	 * attach leaves the RID translating as it did, not through a
-	 * domain its caller is about to free.
-	 */
-	cd0 = sd->stage == SIO_PGT_STAGE1 && st->cdtab;
-	rc = arm_smmu_set_master(dev, sid, d, NULL, 0, &prev);
 	if (!rc) {
-		if (cd0)
-			rc = arm_smmu_set_rid_cd(dev, sid, st, sd);
-		if (!rc)
-			rc = arm_smmu_install_ste(dev, sid, ste);
-		if (rc && cd0)
-			arm_smmu_set_rid_cd(dev, sid, st, st->rid_s1);
-		if (rc)
-			arm_smmu_restore_master(dev, &prev);
+		const struct arm_smmu_rid_attach a = {
+			.domain = d,
+			.ats_domain = sd,
+			.rid = s1 ? ARM_SMMU_RID_S1 : ARM_SMMU_RID_OTHER,
+			.rid_s1 = s1 ? sd : NULL,
+			/* a CD table in use: the STE points at it */
+			.cd0 = s1 && st->cdtab,
+			.ats = st->ats_supported,
+		};
+
+		rc = arm_smmu_attach_rid(dev, sid, st, ste, &a);
 	}
-	if (rc) {
-		arm_smmu_rid_ats_abort(st, sid, sd, false);
-		goto out_unlock;
-	}
-	arm_smmu_rid_ats_commit(st, sid, sd, false);
-	st->cd_in_ste = cd0;
-	st->rid = sd->stage == SIO_PGT_STAGE1 ? ARM_SMMU_RID_S1
-					      : ARM_SMMU_RID_OTHER;
-	st->rid_s1 = sd->stage == SIO_PGT_STAGE1 ? sd : NULL;
-	arm_smmu_ats_commit(dev, sid, st, st->ats_supported);
-out_unlock:
 	pthread_mutex_unlock(&dev->group_lock);
 	return rc;
 }

@@ -220,6 +220,37 @@ int arm_smmu_set_master(struct arm_smmu_device *dev, uint32_t sid,
 			struct arm_smmu_master *prev);
 void arm_smmu_restore_master(struct arm_smmu_device *dev,
 			     const struct arm_smmu_master *prev);
+
+/*
+ * What attaching a domain makes of a StreamID's RID, for
+ * arm_smmu_attach_rid(): the event thread's record of it (@domain,
+ * @vsmmu, @vsid as arm_smmu_set_master() takes them), the domain whose
+ * ATS list takes it (@ats_full as arm_smmu_rid_ats_prepare() says; NULL:
+ * none), what it is attached to (@rid_s1 with ARM_SMMU_RID_S1), whether
+ * @rid_s1's CD becomes CD 0 of the stream's CD table, which the STE
+ * then points at (@cd0), and whether the STE enables ATS.
+ */
+struct arm_smmu_rid_attach {
+	struct sio_iommu_domain *domain;
+	struct arm_vsmmu *vsmmu;
+	uint64_t vsid;
+	struct arm_smmu_domain *ats_domain;
+	bool ats_full;
+	enum arm_smmu_rid rid;
+	struct arm_smmu_domain *rid_s1;
+	bool cd0;
+	bool ats;
+};
+/*
+ * Attach as @a says, with @ste as the StreamID's new STE, group_lock
+ * held: on @a->ats_domain's ATS list first, then the event thread's
+ * record, CD 0 and the STE; once the STE is live, off the old domain's
+ * ATS list and the ATC invalidated.  On a failure everything is as it
+ * was, the RID translating through its old domain.  0 or -errno.
+ */
+int arm_smmu_attach_rid(struct arm_smmu_device *dev, uint32_t sid,
+			struct arm_smmu_stream *st, const uint64_t *ste,
+			const struct arm_smmu_rid_attach *a);
 /*
  * Run the event thread (once started it stays until remove): events
  * then reach vEVENTQs and the handler, no longer arm_smmu_read_events().

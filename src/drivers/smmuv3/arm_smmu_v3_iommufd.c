@@ -105,9 +105,8 @@ static int arm_smmu_attach_dev_nested(struct sio_iommu_domain *d, uint32_t sid)
 	struct arm_smmu_nested_domain *nd = to_nested(d);
 	struct sio_iommu_viommu *v = &nd->vsmmu->core;
 	struct arm_smmu_device *smmu = nd->vsmmu->smmu;
-	struct arm_smmu_master prev;
+	struct arm_smmu_rid_attach a;
 	struct arm_smmu_stream *st;
-	struct arm_smmu_domain *parent;
 	unsigned int cfg = vste_cfg(nd->ste);
 	uint64_t vsid = 0, ste[8];
 	bool ats;
@@ -159,27 +158,17 @@ static int arm_smmu_attach_dev_nested(struct sio_iommu_domain *d, uint32_t sid)
 	 * an unmap of an IPA can only empty all of it (the kernel's
 	 * nested_ats_flush).
 	 */
-	parent = ats ? nd->vsmmu->s2_parent : NULL;
-	rc = arm_smmu_rid_ats_prepare(st, sid, parent, true);
-	if (rc)
-		goto out_unlock;
-	/* events name the device by its vSID from the first one on */
-	rc = arm_smmu_set_master(smmu, sid, d, vsid_rc ? NULL : nd->vsmmu, vsid,
-				 &prev);
-	if (!rc) {
-		rc = arm_smmu_install_ste(smmu, sid, ste);
-		if (rc)
-			arm_smmu_restore_master(smmu, &prev);
-	}
-	if (rc) {
-		arm_smmu_rid_ats_abort(st, sid, parent, true);
-		goto out_unlock;
-	}
-	arm_smmu_rid_ats_commit(st, sid, parent, true);
-	st->rid = ARM_SMMU_RID_OTHER;
-	st->rid_s1 = NULL;
-	st->cd_in_ste = false;
-	arm_smmu_ats_commit(smmu, sid, st, ats);
+	a = (struct arm_smmu_rid_attach){
+		.domain = d,
+		/* events name the device by its vSID from the first one on */
+		.vsmmu = vsid_rc ? NULL : nd->vsmmu,
+		.vsid = vsid,
+		.ats_domain = ats ? nd->vsmmu->s2_parent : NULL,
+		.ats_full = true,
+		.rid = ARM_SMMU_RID_OTHER,
+		.ats = ats,
+	};
+	rc = arm_smmu_attach_rid(smmu, sid, st, ste, &a);
 out_unlock:
 	pthread_mutex_unlock(&smmu->group_lock);
 	return rc;
