@@ -16,7 +16,6 @@
 #include <softiommu/fault.h>
 #include <softiommu/iommufd.h>
 
-#include "devices/ioat/ioat.h"
 #include "drivers/mock/mock_iommu.h"
 #include "fault/fault_inject.h"
 #include "platform_private.h"
@@ -39,14 +38,6 @@ static const struct {
 _Static_assert(sizeof(default_devices) / sizeof(default_devices[0]) ==
 		       PLATFORM_DEFAULT_NR_DEVS,
 	       "the device nodes count on this many");
-
-/* What the I/OAT functions' config space offers the IOMMU. */
-static const struct sio_iommu_pci_caps ioat_pci_caps = {
-	.pasid_bits = SIO_IOAT_PASID_BITS,
-	.pasid_exec = SIO_IOAT_PASID_EXEC,
-	.pasid_priv = SIO_IOAT_PASID_PRIV,
-	.ats = SIO_IOAT_ATS,
-};
 
 /* The capabilities the kernel would test for this process. */
 static unsigned int process_caps(void)
@@ -121,7 +112,8 @@ int sio_platform_create(struct sio_platform **out)
 		d->plat = p;
 		d->sid = default_devices[i].rid;
 		iommufd_dev_desc_init(&d->desc, &p->smmu_drv->iommu, d->sid);
-		iommufd_dev_desc_set_pci_caps(&d->desc, &ioat_pci_caps);
+		iommufd_dev_desc_set_pci_caps(&d->desc,
+					      sio_vfio_ioat_pci_caps());
 		vfio_group_init(&d->group, (unsigned int)i, d->name, &d->desc);
 		d->dma = (struct sio_dma_smmu){.smmu = p->smmu, .sid = d->sid};
 		port = sio_dma_smmu_port(&d->dma);

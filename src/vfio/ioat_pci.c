@@ -35,10 +35,10 @@ static const struct sio_vfio_pci_id ioat_id = {
 	.msix_pba = SIO_IOAT_MSIX_PBA,
 	.regs = ioat_cfg_regs,
 	.nr_regs = sizeof(ioat_cfg_regs) / sizeof(ioat_cfg_regs[0]),
-	.pasid_bits = SIO_IOAT_PASID_BITS,
-	.pasid_exec = SIO_IOAT_PASID_EXEC,
-	.pasid_priv = SIO_IOAT_PASID_PRIV,
-	.ats = SIO_IOAT_ATS,
+	.caps = {.pasid_bits = SIO_IOAT_PASID_BITS,
+		 .pasid_exec = SIO_IOAT_PASID_EXEC,
+		 .pasid_priv = SIO_IOAT_PASID_PRIV,
+		 .ats = SIO_IOAT_ATS},
 };
 
 static uint64_t bar_read(void *dev, uint64_t off, unsigned int size)
@@ -111,6 +111,11 @@ err:
 struct sio_vfio_pci_dev *sio_vfio_ioat_pci(struct sio_vfio_ioat *v)
 {
 	return v->pci;
+}
+
+const struct sio_iommu_pci_caps *sio_vfio_ioat_pci_caps(void)
+{
+	return &ioat_id.caps;
 }
 
 void sio_vfio_ioat_destroy(struct sio_vfio_ioat *v)

@@ -47,26 +47,26 @@ static uint32_t ecap_header(unsigned int id, unsigned int next)
  */
 static void config_init_ecaps(struct sio_vfio_pci_dev *vdev)
 {
-	const struct sio_vfio_pci_id *id = vdev->id;
+	const struct sio_iommu_pci_caps *caps = &vdev->id->caps;
 	uint8_t *c = vdev->cfg;
 	unsigned int at = 0x100;
 	uint16_t feat;
 
-	if (id->ats) {
+	if (caps->ats) {
 		put(c, ATS_ECAP,
 		    ecap_header(PCI_EXT_CAP_ID_ATS,
-				id->pasid_bits ? PASID_ECAP : 0),
+				caps->pasid_bits ? PASID_ECAP : 0),
 		    4);
 		/* queue depth 0 (32), page-aligned requests */
 		put(c, ATS_ECAP + PCI_ATS_CAP, PCI_ATS_CAP_PAGE_ALIGNED, 2);
 		at = PASID_ECAP;
 	}
-	if (!id->pasid_bits)
+	if (!caps->pasid_bits)
 		return;
-	feat = (id->pasid_exec ? PCI_PASID_CAP_EXEC : 0) |
-	       (id->pasid_priv ? PCI_PASID_CAP_PRIV : 0);
+	feat = (caps->pasid_exec ? PCI_PASID_CAP_EXEC : 0) |
+	       (caps->pasid_priv ? PCI_PASID_CAP_PRIV : 0);
 	put(c, at, ecap_header(PCI_EXT_CAP_ID_PASID, 0), 4);
-	put(c, at + PCI_PASID_CAP, feat | id->pasid_bits << 8, 2);
+	put(c, at + PCI_PASID_CAP, feat | caps->pasid_bits << 8, 2);
 	put(c, at + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE | feat, 2);
 }
 

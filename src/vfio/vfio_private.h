@@ -44,10 +44,11 @@ struct sio_vfio_pci_id {
 	uint32_t msix_table, msix_pba; /* offsets in BAR0 */
 	const struct sio_vfio_pci_reg *regs;
 	unsigned int nr_regs;
-	/* extended capabilities: PASID (Max PASID Width, 0: none), ATS */
-	unsigned int pasid_bits;
-	bool pasid_exec, pasid_priv;
-	bool ats;
+	/*
+	 * Extended capabilities: PASID (Max PASID Width, 0: none), ATS.
+	 * The IOMMU's probe of the function reads the same ones.
+	 */
+	struct sio_iommu_pci_caps caps;
 };
 
 /*
@@ -169,6 +170,8 @@ int sio_vfio_ioat_create(const struct sio_dma_port *dma,
 			 void *hooks_ctx, struct sio_vfio_ioat **out);
 void sio_vfio_ioat_destroy(struct sio_vfio_ioat *v);
 struct sio_vfio_pci_dev *sio_vfio_ioat_pci(struct sio_vfio_ioat *v);
+/* What its config space offers the IOMMU, known before one exists. */
+const struct sio_iommu_pci_caps *sio_vfio_ioat_pci_caps(void);
 
 /* ------------------------------------------- vfio_iommu_type1.c */
 
