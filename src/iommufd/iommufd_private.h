@@ -223,6 +223,8 @@ void iommufd_destroy_mmap(struct iommufd_ctx *ictx,
  */
 int iommufd_ctx_mmap(struct iommufd_ctx *ictx, uint64_t offset, uint64_t length,
 		     int *fd, struct iommufd_object **owner);
+/* The mapping is gone: the reference iommufd_ctx_mmap() took goes too. */
+void iommufd_ctx_munmap(struct iommufd_object *owner);
 
 void iommufd_dmabuf_put(struct iommufd_dmabuf *dmabuf);
 /* The exported dma-buf the file @st is, with a reference; NULL if none. */

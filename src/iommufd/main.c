@@ -647,6 +647,11 @@ out:
 	return rc;
 }
 
+void iommufd_ctx_munmap(struct iommufd_object *owner)
+{
+	atomic_fetch_sub(&owner->users, 1);
+}
+
 void iommufd_host_init(struct iommufd_host *host, struct sio_mem_bus *bus)
 {
 	long ps = sysconf(_SC_PAGESIZE);

@@ -288,7 +288,7 @@ int sio_iommufd_mmap(struct sio_iommufd *fd, uint64_t offset, uint64_t length,
 
 void sio_iommufd_munmap(struct sio_iommufd_mapping *m)
 {
-	atomic_fetch_sub(&m->owner->users, 1);
+	iommufd_ctx_munmap(m->owner);
 	iommufd_ctx_put(m->ictx);
 	free(m);
 }
