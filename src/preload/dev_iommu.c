@@ -32,15 +32,16 @@ static long iommu_ioctl(struct sio_vfile *f, unsigned long cmd, void *arg)
  * iommufd_fops_mmap(): only shared, non-executable mappings of exactly a
  * region an ioctl handed out (the mock vIOMMU's page); the program maps
  * the region's own file.  The mapping holds the region's object (its
- * IOMMU_DESTROY is EBUSY) and the file, as the kernel's vma does, until
- * munmap takes all of it (preload_iommufd_munmap()).  Cut from its middle
- * it stays held; moved by mremap, it is held until the process ends.
+ * IOMMU_DESTROY is EBUSY) and the iommufd context, as the kernel's vma
+ * holds the file, until munmap takes all of it (preload_iommufd_munmap()).
+ * sio_iommufd_mmap()'s mapping holds both, so a close() of the fd before
+ * the munmap leaves the context to it.  Cut from its middle it stays
+ * held; moved by mremap, it is held until the process ends.
  */
 struct iommu_mapping {
 	struct iommu_mapping *next;
 	uintptr_t lo, hi; /* what is still mapped, as far as its ends say */
 	struct sio_iommufd_mapping *m;
-	struct sio_vfile *f;
 };
 
 static int iommu_mmap(struct sio_vfile *f, void *addr, size_t len, int prot,
@@ -74,8 +75,6 @@ static int iommu_mmap(struct sio_vfile *f, void *addr, size_t len, int prot,
 	}
 	im->lo = (uintptr_t)p;
 	im->hi = (uintptr_t)p + len;
-	im->f = f;
-	vfile_get(f);
 	pthread_mutex_lock(&preload.iommu_maps.lock);
 	im->next = preload.iommu_maps.list;
 	preload.iommu_maps.list = im;
@@ -115,7 +114,6 @@ void preload_iommufd_munmap(const void *addr, size_t len)
 
 		gone = im->next;
 		sio_iommufd_munmap(im->m);
-		vfile_put(im->f);
 		free(im);
 	}
 }
@@ -131,8 +129,8 @@ void preload_iommufd_maps_unlock(void)
 }
 
 /*
- * A fork child: the records hold objects and files of its parent's
- * contexts, whose image the child must leave alone (vfile_put()), so it
+ * A fork child: the records hold objects and contexts of its parent's,
+ * whose image the child must leave alone (sio_iommufd_munmap()), so it
  * forgets them, leaking the copies as vfile_orphan_all() does; its
  * munmap() of a region inherited is then only an munmap().
  */
