@@ -89,11 +89,21 @@ static bool passes_fds(uint64_t cmd)
 	       cmd == SIO_IOMMU_VEVENTQ_ALLOC || cmd == SIO_IOMMU_TEST_CMD;
 }
 
+/* Every reference the server still holds for the child goes. */
+static void server_put_files(struct fork_server *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct sio_vfile *f = s->files[i];
+
+		s->files[i] = NULL;
+		if (f)
+			vfile_put(f);
+	}
+}
+
 static void server_free(struct fork_server *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->files[i])
-			vfile_put(s->files[i]);
+	server_put_files(s);
 	if (s->sock[0] >= 0)
 		preload.real.close(s->sock[0]);
 	free(s->files);
@@ -108,13 +118,12 @@ static int64_t serve_one(struct fork_server *s, const struct fork_req *req,
 	pid_t old;
 	long rc;
 
+	/*
+	 * Only the files: the reply still goes out on the channel, and the
+	 * server lives on until the child's end of it closes.
+	 */
 	if (req->op == FORK_EXIT) {
-		for (size_t i = 0; i < s->n; i++) {
-			f = s->files[i];
-			s->files[i] = NULL;
-			if (f)
-				vfile_put(f);
-		}
+		server_put_files(s);
 		return 0;
 	}
 	if (req->op == FORK_PINNED)
