@@ -24,16 +24,6 @@ static struct iopt_area *to_area(struct sio_itree_node *n)
 		 : NULL;
 }
 
-static uint64_t area_iova(const struct iopt_area *a)
-{
-	return a->node.start;
-}
-
-static uint64_t area_last(const struct iopt_area *a)
-{
-	return a->node.last;
-}
-
 void iopt_init_table(struct io_pagetable *iopt)
 {
 	pthread_rwlock_init(&iopt->iova_rwsem, NULL);
@@ -245,7 +235,7 @@ static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
 static int area_map_domain_small(struct iopt_area *area, uint64_t pa,
 				 uint64_t len, struct sio_iommu_domain *d)
 {
-	uint64_t step = area->iopt->host_page_size, iova = area_iova(area);
+	uint64_t step = area->iopt->host_page_size, iova = iopt_area_iova(area);
 	uint64_t done, unmapped;
 	int rc = 0;
 
@@ -264,23 +254,24 @@ static int area_map_domain(struct iopt_area *area, struct iopt_pages *pages,
 			   struct sio_iommu_domain *d)
 {
 	uint64_t pa = pages->uptr + area->start_byte;
-	uint64_t len = area_last(area) - area_iova(area) + 1;
+	uint64_t len = iopt_area_last_iova(area) - iopt_area_iova(area) + 1;
 
 	/* a revoked dma-buf maps nowhere, in no domain added later either */
 	if (iopt_pages_revoked(pages))
 		return 0;
 	if (area->iopt->disable_large_pages)
 		return area_map_domain_small(area, pa, len, d);
-	return d->ops->map(d, area_iova(area), pa, len, area->iommu_prot);
+	return d->ops->map(d, iopt_area_iova(area), pa, len, area->iommu_prot);
 }
 
 static void area_unmap_domain(struct iopt_area *area,
 			      struct sio_iommu_domain *d)
 {
-	uint64_t len = area_last(area) - area_iova(area) + 1, unmapped;
+	uint64_t len = iopt_area_last_iova(area) - iopt_area_iova(area) + 1,
+		 unmapped;
 
 	/* the driver has invalidated its TLB for the range when this returns */
-	d->ops->unmap(d, area_iova(area), len, &unmapped);
+	d->ops->unmap(d, iopt_area_iova(area), len, &unmapped);
 }
 
 /*
@@ -291,13 +282,13 @@ static void area_unmap_domain(struct iopt_area *area,
 static uint64_t area_index(const struct iopt_area *area,
 			   const struct iopt_pages *pages)
 {
-	return iopt_area_iova_to_index(area, pages, area_iova(area));
+	return iopt_area_iova_to_index(area, pages, iopt_area_iova(area));
 }
 
 static uint64_t area_last_index(const struct iopt_area *area,
 				const struct iopt_pages *pages)
 {
-	return iopt_area_iova_to_index(area, pages, area_last(area));
+	return iopt_area_iova_to_index(area, pages, iopt_area_last_iova(area));
 }
 
 static int area_pin(struct iopt_area *area, struct iopt_pages *pages)
@@ -547,10 +538,11 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 	sio_itree_for_each(n, &iopt->area_itree, iova, last_iova)
 	{
 		struct iopt_area *area = to_area(n);
-		uint64_t last = area_last(area) < last_iova ? area_last(area)
-							    : last_iova;
+		uint64_t last = iopt_area_last_iova(area) < last_iova
+					? iopt_area_last_iova(area)
+					: last_iova;
 
-		if (area_iova(area) > cur || !area->pages)
+		if (iopt_area_iova(area) > cur || !area->pages)
 			break;
 		if (nr == cap) {
 			struct iopt_pages_list *l;
@@ -605,15 +597,15 @@ struct iopt_area *iopt_area_contig_next(struct iopt_area_contig_iter *iter,
 
 	if (!iter->area)
 		return NULL;
-	last = area_last(iter->area);
+	last = iopt_area_last_iova(iter->area);
 	if (iter->last_iova <= last)
 		return NULL;
 	iter->cur_iova = last + 1;
 	/* areas do not overlap: the next one must start right here */
 	iter->area = to_area(sio_itree_first(&iopt->area_itree, iter->cur_iova,
 					     iter->last_iova));
-	if (iter->area &&
-	    (area_iova(iter->area) != iter->cur_iova || !iter->area->pages))
+	if (iter->area && (iopt_area_iova(iter->area) != iter->cur_iova ||
+			   !iter->area->pages))
 		iter->area = NULL;
 	return iter->area;
 }
@@ -642,7 +634,8 @@ again:
 	pthread_rwlock_wrlock(&iopt->iova_rwsem);
 	while ((n = sio_itree_first(&iopt->area_itree, start, last))) {
 		struct iopt_area *area = to_area(n);
-		uint64_t first = area_iova(area), alast = area_last(area);
+		uint64_t first = iopt_area_iova(area),
+			 alast = iopt_area_last_iova(area);
 
 		if (!area->pages) {
 			rc = -EBUSY;
@@ -754,7 +747,7 @@ static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
 	upper->iommu_prot = area->iommu_prot;
 	upper->start_byte = iopt_area_start_byte(area, new_start);
 	upper->node.start = new_start;
-	upper->node.last = area_last(area);
+	upper->node.last = iopt_area_last_iova(area);
 	if (area->pinned) {
 		rc = split_pin(area, upper, iova);
 		if (rc) {
@@ -782,7 +775,7 @@ int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
 		struct iopt_area *area = to_area(
 			sio_itree_first(&iopt->area_itree, iovas[i], iovas[i]));
 
-		if (!area || area_last(area) == iovas[i])
+		if (!area || iopt_area_last_iova(area) == iovas[i])
 			continue;
 		rc = iopt_area_split(iopt, area, iovas[i]);
 	}
@@ -882,8 +875,9 @@ static int iopt_check_iova_alignment(struct io_pagetable *iopt, uint64_t align)
 		struct iopt_area *area = to_area(n);
 		uint64_t page_mask = area->pages->host->page_size - 1;
 
-		if ((area_iova(area) & mask) ||
-		    ((area_last(area) - area_iova(area) + 1) & mask) ||
+		if ((iopt_area_iova(area) & mask) ||
+		    ((iopt_area_last_iova(area) - iopt_area_iova(area) + 1) &
+		     mask) ||
 		    ((area->start_byte & page_mask) & mask))
 			return -EADDRINUSE;
 	}
@@ -1297,8 +1291,8 @@ static int iopt_clear_dirty_data(struct io_pagetable *iopt,
 	{
 		struct iopt_area *area = to_area(n);
 
-		rc = window_read_domain(NULL, d, 0, area_iova(area),
-					area_last(area), 0);
+		rc = window_read_domain(NULL, d, 0, iopt_area_iova(area),
+					iopt_area_last_iova(area), 0);
 		if (rc)
 			break;
 	}
@@ -1368,10 +1362,12 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 		sio_itree_for_each(n, &iopt->area_itree, wstart, wlast)
 		{
 			struct iopt_area *area = to_area(n);
-			uint64_t s = area_iova(area) > wstart ? area_iova(area)
-							      : wstart;
-			uint64_t l = area_last(area) < wlast ? area_last(area)
-							     : wlast;
+			uint64_t s = iopt_area_iova(area) > wstart
+					     ? iopt_area_iova(area)
+					     : wstart;
+			uint64_t l = iopt_area_last_iova(area) < wlast
+					     ? iopt_area_last_iova(area)
+					     : wlast;
 
 			rc = window_read_domain(w, domain, flags, s, l, nbits);
 			if (rc)
