@@ -11,7 +11,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -270,35 +269,43 @@ static int test_md_check_pa(struct iommufd_ucmd *ucmd,
 	return rc;
 }
 
+/* The search for the file page behind a user address. */
+struct file_page {
+	uint64_t uaddr;
+	dev_t dev;
+	ino_t ino;
+	uint64_t off;
+	bool found;
+};
+
+static bool file_page_line(const struct sio_user_maps_line *l, void *arg)
+{
+	struct file_page *p = arg;
+
+	if (p->uaddr < l->start || p->uaddr >= l->end)
+		return false;
+	p->found = l->inode != 0;
+	p->dev = makedev(l->maj, l->min);
+	p->ino = (ino_t)l->inode;
+	p->off = l->pgoff + (p->uaddr - l->start);
+	return true;
+}
+
 /*
  * The file page behind user address @uaddr, from /proc/self/maps: false
  * for anonymous memory.
  */
 static bool file_page_of(uint64_t uaddr, dev_t *dev, ino_t *ino, uint64_t *off)
 {
-	unsigned long long start, end, pgoff, inode;
-	unsigned int maj, min;
-	bool found = false;
-	char line[512];
-	FILE *f;
+	struct file_page p = {.uaddr = uaddr};
 
-	f = fopen("/proc/self/maps", "re");
-	if (!f)
+	sio_user_maps_walk(0, NULL, file_page_line, &p);
+	if (!p.found)
 		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx %*s %llx %x:%x %llu", &start, &end,
-			   &pgoff, &maj, &min, &inode) != 6)
-			continue;
-		if (uaddr < start || uaddr >= end)
-			continue;
-		found = inode != 0;
-		*dev = makedev(maj, min);
-		*ino = (ino_t)inode;
-		*off = pgoff + (uaddr - start);
-		break;
-	}
-	fclose(f);
-	return found;
+	*dev = p.dev;
+	*ino = p.ino;
+	*off = p.off;
+	return true;
 }
 
 /* The pins of the page at @uaddr: of its address, or of its file page. */

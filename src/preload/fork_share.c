@@ -46,7 +46,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -120,64 +119,47 @@ static enum maps_kind maps_kind(const char *name)
 	return MAPS_FILE;
 }
 
-static bool maps_parse(char *s, struct maps_line *l)
+/* A path cut short (a long one) is never one of our short names. */
+static void maps_line_of(const struct sio_user_maps_line *m,
+			 struct maps_line *l)
 {
-	unsigned long start, end, pgoff;
-	int name = -1;
-
-	if (sscanf(s, "%lx-%lx %4s %lx %x:%x %lu %n", &start, &end, l->perms,
-		   &pgoff, &l->maj, &l->min, &l->ino, &name) != 7 ||
-	    name < 0 || start >= end)
-		return false;
-	l->start = start;
-	l->end = end;
-	l->kind = maps_kind(s + name);
-	return true;
+	*l = (struct maps_line){
+		.start = (uintptr_t)m->start,
+		.end = (uintptr_t)m->end,
+		.maj = m->maj,
+		.min = m->min,
+		.ino = (unsigned long)m->inode,
+		.kind = maps_kind(m->path),
+	};
+	memcpy(l->perms, m->perms, sizeof(l->perms));
 }
 
 typedef void (*maps_fn)(const struct maps_line *l, void *arg);
 
+struct maps_walk {
+	maps_fn fn;
+	void *arg;
+};
+
+static bool maps_walk_line(const struct sio_user_maps_line *m, void *arg)
+{
+	struct maps_walk *w = arg;
+	struct maps_line l;
+
+	maps_line_of(m, &l);
+	w->fn(&l, w->arg);
+	return false;
+}
+
 /*
- * Each line of our /proc/self/maps, read with libc's calls (no stdio:
- * this runs in an atfork handler too).  0, or -1 if it cannot be read.
+ * Each line of our /proc/self/maps, read with libc's calls and no stdio
+ * (this runs in an atfork handler too).  0, or -1 if it cannot be read.
  */
 static int maps_walk(maps_fn fn, void *arg)
 {
-	char buf[4096];
-	size_t have = 0;
-	bool skip = false; /* the rest of a line longer than buf */
-	struct maps_line l;
-	ssize_t n;
-	int fd = preload.real.open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	struct maps_walk w = {fn, arg};
 
-	if (fd < 0)
-		return -1;
-	while ((n = preload.real.read(fd, buf + have, sizeof(buf) - 1 - have)) >
-	       0) {
-		char *line = buf, *nl;
-
-		have += (size_t)n;
-		buf[have] = 0;
-		while ((nl = strchr(line, '\n'))) {
-			*nl = 0;
-			if (!skip && maps_parse(line, &l))
-				fn(&l, arg);
-			skip = false;
-			line = nl + 1;
-		}
-		have -= (size_t)(line - buf);
-		memmove(buf, line, have);
-		if (have == sizeof(buf) - 1) {
-			/* a long path: the fields are in its head (our
-			 * names are short) */
-			if (!skip && maps_parse(buf, &l))
-				fn(&l, arg);
-			have = 0;
-			skip = true;
-		}
-	}
-	preload.real.close(fd);
-	return n < 0 ? -1 : 0;
+	return preload_maps_walk(maps_walk_line, &w) ? -1 : 0;
 }
 
 static int prot_of(const char *perms)

@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
@@ -606,38 +605,29 @@ EXPORT int mprotect(void *addr, size_t len, int prot)
 	return preload.real.mprotect(addr, len, prot);
 }
 
+/* The search for the mapping that starts at an address. */
+struct mapping_at {
+	uintptr_t addr;
+	size_t len;
+};
+
+static bool mapping_at_line(const struct sio_user_maps_line *l, void *arg)
+{
+	struct mapping_at *m = arg;
+
+	if (l->start != m->addr)
+		return false;
+	m->len = (size_t)(l->end - l->start);
+	return true;
+}
+
 /* The length of the mapping that starts at @addr, from /proc/self/maps. */
 static size_t mapping_len_at(const void *addr)
 {
-	char buf[4096];
-	size_t have = 0, len = 0;
-	ssize_t n;
-	int fd;
+	struct mapping_at m = {.addr = (uintptr_t)addr};
 
-	fd = preload.real.open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	while (!len && (n = preload.real.read(fd, buf + have,
-					      sizeof(buf) - 1 - have)) > 0) {
-		char *line = buf, *nl;
-
-		have += (size_t)n;
-		buf[have] = 0;
-		while (!len && (nl = strchr(line, '\n'))) {
-			unsigned long lo, hi;
-
-			if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
-			    lo == (uintptr_t)addr)
-				len = hi - lo;
-			line = nl + 1;
-		}
-		have -= (size_t)(line - buf);
-		memmove(buf, line, have);
-		if (have == sizeof(buf) - 1)
-			have = 0; /* a line longer than the buffer: skip it */
-	}
-	preload.real.close(fd);
-	return len;
+	preload_maps_walk(mapping_at_line, &m);
+	return m.len;
 }
 
 EXPORT int shmdt(const void *addr)

@@ -32,6 +32,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "uapi/uapi.h"
+
 #if __SIZEOF_LONG__ != 8
 /* open64, pread64, mmap64, fcntl64, stat64 are the plain calls only on LP64 */
 #error "the interposer assumes an LP64 glibc"
@@ -310,6 +312,13 @@ static inline void preload_ready(void)
 	if (!atomic_load_explicit(&preload.ready, memory_order_acquire))
 		preload_init_slow();
 }
+
+/*
+ * Each line of our /proc/self/maps (sio_user_maps_walk()), read with
+ * libc's own calls: our entry points are for the program's calls, and
+ * an atfork handler walks it while it holds our locks.  0 or -errno.
+ */
+int preload_maps_walk(sio_user_maps_fn fn, void *arg);
 
 /* The default platform, created on first use: 0 or -errno. */
 int preload_platform(struct sio_platform **out);

@@ -59,6 +59,51 @@ bool sio_user_mm_shares(pid_t pid, uint64_t uaddr, uint64_t len);
 int sio_user_copy_from_mm(pid_t pid, void *dst, uint64_t uaddr, size_t len);
 
 /*
+ * user_maps.c: a process's mappings, from /proc/<pid>/maps, the one
+ * reader of that file for every layer.  One line of it:
+ */
+struct sio_user_maps_line {
+	uint64_t start, end; /* [start, end), never empty */
+	char perms[5];	     /* "rwxp": r, w, x or '-', then s(hared) or p */
+	uint64_t pgoff;	     /* the file offset of start */
+	unsigned int maj, min;
+	uint64_t inode;	  /* 0: no file (anonymous memory) */
+	const char *path; /* in the line: the rest after the padding, or "" */
+};
+
+/*
+ * @line, NUL-terminated without its newline (or the newline is taken
+ * for part of the path), into *@l: false if it is not a mapping's line.
+ * l->path points into @line.
+ */
+bool sio_user_maps_parse(const char *line, struct sio_user_maps_line *l);
+
+/*
+ * How a walk opens, reads and closes the file: inside the interposer,
+ * whose open() and read() are the program's entry points, libc's own.
+ */
+struct sio_user_maps_io {
+	int (*open)(const char *path, int flags, ...);
+	ssize_t (*read)(int fd, void *buf, size_t len);
+	int (*close)(int fd);
+};
+
+/* One mapping; true ends the walk. */
+typedef bool (*sio_user_maps_fn)(const struct sio_user_maps_line *l, void *arg);
+
+/*
+ * Each mapping of process @pid (0: ours, /proc/self/maps) to @fn in
+ * address order, until @fn returns true, through @io (NULL: open, read
+ * and close).  Safe where stdio and malloc are not (an atfork handler):
+ * the file is read into a buffer on the stack, so a line longer than
+ * 4 KiB (a path that long) comes with its path cut short.  Lines that
+ * do not parse are skipped.  0, or -errno if the file cannot be opened
+ * or read (after @fn saw the lines before the error).
+ */
+int sio_user_maps_walk(pid_t pid, const struct sio_user_maps_io *io,
+		       sio_user_maps_fn fn, void *arg);
+
+/*
  * user_window.c: windows, memfds a fork child sent with its call whose
  * pages are its memory (it maps them MAP_SHARED), mapped by us too.  A
  * set holds up to @max of them and is referenced: the call's, and each

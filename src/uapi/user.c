@@ -19,7 +19,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -286,50 +285,47 @@ struct user_vma {
 	bool window; /* a fork child's memfd (user_window.c) */
 };
 
-static bool vma_of(const char *maps, uint64_t uaddr, struct user_vma *v)
-{
-	unsigned long long start, end, pgoff, inode;
-	unsigned int maj, min;
-	bool found = false;
-	char line[512], perms[8];
-	FILE *f = fopen(maps, "re");
-	int name;
+/* The search for the mapping that holds an address. */
+struct vma_find {
+	uint64_t uaddr;
+	struct user_vma *v;
+	bool found;
+};
 
-	if (!f)
+static bool vma_line(const struct sio_user_maps_line *l, void *arg)
+{
+	struct vma_find *f = arg;
+
+	if (f->uaddr < l->start || f->uaddr >= l->end)
 		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		name = -1;
-		line[strcspn(line, "\n")] = 0;
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start,
-			   &end, perms, &pgoff, &maj, &min, &inode,
-			   &name) != 7 ||
-		    name < 0 || uaddr < start || uaddr >= end)
-			continue;
-		*v = (struct user_vma){
-			.end = end,
-			.inode = inode,
-			.maj = maj,
-			.min = min,
-			.off = pgoff + (uaddr - start),
-			.shared = perms[3] == 's',
-			.window = !strncmp(line + name,
-					   SIO_USER_WINDOW_MAPS_PREFIX,
-					   strlen(SIO_USER_WINDOW_MAPS_PREFIX)),
-		};
-		found = true;
-	}
-	fclose(f);
-	return found;
+	*f->v = (struct user_vma){
+		.end = l->end,
+		.inode = l->inode,
+		.maj = l->maj,
+		.min = l->min,
+		.off = l->pgoff + (f->uaddr - l->start),
+		.shared = l->perms[3] == 's',
+		.window = !strncmp(l->path, SIO_USER_WINDOW_MAPS_PREFIX,
+				   strlen(SIO_USER_WINDOW_MAPS_PREFIX)),
+	};
+	f->found = true;
+	return true;
+}
+
+/* The mapping of process @pid (0: ours) that holds @uaddr. */
+static bool vma_of(pid_t pid, uint64_t uaddr, struct user_vma *v)
+{
+	struct vma_find f = {.uaddr = uaddr, .v = v};
+
+	sio_user_maps_walk(pid, NULL, vma_line, &f);
+	return f.found;
 }
 
 bool sio_user_mm_shares(pid_t pid, uint64_t uaddr, uint64_t len)
 {
 	struct user_vma theirs, ours;
-	char maps[40];
 
-	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
-	if (!len || !vma_of(maps, uaddr, &theirs) ||
-	    !vma_of("/proc/self/maps", uaddr, &ours))
+	if (!len || !vma_of(pid, uaddr, &theirs) || !vma_of(0, uaddr, &ours))
 		return false;
 	/*
 	 * The child's memfd that we map as a window (only there: the

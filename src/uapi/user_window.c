@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -133,19 +132,14 @@ struct take_piece {
  * needs (readable, and writable for @write: a pin the child's own
  * protection refuses stays a copy, and fails as it did).
  */
-static bool line_piece(const struct sio_user_windows *ws, const char *line,
-		       uint64_t lo, uint64_t hi, bool write,
-		       struct take_piece *p)
+static bool line_piece(const struct sio_user_windows *ws,
+		       const struct sio_user_maps_line *l, uint64_t lo,
+		       uint64_t hi, bool write, struct take_piece *p)
 {
-	unsigned long long start, end, pgoff, ino;
-	unsigned int maj, min;
-	char perms[8];
+	uint64_t start = l->start, end = l->end, pgoff = l->pgoff;
 
-	if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms,
-		   &pgoff, &maj, &min, &ino) != 7)
-		return false;
-	if (end <= lo || start >= hi || perms[0] != 'r' ||
-	    (write && perms[1] != 'w') || perms[3] != 's')
+	if (end <= lo || start >= hi || l->perms[0] != 'r' ||
+	    (write && l->perms[1] != 'w') || l->perms[3] != 's')
 		return false;
 	if (start < lo) {
 		pgoff += lo - start;
@@ -156,13 +150,43 @@ static bool line_piece(const struct sio_user_windows *ws, const char *line,
 	for (unsigned int i = 0; i < ws->n; i++) {
 		const struct user_window *w = &ws->w[i];
 
-		if (major(w->dev) != maj || minor(w->dev) != min ||
-		    w->ino != ino || pgoff > w->len ||
+		if (major(w->dev) != l->maj || minor(w->dev) != l->min ||
+		    w->ino != l->inode || pgoff > w->len ||
 		    end - start > w->len - pgoff)
 			continue;
 		*p = (struct take_piece){start, end - start, w, pgoff};
 		return true;
 	}
+	return false;
+}
+
+/* The search for a child's pieces that are windows' pages. */
+struct pieces_find {
+	const struct sio_user_windows *ws;
+	uint64_t lo, hi;
+	bool write;
+	struct take_piece *p;
+	size_t n, cap;
+};
+
+/* One line's piece, if any; without memory for it the search ends. */
+static bool pieces_line(const struct sio_user_maps_line *l, void *arg)
+{
+	struct pieces_find *f = arg;
+	struct take_piece piece;
+
+	if (!line_piece(f->ws, l, f->lo, f->hi, f->write, &piece))
+		return false;
+	if (f->n == f->cap) {
+		size_t c = f->cap ? 2 * f->cap : 8;
+		struct take_piece *g = sio_realloc(f->p, c * sizeof(*g));
+
+		if (!g)
+			return true;
+		f->p = g;
+		f->cap = c;
+	}
+	f->p[f->n++] = piece;
 	return false;
 }
 
@@ -175,38 +199,11 @@ static size_t shared_pieces(pid_t pid, const struct sio_user_windows *ws,
 			    uint64_t lo, uint64_t hi, bool write,
 			    struct take_piece **out)
 {
-	struct take_piece *p = NULL, piece;
-	size_t n = 0, cap = 0;
-	bool head = true;
-	char path[40], line[512];
-	FILE *f;
+	struct pieces_find f = {.ws = ws, .lo = lo, .hi = hi, .write = write};
 
-	*out = NULL;
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		/* a line longer than ours: its head has the fields */
-		bool first = head;
-
-		head = strchr(line, '\n') != NULL;
-		if (!first || !line_piece(ws, line, lo, hi, write, &piece))
-			continue;
-		if (n == cap) {
-			size_t c = cap ? 2 * cap : 8;
-			struct take_piece *g = sio_realloc(p, c * sizeof(*p));
-
-			if (!g)
-				break;
-			p = g;
-			cap = c;
-		}
-		p[n++] = piece;
-	}
-	fclose(f);
-	*out = p;
-	return n;
+	sio_user_maps_walk(pid, NULL, pieces_line, &f);
+	*out = f.p;
+	return f.n;
 }
 
 /*

@@ -28,6 +28,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -286,7 +288,21 @@ static void test_memcpy_then_unmapped_stage2(void **state)
  * the source page, never touched, still DMAs; IOAS_UNMAP of the page
  * still works.
  */
-enum take_away { BY_MUNMAP, BY_MREMAP, BY_DONTNEED, BY_MPROTECT };
+enum take_away { BY_MUNMAP, BY_MREMAP, BY_DONTNEED, BY_MPROTECT, BY_SHMDT };
+
+/* A System V shared memory segment attached at @at, gone once detached. */
+static void shm_attach_at(void *at, size_t len)
+{
+	int id = shmget(IPC_PRIVATE, len, IPC_CREAT | 0600);
+	void *p;
+
+	if (id < 0 && errno == ENOSYS)
+		skip();
+	assert_true(id >= 0);
+	p = shmat(id, at, SHM_REMAP);
+	assert_int_equal(shmctl(id, IPC_RMID, NULL), 0);
+	assert_ptr_equal(p, at);
+}
 
 static void dst_taken_away(struct fx *f, enum take_away how)
 {
@@ -294,6 +310,8 @@ static void dst_taken_away(struct fx *f, enum take_away how)
 	uint64_t sts;
 	void *p;
 
+	if (how == BY_SHMDT)
+		shm_attach_at(dst, (size_t)f->pg);
 	bring_up(f);
 	memset(f->mem, 0x3c, (size_t)f->pg);
 	sts = memcpy_wait(f, (size_t)f->pg, CTL_COMPL_WRITE);
@@ -321,6 +339,16 @@ static void dst_taken_away(struct fx *f, enum take_away how)
 		assert_int_equal(mprotect(dst, (size_t)f->pg,
 					  PROT_READ | PROT_WRITE),
 				 0);
+		break;
+	case BY_SHMDT:
+		/* its length is the mapping /proc/self/maps shows there */
+		assert_int_equal(shmdt(dst), 0);
+		/* mmap(MAP_FIXED) would take the page off the bus itself */
+		assert_true(
+			(void *)syscall(SYS_mmap, dst, (size_t)f->pg,
+					PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+					-1, 0) == dst);
 		break;
 	}
 	if (how == BY_MUNMAP || how == BY_MREMAP)
@@ -363,6 +391,11 @@ static void test_dst_discarded(void **state)
 static void test_dst_write_protected(void **state)
 {
 	dst_taken_away(*state, BY_MPROTECT);
+}
+
+static void test_dst_shm_detached(void **state)
+{
+	dst_taken_away(*state, BY_SHMDT);
 }
 
 /* send_msi: a copy with int_en fires the MSI-X vector's eventfd. */
@@ -666,6 +699,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dst_discarded, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dst_write_protected, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dst_shm_detached, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_msix_interrupt, setup,
 						teardown),
