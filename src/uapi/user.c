@@ -262,18 +262,35 @@ pid_t sio_user_mm(void)
 	return user_mm;
 }
 
+/* A range that wraps is not memory anyone has. */
+static bool user_range_wraps(uint64_t uaddr, size_t len)
+{
+	return uaddr + len < uaddr || uaddr + len - 1 > UINTPTR_MAX;
+}
+
+/*
+ * The kernel's copy between our @local and process @pid's @uaddr: a
+ * short one stopped at a fault, and a process that is gone (ESRCH) has
+ * no pages to give either.  0 or -EFAULT.
+ */
+static int mm_xfer(pid_t pid, void *local, uint64_t uaddr, size_t len,
+		   bool write)
+{
+	struct iovec l = {.iov_base = local, .iov_len = len};
+	struct iovec r = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = len};
+	ssize_t n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0)
+			  : process_vm_readv(pid, &l, 1, &r, 1, 0);
+
+	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
 int sio_user_copy_from_mm(pid_t pid, void *dst, uint64_t uaddr, size_t len)
 {
-	struct iovec l = {.iov_base = dst, .iov_len = len};
-	struct iovec r = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = len};
-
 	if (!len)
 		return 0;
-	if (uaddr + len < uaddr || uaddr + len - 1 > UINTPTR_MAX)
+	if (user_range_wraps(uaddr, len))
 		return -EFAULT;
-	/* a process that is gone (ESRCH) has no pages to give either */
-	return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0
-								      : -EFAULT;
+	return mm_xfer(pid, dst, uaddr, len, false);
 }
 
 /* A mapping from /proc/<pid>/maps: the one holding some address. */
@@ -342,18 +359,12 @@ bool sio_user_mm_shares(pid_t pid, uint64_t uaddr, uint64_t len)
 
 static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)
 {
-	pid_t pid;
-	struct iovec l = {.iov_base = local, .iov_len = len};
-	struct iovec r = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = len};
-	ssize_t n;
-
 	if (!len)
 		return 0;
 	/* the kernel's copy_{from,to}_user() are fault points too */
 	if (sio_should_fail())
 		return -EFAULT;
-	/* A range that wraps is not memory anyone has. */
-	if (uaddr + len < uaddr || uaddr + len - 1 > UINTPTR_MAX)
+	if (user_range_wraps(uaddr, len))
 		return -EFAULT;
 #ifdef SIO_FIXUP_COPY
 	if (fixup_armed && !user_mm) {
@@ -365,11 +376,7 @@ static int user_xfer(void *local, uint64_t uaddr, size_t len, bool write)
 	}
 #endif
 	/* getpid() is a system call: only the slow path pays for it */
-	pid = user_mm ? user_mm : getpid();
-	n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0)
-		  : process_vm_readv(pid, &l, 1, &r, 1, 0);
-	/* A short transfer stopped at a fault. */
-	return n == (ssize_t)len ? 0 : -EFAULT;
+	return mm_xfer(user_mm ? user_mm : getpid(), local, uaddr, len, write);
 }
 
 int sio_user_touch(uint64_t uaddr, uint64_t len, bool write)
