@@ -118,7 +118,6 @@ struct sio_user_windows;
 #define SIO_USER_WINDOW_MAPS_PREFIX "/memfd:" SIO_USER_WINDOW_NAME
 struct sio_user_windows *sio_user_windows_new(unsigned int max);
 int sio_user_windows_add(struct sio_user_windows *ws, int fd);
-void sio_user_windows_get(struct sio_user_windows *ws);
 void sio_user_windows_put(struct sio_user_windows *ws); /* NULL: nothing */
 /*
  * The calling thread's windows, with its current mm (sio_user_set_mm()):

@@ -87,7 +87,7 @@ int sio_user_windows_add(struct sio_user_windows *ws, int fd)
 	return 0;
 }
 
-void sio_user_windows_get(struct sio_user_windows *ws)
+static void sio_user_windows_get(struct sio_user_windows *ws)
 {
 	atomic_fetch_add(&ws->refs, 1);
 }
