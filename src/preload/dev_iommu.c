@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <softiommu/iommufd.h>
 
@@ -36,7 +37,8 @@ static long iommu_ioctl(struct sio_vfile *f, unsigned long cmd, void *arg)
  * holds the file, until munmap takes all of it (preload_iommufd_munmap()).
  * sio_iommufd_mmap()'s mapping holds both, so a close() of the fd before
  * the munmap leaves the context to it.  Cut from its middle it stays
- * held; moved by mremap, it is held until the process ends.
+ * held; moved whole by mremap, the hold moves with it (a piece moved
+ * away alone is not held by itself: the rest holds it).
  */
 struct iommu_mapping {
 	struct iommu_mapping *next;
@@ -116,6 +118,83 @@ void preload_iommufd_munmap(const void *addr, size_t len)
 		sio_iommufd_munmap(im->m);
 		free(im);
 	}
+}
+
+/* @len in whole pages, as mremap() takes its lengths. */
+static size_t page_up(size_t len)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (len + pg - 1) & ~(pg - 1);
+}
+
+/* The record whose range holds @a, under the lock; NULL if none. */
+static struct iommu_mapping *mapping_at(uintptr_t a)
+{
+	for (struct iommu_mapping *im = preload.iommu_maps.list; im;
+	     im = im->next)
+		if (a >= im->lo && a < im->hi)
+			return im;
+	return NULL;
+}
+
+/*
+ * The kernel maps a region with io_remap_pfn_range(), a VM_PFNMAP |
+ * VM_DONTEXPAND vma, and mremap's checks of that vma (after those of
+ * its arguments, which the real call makes) refuse a MREMAP_DONTUNMAP,
+ * a range past the vma's end and any growth, old size 0 included.
+ */
+int preload_iommufd_mremap_check(const void *old, size_t old_len,
+				 size_t new_len, int flags)
+{
+	uintptr_t a = (uintptr_t)old;
+	struct iommu_mapping *im;
+	int rc = 0;
+
+	if (!atomic_load(&preload.iommu_maps.nr) ||
+	    a % (uintptr_t)sysconf(_SC_PAGESIZE) || !new_len ||
+	    (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) ||
+	    ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) &&
+	     !(flags & MREMAP_MAYMOVE)))
+		return 0;
+	old_len = page_up(old_len);
+	new_len = page_up(new_len);
+	pthread_mutex_lock(&preload.iommu_maps.lock);
+	im = mapping_at(a);
+	if (im) {
+		if (flags & MREMAP_DONTUNMAP)
+			rc = -EINVAL;
+		else if (old_len > im->hi - a || new_len > old_len)
+			rc = -EFAULT;
+	}
+	pthread_mutex_unlock(&preload.iommu_maps.lock);
+	return rc;
+}
+
+void preload_iommufd_mremapped(const void *old, size_t old_len, const void *out,
+			       size_t new_len, int flags)
+{
+	uintptr_t a = (uintptr_t)old;
+	struct iommu_mapping *im;
+
+	if (!atomic_load(&preload.iommu_maps.nr))
+		return;
+	old_len = page_up(old_len);
+	new_len = page_up(new_len);
+	pthread_mutex_lock(&preload.iommu_maps.lock);
+	im = mapping_at(a);
+	if (im && out != old && a == im->lo && im->hi - a == old_len) {
+		im->lo = (uintptr_t)out;
+		im->hi = (uintptr_t)out + new_len;
+		pthread_mutex_unlock(&preload.iommu_maps.lock);
+		return;
+	}
+	pthread_mutex_unlock(&preload.iommu_maps.lock);
+	if (out == old && new_len < old_len)
+		preload_iommufd_munmap((const char *)old + new_len,
+				       old_len - new_len);
+	else if (out != old && !(flags & MREMAP_DONTUNMAP))
+		preload_iommufd_munmap(old, old_len);
 }
 
 void preload_iommufd_maps_lock(void)

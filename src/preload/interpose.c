@@ -522,6 +522,25 @@ EXPORT int munmap(void *addr, size_t len)
 }
 
 /*
+ * After a successful mremap(): what a fixed target held was unmapped
+ * first; then our records follow the range, moved or cut short.  The
+ * old range is gone from where it was unless MREMAP_DONTUNMAP kept its
+ * mapping there.
+ */
+static void mremapped(void *old, size_t old_len, void *out, size_t new_len,
+		      int flags)
+{
+	if ((flags & MREMAP_FIXED) && new_len)
+		mappings_gone(out, new_len);
+	preload_iommufd_mremapped(old, old_len, out, new_len, flags);
+	if (out != old && !(flags & MREMAP_DONTUNMAP) && old_len)
+		preload_fork_share_munmap(old, old_len);
+	else if (out == old && new_len < old_len)
+		preload_fork_share_munmap((char *)old + new_len,
+					  old_len - new_len);
+}
+
+/*
  * What mremap takes from the program's mappings for DMA: a shrunk tail,
  * a fixed target, and the old range when the mapping moves.  Whether it
  * moves is known only afterwards, so a growth that may move is first
@@ -531,12 +550,20 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 {
 	void *new_addr = NULL, *out;
 	va_list ap;
+	int rc;
 
 	preload_ready();
 	if (flags & MREMAP_FIXED) {
 		va_start(ap, flags);
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
+	}
+	rc = preload_iommufd_mremap_check(old, old_len, new_len, flags);
+	if (rc) {
+		errno = -rc;
+		return MAP_FAILED;
+	}
+	if (flags & MREMAP_FIXED) {
 		/* a fixed target is unmapped first */
 		untrap((uintptr_t)new_addr, (uintptr_t)new_addr + new_len - 1,
 		       true);
@@ -555,7 +582,10 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 			return out;
 		preload_user_unmap(old, old_len, false);
 	}
-	return preload.real.mremap(old, old_len, new_len, flags, new_addr);
+	out = preload.real.mremap(old, old_len, new_len, flags, new_addr);
+	if (out != MAP_FAILED)
+		mremapped(old, old_len, out, new_len, flags);
+	return out;
 }
 
 /* Advice that takes the pages away (a later touch sees others). */

@@ -331,6 +331,19 @@ int preload_platform(struct sio_platform **out);
 void preload_user_unmap(const void *addr, size_t len, bool write_only);
 /* munmap of [addr, addr + len): the iommufd mappings it ends let go. */
 void preload_iommufd_munmap(const void *addr, size_t len);
+/*
+ * Before mremap(): 0, or what the kernel refuses for a region of an
+ * iommufd mapping at @old (-EFAULT, -EINVAL), the call then changing
+ * nothing.
+ */
+int preload_iommufd_mremap_check(const void *old, size_t old_len,
+				 size_t new_len, int flags);
+/*
+ * After a successful mremap() from @old to @out: a mapping moved whole
+ * goes with it; of others, what left @old lets go as munmap() would.
+ */
+void preload_iommufd_mremapped(const void *old, size_t old_len, const void *out,
+			       size_t new_len, int flags);
 /* atfork: the records are held across fork(); a child drops its copy */
 void preload_iommufd_maps_lock(void);
 void preload_iommufd_maps_unlock(void);
