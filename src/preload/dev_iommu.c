@@ -34,22 +34,41 @@ static long iommu_ioctl(struct sio_vfile *f, unsigned long cmd, void *arg)
  * region an ioctl handed out (the mock vIOMMU's page); the program maps
  * the region's own file.  The mapping holds the region's object (its
  * IOMMU_DESTROY is EBUSY) and the iommufd context, as the kernel's vma
- * holds the file, until munmap takes all of it (preload_iommufd_munmap()).
- * sio_iommufd_mmap()'s mapping holds both, so a close() of the fd before
- * the munmap leaves the context to it.  Cut from its middle it stays
- * held; moved whole by mremap, the hold moves with it (a piece moved
- * away alone is not held by itself: the rest holds it).
+ * holds the file: sio_iommufd_mmap()'s mapping holds both, so a close()
+ * of the fd before the munmap leaves the context to it.
+ *
+ * The records follow the kernel's vmas: a record is one piece of what is
+ * still mapped, and the pieces of one mmap() share its hold, which the
+ * last piece's unmap lets go.  A hole cut from the middle splits a
+ * record, as the kernel splits the vma (vm_ops->open holding the object
+ * for the new piece); a piece moved by mremap goes with its record.  A
+ * split or a move that finds no memory for its record leaves the range
+ * as it was recorded: held longer, never let go while still mapped.
  */
+struct iommu_hold {
+	struct sio_iommufd_mapping *m; /* NULL in a fork child: the parent's */
+	unsigned int pieces;	       /* the records sharing it; under lock */
+};
+
 struct iommu_mapping {
 	struct iommu_mapping *next;
-	uintptr_t lo, hi; /* what is still mapped, as far as its ends say */
-	struct sio_iommufd_mapping *m;
+	uintptr_t lo, hi;
+	struct iommu_hold *h;
 };
+
+/* Under the lock. */
+static void record_add(struct iommu_mapping *im)
+{
+	im->next = preload.iommu_maps.list;
+	preload.iommu_maps.list = im;
+	atomic_fetch_add(&preload.iommu_maps.nr, 1);
+}
 
 static int iommu_mmap(struct sio_vfile *f, void *addr, size_t len, int prot,
 		      int flags, off_t off, void **out)
 {
 	struct iommu_mapping *im;
+	struct iommu_hold *h;
 	int memfd, rc;
 	void *p;
 
@@ -60,72 +79,140 @@ static int iommu_mmap(struct sio_vfile *f, void *addr, size_t len, int prot,
 	if (off < 0)
 		return -ENXIO;
 	im = sio_calloc(1, sizeof(*im));
-	if (!im)
+	h = sio_calloc(1, sizeof(*h));
+	if (!im || !h) {
+		free(im);
+		free(h);
 		return -ENOMEM;
+	}
 	rc = sio_iommufd_mmap(sio_vfile_priv(f), (uint64_t)off, len, &memfd,
-			      &im->m);
+			      &h->m);
 	if (rc) {
 		free(im);
+		free(h);
 		return rc;
 	}
 	p = preload.real.mmap(addr, len, prot, flags, memfd, 0);
 	if (p == MAP_FAILED) {
 		rc = -errno;
-		sio_iommufd_munmap(im->m);
+		sio_iommufd_munmap(h->m);
 		free(im);
+		free(h);
 		return rc;
 	}
+	h->pieces = 1;
+	im->h = h;
 	im->lo = (uintptr_t)p;
 	im->hi = (uintptr_t)p + len;
 	pthread_mutex_lock(&preload.iommu_maps.lock);
-	im->next = preload.iommu_maps.list;
-	preload.iommu_maps.list = im;
-	atomic_fetch_add(&preload.iommu_maps.nr, 1);
+	record_add(im);
 	pthread_mutex_unlock(&preload.iommu_maps.lock);
 	*out = p;
 	return 0;
 }
 
-void preload_iommufd_munmap(const void *addr, size_t len)
-{
-	uintptr_t a = (uintptr_t)addr, b = a + len;
-	struct iommu_mapping **pp, *gone = NULL;
-
-	if (!atomic_load(&preload.iommu_maps.nr))
-		return;
-	pthread_mutex_lock(&preload.iommu_maps.lock);
-	for (pp = &preload.iommu_maps.list; *pp;) {
-		struct iommu_mapping *im = *pp;
-
-		if (a <= im->lo && b >= im->hi) {
-			*pp = im->next;
-			im->next = gone;
-			gone = im;
-			atomic_fetch_sub(&preload.iommu_maps.nr, 1);
-			continue;
-		}
-		if (a <= im->lo && b > im->lo)
-			im->lo = b;
-		else if (b >= im->hi && a < im->hi)
-			im->hi = a;
-		pp = &im->next;
-	}
-	pthread_mutex_unlock(&preload.iommu_maps.lock);
-	while (gone) {
-		struct iommu_mapping *im = gone;
-
-		gone = im->next;
-		sio_iommufd_munmap(im->m);
-		free(im);
-	}
-}
-
-/* @len in whole pages, as mremap() takes its lengths. */
+/* @len in whole pages, as munmap() and mremap() take their lengths. */
 static size_t page_up(size_t len)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 
-	return (len + pg - 1) & ~(pg - 1);
+	return len > SIZE_MAX - (pg - 1) ? 0 : (len + pg - 1) & ~(pg - 1);
+}
+
+/*
+ * Take [a, b) out of the records, under the lock: a record inside it
+ * goes (its hold into @gone once no piece is left), one that it cuts in
+ * two gets *@spare for its second piece (or, without one, stays whole),
+ * the others lose an end.  False when @gone filled up first: release
+ * those holds and call again.
+ */
+static bool carve(uintptr_t a, uintptr_t b, struct iommu_mapping **spare,
+		  struct iommu_hold **gone, size_t *ngone, size_t cap)
+{
+	struct iommu_mapping **pp = &preload.iommu_maps.list;
+
+	while (*pp) {
+		struct iommu_mapping *im = *pp;
+
+		if (b <= im->lo || a >= im->hi) {
+			pp = &im->next;
+		} else if (a <= im->lo && b >= im->hi) {
+			if (*ngone == cap)
+				return false;
+			*pp = im->next;
+			atomic_fetch_sub(&preload.iommu_maps.nr, 1);
+			if (!--im->h->pieces)
+				gone[(*ngone)++] = im->h;
+			free(im);
+		} else if (a > im->lo && b < im->hi) {
+			if (*spare) {
+				**spare = (struct iommu_mapping){
+					.lo = b, .hi = im->hi, .h = im->h};
+				im->h->pieces++;
+				im->hi = a;
+				record_add(*spare);
+				*spare = NULL;
+			}
+			return true; /* no other record overlaps this one */
+		} else {
+			if (a <= im->lo)
+				im->lo = b;
+			else
+				im->hi = a;
+			pp = &im->next;
+		}
+	}
+	return true;
+}
+
+/* Outside the lock: the holds whose last piece went let go. */
+static void holds_release(struct iommu_hold **gone, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (gone[i]->m)
+			sio_iommufd_munmap(gone[i]->m);
+		free(gone[i]);
+	}
+}
+
+#define GONE_BATCH 16
+
+/*
+ * carve() all of [a, b), the lock held on entry and on return, left
+ * only to let go of holds a batch at a time.
+ */
+static void carve_all(uintptr_t a, uintptr_t b, struct iommu_mapping **spare)
+{
+	struct iommu_hold *gone[GONE_BATCH];
+	size_t n = 0;
+
+	while (!carve(a, b, spare, gone, &n, GONE_BATCH)) {
+		pthread_mutex_unlock(&preload.iommu_maps.lock);
+		holds_release(gone, n);
+		n = 0;
+		pthread_mutex_lock(&preload.iommu_maps.lock);
+	}
+	if (n) {
+		pthread_mutex_unlock(&preload.iommu_maps.lock);
+		holds_release(gone, n);
+		pthread_mutex_lock(&preload.iommu_maps.lock);
+	}
+}
+
+void preload_iommufd_munmap(const void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr, b;
+	struct iommu_mapping *spare;
+
+	len = page_up(len);
+	if (!atomic_load(&preload.iommu_maps.nr) || !len)
+		return;
+	b = a + len < a ? UINTPTR_MAX : a + len;
+	spare = sio_malloc(sizeof(*spare));
+	pthread_mutex_lock(&preload.iommu_maps.lock);
+	carve_all(a, b, &spare);
+	pthread_mutex_unlock(&preload.iommu_maps.lock);
+	free(spare);
 }
 
 /* The record whose range holds @a, under the lock; NULL if none. */
@@ -139,62 +226,94 @@ static struct iommu_mapping *mapping_at(uintptr_t a)
 }
 
 /*
+ * Whether the kernel's mremap() would get past its checks of the
+ * arguments alone (which fail with EINVAL before it looks at the vma):
+ * when not, the real call answers.
+ */
+static bool mremap_args_ok(uintptr_t a, size_t old_len, size_t new_len,
+			   int flags, uintptr_t to)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	if (a % pg || !new_len ||
+	    (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) ||
+	    ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) &&
+	     !(flags & MREMAP_MAYMOVE)) ||
+	    ((flags & MREMAP_DONTUNMAP) && old_len != new_len))
+		return false;
+	if (!(flags & MREMAP_FIXED))
+		return true;
+	/* a fixed target: aligned, and apart from the old range */
+	return !(to % pg) && to + new_len > to &&
+	       (to + new_len <= a || to >= a + old_len);
+}
+
+/*
  * The kernel maps a region with io_remap_pfn_range(), a VM_PFNMAP |
- * VM_DONTEXPAND vma, and mremap's checks of that vma (after those of
- * its arguments, which the real call makes) refuse a MREMAP_DONTUNMAP,
- * a range past the vma's end and any growth, old size 0 included.
+ * VM_DONTEXPAND vma, which mremap() will not grow (EFAULT; a duplicate,
+ * old size 0, grows too) nor leave behind (MREMAP_DONTUNMAP: EINVAL).
+ * Shrinking and moving it are allowed.
  */
 int preload_iommufd_mremap_check(const void *old, size_t old_len,
-				 size_t new_len, int flags)
+				 size_t new_len, int flags, const void *to,
+				 struct iommu_hold **hold)
 {
 	uintptr_t a = (uintptr_t)old;
 	struct iommu_mapping *im;
 	int rc = 0;
 
-	if (!atomic_load(&preload.iommu_maps.nr) ||
-	    a % (uintptr_t)sysconf(_SC_PAGESIZE) || !new_len ||
-	    (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) ||
-	    ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) &&
-	     !(flags & MREMAP_MAYMOVE)))
+	*hold = NULL;
+	if (!atomic_load(&preload.iommu_maps.nr))
 		return 0;
 	old_len = page_up(old_len);
 	new_len = page_up(new_len);
+	if (!mremap_args_ok(a, old_len, new_len, flags, (uintptr_t)to))
+		return 0;
 	pthread_mutex_lock(&preload.iommu_maps.lock);
 	im = mapping_at(a);
-	if (im) {
-		if (flags & MREMAP_DONTUNMAP)
-			rc = -EINVAL;
-		else if (old_len > im->hi - a || new_len > old_len)
-			rc = -EFAULT;
-	}
+	if (im && (flags & MREMAP_DONTUNMAP))
+		rc = -EINVAL;
+	else if (im && new_len > old_len)
+		rc = -EFAULT;
+	else if (im)
+		*hold = im->h;
 	pthread_mutex_unlock(&preload.iommu_maps.lock);
 	return rc;
 }
 
 void preload_iommufd_mremapped(const void *old, size_t old_len, const void *out,
-			       size_t new_len, int flags)
+			       size_t new_len, struct iommu_hold *hold)
 {
-	uintptr_t a = (uintptr_t)old;
-	struct iommu_mapping *im;
+	uintptr_t a = (uintptr_t)old, to = (uintptr_t)out;
+	struct iommu_mapping *moved, *spare, *im;
 
-	if (!atomic_load(&preload.iommu_maps.nr))
+	if (!hold)
 		return;
 	old_len = page_up(old_len);
 	new_len = page_up(new_len);
-	pthread_mutex_lock(&preload.iommu_maps.lock);
-	im = mapping_at(a);
-	if (im && out != old && a == im->lo && im->hi - a == old_len) {
-		im->lo = (uintptr_t)out;
-		im->hi = (uintptr_t)out + new_len;
-		pthread_mutex_unlock(&preload.iommu_maps.lock);
+	if (to == a) {
+		/* shrunk in place: the tail is unmapped */
+		if (new_len < old_len)
+			preload_iommufd_munmap((const char *)old + new_len,
+					       old_len - new_len);
 		return;
 	}
+	moved = sio_malloc(sizeof(*moved));
+	spare = sio_malloc(sizeof(*spare));
+	pthread_mutex_lock(&preload.iommu_maps.lock);
+	im = mapping_at(a);
+	/* the piece checked, not one another thread has mapped there since */
+	if (moved && spare && im && im->h == hold) {
+		*moved = (struct iommu_mapping){
+			.lo = to, .hi = to + new_len, .h = hold};
+		hold->pieces++;
+		record_add(moved);
+		moved = NULL;
+		carve_all(a, a + old_len, &spare);
+	}
 	pthread_mutex_unlock(&preload.iommu_maps.lock);
-	if (out == old && new_len < old_len)
-		preload_iommufd_munmap((const char *)old + new_len,
-				       old_len - new_len);
-	else if (out != old && !(flags & MREMAP_DONTUNMAP))
-		preload_iommufd_munmap(old, old_len);
+	free(moved);
+	free(spare);
 }
 
 void preload_iommufd_maps_lock(void)
@@ -208,15 +327,16 @@ void preload_iommufd_maps_unlock(void)
 }
 
 /*
- * A fork child: the records hold objects and contexts of its parent's,
- * whose image the child must leave alone (sio_iommufd_munmap()), so it
- * forgets them, leaking the copies as vfile_orphan_all() does; its
+ * A fork child: the holds are of its parent's objects and contexts,
+ * whose image the child must leave alone (sio_iommufd_munmap()), so its
+ * copies hold nothing; the records stay, for mremap()'s checks, and its
  * munmap() of a region inherited is then only an munmap().
  */
 void preload_iommufd_maps_child(void)
 {
-	preload.iommu_maps.list = NULL;
-	atomic_store(&preload.iommu_maps.nr, 0);
+	for (struct iommu_mapping *im = preload.iommu_maps.list; im;
+	     im = im->next)
+		im->h->m = NULL;
 	pthread_mutex_init(&preload.iommu_maps.lock, NULL);
 }
 

@@ -523,19 +523,17 @@ EXPORT int munmap(void *addr, size_t len)
 
 /*
  * After a successful mremap(): what a fixed target held was unmapped
- * first; then our records follow the range, moved or cut short.  The
- * old range is gone from where it was unless MREMAP_DONTUNMAP kept its
- * mapping there.
+ * first; an iommufd mapping moved or shrunk takes its records along.
+ * fork_share's records name their memfds, which stay mapped when they
+ * move: only a shrunk tail is unmapped.
  */
 static void mremapped(void *old, size_t old_len, void *out, size_t new_len,
-		      int flags)
+		      int flags, struct iommu_hold *hold)
 {
 	if ((flags & MREMAP_FIXED) && new_len)
 		mappings_gone(out, new_len);
-	preload_iommufd_mremapped(old, old_len, out, new_len, flags);
-	if (out != old && !(flags & MREMAP_DONTUNMAP) && old_len)
-		preload_fork_share_munmap(old, old_len);
-	else if (out == old && new_len < old_len)
+	preload_iommufd_mremapped(old, old_len, out, new_len, hold);
+	if (out == old && new_len < old_len)
 		preload_fork_share_munmap((char *)old + new_len,
 					  old_len - new_len);
 }
@@ -548,6 +546,7 @@ static void mremapped(void *old, size_t old_len, void *out, size_t new_len,
  */
 EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 {
+	struct iommu_hold *hold;
 	void *new_addr = NULL, *out;
 	va_list ap;
 	int rc;
@@ -558,7 +557,8 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
 	}
-	rc = preload_iommufd_mremap_check(old, old_len, new_len, flags);
+	rc = preload_iommufd_mremap_check(old, old_len, new_len, flags,
+					  new_addr, &hold);
 	if (rc) {
 		errno = -rc;
 		return MAP_FAILED;
@@ -584,7 +584,7 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	}
 	out = preload.real.mremap(old, old_len, new_len, flags, new_addr);
 	if (out != MAP_FAILED)
-		mremapped(old, old_len, out, new_len, flags);
+		mremapped(old, old_len, out, new_len, flags, hold);
 	return out;
 }
 

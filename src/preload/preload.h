@@ -334,17 +334,20 @@ void preload_iommufd_munmap(const void *addr, size_t len);
 /*
  * Before mremap(): 0, or what the kernel refuses for a region of an
  * iommufd mapping at @old (-EFAULT, -EINVAL), the call then changing
- * nothing.
+ * nothing.  *@hold: the mapping there, for preload_iommufd_mremapped().
  */
+struct iommu_hold;
 int preload_iommufd_mremap_check(const void *old, size_t old_len,
-				 size_t new_len, int flags);
+				 size_t new_len, int flags, const void *to,
+				 struct iommu_hold **hold);
 /*
- * After a successful mremap() from @old to @out: a mapping moved whole
- * goes with it; of others, what left @old lets go as munmap() would.
+ * After a successful mremap() from @old to @out of the mapping @hold
+ * (NULL: none of ours): the piece moved goes with its record, the tail a
+ * shrink unmapped lets go as munmap() would.
  */
 void preload_iommufd_mremapped(const void *old, size_t old_len, const void *out,
-			       size_t new_len, int flags);
-/* atfork: the records are held across fork(); a child drops its copy */
+			       size_t new_len, struct iommu_hold *hold);
+/* atfork: the records are held across fork(); a child's hold nothing */
 void preload_iommufd_maps_lock(void);
 void preload_iommufd_maps_unlock(void);
 void preload_iommufd_maps_child(void);

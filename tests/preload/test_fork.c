@@ -1222,6 +1222,45 @@ static void test_child_dontneed(void **state)
 	assert_true(kept);
 }
 
+/*
+ * A fork child's page, made shareable by its first IOAS_MAP, then moved
+ * by mremap() and mapped again at its new address: the memfd behind it
+ * is the same, and the device sees the child's later writes there.
+ */
+static void test_child_moved_maps_again(void **state)
+{
+	struct fx *f = *state;
+	bool second;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(attach(f), 0);
+	bus_master(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uint8_t *own = child_pages(f, 1), *spot, *moved;
+
+		if (map_at(f, own, iova_of(f, 0)))
+			_exit(2);
+		spot = mmap(NULL, (size_t)f->pg, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		moved = mremap(own, (size_t)f->pg, (size_t)f->pg,
+			       MREMAP_MAYMOVE | MREMAP_FIXED, spot);
+		if (moved != spot)
+			_exit(5);
+		if (map_at(f, moved, iova_of(f, 8)))
+			_exit(6);
+		memset(moved, PATTERN2, (size_t)f->pg);
+		_exit(child_sync(f, 0) ? 0 : 3);
+	}
+	parent_wait(f, pid, &c);
+	second = device_reads(f, iova_of(f, 8), PATTERN2);
+	parent_go(f);
+	assert_int_equal(reap_status(pid), 0);
+	assert_true(second);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1249,6 +1288,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_child_shares_dma, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_child_moved_maps_again,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_maps_twice, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_child_keeps_bytes_prot,
