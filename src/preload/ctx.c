@@ -206,17 +206,6 @@ void preload_user_unmap(const void *addr, size_t len, bool write_only)
 		sio_platform_user_unmap(p, addr, len);
 }
 
-int preload_maps_walk(sio_user_maps_fn fn, void *arg)
-{
-	const struct sio_user_maps_io io = {
-		.open = preload.real.open,
-		.read = preload.real.read,
-		.close = preload.real.close,
-	};
-
-	return sio_user_maps_walk(0, &io, fn, arg);
-}
-
 int preload_platform(struct sio_platform **out)
 {
 	int rc = 0;

@@ -159,7 +159,7 @@ static int maps_walk(maps_fn fn, void *arg)
 {
 	struct maps_walk w = {fn, arg};
 
-	return preload_maps_walk(maps_walk_line, &w) ? -1 : 0;
+	return sio_user_maps_walk(0, NULL, maps_walk_line, &w) ? -1 : 0;
 }
 
 static int prot_of(const char *perms)

@@ -656,7 +656,7 @@ static size_t mapping_len_at(const void *addr)
 {
 	struct mapping_at m = {.addr = (uintptr_t)addr};
 
-	preload_maps_walk(mapping_at_line, &m);
+	sio_user_maps_walk(0, NULL, mapping_at_line, &m);
 	return m.len;
 }
 

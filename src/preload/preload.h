@@ -313,13 +313,6 @@ static inline void preload_ready(void)
 		preload_init_slow();
 }
 
-/*
- * Each line of our /proc/self/maps (sio_user_maps_walk()), read with
- * libc's own calls: our entry points are for the program's calls, and
- * an atfork handler walks it while it holds our locks.  0 or -errno.
- */
-int preload_maps_walk(sio_user_maps_fn fn, void *arg);
-
 /* The default platform, created on first use: 0 or -errno. */
 int preload_platform(struct sio_platform **out);
 /*

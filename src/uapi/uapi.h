@@ -78,10 +78,7 @@ struct sio_user_maps_line {
  */
 bool sio_user_maps_parse(const char *line, struct sio_user_maps_line *l);
 
-/*
- * How a walk opens, reads and closes the file: inside the interposer,
- * whose open() and read() are the program's entry points, libc's own.
- */
+/* How a walk opens, reads and closes the file (tests give their own). */
 struct sio_user_maps_io {
 	int (*open)(const char *path, int flags, ...);
 	ssize_t (*read)(int fd, void *buf, size_t len);
@@ -93,8 +90,10 @@ typedef bool (*sio_user_maps_fn)(const struct sio_user_maps_line *l, void *arg);
 
 /*
  * Each mapping of process @pid (0: ours, /proc/self/maps) to @fn in
- * address order, until @fn returns true, through @io (NULL: open, read
- * and close).  Safe where stdio and malloc are not (an atfork handler):
+ * address order, until @fn returns true, through @io (NULL: the system
+ * calls themselves, so that inside the interposer, whose open() and
+ * read() are the program's entry points, no walk goes through them).
+ * Safe where stdio and malloc are not (an atfork handler):
  * the file is read into a buffer on the stack, so a line longer than
  * 4 KiB (a path that long) comes with its path cut short.  Lines that
  * do not parse are skipped.  0, or -errno if the file cannot be opened

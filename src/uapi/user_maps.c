@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "uapi.h"
@@ -166,17 +167,37 @@ static const char *maps_path(pid_t pid, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * The system calls themselves: in the interposer, libc's open() and
+ * read() resolve to its own entry points for the program.
+ */
+static int sys_open(const char *path, int flags, ...)
+{
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags);
+}
+
+static ssize_t sys_read(int fd, void *buf, size_t len)
+{
+	return (ssize_t)syscall(SYS_read, fd, buf, len);
+}
+
+static int sys_close(int fd)
+{
+	return (int)syscall(SYS_close, fd);
+}
+
 int sio_user_maps_walk(pid_t pid, const struct sio_user_maps_io *io,
 		       sio_user_maps_fn fn, void *arg)
 {
-	static const struct sio_user_maps_io libc_io = {open, read, close};
+	static const struct sio_user_maps_io sys_io = {sys_open, sys_read,
+						       sys_close};
 	struct maps_walk w = {.fn = fn, .arg = arg};
 	char path[32];
 	ssize_t n = 0;
 	int fd, err;
 
 	if (!io)
-		io = &libc_io;
+		io = &sys_io;
 	fd = io->open(maps_path(pid, path, sizeof(path)), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
