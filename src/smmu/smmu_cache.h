@@ -31,16 +31,6 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* A fast, roughly random number: the cycle counter where there is one. */
-static inline uint64_t cpu_cycles(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __builtin_ia32_rdtsc();
-#else
-	return 0;
-#endif
-}
-
 /* Sequence helpers. */
 static inline uint64_t seq_read(_Atomic uint64_t *seq)
 {
@@ -533,9 +523,15 @@ void tlb_invalidate_all(struct sio_smmu *smmu);
 /*
  * 32 bytes a slot, a set of two to a cache line, so that a hot set of a
  * thousand pages stays in the L1 cache.  The seqlock word carries the
- * generation too: bit 0 is set while a filler writes, bits 15..1 count
- * fills, and bits 63..16 hold the low 48 bits of the generation the entry
- * was filled in (2^48 invalidations before one could be mistaken).
+ * generation too: bit 0 is set while a filler writes, bits 31..1 count
+ * fills, and bits 63..32 hold the low 32 bits of the generation the entry
+ * was filled in.  The count is wide so that a lookup preempted between
+ * its two reads of the word cannot see it come back to the same value
+ * while pages that share the set take turns in the slot (2^31 fills,
+ * not 2^15).  The generation is narrow, so every UTLB_SWEEP advances a
+ * sweep clears each slot of an older one, long before its tag could
+ * match again; and a filler checks the generation once more after it
+ * publishes, taking back an entry a long preemption made stale.
  */
 struct utlb_slot {
 	_Atomic uint64_t seqgen;
@@ -547,7 +543,8 @@ struct utlb_slot {
 _Static_assert(sizeof(struct utlb_slot) * UTLB_WAYS == 64, "a set to a cache "
 							   "line");
 
-#define UTLB_GEN_SHIFT 16
+#define UTLB_GEN_SHIFT 32
+#define UTLB_SWEEP     (1ull << 31)
 
 struct smmu_utlb {
 	struct utlb_slot slot[UTLB_ENTRIES] __attribute__((aligned(64)));
@@ -558,9 +555,15 @@ static inline uint64_t utlb_gen(struct sio_smmu *smmu)
 	return atomic_load_explicit(&smmu->utlb_gen, memory_order_acquire);
 }
 
+/* tlb.c: clear every slot not of generation @gen. */
+void utlb_sweep(struct sio_smmu *smmu, uint64_t gen);
+
 static inline void utlb_advance(struct sio_smmu *smmu)
 {
-	atomic_fetch_add(&smmu->utlb_gen, 1);
+	uint64_t gen = atomic_fetch_add(&smmu->utlb_gen, 1) + 1;
+
+	if (!(gen % UTLB_SWEEP))
+		utlb_sweep(smmu, gen);
 }
 
 static inline bool utlb_live(uint64_t seqgen, uint64_t gen)
@@ -617,8 +620,26 @@ static inline bool utlb_lookup(struct sio_smmu *smmu,
 }
 
 /*
+ * Which of a full set's ways a fill takes: roughly at random, from the
+ * cycle counter's low bits where reading it is cheap; elsewhere the
+ * ways in turn (the two fill counts' parity changes with every fill).
+ */
+static inline unsigned int utlb_pick(struct utlb_slot *set)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	(void)set;
+	return (unsigned int)(__builtin_ia32_rdtsc() >> 4) % UTLB_WAYS;
+#else
+	return (unsigned int)((word_read(&set[0].seqgen) ^
+			       word_read(&set[1].seqgen)) >>
+			      1) %
+	       UTLB_WAYS;
+#endif
+}
+
+/*
  * The way to fill: the one holding this page, else one without a live
- * entry, else either (the cycle counter says which).  A new working set
+ * entry, else either (utlb_pick()).  A new working set
  * moves in at its first misses: a set that kept its old live pages would
  * send each new one down the whole TLB path again and again, all of a
  * phase's pages paying it after an earlier phase filled the micro-TLB.
@@ -636,7 +657,7 @@ static inline struct utlb_slot *utlb_victim(struct utlb_slot *set, uint64_t k0,
 		if (!(word_read(&set[w].key0) & 1) ||
 		    !utlb_live(word_read(&set[w].seqgen), gen))
 			return &set[w];
-	return &set[(cpu_cycles() >> 4) % UTLB_WAYS];
+	return &set[utlb_pick(set)];
 }
 
 static inline void utlb_fill(struct sio_smmu *smmu,
@@ -657,6 +678,9 @@ static inline void utlb_fill(struct sio_smmu *smmu,
 				      ((held + 1) &
 				       ((1ull << UTLB_GEN_SHIFT) - 1)),
 			      memory_order_release);
+	/* stale already (only a long preemption gets here): take it back */
+	if (utlb_gen(smmu) != gen && word_read(&sl->key0) == k0)
+		word_write(&sl->key0, 0);
 }
 
 #endif /* SIO_SMMU_CACHE_H */

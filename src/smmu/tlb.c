@@ -316,6 +316,23 @@ void tlb_invalidate(struct sio_smmu *smmu, const struct tlb_inv *inv)
 	tlb_invalidate_many(smmu, inv, 1);
 }
 
+/*
+ * Plain stores, as inv_way(): a reader that took the key before the
+ * store used an entry that was dead anyway, a fill in progress loses its
+ * entry or, publishing after the store, checks its generation again.
+ */
+void utlb_sweep(struct sio_smmu *smmu, uint64_t gen)
+{
+	uint64_t tag = gen & (UINT64_MAX >> UTLB_GEN_SHIFT);
+
+	for (unsigned int i = 0; i < UTLB_ENTRIES; i++) {
+		struct utlb_slot *sl = &smmu->utlb->slot[i];
+
+		if (word_read(&sl->seqgen) >> UTLB_GEN_SHIFT != tag)
+			word_write(&sl->key0, 0);
+	}
+}
+
 void tlb_invalidate_all(struct sio_smmu *smmu)
 {
 	for (unsigned int s = 0; s < TLB_SETS; s++) {

@@ -937,6 +937,50 @@ static void test_utlb_new_page_takes_a_full_set(void **state)
 	fx_destroy(fx);
 }
 
+/* Run an invalidation of nothing we use: one generation advance. */
+static void advance_once(struct smmu_fx *fx)
+{
+	fx_cmd(fx, C0(CMD_TLBI_NH_ASID) | C0_ASID(99), 0);
+	sync(fx);
+}
+
+/*
+ * The micro-TLB tags an entry with the low 32 bits of its generation.
+ * An entry left in its slot must not come back to life when the
+ * generation, 2^32 advances later, has those bits again: the sweep
+ * every UTLB_SWEEP advances has cleared it.  (The advances are made by
+ * commands; the jumps between them set the counter where they would be.)
+ */
+static void test_utlb_generation_wraps(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
+	uint64_t g, next;
+
+	(void)state;
+	assert_int_equal(sio_pgtable_map(pt, 0x40000, 0x3000000, 4096, RW), 0);
+	assert_true(pa_of(fx, 1, false, 0, 0x40010) == 0x3000010);
+	assert_true(pa_of(fx, 1, false, 0, 0x40010) == 0x3000010);
+	assert_true(utlb_holds(utlb_set(fx, 0x40000), 0x40000));
+	g = atomic_load(&fx->smmu->utlb_gen);
+	/* moved, and invalidated as software must */
+	remap(pt, 0x40000, 0x5000000, 4096);
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(7), C1_ADDR(0x40000));
+	sync(fx);
+	/* through the next sweep, then to where the tag matches again */
+	next = (g / UTLB_SWEEP + 1) * UTLB_SWEEP;
+	atomic_store(&fx->smmu->utlb_gen, next - 1);
+	advance_once(fx);
+	atomic_store(&fx->smmu->utlb_gen, g + (1ull << 32) - 1);
+	advance_once(fx);
+	assert_true(atomic_load(&fx->smmu->utlb_gen) % (1ull << 32) ==
+		    g % (1ull << 32));
+	assert_true(pa_of(fx, 1, false, 0, 0x40010) == 0x5000010);
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
 /*
  * DMA whose page the micro-TLB already holds (a transfer's quick path)
  * decides exactly as a fresh one: the page's permissions, the target's
@@ -1052,6 +1096,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_nh_asid_many),
 		cmocka_unit_test(test_utlb_pages_sharing_a_set),
 		cmocka_unit_test(test_utlb_new_page_takes_a_full_set),
+		cmocka_unit_test(test_utlb_generation_wraps),
 		cmocka_unit_test(test_dma_through_cached_translation),
 		cmocka_unit_test(test_tlb_set_replacement),
 		cmocka_unit_test(test_tlb_block_entries),
