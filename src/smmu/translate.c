@@ -615,6 +615,15 @@ static void shared_hint_keep(struct sio_smmu *smmu,
 		atomic_store_explicit(&smmu->dma_hint, w, memory_order_relaxed);
 }
 
+/* A DMA's data: to the target for a write, from it for a read. */
+static inline void dma_move(bool write, void *host, void *buf, size_t len)
+{
+	if (write)
+		sio_mem_copy(host, buf, len);
+	else
+		sio_mem_copy(buf, host, len);
+}
+
 /*
  * Device DMA.  The whole transfer is one bus section: a CMD_SYNC that
  * follows an invalidation completes only once it is over.
@@ -657,10 +666,7 @@ int smmu_port_dma(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 		}
 		if (!pc && !off)
 			shared_hint_keep(smmu, g);
-		if (write)
-			sio_mem_copy(host, (uint8_t *)buf + off, chunk);
-		else
-			sio_mem_copy((uint8_t *)buf + off, host, chunk);
+		dma_move(write, host, (uint8_t *)buf + off, chunk);
 		off += chunk;
 		if (done)
 			*done = off;
@@ -756,10 +762,7 @@ static bool dma_in_page(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 		if (host) {
 			if (g.hint != hint)
 				shared_hint_keep(smmu, &g);
-			if (write)
-				sio_mem_copy(host, buf, len);
-			else
-				sio_mem_copy(buf, host, len);
+			dma_move(write, host, buf, len);
 		}
 	}
 	sio_mem_exit(smmu->bus, &g);
