@@ -270,41 +270,19 @@ static int test_md_check_pa(struct iommufd_ucmd *ucmd,
 }
 
 /* The search for the file page behind a user address. */
-struct file_page {
-	uint64_t uaddr;
-	dev_t dev;
-	ino_t ino;
-	uint64_t off;
-	bool found;
-};
-
-static bool file_page_line(const struct sio_user_maps_line *l, void *arg)
-{
-	struct file_page *p = arg;
-
-	if (p->uaddr < l->start || p->uaddr >= l->end)
-		return false;
-	p->found = l->inode != 0;
-	p->dev = makedev(l->maj, l->min);
-	p->ino = (ino_t)l->inode;
-	p->off = l->pgoff + (p->uaddr - l->start);
-	return true;
-}
-
 /*
  * The file page behind user address @uaddr, from /proc/self/maps: false
  * for anonymous memory.
  */
 static bool file_page_of(uint64_t uaddr, dev_t *dev, ino_t *ino, uint64_t *off)
 {
-	struct file_page p = {.uaddr = uaddr};
+	struct sio_user_maps_line l;
 
-	sio_user_maps_walk(0, NULL, file_page_line, &p);
-	if (!p.found)
+	if (!sio_user_maps_find(0, uaddr, &l, NULL, 0) || !l.inode)
 		return false;
-	*dev = p.dev;
-	*ino = p.ino;
-	*off = p.off;
+	*dev = makedev(l.maj, l.min);
+	*ino = (ino_t)l.inode;
+	*off = l.pgoff + (uaddr - l.start);
 	return true;
 }
 

@@ -635,29 +635,15 @@ EXPORT int mprotect(void *addr, size_t len, int prot)
 	return preload.real.mprotect(addr, len, prot);
 }
 
-/* The search for the mapping that starts at an address. */
-struct mapping_at {
-	uintptr_t addr;
-	size_t len;
-};
-
-static bool mapping_at_line(const struct sio_user_maps_line *l, void *arg)
-{
-	struct mapping_at *m = arg;
-
-	if (l->start != m->addr)
-		return false;
-	m->len = (size_t)(l->end - l->start);
-	return true;
-}
-
 /* The length of the mapping that starts at @addr, from /proc/self/maps. */
 static size_t mapping_len_at(const void *addr)
 {
-	struct mapping_at m = {.addr = (uintptr_t)addr};
+	struct sio_user_maps_line l;
 
-	sio_user_maps_walk(0, NULL, mapping_at_line, &m);
-	return m.len;
+	if (!sio_user_maps_find(0, (uintptr_t)addr, &l, NULL, 0) ||
+	    l.start != (uintptr_t)addr)
+		return 0;
+	return (size_t)(l.end - l.start);
 }
 
 EXPORT int shmdt(const void *addr)

@@ -103,6 +103,14 @@ int sio_user_maps_walk(pid_t pid, const struct sio_user_maps_io *io,
 		       sio_user_maps_fn fn, void *arg);
 
 /*
+ * The mapping of process @pid (0: ours) that holds @addr, into *@l, its
+ * path copied into @path (@path_size bytes, cut short if need be; NULL
+ * for none: l->path is then ""): false if none does.
+ */
+bool sio_user_maps_find(pid_t pid, uint64_t addr, struct sio_user_maps_line *l,
+			char *path, size_t path_size);
+
+/*
  * user_window.c: windows, memfds a fork child sent with its call whose
  * pages are its memory (it maps them MAP_SHARED), mapped by us too.  A
  * set holds up to @max of them and is referenced: the call's, and each

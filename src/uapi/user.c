@@ -303,39 +303,25 @@ struct user_vma {
 };
 
 /* The search for the mapping that holds an address. */
-struct vma_find {
-	uint64_t uaddr;
-	struct user_vma *v;
-	bool found;
-};
-
-static bool vma_line(const struct sio_user_maps_line *l, void *arg)
-{
-	struct vma_find *f = arg;
-
-	if (f->uaddr < l->start || f->uaddr >= l->end)
-		return false;
-	*f->v = (struct user_vma){
-		.end = l->end,
-		.inode = l->inode,
-		.maj = l->maj,
-		.min = l->min,
-		.off = l->pgoff + (f->uaddr - l->start),
-		.shared = l->perms[3] == 's',
-		.window = !strncmp(l->path, SIO_USER_WINDOW_MAPS_PREFIX,
-				   strlen(SIO_USER_WINDOW_MAPS_PREFIX)),
-	};
-	f->found = true;
-	return true;
-}
-
 /* The mapping of process @pid (0: ours) that holds @uaddr. */
 static bool vma_of(pid_t pid, uint64_t uaddr, struct user_vma *v)
 {
-	struct vma_find f = {.uaddr = uaddr, .v = v};
+	char path[sizeof(SIO_USER_WINDOW_MAPS_PREFIX)];
+	struct sio_user_maps_line l;
 
-	sio_user_maps_walk(pid, NULL, vma_line, &f);
-	return f.found;
+	if (!sio_user_maps_find(pid, uaddr, &l, path, sizeof(path)))
+		return false;
+	*v = (struct user_vma){
+		.end = l.end,
+		.inode = l.inode,
+		.maj = l.maj,
+		.min = l.min,
+		.off = l.pgoff + (uaddr - l.start),
+		.shared = l.perms[3] == 's',
+		.window = !strncmp(l.path, SIO_USER_WINDOW_MAPS_PREFIX,
+				   strlen(SIO_USER_WINDOW_MAPS_PREFIX)),
+	};
+	return true;
 }
 
 bool sio_user_mm_shares(pid_t pid, uint64_t uaddr, uint64_t len)

@@ -214,3 +214,40 @@ int sio_user_maps_walk(pid_t pid, const struct sio_user_maps_io *io,
 	io->close(fd);
 	return err;
 }
+
+struct maps_find {
+	uint64_t addr;
+	struct sio_user_maps_line *l;
+	char *path;
+	size_t path_size;
+	bool found;
+};
+
+static bool find_line(const struct sio_user_maps_line *l, void *arg)
+{
+	struct maps_find *f = arg;
+
+	if (f->addr < l->start || f->addr >= l->end)
+		return false;
+	*f->l = *l;
+	f->l->path = "";
+	if (f->path && f->path_size) {
+		size_t n = strnlen(l->path, f->path_size - 1);
+
+		memcpy(f->path, l->path, n);
+		f->path[n] = 0;
+		f->l->path = f->path;
+	}
+	f->found = true;
+	return true;
+}
+
+bool sio_user_maps_find(pid_t pid, uint64_t addr, struct sio_user_maps_line *l,
+			char *path, size_t path_size)
+{
+	struct maps_find f = {
+		.addr = addr, .l = l, .path = path, .path_size = path_size};
+
+	sio_user_maps_walk(pid, NULL, find_line, &f);
+	return f.found;
+}

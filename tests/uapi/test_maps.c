@@ -340,6 +340,44 @@ static void test_walk_real(void **state)
 			 -ENOENT);
 }
 
+/*
+ * The mapping that holds an address: its line, its path copied (cut
+ * short to the buffer), the file offset of the line's start; none for
+ * an address nothing maps.
+ */
+static void test_find(void **state)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int fd = memfd_create("maps-find-test", MFD_CLOEXEC);
+	struct sio_user_maps_line l;
+	char path[64], tiny[4];
+	uint8_t *p;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4 * pg), 0);
+	p = mmap(NULL, 2 * (size_t)pg, PROT_READ, MAP_SHARED, fd, 2 * pg);
+	assert_true(p != MAP_FAILED);
+	assert_true(sio_user_maps_find(0, (uintptr_t)p + (uint64_t)pg + 5, &l,
+				       path, sizeof(path)));
+	assert_int_equal(l.start, (uintptr_t)p);
+	assert_int_equal(l.end, (uintptr_t)p + 2 * (uint64_t)pg);
+	assert_int_equal(l.pgoff, 2 * (uint64_t)pg);
+	assert_string_equal(l.perms, "r--s");
+	assert_true(l.inode != 0);
+	assert_ptr_equal(l.path, path);
+	assert_string_equal(path, "/memfd:maps-find-test (deleted)");
+	assert_true(sio_user_maps_find(getpid(), (uintptr_t)p, &l, tiny,
+				       sizeof(tiny)));
+	assert_string_equal(l.path, "/me");
+	assert_true(sio_user_maps_find(0, (uintptr_t)p, &l, NULL, 0));
+	assert_string_equal(l.path, "");
+	munmap(p, 2 * (size_t)pg);
+	close(fd);
+	assert_false(sio_user_maps_find(0, (uintptr_t)p, &l, NULL, 0));
+	assert_false(sio_user_maps_find(-1, (uintptr_t)&l, &l, NULL, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_walk_long_line),
 		cmocka_unit_test(test_walk_errors),
 		cmocka_unit_test(test_walk_real),
+		cmocka_unit_test(test_find),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
