@@ -293,11 +293,29 @@ static void assert_child_ioas(struct fx *f, pid_t pid)
 	assert_int_equal(destroy(f, (uint32_t)id), 0);
 }
 
-static void wait_ready(struct fx *f)
+/*
+ * The parent: the child's word in *@word, if it wants it.  A child that
+ * ended first, or hangs, fails the test (with its status) instead of
+ * leaving the parent waiting for a word that never comes.
+ */
+static void parent_wait(struct fx *f, pid_t pid, char *word)
 {
-	char c;
+	struct pollfd p = {.fd = f->ready[0], .events = POLLIN};
+	char unused;
+	int status;
 
-	assert_int_equal(read(f->ready[0], &c, 1), 1);
+	if (!word)
+		word = &unused;
+	for (int i = 0; i < 200; i++) {
+		if (poll(&p, 1, 100) == 1 && read(f->ready[0], word, 1) == 1)
+			return;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			fail_msg("child %d ended first: status %#x", (int)pid,
+				 status);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fail_msg("child %d gave no word", (int)pid);
 }
 
 static void parent_go(struct fx *f)
@@ -341,7 +359,7 @@ static void test_no_domain_child_present(void **state)
 	pid_t pid = fork_mapper(f, true);
 	int rc;
 
-	wait_ready(f);
+	parent_wait(f, pid, NULL);
 	rc = attach(f);
 	/* let the child go before any assert can leave it waiting */
 	parent_go(f);
@@ -492,7 +510,7 @@ static void test_child_part_copied(void **state)
 			_exit(4);
 		_exit(child_sync(f, 0) ? 0 : 5);
 	}
-	wait_ready(f);
+	parent_wait(f, pid, NULL);
 	rc = copy_page(f, src, CHILD_IOVA, iova_of(f, 0));
 	parent_go(f);
 	reap(pid);
@@ -704,31 +722,6 @@ static bool all_equal(const uint8_t *p, uint8_t v, long n)
 		if (p[i] != v)
 			return false;
 	return true;
-}
-
-/*
- * The parent: the child's word in *@word, if it wants it.  A child that
- * ended first, or hangs, fails the test (with its status) instead of
- * leaving the parent waiting for a word that never comes.
- */
-static void parent_wait(struct fx *f, pid_t pid, char *word)
-{
-	struct pollfd p = {.fd = f->ready[0], .events = POLLIN};
-	char unused;
-	int status;
-
-	if (!word)
-		word = &unused;
-	for (int i = 0; i < 200; i++) {
-		if (poll(&p, 1, 100) == 1 && read(f->ready[0], word, 1) == 1)
-			return;
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			fail_msg("child %d ended first: status %#x", (int)pid,
-				 status);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	fail_msg("child %d gave no word", (int)pid);
 }
 
 /* In a child: @pages private pages of its own, all PATTERN. */
