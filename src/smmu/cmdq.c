@@ -324,7 +324,8 @@ static unsigned int execute_one(struct sio_smmu *smmu, const uint64_t *cmd)
 	switch (op) {
 	case CMD_PREFETCH_CONFIG:
 	case CMD_PREFETCH_ADDR:
-		return CMDQ_ERR_NONE; /* hints */
+		/* hints; but SSec on the Non-secure queue is ILLEGAL (4.1.6) */
+		return cmd[0] & CMD0_SSEC ? CMDQ_ERR_ILL : CMDQ_ERR_NONE;
 	case CMD_CFGI_STE:
 	case CMD_CFGI_STE_RANGE:
 	case CMD_CFGI_CD:

@@ -123,6 +123,9 @@ static void test_commands_illegal_for_the_configuration(void **state)
 
 	(void)state;
 	expect_ill(fx, OP(0x03) | 1ull << 10, 0); /* CFGI_STE, SSec */
+	/* SSec == 1 on the Non-secure queue, whatever the command (4.1.6) */
+	expect_ill(fx, OP(0x01) | 1ull << 10, 0); /* PREFETCH_CONFIG */
+	expect_ill(fx, OP(0x02) | 1ull << 10, 0); /* PREFETCH_ADDR */
 	expect_ill(fx, OP(0x40), 0);		  /* ATC_INV, no ATS */
 	expect_ill(fx, OP(0x41), 0);		  /* PRI_RESP, no PRI */
 	expect_ill(fx, OP(0x20), 0);		  /* EL2, no HYP */
