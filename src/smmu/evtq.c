@@ -4,7 +4,8 @@
  * writing them.  A full queue drops the event and flags the overflow by
  * toggling EVENTQ_PROD.OVFLG (once, until software acknowledges it by
  * copying it to EVENTQ_CONS.OVACKFLG); an external abort on the write
- * activates GERROR.EVTQ_ABT_ERR and loses the event.  The record of a
+ * activates GERROR.EVTQ_ABT_ERR and loses the event, and the events
+ * after it until software acknowledges the error.  The record of a
  * stalled transaction is never dropped for want of room: the caller is
  * told, and retries the transaction later (stall.c).
  */
@@ -48,6 +49,16 @@ static void flag_overflow(struct smmu_queue *q)
 		q->prod ^= Q_OVF;
 }
 
+/*
+ * An unacknowledged GERROR.EVENTQ_ABT_ERR leaves the queue not writable
+ * (7.2.1): delivery stops until software acknowledges it (7.5).
+ */
+static bool abort_active(struct sio_smmu *smmu)
+{
+	return (atomic_load(&smmu->gerror) ^ atomic_load(&smmu->gerrorn)) &
+	       GERROR_EVTQ_ABT_ERR;
+}
+
 bool smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev)
 {
 	struct smmu_queue *q = &smmu->evtq;
@@ -58,8 +69,8 @@ bool smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev)
 	for (int i = 0; i < 4; i++)
 		rec[i] = htole64(ev->d[i]);
 	pthread_mutex_lock(&smmu->evtq_lock);
-	if (!(atomic_load(&smmu->cr0) & CR0_EVTQEN)) {
-		/* A disabled queue records nothing. */
+	if (!(atomic_load(&smmu->cr0) & CR0_EVTQEN) || abort_active(smmu)) {
+		/* A disabled or aborted queue records nothing. */
 		written = !stall;
 	} else if (q_full(q) && stall) {
 		written = false;

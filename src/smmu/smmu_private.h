@@ -234,7 +234,7 @@ struct sio_smmu {
 	pthread_mutex_t lock;
 	uint32_t cr1;
 	_Atomic uint32_t irq_ctrl;
-	uint32_t gerrorn;
+	_Atomic uint32_t gerrorn; /* written under lock, read anywhere */
 	uint64_t gerror_irq_cfg0;
 	uint32_t gerror_irq_cfg1, gerror_irq_cfg2;
 	struct smmu_queue cmdq;

@@ -329,6 +329,20 @@ static void test_event_queue_abort(void **state)
 				 sio_smmu_read32(fx->smmu, R_GERRORN),
 			 0x4);
 	assert_int_equal(fx->irqs[SIO_SMMU_IRQ_GERROR], 1);
+	/*
+	 * A queue moved to good memory is still not writable until the
+	 * error is acknowledged (7.2.1, 7.5): the next event is lost.
+	 */
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x8);
+	sio_smmu_write64(fx->smmu, R_EVENTQ_BASE,
+			 fx_pa(fx->evtq) | fx->evtq_log2);
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x4 | 0x8);
+	assert_int_equal(xlate(fx, 2, 0, 0, NULL), -EFAULT);
+	assert_int_equal(sio_smmu_read32(fx->smmu, R_EVENTQ_PROD), 0);
+	sio_smmu_write32(fx->smmu, R_GERRORN,
+			 sio_smmu_read32(fx->smmu, R_GERROR));
+	assert_int_equal(xlate(fx, 3, 0, 0, NULL), -EFAULT);
+	assert_int_equal(sio_smmu_read32(fx->smmu, R_EVENTQ_PROD), 1);
 	fx_destroy(fx);
 }
 
