@@ -205,9 +205,20 @@ static inline bool q_full(const struct smmu_queue *q)
 	       q_wrap(q, q->prod) != q_wrap(q, q->cons);
 }
 
+/*
+ * The effective base: ADDR aligned to the larger of the queue's size in
+ * bytes and 32, its low bits ignored (6.3.26 and the other queues').
+ */
+static inline uint64_t q_base_addr(const struct smmu_queue *q)
+{
+	uint64_t size = (uint64_t)q->entry << q_log2(q);
+
+	return q->base & Q_BASE_ADDR & ~((size > 32 ? size : 32) - 1);
+}
+
 static inline uint64_t q_slot_addr(const struct smmu_queue *q, uint32_t v)
 {
-	return (q->base & Q_BASE_ADDR) + (uint64_t)q_idx(q, v) * q->entry;
+	return q_base_addr(q) + (uint64_t)q_idx(q, v) * q->entry;
 }
 
 static inline uint32_t q_inc(const struct smmu_queue *q, uint32_t v)

@@ -49,6 +49,33 @@ static void test_commands_are_consumed(void **state)
 	fx_destroy(fx);
 }
 
+/*
+ * The queue's effective base is CMDQ_BASE.ADDR aligned to the queue's
+ * size (6.3.26): a base 32 bytes into a 16-entry (256-byte) queue reads
+ * its first command from the aligned address, here an illegal one.
+ */
+static void test_queue_base_is_aligned(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	uint64_t *q = fx_alloc(fx, 4096);
+
+	(void)state;
+	q[0] = OP(0x7f); /* not a command */
+	q[1] = 0;
+	q[4] = OP(0x46); /* a CMD_SYNC 32 bytes in */
+	q[5] = 0;
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x4); /* CMDQEN off */
+	sio_smmu_write64(fx->smmu, R_CMDQ_BASE, (fx_pa(q) + 0x20) | 4);
+	sio_smmu_write32(fx->smmu, R_CMDQ_PROD, 0);
+	sio_smmu_write32(fx->smmu, R_CMDQ_CONS, 0);
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x4 | 0x8);
+	sio_smmu_write32(fx->smmu, R_CMDQ_PROD, 1);
+	assert_int_equal(cons_err(fx), 1); /* CERROR_ILL */
+	assert_int_equal(cons(fx) & 0x1f, 0);
+	assert_true(cmdq_error_active(fx));
+	fx_destroy(fx);
+}
+
 static void test_queue_wraps(void **state)
 {
 	struct smmu_fx *fx = fx_create(NULL);
@@ -226,6 +253,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commands_are_consumed),
 		cmocka_unit_test(test_queue_wraps),
+		cmocka_unit_test(test_queue_base_is_aligned),
 		cmocka_unit_test(test_sync_completion_signal),
 		cmocka_unit_test(test_illegal_command_stops_the_queue),
 		cmocka_unit_test(test_commands_illegal_for_the_configuration),
