@@ -46,18 +46,13 @@ static uint64_t set_half(uint64_t reg, bool upper, uint32_t val)
 static uint64_t *reg64(struct sio_smmu *s, uint64_t off)
 {
 	switch (off) {
-	case SMMU_GERROR_IRQ_CFG0:
-		return &s->gerror_irq_cfg0;
 	case SMMU_CMDQ_BASE:
 		return &s->cmdq.base;
 	case SMMU_EVENTQ_BASE:
 		return &s->evtq.base;
-	case SMMU_EVENTQ_IRQ_CFG0:
-		return &s->evtq.irq_cfg0;
 	case SMMU_PRIQ_BASE:
-		return &s->priq.base;
-	case SMMU_PRIQ_IRQ_CFG0:
-		return &s->priq.irq_cfg0;
+		/* the PRI queue's registers are there only with PRI */
+		return s->cfg.pri ? &s->priq.base : NULL;
 	}
 	return NULL;
 }
@@ -92,10 +87,6 @@ static uint32_t read_locked(struct sio_smmu *s, uint64_t off)
 		return atomic_load(&s->gerror);
 	case SMMU_GERRORN:
 		return s->gerrorn;
-	case SMMU_GERROR_IRQ_CFG1:
-		return s->gerror_irq_cfg1;
-	case SMMU_GERROR_IRQ_CFG2:
-		return s->gerror_irq_cfg2;
 	case SMMU_STRTAB_BASE:
 		return lo(atomic_load(&s->strtab_base));
 	case SMMU_STRTAB_BASE + 4:
@@ -106,20 +97,13 @@ static uint32_t read_locked(struct sio_smmu *s, uint64_t off)
 		return s->cmdq.prod;
 	case SMMU_CMDQ_CONS:
 		return s->cmdq.cons;
-	case SMMU_EVENTQ_IRQ_CFG1:
-		return s->evtq.irq_cfg1;
-	case SMMU_EVENTQ_IRQ_CFG2:
-		return s->evtq.irq_cfg2;
-	case SMMU_PRIQ_IRQ_CFG1:
-		return s->priq.irq_cfg1;
-	case SMMU_PRIQ_IRQ_CFG2:
-		return s->priq.irq_cfg2;
 	case SMMU_PRIQ_PROD:
-		return s->priq.prod;
+		return s->cfg.pri ? s->priq.prod : 0;
 	case SMMU_PRIQ_CONS:
-		return s->priq.cons;
+		return s->cfg.pri ? s->priq.cons : 0;
 	}
-	return 0; /* reserved: RAZ */
+	/* reserved, and the IRQ_CFG registers without MSI (IDR0.MSI 0) */
+	return 0;
 }
 
 static uint32_t read_evtq(struct sio_smmu *s, uint64_t off)
@@ -161,13 +145,27 @@ static uint32_t q_ptr_bits(const struct smmu_queue *q, uint32_t v,
 	return v & (q_ptr_mask(q) | extra);
 }
 
+/*
+ * The GERROR fields this SMMU has (6.3.20): no MSI (IDR0.MSI is 0), so
+ * no MSI abort errors; PRIQ_ABT_ERR only with PRI; bit 1 is RES0.
+ */
+static uint32_t gerror_fields(const struct sio_smmu *s)
+{
+	return (uint32_t)(GERROR_CMDQ_ERR | GERROR_EVTQ_ABT_ERR |
+			  (s->cfg.pri ? GERROR_PRIQ_ABT_ERR : 0) |
+			  GERROR_SFM_ERR);
+}
+
 static void write_cr0(struct sio_smmu *s, uint32_t val)
 {
 	uint32_t old = atomic_load(&s->cr0);
 
-	val &= (uint32_t)CR0_WRITABLE;
+	/* fields of features not implemented are RES0 (IDR0.VMW is 0) */
+	val &= (uint32_t)CR0_WRITABLE & ~(uint32_t)CR0_VMW;
 	if (!s->cfg.pri)
 		val &= ~(uint32_t)CR0_PRIQEN;
+	if (!s->cfg.ats)
+		val &= ~(uint32_t)CR0_ATSCHK;
 	atomic_store(&s->cr0, val);
 	/* Disabling translation terminates every stalled transaction. */
 	if ((old & CR0_SMMUEN) && !(val & CR0_SMMUEN))
@@ -229,7 +227,7 @@ static void write_locked(struct sio_smmu *s, uint64_t off, uint32_t val)
 	case SMMU_CR2:
 		atomic_store(
 			&s->cr2,
-			val & (uint32_t)(CR2_RECINVSID | CR2_PTM |
+			val & (uint32_t)(CR2_RECINVSID |
 					 (s->cfg.hyp ? CR2_E2H : 0) |
 					 (s->cfg.ats ? CR2_REC_CFG_ATS : 0)));
 		break;
@@ -244,16 +242,10 @@ static void write_locked(struct sio_smmu *s, uint64_t off, uint32_t val)
 					 (s->cfg.pri ? IRQ_CTRL_PRIQ : 0));
 		break;
 	case SMMU_GERRORN:
-		s->gerrorn = val & (uint32_t)GERROR_MASK;
+		s->gerrorn = val & gerror_fields(s);
 		smmu_evtq_kick(s);
 		/* An acknowledged command-queue error lets it resume. */
 		smmu_cmdq_process(s);
-		break;
-	case SMMU_GERROR_IRQ_CFG1:
-		s->gerror_irq_cfg1 = val;
-		break;
-	case SMMU_GERROR_IRQ_CFG2:
-		s->gerror_irq_cfg2 = val & 0x3f;
 		break;
 	case SMMU_STRTAB_BASE:
 	case SMMU_STRTAB_BASE + 4:
@@ -277,27 +269,18 @@ static void write_locked(struct sio_smmu *s, uint64_t off, uint32_t val)
 		smmu_cmdq_process(s);
 		break;
 	case SMMU_CMDQ_CONS:
+		/* ERR ignores the written value (one of 6.3.28's choices) */
 		if (!(en & CR0_CMDQEN))
-			s->cmdq.cons = q_ptr_bits(&s->cmdq, val, 0);
-		break;
-	case SMMU_EVENTQ_IRQ_CFG1:
-		s->evtq.irq_cfg1 = val;
-		break;
-	case SMMU_EVENTQ_IRQ_CFG2:
-		s->evtq.irq_cfg2 = val & 0x3f;
-		break;
-	case SMMU_PRIQ_IRQ_CFG1:
-		s->priq.irq_cfg1 = val;
-		break;
-	case SMMU_PRIQ_IRQ_CFG2:
-		s->priq.irq_cfg2 = val & 0x3f;
+			s->cmdq.cons = q_ptr_bits(&s->cmdq, val, 0) |
+				       (s->cmdq.cons & (uint32_t)CMDQ_CONS_ERR);
 		break;
 	case SMMU_PRIQ_PROD:
-		if (!(en & CR0_PRIQEN))
+		if (s->cfg.pri && !(en & CR0_PRIQEN))
 			s->priq.prod = q_ptr_bits(&s->priq, val, Q_OVF);
 		break;
 	case SMMU_PRIQ_CONS:
-		s->priq.cons = q_ptr_bits(&s->priq, val, Q_OVF);
+		if (s->cfg.pri)
+			s->priq.cons = q_ptr_bits(&s->priq, val, Q_OVF);
 		break;
 	}
 	/* Everything else is read-only or reserved: writes ignored. */

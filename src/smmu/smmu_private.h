@@ -112,7 +112,6 @@
 /* SMMU_CR2 */
 #define CR2_E2H		BIT(0)
 #define CR2_RECINVSID	BIT(1)
-#define CR2_PTM		BIT(2)
 #define CR2_REC_CFG_ATS BIT(3)
 
 /* SMMU_GBPA */
@@ -166,8 +165,6 @@ struct smmu_queue {
 	uint32_t cons;
 	unsigned int max_bits; /* IDR1 limit on LOG2SIZE */
 	unsigned int entry;    /* bytes per entry */
-	uint64_t irq_cfg0;
-	uint32_t irq_cfg1, irq_cfg2;
 };
 
 static inline unsigned int q_log2(const struct smmu_queue *q)
@@ -246,8 +243,6 @@ struct sio_smmu {
 	uint32_t cr1;
 	_Atomic uint32_t irq_ctrl;
 	_Atomic uint32_t gerrorn; /* written under lock, read anywhere */
-	uint64_t gerror_irq_cfg0;
-	uint32_t gerror_irq_cfg1, gerror_irq_cfg2;
 	struct smmu_queue cmdq;
 	struct smmu_queue priq;
 

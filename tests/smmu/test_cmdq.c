@@ -76,6 +76,24 @@ static void test_queue_base_is_aligned(void **state)
 	fx_destroy(fx);
 }
 
+/*
+ * CONS.ERR, written while the queue is off, keeps its value: 6.3.28 lets
+ * it take the written value or ignore it, and the model ignores it.
+ */
+static void test_cons_write_keeps_err(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+
+	(void)state;
+	fx_cmd(fx, OP(0x7f), 0); /* not a command: CERROR_ILL */
+	assert_int_equal(cons_err(fx), 1);
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x4);
+	sio_smmu_write32(fx->smmu, R_CMDQ_CONS, 0);
+	assert_int_equal(cons_err(fx), 1);
+	assert_int_equal(cons(fx) & 0x1ff, 0);
+	fx_destroy(fx);
+}
+
 static void test_queue_wraps(void **state)
 {
 	struct smmu_fx *fx = fx_create(NULL);
@@ -254,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_commands_are_consumed),
 		cmocka_unit_test(test_queue_wraps),
 		cmocka_unit_test(test_queue_base_is_aligned),
+		cmocka_unit_test(test_cons_write_keeps_err),
 		cmocka_unit_test(test_sync_completion_signal),
 		cmocka_unit_test(test_illegal_command_stops_the_queue),
 		cmocka_unit_test(test_commands_illegal_for_the_configuration),

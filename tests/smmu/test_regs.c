@@ -83,10 +83,14 @@ static void test_control_registers(void **state)
 	struct sio_smmu *s = fx->smmu;
 
 	(void)state;
-	/* CR0 is acknowledged at once; reserved (and PRIQEN, no PRI) read 0. */
+	/*
+	 * CR0 is acknowledged at once.  Reserved fields read 0 and are not
+	 * reflected in CR0ACK (6.3.9): here PRIQEN (no PRI), ATSCHK (no
+	 * ATS) and VMW (IDR0.VMW 0) too.
+	 */
 	sio_smmu_write32(s, R_CR0, 0xffffffff);
-	assert_int_equal(sio_smmu_read32(s, R_CR0), 0x1dd);
-	assert_int_equal(sio_smmu_read32(s, R_CR0ACK), 0x1dd);
+	assert_int_equal(sio_smmu_read32(s, R_CR0), 0xd);
+	assert_int_equal(sio_smmu_read32(s, R_CR0ACK), 0xd);
 	sio_smmu_write32(s, R_CR0, 0xd);
 	assert_int_equal(sio_smmu_read32(s, R_CR0ACK), 0xd);
 	/* GBPA changes only with UPDATE, which completes at once. */
@@ -98,12 +102,35 @@ static void test_control_registers(void **state)
 	/* IRQ_CTRL is acknowledged; PRIQ_IRQEN does not exist here. */
 	sio_smmu_write32(s, R_IRQ_CTRL, 0x7);
 	assert_int_equal(sio_smmu_read32(s, R_IRQ_CTRLACK), 0x5);
-	/* CR2: RECINVSID and PTM; E2H only with HYP. */
-	sio_smmu_write32(s, R_CR2, 0x7);
-	assert_int_equal(sio_smmu_read32(s, R_CR2), 0x6);
+	/* CR2: RECINVSID; E2H only with HYP, PTM only with BTM (6.3.12). */
+	sio_smmu_write32(s, R_CR2, 0xf);
+	assert_int_equal(sio_smmu_read32(s, R_CR2), 0x2);
 	/* GERROR is read-only. */
 	sio_smmu_write32(s, R_GERROR, 0x1);
 	assert_int_equal(sio_smmu_read32(s, R_GERROR), 0);
+	/*
+	 * GERRORN has the fields GERROR has (6.3.20): bit 1 is RES0, and
+	 * without MSI and PRI so are the MSI and PRI queue abort errors.
+	 */
+	sio_smmu_write32(s, R_GERRORN, 0x1fe);
+	assert_int_equal(sio_smmu_read32(s, R_GERRORN), 0x104);
+	sio_smmu_write32(s, R_GERRORN, 0);
+	/* Without MSI the IRQ_CFG registers are RES0 (6.3.21 and others). */
+	for (uint64_t off = 0x68; off <= 0x74; off += 4)
+		sio_smmu_write32(s, off, 0x12345678);
+	sio_smmu_write64(s, 0xb0, 0x1000);
+	sio_smmu_write32(s, 0xb8, 0x1234);
+	for (uint64_t off = 0x68; off <= 0x74; off += 4)
+		assert_int_equal(sio_smmu_read32(s, off), 0);
+	assert_true(sio_smmu_read64(s, 0xb0) == 0);
+	assert_int_equal(sio_smmu_read32(s, 0xb8), 0);
+	/* Without PRI the PRI queue's registers are RES0 (6.3.32-34). */
+	sio_smmu_write64(s, 0xc0, 0x10000 | 4);
+	sio_smmu_write32(s, 0x100c8, 3); /* PRIQ_PROD */
+	sio_smmu_write32(s, 0x100cc, 3); /* PRIQ_CONS */
+	assert_true(sio_smmu_read64(s, 0xc0) == 0);
+	assert_int_equal(sio_smmu_read32(s, 0x100c8), 0);
+	assert_int_equal(sio_smmu_read32(s, 0x100cc), 0);
 	fx_destroy(fx);
 }
 
