@@ -62,7 +62,8 @@ SIO_API void sio_smmu_config_default(struct sio_smmu_config *cfg);
 
 /*
  * Wired interrupts the model raises (IRQ_CTRL enables them); called from
- * whatever thread caused them.
+ * whatever thread caused them.  The event queue's marks the queue going
+ * from empty to non-empty (3.18.2): a handler drains it until empty.
  */
 enum sio_smmu_irq {
 	SIO_SMMU_IRQ_EVTQ,

@@ -76,13 +76,13 @@ bool smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev)
 		written = false;
 	} else if (q_full(q)) {
 		flag_overflow(q);
-		raise = true;
 	} else if (sio_mem_write(smmu->bus, q_slot_addr(q, q->prod), rec,
 				 sizeof(rec))) {
 		abort = true;
 	} else {
+		/* the interrupt marks empty to non-empty (3.18.2) */
+		raise = q_empty(q);
 		q->prod = (q->prod & Q_OVF) | q_inc(q, q->prod & ~Q_OVF);
-		raise = true;
 	}
 	pthread_mutex_unlock(&smmu->evtq_lock);
 	if (abort) {
