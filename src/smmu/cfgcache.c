@@ -89,10 +89,12 @@ static void entry_fill(struct sio_smmu *smmu, struct cfgc_entry *e,
 uint16_t smmu_ste_vmid(const struct sio_smmu *smmu, const struct smmu_ste *ste)
 {
 	/*
-	 * With stage 2 implemented, S2VMID tags even stage-1-only streams'
-	 * entries (section 3.17); without it, there is no VMID.
+	 * Not only stage 2's VMID: with stage 2 implemented, a stage-1-only
+	 * NS-EL1 stream is tagged with S2VMID too (section 3.17), and
+	 * software invalidates its entries by that VMID.  Where the field is
+	 * IGNORED (no stage 2, an EL2 stream) there is no VMID.
 	 */
-	return smmu->cfg.stage2 ? ste->s2cfg.vmid : 0;
+	return smmu_ste_s2vmid_used(smmu, ste) ? ste->s2vmid : 0;
 }
 
 static uint64_t ste_hot(const struct sio_smmu *smmu, const struct smmu_ste *ste)

@@ -16,8 +16,23 @@ struct smmu_ste {
 	uint8_t s1fmt, s1cdmax, s1dss;
 	bool s1stalld;
 	bool mev;
-	uint8_t eats; /* STE.EATS; 0 without ATS */
+	uint8_t eats;	 /* STE.EATS; 0 without ATS */
+	uint16_t s2vmid; /* STE.S2VMID as written, IGNORED or not */
+	bool el2;	 /* StreamWorld NS-EL2 or NS-EL2-E2H (STRW == 0b10) */
 };
+
+/*
+ * Whether STE.S2VMID tags the stream's translations (IgnoreSTES2VMID(),
+ * section 5.2): with stage 2 implemented, every NS-EL1 stream that
+ * translates, stage 1 only included (section 3.17).  An EL2 stream has no
+ * VMID, whatever the field holds.
+ */
+static inline bool smmu_ste_s2vmid_used(const struct sio_smmu *smmu,
+					const struct smmu_ste *ste)
+{
+	return smmu->cfg.stage2 && !ste->abort && (ste->s1 || ste->s2) &&
+	       !ste->el2;
+}
 
 /*
  * A configuration error or fetch abort: the event to record (with its

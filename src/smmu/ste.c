@@ -17,6 +17,7 @@
 #define STE1_S1STALLD BIT(27)
 #define STE1_EATS     GENMASK(29, 28)
 #define STE1_STRW     GENMASK(31, 30)
+#define STRW_EL2      2
 #define STE2_S2VMID   GENMASK(15, 0)
 #define STE2_S2T0SZ   GENMASK(37, 32)
 #define STE2_S2SL0    GENMASK(39, 38)
@@ -160,12 +161,21 @@ static bool decode_s2(struct sio_smmu *smmu, const uint64_t *d,
 	return true;
 }
 
+/*
+ * Whether STE.STRW is used (IgnoreSTESTRW(), section 5.2): only by a
+ * stage-1-only stream, and only on an SMMU with EL2 StreamWorlds.
+ */
+static bool strw_used(const struct sio_smmu_config *c,
+		      const struct smmu_ste *ste)
+{
+	return c->stage1 && c->hyp && ste->s1 && !ste->s2;
+}
+
 static bool ste_illegal(struct sio_smmu *smmu, const uint64_t *d,
 			struct smmu_ste *ste)
 {
 	const struct sio_smmu_config *c = &smmu->cfg;
 	bool s1 = ste->s1, s2 = ste->s2;
-	bool strw_unused = !c->stage1 || !c->hyp || s2 || !s1;
 	unsigned int eats = (unsigned int)FIELD_GET(STE1_EATS, d[1]);
 	bool s2s = d[2] & STE2_S2S;
 
@@ -178,7 +188,10 @@ static bool ste_illegal(struct sio_smmu *smmu, const uint64_t *d,
 		if (eats == 1 && s2s && s2)
 			return true;
 	}
-	if (!strw_unused && (FIELD_GET(STE1_STRW, d[1]) & 1))
+	if (strw_used(c, ste) && (FIELD_GET(STE1_STRW, d[1]) & 1))
+		return true;
+	/* 8-bit VMIDs: checked wherever S2VMID tags, stage 1 only too. */
+	if (!c->vmid16 && smmu_ste_s2vmid_used(smmu, ste) && (ste->s2vmid >> 8))
 		return true;
 	if (s1) {
 		if ((d[1] & STE1_S1STALLD) && c->stall_model != 0)
@@ -198,8 +211,6 @@ static bool ste_illegal(struct sio_smmu *smmu, const uint64_t *d,
 		if (!s2s && c->stall_model == 2)
 			return true;
 		if (!decode_s2(smmu, d, &ste->s2cfg))
-			return true;
-		if (!c->vmid16 && (ste->s2cfg.vmid >> 8))
 			return true;
 	}
 	return false;
@@ -235,10 +246,14 @@ int smmu_ste_fetch(struct sio_smmu *smmu, uint32_t sid, struct smmu_ste *ste,
 		.s1stalld = d[1] & STE1_S1STALLD,
 		.mev = d[1] & STE1_MEV,
 		.eats = smmu->cfg.ats ? (uint8_t)FIELD_GET(STE1_EATS, d[1]) : 0,
+		.s2vmid = (uint16_t)FIELD_GET(STE2_S2VMID, d[2]),
 	};
 	/* Config 0b0xx: abort without an event; nothing else matters. */
 	if (ste->abort)
 		return 0;
+	/* Before the checks: an EL2 stream's S2VMID is IGNORED. */
+	ste->el2 = strw_used(&smmu->cfg, ste) &&
+		   FIELD_GET(STE1_STRW, d[1]) == STRW_EL2;
 	if (ste_illegal(smmu, d, ste))
 		return ste_fail(cf, EVT_C_BAD_STE, 0);
 	/* S1Fmt 0b11 and S1DSS 0b11 are reserved and behave as 0b00. */

@@ -507,6 +507,77 @@ static void test_tlb_stage2_by_vmid_and_ipa(void **state)
 }
 
 /*
+ * A stage-1-only stream on an SMMU with stage 2 is tagged with STE.S2VMID
+ * (sections 3.17 and 5.2, S2VMID): each stage-1 TLBI (4.4.2) and
+ * S12_VMALL (4.4.3.2) reaches its entries by VMID 5, and none by VMID 0.
+ * Each round the page is remapped after it was translated, so a stale
+ * entry shows.
+ */
+static void test_tlb_stage1_only_stream_has_s2vmid(void **state)
+{
+	static const struct {
+		uint64_t cmd0, cmd1; /* without the VMID */
+	} tlbi[] = {
+		{C0(CMD_TLBI_NH_ALL), 0},
+		{C0(CMD_TLBI_NH_ASID) | C0_ASID(7), 0},
+		{C0(CMD_TLBI_NH_VA) | C0_ASID(7), C1_ADDR(0x10000)},
+		{C0(CMD_TLBI_NH_VAA), C1_ADDR(0x10000)},
+		{C0(CMD_TLBI_S12_VMALL), 0},
+	};
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = s1_stream(fx, 1, 7, NULL);
+	uint64_t pa = 0xa0000;
+
+	(void)state;
+	bits_set(fx_ste(fx, 1), 128, 16, 5); /* S2VMID */
+	assert_int_equal(sio_pgtable_map(pt, 0x10000, pa, 0x1000, RW), 0);
+	for (unsigned int i = 0; i < sizeof(tlbi) / sizeof(tlbi[0]); i++) {
+		print_message("# command %#llx\n",
+			      (unsigned long long)tlbi[i].cmd0);
+		assert_true(pa_of(fx, 1, false, 0, 0x10000) == pa);
+		remap(pt, 0x10000, pa + 0x10000, 0x1000);
+		fx_cmd(fx, tlbi[i].cmd0 | C0_VMID(0), tlbi[i].cmd1);
+		sync(fx);
+		assert_true(pa_of(fx, 1, false, 0, 0x10000) == pa);
+		fx_cmd(fx, tlbi[i].cmd0 | C0_VMID(5), tlbi[i].cmd1);
+		sync(fx);
+		pa += 0x10000;
+		assert_true(pa_of(fx, 1, false, 0, 0x10000) == pa);
+	}
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
+ * Without stage 2, S2VMID is IGNORED (section 5.2) and the VMID of
+ * TLBI_NH_* is not matched (4.4.2): VMID 0 reaches a stream whose STE
+ * holds 5.
+ */
+static void test_tlb_stage1_only_no_s2p_no_vmid(void **state)
+{
+	struct sio_smmu_config cfg;
+	struct smmu_fx *fx;
+	struct sio_pgtable *pt;
+
+	(void)state;
+	sio_smmu_config_default(&cfg);
+	cfg.stage2 = false;
+	fx = fx_create(&cfg);
+	pt = s1_stream(fx, 1, 7, NULL);
+	bits_set(fx_ste(fx, 1), 128, 16, 5); /* S2VMID */
+	assert_int_equal(sio_pgtable_map(pt, 0x10000, 0xa0000, 0x1000, RW), 0);
+	assert_true(pa_of(fx, 1, false, 0, 0x10000) == 0xa0000);
+	remap(pt, 0x10000, 0xb0000, 0x1000);
+	fx_cmd(fx, C0(CMD_TLBI_NH_VA) | C0_ASID(7), C1_ADDR(0x10000));
+	sync(fx);
+	assert_true(pa_of(fx, 1, false, 0, 0x10000) == 0xb0000);
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
  * StreamID @sid nested: a stage 1 (ASID @asid) in *@s1, over a stage 2
  * (VMID @vmid) in *@s2 that maps the CD at its own address; returns the
  * CD.
@@ -1101,6 +1172,8 @@ int main(void)
 		cmocka_unit_test(test_tlb_set_replacement),
 		cmocka_unit_test(test_tlb_block_entries),
 		cmocka_unit_test(test_tlb_stage2_by_vmid_and_ipa),
+		cmocka_unit_test(test_tlb_stage1_only_stream_has_s2vmid),
+		cmocka_unit_test(test_tlb_stage1_only_no_s2p_no_vmid),
 		cmocka_unit_test(test_tlb_combined_entries_need_nh),
 		cmocka_unit_test(test_config_cache),
 		cmocka_unit_test(test_config_cache_ranges),

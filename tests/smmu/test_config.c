@@ -274,6 +274,69 @@ static void test_illegal_stes_by_feature(void **state)
 	fx_destroy(fx);
 }
 
+/* A stage-1-only STE (Config 0b101) with one CD for a fresh table. */
+static void s1_ste(struct smmu_fx *fx, uint64_t *ste, struct sio_pgtable **pt)
+{
+	struct sio_pgtable_info in;
+	uint64_t *cd = fx_alloc(fx, 4096);
+
+	*pt = sio_test_pgtable(fx->bus, SIO_PGT_STAGE1, 4096, 48, 48,
+			       SIO_PGT_TTB0, 0);
+	sio_pgtable_get_info(*pt, &in);
+	cd_make(cd, &in, NULL, 1);
+	ste_valid(ste, 5);
+	ste_s1(ste, fx_pa(cd), 0, 0, 0);
+}
+
+/* The event of a translation of unmapped address 0 of StreamID 1. */
+static uint64_t event_of_sid1(struct smmu_fx *fx)
+{
+	uint64_t ev[4];
+
+	fx_inv_all(fx);
+	assert_int_equal(xlate(fx, 1, 0, 0, NULL), -EFAULT);
+	fx_one_event(fx, ev);
+	return EV_ID(ev);
+}
+
+/*
+ * 8-bit VMIDs (IDR0.VMID16 == 0): S2VMID[15:8] != 0 is ILLEGAL unless the
+ * field is IGNORED (section 5.2, S2VMID and SteIllegal()).  A stage-1-only
+ * NS-EL1 stream uses it when stage 2 is implemented; without stage 2, or
+ * in an EL2 StreamWorld (STRW == 0b10), it is IGNORED.
+ */
+static void test_stage1_only_s2vmid_width(void **state)
+{
+	struct sio_smmu_config cfg;
+	struct smmu_fx *fx;
+	struct sio_pgtable *pt;
+
+	(void)state;
+	sio_smmu_config_default(&cfg);
+	cfg.vmid16 = false;
+	cfg.hyp = true;
+	fx = fx_create(&cfg);
+	s1_ste(fx, fx_ste(fx, 1), &pt);
+	bits_set(fx_ste(fx, 1), 128, 16, 0xff);
+	assert_int_equal(event_of_sid1(fx), EVT_F_TRANSLATION);
+	bits_set(fx_ste(fx, 1), 128, 16, 0x100);
+	assert_int_equal(event_of_sid1(fx), EVT_C_BAD_STE);
+	bits_set(fx_ste(fx, 1), 94, 2, 2); /* STRW: EL2 */
+	assert_int_equal(event_of_sid1(fx), EVT_F_TRANSLATION);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+
+	sio_smmu_config_default(&cfg);
+	cfg.vmid16 = false;
+	cfg.stage2 = false;
+	fx = fx_create(&cfg);
+	s1_ste(fx, fx_ste(fx, 1), &pt);
+	bits_set(fx_ste(fx, 1), 128, 16, 0x100);
+	assert_int_equal(event_of_sid1(fx), EVT_F_TRANSLATION);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
 static void test_event_queue_overflow(void **state)
 {
 	struct smmu_fx *fx = fx_create(NULL);
@@ -463,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_stream_table_outside_the_bus),
 		cmocka_unit_test(test_illegal_stes),
 		cmocka_unit_test(test_illegal_stes_by_feature),
+		cmocka_unit_test(test_stage1_only_s2vmid_width),
 		cmocka_unit_test(test_event_queue_overflow),
 		cmocka_unit_test(test_event_queue_abort),
 		cmocka_unit_test(test_dma_splits_and_stops_at_faults),
