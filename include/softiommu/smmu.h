@@ -47,7 +47,7 @@ struct sio_smmu_config {
 	unsigned int httu; /* IDR0.HTTU: 0 none, 1 AF, 2 AF and dirty */
 	bool ats;	   /* IDR0.ATS */
 	bool pri;	   /* IDR0.PRI */
-	bool hyp;	   /* IDR0.HYP (EL2 and E2H stage 1) */
+	bool hyp;	   /* IDR0.HYP (EL2 and E2H stage 1); both stages */
 	/* IDR0.STALL_MODEL: 0 stall and terminate (the default), 1
 	 * terminate only, 2 stall forced. */
 	unsigned int stall_model;

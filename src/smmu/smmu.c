@@ -51,6 +51,12 @@ static int check_config(const struct sio_smmu_config *c)
 	/* Substreams need stage 1; PRI needs ATS. */
 	if ((c->ssid_bits && !c->stage1) || (c->pri && !c->ats))
 		return -EINVAL;
+	/*
+	 * IDR0.Hyp is RES0 unless both stages are implemented (section
+	 * 6.3.1): the EL2 StreamWorlds and their TLBIs need them.
+	 */
+	if (c->hyp && (!c->stage1 || !c->stage2))
+		return -EINVAL;
 	return 0;
 }
 

@@ -196,6 +196,23 @@ static void test_commands_illegal_for_the_configuration(void **state)
 	expect_ill(fx, OP(0x28), 0);
 	expect_ill(fx, OP(0x2a), 0);
 	fx_destroy(fx);
+	/*
+	 * With IDR0.Hyp the four EL2 TLBIs are legal (section 4.4.2), the
+	 * two by address with the range rules of 4.4.1.1.
+	 */
+	sio_smmu_config_default(&cfg);
+	cfg.hyp = true;
+	fx = fx_create(&cfg);
+	fx_cmd(fx, OP(0x20), 0);		       /* EL2_ALL */
+	fx_cmd(fx, OP(0x21) | 9ull << 48, 0);	       /* EL2_ASID */
+	fx_cmd(fx, OP(0x22) | 9ull << 48, 0x12345000); /* EL2_VA */
+	fx_cmd(fx, OP(0x23), 0x12345000 | 1);	       /* EL2_VAA, Leaf */
+	fx_cmd(fx, OP(0x46), 0);
+	assert_int_equal(cons(fx), 5);
+	assert_false(cmdq_error_active(fx));
+	expect_ill(fx, OP(0x22), 1ull << 10); /* TG, NUM = SCALE = TTL = 0 */
+	expect_ill(fx, OP(0x23), 1ull << 10);
+	fx_destroy(fx);
 }
 
 static void test_read_abort(void **state)

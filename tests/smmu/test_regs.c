@@ -74,6 +74,21 @@ static void test_bad_configurations(void **state)
 	sio_smmu_config_default(&cfg);
 	cfg.stage1 = false; /* substreams need stage 1 */
 	assert_int_equal(sio_smmu_create(&cfg, bus, &s), -EINVAL);
+	/* IDR0.Hyp is RES0 unless both stages are (section 6.3.1). */
+	sio_smmu_config_default(&cfg);
+	cfg.hyp = true;
+	cfg.stage2 = false;
+	assert_int_equal(sio_smmu_create(&cfg, bus, &s), -EINVAL);
+	sio_smmu_config_default(&cfg);
+	cfg.hyp = true;
+	cfg.stage1 = false;
+	cfg.ssid_bits = 0;
+	assert_int_equal(sio_smmu_create(&cfg, bus, &s), -EINVAL);
+	sio_smmu_config_default(&cfg);
+	cfg.hyp = true;
+	assert_int_equal(sio_smmu_create(&cfg, bus, &s), 0);
+	assert_int_equal(sio_smmu_read32(s, R_IDR0) & 0x200, 0x200); /* Hyp */
+	sio_smmu_destroy(s);
 	sio_mem_bus_destroy(bus);
 }
 
