@@ -94,6 +94,8 @@ uint16_t smmu_ste_vmid(const struct sio_smmu *smmu, const struct smmu_ste *ste)
 	 * software invalidates its entries by that VMID.  Where the field is
 	 * IGNORED (no stage 2, an EL2 stream) there is no VMID.
 	 */
+	if (ste->el2)
+		return TLB_VMID_EL2;
 	return smmu_ste_s2vmid_used(smmu, ste) ? ste->s2vmid : 0;
 }
 

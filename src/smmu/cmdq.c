@@ -150,6 +150,14 @@ static unsigned int cfgi(struct sio_smmu *smmu, const uint64_t *cmd,
 	return CMDQ_ERR_NONE;
 }
 
+/* The address, range and Leaf of a TLBI by VA; false for CERROR_ILL. */
+static bool inv_by_va(const struct sio_smmu *smmu, const uint64_t *cmd,
+		      struct tlb_inv *inv, bool *leaf)
+{
+	*leaf = cmd[1] & CMD1_LEAF;
+	return decode_range(smmu, cmd, tlb_va_key(cmd[1] & CMD1_VA), inv);
+}
+
 /*
  * Invalidate @inv's kind and, unless @leaf, the same scope among the walk
  * entries of that stage.  A walk entry is not a leaf: TG and TTL, which
@@ -198,10 +206,8 @@ static unsigned int tlbi(struct sio_smmu *smmu, const uint64_t *cmd,
 		/* fallthrough */
 	case CMD_TLBI_NH_VAA:
 		inv_vmid(smmu, cmd, &inv);
-		if (!decode_range(smmu, cmd, tlb_va_key(cmd[1] & CMD1_VA),
-				  &inv))
+		if (!inv_by_va(smmu, cmd, &inv, &leaf))
 			return CMDQ_ERR_ILL;
-		leaf = cmd[1] & CMD1_LEAF;
 		break;
 	case CMD_TLBI_S2_IPA:
 		/* Stage-2-only entries: combined ones are not required. */
@@ -228,17 +234,44 @@ static unsigned int tlbi(struct sio_smmu *smmu, const uint64_t *cmd,
 	return CMDQ_ERR_NONE;
 }
 
-/* EL2 commands: checked, but no EL2 StreamWorld inserts entries. */
+/*
+ * TLBI_EL2_* (sections 4.4.2.7-10), on the NS-EL2 and NS-EL2-E2H entries
+ * that STEs with STRW == 0b10 insert.  Those are tagged TLB_VMID_EL2, a
+ * VMID NS-EL1 streams use too, so each command takes its scope among that
+ * VMID's stage-1 entries (walk entries too unless Leaf): every EL2 entry
+ * it must remove, and NS-EL1 entries of the same VMID besides, an
+ * over-invalidation section 4.4 permits.
+ */
 static unsigned int tlbi_el2(struct sio_smmu *smmu, const uint64_t *cmd,
 			     unsigned int op)
 {
-	struct tlb_inv inv;
+	struct tlb_inv inv = {
+		.kind = TLB_KIND_S1, .match_vmid = true, .vmid = TLB_VMID_EL2};
+	uint16_t asid = (uint16_t)FIELD_GET(CMD0_ASID, cmd[0]);
+	bool leaf = false;
 
 	if (!smmu->cfg.hyp)
 		return CMDQ_ERR_ILL;
-	if ((op == CMD_TLBI_EL2_VA || op == CMD_TLBI_EL2_VAA) &&
-	    !decode_range(smmu, cmd, cmd[1] & CMD1_VA, &inv))
-		return CMDQ_ERR_ILL;
+	switch (op) {
+	case CMD_TLBI_EL2_ASID:
+		/* E2H entries; EL2 ones, untagged, need not go (4.4.2.10). */
+		inv.match_asid = inv.keep_global = true;
+		inv.asid = asid;
+		break;
+	case CMD_TLBI_EL2_VA:
+		/* Without E2H the ASID is ignored (4.4.2.8): every ASID. */
+		if (atomic_load(&smmu->cr2) & CR2_E2H) {
+			inv.match_asid = true;
+			inv.asid = asid;
+		}
+		/* fallthrough */
+	case CMD_TLBI_EL2_VAA:
+		if (!inv_by_va(smmu, cmd, &inv, &leaf))
+			return CMDQ_ERR_ILL;
+		break;
+	}
+	invalidation_begins(smmu);
+	tlb_inv_with_walks(smmu, &inv, leaf);
 	return CMDQ_ERR_NONE;
 }
 

@@ -112,7 +112,15 @@ struct smmu_cfgc {
 	struct cfgc_entry cd[CFGC_CD_ENTRIES];
 };
 
-/* The VMID that tags a stream's TLB entries. */
+/*
+ * The VMID an EL2 StreamWorld's entries are tagged with.  They have none
+ * (STE.S2VMID is IGNORED, section 5.2), and the TLB has no other tag to
+ * tell them apart from NS-EL1 entries: they share VMID 0's, and the EL2
+ * TLBIs take their scope among VMID 0's stage-1 entries (cmdq.c).
+ */
+#define TLB_VMID_EL2 0
+
+/* The VMID that tags a stream's TLB entries (TLB_VMID_EL2 for EL2). */
 uint16_t smmu_ste_vmid(const struct sio_smmu *smmu, const struct smmu_ste *ste);
 
 #define CFGC_KEY_VALID BIT(63)

@@ -201,6 +201,10 @@ static inline void fx_cmd(struct smmu_fx *fx, uint64_t d0, uint64_t d1)
 #define CMD_TLBI_NH_ASID   0x11
 #define CMD_TLBI_NH_VA	   0x12
 #define CMD_TLBI_NH_VAA	   0x13
+#define CMD_TLBI_EL2_ALL   0x20
+#define CMD_TLBI_EL2_ASID  0x21
+#define CMD_TLBI_EL2_VA	   0x22
+#define CMD_TLBI_EL2_VAA   0x23
 #define CMD_TLBI_S12_VMALL 0x28
 #define CMD_TLBI_S2_IPA	   0x2a
 #define CMD_TLBI_NSNH_ALL  0x30

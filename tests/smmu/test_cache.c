@@ -578,6 +578,109 @@ static void test_tlb_stage1_only_no_s2p_no_vmid(void **state)
 }
 
 /*
+ * One round of an invalidation test: StreamID 1's page 0x10000, which
+ * translates to *@pa, is remapped 64K higher, and after the command and a
+ * CMD_SYNC translates there.
+ */
+static void round_removes(struct smmu_fx *fx, struct sio_pgtable *pt,
+			  uint64_t *pa, uint64_t cmd0, uint64_t cmd1)
+{
+	print_message("# command %#llx %#llx\n", (unsigned long long)cmd0,
+		      (unsigned long long)cmd1);
+	assert_true(pa_of(fx, 1, false, 0, 0x10000) == *pa);
+	remap(pt, 0x10000, *pa + 0x10000, 0x1000);
+	fx_cmd(fx, cmd0, cmd1);
+	sync(fx);
+	*pa += 0x10000;
+	assert_true(pa_of(fx, 1, false, 0, 0x10000) == *pa);
+}
+
+/* StreamID 1 in an EL2 StreamWorld (STRW == 0b10), its CD with ASID 3. */
+static struct sio_pgtable *el2_stream(struct smmu_fx *fx)
+{
+	struct sio_pgtable *pt = s1_stream(fx, 1, 3, NULL);
+
+	bits_set(fx_ste(fx, 1), 94, 2, 2);   /* STRW: EL2 */
+	bits_set(fx_ste(fx, 1), 128, 16, 5); /* S2VMID: IGNORED there */
+	assert_int_equal(sio_pgtable_map(pt, 0x10000, 0xa0000, 0x1000, RW), 0);
+	return pt;
+}
+
+/*
+ * NS-EL2 (IDR0.Hyp, CR2.E2H == 0): the entries of a stream with STRW ==
+ * 0b10 go with TLBI_EL2_ALL (section 4.4.2.7), EL2_VAA (4.4.2.9) and
+ * EL2_VA, whose ASID is ignored without E2H (4.4.2.8), Leaf or not.
+ */
+static void test_tlb_el2_streamworld(void **state)
+{
+	static const struct {
+		uint64_t cmd0, cmd1;
+	} tlbi[] = {
+		{C0(CMD_TLBI_EL2_ALL), 0},
+		{C0(CMD_TLBI_EL2_VA) | C0_ASID(9), C1_ADDR(0x10000)},
+		{C0(CMD_TLBI_EL2_VA), C1_LEAF | C1_ADDR(0x10000)},
+		{C0(CMD_TLBI_EL2_VAA), C1_ADDR(0x10000)},
+		{C0(CMD_TLBI_EL2_VAA), C1_LEAF | C1_ADDR(0x10000)},
+	};
+	struct sio_smmu_config cfg;
+	struct smmu_fx *fx;
+	struct sio_pgtable *pt;
+	uint64_t pa = 0xa0000;
+
+	(void)state;
+	sio_smmu_config_default(&cfg);
+	cfg.hyp = true;
+	fx = fx_create(&cfg);
+	pt = el2_stream(fx);
+	for (unsigned int i = 0; i < sizeof(tlbi) / sizeof(tlbi[0]); i++)
+		round_removes(fx, pt, &pa, tlbi[i].cmd0, tlbi[i].cmd1);
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
+ * NS-EL2-E2H (CR2.E2H == 1): entries are ASID-tagged, and EL2_ASID
+ * (4.4.2.10) and EL2_VA by the CD's ASID remove them besides EL2_ALL and
+ * EL2_VAA; a global one goes with EL2_VA of any ASID (4.4.2.8).
+ */
+static void test_tlb_el2_e2h_streamworld(void **state)
+{
+	static const struct {
+		uint64_t cmd0, cmd1;
+	} tlbi[] = {
+		{C0(CMD_TLBI_EL2_ASID) | C0_ASID(3), 0},
+		{C0(CMD_TLBI_EL2_VA) | C0_ASID(3), C1_ADDR(0x10000)},
+		{C0(CMD_TLBI_EL2_ALL), 0},
+		{C0(CMD_TLBI_EL2_VAA), C1_ADDR(0x10000)},
+	};
+	struct sio_smmu_config cfg;
+	struct smmu_fx *fx;
+	struct sio_pgtable *pt;
+	uint64_t pa = 0xa0000;
+
+	(void)state;
+	sio_smmu_config_default(&cfg);
+	cfg.hyp = true;
+	fx = fx_create(&cfg);
+	/* CR2 changes only with SMMUEN == 0 (section 6.3.12). */
+	sio_smmu_write32(fx->smmu, R_CR0, 0x4 | 0x8);
+	sio_smmu_write32(fx->smmu, R_CR2, 0x1); /* E2H */
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x4 | 0x8);
+	pt = el2_stream(fx);
+	for (unsigned int i = 0; i < sizeof(tlbi) / sizeof(tlbi[0]); i++)
+		round_removes(fx, pt, &pa, tlbi[i].cmd0, tlbi[i].cmd1);
+	make_global(fx, pt, 0x10000);
+	fx_cmd(fx, C0(CMD_TLBI_EL2_ALL), 0);
+	sync(fx);
+	round_removes(fx, pt, &pa, C0(CMD_TLBI_EL2_VA) | C0_ASID(9),
+		      C1_ADDR(0x10000));
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
  * StreamID @sid nested: a stage 1 (ASID @asid) in *@s1, over a stage 2
  * (VMID @vmid) in *@s2 that maps the CD at its own address; returns the
  * CD.
@@ -1174,6 +1277,8 @@ int main(void)
 		cmocka_unit_test(test_tlb_stage2_by_vmid_and_ipa),
 		cmocka_unit_test(test_tlb_stage1_only_stream_has_s2vmid),
 		cmocka_unit_test(test_tlb_stage1_only_no_s2p_no_vmid),
+		cmocka_unit_test(test_tlb_el2_streamworld),
+		cmocka_unit_test(test_tlb_el2_e2h_streamworld),
 		cmocka_unit_test(test_tlb_combined_entries_need_nh),
 		cmocka_unit_test(test_config_cache),
 		cmocka_unit_test(test_config_cache_ranges),
