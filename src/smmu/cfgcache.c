@@ -86,7 +86,7 @@ static void entry_fill(struct sio_smmu *smmu, struct cfgc_entry *e,
 	}
 }
 
-uint16_t smmu_ste_vmid(const struct sio_smmu *smmu, const struct smmu_ste *ste)
+uint32_t smmu_ste_vmid(const struct sio_smmu *smmu, const struct smmu_ste *ste)
 {
 	/*
 	 * Not only stage 2's VMID: with stage 2 implemented, a stage-1-only

@@ -236,11 +236,9 @@ static unsigned int tlbi(struct sio_smmu *smmu, const uint64_t *cmd,
 
 /*
  * TLBI_EL2_* (sections 4.4.2.7-10), on the NS-EL2 and NS-EL2-E2H entries
- * that STEs with STRW == 0b10 insert.  Those are tagged TLB_VMID_EL2, a
- * VMID NS-EL1 streams use too, so each command takes its scope among that
- * VMID's stage-1 entries (walk entries too unless Leaf): every EL2 entry
- * it must remove, and NS-EL1 entries of the same VMID besides, an
- * over-invalidation section 4.4 permits.
+ * that STEs with STRW == 0b10 insert, tagged TLB_VMID_EL2: the scopes of
+ * the NH commands (walk entries too unless Leaf) in that tag instead of
+ * a VMID, so no NS-EL1 entry goes with them.
  */
 static unsigned int tlbi_el2(struct sio_smmu *smmu, const uint64_t *cmd,
 			     unsigned int op)

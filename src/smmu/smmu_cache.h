@@ -89,7 +89,7 @@ static inline uint64_t smmu_gen(struct sio_smmu *smmu)
 #define STE_HOT_S2    BIT(2)
 #define STE_HOT_S1DSS GENMASK(4, 3)
 #define STE_HOT_CDMAX GENMASK(9, 5)
-#define STE_HOT_VMID  GENMASK(31, 16)
+#define STE_HOT_VMID  GENMASK(32, 16) /* smmu_ste_vmid(): 17 bits */
 /* ...and of a cached CD. */
 #define CD_HOT_ASID GENMASK(15, 0)
 #define CD_HOT_TBI0 BIT(16)
@@ -113,15 +113,18 @@ struct smmu_cfgc {
 };
 
 /*
- * The VMID an EL2 StreamWorld's entries are tagged with.  They have none
- * (STE.S2VMID is IGNORED, section 5.2), and the TLB has no other tag to
- * tell them apart from NS-EL1 entries: they share VMID 0's, and the EL2
- * TLBIs take their scope among VMID 0's stage-1 entries (cmdq.c).
+ * The tag of an EL2 StreamWorld's entries (NS-EL2 and NS-EL2-E2H alike,
+ * which section 3.3.3 does not require to be told apart).  They have no
+ * VMID (STE.S2VMID is IGNORED, section 5.2) but must not meet NS-EL1
+ * entries of any VMID: the TLB's VMID tag has a 17th bit for them, so
+ * each VMID and the EL2 StreamWorld have their own entries and epochs,
+ * and only the EL2 TLBIs reach EL2 entries.
  */
-#define TLB_VMID_EL2 0
+#define TLB_VMID_EL2  0x10000u
+#define TLB_VMID_TAGS (TLB_VMID_EL2 + 1)
 
-/* The VMID that tags a stream's TLB entries (TLB_VMID_EL2 for EL2). */
-uint16_t smmu_ste_vmid(const struct sio_smmu *smmu, const struct smmu_ste *ste);
+/* The tag of a stream's TLB entries: its VMID, or TLB_VMID_EL2. */
+uint32_t smmu_ste_vmid(const struct sio_smmu *smmu, const struct smmu_ste *ste);
 
 #define CFGC_KEY_VALID BIT(63)
 
@@ -246,7 +249,8 @@ struct tlb_ent {
 	uint64_t pa; /* output address of the start */
 	unsigned int log2size;
 	unsigned int kind;
-	uint16_t vmid, asid;
+	uint32_t vmid; /* a VMID, or TLB_VMID_EL2 */
+	uint16_t asid;
 	bool global;	    /* stage 1 nG == 0: matches any ASID */
 	unsigned int tg;    /* TLBI TG encoding of the granule: 1, 2, 3 */
 	unsigned int level; /* level of the leaf */
@@ -310,7 +314,7 @@ struct smmu_tlb {
 	_Atomic uint64_t sizes[TLB_KINDS]; /* per kind: entry sizes present */
 	_Atomic uint8_t victim[TLB_SETS];  /* round-robin replacement */
 	struct tlb_set set[TLB_SETS];
-	_Atomic uint64_t epochs[1u << 16]; /* by VMID: TLB_EPOCH_BITS a kind */
+	_Atomic uint64_t epochs[TLB_VMID_TAGS]; /* TLB_EPOCH_BITS a kind */
 	_Atomic uint16_t asid_epochs[TLB_ASID_BUCKETS];
 };
 
@@ -322,7 +326,7 @@ static inline uint64_t tlb_epoch_of(uint64_t epochs, unsigned int kind)
 }
 
 /* A VMID's epochs, for its lookups. */
-static inline uint64_t tlb_epochs(struct smmu_tlb *tlb, uint16_t vmid)
+static inline uint64_t tlb_epochs(struct smmu_tlb *tlb, uint32_t vmid)
 {
 	return atomic_load_explicit(&tlb->epochs[vmid], memory_order_relaxed);
 }
@@ -331,14 +335,14 @@ static inline uint64_t tlb_epochs(struct smmu_tlb *tlb, uint16_t vmid)
  * The bucket of (@vmid, @asid): one VMID's first 4096 ASIDs (Linux hands
  * them out in order) all apart, and no multiply on a translation's path.
  */
-static inline unsigned int tlb_asid_bucket(uint16_t vmid, uint16_t asid)
+static inline unsigned int tlb_asid_bucket(uint32_t vmid, uint16_t asid)
 {
 	return (asid ^ ((unsigned int)vmid << 5) ^ (vmid >> 7) ^ (asid >> 12)) &
 	       (TLB_ASID_BUCKETS - 1);
 }
 
 /* The epoch of (@vmid, @asid)'s bucket, for its stage-1 lookups. */
-static inline uint64_t tlb_asid_epoch(struct smmu_tlb *tlb, uint16_t vmid,
+static inline uint64_t tlb_asid_epoch(struct smmu_tlb *tlb, uint32_t vmid,
 				      uint16_t asid)
 {
 	return atomic_load_explicit(
@@ -354,12 +358,26 @@ static inline uint64_t tlb_asid_epoch(struct smmu_tlb *tlb, uint16_t vmid,
 #define TAG_LEVEL  GENMASK(12, 11)
 #define TAG_PERM   GENMASK(19, 13)
 #define TAG_KIND   GENMASK(22, 20)
+#define TAG_EL2	   BIT(23) /* the VMID is TLB_VMID_EL2 */
 #define TAG_VMID   GENMASK(47, 32)
 #define TAG_ASID   GENMASK(63, 48)
 /* What identifies an entry apart from its address and ASID. */
-#define TAG_ID (TAG_VALID | TAG_KIND | TAG_LOG2SZ | TAG_VMID)
+#define TAG_ID (TAG_VALID | TAG_KIND | TAG_LOG2SZ | TAG_EL2 | TAG_VMID)
 
-static inline unsigned int tlb_set_of(unsigned int kind, uint16_t vmid,
+/* A VMID (or TLB_VMID_EL2) as tag bits, and back. */
+static inline uint64_t tlb_tag_vmid(uint32_t vmid)
+{
+	return FIELD_PREP(TAG_VMID, vmid & 0xffff) |
+	       (vmid & TLB_VMID_EL2 ? TAG_EL2 : 0);
+}
+
+static inline uint32_t tlb_vmid_of_tag(uint64_t tag)
+{
+	return (uint32_t)FIELD_GET(TAG_VMID, tag) |
+	       (tag & TAG_EL2 ? TLB_VMID_EL2 : 0);
+}
+
+static inline unsigned int tlb_set_of(unsigned int kind, uint32_t vmid,
 				      unsigned int log2size, uint64_t base)
 {
 	uint64_t h = (base >> log2size) ^ ((uint64_t)vmid << 44) ^
@@ -369,11 +387,11 @@ static inline unsigned int tlb_set_of(unsigned int kind, uint16_t vmid,
 	return (unsigned int)(h >> 40) & (TLB_SETS - 1);
 }
 
-static inline uint64_t tlb_tag_id(unsigned int kind, uint16_t vmid,
+static inline uint64_t tlb_tag_id(unsigned int kind, uint32_t vmid,
 				  unsigned int log2size)
 {
 	return TAG_VALID | FIELD_PREP(TAG_KIND, kind) |
-	       FIELD_PREP(TAG_LOG2SZ, log2size) | FIELD_PREP(TAG_VMID, vmid);
+	       FIELD_PREP(TAG_LOG2SZ, log2size) | tlb_tag_vmid(vmid);
 }
 
 /*
@@ -466,7 +484,7 @@ static inline bool tlb_probe(struct tlb_set *set, unsigned int kind,
  * global, tg, level).
  */
 static inline bool tlb_lookup(struct sio_smmu *smmu, unsigned int kind,
-			      uint16_t vmid, uint16_t asid, uint64_t va,
+			      uint32_t vmid, uint16_t asid, uint64_t va,
 			      uint64_t epochs, uint64_t asid_epoch,
 			      struct tlb_ent *e)
 {
@@ -495,7 +513,8 @@ struct tlb_inv {
 	bool match_vmid, match_asid, keep_global, by_addr;
 	bool by_bucket; /* the ASID-tagged entries of asid_epochs[bucket] */
 	unsigned int bucket;
-	uint16_t vmid, asid;
+	uint32_t vmid; /* a VMID, or TLB_VMID_EL2 */
+	uint16_t asid;
 	uint64_t first, last; /* by_addr: the address range, inclusive */
 	unsigned int tg, ttl; /* 0: any granule / any level */
 };

@@ -60,15 +60,16 @@ struct smmu_walk {
 	struct sio_smmu *smmu;
 	struct sio_mem_guard *g;
 	uint64_t gen;
-	uint16_t vmid;	     /* the tag of stage-1 entries: the STE's VMID */
+	uint32_t vmid;	     /* the tag of stage-1 entries: smmu_ste_vmid() */
 	const void *hint[2]; /* the bus segment of each stage's last read */
 	/* the TLB epochs of epochs_vmid, once a lookup needed them */
 	uint64_t epochs;
-	uint16_t epochs_vmid;
+	uint32_t epochs_vmid;
 	bool epochs_loaded;
 	/* and the ASID epoch of (aepoch_vmid, aepoch_asid) */
 	uint64_t aepoch;
-	uint16_t aepoch_vmid, aepoch_asid;
+	uint32_t aepoch_vmid;
+	uint16_t aepoch_asid;
 	bool aepoch_loaded;
 	/*
 	 * The output's stage-2 leaf is not cached on its own: the combined
@@ -118,7 +119,7 @@ int smmu_s2_translate(struct smmu_walk *w, const struct smmu_s2 *s2,
  * The TLB epoch of (@vmid, @asid)'s bucket for entries of @kind (0 for a
  * stage-2 kind), read once a walk, after it took its generation (walk.c).
  */
-uint64_t walk_asid_epoch(struct smmu_walk *w, unsigned int kind, uint16_t vmid,
+uint64_t walk_asid_epoch(struct smmu_walk *w, unsigned int kind, uint32_t vmid,
 			 uint16_t asid);
 
 /*

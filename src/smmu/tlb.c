@@ -3,11 +3,11 @@
  * The TLB: 4-way set-associative, one entry per leaf (block or page) as
  * the walk found it, or for a nested translation one combined entry of
  * the smaller of the two leaves.  Stage-1 and combined entries are tagged
- * by VMID and ASID, except global ones (nG == 0), which match any ASID of
- * their VMID; stage-2 entries by VMID, and they are told apart from
- * stage-1 ones so that invalidation by IPA finds only them (section
- * 4.4.3.1).  The set is chosen without the ASID so that a global entry is
- * found from every ASID.
+ * by VMID (an EL2 StreamWorld's by TLB_VMID_EL2) and ASID, except global
+ * ones (nG == 0), which match any ASID of their VMID; stage-2 entries by
+ * VMID, and they are told apart from stage-1 ones so that invalidation by
+ * IPA finds only them (section 4.4.3.1).  The set is chosen without the ASID so
+ * that a global entry is found from every ASID.
  *
  * The walk caches share the structure: walk entries are further kinds,
  * one per last-level table, tagged like the leaves of their stage and
@@ -125,10 +125,10 @@ static bool inv_matches(const struct tlb_inv *inv, uint64_t va, uint64_t tag)
 		return false;
 	if (inv->by_bucket)
 		return !(tag & TAG_GLOBAL) &&
-		       tlb_asid_bucket((uint16_t)FIELD_GET(TAG_VMID, tag),
+		       tlb_asid_bucket(tlb_vmid_of_tag(tag),
 				       (uint16_t)FIELD_GET(TAG_ASID, tag)) ==
 			       inv->bucket;
-	if (inv->match_vmid && FIELD_GET(TAG_VMID, tag) != inv->vmid)
+	if (inv->match_vmid && tlb_vmid_of_tag(tag) != inv->vmid)
 		return false;
 	if (inv->match_asid) {
 		if (tag & TAG_GLOBAL) {
@@ -228,7 +228,7 @@ static void inv_epoch(struct sio_smmu *smmu, const struct tlb_inv *inv)
  * TLB_EPOCH_SCAN of them a scan clears the bucket's entries of every
  * epoch.
  */
-static void inv_asid_epoch(struct sio_smmu *smmu, uint16_t vmid, uint16_t asid)
+static void inv_asid_epoch(struct sio_smmu *smmu, uint32_t vmid, uint16_t asid)
 {
 	static const unsigned int kinds[] = {TLB_KIND_S1, TLB_KIND_S1_WALK,
 					     TLB_KIND_S1_WALK_PA};

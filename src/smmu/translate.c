@@ -125,13 +125,13 @@ tlb_hit(struct sio_smmu *smmu, const struct sio_smmu_txn *txn, uint64_t need,
 	struct smmu_cfg_fault cf;
 	uint64_t sh, ch = 0, key;
 	struct tlb_ent e;
-	uint16_t vmid;
+	uint32_t vmid;
 	uint32_t idx;
 	int rc = 1;
 
 	if (!cfgc_ste_hot(smmu, txn->sid, &sh) || (sh & STE_HOT_ABORT))
 		return 1;
-	vmid = (uint16_t)FIELD_GET(STE_HOT_VMID, sh);
+	vmid = (uint32_t)FIELD_GET(STE_HOT_VMID, sh);
 	if (sh & STE_HOT_S1) {
 		rc = smmu_cd_index(smmu,
 				   (unsigned int)FIELD_GET(STE_HOT_CDMAX, sh),

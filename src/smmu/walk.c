@@ -185,7 +185,7 @@ static void s2_fill(struct smmu_walk *w, const struct smmu_s2 *s2,
  * table descriptor at level 2 for input address @ia.
  */
 static void walk_fill(struct smmu_walk *w, unsigned int kind,
-		      const struct lpae_fmt *fmt, uint16_t vmid, uint16_t asid,
+		      const struct lpae_fmt *fmt, uint32_t vmid, uint16_t asid,
 		      uint64_t ia, uint64_t table, uint64_t limits)
 {
 	unsigned int ls = lpae_level_shift(fmt, 2);
@@ -206,7 +206,7 @@ static void walk_fill(struct smmu_walk *w, unsigned int kind,
 }
 
 /* The TLB epochs of @vmid, loaded once a walk. */
-static uint64_t walk_epochs(struct smmu_walk *w, uint16_t vmid)
+static uint64_t walk_epochs(struct smmu_walk *w, uint32_t vmid)
 {
 	if (!w->epochs_loaded || w->epochs_vmid != vmid) {
 		w->epochs = tlb_epochs(w->smmu->tlb, vmid);
@@ -217,7 +217,7 @@ static uint64_t walk_epochs(struct smmu_walk *w, uint16_t vmid)
 }
 
 /* The epoch of (@vmid, @asid)'s bucket for a @kind, likewise; 0 for stage 2. */
-uint64_t walk_asid_epoch(struct smmu_walk *w, unsigned int kind, uint16_t vmid,
+uint64_t walk_asid_epoch(struct smmu_walk *w, unsigned int kind, uint32_t vmid,
 			 uint16_t asid)
 {
 	if (kind & 1)
@@ -237,7 +237,7 @@ uint64_t walk_asid_epoch(struct smmu_walk *w, unsigned int kind, uint16_t vmid,
  * the walk reaches level 3 through a table at all.
  */
 static bool walk_hit(struct smmu_walk *w, unsigned int kind,
-		     const struct lpae_fmt *fmt, uint16_t vmid, uint16_t asid,
+		     const struct lpae_fmt *fmt, uint32_t vmid, uint16_t asid,
 		     uint64_t ia, uint64_t *table, uint64_t *limits)
 {
 	struct tlb_ent e;

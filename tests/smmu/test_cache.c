@@ -681,6 +681,38 @@ static void test_tlb_el2_e2h_streamworld(void **state)
 }
 
 /*
+ * A cached translation belongs to the StreamWorld that inserted it
+ * (section 3.3.3): an EL2 stream and an NS-EL1 stream of VMID 0, both
+ * with ASID 3 and each with its own tables, see their own pages, whatever
+ * the other cached first — a leaf (0x10000) or, through the walk cache,
+ * the last-level table of a page not yet translated (0x11000).
+ */
+static void test_tlb_el2_apart_from_el1(void **state)
+{
+	struct sio_smmu_config cfg;
+	struct smmu_fx *fx;
+	struct sio_pgtable *el2, *el1;
+
+	(void)state;
+	sio_smmu_config_default(&cfg);
+	cfg.hyp = true;
+	fx = fx_create(&cfg);
+	el2 = el2_stream(fx); /* StreamID 1: 0x10000 to 0xa0000 */
+	el1 = s1_stream(fx, 2, 3, NULL);
+	assert_int_equal(sio_pgtable_map(el2, 0x11000, 0xa1000, 0x1000, RW), 0);
+	assert_int_equal(sio_pgtable_map(el1, 0x10000, 0xc0000, 0x2000, RW), 0);
+	assert_true(pa_of(fx, 1, false, 0, 0x10000) == 0xa0000);
+	assert_true(pa_of(fx, 2, false, 0, 0x11000) == 0xc1000);
+	assert_true(pa_of(fx, 2, false, 0, 0x10000) == 0xc0000);
+	assert_true(pa_of(fx, 1, false, 0, 0x10000) == 0xa0000);
+	assert_true(pa_of(fx, 1, false, 0, 0x11000) == 0xa1000);
+	fx_no_event(fx);
+	sio_pgtable_destroy(el1);
+	sio_pgtable_destroy(el2);
+	fx_destroy(fx);
+}
+
+/*
  * StreamID @sid nested: a stage 1 (ASID @asid) in *@s1, over a stage 2
  * (VMID @vmid) in *@s2 that maps the CD at its own address; returns the
  * CD.
@@ -1279,6 +1311,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_stage1_only_no_s2p_no_vmid),
 		cmocka_unit_test(test_tlb_el2_streamworld),
 		cmocka_unit_test(test_tlb_el2_e2h_streamworld),
+		cmocka_unit_test(test_tlb_el2_apart_from_el1),
 		cmocka_unit_test(test_tlb_combined_entries_need_nh),
 		cmocka_unit_test(test_config_cache),
 		cmocka_unit_test(test_config_cache_ranges),
