@@ -59,7 +59,8 @@ static bool abort_active(struct sio_smmu *smmu)
 	       GERROR_EVTQ_ABT_ERR;
 }
 
-bool smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev)
+bool smmu_event_put(struct sio_smmu *smmu, const struct smmu_event *ev,
+		    struct smmu_evt_after *after)
 {
 	struct smmu_queue *q = &smmu->evtq;
 	bool stall = ev->d[1] & EVT1_STALL;
@@ -85,12 +86,27 @@ bool smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev)
 		q->prod = (q->prod & Q_OVF) | q_inc(q, q->prod & ~Q_OVF);
 	}
 	pthread_mutex_unlock(&smmu->evtq_lock);
-	if (abort) {
+	after->raise = raise;
+	after->abort = abort;
+	return written;
+}
+
+void smmu_event_after(struct sio_smmu *smmu, const struct smmu_evt_after *after)
+{
+	if (after->abort) {
 		pthread_mutex_lock(&smmu->lock);
 		smmu_gerror_toggle(smmu, GERROR_EVTQ_ABT_ERR);
 		pthread_mutex_unlock(&smmu->lock);
 	}
-	if (raise && (atomic_load(&smmu->irq_ctrl) & IRQ_CTRL_EVTQ))
+	if (after->raise && (atomic_load(&smmu->irq_ctrl) & IRQ_CTRL_EVTQ))
 		smmu_raise_irq(smmu, SIO_SMMU_IRQ_EVTQ);
+}
+
+bool smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev)
+{
+	struct smmu_evt_after after;
+	bool written = smmu_event_put(smmu, ev, &after);
+
+	smmu_event_after(smmu, &after);
 	return written;
 }

@@ -82,4 +82,22 @@ void smmu_event_fault(struct smmu_event *ev, const struct smmu_access *acc,
 /* Record @ev; false if it is a stall record the queue had no room for. */
 bool smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev);
 
+/*
+ * smmu_event_record() in its two steps, for a writer that must say its
+ * record is in the queue before anything can call back into software or
+ * wait for smmu->lock (stall.c: a CMD_SYNC waits for that, holding the
+ * lock).  The put takes evtq_lock and no other lock, calls nothing; the
+ * rest (GERROR.EVENTQ_ABT_ERR, the interrupt) follows in
+ * smmu_event_after().
+ */
+struct smmu_evt_after {
+	bool raise; /* the queue's interrupt */
+	bool abort; /* the write aborted: GERROR.EVENTQ_ABT_ERR */
+};
+
+bool smmu_event_put(struct sio_smmu *smmu, const struct smmu_event *ev,
+		    struct smmu_evt_after *after);
+void smmu_event_after(struct sio_smmu *smmu,
+		      const struct smmu_evt_after *after);
+
 #endif /* SIO_SMMU_EVENT_H */
