@@ -318,10 +318,10 @@ int sio_smmu_ats_translate(struct sio_smmu *smmu,
 	sio_mem_enter(smmu->bus, &g);
 	r.w = (struct smmu_walk){.smmu = smmu, .g = &g, .gen = smmu_gen(smmu)};
 	rc = serve_request(&r, ent, max, count);
+	smmu_pending_hold(smmu, &r.txn, &r.p);
 	sio_mem_exit(smmu->bus, &g);
 	/* Recording may call back into software: after the section. */
-	if (r.p.set)
-		smmu_event_record(smmu, &r.p.ev);
+	smmu_pending_record(smmu, &r.p);
 	return rc;
 }
 

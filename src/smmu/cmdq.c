@@ -335,9 +335,13 @@ static unsigned int sync(struct sio_smmu *smmu, const uint64_t *cmd)
 		smmu->atc_failed = false;
 		return CMDQ_ERR_ATC_INV_SYNC;
 	}
-	/* Complete the invalidations before it: wait out older walks. */
+	/*
+	 * Complete the invalidations before it: wait out older walks, then
+	 * the events they decided, which are written after their sections.
+	 */
 	if (smmu->sync_wait) {
 		sio_mem_barrier(smmu->bus);
+		smmu_unrecorded_flush(smmu);
 		smmu->sync_wait = false;
 	}
 	/* No MSIs (IDR0.MSI == 0): CS == IRQ is the wired interrupt. */

@@ -227,6 +227,18 @@ struct smmu_cfgc;
 struct smmu_tlb;
 struct smmu_utlb;
 struct smmu_stall;
+struct smmu_event;
+
+/*
+ * Where a test may hold a thread (struct sio_smmu's test_hook): the
+ * interleavings of the Stall model that no timing reaches reliably.
+ */
+enum smmu_test_point {
+	/* a transaction left its section, with its event still to write */
+	SMMU_TEST_UNRECORDED,
+	/* a CMD_SYNC is about to wait for such events (stall.c) */
+	SMMU_TEST_FLUSH,
+};
 
 struct sio_smmu {
 	struct sio_smmu_config cfg;
@@ -279,13 +291,21 @@ struct sio_smmu {
 	bool sync_wait; /* an invalidation since the last CMD_SYNC */
 
 	/*
-	 * Stalled transactions (stall.c), and a count of event-queue state
-	 * changes that stalls waiting for room in the queue watch.
+	 * Stalled transactions (stall.c), a count of event-queue state
+	 * changes that stalls waiting for room in the queue watch, and the
+	 * events decided in bus sections and not yet written, counted by
+	 * the parity of the CMD_SYNC that is to wait for them.
 	 */
 	pthread_mutex_t stall_lock;
 	pthread_cond_t stall_cv;
 	struct smmu_stall *stalls;
 	uint64_t evtq_epoch;
+	unsigned int unrecorded[2];
+	unsigned int unrecorded_phase;
+
+	/* Tests only (tests/smmu/test_stall.c); NULL otherwise. */
+	void (*test_hook)(void *opaque, enum smmu_test_point at);
+	void *test_opaque;
 };
 
 /* Does IDR5 advertise this granule (a shift of 12, 14 or 16)? */
@@ -320,19 +340,45 @@ void smmu_cmdq_process(struct sio_smmu *smmu);
 /* priq.c: CMD_PRI_RESP, under smmu->lock; returns a CONS.ERR code */
 unsigned int smmu_pri_resp(struct sio_smmu *smmu, const uint64_t *cmd);
 
+/* A test's seam: a branch not taken outside the tests. */
+static inline void smmu_test_point(struct sio_smmu *smmu,
+				   enum smmu_test_point at)
+{
+	if (__builtin_expect(smmu->test_hook != NULL, 0))
+		smmu->test_hook(smmu->test_opaque, at);
+}
+
 /* stall.c */
 int smmu_stall_init(struct sio_smmu *smmu);
 void smmu_stall_fini(struct sio_smmu *smmu);
-int smmu_stall_hold(struct sio_smmu *smmu, uint32_t sid, uint16_t *stag);
-void smmu_stall_drop(struct sio_smmu *smmu, uint16_t stag);
-/* Block until answered: 0 to retry, -EFAULT terminated. */
-int smmu_stall_wait(struct sio_smmu *smmu, uint16_t stag);
+/*
+ * Inside the bus section that decided it: a slot for a stall of @sid,
+ * pending until smmu_stall_run(); false if none is free.
+ */
+bool smmu_stall_reserve(struct sio_smmu *smmu, uint32_t sid, uint16_t *stag);
+/* After the section, when none was free: wait until one may be. */
+void smmu_stall_wait_slot(struct sio_smmu *smmu);
+/*
+ * After the section: write the pending stall's record @ev and wait for
+ * the answer; 0 to retry, -EFAULT terminated.
+ */
+int smmu_stall_run(struct sio_smmu *smmu, uint16_t stag, struct smmu_event *ev);
 void smmu_stall_resume(struct sio_smmu *smmu, uint32_t sid, uint32_t stag,
 		       bool retry);
 void smmu_stall_term(struct sio_smmu *smmu, uint32_t sid);
+/* SMMUEN 1 -> 0, under smmu->lock, outside any section. */
 void smmu_stall_term_all(struct sio_smmu *smmu);
-uint64_t smmu_evtq_epoch(struct sio_smmu *smmu);
 void smmu_evtq_kick(struct sio_smmu *smmu);
-void smmu_evtq_wait(struct sio_smmu *smmu, uint64_t epoch);
+/*
+ * Another event record decided in a bus section: counted inside it, done
+ * once written or discarded (and before anything that can call software).
+ */
+unsigned int smmu_unrecorded_add(struct sio_smmu *smmu);
+void smmu_unrecorded_done(struct sio_smmu *smmu, unsigned int ticket);
+/*
+ * A CMD_SYNC completing invalidations, under smmu->lock, after the
+ * sections begun before it: wait for the events counted until now.
+ */
+void smmu_unrecorded_flush(struct sio_smmu *smmu);
 
 #endif /* SIO_SMMU_PRIVATE_H */

@@ -12,8 +12,23 @@
 struct smmu_pending {
 	struct smmu_event ev;
 	bool set;
-	bool stall; /* the transaction stalls on it */
+	bool stall;	     /* the transaction stalls on it */
+	bool counted;	     /* by smmu_pending_hold(): unrecorded (stall.c) */
+	unsigned int ticket; /* a record's count */
+	uint16_t stag;	     /* a stall's slot */
 };
+
+/*
+ * Inside the bus section that decided @p, before it ends: count its
+ * record, or take its stall's slot, as an event not yet written, which a
+ * CMD_SYNC completing invalidations waits for and which CMD_STALL_TERM
+ * or SMMUEN = 0 can still terminate (stall.c).
+ */
+void smmu_pending_hold(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+		       struct smmu_pending *p);
+
+/* After the section: write @p's record, unless it stalls (stall.c). */
+void smmu_pending_record(struct sio_smmu *smmu, struct smmu_pending *p);
 
 /*
  * Hold the record of walk fault @f for after the section, if CD.R or

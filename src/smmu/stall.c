@@ -9,6 +9,22 @@
  * Terminate, CMD_STALL_TERM for its StreamID, or SMMUEN going to 0 end it
  * with an abort (IDR0.TERM_MODEL == 1: no RAZ/WI).
  *
+ * The walk decides inside its bus section that the transaction stalls,
+ * and takes its slot there, pending: the record is written only after the
+ * section, as recording may call back into software.  So a stall whose
+ * record is not yet written is still one that CMD_STALL_TERM and SMMUEN
+ * going to 0 find, and mark for termination; it then writes no record
+ * (sections 4.7.2.1, 6.3.9.6).  The record is written under the lock that
+ * marks stalls, so a stall is marked either before its record or with the
+ * held ones after it.
+ *
+ * Events decided in a section and not yet written are counted, a pending
+ * stall's and any other record alike: a CMD_SYNC that completes
+ * invalidations waits, after the sections that might have used what was
+ * invalidated, for the ones counted before it, so that no event of
+ * out-of-date configuration becomes visible after it (4.7.3).  Nothing
+ * counted waits for software, so neither does the CMD_SYNC.
+ *
  * A stall record is never lost to a full or disabled event queue: the
  * transaction gives its slot back, waits until the queue's state changes
  * (CONS moves, the queue is enabled or moved, SMMUEN changes) and is
@@ -19,16 +35,23 @@
 #include <stdlib.h>
 
 #include "fault/fault_inject.h"
-#include "smmu_private.h"
+#include "smmu_event.h"
 
 /* Stalled transactions the SMMU can hold at once; more wait for a slot. */
 #define STALL_SLOTS 64
 
-enum stall_state { STALL_FREE, STALL_HELD, STALL_RETRY, STALL_ABORT };
+enum stall_state {
+	STALL_FREE,
+	STALL_PENDING, /* taken in a section, its record not yet written */
+	STALL_HELD,    /* its record written: software answers */
+	STALL_RETRY,
+	STALL_ABORT,
+};
 
 struct smmu_stall {
 	uint32_t sid;
 	enum stall_state state;
+	unsigned int ticket; /* PENDING: its count of the unrecorded */
 };
 
 int smmu_stall_init(struct sio_smmu *smmu)
@@ -50,16 +73,6 @@ void smmu_stall_fini(struct sio_smmu *smmu)
 	free(smmu->stalls);
 }
 
-uint64_t smmu_evtq_epoch(struct sio_smmu *smmu)
-{
-	uint64_t e;
-
-	pthread_mutex_lock(&smmu->stall_lock);
-	e = smmu->evtq_epoch;
-	pthread_mutex_unlock(&smmu->stall_lock);
-	return e;
-}
-
 void smmu_evtq_kick(struct sio_smmu *smmu)
 {
 	pthread_mutex_lock(&smmu->stall_lock);
@@ -68,36 +81,99 @@ void smmu_evtq_kick(struct sio_smmu *smmu)
 	pthread_mutex_unlock(&smmu->stall_lock);
 }
 
-void smmu_evtq_wait(struct sio_smmu *smmu, uint64_t epoch)
+/* Under stall_lock: one more event unrecorded; its ticket. */
+static unsigned int unrecorded_add(struct sio_smmu *smmu)
+{
+	unsigned int ticket = smmu->unrecorded_phase;
+
+	smmu->unrecorded[ticket]++;
+	return ticket;
+}
+
+/* Under stall_lock: the event of @ticket is written, or discarded. */
+static void unrecorded_done(struct sio_smmu *smmu, unsigned int ticket)
+{
+	if (!--smmu->unrecorded[ticket])
+		pthread_cond_broadcast(&smmu->stall_cv);
+}
+
+unsigned int smmu_unrecorded_add(struct sio_smmu *smmu)
+{
+	unsigned int ticket;
+
+	pthread_mutex_lock(&smmu->stall_lock);
+	ticket = unrecorded_add(smmu);
+	pthread_mutex_unlock(&smmu->stall_lock);
+	return ticket;
+}
+
+void smmu_unrecorded_done(struct sio_smmu *smmu, unsigned int ticket)
 {
 	pthread_mutex_lock(&smmu->stall_lock);
-	while (smmu->evtq_epoch == epoch)
-		pthread_cond_wait(&smmu->stall_cv, &smmu->stall_lock);
+	unrecorded_done(smmu, ticket);
 	pthread_mutex_unlock(&smmu->stall_lock);
 }
 
 /*
- * A slot for a transaction of @sid about to stall: 0 with *@stag, or
- * -EAGAIN after waiting for something to change (retry the transaction).
+ * Events counted from now on go to the other count, so that transactions
+ * faulting all the time cannot keep this wait from ending.  Callers are
+ * serialized by smmu->lock, and each empties its count before the next
+ * switches back to it.
  */
-int smmu_stall_hold(struct sio_smmu *smmu, uint32_t sid, uint16_t *stag)
+void smmu_unrecorded_flush(struct sio_smmu *smmu)
 {
-	int rc = -EAGAIN;
+	unsigned int old;
+	bool some;
+
+	pthread_mutex_lock(&smmu->stall_lock);
+	old = smmu->unrecorded_phase;
+	smmu->unrecorded_phase ^= 1;
+	some = smmu->unrecorded[old];
+	pthread_mutex_unlock(&smmu->stall_lock);
+	if (!some)
+		return;
+	smmu_test_point(smmu, SMMU_TEST_FLUSH);
+	pthread_mutex_lock(&smmu->stall_lock);
+	while (smmu->unrecorded[old])
+		pthread_cond_wait(&smmu->stall_cv, &smmu->stall_lock);
+	pthread_mutex_unlock(&smmu->stall_lock);
+}
+
+bool smmu_stall_reserve(struct sio_smmu *smmu, uint32_t sid, uint16_t *stag)
+{
+	bool found = false;
 
 	pthread_mutex_lock(&smmu->stall_lock);
 	for (unsigned int i = 0; i < STALL_SLOTS; i++) {
 		if (smmu->stalls[i].state == STALL_FREE) {
 			smmu->stalls[i] = (struct smmu_stall){
-				.sid = sid, .state = STALL_HELD};
+				.sid = sid,
+				.state = STALL_PENDING,
+				.ticket = unrecorded_add(smmu),
+			};
 			*stag = (uint16_t)i;
-			rc = 0;
+			found = true;
 			break;
 		}
 	}
-	if (rc)
+	pthread_mutex_unlock(&smmu->stall_lock);
+	return found;
+}
+
+static bool slot_free(const struct sio_smmu *smmu)
+{
+	for (unsigned int i = 0; i < STALL_SLOTS; i++)
+		if (smmu->stalls[i].state == STALL_FREE)
+			return true;
+	return false;
+}
+
+void smmu_stall_wait_slot(struct sio_smmu *smmu)
+{
+	pthread_mutex_lock(&smmu->stall_lock);
+	while (!slot_free(smmu))
 		pthread_cond_wait(&smmu->stall_cv, &smmu->stall_lock);
 	pthread_mutex_unlock(&smmu->stall_lock);
-	return rc;
 }
 
 static void release(struct sio_smmu *smmu, uint16_t stag)
@@ -107,25 +183,70 @@ static void release(struct sio_smmu *smmu, uint16_t stag)
 	pthread_cond_broadcast(&smmu->stall_cv);
 }
 
-void smmu_stall_drop(struct sio_smmu *smmu, uint16_t stag)
+/*
+ * Under stall_lock: write the record of the stall pending in @stag,
+ * unless it was marked for termination first.  False if the queue had no
+ * room for it: the slot is given back, and the transaction is to be
+ * retried once the queue's state moves past *@epoch.
+ */
+static bool commit(struct sio_smmu *smmu, uint16_t stag,
+		   const struct smmu_event *ev, struct smmu_evt_after *after,
+		   uint64_t *epoch)
 {
-	pthread_mutex_lock(&smmu->stall_lock);
-	release(smmu, stag);
-	pthread_mutex_unlock(&smmu->stall_lock);
+	struct smmu_stall *s = &smmu->stalls[stag];
+	bool room = true;
+
+	if (s->state == STALL_PENDING) {
+		room = smmu_event_put(smmu, ev, after);
+		s->state = STALL_HELD;
+	}
+	*epoch = smmu->evtq_epoch;
+	unrecorded_done(smmu, s->ticket);
+	if (!room)
+		release(smmu, stag);
+	return room;
 }
 
-int smmu_stall_wait(struct sio_smmu *smmu, uint16_t stag)
+/* Under stall_lock: software's answer to the stall in @stag. */
+static int await_answer(struct sio_smmu *smmu, uint16_t stag)
 {
 	struct smmu_stall *s = &smmu->stalls[stag];
 	int rc;
 
-	pthread_mutex_lock(&smmu->stall_lock);
 	while (s->state == STALL_HELD)
 		pthread_cond_wait(&smmu->stall_cv, &smmu->stall_lock);
 	rc = s->state == STALL_RETRY ? 0 : -EFAULT;
 	release(smmu, stag);
+	return rc;
+}
+
+int smmu_stall_run(struct sio_smmu *smmu, uint16_t stag, struct smmu_event *ev)
+{
+	struct smmu_evt_after after = {0};
+	uint64_t epoch;
+	int rc = 0;
+
+	ev->d[1] |= EVT1_STALL | FIELD_PREP(EVT1_STAG, stag);
+	pthread_mutex_lock(&smmu->stall_lock);
+	if (!commit(smmu, stag, ev, &after, &epoch)) {
+		while (smmu->evtq_epoch == epoch)
+			pthread_cond_wait(&smmu->stall_cv, &smmu->stall_lock);
+		pthread_mutex_unlock(&smmu->stall_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&smmu->stall_lock);
+	/* Outside the lock: the interrupt may have software answer. */
+	smmu_event_after(smmu, &after);
+	pthread_mutex_lock(&smmu->stall_lock);
+	rc = await_answer(smmu, stag);
 	pthread_mutex_unlock(&smmu->stall_lock);
 	return rc;
+}
+
+/* Under stall_lock: may a termination of @sid's stalls mark @s? */
+static bool terminable(const struct smmu_stall *s)
+{
+	return s->state == STALL_HELD || s->state == STALL_PENDING;
 }
 
 /* Answer the stalls of @sid (all, or the one of @stag if @one). */
@@ -136,11 +257,14 @@ static void answer(struct sio_smmu *smmu, uint32_t sid, bool one, uint32_t stag,
 	for (unsigned int i = 0; i < STALL_SLOTS; i++) {
 		struct smmu_stall *s = &smmu->stalls[i];
 
-		/* A STAG that is not a stall of this StreamID: no effect. */
-		if (s->state != STALL_HELD || s->sid != sid ||
-		    (one && i != stag))
+		if (s->sid != sid || (one && i != stag))
 			continue;
-		s->state = how;
+		/*
+		 * A RESUME names a STAG software read in a record: a stall
+		 * whose record is not written yet is not its to answer.
+		 */
+		if (one ? s->state == STALL_HELD : terminable(s))
+			s->state = how;
 	}
 	pthread_cond_broadcast(&smmu->stall_cv);
 	pthread_mutex_unlock(&smmu->stall_lock);
@@ -159,9 +283,14 @@ void smmu_stall_term(struct sio_smmu *smmu, uint32_t sid)
 
 void smmu_stall_term_all(struct sio_smmu *smmu)
 {
+	/*
+	 * A walk that began while SMMUEN was 1 may still be about to take a
+	 * slot: once its section is over, it has, and is marked below.
+	 */
+	sio_mem_barrier(smmu->bus);
 	pthread_mutex_lock(&smmu->stall_lock);
 	for (unsigned int i = 0; i < STALL_SLOTS; i++)
-		if (smmu->stalls[i].state == STALL_HELD)
+		if (terminable(&smmu->stalls[i]))
 			smmu->stalls[i].state = STALL_ABORT;
 	smmu->evtq_epoch++;
 	pthread_cond_broadcast(&smmu->stall_cv);

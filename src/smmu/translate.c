@@ -10,11 +10,14 @@
  * inside one bus section, so that a CMD_SYNC after an invalidation can
  * wait for every walk (and every DMA) that might still use what was
  * invalidated.  Events are recorded after the section ends: recording
- * may call the interrupt callback, which may issue commands.
+ * may call the interrupt callback, which may issue commands.  An event
+ * to record is counted before its section ends, so that the CMD_SYNC
+ * waits for the record as well (stall.c).
  *
  * A fault on a stage configured to stall holds the transaction (stall.c):
- * its record carries Stall and the STAG, the device's thread waits for
- * software's answer outside the bus section, and a retry starts over.
+ * it takes its slot inside the section, its record carries Stall and the
+ * STAG, the device's thread waits for software's answer outside the bus
+ * section, and a retry starts over.
  */
 #include <errno.h>
 #include <string.h>
@@ -401,11 +404,32 @@ static int translate_walk(struct sio_smmu *smmu, struct sio_mem_guard *g,
 	return 0;
 }
 
-/* After the bus section: record the transaction's event, if any. */
-static void record(struct sio_smmu *smmu, struct smmu_pending *p)
+void smmu_pending_hold(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
+		       struct smmu_pending *p)
 {
-	if (p->set)
-		smmu_event_record(smmu, &p->ev);
+	if (p->stall) {
+		p->counted = smmu_stall_reserve(smmu, txn->sid, &p->stag);
+	} else if (p->set) {
+		p->ticket = smmu_unrecorded_add(smmu);
+		p->counted = true;
+	}
+}
+
+void smmu_pending_record(struct sio_smmu *smmu, struct smmu_pending *p)
+{
+	struct smmu_evt_after after;
+
+	if (!p->set)
+		return;
+	smmu_test_point(smmu, SMMU_TEST_UNRECORDED);
+	smmu_event_put(smmu, &p->ev, &after);
+	/*
+	 * Before what follows, which may wait for smmu->lock: a CMD_SYNC
+	 * may hold it, waiting for this record.
+	 */
+	if (p->counted)
+		smmu_unrecorded_done(smmu, p->ticket);
+	smmu_event_after(smmu, &after);
 }
 
 /*
@@ -413,23 +437,15 @@ static void record(struct sio_smmu *smmu, struct smmu_pending *p)
  * with a STAG and wait for software.  True if the transaction is to be
  * retried, false if it was terminated.
  */
-static bool stall(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
-		  struct smmu_pending *p)
+static bool stall(struct sio_smmu *smmu, struct smmu_pending *p)
 {
-	/* Read first: a queue change after a failed write is not missed. */
-	uint64_t epoch = smmu_evtq_epoch(smmu);
-	uint16_t stag;
-
-	if (smmu_stall_hold(smmu, txn->sid, &stag))
-		return true;
-	p->ev.d[1] |= EVT1_STALL | FIELD_PREP(EVT1_STAG, stag);
-	if (!smmu_event_record(smmu, &p->ev)) {
-		/* No room for the record: retry once the queue changes. */
-		smmu_stall_drop(smmu, stag);
-		smmu_evtq_wait(smmu, epoch);
+	/* No slot was free: wait for one, and start over. */
+	if (!p->counted) {
+		smmu_stall_wait_slot(smmu);
 		return true;
 	}
-	return smmu_stall_wait(smmu, stag) == 0;
+	smmu_test_point(smmu, SMMU_TEST_UNRECORDED);
+	return smmu_stall_run(smmu, p->stag, &p->ev) == 0;
 }
 
 /*
@@ -475,13 +491,14 @@ translate_full(struct sio_smmu *smmu, const struct sio_smmu_txn *txn,
 			return 0;
 		sio_mem_enter(smmu->bus, &g);
 		rc = translate_walk(smmu, &g, txn, res, &p, NULL);
+		smmu_pending_hold(smmu, txn, &p);
 		sio_mem_exit(smmu->bus, &g);
 		if (!p.stall) {
-			record(smmu, &p);
+			smmu_pending_record(smmu, &p);
 			return rc;
 		}
 		/* A retried transaction starts over, as though new. */
-		if (!stall(smmu, txn, &p))
+		if (!stall(smmu, &p))
 			return rc;
 	}
 }
@@ -511,10 +528,11 @@ static int piece_translate(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 	    !translate_hit(smmu, pc, t, res) ||
 	    !translate_walk(smmu, g, t, res, p, NULL))
 		return 0;
+	smmu_pending_hold(smmu, t, p);
 	if (!p->stall)
 		return -EFAULT;
 	sio_mem_exit(smmu->bus, g);
-	rc = stall(smmu, t, p) ? 1 : -EFAULT; /* retried, or terminated */
+	rc = stall(smmu, p) ? 1 : -EFAULT; /* retried, or terminated */
 	/* the stall's record is written: nothing pending any more */
 	*p = (struct smmu_pending){.set = false, .stall = false};
 	sio_mem_enter(smmu->bus, g);
@@ -552,7 +570,7 @@ static void xfer_exit(struct sio_smmu *smmu, struct smmu_port_cache *pc,
 	if (pc)
 		sio_mem_hint_save(g, &pc->hint);
 	sio_mem_exit(smmu->bus, g);
-	record(smmu, p);
+	smmu_pending_record(smmu, p);
 	if (held) {
 		sio_mem_enter(smmu->bus, g);
 		sio_mem_hint_load(g, &pc->hint);

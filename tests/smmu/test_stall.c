@@ -14,6 +14,7 @@
 #include "smmu_test.h"
 
 #include "smmu/smmu_port.h"
+#include "smmu/smmu_private.h"
 
 #define RW (SIO_PROT_READ | SIO_PROT_WRITE)
 
@@ -77,6 +78,84 @@ static void nap(void)
 	struct timespec ts = {0, 20 * 1000 * 1000};
 
 	nanosleep(&ts, NULL);
+}
+
+/*
+ * Wait, generously, for a device that should finish: true if it did.  A
+ * device that never does is a stall nothing ended; the caller ends it.
+ */
+static bool device_done_soon(struct device *d)
+{
+	for (int i = 0; i < 500; i++) {
+		if (__atomic_load_n(&d->finished, __ATOMIC_ACQUIRE))
+			return true;
+		nap();
+	}
+	return false;
+}
+
+/*
+ * The SMMU's test seam (struct sio_smmu's test_hook): a device thread
+ * whose walk decided an event stops where it has left its bus section
+ * with the event still to write, until the driver lets it go on, or a
+ * CMD_SYNC is about to wait for that event.  So the driver's commands can
+ * be made to fall exactly in that gap.
+ */
+struct gap {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	bool hold;    /* stop there; else only say it got there */
+	bool reached; /* a device got there */
+	bool go;      /* it may go on */
+};
+
+static void gap_hook(void *opaque, enum smmu_test_point at)
+{
+	struct gap *g = opaque;
+
+	pthread_mutex_lock(&g->lock);
+	if (at == SMMU_TEST_FLUSH)
+		g->go = true;
+	else
+		g->reached = true;
+	pthread_cond_broadcast(&g->cv);
+	while (at == SMMU_TEST_UNRECORDED && g->hold && !g->go)
+		pthread_cond_wait(&g->cv, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void gap_install(struct smmu_fx *fx, struct gap *g, bool hold)
+{
+	*g = (struct gap){.hold = hold};
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	fx->smmu->test_opaque = g;
+	fx->smmu->test_hook = gap_hook;
+}
+
+/* After every device thread that might reach the seam was joined. */
+static void gap_remove(struct smmu_fx *fx, struct gap *g)
+{
+	fx->smmu->test_hook = NULL;
+	fx->smmu->test_opaque = NULL;
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->lock);
+}
+
+static void gap_wait_reached(struct gap *g)
+{
+	pthread_mutex_lock(&g->lock);
+	while (!g->reached)
+		pthread_cond_wait(&g->cv, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void gap_release(struct gap *g)
+{
+	pthread_mutex_lock(&g->lock);
+	g->go = true;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->lock);
 }
 
 /* Wait for exactly one event and return it. */
@@ -363,6 +442,127 @@ static void test_stall_waits_for_event_queue(void **state)
 }
 
 /*
+ * SMMUEN goes to 0 while a transaction whose walk (with SMMUEN == 1)
+ * decided it stalls has left its bus section without its record yet.
+ * Completion of the update means no new transaction can become stalled
+ * (6.3.9.6): it ends with an abort, and no Stall record appears.
+ */
+static void test_stall_gap_disable(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = stall_s1(fx, NULL);
+	uint64_t evs[4][4];
+	struct device d;
+	struct gap g;
+	bool done;
+	int n;
+
+	(void)state;
+	gap_install(fx, &g, true);
+	device_start(&d, fx, 1, 0x3000, 0, 0);
+	gap_wait_reached(&g);
+	sio_smmu_write32(fx->smmu, R_CR0, 0x4 | 0x8); /* SMMUEN = 0 */
+	gap_release(&g);
+	done = device_done_soon(&d);
+	n = fx_events(fx, evs, 4);
+	/* Stalled after all: end it, to report the failure below. */
+	while (!done && !n)
+		n = fx_events(fx, evs, 4) + (nap(), 0);
+	if (!done)
+		fx_cmd(fx, CMD_RESUME | C0_SID(1), EV_STAG(evs[0]));
+	assert_int_equal(device_join(&d), -EFAULT);
+	gap_remove(fx, &g);
+	assert_true(done);
+	assert_int_equal(n, 0);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
+ * The shutdown of section 4.7.2.1 while a transaction whose walk decided
+ * it stalls has left its bus section without its record yet: STE Config
+ * abort, CFGI_STE, CMD_SYNC, whose completion makes the stall's record
+ * visible (step 2d), CMD_STALL_TERM, which terminates it (4.7.2), and
+ * no Stall record is written after that.
+ */
+static void test_stall_gap_shutdown(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = stall_s1(fx, NULL);
+	uint64_t synced[4][4], late[4][4];
+	struct device d;
+	struct gap g;
+	int n_synced, n_late;
+	bool done;
+
+	(void)state;
+	gap_install(fx, &g, true);
+	device_start(&d, fx, 1, 0x3000, 0, 0);
+	gap_wait_reached(&g);
+	ste_valid(fx_ste(fx, 1), 0);
+	fx_cmd(fx, CMD_CFGI_STE | C0_SID(1), 1);
+	fx_cmd(fx, CMD_SYNC, 0);
+	n_synced = fx_events(fx, synced, 4);
+	fx_cmd(fx, CMD_STALL_TERM | C0_SID(1), 0);
+	fx_cmd(fx, CMD_SYNC, 0);
+	gap_release(&g);
+	done = device_done_soon(&d);
+	n_late = fx_events(fx, late, 4);
+	while (!done && !n_late)
+		n_late = fx_events(fx, late, 4) + (nap(), 0);
+	if (!done)
+		fx_cmd(fx, CMD_RESUME | C0_SID(1), EV_STAG(late[0]));
+	assert_int_equal(device_join(&d), -EFAULT);
+	gap_remove(fx, &g);
+	assert_true(done);
+	assert_int_equal(n_synced, 1);
+	assert_int_equal(EV_ID(synced[0]), EVT_F_TRANSLATION);
+	assert_int_equal(EV_STALL(synced[0]), 1);
+	assert_int_equal(n_late, 0);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
+ * A terminate record decided by a walk before a CMD_SYNC that completes
+ * an invalidation of its configuration is visible when the CMD_SYNC
+ * completes, not after (4.7.3: no event of out-of-date configuration
+ * becomes visible later).
+ */
+static void test_record_gap_sync(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	uint64_t *cd;
+	struct sio_pgtable *pt = stall_s1(fx, &cd);
+	uint64_t synced[4][4], late[4][4];
+	struct device d;
+	struct gap g;
+	int rc, n_synced, n_late;
+
+	(void)state;
+	bits_set(cd, 44, 1, 0); /* S = 0: terminate */
+	bits_set(cd, 45, 1, 1); /* R: record */
+	gap_install(fx, &g, true);
+	device_start(&d, fx, 1, 0x3000, 0, 0);
+	gap_wait_reached(&g);
+	ste_valid(fx_ste(fx, 1), 0);
+	fx_cmd(fx, CMD_CFGI_STE | C0_SID(1), 1);
+	fx_cmd(fx, CMD_SYNC, 0);
+	n_synced = fx_events(fx, synced, 4);
+	gap_release(&g);
+	rc = device_join(&d);
+	n_late = fx_events(fx, late, 4);
+	gap_remove(fx, &g);
+	assert_int_equal(rc, -EFAULT);
+	assert_int_equal(n_synced, 1);
+	assert_int_equal(EV_ID(synced[0]), EVT_F_TRANSLATION);
+	assert_int_equal(EV_STALL(synced[0]), 0);
+	assert_int_equal(n_late, 0);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
  * Configuration: CD.S with STE.S1STALLD is an illegal CD (5.5); without
  * the Stall model, RESUME and STALL_TERM are CERROR_ILL (4.7.1, 4.7.2).
  */
@@ -413,6 +613,9 @@ int main(void)
 		cmocka_unit_test(test_stall_in_port_batch),
 		cmocka_unit_test(test_stall_waits_for_event_queue),
 		cmocka_unit_test(test_stall_configuration),
+		cmocka_unit_test(test_stall_gap_disable),
+		cmocka_unit_test(test_stall_gap_shutdown),
+		cmocka_unit_test(test_record_gap_sync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
