@@ -26,10 +26,13 @@
  * counted waits for software, so neither does the CMD_SYNC.
  *
  * A stall record is never lost to a full or disabled event queue: the
- * transaction gives its slot back, waits until the queue's state changes
- * (CONS moves, the queue is enabled or moved, SMMUEN changes) and is
- * retried then, which records a new fault if it still has one
- * (section 7.2.1).
+ * transaction keeps its slot, waits until the queue's state changes
+ * (CONS moves, the queue is enabled or moved, an EVENTQ_ABT_ERR is
+ * acknowledged) and is retried then, which records a new fault if it
+ * still has one (section 7.2.1).  Until then it
+ * is a stall whose record is not written, which CMD_STALL_TERM and
+ * SMMUEN going to 0 terminate (4.7.2.1 step 2d), and which a CMD_SYNC
+ * does not wait for: only software makes room.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,6 +47,7 @@ enum stall_state {
 	STALL_FREE,
 	STALL_PENDING, /* taken in a section, its record not yet written */
 	STALL_HELD,    /* its record written: software answers */
+	STALL_ROOM,    /* its record did not fit: waits for the queue */
 	STALL_RETRY,
 	STALL_ABORT,
 };
@@ -52,6 +56,7 @@ struct smmu_stall {
 	uint32_t sid;
 	enum stall_state state;
 	unsigned int ticket; /* PENDING: its count of the unrecorded */
+	uint64_t epoch;	     /* ROOM: the queue's state it did not fit */
 };
 
 int smmu_stall_init(struct sio_smmu *smmu)
@@ -184,38 +189,40 @@ static void release(struct sio_smmu *smmu, uint16_t stag)
 }
 
 /*
- * Under stall_lock: write the record of the stall pending in @stag,
- * unless it was marked for termination first.  False if the queue had no
- * room for it: the slot is given back, and the transaction is to be
- * retried once the queue's state moves past *@epoch.
+ * Under stall_lock: write the record of the stall pending in @s, unless
+ * it was marked for termination first.  Held then, or waiting for room;
+ * either way no longer an event a CMD_SYNC waits for.
  */
-static bool commit(struct sio_smmu *smmu, uint16_t stag,
-		   const struct smmu_event *ev, struct smmu_evt_after *after,
-		   uint64_t *epoch)
+static void commit(struct sio_smmu *smmu, struct smmu_stall *s,
+		   const struct smmu_event *ev, struct smmu_evt_after *after)
 {
-	struct smmu_stall *s = &smmu->stalls[stag];
-	bool room = true;
-
-	if (s->state == STALL_PENDING) {
-		room = smmu_event_put(smmu, ev, after);
-		s->state = STALL_HELD;
-	}
-	*epoch = smmu->evtq_epoch;
+	if (s->state == STALL_PENDING)
+		s->state = smmu_event_put(smmu, ev, after) ? STALL_HELD
+							   : STALL_ROOM;
+	/* Under the lock kicks take: a change after the put is seen. */
+	s->epoch = smmu->evtq_epoch;
 	unrecorded_done(smmu, s->ticket);
-	if (!room)
-		release(smmu, stag);
-	return room;
 }
 
-/* Under stall_lock: software's answer to the stall in @stag. */
-static int await_answer(struct sio_smmu *smmu, uint16_t stag)
+/* Still waiting: for software, or for the queue's state to change. */
+static bool waiting(const struct sio_smmu *smmu, const struct smmu_stall *s)
+{
+	return s->state == STALL_HELD ||
+	       (s->state == STALL_ROOM && smmu->evtq_epoch == s->epoch);
+}
+
+/*
+ * Under stall_lock: the end of the stall in @stag.  0 to retry, as
+ * software said or as the queue may have room now; -EFAULT terminated.
+ */
+static int await_end(struct sio_smmu *smmu, uint16_t stag)
 {
 	struct smmu_stall *s = &smmu->stalls[stag];
 	int rc;
 
-	while (s->state == STALL_HELD)
+	while (waiting(smmu, s))
 		pthread_cond_wait(&smmu->stall_cv, &smmu->stall_lock);
-	rc = s->state == STALL_RETRY ? 0 : -EFAULT;
+	rc = s->state == STALL_ABORT ? -EFAULT : 0;
 	release(smmu, stag);
 	return rc;
 }
@@ -223,30 +230,28 @@ static int await_answer(struct sio_smmu *smmu, uint16_t stag)
 int smmu_stall_run(struct sio_smmu *smmu, uint16_t stag, struct smmu_event *ev)
 {
 	struct smmu_evt_after after = {0};
-	uint64_t epoch;
-	int rc = 0;
+	int rc;
 
 	ev->d[1] |= EVT1_STALL | FIELD_PREP(EVT1_STAG, stag);
 	pthread_mutex_lock(&smmu->stall_lock);
-	if (!commit(smmu, stag, ev, &after, &epoch)) {
-		while (smmu->evtq_epoch == epoch)
-			pthread_cond_wait(&smmu->stall_cv, &smmu->stall_lock);
-		pthread_mutex_unlock(&smmu->stall_lock);
-		return 0;
-	}
+	commit(smmu, &smmu->stalls[stag], ev, &after);
 	pthread_mutex_unlock(&smmu->stall_lock);
 	/* Outside the lock: the interrupt may have software answer. */
 	smmu_event_after(smmu, &after);
 	pthread_mutex_lock(&smmu->stall_lock);
-	rc = await_answer(smmu, stag);
+	rc = await_end(smmu, stag);
 	pthread_mutex_unlock(&smmu->stall_lock);
 	return rc;
 }
 
-/* Under stall_lock: may a termination of @sid's stalls mark @s? */
+/*
+ * Under stall_lock: may CMD_STALL_TERM or SMMUEN = 0 mark @s?  Any stall
+ * not yet answered, its record written or not.
+ */
 static bool terminable(const struct smmu_stall *s)
 {
-	return s->state == STALL_HELD || s->state == STALL_PENDING;
+	return s->state == STALL_HELD || s->state == STALL_PENDING ||
+	       s->state == STALL_ROOM;
 }
 
 /* Answer the stalls of @sid (all, or the one of @stag if @one). */
@@ -292,7 +297,6 @@ void smmu_stall_term_all(struct sio_smmu *smmu)
 	for (unsigned int i = 0; i < STALL_SLOTS; i++)
 		if (terminable(&smmu->stalls[i]))
 			smmu->stalls[i].state = STALL_ABORT;
-	smmu->evtq_epoch++;
 	pthread_cond_broadcast(&smmu->stall_cv);
 	pthread_mutex_unlock(&smmu->stall_lock);
 }

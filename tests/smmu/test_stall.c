@@ -563,6 +563,55 @@ static void test_record_gap_sync(void **state)
 }
 
 /*
+ * A stall whose record waits for room in the event queue is a stall
+ * CMD_STALL_TERM terminates (4.7.2.1 step 2d: it is retried when the
+ * queue becomes writable, or marked for termination).  A one-entry queue
+ * filled by a C_BAD_STE; the 4.7.2.1 sequence ends the stall while the
+ * queue stays full, and its record is never written.
+ */
+static void test_stall_term_while_queue_full(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = stall_s1(fx, NULL);
+	struct sio_smmu_txn bad = {.sid = 3};
+	struct sio_smmu_result res;
+	uint32_t prod, cons;
+	struct device d;
+	struct gap g;
+	bool done;
+
+	(void)state;
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x8);
+	fx->evtq_log2 = 0;
+	sio_smmu_write64(fx->smmu, R_EVENTQ_BASE, fx_pa(fx->evtq));
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x4 | 0x8);
+	assert_int_equal(sio_smmu_translate(fx->smmu, &bad, &res), -EFAULT);
+	prod = sio_smmu_read32(fx->smmu, R_EVENTQ_PROD);
+	assert_int_equal(prod, 1); /* full: the wrap bits differ */
+	/* The device's walk decides it stalls; the queue has no room. */
+	gap_install(fx, &g, false);
+	device_start(&d, fx, 1, 0x3000, 0, 0);
+	gap_wait_reached(&g);
+	ste_valid(fx_ste(fx, 1), 0);
+	fx_cmd(fx, CMD_CFGI_STE | C0_SID(1), 1);
+	fx_cmd(fx, CMD_SYNC, 0);
+	fx_cmd(fx, CMD_STALL_TERM | C0_SID(1), 0);
+	fx_cmd(fx, CMD_SYNC, 0);
+	done = device_done_soon(&d);
+	cons = sio_smmu_read32(fx->smmu, R_EVENTQ_CONS);
+	/* Not ended: room lets it retry, into the abort of the new STE. */
+	if (!done)
+		sio_smmu_write32(fx->smmu, R_EVENTQ_CONS, prod);
+	assert_int_equal(device_join(&d), -EFAULT);
+	gap_remove(fx, &g);
+	assert_true(done);
+	assert_int_equal(cons, 0);
+	assert_int_equal(sio_smmu_read32(fx->smmu, R_EVENTQ_PROD), prod);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
  * Configuration: CD.S with STE.S1STALLD is an illegal CD (5.5); without
  * the Stall model, RESUME and STALL_TERM are CERROR_ILL (4.7.1, 4.7.2).
  */
@@ -616,6 +665,7 @@ int main(void)
 		cmocka_unit_test(test_stall_gap_disable),
 		cmocka_unit_test(test_stall_gap_shutdown),
 		cmocka_unit_test(test_record_gap_sync),
+		cmocka_unit_test(test_stall_term_while_queue_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
