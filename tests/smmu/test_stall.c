@@ -612,6 +612,46 @@ static void test_stall_term_while_queue_full(void **state)
 }
 
 /*
+ * More stalls than the SMMU has slots for (64): one finds them all taken
+ * and waits, without a record, until one is given back; then it stalls
+ * as the others did, and CMD_STALL_TERM ends them all.
+ */
+#define SLOTS 64
+
+static void test_stall_slots_all_taken(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct sio_pgtable *pt = stall_s1(fx, NULL);
+	struct device *d = calloc(SLOTS + 1, sizeof(*d));
+	uint64_t(*evs)[4] = calloc(SLOTS + 2, sizeof(*evs));
+	int n = 0;
+
+	(void)state;
+	assert_non_null(d);
+	assert_non_null(evs);
+	for (int i = 0; i <= SLOTS; i++)
+		device_start(&d[i], fx, 1, 0x100000 + 0x1000 * (uint64_t)i, 0,
+			     0);
+	while (n < SLOTS)
+		n += fx_events(fx, evs + n, SLOTS + 2 - n) + (nap(), 0);
+	nap();
+	n += fx_events(fx, evs + n, SLOTS + 2 - n);
+	assert_int_equal(n, SLOTS);
+	fx_cmd(fx, CMD_RESUME | C0_SID(1), EV_STAG(evs[0]));
+	wait_event(fx, evs[SLOTS]);
+	assert_int_equal(EV_STALL(evs[SLOTS]), 1);
+	assert_int_equal(EV_STAG(evs[SLOTS]), EV_STAG(evs[0]));
+	fx_cmd(fx, CMD_STALL_TERM | C0_SID(1), 0);
+	for (int i = 0; i <= SLOTS; i++)
+		assert_int_equal(device_join(&d[i]), -EFAULT);
+	fx_no_event(fx);
+	free(evs);
+	free(d);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
  * Configuration: CD.S with STE.S1STALLD is an illegal CD (5.5); without
  * the Stall model, RESUME and STALL_TERM are CERROR_ILL (4.7.1, 4.7.2).
  */
@@ -666,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_stall_gap_shutdown),
 		cmocka_unit_test(test_record_gap_sync),
 		cmocka_unit_test(test_stall_term_while_queue_full),
+		cmocka_unit_test(test_stall_slots_all_taken),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
