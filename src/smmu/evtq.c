@@ -70,7 +70,8 @@ bool smmu_event_put(struct sio_smmu *smmu, const struct smmu_event *ev,
 	for (int i = 0; i < 4; i++)
 		rec[i] = htole64(ev->d[i]);
 	pthread_mutex_lock(&smmu->evtq_lock);
-	if (!(atomic_load(&smmu->cr0) & CR0_EVTQEN) || abort_active(smmu)) {
+	if (!(atomic_load(&smmu->cr0) & CR0_EVTQEN) || abort_active(smmu) ||
+	    smmu->evtq_abort_pending) {
 		/* A disabled or aborted queue records nothing. */
 		written = !stall;
 	} else if (q_full(q) && stall) {
@@ -80,6 +81,7 @@ bool smmu_event_put(struct sio_smmu *smmu, const struct smmu_event *ev,
 	} else if (sio_mem_write(smmu->bus, q_slot_addr(q, q->prod), rec,
 				 sizeof(rec))) {
 		abort = true;
+		smmu->evtq_abort_pending = true;
 	} else {
 		/* the interrupt marks empty to non-empty (3.18.2) */
 		raise = q_empty(q);
@@ -91,11 +93,37 @@ bool smmu_event_put(struct sio_smmu *smmu, const struct smmu_event *ev,
 	return written;
 }
 
+/*
+ * Under smmu->lock: activate GERROR.EVENTQ_ABT_ERR for an aborted write
+ * not yet shown, once: by its writer, or by an EVENTQEN update first.
+ */
+static void abort_show(struct sio_smmu *smmu)
+{
+	bool pending;
+
+	pthread_mutex_lock(&smmu->evtq_lock);
+	pending = smmu->evtq_abort_pending;
+	smmu->evtq_abort_pending = false;
+	pthread_mutex_unlock(&smmu->evtq_lock);
+	if (pending)
+		smmu_gerror_toggle(smmu, GERROR_EVTQ_ABT_ERR);
+}
+
+/*
+ * EVENTQEN 1 -> 0 completes once the records being written are visible
+ * and an abort among them is visible in GERROR (6.3.9.4): taking the
+ * queue's lock waits for a write in progress; later ones see CR0.
+ */
+void smmu_evtq_quiesce(struct sio_smmu *smmu)
+{
+	abort_show(smmu);
+}
+
 void smmu_event_after(struct sio_smmu *smmu, const struct smmu_evt_after *after)
 {
 	if (after->abort) {
 		pthread_mutex_lock(&smmu->lock);
-		smmu_gerror_toggle(smmu, GERROR_EVTQ_ABT_ERR);
+		abort_show(smmu);
 		pthread_mutex_unlock(&smmu->lock);
 	}
 	if (after->raise && (atomic_load(&smmu->irq_ctrl) & IRQ_CTRL_EVTQ))

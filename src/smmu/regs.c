@@ -172,6 +172,8 @@ static void write_cr0(struct sio_smmu *s, uint32_t val)
 		smmu_stall_term_all(s);
 	else if ((old ^ val) & CR0_EVTQEN)
 		smmu_evtq_kick(s);
+	if ((old & CR0_EVTQEN) && !(val & CR0_EVTQEN))
+		smmu_evtq_quiesce(s);
 	/* A command queue just enabled may already hold commands. */
 	if ((val & CR0_CMDQEN) && !(old & CR0_CMDQEN))
 		smmu_cmdq_process(s);

@@ -238,6 +238,8 @@ enum smmu_test_point {
 	SMMU_TEST_UNRECORDED,
 	/* a CMD_SYNC is about to wait for such events (stall.c) */
 	SMMU_TEST_FLUSH,
+	/* a record was written (or its write aborted), its signals to come */
+	SMMU_TEST_WRITTEN,
 };
 
 struct sio_smmu {
@@ -302,6 +304,13 @@ struct sio_smmu {
 	uint64_t evtq_epoch;
 	unsigned int unrecorded[2];
 	unsigned int unrecorded_phase;
+
+	/*
+	 * Under evtq_lock: a write to the event queue aborted, and
+	 * GERROR.EVENTQ_ABT_ERR is still to be activated (by the writer, or
+	 * by an EVENTQEN 1 -> 0 update, which must show it: evtq.c).
+	 */
+	bool evtq_abort_pending;
 
 	/* Tests only (tests/smmu/test_stall.c); NULL otherwise. */
 	void (*test_hook)(void *opaque, enum smmu_test_point at);
@@ -369,6 +378,8 @@ void smmu_stall_term(struct sio_smmu *smmu, uint32_t sid);
 /* SMMUEN 1 -> 0, under smmu->lock, outside any section. */
 void smmu_stall_term_all(struct sio_smmu *smmu);
 void smmu_evtq_kick(struct sio_smmu *smmu);
+/* evtq.c: EVENTQEN 1 -> 0, under smmu->lock, once CR0 says so. */
+void smmu_evtq_quiesce(struct sio_smmu *smmu);
 /*
  * Another event record decided in a bus section: counted inside it, done
  * once written or discarded (and before anything that can call software).

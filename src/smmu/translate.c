@@ -429,6 +429,7 @@ void smmu_pending_record(struct sio_smmu *smmu, struct smmu_pending *p)
 	 */
 	if (p->counted)
 		smmu_unrecorded_done(smmu, p->ticket);
+	smmu_test_point(smmu, SMMU_TEST_WRITTEN);
 	smmu_event_after(smmu, &after);
 }
 

@@ -441,6 +441,76 @@ static void test_stall_waits_for_event_queue(void **state)
 	fx_destroy(fx);
 }
 
+/* A seam that holds a device after its record's write, once. */
+struct written_gap {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	bool reached, go;
+};
+
+static void written_hook(void *opaque, enum smmu_test_point at)
+{
+	struct written_gap *w = opaque;
+
+	if (at != SMMU_TEST_WRITTEN)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->reached = true;
+	pthread_cond_broadcast(&w->cv);
+	while (!w->go)
+		pthread_cond_wait(&w->cv, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/*
+ * EVENTQEN goes to 0 while a record's write has just aborted and the
+ * writer has not yet flagged it: the update completes only once the
+ * abort is visible in GERROR.EVENTQ_ABT_ERR (6.3.9.4), and it is
+ * flagged once, not again by the writer.
+ */
+static void test_evtq_disable_shows_abort(void **state)
+{
+	struct smmu_fx *fx = fx_create(NULL);
+	struct written_gap w = {.reached = false, .go = false};
+	struct device d;
+
+	(void)state;
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	/* the queue in memory the bus does not have */
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x8);
+	sio_smmu_write64(fx->smmu, R_EVENTQ_BASE, 0x10000 | 4);
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x4 | 0x8);
+	fx->smmu->test_opaque = &w;
+	fx->smmu->test_hook = written_hook;
+	device_start(&d, fx, 5, 0x3000, 0, 0); /* STE 5 invalid: C_BAD_STE */
+	pthread_mutex_lock(&w.lock);
+	while (!w.reached)
+		pthread_cond_wait(&w.cv, &w.lock);
+	pthread_mutex_unlock(&w.lock);
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x8);
+	assert_int_equal(sio_smmu_read32(fx->smmu, R_CR0ACK), 0x1 | 0x8);
+	assert_int_equal((sio_smmu_read32(fx->smmu, R_GERROR) ^
+			  sio_smmu_read32(fx->smmu, R_GERRORN)) &
+				 0x4,
+			 0x4);
+	pthread_mutex_lock(&w.lock);
+	w.go = true;
+	pthread_cond_broadcast(&w.cv);
+	pthread_mutex_unlock(&w.lock);
+	assert_int_equal(device_join(&d), -EFAULT);
+	fx->smmu->test_hook = NULL;
+	fx->smmu->test_opaque = NULL;
+	assert_int_equal((sio_smmu_read32(fx->smmu, R_GERROR) ^
+			  sio_smmu_read32(fx->smmu, R_GERRORN)) &
+				 0x4,
+			 0x4);
+	assert_int_equal(fx->irqs[SIO_SMMU_IRQ_GERROR], 1);
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.lock);
+	fx_destroy(fx);
+}
+
 /*
  * SMMUEN goes to 0 while a transaction whose walk (with SMMUEN == 1)
  * decided it stalls has left its bus section without its record yet.
@@ -705,6 +775,7 @@ int main(void)
 		cmocka_unit_test(test_stall_gap_disable),
 		cmocka_unit_test(test_stall_gap_shutdown),
 		cmocka_unit_test(test_record_gap_sync),
+		cmocka_unit_test(test_evtq_disable_shows_abort),
 		cmocka_unit_test(test_stall_term_while_queue_full),
 		cmocka_unit_test(test_stall_slots_all_taken),
 	};
