@@ -148,14 +148,48 @@ static bool decode_tt(const struct sio_smmu *smmu, struct smmu_tt *tt,
 	return true;
 }
 
+/*
+ * The CD fields an NS-EL2 stream (no E2H) reads differently (section
+ * 5.4, section 5.4.1 "CD notes"):
+ * - EPD0 and EPD1 are IGNORED with an effective value of 0 (5.4, EPD0):
+ *   TTB0 is always walked, so its fields must always be valid.
+ * - Only TTB0 exists and TTB1 is unreachable (5.4.1): TTB1, TBI1, TG1,
+ *   SH1, OR1, IR1, T1SZ and HAD1 are RES0, so nothing of them is checked
+ *   (CdIllegal() takes TTB1 as disabled, or every such CD, its T1SZ and
+ *   TG1 RES0, would be ILLEGAL).
+ * - ASID is IGNORED (5.4.1, ASID): its ASID16 check does not apply, and
+ *   the regime has no ASID to tag with (3.17.5), so it is taken as 0.
+ * - PAN is IGNORED: every access is privileged (5.4, PAN).
+ * ENDI still must match, as TTB0 walks (5.4, ENDI).
+ */
+static void cd_el2_fixup(struct smmu_s1 *s1)
+{
+	s1->el2 = true;
+	s1->tbi[1] = false;
+	s1->pan = false;
+	s1->asid = 0;
+}
+
+/* Which of TTB0 and TTB1 walk (CdIllegal()'s !EffectiveCDEPDx()). */
+static void cd_tables(const struct smmu_ste *ste, const uint64_t *d, bool *en0,
+		      bool *en1)
+{
+	bool el2 = smmu_ste_el2_no_e2h(ste);
+
+	*en0 = el2 || !(d[0] & CD0_EPD0);
+	*en1 = !el2 && !(d[0] & CD0_EPD1);
+}
+
 static bool cd_decode(struct sio_smmu *smmu, const struct smmu_ste *ste,
 		      const uint64_t *d, struct smmu_s1 *s1)
 {
 	const struct sio_smmu_config *c = &smmu->cfg;
-	bool en0 = !(d[0] & CD0_EPD0), en1 = !(d[0] & CD0_EPD1);
 	unsigned int ips = (unsigned int)FIELD_GET(CD0_IPS, d[0]);
+	bool asid_used = !smmu_ste_el2_no_e2h(ste);
 	unsigned int eff_ips;
+	bool en0, en1;
 
+	cd_tables(ste, d, &en0, &en1);
 	if (!(d[0] & CD0_V))
 		return false;
 	/* Stall: forbidden by the STE or the model, or forced. */
@@ -173,7 +207,7 @@ static bool cd_decode(struct sio_smmu *smmu, const struct smmu_ste *ste,
 	if (((d[0] & (CD0_HA | CD0_HD)) && !c->httu) ||
 	    ((d[0] & CD0_HD) && c->httu < 2))
 		return false;
-	if (!c->asid16 && (FIELD_GET(CD0_ASID, d[0]) >> 8))
+	if (asid_used && !c->asid16 && (FIELD_GET(CD0_ASID, d[0]) >> 8))
 		return false;
 	eff_ips = smmu_eff_ps(smmu, ips);
 	memset(s1, 0, sizeof(*s1));
@@ -200,6 +234,8 @@ static bool cd_decode(struct sio_smmu *smmu, const struct smmu_ste *ste,
 	s1->stall = d[0] & CD0_S;
 	s1->asid = (uint16_t)FIELD_GET(CD0_ASID, d[0]);
 	s1->mair = d[3];
+	if (!asid_used)
+		cd_el2_fixup(s1);
 	return true;
 }
 

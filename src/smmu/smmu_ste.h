@@ -19,7 +19,24 @@ struct smmu_ste {
 	uint8_t eats;	 /* STE.EATS; 0 without ATS */
 	uint16_t s2vmid; /* STE.S2VMID as written, IGNORED or not */
 	bool el2;	 /* StreamWorld NS-EL2 or NS-EL2-E2H (STRW == 0b10) */
+	/*
+	 * With el2, SMMU_CR2.E2H as the STE was decoded: NS-EL2-E2H if set,
+	 * else NS-EL2 (section 5.2, STRW).  E2H may be cached with the
+	 * configuration (section 6.3.12): software invalidates the STEs
+	 * when it changes it.
+	 */
+	bool e2h;
 };
+
+/*
+ * The NS-EL2 StreamWorld, without E2H: the one regime whose stage 1 has a
+ * single VA range, no ASID and no EL0 (sections 3.17.5 and 5.4.1).
+ * NS-EL2-E2H translates as NS-EL1 does, only tagged EL2.
+ */
+static inline bool smmu_ste_el2_no_e2h(const struct smmu_ste *ste)
+{
+	return ste->el2 && !ste->e2h;
+}
 
 /*
  * Whether STE.S2VMID tags the stream's translations (IgnoreSTES2VMID(),

@@ -37,6 +37,11 @@ struct smmu_s1 {
 	bool affd, ha, hd, wxn, pan;
 	bool record; /* CD.R */
 	bool stall;  /* CD.S */
+	/*
+	 * Reached from an NS-EL2 stream (smmu_ste_el2_no_e2h()): TTB0 is
+	 * the only VA range, and every access is checked as privileged.
+	 */
+	bool el2;
 };
 
 /* A walk's result: a leaf, and what it allows, for the TLB. */

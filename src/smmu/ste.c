@@ -254,6 +254,7 @@ int smmu_ste_fetch(struct sio_smmu *smmu, uint32_t sid, struct smmu_ste *ste,
 	/* Before the checks: an EL2 stream's S2VMID is IGNORED. */
 	ste->el2 = strw_used(&smmu->cfg, ste) &&
 		   FIELD_GET(STE1_STRW, d[1]) == STRW_EL2;
+	ste->e2h = ste->el2 && (atomic_load(&smmu->cr2) & CR2_E2H);
 	if (ste_illegal(smmu, d, ste))
 		return ste_fail(cf, EVT_C_BAD_STE, 0);
 	/* S1Fmt 0b11 and S1DSS 0b11 are reserved and behave as 0b00. */

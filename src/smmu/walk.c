@@ -444,9 +444,48 @@ static void walk_fill_pa(struct smmu_walk *w, const struct lpae_fmt *fmt,
 }
 
 /*
+ * Stage-1 permissions of the NS-EL2 regime, one privilege level (sections
+ * 3.17.5, 5.4.1 and 13.4.1): AP[1] is ignored and treated as 1, and PRIV
+ * (and STE.PRIVCFG) is not used for the check, so both privileges get the
+ * same answer.  As in the Armv8-A EL2 regime, the leaf's bit 54 is its
+ * one XN and bit 53 (PXN) is RES0; of the table bits, APTable[1] and
+ * XNTable apply while APTable[0] and PXNTable are reserved (5.4, HAD0).
+ * PAN is IGNORED (5.4, PAN); WXN still applies.
+ */
+static bool s1_el2_perm_ok(const struct smmu_s1 *s1, const struct s1_limits *l,
+			   uint64_t desc, const struct smmu_access *acc,
+			   bool dirty_ok, bool *set_dirty)
+{
+	bool ro = (desc & LPAE_S1_AP_RDONLY) || l->ro;
+
+	*set_dirty = false;
+	if (acc->write && ro) {
+		if (!(dirty_ok && (desc & LPAE_DBM) && !l->ro))
+			return false;
+		*set_dirty = true;
+		ro = false;
+	}
+	if (!acc->instr)
+		return true;
+	return !((desc & LPAE_S1_UXN) || l->uxn || (s1->wxn && !ro));
+}
+
+/* s1_el2_perm_ok() for every access at once, as s1_perms() below. */
+static uint64_t s1_el2_perms(const struct smmu_s1 *s1,
+			     const struct s1_limits *l, uint64_t desc)
+{
+	bool ro = (desc & LPAE_S1_AP_RDONLY) || l->ro;
+	bool xn = (desc & LPAE_S1_UXN) || l->uxn || (s1->wxn && !ro);
+
+	return TLB_R_PRIV | TLB_R_USER | (ro ? 0 : TLB_W_PRIV | TLB_W_USER) |
+	       (xn ? 0 : TLB_X_PRIV | TLB_X_USER);
+}
+
+/*
  * Stage-1 permissions of the AArch64 EL1&0 regime (AP[2:1], UXN/PXN, the
  * table limits, WXN, PAN), for the transaction's privilege.  @dirty_ok
  * says whether a write to a read-only leaf may set it dirty instead.
+ * NS-EL2-E2H (EL2&0) follows the same rules (section 13.4.1).
  */
 static bool s1_perm_ok(const struct smmu_s1 *s1, const struct s1_limits *l,
 		       uint64_t desc, const struct smmu_access *acc,
@@ -457,6 +496,8 @@ static bool s1_perm_ok(const struct smmu_s1 *s1, const struct s1_limits *l,
 	bool writable = !ro;
 	bool xn;
 
+	if (s1->el2)
+		return s1_el2_perm_ok(s1, l, desc, acc, dirty_ok, set_dirty);
 	*set_dirty = false;
 	if (!acc->priv && !el0)
 		return false;
@@ -498,15 +539,22 @@ static uint64_t s1_perms(const struct smmu_s1 *s1, const struct s1_limits *l,
 	bool pxn = (desc & LPAE_S1_PXN) || l->pxn || (el0 && !ro) || wxn;
 	bool uxn = (desc & LPAE_S1_UXN) || l->uxn || wxn;
 
+	if (s1->el2)
+		return s1_el2_perms(s1, l, desc);
 	return (pan ? 0 : TLB_R_PRIV) | (pan || ro ? 0 : TLB_W_PRIV) |
 	       (pxn ? 0 : TLB_X_PRIV) | (el0 ? TLB_R_USER : 0) |
 	       (el0 && !ro ? TLB_W_USER : 0) | (el0 && !uxn ? TLB_X_USER : 0);
 }
 
-/* The stage-1 table for @va: VA[55] selects, the rest must agree. */
+/*
+ * The stage-1 table for @va: VA[55] selects, the rest must agree.  With
+ * one VA range (NS-EL2, section 5.4.1: TTB1 unreachable) there is nothing
+ * to select: VA[AddrTop:T0SZ's size] must all be 0 (sections 3.4 and
+ * 3.4.1), so an address of the upper range is a Translation fault.
+ */
 static const struct smmu_tt *s1_select(const struct smmu_s1 *s1, uint64_t va)
 {
-	unsigned int sel = (va >> 55) & 1;
+	unsigned int sel = s1->el2 ? 0 : (va >> 55) & 1;
 	const struct smmu_tt *tt = &s1->tt[sel];
 	unsigned int top = s1->tbi[sel] ? 55 : 63;
 	uint64_t upper, want;
@@ -638,7 +686,8 @@ retry:
 		out->size = size;
 		out->base = va & ~(size - 1);
 		out->device = false;
-		out->global = !(desc & LPAE_S1_NG);
+		/* NS-EL2 has no ASIDs: nG has no effect (section 3.17). */
+		out->global = s1->el2 || !(desc & LPAE_S1_NG);
 		out->level = level;
 		out->tg = tg_of(&tt->fmt);
 		out->perm = s1_perms(s1, &lim, desc);
