@@ -681,6 +681,53 @@ static void test_tlb_el2_e2h_streamworld(void **state)
 }
 
 /*
+ * NS-EL2 has no ASIDs (sections 3.17 and 3.17.5): nG has no effect and
+ * the CD's ASID is IGNORED (5.4.1), so all its CDs are one address space
+ * (3.17: "all CDs are considered equivalent ... even if referenced using
+ * different STEs").  StreamIDs 1 and 2 are NS-EL2 with the same tables,
+ * their CDs holding ASIDs 3 and 9: the nG == 1 entry StreamID 1 inserts
+ * serves StreamID 2 (it matches any ASID), NS-EL1 TLBIs leave it, and
+ * TLBI_EL2_ALL (4.4.2.7) removes it.
+ */
+static void test_tlb_el2_entries_have_no_asid(void **state)
+{
+	struct sio_smmu_config cfg;
+	struct smmu_fx *fx;
+	struct sio_pgtable *pt;
+	uint64_t *cd, *cd9;
+
+	(void)state;
+	sio_smmu_config_default(&cfg);
+	cfg.hyp = true;
+	fx = fx_create(&cfg);
+	pt = s1_stream(fx, 1, 3, &cd);
+	cd9 = fx_alloc(fx, 4096);
+	memcpy(cd9, cd, 64);
+	bits_set(cd9, 48, 16, 9); /* ASID */
+	ste_valid(fx_ste(fx, 2), 5);
+	ste_s1(fx_ste(fx, 2), fx_pa(cd9), 0, 0, 0);
+	bits_set(fx_ste(fx, 1), 94, 2, 2); /* STRW: EL2 */
+	bits_set(fx_ste(fx, 2), 94, 2, 2);
+	assert_int_equal(sio_pgtable_map(pt, 0x10000, 0xa0000, 0x1000, RW), 0);
+	assert_int_equal(sio_pgtable_map(pt, 0x20000, 0xc0000, 0x1000, RW), 0);
+	/* StreamID 2's STE and CD cached, by another page */
+	assert_true(pa_of(fx, 2, false, 0, 0x20000) == 0xc0000);
+	assert_true(pa_of(fx, 1, false, 0, 0x10000) == 0xa0000);
+	remap(pt, 0x10000, 0xb0000, 0x1000);
+	assert_true(pa_of(fx, 2, false, 0, 0x10000) == 0xa0000);
+	fx_cmd(fx, C0(CMD_TLBI_NH_ASID) | C0_ASID(9), 0);
+	fx_cmd(fx, C0(CMD_TLBI_NH_ALL), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 2, false, 0, 0x10000) == 0xa0000);
+	fx_cmd(fx, C0(CMD_TLBI_EL2_ALL), 0);
+	sync(fx);
+	assert_true(pa_of(fx, 2, false, 0, 0x10000) == 0xb0000);
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
  * A cached translation belongs to the StreamWorld that inserted it
  * (section 3.3.3): an EL2 stream and an NS-EL1 stream of VMID 0, both
  * with ASID 3 and each with its own tables, see their own pages, whatever
@@ -1312,6 +1359,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_el2_streamworld),
 		cmocka_unit_test(test_tlb_el2_e2h_streamworld),
 		cmocka_unit_test(test_tlb_el2_apart_from_el1),
+		cmocka_unit_test(test_tlb_el2_entries_have_no_asid),
 		cmocka_unit_test(test_tlb_combined_entries_need_nh),
 		cmocka_unit_test(test_config_cache),
 		cmocka_unit_test(test_config_cache_ranges),

@@ -750,6 +750,266 @@ static void test_hostile_tables(void **state)
 	fx_destroy(fx);
 }
 
+static void set_e2h(struct smmu_fx *fx, bool e2h)
+{
+	sio_smmu_write32(fx->smmu, R_CR0, 0x4 | 0x8);
+	sio_smmu_write32(fx->smmu, R_CR2, e2h ? 0x1 : 0);
+	sio_smmu_write32(fx->smmu, R_CR0, 0x1 | 0x4 | 0x8);
+	/* E2H is cached with the configuration: invalidate it all. */
+	fx_cmd(fx, CMD_TLBI_EL2_ALL, 0);
+	fx_inv_all(fx);
+}
+
+/*
+ * An SMMU with IDR0.Hyp (both stages), 8-bit ASIDs unless @asid16, and
+ * CR2.E2H == @e2h, written while SMMUEN == 0 (section 6.3.12).
+ */
+static struct smmu_fx *hyp_fx(bool asid16, bool e2h)
+{
+	struct sio_smmu_config cfg;
+	struct smmu_fx *fx;
+
+	sio_smmu_config_default(&cfg);
+	cfg.hyp = true;
+	cfg.asid16 = asid16;
+	fx = fx_create(&cfg);
+	if (e2h)
+		set_e2h(fx, true);
+	return fx;
+}
+
+/* StreamWorld NS-EL2 or NS-EL2-E2H: STE.STRW == 0b10 (section 5.2). */
+static void ste_el2(struct smmu_fx *fx, uint32_t sid)
+{
+	bits_set(fx_ste(fx, sid), 94, 2, 2);
+}
+
+/* A faulting translation, twice (a walk, then nothing cached), and its event.
+ */
+static void expect_fault(struct smmu_fx *fx, uint32_t sid, uint64_t addr,
+			 unsigned int attr, uint64_t id)
+{
+	uint64_t ev[4];
+
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(xlate(fx, sid, false, 0, addr, attr, NULL),
+				 -EFAULT);
+		fx_one_event(fx, ev);
+		assert_int_equal(EV_ID(ev), id);
+		/* A configuration error's record has no input address. */
+		if (id != EVT_C_BAD_CD)
+			assert_true(EV_INPUT(ev) == addr);
+	}
+}
+
+/* A translation to @pa, twice: by a walk, then from the TLB. */
+static void expect_pa(struct smmu_fx *fx, uint32_t sid, uint64_t addr,
+		      unsigned int attr, uint64_t want)
+{
+	uint64_t pa;
+
+	for (int i = 0; i < 2; i++) {
+		pa = 0;
+		assert_int_equal(xlate(fx, sid, false, 0, addr, attr, &pa), 0);
+		assert_true(pa == want);
+	}
+}
+
+/*
+ * NS-EL2 (section 3.17.5: "one translation table"; 5.4.1: only TTB0,
+ * TTB1 unreachable): with a CD that enables both TTBs of a 39-bit range
+ * (T0SZ == T1SZ == 25), the top address, which NS-EL1 walks through TTB1,
+ * has VA[63:39] != 0 and is a Translation fault (3.4, 3.4.1).  TBI0 is
+ * the one TBI: a tagged pointer of the low range translates, while VA[55]
+ * set still faults, as bits [55:39] must be 0.
+ */
+static void test_el2_one_va_range(void **state)
+{
+	struct smmu_fx *fx = hyp_fx(true, false);
+	struct sio_pgtable_info lo, hi;
+	struct sio_pgtable *p0 = s1_table(fx, 39, SIO_PGT_TTB0, 0, &lo);
+	struct sio_pgtable *p1 = s1_table(fx, 39, SIO_PGT_TTB1, 0, &hi);
+	uint64_t *cd = fx_alloc(fx, 4096);
+
+	(void)state;
+	cd_make(cd, &lo, &hi, 3);
+	ste_valid(fx_ste(fx, 4), 5);
+	ste_s1(fx_ste(fx, 4), fx_pa(cd), 0, 0, 0);
+	ste_el2(fx, 4);
+	assert_int_equal(sio_pgtable_map(p0, 0x5000, 0x1000, 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(p1, ~0ull - 0xfff, 0x2000, 4096, RW),
+			 0);
+	expect_pa(fx, 4, 0x5008, 0, 0x1008);
+	expect_fault(fx, 4, ~0ull - 7, 0, EVT_F_TRANSLATION);
+	bits_set(cd, 38, 1, 1); /* TBI0 */
+	fx_inv_all(fx);
+	expect_pa(fx, 4, 0x5a00000000005008ull, 0, 0x1008);
+	expect_fault(fx, 4, 0xff80000000005008ull, 0, EVT_F_TRANSLATION);
+	fx_no_event(fx);
+	sio_pgtable_destroy(p0);
+	sio_pgtable_destroy(p1);
+	fx_destroy(fx);
+}
+
+/* Rewrite CD bits [@lo + @width - 1:@lo] to @val, and invalidate. */
+static void cd_set(struct smmu_fx *fx, uint64_t *cd, unsigned int lo,
+		   unsigned int width, uint64_t val)
+{
+	bits_set(cd, lo, width, val);
+	fx_cmd(fx, CMD_TLBI_EL2_ALL, 0);
+	fx_inv_all(fx);
+}
+
+/*
+ * The CD fields of an NS-EL2 stream (section 5.4 and 5.4.1), on an SMMU
+ * with 8-bit ASIDs: EPD0 is IGNORED with effective value 0, so TTB0
+ * walks anyway, its fields must be valid, and ENDI is checked (NS-EL1
+ * with EPD0 == EPD1 == 1 ignores both); TTB1's fields are RES0 (T1SZ 0
+ * and TG1 0b00 with EPD1 == 0 are not ILLEGAL); the ASID is IGNORED, so
+ * ASID[15:8] != 0 is not ILLEGAL as it is for NS-EL1 (CdIllegal()).
+ */
+static void test_el2_cd_fields(void **state)
+{
+	struct smmu_fx *fx = hyp_fx(false, false);
+	struct sio_pgtable_info in;
+	struct sio_pgtable *pt = s1_table(fx, 48, SIO_PGT_TTB0, 0, &in);
+	uint64_t *cd = s1_stream(fx, &in), good[8];
+
+	(void)state;
+	ste_el2(fx, 1);
+	assert_int_equal(sio_pgtable_map(pt, 0, 0x1000, 4096, RW), 0);
+	memcpy(good, cd, 64);
+	cd_set(fx, cd, 14, 1, 1); /* EPD0 */
+	expect_pa(fx, 1, 0x8, 0, 0x1008);
+	cd_set(fx, cd, 16, 8, 0); /* T1SZ 0, TG1 0b00 */
+	cd_set(fx, cd, 30, 1, 0); /* EPD1 0 */
+	expect_pa(fx, 1, 0x8, 0, 0x1008);
+	cd_set(fx, cd, 48, 16, 0x1234); /* ASID, 16 bits */
+	expect_pa(fx, 1, 0x8, 0, 0x1008);
+	memcpy(cd, good, 64);
+	cd_set(fx, cd, 14, 1, 1); /* EPD0 */
+	cd_set(fx, cd, 15, 1, 1); /* ENDI, big-endian: ILLEGAL here */
+	expect_fault(fx, 1, 0x8, 0, EVT_C_BAD_CD);
+	cd_set(fx, cd, 15, 1, 0);
+	cd_set(fx, cd, 6, 2, 3); /* TG0 reserved, EPD0 or not */
+	expect_fault(fx, 1, 0x8, 0, EVT_C_BAD_CD);
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/* Set @set and clear @clear in the leaf of @addr, and invalidate. */
+static void leaf_bits(struct smmu_fx *fx, struct sio_pgtable *pt, uint64_t addr,
+		      uint64_t set, uint64_t clear)
+{
+	struct sio_pgtable_walk w;
+	uint64_t desc;
+
+	assert_int_equal(sio_pgtable_walk(pt, addr, &w), 0);
+	desc = w.step[w.nsteps - 1].desc;
+	assert_int_equal(sio_mem_cmpxchg64(fx->bus, w.step[w.nsteps - 1].addr,
+					   &desc, (desc | set) & ~clear),
+			 0);
+	fx_cmd(fx, CMD_TLBI_EL2_ALL, 0);
+	fx_inv_all(fx);
+}
+
+/*
+ * NS-EL2 stage-1 permissions (sections 3.17.5, 5.4.1 and 13.4.1): AP[1]
+ * is treated as 1 and PRIV is not used, so both privileges get the same
+ * answer, whatever AP[1]; bit 54 is the one XN (PXN, bit 53, is for a
+ * second privilege the regime lacks); PAN is IGNORED (5.4); WXN applies.
+ * Each answer is checked from a walk and from the TLB.
+ */
+static void test_el2_permissions(void **state)
+{
+	struct smmu_fx *fx = hyp_fx(true, false);
+	struct sio_pgtable_info in;
+	struct sio_pgtable *pt = s1_table(fx, 48, SIO_PGT_TTB0, 0, &in);
+	uint64_t *cd = s1_stream(fx, &in);
+	const unsigned int P = SIO_SMMU_PRIV, X = SIO_SMMU_EXEC,
+			   W = SIO_SMMU_WRITE;
+
+	(void)state;
+	ste_el2(fx, 1);
+	/* AP[2:1] 0b00 (EL1-only for NS-EL1), 0b01 (EL0 too), 0b10 (RO) */
+	assert_int_equal(sio_pgtable_map(pt, 0x1000, 0x1000, 4096,
+					 RW | SIO_PROT_PRIV),
+			 0);
+	assert_int_equal(sio_pgtable_map(pt, 0x2000, 0x2000, 4096, RW), 0);
+	assert_int_equal(sio_pgtable_map(pt, 0x3000, 0x3000, 4096,
+					 SIO_PROT_READ | SIO_PROT_PRIV),
+			 0);
+	/* AP[1] == 0: unprivileged accesses allowed as privileged ones */
+	expect_pa(fx, 1, 0x1010, 0, 0x1010);
+	expect_pa(fx, 1, 0x1010, W, 0x1010);
+	expect_pa(fx, 1, 0x1010, P | W, 0x1010);
+	expect_pa(fx, 1, 0x1010, X, 0x1010);
+	/* AP[1] == 1: writable by "EL0" yet executable privileged */
+	expect_pa(fx, 1, 0x2010, P | X, 0x2010);
+	expect_pa(fx, 1, 0x2010, X, 0x2010);
+	/* AP[2] == 1: read-only at either privilege */
+	expect_pa(fx, 1, 0x3010, 0, 0x3010);
+	expect_fault(fx, 1, 0x3010, W, EVT_F_PERMISSION);
+	expect_fault(fx, 1, 0x3010, P | W, EVT_F_PERMISSION);
+	/* Bit 54 (UXN for NS-EL1) is XN: no execution at all */
+	expect_pa(fx, 1, 0x3010, P | X, 0x3010);
+	leaf_bits(fx, pt, 0x3000, 1ull << 54, 1ull << 53);
+	expect_fault(fx, 1, 0x3010, P | X, EVT_F_PERMISSION);
+	expect_fault(fx, 1, 0x3010, X, EVT_F_PERMISSION);
+	expect_pa(fx, 1, 0x3010, 0, 0x3010);
+	/* PAN is IGNORED: privileged data access to an AP[1] page */
+	cd_set(fx, cd, 40, 1, 1);
+	expect_pa(fx, 1, 0x2010, P, 0x2010);
+	expect_pa(fx, 1, 0x2010, P | W, 0x2010);
+	/* WXN: writable memory is never executable */
+	cd_set(fx, cd, 36, 1, 1);
+	expect_fault(fx, 1, 0x2010, P | X, EVT_F_PERMISSION);
+	expect_fault(fx, 1, 0x1010, X, EVT_F_PERMISSION);
+	fx_no_event(fx);
+	sio_pgtable_destroy(pt);
+	fx_destroy(fx);
+}
+
+/*
+ * The same STE and CD, with CR2.E2H == 1 then 0 (section 5.2, STRW):
+ * NS-EL2-E2H translates as NS-EL1 (3.17.5, "function the same way as
+ * those for an EL1 stage 1"): TTB1 walks, AP[1] == 0 denies unprivileged
+ * accesses (13.4.1) and an ASID above 8 bits is ILLEGAL (CdIllegal()).
+ * NS-EL2 then has none of these.
+ */
+static void test_el2_e2h_and_not(void **state)
+{
+	struct smmu_fx *fx = hyp_fx(false, true);
+	struct sio_pgtable_info lo, hi;
+	struct sio_pgtable *p0 = s1_table(fx, 39, SIO_PGT_TTB0, 0, &lo);
+	struct sio_pgtable *p1 = s1_table(fx, 39, SIO_PGT_TTB1, 0, &hi);
+	uint64_t *cd = fx_alloc(fx, 4096);
+
+	(void)state;
+	cd_make(cd, &lo, &hi, 3);
+	ste_valid(fx_ste(fx, 4), 5);
+	ste_s1(fx_ste(fx, 4), fx_pa(cd), 0, 0, 0);
+	ste_el2(fx, 4);
+	assert_int_equal(sio_pgtable_map(p0, 0x5000, 0x1000, 4096,
+					 RW | SIO_PROT_PRIV),
+			 0);
+	assert_int_equal(sio_pgtable_map(p1, ~0ull - 0xfff, 0x2000, 4096, RW),
+			 0);
+	expect_pa(fx, 4, ~0ull - 7, 0, 0x2ff8);
+	expect_pa(fx, 4, 0x5008, SIO_SMMU_PRIV, 0x1008);
+	expect_fault(fx, 4, 0x5008, 0, EVT_F_PERMISSION);
+	cd_set(fx, cd, 48, 16, 0x103);
+	expect_fault(fx, 4, 0x5008, SIO_SMMU_PRIV, EVT_C_BAD_CD);
+	set_e2h(fx, false);
+	expect_pa(fx, 4, 0x5008, 0, 0x1008);
+	expect_fault(fx, 4, ~0ull - 7, 0, EVT_F_TRANSLATION);
+	fx_no_event(fx);
+	sio_pgtable_destroy(p0);
+	sio_pgtable_destroy(p1);
+	fx_destroy(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -764,6 +1024,10 @@ int main(void)
 		cmocka_unit_test(test_stage1_permissions),
 		cmocka_unit_test(test_stage1_permissions_on_hits),
 		cmocka_unit_test(test_hostile_tables),
+		cmocka_unit_test(test_el2_one_va_range),
+		cmocka_unit_test(test_el2_cd_fields),
+		cmocka_unit_test(test_el2_permissions),
+		cmocka_unit_test(test_el2_e2h_and_not),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
