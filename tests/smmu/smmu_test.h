@@ -287,6 +287,23 @@ static inline void cd_make(uint64_t *cd, const struct sio_pgtable_info *tt0,
 	bits_set(cd, 192, 64, tt0 ? tt0->mair : 0);    /* MAIR */
 }
 
+/*
+ * Set @set and clear @clear in the leaf descriptor of @iova in @pt, in
+ * place, as software rewriting its tables would (no invalidation).
+ */
+static inline void fx_leaf_change(struct smmu_fx *fx, struct sio_pgtable *pt,
+				  uint64_t iova, uint64_t set, uint64_t clear)
+{
+	struct sio_pgtable_walk w;
+	uint64_t desc;
+
+	assert_int_equal(sio_pgtable_walk(pt, iova, &w), 0);
+	desc = w.step[w.nsteps - 1].desc;
+	assert_int_equal(sio_mem_cmpxchg64(fx->bus, w.step[w.nsteps - 1].addr,
+					   &desc, (desc | set) & ~clear),
+			 0);
+}
+
 /* Event fields (section 7.3), by absolute bit number. */
 #define EV_ID(e)    bits_get(e, 7, 0)
 #define EV_SSV(e)   bits_get(e, 11, 11)

@@ -61,15 +61,7 @@ static void sync(struct smmu_fx *fx)
 static void make_global(struct smmu_fx *fx, struct sio_pgtable *pt,
 			uint64_t iova)
 {
-	struct sio_pgtable_walk w;
-	uint64_t desc, want;
-
-	assert_int_equal(sio_pgtable_walk(pt, iova, &w), 0);
-	desc = w.step[w.nsteps - 1].desc;
-	want = desc & ~(1ull << 11);
-	assert_int_equal(sio_mem_cmpxchg64(fx->bus, w.step[w.nsteps - 1].addr,
-					   &desc, want),
-			 0);
+	fx_leaf_change(fx, pt, iova, 0, 1ull << 11);
 }
 
 /* StreamID @sid: stage 1, one CD (ASID @asid) for a fresh 48-bit TTB0. */

@@ -902,14 +902,7 @@ static void test_el2_cd_fields(void **state)
 static void leaf_bits(struct smmu_fx *fx, struct sio_pgtable *pt, uint64_t addr,
 		      uint64_t set, uint64_t clear)
 {
-	struct sio_pgtable_walk w;
-	uint64_t desc;
-
-	assert_int_equal(sio_pgtable_walk(pt, addr, &w), 0);
-	desc = w.step[w.nsteps - 1].desc;
-	assert_int_equal(sio_mem_cmpxchg64(fx->bus, w.step[w.nsteps - 1].addr,
-					   &desc, (desc | set) & ~clear),
-			 0);
+	fx_leaf_change(fx, pt, addr, set, clear);
 	fx_cmd(fx, CMD_TLBI_EL2_ALL, 0);
 	fx_inv_all(fx);
 }
