@@ -82,6 +82,9 @@ bool smmu_event_put(struct sio_smmu *smmu, const struct smmu_event *ev,
 				 sizeof(rec))) {
 		abort = true;
 		smmu->evtq_abort_pending = true;
+		/* no record: a stall waits for the queue, as when not writable
+		 */
+		written = !stall;
 	} else {
 		/* the interrupt marks empty to non-empty (3.18.2) */
 		raise = q_empty(q);
