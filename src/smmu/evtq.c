@@ -132,12 +132,3 @@ void smmu_event_after(struct sio_smmu *smmu, const struct smmu_evt_after *after)
 	if (after->raise && (atomic_load(&smmu->irq_ctrl) & IRQ_CTRL_EVTQ))
 		smmu_raise_irq(smmu, SIO_SMMU_IRQ_EVTQ);
 }
-
-bool smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev)
-{
-	struct smmu_evt_after after;
-	bool written = smmu_event_put(smmu, ev, &after);
-
-	smmu_event_after(smmu, &after);
-	return written;
-}

@@ -170,7 +170,7 @@ static void write_cr0(struct sio_smmu *s, uint32_t val)
 	/* Disabling translation terminates every stalled transaction. */
 	if ((old & CR0_SMMUEN) && !(val & CR0_SMMUEN))
 		smmu_stall_term_all(s);
-	else if ((old ^ val) & CR0_EVTQEN)
+	if ((old ^ val) & CR0_EVTQEN)
 		smmu_evtq_kick(s);
 	if ((old & CR0_EVTQEN) && !(val & CR0_EVTQEN))
 		smmu_evtq_quiesce(s);

@@ -706,7 +706,8 @@ static inline void utlb_fill(struct sio_smmu *smmu,
 				       ((1ull << UTLB_GEN_SHIFT) - 1)),
 			      memory_order_release);
 	/* stale already (only a long preemption gets here): take it back */
-	if (utlb_gen(smmu) != gen && word_read(&sl->key0) == k0)
+	if (__builtin_expect(utlb_gen(smmu) != gen, 0) &&
+	    word_read(&sl->key0) == k0)
 		word_write(&sl->key0, 0);
 }
 

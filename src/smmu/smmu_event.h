@@ -79,12 +79,9 @@ void smmu_event_init(struct smmu_event *ev, uint8_t id,
 		     const struct sio_smmu_txn *txn);
 void smmu_event_fault(struct smmu_event *ev, const struct smmu_access *acc,
 		      const struct smmu_fault *f);
-/* Record @ev; false if it is a stall record the queue had no room for. */
-bool smmu_event_record(struct sio_smmu *smmu, const struct smmu_event *ev);
-
 /*
- * smmu_event_record() in its two steps, for a writer that must say its
- * record is in the queue before anything can call back into software or
+ * Record @ev, in two steps, for a writer that must say its record is in
+ * the queue before anything can call back into software or
  * wait for smmu->lock (stall.c: a CMD_SYNC waits for that, holding the
  * lock).  The put takes evtq_lock and no other lock, calls nothing; the
  * rest (GERROR.EVENTQ_ABT_ERR, the interrupt) follows in

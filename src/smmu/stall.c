@@ -236,6 +236,7 @@ int smmu_stall_run(struct sio_smmu *smmu, uint16_t stag, struct smmu_event *ev)
 	pthread_mutex_lock(&smmu->stall_lock);
 	commit(smmu, &smmu->stalls[stag], ev, &after);
 	pthread_mutex_unlock(&smmu->stall_lock);
+	smmu_test_point(smmu, SMMU_TEST_WRITTEN);
 	/* Outside the lock: the interrupt may have software answer. */
 	smmu_event_after(smmu, &after);
 	pthread_mutex_lock(&smmu->stall_lock);
