@@ -170,26 +170,15 @@ static void cd_el2_fixup(struct smmu_s1 *s1)
 	s1->asid = 0;
 }
 
-/* Which of TTB0 and TTB1 walk (CdIllegal()'s !EffectiveCDEPDx()). */
-static void cd_tables(const struct smmu_ste *ste, const uint64_t *d, bool *en0,
-		      bool *en1)
-{
-	bool el2 = smmu_ste_el2_no_e2h(ste);
-
-	*en0 = el2 || !(d[0] & CD0_EPD0);
-	*en1 = !el2 && !(d[0] & CD0_EPD1);
-}
-
 static bool cd_decode(struct sio_smmu *smmu, const struct smmu_ste *ste,
 		      const uint64_t *d, struct smmu_s1 *s1)
 {
 	const struct sio_smmu_config *c = &smmu->cfg;
 	unsigned int ips = (unsigned int)FIELD_GET(CD0_IPS, d[0]);
-	bool asid_used = !smmu_ste_el2_no_e2h(ste);
+	/* NS-EL2 has no ASID and one table (CdIllegal()'s EffectiveCDEPDx()) */
+	bool el2 = smmu_ste_el2_no_e2h(ste);
+	bool en0 = el2 || !(d[0] & CD0_EPD0), en1 = !el2 && !(d[0] & CD0_EPD1);
 	unsigned int eff_ips;
-	bool en0, en1;
-
-	cd_tables(ste, d, &en0, &en1);
 	if (!(d[0] & CD0_V))
 		return false;
 	/* Stall: forbidden by the STE or the model, or forced. */
@@ -207,7 +196,7 @@ static bool cd_decode(struct sio_smmu *smmu, const struct smmu_ste *ste,
 	if (((d[0] & (CD0_HA | CD0_HD)) && !c->httu) ||
 	    ((d[0] & CD0_HD) && c->httu < 2))
 		return false;
-	if (asid_used && !c->asid16 && (FIELD_GET(CD0_ASID, d[0]) >> 8))
+	if (!el2 && !c->asid16 && (FIELD_GET(CD0_ASID, d[0]) >> 8))
 		return false;
 	eff_ips = smmu_eff_ps(smmu, ips);
 	memset(s1, 0, sizeof(*s1));
@@ -234,7 +223,7 @@ static bool cd_decode(struct sio_smmu *smmu, const struct smmu_ste *ste,
 	s1->stall = d[0] & CD0_S;
 	s1->asid = (uint16_t)FIELD_GET(CD0_ASID, d[0]);
 	s1->mair = d[3];
-	if (!asid_used)
+	if (el2)
 		cd_el2_fixup(s1);
 	return true;
 }

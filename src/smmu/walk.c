@@ -450,27 +450,9 @@ static void walk_fill_pa(struct smmu_walk *w, const struct lpae_fmt *fmt,
  * same answer.  As in the Armv8-A EL2 regime, the leaf's bit 54 is its
  * one XN and bit 53 (PXN) is RES0; of the table bits, APTable[1] and
  * XNTable apply while APTable[0] and PXNTable are reserved (5.4, HAD0).
- * PAN is IGNORED (5.4, PAN); WXN still applies.
+ * PAN is IGNORED (5.4, PAN); WXN still applies.  Every access at once,
+ * as s1_perms() below; s1_el2_perm_ok() asks it for one.
  */
-static bool s1_el2_perm_ok(const struct smmu_s1 *s1, const struct s1_limits *l,
-			   uint64_t desc, const struct smmu_access *acc,
-			   bool dirty_ok, bool *set_dirty)
-{
-	bool ro = (desc & LPAE_S1_AP_RDONLY) || l->ro;
-
-	*set_dirty = false;
-	if (acc->write && ro) {
-		if (!(dirty_ok && (desc & LPAE_DBM) && !l->ro))
-			return false;
-		*set_dirty = true;
-		ro = false;
-	}
-	if (!acc->instr)
-		return true;
-	return !((desc & LPAE_S1_UXN) || l->uxn || (s1->wxn && !ro));
-}
-
-/* s1_el2_perm_ok() for every access at once, as s1_perms() below. */
 static uint64_t s1_el2_perms(const struct smmu_s1 *s1,
 			     const struct s1_limits *l, uint64_t desc)
 {
@@ -481,23 +463,34 @@ static uint64_t s1_el2_perms(const struct smmu_s1 *s1,
 	       (xn ? 0 : TLB_X_PRIV | TLB_X_USER);
 }
 
+static bool s1_el2_perm_ok(const struct smmu_s1 *s1, const struct s1_limits *l,
+			   uint64_t desc, const struct smmu_access *acc,
+			   bool dirty_ok, bool *set_dirty)
+{
+	/* Writable-clean (DBM, only AP[2] read-only): the write dirties it. */
+	*set_dirty = acc->write && (desc & LPAE_S1_AP_RDONLY) && dirty_ok &&
+		     (desc & LPAE_DBM) && !l->ro;
+	if (*set_dirty)
+		desc &= ~LPAE_S1_AP_RDONLY;
+	return s1_el2_perms(s1, l, desc) &
+	       tlb_need(acc->write, acc->instr && !acc->write, acc->priv);
+}
+
 /*
  * Stage-1 permissions of the AArch64 EL1&0 regime (AP[2:1], UXN/PXN, the
  * table limits, WXN, PAN), for the transaction's privilege.  @dirty_ok
  * says whether a write to a read-only leaf may set it dirty instead.
  * NS-EL2-E2H (EL2&0) follows the same rules (section 13.4.1).
  */
-static bool s1_perm_ok(const struct smmu_s1 *s1, const struct s1_limits *l,
-		       uint64_t desc, const struct smmu_access *acc,
-		       bool dirty_ok, bool *set_dirty)
+static bool s1_el1_perm_ok(const struct smmu_s1 *s1, const struct s1_limits *l,
+			   uint64_t desc, const struct smmu_access *acc,
+			   bool dirty_ok, bool *set_dirty)
 {
 	bool el0 = (desc & LPAE_S1_AP_UNPRIV) && !l->no_el0;
 	bool ro = (desc & LPAE_S1_AP_RDONLY) || l->ro;
 	bool writable = !ro;
 	bool xn;
 
-	if (s1->el2)
-		return s1_el2_perm_ok(s1, l, desc, acc, dirty_ok, set_dirty);
 	*set_dirty = false;
 	if (!acc->priv && !el0)
 		return false;
@@ -522,6 +515,15 @@ static bool s1_perm_ok(const struct smmu_s1 *s1, const struct s1_limits *l,
 	if (s1->wxn && writable)
 		xn = true;
 	return !xn;
+}
+
+static bool s1_perm_ok(const struct smmu_s1 *s1, const struct s1_limits *l,
+		       uint64_t desc, const struct smmu_access *acc,
+		       bool dirty_ok, bool *set_dirty)
+{
+	if (s1->el2)
+		return s1_el2_perm_ok(s1, l, desc, acc, dirty_ok, set_dirty);
+	return s1_el1_perm_ok(s1, l, desc, acc, dirty_ok, set_dirty);
 }
 
 /*
